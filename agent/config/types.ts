@@ -1,0 +1,31 @@
+import type { Pod } from '../../control/api/index.js';
+
+/** Where a pod came from, as upstream's kubernetes.io/config.source annotation names it. */
+export type PodSourceKind = 'file' | 'http' | 'api';
+
+/** A problem a source found with its input; never fatal, always reported with where it came from. */
+export interface SourceError {
+  /** The file path, URL or request that held the bad input. */
+  origin: string;
+  /** One line a user can act on, naming the field where there is one: `spec.containers[0].image: Required value`. */
+  message: string;
+}
+
+/**
+ * A source's complete current set of pods (upstream's SET operation): each update replaces everything that source
+ * said before, which keeps the merge level-triggered.
+ */
+export interface SourceUpdate {
+  /** A stable name for the source instance: "file", "url", "http". */
+  source: string;
+  pods: Pod[];
+  errors: SourceError[];
+}
+
+export interface PodSource {
+  readonly name: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export type SourceListener = (update: SourceUpdate) => void;

@@ -1,0 +1,82 @@
+import type { Readable } from 'node:stream';
+import type { Container, Pod } from '../../control/api/index.js';
+
+/** The container's state as the runtime reports it (upstream's ContainerState in kubecontainer). */
+export type RuntimeContainerState = 'created' | 'running' | 'exited' | 'unknown';
+
+/** One container the runtime has for a pod: the sandbox (name "POD") or an app/init container. */
+export interface RuntimeContainer {
+  id: string;
+  /** The pod's container name, or "POD" for the sandbox. */
+  name: string;
+  podUid: string;
+  podName: string;
+  podNamespace: string;
+  /** Restart count for app containers; creation attempt for sandboxes. */
+  attempt: number;
+  state: RuntimeContainerState;
+  createdAt: Date;
+  startedAt?: Date;
+  finishedAt?: Date;
+  exitCode?: number;
+  /** "OOMKilled", "Error", "Completed" for exited containers. */
+  reason?: string;
+  /** The image as the pod spec names it. */
+  image: string;
+  /** The image's ID (docker-pullable://... or sha256:...). */
+  imageRef: string;
+  /** Hash of the container spec it was created from: a changed spec means the container must be replaced. */
+  specHash: string;
+  /** For sandboxes: the pod IP on the pod network (or the host IP for hostNetwork pods). */
+  ip?: string;
+  /** For sandboxes: whether the pod uses the host network. */
+  hostNetwork?: boolean;
+  /** Whether this is an init container. */
+  init?: boolean;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  output: string;
+}
+
+export interface LogOptions {
+  tailLines?: number;
+  follow?: boolean;
+  timestamps?: boolean;
+  sinceSeconds?: number;
+}
+
+/** What the pod's data directory and volumes look like on the host, prepared before containers start. */
+export interface PodMounts {
+  /** Volume name → host path (bind) or "tmpfs" for a memory-backed emptyDir. */
+  volumes: Map<string, { hostPath: string } | { tmpfs: true }>;
+  /** Host path of /etc/hosts written for the pod. */
+  etcHosts?: string;
+}
+
+/**
+ * The container runtime as the agent sees it. The Docker implementation lives in agent/runtime/docker.ts; unit tests
+ * use a fake. Every call is safe to retry.
+ */
+export interface ContainerRuntime {
+  /** Every sandbox and container this node manages, running or not. */
+  listPodContainers(): Promise<RuntimeContainer[]>;
+  /** The runtime's version, e.g. "docker://20.10.24". */
+  version(): Promise<string>;
+  /** True when the image is present locally. */
+  hasImage(image: string): Promise<boolean>;
+  pullImage(image: string): Promise<void>;
+  createSandbox(pod: Pod, attempt: number): Promise<string>;
+  createContainer(
+    pod: Pod,
+    container: Container,
+    opts: { sandboxId: string; attempt: number; init: boolean; mounts: PodMounts; specHash: string; env?: Array<{ name: string; value: string }> },
+  ): Promise<string>;
+  startContainer(id: string): Promise<void>;
+  /** SIGTERM (or the image's stop signal), then SIGKILL after graceSeconds. */
+  stopContainer(id: string, graceSeconds: number): Promise<void>;
+  removeContainer(id: string): Promise<void>;
+  exec(containerId: string, cmd: string[], timeoutMs: number): Promise<ExecResult>;
+  logs(containerId: string, opts: LogOptions): Promise<Readable>;
+}
