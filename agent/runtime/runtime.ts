@@ -60,8 +60,8 @@ export interface PodMounts {
  * use a fake. Every call is safe to retry.
  */
 export interface ContainerRuntime {
-  /** Every sandbox and container this node manages, running or not. */
-  listPodContainers(): Promise<RuntimeContainer[]>;
+  /** Every sandbox and container this node manages (or one pod's), running or not. */
+  listPodContainers(podUid?: string): Promise<RuntimeContainer[]>;
   /** The runtime's version, e.g. "docker://20.10.24". */
   version(): Promise<string>;
   /** True when the image is present locally. */

@@ -1,0 +1,346 @@
+import { networkInterfaces } from 'node:os';
+import { join } from 'node:path';
+import type { Pod, PodStatus } from '../control/api/index.js';
+import type { Logger } from '../lib/log.js';
+import { FileSource, HttpSubmissionSource, PodConfig, UrlSource, type DesiredPods, type PodSource, type SourceError } from './config/index.js';
+import { MemoryEventRecorder } from './events.js';
+import { latestSandbox, type Waiting } from './kuberuntime/actions.js';
+import { Backoff } from './kuberuntime/backoff.js';
+import { PodSyncer } from './kuberuntime/sync.js';
+import { AgentMetrics } from './metrics.js';
+import type { AgentConfig } from './options.js';
+import { PodWorkers } from './pod-workers.js';
+import { createProbeExecutor, ProbeManager, proberResultLabel, type ProbeExecutor } from './prober/index.js';
+import type { ContainerRuntime, RuntimeContainer } from './runtime/runtime.js';
+import { generatePodStatus } from './status/generate.js';
+
+export interface AgentDeps {
+  runtime: ContainerRuntime;
+  logger: Logger;
+  nodeName: string;
+  /** Runs before anything else and again whenever the runtime comes back (creates the pod network). */
+  prepareRuntime?: () => Promise<void>;
+  probeExecutor?: ProbeExecutor;
+  now?: () => number;
+  /** How often the runtime is re-listed to notice changes made behind the agent's back (the kubelet's PLEG). */
+  relistPeriodMs?: number;
+}
+
+/** A pod as the agent reports it: the desired spec with the status the agent last computed. */
+export type PodWithStatus = Pod & { status?: PodStatus };
+
+/** The node's first non-internal IPv4 address, reported as the pods' hostIP when --node-ip is not given. */
+export function defaultNodeIP(): string {
+  for (const addrs of Object.values(networkInterfaces())) {
+    for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return '127.0.0.1';
+}
+
+/**
+ * The node agent: merges pod sources into one desired set, keeps one worker per pod reconciling it against the
+ * runtime (level-triggered: every sync starts from what the runtime reports now), and reports status.
+ */
+export class Agent {
+  readonly metrics = new AgentMetrics();
+  readonly events: MemoryEventRecorder;
+  readonly podConfig = new PodConfig();
+  readonly probes: ProbeManager;
+  readonly http: HttpSubmissionSource;
+  readonly hostIP: string;
+  private readonly syncer: PodSyncer;
+  private readonly workers: PodWorkers;
+  private readonly sources: PodSource[] = [];
+  private desired = new Map<string, Pod>();
+  /** The last spec of every pod that may still have containers, so a removed pod is stopped with its own grace. */
+  private readonly lastKnown = new Map<string, Pod>();
+  private readonly statuses = new Map<string, PodStatus>();
+  private readonly firstSeen = new Map<string, number>();
+  private readonly fingerprints = new Map<string, string>();
+  private sourceErrors: SourceError[] = [];
+  private relistTimer: NodeJS.Timeout | undefined;
+  private resyncTimer: NodeJS.Timeout | undefined;
+  private runtimeHealthy = true;
+  private stopped = false;
+  private readonly now: () => number;
+
+  constructor(
+    readonly config: AgentConfig,
+    private readonly deps: AgentDeps,
+  ) {
+    this.now = deps.now ?? Date.now;
+    const logger = deps.logger;
+    this.hostIP = config.nodeIP ?? defaultNodeIP();
+    this.events = new MemoryEventRecorder(deps.nodeName, logger.child({ component: 'events' }));
+    this.events.onEvent((e) => this.metrics.events.inc({ type: e.type, reason: e.reason }));
+    this.probes = new ProbeManager({
+      executor: deps.probeExecutor ?? createProbeExecutor(deps.runtime),
+      logger: logger.child({ component: 'prober' }),
+      onProbe: (kind, result, labels) => {
+        const pod = this.desired.get(labels.podUid);
+        const kindName = `${kind[0]?.toUpperCase()}${kind.slice(1)}`;
+        this.metrics.probes.inc({
+          probe_type: kindName,
+          result: proberResultLabel(result),
+          container: labels.containerName,
+          pod: pod?.metadata.name ?? '',
+          namespace: pod?.metadata.namespace ?? '',
+          pod_uid: labels.podUid,
+        });
+        // Only a probe that ran and failed is news to the user; a stopped container is not "unhealthy".
+        if (pod && result === 'failure') this.events.event(pod, 'Warning', 'Unhealthy', `${kindName} probe failed`, `spec.containers{${labels.containerName}}`);
+      },
+    });
+    this.probes.onChange((podUid) => this.workers.enqueue(podUid));
+    const cb = config.crashLoopBackOff;
+    this.syncer = new PodSyncer({
+      runtime: deps.runtime,
+      rootDir: config.rootDir,
+      pauseImage: config.podInfraContainerImage,
+      crashBackoff: new Backoff({ initialMs: cb.initialContainerRestartPeriod, maxMs: cb.maxContainerRestartPeriod, resetAfterMs: cb.resetPeriod }),
+      pullBackoff: new Backoff({ initialMs: cb.initialContainerRestartPeriod, maxMs: cb.maxContainerRestartPeriod, resetAfterMs: cb.resetPeriod }),
+      probes: { result: (uid, name, kind) => this.probes.result(uid, name, kind) },
+      events: this.events,
+      logger: logger.child({ component: 'sync' }),
+      now: this.now,
+      hostIP: this.hostIP,
+    });
+    this.workers = new PodWorkers(
+      (uid) => this.syncUid(uid),
+      (uid, err) => {
+        this.metrics.syncErrors.inc();
+        logger.warn({ pod: this.describe(uid), err: err instanceof Error ? err.message : String(err) }, 'pod sync failed; will retry');
+      },
+    );
+    this.http = new HttpSubmissionSource({
+      stateDir: join(config.rootDir, 'http-pods'),
+      nodeName: deps.nodeName,
+      logger: logger.child({ source: 'http' }),
+      onUpdate: (u) => this.podConfig.update(u),
+    });
+    this.podConfig.onChange((d) => this.onDesired(d));
+  }
+
+  private describe(uid: string): string {
+    const p = this.lastKnown.get(uid);
+    return p ? `${p.metadata.namespace}/${p.metadata.name}` : uid;
+  }
+
+  async start(): Promise<void> {
+    const { config, deps } = this;
+    const logger = deps.logger;
+    try {
+      await deps.prepareRuntime?.();
+    } catch (err) {
+      // Docker may come later (systemd ordering, a restart): the relist loop retries.
+      this.runtimeHealthy = false;
+      logger.error({ err: err instanceof Error ? err.message : String(err) }, 'container runtime not ready; retrying');
+    }
+    if (config.staticPodPath) {
+      this.sources.push(
+        new FileSource({
+          path: config.staticPodPath,
+          nodeName: deps.nodeName,
+          logger: logger.child({ source: 'file' }),
+          onUpdate: (u) => this.podConfig.update(u),
+          fileCheckFrequencyMs: config.fileCheckFrequency,
+        }),
+      );
+    }
+    if (config.staticPodURL) {
+      this.sources.push(
+        new UrlSource({
+          url: config.staticPodURL,
+          headers: config.staticPodURLHeader,
+          nodeName: deps.nodeName,
+          logger: logger.child({ source: 'url' }),
+          onUpdate: (u) => this.podConfig.update(u),
+          httpCheckFrequencyMs: config.httpCheckFrequency,
+        }),
+      );
+    }
+    this.sources.push(this.http);
+    for (const s of this.sources) await s.start();
+    const relistMs = deps.relistPeriodMs ?? 1000;
+    const relist = async (): Promise<void> => {
+      await this.relist();
+      if (!this.stopped) this.relistTimer = setTimeout(() => void relist(), relistMs);
+    };
+    await relist();
+    this.resyncTimer = setInterval(() => {
+      for (const uid of this.desired.keys()) this.workers.enqueue(uid);
+    }, config.syncFrequency);
+    logger.info({ node: deps.nodeName, pods: this.desired.size, hostIP: this.hostIP }, 'agent started');
+  }
+
+  /** Stops the agent's own work; pods keep running, to be adopted by the next agent. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.relistTimer);
+    clearInterval(this.resyncTimer);
+    for (const s of this.sources) await s.stop();
+    this.workers.stop();
+    this.probes.stop();
+    await this.workers.idle();
+  }
+
+  /** True once every source has answered, so pods missing from the desired set are truly unwanted. */
+  private sourcesReady(): boolean {
+    return this.sources.every((s) => this.podConfig.hasSeen(s.name));
+  }
+
+  private onDesired(d: DesiredPods): void {
+    const previous = this.desired;
+    this.desired = d.pods;
+    this.sourceErrors = d.errors;
+    this.metrics.sourceErrors.set(d.errors.length);
+    this.metrics.desiredPods.set({ static: 'true' }, d.pods.size);
+    for (const [uid, pod] of d.pods) {
+      this.lastKnown.set(uid, pod);
+      if (!this.firstSeen.has(uid)) this.firstSeen.set(uid, this.now());
+    }
+    for (const uid of new Set([...previous.keys(), ...d.pods.keys()])) this.workers.enqueue(uid);
+  }
+
+  /** The PLEG: notices containers that changed, died or vanished, and pods the agent does not want. */
+  private async relist(): Promise<void> {
+    let all: RuntimeContainer[];
+    try {
+      all = await this.deps.runtime.listPodContainers();
+    } catch (err) {
+      if (this.runtimeHealthy) this.deps.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'cannot list containers; retrying');
+      this.runtimeHealthy = false;
+      return;
+    }
+    if (!this.runtimeHealthy) {
+      this.deps.logger.info('container runtime is back');
+      try {
+        await this.deps.prepareRuntime?.();
+        this.runtimeHealthy = true;
+      } catch (err) {
+        this.deps.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'container runtime not ready; retrying');
+        return;
+      }
+      for (const uid of this.desired.keys()) this.workers.enqueue(uid);
+    }
+    const byPod = new Map<string, RuntimeContainer[]>();
+    for (const c of all) {
+      const list = byPod.get(c.podUid) ?? [];
+      list.push(c);
+      byPod.set(c.podUid, list);
+    }
+    let runningPods = 0;
+    const states = new Map<string, number>();
+    for (const c of all) if (c.name !== 'POD') states.set(c.state, (states.get(c.state) ?? 0) + 1);
+    this.metrics.runningContainers.reset();
+    for (const [state, n] of states) this.metrics.runningContainers.set({ container_state: state }, n);
+    const seen = new Set<string>();
+    for (const [uid, containers] of byPod) {
+      seen.add(uid);
+      if (latestSandbox(containers)?.state === 'running') runningPods++;
+      const fp = containers
+        .map((c) => `${c.id}:${c.state}`)
+        .sort()
+        .join(',');
+      if (this.fingerprints.get(uid) !== fp) {
+        this.fingerprints.set(uid, fp);
+        this.workers.enqueue(uid);
+      } else if (!this.desired.has(uid)) {
+        this.workers.enqueue(uid);
+      }
+    }
+    for (const uid of this.fingerprints.keys()) {
+      if (!seen.has(uid)) {
+        this.fingerprints.delete(uid);
+        // Everything of this pod vanished (docker rm -f): sync it back.
+        this.workers.enqueue(uid);
+      }
+    }
+    this.metrics.runningPods.set(runningPods);
+  }
+
+  private async syncUid(uid: string): Promise<{ nextSyncAt?: number } | void> {
+    if (this.stopped) return;
+    const pod = this.desired.get(uid);
+    if (!pod) {
+      if (!this.sourcesReady()) return;
+      const end = this.metrics.podWorkerDuration.startTimer({ operation: 'kill' });
+      await this.syncer.terminate(this.lastKnown.get(uid), uid);
+      end();
+      this.probes.removePod(uid);
+      this.statuses.delete(uid);
+      this.lastKnown.delete(uid);
+      this.firstSeen.delete(uid);
+      this.workers.forget(uid);
+      return;
+    }
+    const end = this.metrics.podWorkerDuration.startTimer({ operation: this.statuses.has(uid) ? 'update' : 'create' });
+    const out = await this.syncer.sync(pod);
+    end();
+    this.updateStatus(pod, out.runtime, out.waiting);
+    return out.nextSyncAt !== undefined ? { nextSyncAt: out.nextSyncAt } : {};
+  }
+
+  private updateStatus(pod: Pod, runtime: RuntimeContainer[], waiting: Map<string, Waiting>): void {
+    const uid = pod.metadata.uid ?? '';
+    const byName = new Map(pod.spec.containers.map((c) => [c.name, c]));
+    const previous = this.statuses.get(uid);
+    const status = generatePodStatus({
+      pod,
+      runtime,
+      waiting,
+      hostIP: this.hostIP,
+      now: new Date(this.now()),
+      previous,
+      ready: (name) => !byName.get(name)?.readinessProbe || this.probes.result(uid, name, 'readiness') === 'success',
+      started: (name) => !byName.get(name)?.startupProbe || this.probes.result(uid, name, 'startup') === 'success',
+    });
+    this.statuses.set(uid, status);
+    if (status.phase === 'Running' && previous?.phase !== 'Running') {
+      const seenAt = this.firstSeen.get(uid);
+      if (seenAt !== undefined && !previous) this.metrics.podStartDuration.observe((this.now() - seenAt) / 1000);
+    }
+    const current = new Map<string, RuntimeContainer>();
+    for (const c of runtime) {
+      if (c.name === 'POD' || c.init) continue;
+      const prev = current.get(c.name);
+      if (!prev || prev.attempt < c.attempt) current.set(c.name, c);
+    }
+    this.probes.syncPod(
+      uid,
+      status.podIP,
+      pod.spec.containers.map((c) => {
+        const rc = current.get(c.name);
+        return {
+          name: c.name,
+          ...(rc ? { containerId: rc.id } : {}),
+          running: rc?.state === 'running',
+          ...(rc?.startedAt ? { startedAt: rc.startedAt.getTime() } : {}),
+          spec: c,
+        };
+      }),
+    );
+  }
+
+  /** Every pod the agent runs, with its latest status, sorted by namespace and name. */
+  pods(): PodWithStatus[] {
+    const out: PodWithStatus[] = [];
+    for (const [uid, pod] of this.desired) {
+      const status = this.statuses.get(uid);
+      out.push(status ? { ...pod, status } : { ...pod, status: { phase: 'Pending' } as PodStatus });
+    }
+    return out.sort((a, b) => `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`));
+  }
+
+  findPod(namespace: string, name: string): PodWithStatus | undefined {
+    return this.pods().find((p) => p.metadata.namespace === namespace && p.metadata.name === name);
+  }
+
+  errors(): SourceError[] {
+    return this.sourceErrors;
+  }
+
+  get runtime(): ContainerRuntime {
+    return this.deps.runtime;
+  }
+}

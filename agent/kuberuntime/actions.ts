@@ -1,0 +1,233 @@
+import type { Container, Pod } from '../../control/api/index.js';
+import type { RuntimeContainer } from '../runtime/runtime.js';
+import { containerSpecHash } from './hash.js';
+
+/**
+ * What must happen to bring a pod's containers from what the runtime reports to what the spec asks for: the kubelet's
+ * computePodActions. A pure function of its inputs, so every decision can be tested on plain data.
+ */
+
+export type ProbeVerdict = 'success' | 'failure' | 'unknown';
+
+export interface ActionInputs {
+  pod: Pod;
+  /** Every sandbox and container the runtime has for this pod, in any state. */
+  runtime: RuntimeContainer[];
+  now: number;
+  /** Milliseconds the container must still wait before a restart (CrashLoopBackOff), from its finish time. */
+  backoffRemaining(containerName: string, finishedAt: number): number;
+  /** The current delay for messages, in ms. */
+  backoffDelay(containerName: string): number;
+  /** Probe results for the running container with this id. */
+  liveness(containerName: string, containerId: string): ProbeVerdict;
+  startup(containerName: string, containerId: string): ProbeVerdict;
+}
+
+export interface ContainerToStart {
+  container: Container;
+  init: boolean;
+  attempt: number;
+  /** The instance this one replaces, for back-off bookkeeping (its run time resets the back-off when long). */
+  previous?: { startedAt?: Date; finishedAt?: Date };
+}
+
+export interface ContainerToKill {
+  id: string;
+  name: string;
+  /** Event reason and message, as upstream words them. */
+  reason: string;
+  message: string;
+}
+
+export interface Waiting {
+  reason: string;
+  message: string;
+  /** When the wait ends, so the worker can schedule the next sync. */
+  retryAt?: number;
+}
+
+export interface PodActions {
+  /** Stop every running container and the sandbox before anything else. */
+  killPod: boolean;
+  createSandbox: boolean;
+  sandboxAttempt: number;
+  /** The running sandbox to join, when it is kept. */
+  sandboxId?: string;
+  containersToStart: ContainerToStart[];
+  containersToKill: ContainerToKill[];
+  /** Containers held back, keyed by name (CrashLoopBackOff). */
+  waiting: Map<string, Waiting>;
+  /** Dead instances no longer needed: all but the newest per container name, and replaced sandboxes. */
+  containersToRemove: string[];
+}
+
+export function newestFirst(a: RuntimeContainer, b: RuntimeContainer): number {
+  if (a.attempt !== b.attempt) return b.attempt - a.attempt;
+  return b.createdAt.getTime() - a.createdAt.getTime();
+}
+
+/** The newest instance of each container name (sandbox excluded). */
+export function latestByName(runtime: RuntimeContainer[]): Map<string, RuntimeContainer> {
+  const out = new Map<string, RuntimeContainer>();
+  for (const c of [...runtime].sort(newestFirst)) {
+    if (c.name === 'POD') continue;
+    if (!out.has(c.name)) out.set(c.name, c);
+  }
+  return out;
+}
+
+export function latestSandbox(runtime: RuntimeContainer[]): RuntimeContainer | undefined {
+  return runtime.filter((c) => c.name === 'POD').sort(newestFirst)[0];
+}
+
+/** Whether a container that exited with this code should run again under the pod's restart policy. */
+export function shouldRestart(restartPolicy: string, exitCode: number | undefined): boolean {
+  if (restartPolicy === 'Always') return true;
+  if (restartPolicy === 'OnFailure') return exitCode !== 0;
+  return false;
+}
+
+function succeeded(c: RuntimeContainer | undefined): boolean {
+  return c !== undefined && c.state === 'exited' && c.exitCode === 0;
+}
+
+function isActive(c: RuntimeContainer): boolean {
+  return c.state === 'running' || c.state === 'created';
+}
+
+function garbage(runtime: RuntimeContainer[], keepSandboxId: string | undefined): string[] {
+  const out: string[] = [];
+  const newest = latestByName(runtime);
+  for (const c of runtime) {
+    if (isActive(c)) continue;
+    if (c.name === 'POD') {
+      if (keepSandboxId !== undefined && c.id !== keepSandboxId) out.push(c.id);
+      continue;
+    }
+    if (newest.get(c.name)?.id !== c.id) out.push(c.id);
+  }
+  return out;
+}
+
+export function computePodActions(input: ActionInputs): PodActions {
+  const { pod, runtime } = input;
+  const policy = pod.spec.restartPolicy;
+  const hostNetwork = pod.spec.hostNetwork === true;
+  const sandbox = latestSandbox(runtime);
+  const latest = latestByName(runtime);
+  const podRef = `${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})`;
+  const actions: PodActions = {
+    killPod: false,
+    createSandbox: false,
+    sandboxAttempt: sandbox ? sandbox.attempt + 1 : 0,
+    containersToStart: [],
+    containersToKill: [],
+    waiting: new Map(),
+    containersToRemove: [],
+  };
+  const nextAttempt = (name: string): number => {
+    const prev = latest.get(name);
+    return prev ? prev.attempt + 1 : 0;
+  };
+  const previousOf = (name: string): ContainerToStart['previous'] => {
+    const prev = latest.get(name);
+    return prev ? { startedAt: prev.startedAt, finishedAt: prev.finishedAt } : undefined;
+  };
+
+  const sandboxHealthy = sandbox !== undefined && sandbox.state === 'running' && (hostNetwork || !!sandbox.ip);
+  if (!sandboxHealthy) {
+    const anyActive = runtime.some(isActive);
+    actions.killPod = anyActive;
+    const appStatuses = pod.spec.containers.filter((c) => latest.has(c.name));
+    // A pod that must not restart and has already run keeps its dead containers as its final record.
+    if (policy === 'Never' && sandbox !== undefined && appStatuses.length > 0) {
+      actions.containersToRemove = garbage(runtime, sandbox.id);
+      return actions;
+    }
+    const toStart = pod.spec.containers.filter((c) => !(policy === 'OnFailure' && succeeded(latest.get(c.name))));
+    if (toStart.length === 0) {
+      actions.containersToRemove = garbage(runtime, sandbox?.id);
+      return actions;
+    }
+    actions.createSandbox = true;
+    const firstInit = pod.spec.initContainers[0];
+    if (firstInit) {
+      actions.containersToStart.push({ container: firstInit, init: true, attempt: nextAttempt(firstInit.name), previous: previousOf(firstInit.name) });
+    } else {
+      for (const c of toStart) {
+        actions.containersToStart.push({ container: c, init: false, attempt: nextAttempt(c.name), previous: previousOf(c.name) });
+      }
+    }
+    actions.containersToRemove = garbage(runtime, sandbox?.id);
+    return actions;
+  }
+
+  actions.sandboxId = sandbox.id;
+  actions.containersToRemove = garbage(runtime, sandbox.id);
+
+  // Restarts honour CrashLoopBackOff: the wait counts from when the previous instance finished.
+  const restartOrWait = (c: Container, init: boolean, prev: RuntimeContainer): void => {
+    const finishedAt = prev.finishedAt?.getTime() ?? input.now;
+    const remaining = input.backoffRemaining(c.name, finishedAt);
+    if (remaining > 0) {
+      const delaySeconds = Math.round(input.backoffDelay(c.name) / 1000);
+      actions.waiting.set(c.name, {
+        reason: 'CrashLoopBackOff',
+        message: `back-off ${delaySeconds}s restarting failed container=${c.name} pod=${podRef}`,
+        retryAt: input.now + remaining,
+      });
+      return;
+    }
+    actions.containersToStart.push({ container: c, init, attempt: prev.attempt + 1, previous: { startedAt: prev.startedAt, finishedAt: prev.finishedAt } });
+  };
+
+  // Init containers run one at a time, in order, each to completion, before any app container.
+  const pendingInit = pod.spec.initContainers.find((c) => !succeeded(latest.get(c.name)));
+  if (pendingInit) {
+    const prev = latest.get(pendingInit.name);
+    if (!prev) {
+      actions.containersToStart.push({ container: pendingInit, init: true, attempt: 0 });
+    } else if (prev.state === 'created') {
+      actions.containersToKill.push({ id: prev.id, name: prev.name, reason: 'Killing', message: 'Container was created but never started' });
+      actions.containersToStart.push({ container: pendingInit, init: true, attempt: prev.attempt + 1 });
+    } else if (prev.state === 'exited') {
+      if (policy === 'Never') {
+        // The pod has failed: nothing more may run.
+        actions.killPod = true;
+        return actions;
+      }
+      restartOrWait(pendingInit, true, prev);
+    }
+    return actions;
+  }
+
+  for (const c of pod.spec.containers) {
+    const prev = latest.get(c.name);
+    if (!prev) {
+      actions.containersToStart.push({ container: c, init: false, attempt: 0 });
+      continue;
+    }
+    if (prev.state === 'created') {
+      actions.containersToKill.push({ id: prev.id, name: c.name, reason: 'Killing', message: 'Container was created but never started' });
+      actions.containersToStart.push({ container: c, init: false, attempt: prev.attempt + 1 });
+      continue;
+    }
+    if (prev.state === 'running') {
+      let kill: { message: string } | undefined;
+      if (prev.specHash && prev.specHash !== containerSpecHash(c)) {
+        kill = { message: `Container ${c.name} definition changed, will be restarted` };
+      } else if (c.startupProbe && input.startup(c.name, prev.id) === 'failure') {
+        kill = { message: `Container ${c.name} failed startup probe, will be restarted` };
+      } else if (c.livenessProbe && input.liveness(c.name, prev.id) === 'failure') {
+        kill = { message: `Container ${c.name} failed liveness probe, will be restarted` };
+      }
+      if (!kill) continue;
+      actions.containersToKill.push({ id: prev.id, name: c.name, reason: 'Killing', message: kill.message });
+      // A probe kill ends with SIGTERM/SIGKILL, a non-zero exit: OnFailure restarts it, Never does not.
+      if (policy !== 'Never') actions.containersToStart.push({ container: c, init: false, attempt: prev.attempt + 1, previous: { startedAt: prev.startedAt, finishedAt: new Date(input.now) } });
+      continue;
+    }
+    if (prev.state === 'exited' && shouldRestart(policy, prev.exitCode)) restartOrWait(c, false, prev);
+  }
+  return actions;
+}

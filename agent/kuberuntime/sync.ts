@@ -1,0 +1,246 @@
+import type { Container, Pod } from '../../control/api/index.js';
+import type { Logger } from '../../lib/log.js';
+import type { EventRecorder } from '../events.js';
+import type { ContainerRuntime, PodMounts, RuntimeContainer } from '../runtime/runtime.js';
+import { computePodActions, type ContainerToStart, type ProbeVerdict, type Waiting } from './actions.js';
+import { Backoff } from './backoff.js';
+import { containerEnv, EnvError, expandCommand, type EnvContext } from './env.js';
+import { containerSpecHash } from './hash.js';
+import { preparePodVolumes, removePodDir, VolumeError } from './volumes.js';
+
+/** What the sync needs to know of probes: verdicts per container instance. */
+export interface ProbeReader {
+  result(podUid: string, containerName: string, kind: 'liveness' | 'readiness' | 'startup'): ProbeVerdict;
+}
+
+export interface PodSyncerDeps {
+  runtime: ContainerRuntime;
+  rootDir: string;
+  pauseImage: string;
+  crashBackoff: Backoff;
+  pullBackoff: Backoff;
+  probes: ProbeReader;
+  events: EventRecorder;
+  logger: Logger;
+  now: () => number;
+  hostIP?: string;
+  /** ConfigMap/Secret lookups and service variables, present in cluster mode. */
+  envExtras?: (pod: Pod) => Pick<EnvContext, 'configMapKey' | 'secretKey' | 'serviceEnv'>;
+}
+
+export interface SyncOutcome {
+  /** Why containers are not running, for the status. */
+  waiting: Map<string, Waiting>;
+  /** The runtime's view after the sync, for status and probes. */
+  runtime: RuntimeContainer[];
+  /** The next time this pod must be looked at even if nothing changes (a back-off ending). */
+  nextSyncAt?: number;
+}
+
+const errText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+/**
+ * Executes the plan computePodActions makes: the kubelet's SyncPod. Every step is idempotent, so a sync that fails
+ * half-way is simply run again.
+ */
+export class PodSyncer {
+  /** When each image last failed to pull, per pod: ImagePullBackOff counts from there. */
+  private readonly pullFailedAt = new Map<string, number>();
+
+  constructor(private readonly deps: PodSyncerDeps) {}
+
+  private key(pod: Pod, name: string): string {
+    return `${pod.metadata.uid}/${name}`;
+  }
+
+  async sync(pod: Pod): Promise<SyncOutcome> {
+    const { runtime, crashBackoff, probes } = this.deps;
+    const uid = pod.metadata.uid ?? '';
+    const now = this.deps.now();
+    const before = await runtime.listPodContainers(uid);
+    const actions = computePodActions({
+      pod,
+      runtime: before,
+      now,
+      backoffRemaining: (name, finishedAt) => crashBackoff.remaining(this.key(pod, name), finishedAt, now),
+      backoffDelay: (name) => crashBackoff.delay(this.key(pod, name)),
+      liveness: (name) => probes.result(uid, name, 'liveness'),
+      startup: (name) => probes.result(uid, name, 'startup'),
+    });
+    const waiting = new Map(actions.waiting);
+    for (const name of actions.waiting.keys()) {
+      this.deps.events.event(pod, 'Warning', 'BackOff', `Back-off restarting failed container ${name} in pod ${pod.metadata.name}_${pod.metadata.namespace}(${uid})`, `spec.containers{${name}}`);
+    }
+
+    if (actions.killPod) await this.killAll(pod, before, 'Killing');
+    await Promise.all(
+      actions.containersToKill.map(async (k) => {
+        this.deps.events.event(pod, 'Normal', k.reason, k.message, `spec.containers{${k.name}}`);
+        await runtime.stopContainer(k.id, this.graceFor(pod, k.name));
+      }),
+    );
+
+    let sandboxId = actions.sandboxId;
+    if (actions.createSandbox) {
+      if (!(await runtime.hasImage(this.deps.pauseImage))) {
+        throw new Error(`sandbox image ${this.deps.pauseImage} is missing: run "skiff images build"`);
+      }
+      if (actions.sandboxAttempt > 0) this.deps.events.event(pod, 'Normal', 'SandboxChanged', 'Pod sandbox changed, it will be killed and re-created.');
+      sandboxId = await runtime.createSandbox(pod, actions.sandboxAttempt);
+    }
+
+    if (sandboxId && actions.containersToStart.length > 0) {
+      let mounts: PodMounts;
+      try {
+        mounts = await preparePodVolumes(this.deps.rootDir, pod);
+      } catch (err) {
+        if (!(err instanceof VolumeError)) throw err;
+        this.deps.events.event(pod, 'Warning', 'FailedMount', err.message);
+        for (const s of actions.containersToStart) waiting.set(s.container.name, { reason: 'ContainerCreating', message: err.message });
+        return { waiting, runtime: await runtime.listPodContainers(uid), nextSyncAt: now + 10_000 };
+      }
+      const sandbox = (await runtime.listPodContainers(uid)).find((c) => c.id === sandboxId);
+      const podIP = pod.spec.hostNetwork ? this.deps.hostIP : sandbox?.ip;
+      // Init containers run one at a time; app containers start together.
+      const inits = actions.containersToStart.filter((s) => s.init);
+      const apps = actions.containersToStart.filter((s) => !s.init);
+      for (const s of inits) await this.startOne(pod, s, sandboxId, mounts, podIP, waiting);
+      await Promise.all(apps.map((s) => this.startOne(pod, s, sandboxId as string, mounts, podIP, waiting)));
+    }
+
+    for (const id of actions.containersToRemove) await runtime.removeContainer(id);
+
+    const after = await runtime.listPodContainers(uid);
+    const retries = [...waiting.values()].map((w) => w.retryAt).filter((t): t is number => t !== undefined);
+    return { waiting, runtime: after, ...(retries.length > 0 ? { nextSyncAt: Math.min(...retries) } : {}) };
+  }
+
+  private graceFor(pod: Pod, containerName: string): number {
+    const c = pod.spec.containers.find((x) => x.name === containerName);
+    const probeGrace = c?.livenessProbe?.terminationGracePeriodSeconds;
+    return probeGrace ?? pod.spec.terminationGracePeriodSeconds ?? 30;
+  }
+
+  /** Pulls the image as the container's imagePullPolicy says; records the wait reason when it cannot. */
+  private async ensureImage(pod: Pod, c: Container, waiting: Map<string, Waiting>): Promise<boolean> {
+    const { runtime, pullBackoff } = this.deps;
+    const fieldPath = `spec.containers{${c.name}}`;
+    const present = await runtime.hasImage(c.image);
+    const policy = c.imagePullPolicy;
+    if (policy === 'Never' || (policy === 'IfNotPresent' && present)) {
+      if (present) {
+        this.deps.events.event(pod, 'Normal', 'Pulled', `Container image "${c.image}" already present on machine`, fieldPath);
+        return true;
+      }
+      const message = `Container image "${c.image}" is not present with pull policy of Never`;
+      this.deps.events.event(pod, 'Warning', 'ErrImageNeverPull', message, fieldPath);
+      waiting.set(c.name, { reason: 'ErrImageNeverPull', message, retryAt: this.deps.now() + 10_000 });
+      return false;
+    }
+    const key = `${pod.metadata.uid}/${c.image}`;
+    const now = this.deps.now();
+    const failedAt = this.pullFailedAt.get(key);
+    if (failedAt !== undefined) {
+      const left = pullBackoff.remaining(key, failedAt, now);
+      if (left > 0) {
+        const message = `Back-off pulling image "${c.image}"`;
+        this.deps.events.event(pod, 'Normal', 'BackOff', message, fieldPath);
+        waiting.set(c.name, { reason: 'ImagePullBackOff', message, retryAt: now + left });
+        return false;
+      }
+    }
+    this.deps.events.event(pod, 'Normal', 'Pulling', `Pulling image "${c.image}"`, fieldPath);
+    const started = this.deps.now();
+    try {
+      await runtime.pullImage(c.image);
+    } catch (err) {
+      pullBackoff.next(key, this.deps.now());
+      this.pullFailedAt.set(key, this.deps.now());
+      const message = `Failed to pull image "${c.image}": ${errText(err)}`;
+      this.deps.events.event(pod, 'Warning', 'Failed', message, fieldPath);
+      waiting.set(c.name, { reason: 'ErrImagePull', message, retryAt: this.deps.now() + pullBackoff.delay(key) });
+      return false;
+    }
+    pullBackoff.reset(key);
+    this.pullFailedAt.delete(key);
+    const secs = ((this.deps.now() - started) / 1000).toFixed(3);
+    this.deps.events.event(pod, 'Normal', 'Pulled', `Successfully pulled image "${c.image}" in ${secs}s`, fieldPath);
+    return true;
+  }
+
+  private async startOne(pod: Pod, s: ContainerToStart, sandboxId: string, mounts: PodMounts, podIP: string | undefined, waiting: Map<string, Waiting>): Promise<void> {
+    const { runtime, crashBackoff } = this.deps;
+    const c = s.container;
+    const kind = s.init ? 'initContainers' : 'containers';
+    const fieldPath = `spec.${kind}{${c.name}}`;
+    if (!(await this.ensureImage(pod, c, waiting))) return;
+    let env: Array<{ name: string; value: string }>;
+    try {
+      env = containerEnv(c, { pod, podIP, hostIP: this.deps.hostIP, ...(this.deps.envExtras?.(pod) ?? {}) });
+    } catch (err) {
+      if (!(err instanceof EnvError)) throw err;
+      const message = `Error: ${err.message}`;
+      this.deps.events.event(pod, 'Warning', 'Failed', message, fieldPath);
+      waiting.set(c.name, { reason: 'CreateContainerConfigError', message: err.message, retryAt: this.deps.now() + 10_000 });
+      return;
+    }
+    if (s.previous?.finishedAt) {
+      const ranFor = s.previous.startedAt ? s.previous.finishedAt.getTime() - s.previous.startedAt.getTime() : 0;
+      crashBackoff.next(this.key(pod, c.name), this.deps.now(), ranFor);
+    }
+    let id: string;
+    try {
+      id = await runtime.createContainer(pod, expandCommand(c, env), { sandboxId, attempt: s.attempt, init: s.init, mounts, specHash: containerSpecHash(c), env });
+    } catch (err) {
+      const message = `Error: ${errText(err)}`;
+      this.deps.events.event(pod, 'Warning', 'Failed', message, fieldPath);
+      waiting.set(c.name, { reason: 'CreateContainerError', message: errText(err), retryAt: this.deps.now() + 10_000 });
+      return;
+    }
+    this.deps.events.event(pod, 'Normal', 'Created', `Created container ${c.name}`, fieldPath);
+    try {
+      await runtime.startContainer(id);
+    } catch (err) {
+      const message = `Error: failed to start container "${c.name}": ${errText(err)}`;
+      this.deps.events.event(pod, 'Warning', 'Failed', message, fieldPath);
+      waiting.set(c.name, { reason: 'RunContainerError', message, retryAt: this.deps.now() + 10_000 });
+      return;
+    }
+    this.deps.events.event(pod, 'Normal', 'Started', `Started container ${c.name}`, fieldPath);
+  }
+
+  private async killAll(pod: Pod, containers: RuntimeContainer[], reason: string): Promise<void> {
+    const { runtime } = this.deps;
+    const active = containers.filter((c) => c.state === 'running' || c.state === 'created');
+    const apps = active.filter((c) => c.name !== 'POD');
+    await Promise.all(
+      apps.map(async (c) => {
+        this.deps.events.event(pod, 'Normal', reason, `Stopping container ${c.name}`, `spec.containers{${c.name}}`);
+        await runtime.stopContainer(c.id, pod.spec.terminationGracePeriodSeconds ?? 30);
+      }),
+    );
+    for (const s of active.filter((c) => c.name === 'POD')) await runtime.stopContainer(s.id, 0);
+  }
+
+  /**
+   * Stops a pod that is no longer wanted and removes everything it left: containers (app ones with the grace
+   * period, then the sandbox), back-off state and its data directory.
+   */
+  async terminate(pod: Pod | undefined, uid: string, graceSeconds?: number): Promise<void> {
+    const { runtime } = this.deps;
+    const containers = await runtime.listPodContainers(uid);
+    const grace = graceSeconds ?? pod?.spec.terminationGracePeriodSeconds ?? 30;
+    const apps = containers.filter((c) => c.name !== 'POD' && (c.state === 'running' || c.state === 'created'));
+    await Promise.all(
+      apps.map(async (c) => {
+        if (pod) this.deps.events.event(pod, 'Normal', 'Killing', `Stopping container ${c.name}`, `spec.containers{${c.name}}`);
+        await runtime.stopContainer(c.id, grace);
+      }),
+    );
+    for (const c of containers.filter((x) => x.name === 'POD')) await runtime.stopContainer(c.id, 0);
+    for (const c of containers) await runtime.removeContainer(c.id);
+    this.deps.crashBackoff.forgetPrefix(`${uid}/`);
+    this.deps.pullBackoff.forgetPrefix(`${uid}/`);
+    await removePodDir(this.deps.rootDir, uid);
+  }
+}

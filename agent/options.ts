@@ -1,0 +1,175 @@
+import { readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { parseArgs } from 'node:util';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { formatDuration, parseDuration } from '../lib/duration.js';
+
+/**
+ * The agent's settings: the kubelet's flag names on the command line, and the same settings in a
+ * KubeletConfiguration-style YAML file (`--config`). Flags win over the file, as upstream.
+ */
+
+const duration = (def: string) =>
+  z
+    .union([z.string(), z.number()])
+    .default(def)
+    .transform((v, ctx) => {
+      const ms = typeof v === 'number' ? v * 1000 : parseDuration(v);
+      if (ms === undefined) {
+        ctx.addIssue({ code: 'custom', message: `invalid duration "${String(v)}" (expected e.g. "20s", "1m30s", "500ms")` });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+const cidr = z.string().regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/, 'expected an IPv4 CIDR such as 10.88.0.0/16');
+
+export const AgentConfigSchema = z
+  .object({
+    staticPodPath: z.string().min(1).optional(),
+    staticPodURL: z.string().url().optional(),
+    staticPodURLHeader: z.record(z.string(), z.array(z.string())).default({}),
+    fileCheckFrequency: duration('20s'),
+    httpCheckFrequency: duration('20s'),
+    syncFrequency: duration('1m'),
+    hostnameOverride: z.string().min(1).optional(),
+    rootDir: z.string().min(1).default('/var/lib/skiff/agent'),
+    address: z.string().default('0.0.0.0'),
+    readOnlyPort: z.number().int().min(0).max(65535).default(10255),
+    podCIDR: cidr.default('10.88.0.0/16'),
+    podInfraContainerImage: z.string().default('skiff/pause:3.10'),
+    containerRuntimeEndpoint: z.string().default('unix:///var/run/docker.sock'),
+    nodeIP: z.string().optional(),
+    maxPods: z.number().int().positive().default(110),
+    crashLoopBackOff: z
+      .object({
+        /** Upstream's KubeletCrashLoopBackOffMax setting. */
+        maxContainerRestartPeriod: duration('300s'),
+        /** Skiff extensions, mainly for tests: the first delay and how long a run resets the back-off. */
+        initialContainerRestartPeriod: duration('10s'),
+        resetPeriod: duration('10m'),
+      })
+      .prefault({}),
+  })
+  .strict();
+
+export type AgentConfig = z.output<typeof AgentConfigSchema>;
+export type AgentConfigInput = z.input<typeof AgentConfigSchema>;
+
+/** The flag table: flag name → config field, with help text. Kept as data so --help and parsing agree. */
+const FLAGS = [
+  ['pod-manifest-path', 'staticPodPath', 'string', 'Directory of static pod manifests (*.yaml, *.yml, *.json), watched for changes'],
+  ['manifest-url', 'staticPodURL', 'string', 'URL of a Pod, PodList or multi-document YAML, polled for static pods'],
+  ['manifest-url-header', 'staticPodURLHeader', 'list', "HTTP header sent with --manifest-url, as 'Key:Value' (repeatable)"],
+  ['file-check-frequency', 'fileCheckFrequency', 'string', 'How often the manifest directory is re-listed (default 20s)'],
+  ['http-check-frequency', 'httpCheckFrequency', 'string', 'How often --manifest-url is polled (default 20s)'],
+  ['sync-frequency', 'syncFrequency', 'string', 'Maximum time between full syncs of every pod (default 1m)'],
+  ['hostname-override', 'hostnameOverride', 'string', 'Node name to use instead of the hostname'],
+  ['root-dir', 'rootDir', 'string', 'Directory for pod data and agent state (default /var/lib/skiff/agent)'],
+  ['address', 'address', 'string', 'IP address the read-only port listens on (default 0.0.0.0)'],
+  ['read-only-port', 'readOnlyPort', 'number', 'Port of the read-only HTTP API: /healthz, /pods, /metrics, /containerLogs (default 10255; 0 disables)'],
+  ['pod-cidr', 'podCIDR', 'string', 'IP range for pods on the bridge network Skiff creates (default 10.88.0.0/16)'],
+  ['pod-infra-container-image', 'podInfraContainerImage', 'string', 'Sandbox (pause) image (default skiff/pause:3.10)'],
+  ['container-runtime-endpoint', 'containerRuntimeEndpoint', 'string', 'Docker endpoint (default unix:///var/run/docker.sock)'],
+  ['node-ip', 'nodeIP', 'string', "The node's IP address, reported as hostIP (default: the first non-internal IPv4)"],
+  ['max-pods', 'maxPods', 'number', 'Maximum number of pods on this node (default 110)'],
+] as const;
+
+export function agentHelp(): string {
+  const lines = [
+    'Usage: skiff agent [flags]',
+    '',
+    'Runs the node agent (the kubelet): static pods from a directory, a URL and its own HTTP API, on Docker.',
+    '',
+    'Flags:',
+    '  --config FILE                         KubeletConfiguration-style YAML with the same settings; flags win',
+  ];
+  for (const [flag, , type, help] of FLAGS) {
+    const name = `--${flag}${type === 'number' ? ' N' : type === 'list' ? ' K:V' : ' VALUE'}`;
+    lines.push(`  ${name.padEnd(38)}${help}`);
+  }
+  lines.push('  -h, --help                            Show this help');
+  return lines.join('\n');
+}
+
+export class ConfigError extends Error {}
+
+function formatZodIssues(error: z.ZodError, origin: string): string {
+  return error.issues.map((i) => `${origin}: ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n');
+}
+
+/** Parses `skiff agent` arguments and the optional --config file into a validated configuration. */
+export async function loadAgentConfig(argv: string[]): Promise<{ config: AgentConfig; help: boolean }> {
+  const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }> = {
+    config: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  };
+  for (const [flag, , type] of FLAGS) options[flag] = { type: 'string', ...(type === 'list' ? { multiple: true } : {}) };
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({ args: argv, options, allowPositionals: false, strict: true });
+  } catch (err) {
+    throw new ConfigError(`${err instanceof Error ? err.message : String(err)}\nRun "skiff agent --help" for the flags.`);
+  }
+  const values = parsed.values as Record<string, string | string[] | boolean | undefined>;
+  if (values.help) return { config: AgentConfigSchema.parse({}), help: true };
+
+  let fromFile: Record<string, unknown> = {};
+  const configPath = values.config;
+  if (typeof configPath === 'string') {
+    let text: string;
+    try {
+      text = await readFile(configPath, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`--config ${configPath}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    let doc: unknown;
+    try {
+      doc = parseYaml(text);
+    } catch (err) {
+      throw new ConfigError(`${configPath}: invalid YAML: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new ConfigError(`${configPath}: expected a KubeletConfiguration object`);
+    const { apiVersion, kind, ...rest } = doc as Record<string, unknown>;
+    if (kind !== undefined && kind !== 'KubeletConfiguration') throw new ConfigError(`${configPath}: kind: expected KubeletConfiguration, got ${String(kind)}`);
+    void apiVersion;
+    fromFile = rest;
+  }
+
+  const fromFlags: Record<string, unknown> = {};
+  for (const [flag, field, type] of FLAGS) {
+    const v = values[flag];
+    if (v === undefined) continue;
+    if (type === 'number') {
+      const n = Number(v);
+      if (!Number.isInteger(n)) throw new ConfigError(`--${flag}: expected a whole number, got "${String(v)}"`);
+      fromFlags[field] = n;
+    } else if (type === 'list') {
+      const headers: Record<string, string[]> = {};
+      for (const item of v as string[]) {
+        const i = item.indexOf(':');
+        if (i <= 0) throw new ConfigError(`--${flag}: expected 'Key:Value', got "${item}"`);
+        (headers[item.slice(0, i).trim()] ??= []).push(item.slice(i + 1).trim());
+      }
+      fromFlags[field] = headers;
+    } else fromFlags[field] = v;
+  }
+  const result = AgentConfigSchema.safeParse({ ...fromFile, ...fromFlags });
+  if (!result.success) throw new ConfigError(formatZodIssues(result.error, typeof configPath === 'string' ? configPath : 'flags'));
+  return { config: result.data, help: false };
+}
+
+/** The node's name: --hostname-override, else the lowercased hostname, as upstream. */
+export function nodeNameOf(config: AgentConfig): string {
+  return (config.hostnameOverride ?? hostname()).toLowerCase();
+}
+
+export function describeConfig(config: AgentConfig): Record<string, unknown> {
+  return {
+    ...config,
+    fileCheckFrequency: formatDuration(config.fileCheckFrequency),
+    httpCheckFrequency: formatDuration(config.httpCheckFrequency),
+    syncFrequency: formatDuration(config.syncFrequency),
+  };
+}

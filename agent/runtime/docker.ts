@@ -1,0 +1,374 @@
+import { PassThrough, type Readable } from 'node:stream';
+import Dockerode from 'dockerode';
+import type { Container, Pod } from '../../control/api/index.js';
+import type { Logger } from '../../lib/log.js';
+import * as L from './labels.js';
+import { dockerResources, dockerSecurity } from './container-config.js';
+import type {
+  ContainerRuntime,
+  ExecResult,
+  LogOptions,
+  PodMounts,
+  RuntimeContainer,
+  RuntimeContainerState,
+} from './runtime.js';
+
+export interface DockerRuntimeOptions {
+  docker: Dockerode;
+  nodeName: string;
+  /** The docker network that holds pod IPs (see pod-network.ts). */
+  networkName: string;
+  /** The sandbox image (built locally by `skiff images build`). */
+  pauseImage: string;
+  logger: Logger;
+}
+
+/** Docker's HTTP status codes that mean "nothing to do": already stopped, already gone. */
+function statusOf(err: unknown): number | undefined {
+  if (typeof err === 'object' && err !== null && 'statusCode' in err) {
+    const code = (err as { statusCode: unknown }).statusCode;
+    return typeof code === 'number' ? code : undefined;
+  }
+  return undefined;
+}
+
+function mapState(status: string | undefined): RuntimeContainerState {
+  switch (status) {
+    case 'created':
+      return 'created';
+    case 'running':
+    case 'paused':
+    case 'restarting':
+      return 'running';
+    case 'exited':
+    case 'dead':
+    case 'removing':
+      return 'exited';
+    default:
+      return 'unknown';
+  }
+}
+
+/** Docker reports "0001-01-01T00:00:00Z" for times that never happened. */
+function dockerTime(s: string | undefined): Date | undefined {
+  if (!s || s.startsWith('0001-')) return undefined;
+  const d = new Date(s);
+  return Number.isNaN(d.getTime()) ? undefined : d;
+}
+
+/**
+ * The container runtime on the Docker Engine API: one pause sandbox per pod holding its network and IPC namespaces,
+ * every app container joined to it with `container:<sandbox>`, dockershim's names and labels.
+ */
+export class DockerRuntime implements ContainerRuntime {
+  readonly docker: Dockerode;
+  private readonly opts: DockerRuntimeOptions;
+  /** Inspect results keyed by id+state: a container's details only change when its state does. */
+  private readonly inspectCache = new Map<string, RuntimeContainer>();
+
+  constructor(opts: DockerRuntimeOptions) {
+    this.opts = opts;
+    this.docker = opts.docker;
+  }
+
+  async version(): Promise<string> {
+    const v = await this.docker.version();
+    return `docker://${v.Version}`;
+  }
+
+  async listPodContainers(podUid?: string): Promise<RuntimeContainer[]> {
+    const label = [`${L.LABEL_SKIFF_NODE}=${this.opts.nodeName}`];
+    if (podUid) label.push(`${L.LABEL_POD_UID}=${podUid}`);
+    const infos = await this.docker.listContainers({ all: true, filters: { label } });
+    const seen = new Set<string>();
+    const out = await Promise.all(
+      infos.map(async (info) => {
+        const key = `${info.Id}/${info.State}`;
+        seen.add(key);
+        const cached = this.inspectCache.get(key);
+        if (cached) return cached;
+        const c = await this.inspect(info.Id);
+        if (c && c.state !== 'unknown') this.inspectCache.set(key, c);
+        return c;
+      }),
+    );
+    if (!podUid) {
+      for (const key of this.inspectCache.keys()) if (!seen.has(key)) this.inspectCache.delete(key);
+    }
+    return out.filter((c): c is RuntimeContainer => c !== undefined);
+  }
+
+  private async inspect(id: string): Promise<RuntimeContainer | undefined> {
+    let info: Dockerode.ContainerInspectInfo;
+    try {
+      info = await this.docker.getContainer(id).inspect();
+    } catch (err) {
+      if (statusOf(err) === 404) return undefined;
+      throw err;
+    }
+    const labels = info.Config.Labels ?? {};
+    const state = mapState(info.State.Status);
+    const sandbox = labels[L.LABEL_DOCKER_TYPE] === L.TYPE_SANDBOX;
+    const hostNetwork = labels[L.LABEL_SKIFF_HOST_NETWORK] === 'true';
+    let ip: string | undefined;
+    if (sandbox) {
+      const nets = info.NetworkSettings.Networks ?? {};
+      ip = hostNetwork ? undefined : nets[this.opts.networkName]?.IPAddress || undefined;
+    }
+    const exitCode = state === 'exited' ? info.State.ExitCode : undefined;
+    let reason: string | undefined;
+    if (state === 'exited') reason = info.State.OOMKilled ? 'OOMKilled' : exitCode === 0 ? 'Completed' : 'Error';
+    return {
+      id: info.Id,
+      name: labels[L.LABEL_CONTAINER_NAME] ?? '',
+      podUid: labels[L.LABEL_POD_UID] ?? '',
+      podName: labels[L.LABEL_POD_NAME] ?? '',
+      podNamespace: labels[L.LABEL_POD_NAMESPACE] ?? '',
+      attempt: Number(labels[L.LABEL_SKIFF_ATTEMPT] ?? labels[L.LABEL_RESTART_COUNT] ?? 0),
+      state,
+      createdAt: new Date(info.Created),
+      startedAt: dockerTime(info.State.StartedAt),
+      finishedAt: state === 'exited' ? dockerTime(info.State.FinishedAt) : undefined,
+      exitCode,
+      reason,
+      image: labels[L.LABEL_SKIFF_IMAGE] ?? info.Config.Image,
+      imageRef: info.Image,
+      specHash: labels[L.LABEL_CONTAINER_HASH] ?? '',
+      ip,
+      hostNetwork,
+      init: labels[L.LABEL_SKIFF_INIT] === 'true',
+    };
+  }
+
+  async hasImage(image: string): Promise<boolean> {
+    try {
+      await this.docker.getImage(image).inspect();
+      return true;
+    } catch (err) {
+      if (statusOf(err) === 404) return false;
+      throw err;
+    }
+  }
+
+  async pullImage(image: string): Promise<void> {
+    const stream = await this.docker.pull(image);
+    await new Promise<void>((resolve, reject) => {
+      this.docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve()));
+    });
+  }
+
+  private podLabels(pod: Pod): Record<string, string> {
+    return {
+      [L.LABEL_POD_NAME]: pod.metadata.name ?? '',
+      [L.LABEL_POD_NAMESPACE]: pod.metadata.namespace,
+      [L.LABEL_POD_UID]: pod.metadata.uid ?? '',
+      [L.LABEL_SKIFF_NODE]: this.opts.nodeName,
+      [L.LABEL_SKIFF_POD_SOURCE]: pod.metadata.annotations?.['kubernetes.io/config.source'] ?? 'api',
+      [L.LABEL_GRACE_PERIOD]: String(pod.spec.terminationGracePeriodSeconds),
+    };
+  }
+
+  /** Creates with a name; a leftover of the same name (a crash between create and record) is removed first. */
+  private async createNamed(options: Dockerode.ContainerCreateOptions): Promise<string> {
+    try {
+      return (await this.docker.createContainer(options)).id;
+    } catch (err) {
+      if (statusOf(err) !== 409 || !options.name) throw err;
+      this.opts.logger.warn({ name: options.name }, 'removing a stale container with the same name');
+      await this.docker.getContainer(options.name).remove({ force: true, v: true });
+      return (await this.docker.createContainer(options)).id;
+    }
+  }
+
+  async createSandbox(pod: Pod, attempt: number): Promise<string> {
+    const hostNetwork = pod.spec.hostNetwork === true;
+    const portBindings: Record<string, Array<{ HostPort: string; HostIp?: string }>> = {};
+    const exposed: Record<string, Record<string, never>> = {};
+    if (!hostNetwork) {
+      for (const c of pod.spec.containers) {
+        for (const p of c.ports ?? []) {
+          if (!p.hostPort) continue;
+          const key = `${p.containerPort}/${(p.protocol ?? 'TCP').toLowerCase()}`;
+          exposed[key] = {};
+          (portBindings[key] ??= []).push({ HostPort: String(p.hostPort), ...(p.hostIP ? { HostIp: p.hostIP } : {}) });
+        }
+      }
+    }
+    const id = await this.createNamed({
+      name: L.sandboxName(pod.metadata.name ?? '', pod.metadata.namespace, pod.metadata.uid ?? '', attempt),
+      Image: this.opts.pauseImage,
+      Hostname: hostNetwork ? undefined : (pod.spec.hostname ?? pod.metadata.name),
+      Labels: {
+        ...this.podLabels(pod),
+        [L.LABEL_DOCKER_TYPE]: L.TYPE_SANDBOX,
+        [L.LABEL_CONTAINER_NAME]: L.SANDBOX_CONTAINER_NAME,
+        [L.LABEL_SKIFF_ATTEMPT]: String(attempt),
+        [L.LABEL_SKIFF_HOST_NETWORK]: String(hostNetwork),
+      },
+      ExposedPorts: exposed,
+      HostConfig: {
+        NetworkMode: hostNetwork ? 'host' : this.opts.networkName,
+        IpcMode: 'shareable',
+        PortBindings: portBindings,
+        RestartPolicy: { Name: 'no' },
+      },
+    });
+    await this.docker.getContainer(id).start();
+    return id;
+  }
+
+  async createContainer(
+    pod: Pod,
+    container: Container,
+    opts: { sandboxId: string; attempt: number; init: boolean; mounts: PodMounts; specHash: string; env?: Array<{ name: string; value: string }> },
+  ): Promise<string> {
+    const binds: string[] = [];
+    const tmpfs: Record<string, string> = {};
+    for (const m of container.volumeMounts ?? []) {
+      const vol = opts.mounts.volumes.get(m.name);
+      if (!vol) throw new Error(`volume "${m.name}" is not prepared`);
+      const target = m.subPath ? undefined : m.mountPath;
+      if ('tmpfs' in vol) {
+        if (target) tmpfs[target] = m.readOnly ? 'ro' : 'rw';
+        continue;
+      }
+      const source = m.subPath ? `${vol.hostPath}/${m.subPath}` : vol.hostPath;
+      binds.push(`${source}:${m.mountPath}${m.readOnly ? ':ro' : ''}`);
+    }
+    if (opts.mounts.etcHosts && !pod.spec.hostNetwork) binds.push(`${opts.mounts.etcHosts}:/etc/hosts`);
+    const sandbox = `container:${opts.sandboxId}`;
+    const security = dockerSecurity(container, pod);
+    const options: Dockerode.ContainerCreateOptions = {
+      name: L.containerName(container.name, pod.metadata.name ?? '', pod.metadata.namespace, pod.metadata.uid ?? '', opts.attempt),
+      Image: container.image,
+      Entrypoint: container.command && container.command.length > 0 ? container.command : undefined,
+      Cmd: container.args && container.args.length > 0 ? container.args : undefined,
+      Env: (opts.env ?? []).map((e) => `${e.name}=${e.value}`),
+      WorkingDir: container.workingDir || undefined,
+      Tty: container.tty ?? false,
+      OpenStdin: container.stdin ?? false,
+      StdinOnce: container.stdinOnce ?? false,
+      User: security.user,
+      Labels: {
+        ...this.podLabels(pod),
+        [L.LABEL_DOCKER_TYPE]: L.TYPE_CONTAINER,
+        [L.LABEL_CONTAINER_NAME]: container.name,
+        [L.LABEL_SANDBOX_ID]: opts.sandboxId,
+        [L.LABEL_CONTAINER_HASH]: opts.specHash,
+        [L.LABEL_RESTART_COUNT]: String(opts.attempt),
+        [L.LABEL_SKIFF_ATTEMPT]: String(opts.attempt),
+        [L.LABEL_SKIFF_INIT]: String(opts.init),
+        [L.LABEL_SKIFF_IMAGE]: container.image,
+      },
+      HostConfig: {
+        NetworkMode: sandbox,
+        IpcMode: sandbox,
+        Binds: binds,
+        Tmpfs: tmpfs,
+        RestartPolicy: { Name: 'no' },
+        ...dockerResources(container),
+        ...security.hostConfig,
+      },
+    };
+    return this.createNamed(options);
+  }
+
+  async startContainer(id: string): Promise<void> {
+    try {
+      await this.docker.getContainer(id).start();
+    } catch (err) {
+      if (statusOf(err) === 304) return;
+      throw err;
+    }
+  }
+
+  async stopContainer(id: string, graceSeconds: number): Promise<void> {
+    try {
+      await this.docker.getContainer(id).stop({ t: Math.max(0, Math.floor(graceSeconds)) });
+    } catch (err) {
+      const code = statusOf(err);
+      if (code === 304 || code === 404) return;
+      throw err;
+    }
+  }
+
+  async removeContainer(id: string): Promise<void> {
+    try {
+      await this.docker.getContainer(id).remove({ force: true, v: true });
+    } catch (err) {
+      const code = statusOf(err);
+      // 409: removal already in progress; 404: already gone.
+      if (code === 404 || code === 409) return;
+      throw err;
+    }
+  }
+
+  async exec(containerId: string, cmd: string[], timeoutMs: number): Promise<ExecResult> {
+    const exec = await this.docker.getContainer(containerId).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+    const stream = await exec.start({ hijack: true, stdin: false });
+    const sink = new PassThrough();
+    const chunks: Buffer[] = [];
+    sink.on('data', (c: Buffer) => chunks.push(c));
+    this.docker.modem.demuxStream(stream, sink, sink);
+    let timer: NodeJS.Timeout | undefined;
+    const finished = new Promise<void>((resolve) => {
+      stream.on('end', resolve);
+      stream.on('close', resolve);
+      stream.on('error', resolve);
+    });
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    });
+    const outcome = await Promise.race([finished, timedOut]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') {
+      stream.destroy();
+      throw new Error(`command timed out after ${timeoutMs}ms`);
+    }
+    const info = await exec.inspect();
+    return { exitCode: info.ExitCode ?? -1, output: Buffer.concat(chunks).toString('utf8') };
+  }
+
+  async logs(containerId: string, opts: LogOptions): Promise<Readable> {
+    const container = this.docker.getContainer(containerId);
+    const info = await container.inspect();
+    const base = {
+      stdout: true,
+      stderr: true,
+      timestamps: opts.timestamps ?? false,
+      ...(opts.tailLines !== undefined ? { tail: opts.tailLines } : {}),
+      ...(opts.sinceSeconds !== undefined ? { since: Math.floor(Date.now() / 1000) - opts.sinceSeconds } : {}),
+    };
+    const out = new PassThrough();
+    if (opts.follow) {
+      const stream = await container.logs({ ...base, follow: true });
+      if (info.Config.Tty) stream.pipe(out);
+      else {
+        this.docker.modem.demuxStream(stream, out, out);
+        stream.on('end', () => out.end());
+        stream.on('error', (e) => out.destroy(e));
+      }
+      out.on('close', () => (stream as Readable).destroy());
+      return out;
+    }
+    const buf = await container.logs({ ...base, follow: false });
+    if (info.Config.Tty) {
+      out.end(buf);
+      return out;
+    }
+    out.end(demuxBuffer(buf));
+    return out;
+  }
+}
+
+/** Docker's multiplexed log format: 8-byte header (stream, 0, 0, 0, size32be) before each frame. */
+export function demuxBuffer(buf: Buffer): Buffer {
+  const parts: Buffer[] = [];
+  let i = 0;
+  while (i + 8 <= buf.length) {
+    const size = buf.readUInt32BE(i + 4);
+    parts.push(buf.subarray(i + 8, i + 8 + size));
+    i += 8 + size;
+  }
+  return Buffer.concat(parts);
+}

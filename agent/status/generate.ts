@@ -1,0 +1,218 @@
+import type { Container, ContainerStatus, Pod, PodCondition, PodStatus } from '../../control/api/index.js';
+import type { RuntimeContainer } from '../runtime/runtime.js';
+import { latestByName, latestSandbox, newestFirst, shouldRestart } from '../kuberuntime/actions.js';
+import type { Waiting } from '../kuberuntime/actions.js';
+
+/**
+ * The pod's API status computed from what the runtime reports, the probes' results and why containers wait: the
+ * kubelet's generateAPIPodStatus and getPhase. Pure: the same inputs always give the same status.
+ */
+export interface StatusInputs {
+  pod: Pod;
+  runtime: RuntimeContainer[];
+  /** Readiness of a running container (by id); 'success' when it has no readiness probe. */
+  ready(containerName: string, containerId: string): boolean;
+  /** Whether the container's startup probe (if any) has passed. */
+  started(containerName: string, containerId: string): boolean;
+  /** Why containers are not running, keyed by name: CrashLoopBackOff, ErrImagePull, ContainerCreating ... */
+  waiting: Map<string, Waiting>;
+  hostIP?: string;
+  now: Date;
+  previous?: PodStatus;
+}
+
+const iso = (d: Date | undefined): string | undefined => (d ? d.toISOString().replace(/\.\d{3}Z$/, 'Z') : undefined);
+
+function stateOf(rc: RuntimeContainer): ContainerStatus['state'] {
+  if (rc.state === 'running') return { running: { startedAt: iso(rc.startedAt ?? rc.createdAt) } };
+  if (rc.state === 'exited') {
+    return {
+      terminated: {
+        exitCode: rc.exitCode ?? 0,
+        reason: rc.reason ?? (rc.exitCode === 0 ? 'Completed' : 'Error'),
+        startedAt: iso(rc.startedAt),
+        finishedAt: iso(rc.finishedAt),
+        containerID: `docker://${rc.id}`,
+      },
+    };
+  }
+  return { waiting: { reason: 'ContainerCreating' } };
+}
+
+function containerStatus(c: Container, instances: RuntimeContainer[], inputs: StatusInputs, initializing: boolean, init: boolean): ContainerStatus {
+  const sorted = instances.filter((rc) => rc.name === c.name).sort(newestFirst);
+  const current = sorted[0];
+  const previous = sorted.find((rc, i) => i > 0 && rc.state === 'exited');
+  const waiting = inputs.waiting.get(c.name);
+  const base = { name: c.name, image: c.image, imageID: '', restartCount: 0, ready: false, started: false };
+  if (!current) {
+    return {
+      ...base,
+      state: { waiting: waiting ? { reason: waiting.reason, message: waiting.message } : { reason: initializing && !init ? 'PodInitializing' : 'ContainerCreating' } },
+      lastState: {},
+    };
+  }
+  const restartCount = current.attempt;
+  const status: ContainerStatus = {
+    ...base,
+    image: c.image,
+    imageID: current.imageRef,
+    containerID: `docker://${current.id}`,
+    restartCount,
+    state: stateOf(current),
+    lastState: previous ? stateOf(previous) : {},
+  };
+  if (current.state === 'running') {
+    status.started = inputs.started(c.name, current.id);
+    status.ready = status.started && inputs.ready(c.name, current.id);
+  } else if (current.state === 'exited' && waiting) {
+    // A dead container waiting to come back shows why it waits; its death moves to lastState.
+    status.lastState = stateOf(current);
+    status.state = { waiting: { reason: waiting.reason, message: waiting.message } };
+  } else if (waiting && current.state !== 'exited') {
+    status.state = { waiting: { reason: waiting.reason, message: waiting.message } };
+  }
+  if (init && current.state === 'exited' && current.exitCode === 0) status.ready = true;
+  return status;
+}
+
+/** Upstream's getPhase over the app containers' statuses. */
+export function podPhase(pod: Pod, statuses: ContainerStatus[], initStatuses: ContainerStatus[]): PodStatus['phase'] {
+  const policy = pod.spec.restartPolicy;
+  let pendingInit = 0;
+  let initFailed = false;
+  for (const s of initStatuses) {
+    const t = s.state?.terminated;
+    if (t && t.exitCode === 0) continue;
+    const lastFailed = s.lastState?.terminated !== undefined && s.lastState.terminated.exitCode !== 0;
+    if ((t && t.exitCode !== 0) || lastFailed) {
+      if (policy === 'Never') initFailed = true;
+    }
+    pendingInit++;
+  }
+  let running = 0;
+  let waiting = 0;
+  let stopped = 0;
+  let succeeded = 0;
+  let unknown = 0;
+  for (const c of pod.spec.containers) {
+    const s = statuses.find((x) => x.name === c.name);
+    if (!s?.state) {
+      unknown++;
+      continue;
+    }
+    if (s.state.running) running++;
+    else if (s.state.terminated) {
+      stopped++;
+      if (s.state.terminated.exitCode === 0) succeeded++;
+    } else if (s.state.waiting) {
+      if (s.lastState?.terminated) stopped++;
+      else waiting++;
+    } else unknown++;
+  }
+  if (initFailed) return 'Failed';
+  if (pendingInit > 0 || waiting > 0) return 'Pending';
+  if (running > 0 && unknown === 0) return 'Running';
+  if (running === 0 && stopped > 0 && unknown === 0) {
+    if (policy === 'Always') return 'Running';
+    if (stopped === succeeded) return 'Succeeded';
+    if (policy === 'Never') return 'Failed';
+    return 'Running';
+  }
+  return 'Pending';
+}
+
+/** Burstable, BestEffort or Guaranteed, from requests and limits as upstream's GetPodQOS decides. */
+export function qosClass(pod: Pod): 'Guaranteed' | 'Burstable' | 'BestEffort' {
+  const all = [...pod.spec.initContainers, ...pod.spec.containers];
+  let anySet = false;
+  let guaranteed = true;
+  for (const c of pod.spec.containers) {
+    const req = c.resources?.requests ?? {};
+    const lim = c.resources?.limits ?? {};
+    for (const r of ['cpu', 'memory']) {
+      if (req[r] !== undefined || lim[r] !== undefined) anySet = true;
+      if (lim[r] === undefined || (req[r] !== undefined && String(req[r]) !== String(lim[r]))) guaranteed = false;
+    }
+  }
+  for (const c of all) {
+    const req = c.resources?.requests ?? {};
+    const lim = c.resources?.limits ?? {};
+    if (Object.keys(req).length > 0 || Object.keys(lim).length > 0) anySet = true;
+  }
+  if (!anySet) return 'BestEffort';
+  return guaranteed ? 'Guaranteed' : 'Burstable';
+}
+
+function condition(type: string, ok: boolean, now: string, previous: PodStatus | undefined, reason?: string, message?: string): PodCondition {
+  const status = ok ? 'True' : 'False';
+  const prev = previous?.conditions?.find((c) => c.type === type);
+  const lastTransitionTime = prev && prev.status === status ? prev.lastTransitionTime : now;
+  return {
+    type,
+    status,
+    lastProbeTime: null,
+    lastTransitionTime,
+    ...(ok || !reason ? {} : { reason, message }),
+  };
+}
+
+export function generatePodStatus(inputs: StatusInputs): PodStatus {
+  const { pod, runtime, previous } = inputs;
+  const now = iso(inputs.now) ?? '';
+  const sandbox = latestSandbox(runtime);
+  const latest = latestByName(runtime);
+  const initDone = pod.spec.initContainers.every((c) => {
+    const rc = latest.get(c.name);
+    return rc !== undefined && rc.state === 'exited' && rc.exitCode === 0;
+  });
+  const initStatuses = pod.spec.initContainers.map((c) => containerStatus(c, runtime, inputs, false, true));
+  const statuses = pod.spec.containers.map((c) => containerStatus(c, runtime, inputs, !initDone, false));
+  const phase = podPhase(pod, statuses, initStatuses);
+
+  const notReady = statuses.filter((s) => !s.ready).map((s) => s.name);
+  const incompleteInit = pod.spec.initContainers.filter((c) => {
+    const rc = latest.get(c.name);
+    return !(rc && rc.state === 'exited' && rc.exitCode === 0);
+  });
+  const terminal = phase === 'Succeeded' || phase === 'Failed';
+  const containersReady = notReady.length === 0 && !terminal;
+  const notReadyReason = terminal ? 'PodCompleted' : 'ContainersNotReady';
+  const notReadyMessage = terminal ? undefined : `containers with unready status: [${notReady.join(' ')}]`;
+  const conditions: PodCondition[] = [
+    condition('PodReadyToStartContainers', sandbox?.state === 'running', now, previous),
+    condition(
+      'Initialized',
+      incompleteInit.length === 0 || (terminal && initDone),
+      now,
+      previous,
+      'ContainersNotInitialized',
+      `containers with incomplete status: [${incompleteInit.map((c) => c.name).join(' ')}]`,
+    ),
+    condition('Ready', containersReady, now, previous, notReadyReason, notReadyMessage),
+    condition('ContainersReady', containersReady, now, previous, notReadyReason, notReadyMessage),
+    condition('PodScheduled', true, now, previous),
+  ];
+  if (terminal) {
+    for (const c of conditions) if (c.type === 'Ready' || c.type === 'ContainersReady') delete c.message;
+  }
+
+  const podIP = sandbox?.state === 'running' ? (sandbox.hostNetwork ? inputs.hostIP : sandbox.ip) : previous?.podIP;
+  const startTime = previous?.startTime ?? iso(runtime.map((c) => c.createdAt).sort((a, b) => a.getTime() - b.getTime())[0] ?? inputs.now);
+  const status: PodStatus = {
+    phase,
+    conditions,
+    ...(inputs.hostIP ? { hostIP: inputs.hostIP, hostIPs: [{ ip: inputs.hostIP }] } : {}),
+    ...(podIP ? { podIP, podIPs: [{ ip: podIP }] } : {}),
+    startTime,
+    qosClass: qosClass(pod),
+    containerStatuses: statuses,
+  };
+  if (pod.spec.initContainers.length > 0) status.initContainerStatuses = initStatuses;
+  return status;
+}
+
+/** Whether a container that is not running right now will run again (for "Completed" vs "CrashLoopBackOff" wording). */
+export function willRestart(pod: Pod, rc: RuntimeContainer): boolean {
+  return shouldRestart(pod.spec.restartPolicy, rc.exitCode);
+}

@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+
+const HELP = `Usage: skiff <command> [flags]
+
+Skiff: a lightweight, Kubernetes-compatible container orchestrator.
+
+Commands:
+  agent      Run the node agent (kubelet): static pods from a directory, a URL and its HTTP API
+  images     Build Skiff's local images (pause and test images): skiff images build [--force] | list
+  version    Print the version
+
+Run "skiff <command> --help" for a command's flags.`;
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'agent': {
+      const { runAgent } = await import('../agent/main.js');
+      return runAgent(rest);
+    }
+    case 'images': {
+      const { imagesCommand } = await import('../images/cli.js');
+      return imagesCommand(rest);
+    }
+    case 'version':
+    case '--version':
+      process.stdout.write(`skiff ${version()}\n`);
+      return 0;
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(`${HELP}\n`);
+      return 0;
+    default:
+      process.stderr.write(`skiff: unknown command "${command}"\n\n${HELP}\n`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`skiff: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);
