@@ -2,7 +2,7 @@ import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import type { Pod, PodStatus } from '../control/api/index.js';
 import type { Logger } from '../lib/log.js';
-import { FileSource, HttpSubmissionSource, PodConfig, UrlSource, type DesiredPods, type PodSource, type SourceError } from './config/index.js';
+import { FileSource, formatSourceError, HttpSubmissionSource, PodConfig, UrlSource, type DesiredPods, type PodSource, type SourceError } from './config/index.js';
 import { MemoryEventRecorder } from './events.js';
 import { latestSandbox, type Waiting } from './kuberuntime/actions.js';
 import { Backoff } from './kuberuntime/backoff.js';
@@ -99,7 +99,7 @@ export class Agent {
       pauseImage: config.podInfraContainerImage,
       crashBackoff: new Backoff({ initialMs: cb.initialContainerRestartPeriod, maxMs: cb.maxContainerRestartPeriod, resetAfterMs: cb.resetPeriod }),
       pullBackoff: new Backoff({ initialMs: cb.initialContainerRestartPeriod, maxMs: cb.maxContainerRestartPeriod, resetAfterMs: cb.resetPeriod }),
-      probes: { result: (uid, name, kind) => this.probes.result(uid, name, kind) },
+      probes: { result: (uid, name, kind, containerId) => this.probes.result(uid, name, kind, containerId) },
       events: this.events,
       logger: logger.child({ component: 'sync' }),
       now: this.now,
@@ -192,6 +192,12 @@ export class Agent {
   private onDesired(d: DesiredPods): void {
     const previous = this.desired;
     this.desired = d.pods;
+    // Sources log their own errors; conflicts between sources only show up here, so report what is new.
+    const known = new Set(this.sourceErrors.map(formatSourceError));
+    for (const e of d.errors) {
+      const text = formatSourceError(e);
+      if (e.conflict && !known.has(text)) this.deps.logger.warn({ origin: e.origin }, text);
+    }
     this.sourceErrors = d.errors;
     this.metrics.sourceErrors.set(d.errors.length);
     this.metrics.desiredPods.set({ static: 'true' }, d.pods.size);
@@ -292,8 +298,8 @@ export class Agent {
       hostIP: this.hostIP,
       now: new Date(this.now()),
       previous,
-      ready: (name) => !byName.get(name)?.readinessProbe || this.probes.result(uid, name, 'readiness') === 'success',
-      started: (name) => !byName.get(name)?.startupProbe || this.probes.result(uid, name, 'startup') === 'success',
+      ready: (name, id) => !byName.get(name)?.readinessProbe || this.probes.result(uid, name, 'readiness', id) === 'success',
+      started: (name, id) => !byName.get(name)?.startupProbe || this.probes.result(uid, name, 'startup', id) === 'success',
     });
     this.statuses.set(uid, status);
     if (status.phase === 'Running' && previous?.phase !== 'Running') {

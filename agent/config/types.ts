@@ -9,6 +9,8 @@ export interface SourceError {
   origin: string;
   /** One line a user can act on, naming the field where there is one: `spec.containers[0].image: Required value`. */
   message: string;
+  /** Set on errors the merge itself found (two sources defining one pod); sources report their own errors. */
+  conflict?: true;
 }
 
 /**
@@ -19,6 +21,11 @@ export interface SourceUpdate {
   /** A stable name for the source instance: "file", "url", "http". */
   source: string;
   pods: Pod[];
+  /**
+   * Where each pod came from (`origins[i]` is the file path or URL of `pods[i]`). PodConfig uses it to order and name
+   * conflicting pods; a source that leaves it out is treated as one origin named after the source.
+   */
+  origins?: string[];
   errors: SourceError[];
 }
 

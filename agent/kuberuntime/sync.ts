@@ -10,7 +10,7 @@ import { preparePodVolumes, removePodDir, VolumeError } from './volumes.js';
 
 /** What the sync needs to know of probes: verdicts per container instance. */
 export interface ProbeReader {
-  result(podUid: string, containerName: string, kind: 'liveness' | 'readiness' | 'startup'): ProbeVerdict;
+  result(podUid: string, containerName: string, kind: 'liveness' | 'readiness' | 'startup', containerId?: string): ProbeVerdict;
 }
 
 export interface PodSyncerDeps {
@@ -64,8 +64,8 @@ export class PodSyncer {
       now,
       backoffRemaining: (name, finishedAt) => crashBackoff.remaining(this.key(pod, name), finishedAt, now),
       backoffDelay: (name) => crashBackoff.delay(this.key(pod, name)),
-      liveness: (name) => probes.result(uid, name, 'liveness'),
-      startup: (name) => probes.result(uid, name, 'startup'),
+      liveness: (name, id) => probes.result(uid, name, 'liveness', id),
+      startup: (name, id) => probes.result(uid, name, 'startup', id),
     });
     const waiting = new Map(actions.waiting);
     for (const name of actions.waiting.keys()) {

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from '../../lib/log.js';
 import type { Agent } from '../agent.js';
+import { formatSourceError } from '../config/index.js';
 import { newestFirst } from '../kuberuntime/actions.js';
 
 /** Upstream's limit for a request body to the API server; no manifest is larger. */
@@ -116,10 +117,10 @@ export class ReadOnlyServer {
           if (err instanceof BodyTooLarge) return status(res, 413, 'RequestEntityTooLarge', `request body exceeds ${MAX_BODY_BYTES} bytes`);
           throw err;
         }
-        const result = this.agent.http.submit(body, req.headers['content-type'] ?? '');
+        const result = this.agent.http.submit(body, req.headers['content-type'] ?? '', `POST ${req.url ?? '/pods'}`);
         if (!result.ok) {
-          const message = result.errors.map((e) => e.message).join('; ');
-          return status(res, 422, 'Invalid', message, result.errors.map((e) => ({ message: e.message })));
+          const message = result.errors.map(formatSourceError).join('; ');
+          return status(res, 422, 'Invalid', message, result.errors.map((e) => ({ message: formatSourceError(e) })));
         }
         send(res, 201, { kind: 'PodList', apiVersion: 'v1', metadata: {}, items: result.pods });
         return;
