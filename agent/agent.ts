@@ -186,7 +186,7 @@ export class Agent {
 
   /** True once every source has answered, so pods missing from the desired set are truly unwanted. */
   private sourcesReady(): boolean {
-    return this.sources.every((s) => this.podConfig.hasSeen(s.name));
+    return this.sources.every((s) => s.hasSynced());
   }
 
   private onDesired(d: DesiredPods): void {

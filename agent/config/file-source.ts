@@ -61,6 +61,13 @@ export class FileSource implements PodSource {
     this.timer = setInterval(() => void this.sync(), every);
     this.timer.unref();
     await this.sync();
+    this.synced = true;
+  }
+
+  private synced = false;
+
+  hasSynced(): boolean {
+    return this.synced;
   }
 
   async stop(): Promise<void> {

@@ -48,7 +48,14 @@ export class HttpSubmissionSource implements PodSource {
   }
 
   /** Loads what earlier runs persisted and pushes the first update. A corrupt file is reported, not fatal. */
+  hasSynced(): boolean {
+    return this.started;
+  }
+
+  private started = false;
+
   async start(): Promise<void> {
+    this.started = true;
     this.entries.clear();
     this.loadErrors = [];
     const dir = this.opts.stateDir;

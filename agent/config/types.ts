@@ -31,6 +31,11 @@ export interface SourceUpdate {
 
 export interface PodSource {
   readonly name: string;
+  /**
+   * True once the source knows its complete set (the directory was listed, the URL answered with a manifest):
+   * only then may the agent treat a pod missing from it as unwanted. A URL that is down at start never is.
+   */
+  hasSynced(): boolean;
   start(): Promise<void>;
   stop(): Promise<void>;
 }

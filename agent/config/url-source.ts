@@ -91,6 +91,12 @@ export class UrlSource implements PodSource {
     return this.running;
   }
 
+  private synced = false;
+
+  hasSynced(): boolean {
+    return this.synced;
+  }
+
   private async poll(): Promise<void> {
     if (this.stopped) return;
     const url = this.opts.url;
@@ -112,6 +118,7 @@ export class UrlSource implements PodSource {
     }
     this.good = loaded.pods;
     this.goodText = fetched.text;
+    this.synced = true;
     this.push(this.good, [], loaded.warnings);
   }
 

@@ -117,6 +117,10 @@ export class ReadOnlyServer {
           if (err instanceof BodyTooLarge) return status(res, 413, 'RequestEntityTooLarge', `request body exceeds ${MAX_BODY_BYTES} bytes`);
           throw err;
         }
+        const contentType = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+        if (contentType && !/json|yaml|^text\/plain$|^application\/octet-stream$/.test(contentType)) {
+          return status(res, 415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`);
+        }
         const result = this.agent.http.submit(body, req.headers['content-type'] ?? '', `POST ${req.url ?? '/pods'}`);
         if (!result.ok) {
           const message = result.errors.map(formatSourceError).join('; ');
