@@ -114,7 +114,11 @@ export class ReadOnlyServer {
         try {
           body = await readBody(req);
         } catch (err) {
-          if (err instanceof BodyTooLarge) return status(res, 413, 'RequestEntityTooLarge', `request body exceeds ${MAX_BODY_BYTES} bytes`);
+          if (err instanceof BodyTooLarge) {
+            // The rest of the body is never read, so this connection cannot carry another request.
+            res.setHeader('Connection', 'close');
+            return status(res, 413, 'RequestEntityTooLarge', `request body exceeds ${MAX_BODY_BYTES} bytes`);
+          }
           throw err;
         }
         const contentType = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';

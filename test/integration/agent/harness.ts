@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import Dockerode from 'dockerode';
 import type { Pod, PodStatus } from '../../../control/api/index.js';
 
@@ -136,8 +136,16 @@ export class AgentProcess {
     ];
     const child = spawn(process.execPath, args, { env: { ...process.env, SKIFF_LOG_FORMAT: 'json', ...this.opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
-    child.stdout?.on('data', (d: Buffer) => (this.output += d.toString()));
-    child.stderr?.on('data', (d: Buffer) => (this.output += d.toString()));
+    // Every agent's output is kept under .tmp/agent-logs for reading after a failure (CI included).
+    const logFile = join(ROOT, '.tmp', 'agent-logs', `${this.nodeName}.log`);
+    mkdirSync(dirname(logFile), { recursive: true });
+    const append = (d: Buffer): void => {
+      this.output += d.toString();
+      appendFileSync(logFile, d);
+    };
+    child.stdout?.on('data', append);
+    child.stderr?.on('data', append);
+    child.on('exit', (code, signal) => appendFileSync(logFile, `-- agent exited: code=${code} signal=${signal}\n`));
     await eventually(async () => (await fetch(`${this.baseUrl}/healthz`)).ok, `agent ${this.nodeName} /healthz (log:\n${this.output.slice(-2000)})`, 30_000);
     return this;
   }
