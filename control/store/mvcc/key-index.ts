@@ -1,0 +1,85 @@
+import type { KeyValue } from '../store.js';
+
+/**
+ * One modification of a key: the kv it produced (for a deletion, etcd's DELETE-event kv: key and modRevision only),
+ * at revision (main, sub). `sub` orders the changes made within one revision (a txn, a multi-key delete).
+ */
+export interface Entry {
+  readonly main: number;
+  readonly sub: number;
+  readonly kv: KeyValue;
+  readonly tombstone: boolean;
+}
+
+export function tombstoneKv(key: string, revision: number): KeyValue {
+  return Object.freeze({ key, value: '', createRevision: 0, modRevision: revision, version: 0, lease: 0 });
+}
+
+/** Latest entry with main <= rev in an entry list sorted by main; -1 when none. */
+function latestAtOrBefore(entries: readonly Entry[], rev: number): number {
+  let lo = 0;
+  let hi = entries.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (entries[mid]!.main <= rev) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo - 1;
+}
+
+/**
+ * The history of one key as etcd's keyIndex keeps it: a list of generations, each running from the put that
+ * created the key to the tombstone that deleted it. The last generation is open (it is empty right after a
+ * deletion). Entries hold their kv so a read at any retained revision needs no second lookup.
+ */
+export class KeyIndex {
+  private generations: Entry[][] = [[]];
+
+  put(entry: Entry): void {
+    this.generations[this.generations.length - 1]!.push(entry);
+  }
+
+  tombstone(entry: Entry): void {
+    this.generations[this.generations.length - 1]!.push(entry);
+    this.generations.push([]);
+  }
+
+  /** The live kv, if the key exists now. */
+  current(): KeyValue | undefined {
+    const open = this.generations[this.generations.length - 1]!;
+    return open[open.length - 1]?.kv;
+  }
+
+  /** The kv as of revision `rev`, or undefined when the key did not exist then. */
+  at(rev: number): KeyValue | undefined {
+    for (let g = this.generations.length - 1; g >= 0; g--) {
+      const gen = this.generations[g]!;
+      if (gen.length === 0 || gen[0]!.main > rev) continue;
+      const entry = gen[latestAtOrBefore(gen, rev)]!;
+      return entry.tombstone ? undefined : entry.kv;
+    }
+    return undefined;
+  }
+
+  /**
+   * Drops what no read at or after `rev` can need: every entry older than `rev` except the newest of them when it
+   * is a put. (Keeping that one also serves the prevKv of changes made exactly at `rev`.) Answers whether the
+   * index is now empty, i.e. the key can be forgotten.
+   */
+  compact(rev: number): boolean {
+    let g = this.generations.length - 1;
+    while (g >= 0 && (this.generations[g]!.length === 0 || this.generations[g]![0]!.main >= rev)) g--;
+    if (g >= 0) {
+      const gen = this.generations[g]!;
+      const k = latestAtOrBefore(gen, rev - 1);
+      const kept = gen[k]!.tombstone ? [] : [gen.slice(k)];
+      this.generations = [...kept, ...this.generations.slice(g + 1)];
+      if (this.generations.length === 0) this.generations = [[]];
+    }
+    return this.generations.every((gen) => gen.length === 0);
+  }
+
+  *entries(): Generator<Entry> {
+    for (const gen of this.generations) yield* gen;
+  }
+}

@@ -1,0 +1,227 @@
+import { ErrCompacted, ErrFutureRev, ErrInvalidRequest } from '../errors.js';
+import { UNBOUNDED, toInterval, type KeyInterval } from '../keys.js';
+import type { KeyValue, LeaseId, RangeRequest } from '../store.js';
+import { KeyIndex, tombstoneKv, type Entry } from './key-index.js';
+import { SortedKeySet } from './sorted-keys.js';
+
+/** One key's change within a revision, with the kv it replaced (for watchers' prevKv). */
+export interface Change {
+  readonly entry: Entry;
+  readonly prev: KeyValue | undefined;
+}
+
+/** Everything one revision changed, in the order it was changed. */
+export interface RevisionRecord {
+  readonly revision: number;
+  readonly changes: readonly Change[];
+}
+
+export interface RangeResult {
+  readonly kvs: KeyValue[];
+  readonly more: boolean;
+  readonly count: number;
+}
+
+/**
+ * The multi-version key space: a key index (per key, etcd-style generations) ordered by a sorted key set, and a
+ * revision-ordered history of changes for watchers. Writes happen between begin() and commit(); all changes in
+ * between share one revision. Nothing here reads a clock or a random source: same writes, same state.
+ */
+export class MvccKv {
+  private rev = 1;
+  private compactRev = 0;
+  private index = new Map<string, KeyIndex>();
+  private keys = new SortedKeySet();
+  /** Records for consecutive revisions from the compaction revision (or 2) up to `rev`. */
+  private history: RevisionRecord[] = [];
+  private pending: Change[] | undefined;
+
+  get revision(): number {
+    return this.rev;
+  }
+
+  /** 0 until the first compaction. */
+  get compactRevision(): number {
+    return this.compactRev;
+  }
+
+  get keyCount(): number {
+    return this.index.size;
+  }
+
+  /** The revision reads see: inside a write that has changed something, its own not-yet-committed revision. */
+  private readRevision(): number {
+    return this.pending !== undefined && this.pending.length > 0 ? this.rev + 1 : this.rev;
+  }
+
+  /** Validates a read revision (0/absent = current) the way etcd does. */
+  checkRevision(requested: number | undefined): number {
+    const current = this.readRevision();
+    if (requested === undefined || requested <= 0) return current;
+    if (requested > current) throw new ErrFutureRev(requested, current);
+    if (requested < this.compactRev) throw new ErrCompacted(this.compactRev);
+    return requested;
+  }
+
+  get(key: string, revision?: number): KeyValue | undefined {
+    return this.index.get(key)?.at(revision ?? this.readRevision());
+  }
+
+  range(request: RangeRequest): RangeResult {
+    const rev = this.checkRevision(request.revision);
+    const limit = request.limit !== undefined && request.limit > 0 ? request.limit : Infinity;
+    const kvs: KeyValue[] = [];
+    let count = 0;
+    for (const kv of this.kvsIn(toInterval(request), rev)) {
+      count++;
+      if (request.countOnly === true || kvs.length >= limit) continue;
+      kvs.push(request.keysOnly === true ? { ...kv, value: '' } : kv);
+    }
+    return { kvs, more: request.countOnly !== true && count > kvs.length, count };
+  }
+
+  private *kvsIn(iv: KeyInterval, rev: number): Generator<KeyValue> {
+    if (iv.end === undefined) {
+      const kv = this.index.get(iv.start)?.at(rev);
+      if (kv !== undefined) yield kv;
+      return;
+    }
+    for (const key of this.keys.range(iv.start, iv.end === UNBOUNDED ? undefined : iv.end)) {
+      const kv = this.index.get(key)!.at(rev);
+      if (kv !== undefined) yield kv;
+    }
+  }
+
+  begin(): void {
+    if (this.pending !== undefined) throw new Error('mvcc: write already in progress');
+    this.pending = [];
+  }
+
+  private requirePending(): Change[] {
+    if (this.pending === undefined) throw new Error('mvcc: write outside begin()/commit()');
+    return this.pending;
+  }
+
+  /** Answers the kv the put replaced. */
+  put(key: string, value: string, lease: LeaseId): KeyValue | undefined {
+    const pending = this.requirePending();
+    let ki = this.index.get(key);
+    if (ki === undefined) {
+      ki = new KeyIndex();
+      this.index.set(key, ki);
+      this.keys.add(key);
+    }
+    const prev = ki.current();
+    const main = this.rev + 1;
+    // Frozen because readers, watchers and history all share this one object.
+    const kv: KeyValue = Object.freeze({
+      key,
+      value,
+      createRevision: prev?.createRevision ?? main,
+      modRevision: main,
+      version: (prev?.version ?? 0) + 1,
+      lease,
+    });
+    const entry: Entry = { main, sub: pending.length, kv, tombstone: false };
+    ki.put(entry);
+    pending.push({ entry, prev });
+    return prev;
+  }
+
+  /** Deletes every live key in the interval, in key order; answers the deleted kvs. */
+  deleteRange(iv: KeyInterval): KeyValue[] {
+    const pending = this.requirePending();
+    const victims = [...this.kvsIn(iv, this.readRevision())];
+    const main = this.rev + 1;
+    for (const prev of victims) {
+      const ki = this.index.get(prev.key)!;
+      if (ki.current() === undefined) continue;
+      const entry: Entry = { main, sub: pending.length, kv: tombstoneKv(prev.key, main), tombstone: true };
+      ki.tombstone(entry);
+      pending.push({ entry, prev });
+    }
+    return victims;
+  }
+
+  /** Ends the write; answers its record, or undefined when it changed nothing (the revision stays put). */
+  commit(): RevisionRecord | undefined {
+    const changes = this.requirePending();
+    this.pending = undefined;
+    if (changes.length === 0) return undefined;
+    this.rev++;
+    const record: RevisionRecord = { revision: this.rev, changes };
+    this.history.push(record);
+    return record;
+  }
+
+  compact(revision: number): void {
+    if (revision <= this.compactRev) throw new ErrCompacted(this.compactRev);
+    if (revision > this.rev) throw new ErrFutureRev(revision, this.rev);
+    // Only keys changed in the discarded records can have entries to drop: older ones were trimmed last time.
+    const cut = this.historyIndex(revision);
+    const touched = new Set<string>();
+    for (let i = 0; i < cut; i++) for (const c of this.history[i]!.changes) touched.add(c.entry.kv.key);
+    for (const key of touched) {
+      if (this.index.get(key)?.compact(revision) === true) {
+        this.index.delete(key);
+        this.keys.delete(key);
+      }
+    }
+    this.history = this.history.slice(cut);
+    this.compactRev = revision;
+  }
+
+  /** Index of the first history record with revision >= `revision`. */
+  private historyIndex(revision: number): number {
+    let lo = 0;
+    let hi = this.history.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.history[mid]!.revision < revision) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Records of revisions >= `revision` (the caller checks it is not compacted). */
+  *historyFrom(revision: number): Generator<RevisionRecord> {
+    for (let i = this.historyIndex(revision); i < this.history.length; i++) yield this.history[i]!;
+  }
+
+  /** Every retained entry, in revision order: the snapshot form of this state. */
+  entries(): Entry[] {
+    const all: Entry[] = [];
+    for (const ki of this.index.values()) for (const e of ki.entries()) all.push(e);
+    return all.sort((a, b) => a.main - b.main || a.sub - b.sub);
+  }
+
+  /** Rebuilds from `entries()` output (etcd rebuilds its keyIndex from the backend the same way). */
+  static fromEntries(revision: number, compactRevision: number, entries: readonly Entry[]): MvccKv {
+    const kv = new MvccKv();
+    kv.rev = revision;
+    kv.compactRev = compactRevision;
+    let last: Entry | undefined;
+    for (const entry of entries) {
+      if (last !== undefined && (entry.main < last.main || (entry.main === last.main && entry.sub <= last.sub))) {
+        throw new ErrInvalidRequest('snapshot: entries out of revision order');
+      }
+      if (entry.main > revision) throw new ErrInvalidRequest('snapshot: entry newer than the snapshot revision');
+      last = entry;
+      let ki = kv.index.get(entry.kv.key);
+      if (ki === undefined) {
+        ki = new KeyIndex();
+        kv.index.set(entry.kv.key, ki);
+      }
+      const prev = ki.current();
+      if (entry.tombstone) ki.tombstone(entry);
+      else ki.put(entry);
+      if (entry.main >= compactRevision) {
+        const tail = kv.history[kv.history.length - 1];
+        if (tail?.revision === entry.main) (tail.changes as Change[]).push({ entry, prev });
+        else kv.history.push({ revision: entry.main, changes: [{ entry, prev }] });
+      }
+    }
+    kv.keys = SortedKeySet.fromSorted([...kv.index.keys()].sort());
+    return kv;
+  }
+}
