@@ -290,6 +290,29 @@ export class Agent {
   private updateStatus(pod: Pod, runtime: RuntimeContainer[], waiting: Map<string, Waiting>): void {
     const uid = pod.metadata.uid ?? '';
     const byName = new Map(pod.spec.containers.map((c) => [c.name, c]));
+    const current = new Map<string, RuntimeContainer>();
+    for (const c of runtime) {
+      if (c.name === 'POD' || c.init) continue;
+      const prev = current.get(c.name);
+      if (!prev || prev.attempt < c.attempt) current.set(c.name, c);
+    }
+    const sandbox = latestSandbox(runtime);
+    const podIP = sandbox?.state === 'running' ? (sandbox.hostNetwork ? this.hostIP : sandbox.ip) : undefined;
+    // Probe workers first: a new container's readiness must read as its initial "not ready", not as "no probe".
+    this.probes.syncPod(
+      uid,
+      podIP,
+      pod.spec.containers.map((c) => {
+        const rc = current.get(c.name);
+        return {
+          name: c.name,
+          ...(rc ? { containerId: rc.id } : {}),
+          running: rc?.state === 'running',
+          ...(rc?.startedAt ? { startedAt: rc.startedAt.getTime() } : {}),
+          spec: c,
+        };
+      }),
+    );
     const previous = this.statuses.get(uid);
     const status = generatePodStatus({
       pod,
@@ -306,26 +329,6 @@ export class Agent {
       const seenAt = this.firstSeen.get(uid);
       if (seenAt !== undefined && !previous) this.metrics.podStartDuration.observe((this.now() - seenAt) / 1000);
     }
-    const current = new Map<string, RuntimeContainer>();
-    for (const c of runtime) {
-      if (c.name === 'POD' || c.init) continue;
-      const prev = current.get(c.name);
-      if (!prev || prev.attempt < c.attempt) current.set(c.name, c);
-    }
-    this.probes.syncPod(
-      uid,
-      status.podIP,
-      pod.spec.containers.map((c) => {
-        const rc = current.get(c.name);
-        return {
-          name: c.name,
-          ...(rc ? { containerId: rc.id } : {}),
-          running: rc?.state === 'running',
-          ...(rc?.startedAt ? { startedAt: rc.startedAt.getTime() } : {}),
-          spec: c,
-        };
-      }),
-    );
   }
 
   /** Every pod the agent runs, with its latest status, sorted by namespace and name. */
