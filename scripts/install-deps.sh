@@ -19,6 +19,7 @@ packages=(
   conntrack       # flushes stale NAT entries when service endpoints change
   iproute2        # ip, for network namespaces and addresses
   systemd         # systemd-analyze, to verify the shipped units
+  openssl         # throwaway certificates for the HTTPS probe test
 )
 # shellcheck disable=SC2206 # word splitting is the point here
 packages+=(${SKIFF_EXTRA_PACKAGES:-})
