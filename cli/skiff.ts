@@ -6,6 +6,7 @@ const HELP = `Usage: skiff <command> [flags]
 Skiff: a lightweight, Kubernetes-compatible container orchestrator.
 
 Commands:
+  control    Run the control plane (API server; in progress)
   agent      Run the node agent (kubelet): static pods from a directory, a URL and its HTTP API
   images     Build Skiff's local images (pause and test images): skiff images build [--force] | list
   version    Print the version
@@ -23,6 +24,10 @@ async function main(argv: string[]): Promise<number> {
     case 'agent': {
       const { runAgent } = await import('../agent/main.js');
       return runAgent(rest);
+    }
+    case 'control': {
+      const { runControl } = await import('../control/main.js');
+      return runControl(rest);
     }
     case 'images': {
       const { imagesCommand } = await import('../images/cli.js');

@@ -123,3 +123,5 @@ export function parsePod(input: unknown, opts: ParsePodOptions = {}): ParsePodRe
   if (errors.length > 0) return { ok: false, errors };
   return { ok: true, pod: parsed.data, warnings };
 }
+export { compactSpec } from './compact.js';
+export * from './selectors.js';

@@ -1,0 +1,87 @@
+import type { IncomingMessage } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import type { TLSSocket } from 'node:tls';
+import { timingSafeEqual } from 'node:crypto';
+
+/** Who is asking: upstream's user.Info. */
+export interface UserInfo {
+  name: string;
+  uid?: string;
+  groups: string[];
+}
+
+export type Authenticator = (req: IncomingMessage) => UserInfo | undefined;
+
+/**
+ * Client certificates verified against the cluster CA: CN is the user, each O a group, as upstream's x509
+ * authenticator. Every authenticated user is also in system:authenticated.
+ */
+export function certificateAuthenticator(): Authenticator {
+  return (req) => {
+    const socket = req.socket as TLSSocket;
+    if (typeof socket.getPeerCertificate !== 'function' || !socket.authorized) return undefined;
+    const cert = socket.getPeerCertificate();
+    if (!cert || !cert.subject) return undefined;
+    const cn = cert.subject.CN;
+    if (!cn) return undefined;
+    const o = cert.subject.O;
+    const groups = Array.isArray(o) ? o : o ? [o] : [];
+    return { name: Array.isArray(cn) ? (cn[0] as string) : cn, groups: [...groups, 'system:authenticated'] };
+  };
+}
+
+interface TokenEntry {
+  token: string;
+  user: UserInfo;
+}
+
+/** Parses a --token-auth-file: CSV lines `token,user,uid,"group1,group2"`. */
+export function parseTokenFile(text: string): TokenEntry[] {
+  const out: TokenEntry[] = [];
+  for (const [i, raw] of text.split('\n').entries()) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) continue;
+    const fields: string[] = [];
+    const re = /"([^"]*)"|([^,]*)/g;
+    let m: RegExpExecArray | null;
+    while ((m = re.exec(line)) !== null) {
+      fields.push(m[1] ?? m[2] ?? '');
+      if (re.lastIndex >= line.length) break;
+      re.lastIndex++;
+    }
+    const [token, name, uid, groups] = fields;
+    if (!token || !name) throw new Error(`token file line ${i + 1}: expected token,user,uid[,"groups"]`);
+    out.push({ token, user: { name, ...(uid ? { uid } : {}), groups: [...(groups ? groups.split(',').map((g) => g.trim()).filter(Boolean) : []), 'system:authenticated'] } });
+  }
+  return out;
+}
+
+export async function tokenFileAuthenticator(path: string): Promise<Authenticator> {
+  const entries = parseTokenFile(await readFile(path, 'utf8'));
+  return staticTokenAuthenticator(entries);
+}
+
+export function staticTokenAuthenticator(entries: TokenEntry[]): Authenticator {
+  return (req) => {
+    const header = req.headers.authorization ?? '';
+    const m = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!m) return undefined;
+    const presented = Buffer.from(m[1] as string);
+    for (const e of entries) {
+      const known = Buffer.from(e.token);
+      if (known.length === presented.length && timingSafeEqual(known, presented)) return e.user;
+    }
+    return undefined;
+  };
+}
+
+/** Tries each authenticator in turn; the first that recognises the request wins. */
+export function unionAuthenticator(list: Authenticator[]): Authenticator {
+  return (req) => {
+    for (const a of list) {
+      const u = a(req);
+      if (u) return u;
+    }
+    return undefined;
+  };
+}

@@ -1,0 +1,75 @@
+import { apiVersionOf, groupVersions, RESOURCES } from '../resources.js';
+
+/**
+ * Discovery documents: /api, /apis and the per group-version resource lists kubectl reads to map `kubectl get po`
+ * to a URL (short names, scope, verbs, categories for `all`).
+ */
+
+export function apiVersions(serverAddress: string): Record<string, unknown> {
+  return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }] };
+}
+
+function groupEntry(group: string, versions: string[]): Record<string, unknown> {
+  const vs = versions.map((v) => ({ groupVersion: `${group}/${v}`, version: v }));
+  return { name: group, versions: vs, preferredVersion: vs[0] };
+}
+
+export function apiGroupList(): Record<string, unknown> {
+  return {
+    kind: 'APIGroupList',
+    apiVersion: 'v1',
+    groups: groupVersions()
+      .filter((g) => g.group !== '')
+      .map((g) => groupEntry(g.group, g.versions)),
+  };
+}
+
+export function apiGroup(group: string): Record<string, unknown> | undefined {
+  const g = groupVersions().find((x) => x.group === group && group !== '');
+  return g ? { kind: 'APIGroup', apiVersion: 'v1', ...groupEntry(g.group, g.versions) } : undefined;
+}
+
+/** The APIResourceList of one group version, subresources as "pods/status" entries, as upstream lists them. */
+export function apiResourceList(group: string, version: string): Record<string, unknown> | undefined {
+  const defs = RESOURCES.filter((r) => r.group === group && r.version === version);
+  if (defs.length === 0) return undefined;
+  const resources: Array<Record<string, unknown>> = [];
+  for (const r of [...defs].sort((a, b) => a.resource.localeCompare(b.resource))) {
+    resources.push({
+      name: r.resource,
+      singularName: r.singular,
+      namespaced: r.namespaced,
+      kind: r.kind,
+      verbs: r.verbs,
+      ...(r.shortNames.length ? { shortNames: r.shortNames } : {}),
+      ...(r.categories.length ? { categories: r.categories } : {}),
+    });
+    for (const sub of r.subresources) {
+      const subKind: Record<string, string> = { scale: 'Scale', binding: 'Binding', eviction: 'Eviction', token: 'TokenRequest', approval: r.kind, log: 'Pod', exec: 'PodExecOptions', attach: 'PodAttachOptions', portforward: 'PodPortForwardOptions', proxy: `${r.kind}ProxyOptions` };
+      const subVerbs: Record<string, string[]> = {
+        status: ['get', 'patch', 'update'],
+        scale: ['get', 'patch', 'update'],
+        binding: ['create'],
+        eviction: ['create'],
+        token: ['create'],
+        log: ['get'],
+        exec: ['create', 'get'],
+        attach: ['create', 'get'],
+        portforward: ['create', 'get'],
+        proxy: ['create', 'delete', 'get', 'patch', 'update'],
+        finalize: ['update'],
+        approval: ['get', 'patch', 'update'],
+        ephemeralcontainers: ['get', 'patch', 'update'],
+      };
+      resources.push({
+        name: `${r.resource}/${sub}`,
+        singularName: '',
+        namespaced: r.namespaced,
+        ...(sub === 'scale' ? { group: 'autoscaling', version: 'v1' } : {}),
+        kind: subKind[sub] ?? r.kind,
+        verbs: subVerbs[sub] ?? ['get'],
+      });
+    }
+  }
+  return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: apiVersionOf({ group, version }), resources };
+}

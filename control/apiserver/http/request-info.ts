@@ -1,0 +1,93 @@
+import { findResource, type ResourceDef } from '../resources.js';
+
+/**
+ * What a request is about, parsed from its method and path the way upstream's RequestInfoFactory does:
+ * /api/v1/namespaces/{ns}/{resource}/{name}/{subresource} and /apis/{group}/{version}/...
+ */
+export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
+
+export interface ResourceRequest {
+  kind: 'resource';
+  verb: Verb;
+  group: string;
+  version: string;
+  resource: string;
+  def: ResourceDef | undefined;
+  namespace?: string;
+  name?: string;
+  subresource?: string;
+  /** Path segments after the subresource (proxy paths). */
+  rest: string[];
+}
+
+export interface NonResourceRequest {
+  kind: 'nonresource';
+  path: string;
+}
+
+export type RequestInfo = ResourceRequest | NonResourceRequest;
+
+export function parseRequestInfo(method: string, pathname: string, query: URLSearchParams): RequestInfo {
+  const parts = pathname.split('/').filter(Boolean).map((p) => decodeURIComponent(p));
+  let group: string;
+  let version: string;
+  let rest: string[];
+  if (parts[0] === 'api' && parts.length >= 2) {
+    group = '';
+    version = parts[1] as string;
+    rest = parts.slice(2);
+  } else if (parts[0] === 'apis' && parts.length >= 3) {
+    group = parts[1] as string;
+    version = parts[2] as string;
+    rest = parts.slice(3);
+  } else {
+    return { kind: 'nonresource', path: pathname };
+  }
+  if (rest.length === 0) return { kind: 'nonresource', path: pathname };
+
+  let namespace: string | undefined;
+  // "namespaces/{ns}/{resource}..." addresses a namespaced collection; "namespaces/{ns}" alone is the namespace object.
+  if (rest[0] === 'namespaces' && rest.length >= 3) {
+    namespace = rest[1];
+    rest = rest.slice(2);
+  }
+  const resource = rest[0] as string;
+  const name = rest[1];
+  const subresource = rest[2];
+  const tail = rest.slice(3);
+  const isWatch = ['true', '1'].includes(query.get('watch') ?? '');
+  let verb: Verb;
+  switch (method) {
+    case 'GET':
+    case 'HEAD':
+      verb = name === undefined ? (isWatch ? 'watch' : 'list') : isWatch ? 'watch' : 'get';
+      break;
+    case 'POST':
+      verb = 'create';
+      break;
+    case 'PUT':
+      verb = 'update';
+      break;
+    case 'PATCH':
+      verb = 'patch';
+      break;
+    case 'DELETE':
+      verb = name === undefined ? 'deletecollection' : 'delete';
+      break;
+    default:
+      verb = 'get';
+  }
+  const def = findResource(group, version, resource);
+  return {
+    kind: 'resource',
+    verb,
+    group,
+    version,
+    resource,
+    def,
+    ...(namespace !== undefined ? { namespace } : {}),
+    ...(name !== undefined ? { name } : {}),
+    ...(subresource !== undefined ? { subresource } : {}),
+    rest: tail,
+  };
+}

@@ -1,0 +1,329 @@
+import { randomInt, randomUUID } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
+import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector, SelectorError, type FieldRequirement, type Requirement } from '../api/selectors.js';
+import { ApiError, badRequest, conflict, invalid, notFound } from './http/status.js';
+import { strategyFor, type Strategy } from './registry/index.js';
+import { apiVersionOf, findResource, type ResourceDef } from './resources.js';
+import { parseResourceVersion, type KubeObject, type ListResult, type ObjectStorage, type WatchEvent } from './storage/object-storage.js';
+
+/**
+ * The generic REST semantics shared by every resource (upstream's generic registry Store): names, uid, timestamps,
+ * generation, optimistic concurrency, status subresources, graceful deletion and finalizers. Kind-specific defaulting
+ * and validation come from the kind's Strategy.
+ */
+
+export interface RequestContext {
+  namespace?: string;
+  /** fieldValidation=Strict. */
+  strict: boolean;
+  dryRun: boolean;
+  now: Date;
+}
+
+export interface Admission {
+  /** Runs after defaulting and validation, before the write; throws ApiError to refuse. */
+  admit(op: 'create' | 'update' | 'delete', def: ResourceDef, obj: KubeObject, old: KubeObject | undefined, ctx: RequestContext): Promise<void>;
+}
+
+const NAME_SUFFIX_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
+
+/** What upstream's SimpleNameGenerator appends to generateName: five characters that never spell words. */
+export function generateNameSuffix(): string {
+  let s = '';
+  for (let i = 0; i < 5; i++) s += NAME_SUFFIX_ALPHABET[randomInt(NAME_SUFFIX_ALPHABET.length)];
+  return s;
+}
+
+export function rfc3339(d: Date): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function withoutMetaAndStatus(o: KubeObject): Record<string, unknown> {
+  const { metadata: _m, status: _s, apiVersion: _a, kind: _k, ...rest } = o;
+  return rest;
+}
+
+export interface Selection {
+  labels: Requirement[];
+  fields: FieldRequirement[];
+}
+
+export function parseSelection(def: ResourceDef, query: URLSearchParams): Selection {
+  try {
+    const fields = parseFieldSelector(query.get('fieldSelector') ?? '');
+    const strategy = strategyFor(def);
+    const sample = strategy.fields?.({ metadata: {} }) ?? {};
+    for (const f of fields) {
+      if (f.field !== 'metadata.name' && f.field !== 'metadata.namespace' && !(f.field in sample)) {
+        throw badRequest(`field label not supported: ${f.field}`);
+      }
+    }
+    return { labels: parseLabelSelector(query.get('labelSelector') ?? ''), fields };
+  } catch (err) {
+    if (err instanceof SelectorError) throw badRequest(`unable to parse requirement: ${err.message.replace(/^unable to parse requirement: /, '')}`);
+    throw err;
+  }
+}
+
+export function selects(def: ResourceDef, sel: Selection, obj: KubeObject): boolean {
+  if (!matchesLabels(sel.labels, obj.metadata.labels)) return false;
+  if (sel.fields.length === 0) return true;
+  const fields = { 'metadata.name': obj.metadata.name ?? '', 'metadata.namespace': obj.metadata.namespace ?? '', ...(strategyFor(def).fields?.(obj) ?? {}) };
+  return matchesFields(sel.fields, fields);
+}
+
+export class Rest {
+  constructor(
+    readonly storage: ObjectStorage,
+    private readonly admission: Admission | undefined,
+  ) {}
+
+  private typed(def: ResourceDef, obj: KubeObject): KubeObject {
+    return { apiVersion: apiVersionOf(def), kind: def.kind, ...obj, metadata: obj.metadata } as KubeObject;
+  }
+
+  /** Checks the body's kind/apiVersion and namespace against the URL, as upstream does before anything else. */
+  private checkBody(def: ResourceDef, body: unknown, ctx: RequestContext): KubeObject {
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badRequest('the body of the request must be a JSON or YAML object');
+    const obj = body as KubeObject;
+    if (obj.metadata === undefined) obj.metadata = {};
+    if (typeof obj.metadata !== 'object' || obj.metadata === null || Array.isArray(obj.metadata)) throw badRequest('metadata must be an object');
+    const expected = apiVersionOf(def);
+    if (obj.apiVersion !== undefined && obj.apiVersion !== expected) {
+      // Another version of the same group's kind would need conversion; anything else is the wrong endpoint.
+      throw badRequest(`the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${expected})`);
+    }
+    if (obj.kind !== undefined && obj.kind !== def.kind) {
+      throw badRequest(`the kind in the data (${String(obj.kind)}) does not match the expected kind (${def.kind})`);
+    }
+    if (def.namespaced) {
+      const ns = obj.metadata.namespace;
+      if (ns !== undefined && ns !== '' && ctx.namespace !== undefined && ns !== ctx.namespace) {
+        throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+      }
+      obj.metadata.namespace = ctx.namespace ?? ns;
+    } else if (obj.metadata.namespace === '') {
+      delete obj.metadata.namespace;
+    }
+    return obj;
+  }
+
+  async get(def: ResourceDef, ctx: RequestContext, name: string): Promise<KubeObject> {
+    return this.typed(def, await this.storage.get(def, ctx.namespace, name));
+  }
+
+  async list(def: ResourceDef, ctx: RequestContext, sel: Selection, opts: { limit?: number; continue?: string }): Promise<ListResult> {
+    const res = await this.storage.list(def, ctx.namespace, { ...opts, filter: (o) => selects(def, sel, o) });
+    return res;
+  }
+
+  async create(def: ResourceDef, ctx: RequestContext, body: unknown): Promise<KubeObject> {
+    const strategy = strategyFor(def);
+    const obj = this.checkBody(def, body, ctx);
+    const meta = obj.metadata;
+    if (meta.resourceVersion) {
+      throw invalid(def.kind, def.group, meta.name ?? '', [{ type: 'FieldValueInvalid', field: 'metadata.resourceVersion', value: meta.resourceVersion, detail: 'must be empty' }]);
+    }
+    if (!meta.name && meta.generateName) meta.name = `${meta.generateName}${generateNameSuffix()}`;
+    meta.uid = randomUUID();
+    meta.creationTimestamp = rfc3339(ctx.now);
+    delete meta.deletionTimestamp;
+    delete meta.deletionGracePeriodSeconds;
+    delete meta.selfLink;
+    if (strategy.generation) meta.generation = 1;
+    else delete meta.generation;
+    const prepared = strategy.prepareCreate(obj, ctx);
+    if (!prepared.ok) throw invalid(def.kind, def.group, meta.name ?? '', prepared.errors);
+    const final = this.typed(def, prepared.obj);
+    await this.admission?.admit('create', def, final, undefined, ctx);
+    if (ctx.dryRun) {
+      const exists = await this.storage.tryGet(def, ctx.namespace, final.metadata.name ?? '');
+      if (exists) throw new ApiError(409, 'AlreadyExists', `${def.group ? `${def.resource}.${def.group}` : def.resource} "${final.metadata.name}" already exists`);
+      return final;
+    }
+    return this.typed(def, await this.storage.create(def, final));
+  }
+
+  /**
+   * Replaces an object (PUT), or its status (subresource "status"). A resourceVersion in the body is a
+   * precondition: a stale one is a 409 Conflict.
+   */
+  async update(def: ResourceDef, ctx: RequestContext, name: string, body: unknown, subresource?: string): Promise<KubeObject> {
+    const obj = this.checkBody(def, body, ctx);
+    if (obj.metadata.name && obj.metadata.name !== name) {
+      throw badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${name})`);
+    }
+    obj.metadata.name = name;
+    const current = await this.storage.get(def, ctx.namespace, name);
+    const expected = parseResourceVersion(obj.metadata.resourceVersion);
+    const currentRv = Number(current.metadata.resourceVersion);
+    if (expected !== undefined && expected !== currentRv) {
+      throw conflict(def.group, def.resource, name, 'the object has been modified; please apply your changes to the latest version and try again');
+    }
+    return this.replace(def, ctx, current, obj, subresource);
+  }
+
+  /** Writes `next` over `current` (read at its resourceVersion): the common tail of update and patch. */
+  async replace(def: ResourceDef, ctx: RequestContext, current: KubeObject, next: KubeObject, subresource?: string): Promise<KubeObject> {
+    const strategy: Strategy = strategyFor(def);
+    const name = current.metadata.name ?? '';
+    let obj: KubeObject = next;
+    if (subresource === 'status') {
+      // Status writes change status only (and labels/annotations are left as they are).
+      obj = { ...current, status: next.status };
+    } else if (strategy.statusSubresource && current.status !== undefined) {
+      obj = { ...next, status: current.status };
+    }
+    // Fields the server owns survive any write.
+    obj.metadata = {
+      ...obj.metadata,
+      name,
+      namespace: current.metadata.namespace,
+      uid: current.metadata.uid,
+      creationTimestamp: current.metadata.creationTimestamp,
+      ...(current.metadata.deletionTimestamp ? { deletionTimestamp: current.metadata.deletionTimestamp, deletionGracePeriodSeconds: current.metadata.deletionGracePeriodSeconds } : {}),
+    };
+    if (!current.metadata.deletionTimestamp) {
+      delete obj.metadata.deletionTimestamp;
+      delete obj.metadata.deletionGracePeriodSeconds;
+    }
+    if (obj.metadata.namespace === undefined) delete obj.metadata.namespace;
+    if (strategy.generation) {
+      const gen = current.metadata.generation ?? 1;
+      obj.metadata.generation = isDeepStrictEqual(withoutMetaAndStatus(obj), withoutMetaAndStatus(current)) ? gen : gen + 1;
+    }
+    const prepared = strategy.prepareUpdate(obj, current, ctx);
+    if (!prepared.ok) throw invalid(def.kind, def.group, name, prepared.errors);
+    const final = this.typed(def, prepared.obj);
+    await this.admission?.admit('update', def, final, current, ctx);
+    // A finalizer-blocked deletion completes when the last finalizer is removed.
+    if (final.metadata.deletionTimestamp && (final.metadata.finalizers ?? []).length === 0 && !this.gracefulPending(def, final)) {
+      if (ctx.dryRun) return final;
+      return this.typed(def, await this.storage.delete(def, ctx.namespace, name, Number(current.metadata.resourceVersion)));
+    }
+    if (ctx.dryRun) return final;
+    return this.typed(def, await this.storage.update(def, final, Number(current.metadata.resourceVersion)));
+  }
+
+  /** A pod bound to a node with a grace period left waits for its kubelet to confirm. */
+  private gracefulPending(def: ResourceDef, obj: KubeObject): boolean {
+    return def.group === '' && def.kind === 'Pod' && (obj.metadata.deletionGracePeriodSeconds ?? 0) > 0 && !!(obj.spec as { nodeName?: string } | undefined)?.nodeName;
+  }
+
+  /**
+   * Deletes as upstream does: objects with finalizers, and pods bound to a node with a grace period, get a
+   * deletionTimestamp and stay until their finalizers are gone or their kubelet confirms; everything else goes now.
+   */
+  async delete(
+    def: ResourceDef,
+    ctx: RequestContext,
+    name: string,
+    opts: { gracePeriodSeconds?: number; preconditions?: { uid?: string; resourceVersion?: string }; propagationPolicy?: string },
+  ): Promise<{ obj: KubeObject; finished: boolean }> {
+    for (let attempt = 0; ; attempt++) {
+      const current = await this.storage.get(def, ctx.namespace, name);
+      const pre = opts.preconditions ?? {};
+      if (pre.uid && pre.uid !== current.metadata.uid) {
+        throw conflict(def.group, def.resource, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid}`);
+      }
+      if (pre.resourceVersion && pre.resourceVersion !== current.metadata.resourceVersion) {
+        throw conflict(def.group, def.resource, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`);
+      }
+      await this.admission?.admit('delete', def, current, current, ctx);
+      const finalizers = [...(current.metadata.finalizers ?? [])];
+      if (opts.propagationPolicy === 'Orphan' && !finalizers.includes('orphan')) finalizers.push('orphan');
+      if (opts.propagationPolicy === 'Foreground' && !finalizers.includes('foregroundDeletion')) finalizers.push('foregroundDeletion');
+      const isPod = def.group === '' && def.kind === 'Pod';
+      const spec = (current.spec ?? {}) as { nodeName?: string; terminationGracePeriodSeconds?: number };
+      const grace = opts.gracePeriodSeconds ?? (isPod ? (spec.terminationGracePeriodSeconds ?? 30) : 0);
+      const graceful = isPod && !!spec.nodeName && grace > 0;
+      if (finalizers.length === 0 && !graceful) {
+        if (ctx.dryRun) return { obj: this.typed(def, current), finished: true };
+        try {
+          const deleted = await this.storage.delete(def, ctx.namespace, name, Number(current.metadata.resourceVersion));
+          return { obj: this.typed(def, deleted), finished: true };
+        } catch (err) {
+          if (err instanceof ApiError && err.code === 409 && attempt < 5) continue;
+          throw err;
+        }
+      }
+      // Already terminating: a shorter grace period may still shorten it, nothing else changes.
+      const existing = current.metadata.deletionTimestamp;
+      const prevGrace = current.metadata.deletionGracePeriodSeconds;
+      const newGrace = graceful ? Math.min(grace, prevGrace ?? grace) : 0;
+      const deadline = new Date(ctx.now.getTime() + newGrace * 1000);
+      const updated: KubeObject = {
+        ...current,
+        metadata: {
+          ...current.metadata,
+          finalizers: finalizers.length ? finalizers : undefined,
+          deletionTimestamp: existing && prevGrace !== undefined && prevGrace <= newGrace ? existing : rfc3339(deadline),
+          deletionGracePeriodSeconds: newGrace,
+        },
+      };
+      if (!updated.metadata.finalizers) delete updated.metadata.finalizers;
+      if (ctx.dryRun) return { obj: this.typed(def, updated), finished: false };
+      try {
+        const stored = await this.storage.update(def, updated, Number(current.metadata.resourceVersion));
+        return { obj: this.typed(def, stored), finished: false };
+      } catch (err) {
+        if (err instanceof ApiError && err.code === 409 && attempt < 5) continue;
+        throw err;
+      }
+    }
+  }
+
+  /** A pod's binding: sets spec.nodeName once (upstream's BindingREST); a second binding is a Conflict. */
+  async bind(ctx: RequestContext, podName: string, target: { kind?: string; name?: string }): Promise<void> {
+    const def = findResource('', 'v1', 'pods') as ResourceDef;
+    const current = await this.storage.get(def, ctx.namespace, podName);
+    const spec = (current.spec ?? {}) as { nodeName?: string };
+    if (current.metadata.deletionTimestamp) throw conflict('', 'pods', podName, 'pod is being deleted, cannot be assigned to a host');
+    if (spec.nodeName) throw conflict('', 'pods', podName, `pod ${podName} is already assigned to node "${spec.nodeName}"`);
+    if (!target.name) throw badRequest('binding target name is required');
+    const status = (current.status ?? {}) as { conditions?: Array<Record<string, unknown>> };
+    const conditions = (status.conditions ?? []).filter((c) => c.type !== 'PodScheduled');
+    conditions.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: rfc3339(ctx.now) });
+    const next: KubeObject = { ...current, spec: { ...spec, nodeName: target.name }, status: { ...status, conditions } };
+    if (ctx.dryRun) return;
+    await this.storage.update(def, next, Number(current.metadata.resourceVersion));
+  }
+
+  async watch(def: ResourceDef, ctx: RequestContext, sel: Selection, fromRevision: number | undefined, onEvent: (e: WatchEvent) => void, onError: (e: ApiError) => void): Promise<() => void> {
+    let start = fromRevision;
+    if (start === undefined || start === 0) {
+      // No resourceVersion: the current state as ADDED events, then changes (upstream's "Get State and Start at Most Recent").
+      const listed = await this.storage.list(def, ctx.namespace, { filter: (o) => selects(def, sel, o) });
+      for (const item of listed.items) onEvent({ type: 'ADDED', object: this.typed(def, item) });
+      start = Number(listed.resourceVersion);
+    }
+    const w = await this.storage.watch(
+      def,
+      ctx.namespace,
+      start,
+      (e) => {
+        if (e.type === 'BOOKMARK' || e.type === 'ERROR') return onEvent(e);
+        const obj = e.object as KubeObject;
+        const now = selects(def, sel, obj);
+        const before = e.previous ? selects(def, sel, e.previous) : false;
+        const typed = this.typed(def, obj);
+        // An object entering or leaving the selection is an ADDED or a DELETED for this watcher.
+        if (e.type === 'ADDED') {
+          if (now) onEvent({ type: 'ADDED', object: typed });
+        } else if (e.type === 'MODIFIED') {
+          if (now && before) onEvent({ type: 'MODIFIED', object: typed });
+          else if (now) onEvent({ type: 'ADDED', object: typed });
+          else if (before) onEvent({ type: 'DELETED', object: typed });
+        } else if (e.type === 'DELETED') {
+          if (before) onEvent({ type: 'DELETED', object: typed });
+        }
+      },
+      onError,
+    );
+    return () => w.cancel();
+  }
+
+  notFound(def: ResourceDef, name: string): ApiError {
+    return notFound(def.group, def.resource, name);
+  }
+}

@@ -1,0 +1,405 @@
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { parseAllDocuments } from 'yaml';
+import type { Logger } from '../../lib/log.js';
+import type { Store } from '../store/index.js';
+import type { Authenticator, UserInfo } from './authn.js';
+import { apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery/discovery.js';
+import { parseRequestInfo, type ResourceRequest } from './http/request-info.js';
+import { ApiError, badRequest, methodNotAllowed } from './http/status.js';
+import { toTable, type IncludeObject } from './printing/table.js';
+import { apiVersionOf, type ResourceDef } from './resources.js';
+import { parseSelection, Rest, type Admission, type RequestContext } from './rest.js';
+import { ObjectStorage, parseResourceVersion, type KubeObject } from './storage/object-storage.js';
+
+/** Upstream's limit on a request body. */
+export const MAX_BODY_BYTES = 3 * 1024 * 1024;
+
+export interface ApiServerOptions {
+  store: Store;
+  logger: Logger;
+  /** TLS: when given, the server speaks HTTPS and asks for client certificates. */
+  tls?: { key: string; cert: string; ca: string };
+  admission?: Admission;
+  version?: { major: string; minor: string; gitVersion: string };
+  now?: () => Date;
+  /** Who is asking; requests nobody vouches for get 401 (health and version endpoints excepted). */
+  authenticate?: Authenticator;
+  /** Applies a PATCH body of the given content type to the current object. */
+  patch?: (contentType: string, current: KubeObject, patch: unknown, def: ResourceDef) => KubeObject;
+}
+
+export const SKIFF_KUBE_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0-skiff' };
+
+class BodyTooLarge extends Error {}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new BodyTooLarge();
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Decodes a JSON or YAML request body; malformed input is a 400 naming the problem, never a 500. */
+export function decodeBody(buf: Buffer, contentType: string): unknown {
+  const text = buf.toString('utf8');
+  const type = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
+  if (type.includes('yaml')) {
+    const docs = parseAllDocuments(text);
+    const list = Array.isArray(docs) ? docs : [docs];
+    if (list.length !== 1) throw badRequest('the request body must hold exactly one YAML document');
+    const doc = list[0]!;
+    if (doc.errors.length > 0) throw badRequest(`error converting YAML to JSON: ${doc.errors[0]?.message ?? 'invalid YAML'}`);
+    return doc.toJS({ maxAliasCount: 100 }) as unknown;
+  }
+  if (type !== '' && !type.includes('json')) {
+    throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf`);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw badRequest(`couldn't get version/kind; json parse error: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+interface Negotiated {
+  table: boolean;
+  include: IncludeObject;
+}
+
+/** Content negotiation: JSON, or a Table when kubectl asks for `as=Table`; protobuf alone is refused with 406. */
+function negotiate(accept: string | undefined, query: URLSearchParams): Negotiated {
+  const parts = (accept ?? '').split(',').map((p) => p.trim().toLowerCase());
+  const table = parts.some((p) => p.includes('as=table') && p.startsWith('application/json'));
+  const acceptable = parts.length === 0 || parts.some((p) => p === '' || p.startsWith('application/json') || p.startsWith('*/*') || p.startsWith('application/*') || p.includes('yaml'));
+  if (!acceptable) {
+    throw new ApiError(406, 'NotAcceptable', 'only the following media types are accepted: application/json, application/yaml');
+  }
+  const include = (query.get('includeObject') as IncludeObject | null) ?? 'Metadata';
+  return { table, include: ['None', 'Metadata', 'Object'].includes(include) ? include : 'Metadata' };
+}
+
+function sendJson(res: ServerResponse, code: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+/**
+ * The Kubernetes API over HTTP(S): discovery, CRUD, list, watch and patch for every resource in resources.ts, errors as
+ * Status bodies. Authentication, authorization and admission plug in through the options.
+ */
+export class ApiServer {
+  readonly storage: ObjectStorage;
+  readonly rest: Rest;
+  private server: Server | undefined;
+  private readonly now: () => Date;
+  private readonly watches = new Set<() => void>();
+
+  constructor(private readonly opts: ApiServerOptions) {
+    this.storage = new ObjectStorage(opts.store);
+    this.rest = new Rest(this.storage, opts.admission);
+    this.now = opts.now ?? (() => new Date());
+  }
+
+  async listen(port: number, host = '127.0.0.1'): Promise<number> {
+    const handler = (req: IncomingMessage, res: ServerResponse): void => {
+      this.handle(req, res).catch((err: unknown) => this.fail(res, err, req));
+    };
+    const server = this.opts.tls
+      ? createHttpsServer({ key: this.opts.tls.key, cert: this.opts.tls.cert, ca: this.opts.tls.ca, requestCert: true, rejectUnauthorized: false }, handler)
+      : createHttpServer(handler);
+    server.headersTimeout = 60_000;
+    server.requestTimeout = 0;
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => resolve());
+    });
+    return (server.address() as AddressInfo).port;
+  }
+
+  async close(): Promise<void> {
+    for (const stop of this.watches) stop();
+    const server = this.server;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private fail(res: ServerResponse, err: unknown, req: IncomingMessage): void {
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    if (err instanceof ApiError) {
+      sendJson(res, err.code, err.toStatus());
+      return;
+    }
+    if (err instanceof BodyTooLarge) {
+      res.setHeader('Connection', 'close');
+      sendJson(res, 413, new ApiError(413, 'RequestEntityTooLarge', 'the request body is too large').toStatus());
+      return;
+    }
+    this.opts.logger.error({ err: err instanceof Error ? (err.stack ?? err.message) : String(err), url: req.url, method: req.method }, 'internal error');
+    sendJson(res, 500, new ApiError(500, 'InternalError', `Internal error occurred: ${err instanceof Error ? err.message : String(err)}`).toStatus());
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://apiserver');
+    const method = req.method ?? 'GET';
+    const user = this.authenticate(req, url.pathname);
+    void user;
+    const info = parseRequestInfo(method, url.pathname, url.searchParams);
+    if (info.kind === 'nonresource') return this.nonResource(info.path, method, res);
+    if (!info.def) {
+      const list = apiResourceList(info.group, info.version);
+      if (!list) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+      throw new ApiError(404, 'NotFound', `the server could not find the requested resource (${method.toLowerCase()} ${info.resource})`);
+    }
+    return this.resource(info, info.def, req, res, url.searchParams);
+  }
+
+  /** Public endpoints (health, version) answer anyone, as upstream's system:public-info-viewer role allows. */
+  private authenticate(req: IncomingMessage, path: string): UserInfo | undefined {
+    if (!this.opts.authenticate) return undefined;
+    const user = this.opts.authenticate(req);
+    if (user) return user;
+    if (/^\/(healthz|livez|readyz|version)\/?$/.test(path)) return undefined;
+    throw new ApiError(401, 'Unauthorized', 'Unauthorized');
+  }
+
+  private nonResource(path: string, method: string, res: ServerResponse): void {
+    if (method !== 'GET' && method !== 'HEAD') throw methodNotAllowed(method);
+    const trimmed = path.replace(/\/+$/, '') || '/';
+    if (trimmed === '/healthz' || trimmed === '/livez' || trimmed === '/readyz') {
+      res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end('ok');
+      return;
+    }
+    if (trimmed === '/version') {
+      const v = this.opts.version ?? SKIFF_KUBE_VERSION;
+      return sendJson(res, 200, { ...v, gitCommit: 'skiff', gitTreeState: 'clean', buildDate: '2026-11-30T00:00:00Z', goVersion: `node${process.versions.node}`, compiler: 'tsc', platform: `${process.platform}/${process.arch === 'x64' ? 'amd64' : process.arch}` });
+    }
+    if (trimmed === '/api') return sendJson(res, 200, apiVersions('127.0.0.1:6443'));
+    if (trimmed === '/apis') return sendJson(res, 200, apiGroupList());
+    const gv = /^\/api\/(v1)$/.exec(trimmed) ?? /^\/apis\/([^/]+\/[^/]+)$/.exec(trimmed);
+    if (gv) {
+      const [group, version] = trimmed.startsWith('/api/') ? ['', 'v1'] : (gv[1] as string).split('/');
+      const list = apiResourceList(group ?? '', version ?? '');
+      if (list) return sendJson(res, 200, list);
+    }
+    const g = /^\/apis\/([^/]+)$/.exec(trimmed);
+    if (g) {
+      const doc = apiGroup(g[1] as string);
+      if (doc) return sendJson(res, 200, doc);
+    }
+    throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+  }
+
+  private context(info: ResourceRequest, query: URLSearchParams): RequestContext {
+    const dryRun = query.getAll('dryRun');
+    if (dryRun.some((d) => d !== 'All')) throw badRequest(`Invalid dryRun value: ${dryRun.join(',')}; valid values are: All`);
+    const fv = query.get('fieldValidation') ?? 'Warn';
+    if (!['Strict', 'Warn', 'Ignore', ''].includes(fv)) throw badRequest(`fieldValidation must be one of "Ignore", "Warn", "Strict", got "${fv}"`);
+    return { ...(info.namespace !== undefined ? { namespace: info.namespace } : {}), strict: fv === 'Strict', dryRun: dryRun.length > 0, now: this.now() };
+  }
+
+  private async resource(info: ResourceRequest, def: ResourceDef, req: IncomingMessage, res: ServerResponse, query: URLSearchParams): Promise<void> {
+    if (def.namespaced && info.namespace === undefined && info.name !== undefined) {
+      throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+    }
+    if (!def.namespaced && info.namespace !== undefined) {
+      throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+    }
+    const ctx = this.context(info, query);
+    const negotiated = negotiate(req.headers.accept, query);
+    const sub = info.subresource;
+    if (sub !== undefined && !def.subresources.includes(sub)) {
+      throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+    }
+    switch (info.verb) {
+      case 'get': {
+        if (sub !== undefined && sub !== 'status') throw new ApiError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
+        const obj = await this.rest.get(def, ctx, info.name as string);
+        if (negotiated.table) return sendJson(res, 200, toTable(def, [obj], { now: ctx.now, include: negotiated.include, ...(obj.metadata.resourceVersion ? { resourceVersion: obj.metadata.resourceVersion } : {}) }));
+        return sendJson(res, 200, obj);
+      }
+      case 'list':
+        return this.list(def, ctx, query, negotiated, res);
+      case 'watch':
+        return this.watch(def, ctx, query, negotiated, req, res, info.name);
+      case 'create': {
+        const body = decodeBody(await readBody(req), req.headers['content-type'] ?? '');
+        if (info.name !== undefined && sub === 'binding' && def.kind === 'Pod') {
+          const b = body as { target?: { kind?: string; name?: string } };
+          await this.rest.bind(ctx, info.name, b.target ?? {});
+          return sendJson(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+        }
+        if (def.kind === 'Binding') {
+          const b = body as { metadata?: { name?: string }; target?: { kind?: string; name?: string } };
+          await this.rest.bind(ctx, b.metadata?.name ?? '', b.target ?? {});
+          return sendJson(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+        }
+        if (info.name !== undefined) throw methodNotAllowed('POST');
+        const created = await this.rest.create(def, ctx, body);
+        return sendJson(res, 201, created);
+      }
+      case 'update': {
+        const body = decodeBody(await readBody(req), req.headers['content-type'] ?? '');
+        const updated = await this.rest.update(def, ctx, info.name as string, body, sub);
+        return sendJson(res, 200, updated);
+      }
+      case 'patch':
+        return this.patchHandler(def, ctx, info, req, res);
+      case 'delete': {
+        const buf = await readBody(req);
+        const opts = buf.length > 0 ? (decodeBody(buf, req.headers['content-type'] ?? 'application/json') as Record<string, unknown>) : {};
+        const graceQ = query.get('gracePeriodSeconds');
+        const grace = graceQ !== null ? Number(graceQ) : typeof opts.gracePeriodSeconds === 'number' ? opts.gracePeriodSeconds : undefined;
+        if (grace !== undefined && (!Number.isInteger(grace) || grace < 0)) throw badRequest('gracePeriodSeconds must be a non-negative integer');
+        const policy = query.get('propagationPolicy') ?? (typeof opts.propagationPolicy === 'string' ? opts.propagationPolicy : undefined);
+        if (policy !== undefined && !['Orphan', 'Background', 'Foreground'].includes(policy)) {
+          throw badRequest(`propagationPolicy: Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan"`);
+        }
+        const result = await this.rest.delete(def, ctx, info.name as string, {
+          ...(grace !== undefined ? { gracePeriodSeconds: grace } : {}),
+          ...(opts.preconditions ? { preconditions: opts.preconditions as { uid?: string; resourceVersion?: string } } : {}),
+          ...(policy ? { propagationPolicy: policy } : {}),
+        });
+        return sendJson(res, result.finished ? 200 : 202, result.obj);
+      }
+      case 'deletecollection': {
+        const sel = parseSelection(def, query);
+        const listed = await this.rest.list(def, ctx, sel, {});
+        for (const item of listed.items) {
+          try {
+            await this.rest.delete(def, { ...ctx, ...(item.metadata.namespace ? { namespace: item.metadata.namespace } : {}) }, item.metadata.name ?? '', {});
+          } catch (err) {
+            if (!(err instanceof ApiError && err.code === 404)) throw err;
+          }
+        }
+        return sendJson(res, 200, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success' });
+      }
+    }
+  }
+
+  private async list(def: ResourceDef, ctx: RequestContext, query: URLSearchParams, negotiated: Negotiated, res: ServerResponse): Promise<void> {
+    const sel = parseSelection(def, query);
+    const limitQ = query.get('limit');
+    const limit = limitQ !== null ? Number(limitQ) : undefined;
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) throw badRequest(`invalid limit: "${limitQ}"`);
+    const cont = query.get('continue') ?? undefined;
+    const listed = await this.rest.list(def, ctx, sel, { ...(limit ? { limit } : {}), ...(cont ? { continue: cont } : {}) });
+    if (negotiated.table) {
+      return sendJson(
+        res,
+        200,
+        toTable(
+          def,
+          listed.items.map((o) => ({ apiVersion: apiVersionOf(def), kind: def.kind, ...o })),
+          { now: ctx.now, include: negotiated.include, resourceVersion: listed.resourceVersion, ...(listed.continue ? { continue: listed.continue } : {}) },
+        ),
+      );
+    }
+    return sendJson(res, 200, {
+      kind: `${def.kind}List`,
+      apiVersion: apiVersionOf(def),
+      metadata: { resourceVersion: listed.resourceVersion, ...(listed.continue ? { continue: listed.continue } : {}) },
+      items: listed.items.map((o) => ({ apiVersion: apiVersionOf(def), kind: def.kind, ...o })),
+    });
+  }
+
+  private async watch(def: ResourceDef, ctx: RequestContext, query: URLSearchParams, negotiated: Negotiated, req: IncomingMessage, res: ServerResponse, name: string | undefined): Promise<void> {
+    const sel = parseSelection(def, query);
+    if (name !== undefined) sel.fields.push({ field: 'metadata.name', operator: 'Equals', value: name });
+    const fromRevision = parseResourceVersion(query.get('resourceVersion') ?? undefined);
+    const bookmarks = ['true', '1'].includes(query.get('allowWatchBookmarks') ?? '');
+    const timeoutQ = query.get('timeoutSeconds');
+    const timeoutMs = timeoutQ !== null && Number(timeoutQ) > 0 ? Number(timeoutQ) * 1000 : 30 * 60 * 1000;
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache, private' });
+    res.flushHeaders();
+    let headersSent = false;
+    const write = (type: string, object: unknown): void => {
+      let obj = object;
+      if (negotiated.table && (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED')) {
+        obj = toTable(def, [object as KubeObject], { now: this.now(), include: negotiated.include, noHeaders: headersSent });
+        headersSent = true;
+      }
+      res.write(`${JSON.stringify({ type, object: obj })}\n`);
+    };
+    let stop: (() => void) | undefined;
+    const end = (): void => {
+      stop?.();
+      if (stop) this.watches.delete(stop);
+      clearTimeout(timer);
+      if (!res.writableEnded) res.end();
+    };
+    const timer = setTimeout(end, timeoutMs);
+    req.on('close', end);
+    try {
+      stop = await this.rest.watch(
+        def,
+        ctx,
+        sel,
+        fromRevision,
+        (e) => {
+          if (e.type === 'BOOKMARK') {
+            if (bookmarks) write('BOOKMARK', { kind: def.kind, apiVersion: apiVersionOf(def), metadata: e.object.metadata });
+            return;
+          }
+          write(e.type, e.object);
+        },
+        (err) => {
+          write('ERROR', err.toStatus());
+          end();
+        },
+      );
+      this.watches.add(stop);
+      if (res.writableEnded) end();
+    } catch (err) {
+      if (err instanceof ApiError) write('ERROR', err.toStatus());
+      end();
+      if (!(err instanceof ApiError)) throw err;
+    }
+  }
+
+  private async patchHandler(def: ResourceDef, ctx: RequestContext, info: ResourceRequest, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const contentType = (req.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
+    const buf = await readBody(req);
+    let patch: unknown;
+    try {
+      patch = JSON.parse(buf.toString('utf8')) as unknown;
+    } catch (err) {
+      throw badRequest(`error decoding patch: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    if (contentType === 'application/apply-patch+yaml') {
+      throw new ApiError(415, 'UnsupportedMediaType', 'server-side apply is not supported by this server yet: use client-side kubectl apply');
+    }
+    const apply = this.opts.patch;
+    if (!apply) throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json`);
+    for (let attempt = 0; ; attempt++) {
+      const current = await this.rest.get(def, ctx, info.name as string);
+      const patched = apply(contentType, current, patch, def);
+      // A patch is applied to what was just read, so its resourceVersion is the precondition unless the patch set one.
+      const next: KubeObject = { ...patched, metadata: { ...patched.metadata } };
+      const setRv = next.metadata.resourceVersion;
+      try {
+        if (setRv !== undefined && setRv !== current.metadata.resourceVersion) {
+          throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${def.group ? `${def.resource}.${def.group}` : def.resource} "${info.name}": the object has been modified; please apply your changes to the latest version and try again`);
+        }
+        const updated = await this.rest.replace(def, ctx, current, next, info.subresource);
+        return sendJson(res, 200, updated);
+      } catch (err) {
+        // Someone wrote in between: re-read and re-apply, as upstream's patcher retries.
+        if (err instanceof ApiError && err.code === 409 && setRv === undefined && attempt < 5) continue;
+        throw err;
+      }
+    }
+  }
+}

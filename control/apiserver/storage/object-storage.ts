@@ -1,0 +1,236 @@
+import { ErrCompacted, op, type KeyValue, type Store, type Watch } from '../../store/index.js';
+import { alreadyExists, ApiError, badRequest, conflict, gone, notFound } from '../http/status.js';
+import { storagePrefix, type ResourceDef } from '../resources.js';
+
+/** An API object as JSON, with at least its metadata. */
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata: {
+    name?: string;
+    generateName?: string;
+    namespace?: string;
+    uid?: string;
+    resourceVersion?: string;
+    generation?: number;
+    creationTimestamp?: string;
+    deletionTimestamp?: string;
+    deletionGracePeriodSeconds?: number;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    finalizers?: string[];
+    ownerReferences?: Array<{ apiVersion: string; kind: string; name: string; uid: string; controller?: boolean; blockOwnerDeletion?: boolean }>;
+    [k: string]: unknown;
+  };
+  [k: string]: unknown;
+}
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+
+export interface WatchEvent {
+  type: WatchEventType;
+  object: KubeObject | Record<string, unknown>;
+  /** For MODIFIED/DELETED: the object before the change, so selectors can turn transitions into ADDED/DELETED. */
+  previous?: KubeObject;
+}
+
+export interface ListResult {
+  items: KubeObject[];
+  resourceVersion: string;
+  continue?: string;
+  remainingItemCount?: number;
+}
+
+export interface ListOptions {
+  limit?: number;
+  continue?: string;
+  /** Keep only objects this predicate accepts (label and field selectors). */
+  filter?: (o: KubeObject) => boolean;
+}
+
+interface ContinueToken {
+  rv: number;
+  start: string;
+}
+
+function encodeContinue(t: ContinueToken): string {
+  return Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', ...t })).toString('base64url');
+}
+
+function decodeContinue(s: string): ContinueToken {
+  try {
+    const t = JSON.parse(Buffer.from(s, 'base64url').toString('utf8')) as { rv?: unknown; start?: unknown };
+    if (typeof t.rv === 'number' && typeof t.start === 'string') return { rv: t.rv, start: t.start };
+  } catch {
+    // fall through
+  }
+  throw badRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
+}
+
+function decode(kv: KeyValue): KubeObject {
+  const obj = JSON.parse(kv.value) as KubeObject;
+  obj.metadata.resourceVersion = String(kv.modRevision);
+  return obj;
+}
+
+/** What is written to the store: the object without its resourceVersion, which the store's revision supplies. */
+function encode(obj: KubeObject): string {
+  const { resourceVersion: _rv, ...metadata } = obj.metadata;
+  return JSON.stringify({ ...obj, metadata });
+}
+
+export function parseResourceVersion(rv: string | undefined, what = 'resourceVersion'): number | undefined {
+  if (rv === undefined || rv === '') return undefined;
+  if (!/^\d+$/.test(rv)) throw badRequest(`invalid ${what}: "${rv}"`);
+  return Number(rv);
+}
+
+/**
+ * API objects on the key-value store, laid out as upstream's /registry/<resource>/<namespace>/<name>. The store's
+ * revisions are the resourceVersions; compare-and-swap gives optimistic concurrency.
+ */
+export class ObjectStorage {
+  constructor(readonly store: Store) {}
+
+  key(r: ResourceDef, namespace: string | undefined, name: string): string {
+    return r.namespaced ? `${storagePrefix(r)}${namespace}/${name}` : `${storagePrefix(r)}${name}`;
+  }
+
+  prefix(r: ResourceDef, namespace: string | undefined): string {
+    return r.namespaced && namespace ? `${storagePrefix(r)}${namespace}/` : storagePrefix(r);
+  }
+
+  async get(r: ResourceDef, namespace: string | undefined, name: string): Promise<KubeObject> {
+    const res = await this.store.range({ key: this.key(r, namespace, name) });
+    const kv = res.kvs[0];
+    if (!kv) throw notFound(r.group, r.resource, name);
+    return decode(kv);
+  }
+
+  async tryGet(r: ResourceDef, namespace: string | undefined, name: string): Promise<KubeObject | undefined> {
+    const res = await this.store.range({ key: this.key(r, namespace, name) });
+    return res.kvs[0] ? decode(res.kvs[0]) : undefined;
+  }
+
+  async list(r: ResourceDef, namespace: string | undefined, opts: ListOptions = {}): Promise<ListResult> {
+    const prefix = this.prefix(r, namespace);
+    const end = `${prefix.slice(0, -1)}${String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1)}`;
+    let revision: number | undefined;
+    let start = prefix;
+    if (opts.continue) {
+      const t = decodeContinue(opts.continue);
+      if (!t.start.startsWith(prefix)) throw badRequest('continue key is not valid for this request');
+      revision = t.rv;
+      start = t.start;
+    }
+    const limit = opts.limit && opts.limit > 0 ? opts.limit : undefined;
+    const items: KubeObject[] = [];
+    let more = false;
+    let lastKey = '';
+    try {
+      // Read in pages at one revision until `limit` objects pass the filter: a consistent snapshot across pages.
+      for (;;) {
+        const page = await this.store.range({ key: start, rangeEnd: end, ...(revision !== undefined ? { revision } : {}), ...(limit ? { limit: Math.max(limit, 100) } : {}) });
+        revision ??= page.header.revision;
+        for (const kv of page.kvs) {
+          lastKey = kv.key;
+          const obj = decode(kv);
+          if (opts.filter && !opts.filter(obj)) continue;
+          items.push(obj);
+          if (limit && items.length >= limit) break;
+        }
+        if (limit && items.length >= limit) {
+          const rest = await this.store.range({ key: `${lastKey}\0`, rangeEnd: end, revision, countOnly: true });
+          more = rest.count > 0;
+          break;
+        }
+        if (!page.more) break;
+        start = `${lastKey}\0`;
+      }
+    } catch (err) {
+      if (err instanceof ErrCompacted) {
+        throw new ApiError(410, 'Expired', 'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.');
+      }
+      throw err;
+    }
+    const rv = String(revision ?? 0);
+    return { items, resourceVersion: rv, ...(more ? { continue: encodeContinue({ rv: revision ?? 0, start: `${lastKey}\0` }) } : {}) };
+  }
+
+  /** Creates; AlreadyExists when the key is taken. */
+  async create(r: ResourceDef, obj: KubeObject): Promise<KubeObject> {
+    const key = this.key(r, obj.metadata.namespace, obj.metadata.name ?? '');
+    const res = await this.store.txn({ compare: [op.createRevision(key, '=', 0)], success: [op.put(key, encode(obj))], failure: [] });
+    if (!res.succeeded) throw alreadyExists(r.group, r.resource, obj.metadata.name ?? '');
+    return { ...obj, metadata: { ...obj.metadata, resourceVersion: String(res.header.revision) } };
+  }
+
+  /**
+   * Replaces the object if it still is at `expectedRevision` (the caller read it there); a Conflict otherwise, so
+   * concurrent writers never lose each other's changes.
+   */
+  async update(r: ResourceDef, obj: KubeObject, expectedRevision: number): Promise<KubeObject> {
+    const name = obj.metadata.name ?? '';
+    const key = this.key(r, obj.metadata.namespace, name);
+    const res = await this.store.txn({ compare: [op.modRevision(key, '=', expectedRevision)], success: [op.put(key, encode(obj))], failure: [op.get(key)] });
+    if (!res.succeeded) {
+      const current = res.responses[0];
+      const exists = current && 'kvs' in current && current.kvs.length > 0;
+      if (!exists) throw notFound(r.group, r.resource, name);
+      throw conflict(r.group, r.resource, name, 'the object has been modified; please apply your changes to the latest version and try again');
+    }
+    return { ...obj, metadata: { ...obj.metadata, resourceVersion: String(res.header.revision) } };
+  }
+
+  /** Deletes the object if it is still at `expectedRevision`. */
+  async delete(r: ResourceDef, namespace: string | undefined, name: string, expectedRevision: number): Promise<KubeObject> {
+    const key = this.key(r, namespace, name);
+    const res = await this.store.txn({ compare: [op.modRevision(key, '=', expectedRevision)], success: [op.del(key, { prevKv: true })], failure: [op.get(key)] });
+    if (!res.succeeded) {
+      const current = res.responses[0];
+      const exists = current && 'kvs' in current && current.kvs.length > 0;
+      if (!exists) throw notFound(r.group, r.resource, name);
+      throw conflict(r.group, r.resource, name, 'the object has been modified; please apply your changes to the latest version and try again');
+    }
+    const del = res.responses[0];
+    const prev = del && 'prevKvs' in del ? del.prevKvs?.[0] : undefined;
+    const obj = prev ? decode(prev) : ({ metadata: { name, namespace } } as KubeObject);
+    obj.metadata.resourceVersion = String(res.header.revision);
+    return obj;
+  }
+
+  /**
+   * Watches a resource (optionally one namespace) from just after `fromRevision`. 410 Gone when that revision was
+   * compacted away, as upstream's "too old resource version".
+   */
+  async watch(r: ResourceDef, namespace: string | undefined, fromRevision: number, onEvent: (e: WatchEvent) => void, onError: (e: ApiError) => void): Promise<Watch> {
+    const prefix = this.prefix(r, namespace);
+    return this.store.watch({ key: prefix, prefix: true, startRevision: fromRevision + 1, prevKv: true, progressNotify: true }, (msg) => {
+      if (msg.type === 'events') {
+        for (const e of msg.events) {
+          if (e.type === 'PUT') {
+            const object = decode(e.kv);
+            const previous = e.prevKv ? decode(e.prevKv) : undefined;
+            onEvent({ type: e.kv.createRevision === e.kv.modRevision ? 'ADDED' : 'MODIFIED', object, ...(previous ? { previous } : {}) });
+          } else {
+            const previous = e.prevKv ? decode(e.prevKv) : undefined;
+            if (!previous) continue;
+            const object = { ...previous, metadata: { ...previous.metadata, resourceVersion: String(e.kv.modRevision) } };
+            onEvent({ type: 'DELETED', object, previous });
+          }
+        }
+      } else if (msg.type === 'progress') {
+        onEvent({ type: 'BOOKMARK', object: { metadata: { resourceVersion: String(msg.revision) } } });
+      } else if (msg.type === 'error') {
+        const err = msg.error;
+        if (err instanceof ErrCompacted) onError(gone(`too old resource version: ${fromRevision} (${err.compactRevision})`));
+        else onError(new ApiError(500, 'InternalError', err.message));
+      }
+    });
+  }
+
+  async currentRevision(): Promise<number> {
+    const res = await this.store.range({ key: '/registry/', countOnly: true });
+    return res.header.revision;
+  }
+}

@@ -1,0 +1,71 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createLogger } from '../lib/log.js';
+import { certificateAuthenticator, tokenFileAuthenticator, unionAuthenticator, type Authenticator } from './apiserver/authn.js';
+import { defaultServerNames, ensureClusterPki } from './apiserver/pki.js';
+import { ApiServer } from './apiserver/server.js';
+import { MemoryStore } from './store/index.js';
+
+const FLAGS = {
+  'secure-port': { type: 'string', help: 'Port of the HTTPS API (default 6443)' },
+  'bind-address': { type: 'string', help: 'Address to listen on (default 0.0.0.0)' },
+  'advertise-address': { type: 'string', help: 'Address written into the admin kubeconfig (default 127.0.0.1)' },
+  'data-dir': { type: 'string', help: 'Directory for the store and the cluster certificates (default /var/lib/skiff/control)' },
+  'cert-dir': { type: 'string', help: 'Directory of the generated certificates (default <data-dir>/pki)' },
+  'tls-cert-file': { type: 'string', help: 'Serving certificate to use instead of a generated one' },
+  'tls-private-key-file': { type: 'string', help: 'Key of --tls-cert-file' },
+  'client-ca-file': { type: 'string', help: 'CA that signs client certificates (default: the generated cluster CA)' },
+  'token-auth-file': { type: 'string', help: 'Static bearer tokens, CSV: token,user,uid,"group1,group2"' },
+} as const;
+
+export function controlHelp(): string {
+  const lines = ['Usage: skiff control [flags]', '', 'Runs the control plane: the Kubernetes API server (HTTPS, client certificates and tokens) on an embedded store.', '', 'Flags:'];
+  for (const [name, f] of Object.entries(FLAGS)) lines.push(`  --${name.padEnd(24)}${f.help}`);
+  lines.push('  -h, --help                Show this help');
+  return lines.join('\n');
+}
+
+/** `skiff control`: the API server (more components join it as they land). */
+export async function runControl(argv: string[]): Promise<number> {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    const options = Object.fromEntries(Object.keys(FLAGS).map((k) => [k, { type: 'string' as const }]));
+    ({ values } = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true }));
+  } catch (err) {
+    process.stderr.write(`skiff control: ${err instanceof Error ? err.message : String(err)}\nRun "skiff control --help" for the flags.\n`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(`${controlHelp()}\n`);
+    return 0;
+  }
+  const str = (k: keyof typeof FLAGS): string | undefined => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
+  const port = Number(str('secure-port') ?? 6443);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    process.stderr.write(`skiff control: --secure-port: expected a port number, got "${str('secure-port')}"\n`);
+    return 2;
+  }
+  const logger = createLogger('skiff-control');
+  const dataDir = str('data-dir') ?? '/var/lib/skiff/control';
+  const advertise = str('advertise-address') ?? '127.0.0.1';
+  const pki = await ensureClusterPki(str('cert-dir') ?? join(dataDir, 'pki'), { serverNames: defaultServerNames('10.96.0.1', [advertise]), serverUrl: `https://${advertise}:${port}` });
+  const tls = {
+    cert: str('tls-cert-file') ? await readFile(str('tls-cert-file') as string, 'utf8') : pki.server.cert,
+    key: str('tls-private-key-file') ? await readFile(str('tls-private-key-file') as string, 'utf8') : pki.server.key,
+    ca: str('client-ca-file') ? await readFile(str('client-ca-file') as string, 'utf8') : pki.ca.cert,
+  };
+  const authenticators: Authenticator[] = [certificateAuthenticator()];
+  if (str('token-auth-file')) authenticators.push(await tokenFileAuthenticator(str('token-auth-file') as string));
+  const store = new MemoryStore();
+  const server = new ApiServer({ store, logger, tls, authenticate: unionAuthenticator(authenticators) });
+  const listening = await server.listen(port, str('bind-address') ?? '0.0.0.0');
+  logger.info({ port: listening, kubeconfig: pki.paths.kubeconfig }, 'API server listening');
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', () => resolve());
+    process.once('SIGINT', () => resolve());
+  });
+  await server.close();
+  await store.close();
+  return 0;
+}
