@@ -4,7 +4,10 @@ import { parseArgs } from 'node:util';
 import { createLogger } from '../lib/log.js';
 import { certificateAuthenticator, tokenFileAuthenticator, unionAuthenticator, type Authenticator } from './apiserver/authn.js';
 import { defaultServerNames, ensureClusterPki } from './apiserver/pki.js';
+import { chainAdmission, namespaceLifecycle } from './apiserver/admission/namespace-lifecycle.js';
+import { ensureSystemNamespaces } from './apiserver/bootstrap.js';
 import { ApiServer } from './apiserver/server.js';
+import { ObjectStorage } from './apiserver/storage/object-storage.js';
 import { MemoryStore } from './store/index.js';
 
 const FLAGS = {
@@ -58,7 +61,9 @@ export async function runControl(argv: string[]): Promise<number> {
   const authenticators: Authenticator[] = [certificateAuthenticator()];
   if (str('token-auth-file')) authenticators.push(await tokenFileAuthenticator(str('token-auth-file') as string));
   const store = new MemoryStore();
-  const server = new ApiServer({ store, logger, tls, authenticate: unionAuthenticator(authenticators) });
+  const storage = new ObjectStorage(store);
+  const server = new ApiServer({ store, logger, tls, authenticate: unionAuthenticator(authenticators), admission: chainAdmission([namespaceLifecycle(storage)]) });
+  await ensureSystemNamespaces(server.rest);
   const listening = await server.listen(port, str('bind-address') ?? '0.0.0.0');
   logger.info({ port: listening, kubeconfig: pki.paths.kubeconfig }, 'API server listening');
   await new Promise<void>((resolve) => {

@@ -171,6 +171,8 @@ export class Rest {
     if (subresource === 'status') {
       // Status writes change status only (and labels/annotations are left as they are).
       obj = { ...current, status: next.status };
+    } else if (subresource === 'finalize') {
+      obj = { ...current, spec: { ...((current.spec as Record<string, unknown> | undefined) ?? {}), finalizers: (next.spec as { finalizers?: string[] } | undefined)?.finalizers ?? [] } };
     } else if (strategy.statusSubresource && current.status !== undefined) {
       obj = { ...next, status: current.status };
     }
@@ -192,7 +194,7 @@ export class Rest {
       const gen = current.metadata.generation ?? 1;
       obj.metadata.generation = isDeepStrictEqual(withoutMetaAndStatus(obj), withoutMetaAndStatus(current)) ? gen : gen + 1;
     }
-    const prepared = strategy.prepareUpdate(obj, current, ctx);
+    const prepared = subresource === 'finalize' ? ({ ok: true, obj, warnings: [] } as const) : strategy.prepareUpdate(obj, current, ctx);
     if (!prepared.ok) throw invalid(def.kind, def.group, name, prepared.errors);
     const final = this.typed(def, prepared.obj);
     await this.admission?.admit('update', def, final, current, ctx);
@@ -205,8 +207,12 @@ export class Rest {
     return this.typed(def, await this.storage.update(def, final, Number(current.metadata.resourceVersion)));
   }
 
-  /** A pod bound to a node with a grace period left waits for its kubelet to confirm. */
+  /**
+   * A pod bound to a node with a grace period left waits for its kubelet to confirm; a namespace waits for its
+   * spec.finalizers (the namespace controller) to be cleared.
+   */
   private gracefulPending(def: ResourceDef, obj: KubeObject): boolean {
+    if (def.group === '' && def.kind === 'Namespace') return ((obj.spec as { finalizers?: string[] } | undefined)?.finalizers ?? []).length > 0;
     return def.group === '' && def.kind === 'Pod' && (obj.metadata.deletionGracePeriodSeconds ?? 0) > 0 && !!(obj.spec as { nodeName?: string } | undefined)?.nodeName;
   }
 
@@ -234,6 +240,22 @@ export class Rest {
       if (opts.propagationPolicy === 'Orphan' && !finalizers.includes('orphan')) finalizers.push('orphan');
       if (opts.propagationPolicy === 'Foreground' && !finalizers.includes('foregroundDeletion')) finalizers.push('foregroundDeletion');
       const isPod = def.group === '' && def.kind === 'Pod';
+      // A namespace with spec.finalizers waits, Terminating, for the namespace controller to empty it.
+      const nsFinalizers = def.group === '' && def.kind === 'Namespace' ? ((current.spec as { finalizers?: string[] } | undefined)?.finalizers ?? []) : [];
+      if (nsFinalizers.length > 0) {
+        const terminating: KubeObject = {
+          ...current,
+          metadata: { ...current.metadata, deletionTimestamp: current.metadata.deletionTimestamp ?? rfc3339(ctx.now), deletionGracePeriodSeconds: 0, ...(finalizers.length ? { finalizers } : {}) },
+          status: { ...((current.status as Record<string, unknown> | undefined) ?? {}), phase: 'Terminating' },
+        };
+        if (ctx.dryRun) return { obj: this.typed(def, terminating), finished: false };
+        try {
+          return { obj: this.typed(def, await this.storage.update(def, terminating, Number(current.metadata.resourceVersion))), finished: false };
+        } catch (err) {
+          if (err instanceof ApiError && err.code === 409 && attempt < 5) continue;
+          throw err;
+        }
+      }
       const spec = (current.spec ?? {}) as { nodeName?: string; terminationGracePeriodSeconds?: number };
       const grace = opts.gracePeriodSeconds ?? (isPod ? (spec.terminationGracePeriodSeconds ?? 30) : 0);
       const graceful = isPod && !!spec.nodeName && grace > 0;

@@ -1,4 +1,5 @@
 import type { ResourceDef } from '../resources.js';
+import { namespaceStrategy } from './namespace.js';
 import { podStrategy } from './pod.js';
 import { genericStrategy, type Strategy } from './strategy.js';
 
@@ -35,7 +36,7 @@ export function strategyFor(def: ResourceDef): Strategy {
     case '/Node':
       return genericStrategy(def, { fields: (o) => ({ 'spec.unschedulable': str((o.spec as Record<string, unknown> | undefined)?.unschedulable ?? false) }) });
     case '/Namespace':
-      return genericStrategy(def, { fields: (o) => ({ 'status.phase': str((o.status as Record<string, unknown> | undefined)?.phase) }) });
+      return namespaceStrategy(def);
     case 'apps/Deployment':
     case 'apps/ReplicaSet':
     case 'apps/StatefulSet':
