@@ -22,7 +22,10 @@ export interface AgentDeps {
   prepareRuntime?: () => Promise<void>;
   probeExecutor?: ProbeExecutor;
   now?: () => number;
-  /** How often the runtime is re-listed to notice changes made behind the agent's back (the kubelet's PLEG). */
+  /**
+   * How often the runtime is re-listed to notice changes made behind the agent's back (the kubelet's PLEG). With a
+   * runtime that reports changes as they happen, the relist is only a safety net and runs every 10 s by default.
+   */
   relistPeriodMs?: number;
 }
 
@@ -61,6 +64,7 @@ export class Agent {
   private relistTimer: NodeJS.Timeout | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
   private runtimeHealthy = true;
+  private stopRuntimeEvents: (() => void) | undefined;
   private stopped = false;
   private readonly now: () => number;
 
@@ -161,7 +165,12 @@ export class Agent {
     }
     this.sources.push(this.http);
     for (const s of this.sources) await s.start();
-    const relistMs = deps.relistPeriodMs ?? 1000;
+    const events = deps.runtime.watchChanges?.(
+      (uid) => this.workers.enqueue(uid),
+      () => void this.relist(),
+    );
+    if (events) this.stopRuntimeEvents = events;
+    const relistMs = deps.relistPeriodMs ?? (events ? 10_000 : 1000);
     const relist = async (): Promise<void> => {
       await this.relist();
       if (!this.stopped) this.relistTimer = setTimeout(() => void relist(), relistMs);
@@ -176,6 +185,7 @@ export class Agent {
   /** Stops the agent's own work; pods keep running, to be adopted by the next agent. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.stopRuntimeEvents?.();
     clearTimeout(this.relistTimer);
     clearInterval(this.resyncTimer);
     for (const s of this.sources) await s.stop();

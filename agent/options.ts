@@ -95,8 +95,15 @@ export function agentHelp(): string {
 
 export class ConfigError extends Error {}
 
-function formatZodIssues(error: z.ZodError, origin: string): string {
-  return error.issues.map((i) => `${origin}: ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n');
+/** One line per issue: a value given by flag is blamed on that flag, any other on the config file. */
+function formatZodIssues(error: z.ZodError, origin: string, flagFields: ReadonlyMap<string, string> = new Map()): string {
+  return error.issues
+    .map((i) => {
+      const flag = flagFields.get(String(i.path[0] ?? ''));
+      if (flag !== undefined && i.path.length <= 1) return `--${flag}: ${i.message}`;
+      return `${origin}: ${i.path.join('.') || '(root)'}: ${i.message}`;
+    })
+    .join('\n');
 }
 
 /** Parses `skiff agent` arguments and the optional --config file into a validated configuration. */
@@ -156,7 +163,10 @@ export async function loadAgentConfig(argv: string[]): Promise<{ config: AgentCo
     } else fromFlags[field] = v;
   }
   const result = AgentConfigSchema.safeParse({ ...fromFile, ...fromFlags });
-  if (!result.success) throw new ConfigError(formatZodIssues(result.error, typeof configPath === 'string' ? configPath : 'flags'));
+  if (!result.success) {
+    const flagFields = new Map(FLAGS.filter(([, field]) => field in fromFlags).map(([flag, field]) => [field as string, flag as string]));
+    throw new ConfigError(formatZodIssues(result.error, typeof configPath === 'string' ? configPath : 'flags', flagFields));
+  }
   return { config: result.data, help: false };
 }
 

@@ -1,7 +1,8 @@
 /**
  * One worker per pod (the kubelet's podWorkers): syncs of the same pod never overlap, a slow pod never blocks
  * another, and a sync requested while one runs is folded into a single follow-up. At most `concurrency` pods sync
- * at once so a burst of 30 pods does not open 30×N Docker calls together.
+ * at once: enough that a burst of pods is Docker-bound rather than queued behind each other, bounded so a burst of
+ * hundreds does not open hundreds of Docker calls together.
  */
 export type SyncFn = (uid: string) => Promise<{ nextSyncAt?: number } | void>;
 
@@ -10,6 +11,8 @@ interface WorkerState {
   dirty: boolean;
   timer?: NodeJS.Timeout;
   timerAt?: number;
+  /** forget() was called while the pod's sync ran (the agent forgets a pod from its own sync): drop it after. */
+  forgetWhenDone?: boolean;
 }
 
 export class PodWorkers {
@@ -22,7 +25,7 @@ export class PodWorkers {
   constructor(
     private readonly sync: SyncFn,
     private readonly onError: (uid: string, err: unknown) => void,
-    private readonly concurrency = 8,
+    private readonly concurrency = 32,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -63,7 +66,12 @@ export class PodWorkers {
   /** Forgets a pod's worker once its sync says it is gone. */
   forget(uid: string): void {
     const w = this.workers.get(uid);
-    if (!w || w.running || w.dirty) return;
+    if (!w) return;
+    if (w.running) {
+      w.forgetWhenDone = true;
+      return;
+    }
+    if (w.dirty) return;
     if (w.timer) clearTimeout(w.timer);
     this.workers.delete(uid);
   }
@@ -96,6 +104,10 @@ export class PodWorkers {
     } finally {
       w.running = false;
       this.active--;
+      if (w.forgetWhenDone) {
+        w.forgetWhenDone = false;
+        this.forget(uid);
+      }
       if (w.dirty && !this.stopped) this.queue.push(uid);
       this.pump();
     }

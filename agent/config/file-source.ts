@@ -192,7 +192,7 @@ export class FileSource implements PodSource {
       return;
     }
     if (this.watcher) return;
-    const settle = this.opts.writeSettleMs ?? 1000;
+    const settle = this.opts.writeSettleMs ?? 100;
     const watcher = watch(this.opts.path, {
       ignoreInitial: true,
       depth: 0,

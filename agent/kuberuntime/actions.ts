@@ -95,16 +95,39 @@ function isActive(c: RuntimeContainer): boolean {
   return c.state === 'running' || c.state === 'created';
 }
 
+/** A delay as Go prints a time.Duration ("500ms", "10s", "1m20s", "5m0s"), the way upstream's back-off messages show it. */
+function goDuration(ms: number): string {
+  if (ms <= 0) return '0s';
+  if (ms < 1000) return `${ms}ms`;
+  const h = Math.floor(ms / 3_600_000);
+  const m = Math.floor((ms % 3_600_000) / 60_000);
+  const s = `${Number(((ms % 60_000) / 1000).toFixed(3))}s`;
+  if (h > 0) return `${h}h${m}m${s}`;
+  if (m > 0) return `${m}m${s}`;
+  return s;
+}
+
+/**
+ * Containers no longer needed, as the kubelet's container GC decides: per container name the newest instance and the
+ * newest dead one stay (the dead one is the status's lastState), every other stopped or never-started instance goes,
+ * and so does every sandbox but the current one once it is no longer running.
+ */
 function garbage(runtime: RuntimeContainer[], keepSandboxId: string | undefined): string[] {
   const out: string[] = [];
   const newest = latestByName(runtime);
+  const newestDead = new Map<string, string>();
+  for (const c of [...runtime].sort(newestFirst)) {
+    if (c.name !== 'POD' && c.state === 'exited' && !newestDead.has(c.name)) newestDead.set(c.name, c.id);
+  }
   for (const c of runtime) {
-    if (isActive(c)) continue;
+    if (c.state === 'running') continue;
     if (c.name === 'POD') {
       if (keepSandboxId !== undefined && c.id !== keepSandboxId) out.push(c.id);
       continue;
     }
-    if (newest.get(c.name)?.id !== c.id) out.push(c.id);
+    if (newest.get(c.name)?.id === c.id) continue;
+    if (newestDead.get(c.name) === c.id) continue;
+    out.push(c.id);
   }
   return out;
 }
@@ -138,9 +161,9 @@ export function computePodActions(input: ActionInputs): PodActions {
   if (!sandboxHealthy) {
     const anyActive = runtime.some(isActive);
     actions.killPod = anyActive;
-    const appStatuses = pod.spec.containers.filter((c) => latest.has(c.name));
-    // A pod that must not restart and has already run keeps its dead containers as its final record.
-    if (policy === 'Never' && sandbox !== undefined && appStatuses.length > 0) {
+    // A pod that must not restart and has already run keeps its dead containers as its final record. Any container
+    // counts, init containers included, as upstream's len(podStatus.ContainerStatuses) != 0.
+    if (policy === 'Never' && sandbox !== undefined && latest.size > 0) {
       actions.containersToRemove = garbage(runtime, sandbox.id);
       return actions;
     }
@@ -170,10 +193,9 @@ export function computePodActions(input: ActionInputs): PodActions {
     const finishedAt = prev.finishedAt?.getTime() ?? input.now;
     const remaining = input.backoffRemaining(c.name, finishedAt);
     if (remaining > 0) {
-      const delaySeconds = Math.round(input.backoffDelay(c.name) / 1000);
       actions.waiting.set(c.name, {
         reason: 'CrashLoopBackOff',
-        message: `back-off ${delaySeconds}s restarting failed container=${c.name} pod=${podRef}`,
+        message: `back-off ${goDuration(input.backoffDelay(c.name))} restarting failed container=${c.name} pod=${podRef}`,
         retryAt: input.now + remaining,
       });
       return;
@@ -201,6 +223,8 @@ export function computePodActions(input: ActionInputs): PodActions {
     return actions;
   }
 
+  // Running containers kept as they are; none kept and none to start means the pod is done (upstream keepCount).
+  let keep = 0;
   for (const c of pod.spec.containers) {
     const prev = latest.get(c.name);
     if (!prev) {
@@ -213,21 +237,30 @@ export function computePodActions(input: ActionInputs): PodActions {
       continue;
     }
     if (prev.state === 'running') {
-      let kill: { message: string } | undefined;
+      let kill: { message: string; restart: boolean } | undefined;
       if (prev.specHash && prev.specHash !== containerSpecHash(c)) {
-        kill = { message: `Container ${c.name} definition changed, will be restarted` };
+        // A changed spec is replaced whatever the restart policy, as upstream.
+        kill = { message: `Container ${c.name} definition changed`, restart: true };
       } else if (c.startupProbe && input.startup(c.name, prev.id) === 'failure') {
-        kill = { message: `Container ${c.name} failed startup probe, will be restarted` };
+        kill = { message: `Container ${c.name} failed startup probe`, restart: policy !== 'Never' };
       } else if (c.livenessProbe && input.liveness(c.name, prev.id) === 'failure') {
-        kill = { message: `Container ${c.name} failed liveness probe, will be restarted` };
+        kill = { message: `Container ${c.name} failed liveness probe`, restart: policy !== 'Never' };
       }
-      if (!kill) continue;
-      actions.containersToKill.push({ id: prev.id, name: c.name, reason: 'Killing', message: kill.message });
+      if (!kill) {
+        keep++;
+        continue;
+      }
+      // Upstream says "will be restarted" only when it will be.
+      const message = kill.restart ? `${kill.message}, will be restarted` : kill.message;
+      actions.containersToKill.push({ id: prev.id, name: c.name, reason: 'Killing', message });
       // A probe kill ends with SIGTERM/SIGKILL, a non-zero exit: OnFailure restarts it, Never does not.
-      if (policy !== 'Never') actions.containersToStart.push({ container: c, init: false, attempt: prev.attempt + 1, previous: { startedAt: prev.startedAt, finishedAt: new Date(input.now) } });
+      if (kill.restart) actions.containersToStart.push({ container: c, init: false, attempt: prev.attempt + 1, previous: { startedAt: prev.startedAt, finishedAt: new Date(input.now) } });
       continue;
     }
     if (prev.state === 'exited' && shouldRestart(policy, prev.exitCode)) restartOrWait(c, false, prev);
+    else if (prev.state === 'unknown') keep++;
   }
+  // Nothing runs and nothing will (containers waiting out a back-off will): stop the sandbox, as upstream's KillPod.
+  if (keep === 0 && actions.containersToStart.length === 0 && actions.waiting.size === 0) actions.killPod = true;
   return actions;
 }

@@ -22,8 +22,10 @@ export function expandVars(input: string, lookup: (name: string) => string | und
     if (next === '(') {
       const close = input.indexOf(')', i + 2);
       if (close === -1) {
-        out += input.slice(i);
-        break;
+        // An incomplete reference is kept as written; what follows is still expanded ("$$" escapes), as upstream.
+        out += '$(';
+        i++;
+        continue;
       }
       const name = input.slice(i + 2, close);
       const value = lookup(name);

@@ -140,6 +140,61 @@ export class DockerRuntime implements ContainerRuntime {
     };
   }
 
+  watchChanges(onChange: (podUid: string) => void, onReconnect?: () => void): () => void {
+    let stopped = false;
+    let lost = false;
+    let stream: NodeJS.ReadableStream | undefined;
+    let retry: NodeJS.Timeout | undefined;
+    const connect = (): void => {
+      if (stopped) return;
+      this.docker.getEvents({ filters: { type: ['container'], label: [`${L.LABEL_SKIFF_NODE}=${this.opts.nodeName}`] } }, (err, s) => {
+        if (stopped) {
+          (s as unknown as { destroy?: () => void } | undefined)?.destroy?.();
+          return;
+        }
+        if (err || !s) {
+          // dockerd is away: the relist loop notices that too; try again shortly.
+          lost = true;
+          retry = setTimeout(connect, 1000);
+          return;
+        }
+        stream = s;
+        if (lost) {
+          lost = false;
+          onReconnect?.();
+        }
+        let buffered = '';
+        s.on('data', (chunk: Buffer) => {
+          buffered += chunk.toString('utf8');
+          let nl: number;
+          while ((nl = buffered.indexOf('\n')) >= 0) {
+            const line = buffered.slice(0, nl);
+            buffered = buffered.slice(nl + 1);
+            try {
+              const e = JSON.parse(line) as { Actor?: { Attributes?: Record<string, string> } };
+              const uid = e.Actor?.Attributes?.[L.LABEL_POD_UID];
+              if (uid) onChange(uid);
+            } catch {
+              // A partial or foreign line: the relist covers anything missed.
+            }
+          }
+        });
+        const again = (): void => {
+          lost = true;
+          if (!stopped) retry = setTimeout(connect, 1000);
+        };
+        s.on('end', again);
+        s.on('error', again);
+      });
+    };
+    connect();
+    return () => {
+      stopped = true;
+      clearTimeout(retry);
+      (stream as unknown as { destroy?: () => void } | undefined)?.destroy?.();
+    };
+  }
+
   async hasImage(image: string): Promise<boolean> {
     try {
       await this.docker.getImage(image).inspect();
@@ -213,7 +268,13 @@ export class DockerRuntime implements ContainerRuntime {
         RestartPolicy: { Name: 'no' },
       },
     });
-    await this.docker.getContainer(id).start();
+    try {
+      await this.docker.getContainer(id).start();
+    } catch (err) {
+      // A sandbox that never started is of no use and would linger in "created": remove it, the next sync retries.
+      await this.removeContainer(id).catch(() => undefined);
+      throw err;
+    }
     return id;
   }
 

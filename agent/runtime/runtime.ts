@@ -79,4 +79,10 @@ export interface ContainerRuntime {
   removeContainer(id: string): Promise<void>;
   exec(containerId: string, cmd: string[], timeoutMs: number): Promise<ExecResult>;
   logs(containerId: string, opts: LogOptions): Promise<Readable>;
+  /**
+   * Calls `onChange` with a pod's UID whenever one of its containers changes state (start, die, destroy ...), so the
+   * agent hears of changes at once instead of only at the next relist; `onReconnect` after the runtime came back
+   * from being unreachable (a dockerd restart). Returns the function that stops watching.
+   */
+  watchChanges?(onChange: (podUid: string) => void, onReconnect?: () => void): () => void;
 }

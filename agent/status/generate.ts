@@ -1,4 +1,4 @@
-import type { Container, ContainerStatus, Pod, PodCondition, PodStatus } from '../../control/api/index.js';
+import { cpuMillis, memoryBytes, type Container, type ContainerStatus, type Pod, type PodCondition, type PodStatus } from '../../control/api/index.js';
 import type { RuntimeContainer } from '../runtime/runtime.js';
 import { latestByName, latestSandbox, newestFirst, shouldRestart } from '../kuberuntime/actions.js';
 import type { Waiting } from '../kuberuntime/actions.js';
@@ -48,7 +48,8 @@ function containerStatus(c: Container, instances: RuntimeContainer[], inputs: St
   if (!current) {
     return {
       ...base,
-      state: { waiting: waiting ? { reason: waiting.reason, message: waiting.message } : { reason: initializing && !init ? 'PodInitializing' : 'ContainerCreating' } },
+      // Upstream's default waiting reason: PodInitializing for every container of a pod that has init containers.
+      state: { waiting: waiting ? { reason: waiting.reason, message: waiting.message } : { reason: initializing ? 'PodInitializing' : 'ContainerCreating' } },
       lastState: {},
     };
   }
@@ -122,26 +123,32 @@ export function podPhase(pod: Pod, statuses: ContainerStatus[], initStatuses: Co
   return 'Pending';
 }
 
-/** Burstable, BestEffort or Guaranteed, from requests and limits as upstream's GetPodQOS decides. */
+/**
+ * Burstable, BestEffort or Guaranteed, from requests and limits as upstream's GetPodQOS decides: only cpu and memory
+ * count, only positive quantities count, init containers count, and the pod's summed requests must equal its summed
+ * limits (compared by value, so "1" equals "1000m") with every container limiting both cpu and memory.
+ */
 export function qosClass(pod: Pod): 'Guaranteed' | 'Burstable' | 'BestEffort' {
-  const all = [...pod.spec.initContainers, ...pod.spec.containers];
-  let anySet = false;
+  const amount = (r: string, q: string | number): number => (r === 'cpu' ? cpuMillis(q) : memoryBytes(q));
+  const requests = new Map<string, number>();
+  const limits = new Map<string, number>();
   let guaranteed = true;
-  for (const c of pod.spec.containers) {
-    const req = c.resources?.requests ?? {};
-    const lim = c.resources?.limits ?? {};
+  for (const c of [...pod.spec.containers, ...pod.spec.initContainers]) {
+    const found = new Set<string>();
     for (const r of ['cpu', 'memory']) {
-      if (req[r] !== undefined || lim[r] !== undefined) anySet = true;
-      if (lim[r] === undefined || (req[r] !== undefined && String(req[r]) !== String(lim[r]))) guaranteed = false;
+      const req = c.resources?.requests?.[r];
+      const lim = c.resources?.limits?.[r];
+      if (req !== undefined && amount(r, req) > 0) requests.set(r, (requests.get(r) ?? 0) + amount(r, req));
+      if (lim !== undefined && amount(r, lim) > 0) {
+        found.add(r);
+        limits.set(r, (limits.get(r) ?? 0) + amount(r, lim));
+      }
     }
+    if (found.size < 2) guaranteed = false;
   }
-  for (const c of all) {
-    const req = c.resources?.requests ?? {};
-    const lim = c.resources?.limits ?? {};
-    if (Object.keys(req).length > 0 || Object.keys(lim).length > 0) anySet = true;
-  }
-  if (!anySet) return 'BestEffort';
-  return guaranteed ? 'Guaranteed' : 'Burstable';
+  if (requests.size === 0 && limits.size === 0) return 'BestEffort';
+  for (const [r, v] of requests) if (limits.get(r) !== v) guaranteed = false;
+  return guaranteed && requests.size === limits.size ? 'Guaranteed' : 'Burstable';
 }
 
 function condition(type: string, ok: boolean, now: string, previous: PodStatus | undefined, reason?: string, message?: string): PodCondition {
@@ -166,8 +173,9 @@ export function generatePodStatus(inputs: StatusInputs): PodStatus {
     const rc = latest.get(c.name);
     return rc !== undefined && rc.state === 'exited' && rc.exitCode === 0;
   });
-  const initStatuses = pod.spec.initContainers.map((c) => containerStatus(c, runtime, inputs, false, true));
-  const statuses = pod.spec.containers.map((c) => containerStatus(c, runtime, inputs, !initDone, false));
+  const hasInit = pod.spec.initContainers.length > 0;
+  const initStatuses = pod.spec.initContainers.map((c) => containerStatus(c, runtime, inputs, hasInit, true));
+  const statuses = pod.spec.containers.map((c) => containerStatus(c, runtime, inputs, hasInit, false));
   const phase = podPhase(pod, statuses, initStatuses);
 
   const notReady = statuses.filter((s) => !s.ready).map((s) => s.name);
@@ -177,7 +185,8 @@ export function generatePodStatus(inputs: StatusInputs): PodStatus {
   });
   const terminal = phase === 'Succeeded' || phase === 'Failed';
   const containersReady = notReady.length === 0 && !terminal;
-  const notReadyReason = terminal ? 'PodCompleted' : 'ContainersNotReady';
+  // Upstream: PodCompleted once Succeeded, PodFailed once Failed.
+  const notReadyReason = phase === 'Failed' ? 'PodFailed' : terminal ? 'PodCompleted' : 'ContainersNotReady';
   const notReadyMessage = terminal ? undefined : `containers with unready status: [${notReady.join(' ')}]`;
   const conditions: PodCondition[] = [
     condition('PodReadyToStartContainers', sandbox?.state === 'running', now, previous),

@@ -111,8 +111,11 @@ describe('static pods from a manifest directory', () => {
     expect(Buffer.from(value ?? new Uint8Array()).toString()).toMatch(/response:200/);
     ac.abort();
 
-    const metrics = await httpGet(`${agent.baseUrl}/metrics`);
-    expect(metrics).toMatch(/^kubelet_running_pods 2$/m);
+    // Gauges follow the periodic relist, so wait for it.
+    const metrics = await eventually(async () => {
+      const text = await httpGet(`${agent.baseUrl}/metrics`);
+      return /^kubelet_running_pods 2$/m.test(text) ? text : undefined;
+    }, 'kubelet_running_pods 2');
     expect(metrics).toMatch(/prober_probe_total\{probe_type="Readiness",result="successful"/);
     expect(metrics).toMatch(/process_resident_memory_bytes/);
   });

@@ -1,0 +1,81 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { agentBench, type SectionOutput } from './agent.js';
+import { ABORT_EXIT_CODE, Aborted, aborted, installSignalHandlers, progress, runCleanups } from './util.js';
+
+/**
+ * `npm run bench [-- SECTION...]`: Skiff's benchmarks. Each section measures a component against a floor taken in
+ * the same run and prints ratios; nothing here fails on a threshold (performance is measured, not asserted).
+ * Figures go to stdout, progress to stderr, and each section's details to .tmp/bench-<section>.json.
+ *
+ * Environment knobs of the agent section: SKIFF_BENCH_PROBE_PERIOD (readiness probe period of the bench pods, s;
+ * default 10; a startup probe every 1 s gates it), SKIFF_BENCH_SKIFF (the skiff.js to run as the agent; default dist/cli/skiff.js).
+ *
+ * Adding a section (store, apiserver, proxy): write bench/<name>.ts exporting an async function returning
+ * { lines, json }, and add it to SECTIONS.
+ */
+
+interface Section {
+  describe: string;
+  run: () => Promise<SectionOutput>;
+}
+
+const SECTIONS: Record<string, Section> = {
+  agent: {
+    describe: 'node agent: static pod start and Ready latency (1 and 30 pods) vs direct Docker calls, RSS, idle CPU',
+    run: () => agentBench(),
+  },
+};
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+function usage(): string {
+  const names = Object.entries(SECTIONS).map(([n, s]) => `  ${n.padEnd(10)} ${s.describe}`);
+  return ['Usage: node dist/bench/run.js [SECTION...]   (no section: all of them)', '', 'Sections:', ...names].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  if (argv.includes('-h') || argv.includes('--help')) {
+    process.stdout.write(`${usage()}\n`);
+    return 0;
+  }
+  const unknown = argv.filter((a) => !(a in SECTIONS));
+  if (unknown.length > 0) {
+    process.stderr.write(`bench: unknown section(s): ${unknown.join(', ')}\n${usage()}\n`);
+    return 2;
+  }
+  const chosen = argv.length > 0 ? argv : Object.keys(SECTIONS);
+  installSignalHandlers();
+  const outDir = join(ROOT, '.tmp');
+  mkdirSync(outDir, { recursive: true });
+  let failed = 0;
+  for (const name of chosen) {
+    const section = SECTIONS[name] as Section;
+    progress(`section ${name}: ${section.describe}`);
+    try {
+      const out = await section.run();
+      const file = join(outDir, `bench-${name}.json`);
+      writeFileSync(file, `${JSON.stringify(out.json, null, 2)}\n`);
+      process.stdout.write(`\n== ${name} ==\n${out.lines.join('\n')}\n(details: ${file})\n`);
+    } catch (err) {
+      if (err instanceof Aborted) break;
+      failed++;
+      progress(`section ${name} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    } finally {
+      await runCleanups();
+    }
+  }
+  await runCleanups();
+  if (aborted) return ABORT_EXIT_CODE;
+  // Failing to run is an error; a slow figure is not.
+  return failed > 0 ? 1 : 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  async (err: unknown) => {
+    progress(`failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    await runCleanups();
+    process.exit(1);
+  },
+);
