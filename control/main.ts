@@ -5,7 +5,9 @@ import { createLogger } from '../lib/log.js';
 import { certificateAuthenticator, tokenFileAuthenticator, unionAuthenticator, type Authenticator } from './apiserver/authn.js';
 import { defaultServerNames, ensureClusterPki } from './apiserver/pki.js';
 import { chainAdmission, namespaceLifecycle } from './apiserver/admission/namespace-lifecycle.js';
-import { ensureSystemNamespaces } from './apiserver/bootstrap.js';
+import { ensureKubernetesService, ensureSystemNamespaces } from './apiserver/bootstrap.js';
+import { ServiceAllocator } from './apiserver/admission/service-allocation.js';
+import { findResource, type ResourceDef } from './apiserver/resources.js';
 import { ApiServer } from './apiserver/server.js';
 import { ObjectStorage } from './apiserver/storage/object-storage.js';
 import { MemoryStore } from './store/index.js';
@@ -20,6 +22,8 @@ const FLAGS = {
   'tls-private-key-file': { type: 'string', help: 'Key of --tls-cert-file' },
   'client-ca-file': { type: 'string', help: 'CA that signs client certificates (default: the generated cluster CA)' },
   'token-auth-file': { type: 'string', help: 'Static bearer tokens, CSV: token,user,uid,"group1,group2"' },
+  'service-cluster-ip-range': { type: 'string', help: 'CIDR for Service cluster IPs (default 10.96.0.0/12)' },
+  'service-node-port-range': { type: 'string', help: 'Port range for NodePort Services (default 30000-32767)' },
 } as const;
 
 export function controlHelp(): string {
@@ -52,7 +56,7 @@ export async function runControl(argv: string[]): Promise<number> {
   const logger = createLogger('skiff-control');
   const dataDir = str('data-dir') ?? '/var/lib/skiff/control';
   const advertise = str('advertise-address') ?? '127.0.0.1';
-  const pki = await ensureClusterPki(str('cert-dir') ?? join(dataDir, 'pki'), { serverNames: defaultServerNames('10.96.0.1', [advertise]), serverUrl: `https://${advertise}:${port}` });
+  const pki = await ensureClusterPki(str('cert-dir') ?? join(dataDir, 'pki'), { serverNames: defaultServerNames(undefined, [advertise]), serverUrl: `https://${advertise}:${port}` });
   const tls = {
     cert: str('tls-cert-file') ? await readFile(str('tls-cert-file') as string, 'utf8') : pki.server.cert,
     key: str('tls-private-key-file') ? await readFile(str('tls-private-key-file') as string, 'utf8') : pki.server.key,
@@ -60,10 +64,20 @@ export async function runControl(argv: string[]): Promise<number> {
   };
   const authenticators: Authenticator[] = [certificateAuthenticator()];
   if (str('token-auth-file')) authenticators.push(await tokenFileAuthenticator(str('token-auth-file') as string));
+  let allocator: ServiceAllocator;
+  try {
+    allocator = new ServiceAllocator(str('service-cluster-ip-range') ?? '10.96.0.0/12', str('service-node-port-range') ?? '30000-32767');
+  } catch (err) {
+    process.stderr.write(`skiff control: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 2;
+  }
   const store = new MemoryStore();
   const storage = new ObjectStorage(store);
-  const server = new ApiServer({ store, logger, tls, authenticate: unionAuthenticator(authenticators), admission: chainAdmission([namespaceLifecycle(storage)]) });
+  const server = new ApiServer({ store, logger, tls, authenticate: unionAuthenticator(authenticators), admission: chainAdmission([namespaceLifecycle(storage), allocator.admission()]) });
+  const services = findResource('', 'v1', 'services') as ResourceDef;
+  for (const svc of (await storage.list(services, undefined)).items) allocator.observe(svc);
   await ensureSystemNamespaces(server.rest);
+  await ensureKubernetesService(server.rest, { clusterIP: allocator.kubernetesServiceIP, advertiseAddress: advertise, port });
   const listening = await server.listen(port, str('bind-address') ?? '0.0.0.0');
   logger.info({ port: listening, kubeconfig: pki.paths.kubeconfig }, 'API server listening');
   await new Promise<void>((resolve) => {

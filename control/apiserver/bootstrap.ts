@@ -15,3 +15,32 @@ export async function ensureSystemNamespaces(rest: Rest, now: () => Date = () =>
     }
   }
 }
+
+/**
+ * The `kubernetes` Service in default (ClusterIP = first address of the service range) and its Endpoints pointing at
+ * this API server, as upstream's bootstrap controller keeps them.
+ */
+export async function ensureKubernetesService(rest: Rest, opts: { clusterIP: string; advertiseAddress: string; port: number }, now: () => Date = () => new Date()): Promise<void> {
+  const svc = findResource('', 'v1', 'services') as ResourceDef;
+  const ep = findResource('', 'v1', 'endpoints') as ResourceDef;
+  const ctx = { namespace: 'default', strict: false, dryRun: false, now: now() };
+  const create = async (def: ResourceDef, body: Record<string, unknown>): Promise<void> => {
+    try {
+      await rest.create(def, ctx, body);
+    } catch (err) {
+      if (!(err instanceof ApiError && err.code === 409)) throw err;
+    }
+  };
+  await create(svc, {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
+    spec: { type: 'ClusterIP', clusterIP: opts.clusterIP, sessionAffinity: 'None', ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: opts.port }] },
+  });
+  await create(ep, {
+    apiVersion: 'v1',
+    kind: 'Endpoints',
+    metadata: { name: 'kubernetes', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } },
+    subsets: [{ addresses: [{ ip: opts.advertiseAddress }], ports: [{ name: 'https', port: opts.port, protocol: 'TCP' }] }],
+  });
+}

@@ -23,6 +23,8 @@ export interface RequestContext {
 export interface Admission {
   /** Runs after defaulting and validation, before the write; throws ApiError to refuse. */
   admit(op: 'create' | 'update' | 'delete', def: ResourceDef, obj: KubeObject, old: KubeObject | undefined, ctx: RequestContext): Promise<void>;
+  /** Undoes what admit reserved (an allocated IP) when the write that followed it failed. */
+  rollback?(op: 'create' | 'update', def: ResourceDef, obj: KubeObject, old: KubeObject | undefined): Promise<void>;
 }
 
 const NAME_SUFFIX_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
@@ -141,7 +143,12 @@ export class Rest {
       if (exists) throw new ApiError(409, 'AlreadyExists', `${def.group ? `${def.resource}.${def.group}` : def.resource} "${final.metadata.name}" already exists`);
       return final;
     }
-    return this.typed(def, await this.storage.create(def, final));
+    try {
+      return this.typed(def, await this.storage.create(def, final));
+    } catch (err) {
+      await this.admission?.rollback?.('create', def, final, undefined);
+      throw err;
+    }
   }
 
   /**
@@ -204,7 +211,12 @@ export class Rest {
       return this.typed(def, await this.storage.delete(def, ctx.namespace, name, Number(current.metadata.resourceVersion)));
     }
     if (ctx.dryRun) return final;
-    return this.typed(def, await this.storage.update(def, final, Number(current.metadata.resourceVersion)));
+    try {
+      return this.typed(def, await this.storage.update(def, final, Number(current.metadata.resourceVersion)));
+    } catch (err) {
+      await this.admission?.rollback?.('update', def, final, current);
+      throw err;
+    }
   }
 
   /**

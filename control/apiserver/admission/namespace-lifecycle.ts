@@ -42,5 +42,8 @@ export function chainAdmission(plugins: Admission[]): Admission {
     async admit(op, def, obj, old, ctx) {
       for (const p of plugins) await p.admit(op, def, obj, old, ctx);
     },
+    async rollback(op, def, obj, old) {
+      for (const p of plugins) await p.rollback?.(op, def, obj, old);
+    },
   };
 }
