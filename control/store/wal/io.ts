@@ -1,0 +1,44 @@
+/**
+ * The few filesystem operations whose durability matters, behind an injectable interface so tests can count
+ * fsyncs, delay them (to exercise group commit) or make them fail.
+ */
+import { open, type FileHandle } from 'node:fs/promises';
+
+export interface SyncIo {
+  /** Makes the data written through `handle` durable (fdatasync). */
+  syncFile(handle: FileHandle): Promise<void>;
+  /** Makes directory entries (created, renamed, removed files) durable. */
+  syncDir(dir: string): Promise<void>;
+}
+
+export const defaultIo: SyncIo = {
+  async syncFile(handle) {
+    await handle.datasync();
+  },
+  async syncDir(dir) {
+    const h = await open(dir, 'r');
+    try {
+      await h.sync();
+    } finally {
+      await h.close();
+    }
+  },
+};
+
+/** Writes all of `bytes` at `position`, looping over short writes. */
+export async function writeFully(handle: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
+  let done = 0;
+  while (done < bytes.length) {
+    const { bytesWritten } = await handle.write(bytes, done, bytes.length - done, position + done);
+    if (bytesWritten <= 0) throw new Error('short write');
+    done += bytesWritten;
+  }
+}
+
+/** Minimal logging surface (pino's Logger satisfies it). */
+export interface WalLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+export const nullLogger: WalLogger = { info() {}, warn() {} };
