@@ -6,6 +6,7 @@ import type { Logger } from '../../lib/log.js';
 import type { Store } from '../store/index.js';
 import type { Authenticator, UserInfo } from './authn.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery/discovery.js';
+import { groupVersionDocument, openApiV3Discovery } from './openapi/openapi.js';
 import { parseRequestInfo, type ResourceRequest } from './http/request-info.js';
 import { ApiError, badRequest, methodNotAllowed } from './http/status.js';
 import { toTable, type IncludeObject } from './printing/table.js';
@@ -187,6 +188,12 @@ export class ApiServer {
       return sendJson(res, 200, { ...v, gitCommit: 'skiff', gitTreeState: 'clean', buildDate: '2026-11-30T00:00:00Z', goVersion: `node${process.versions.node}`, compiler: 'tsc', platform: `${process.platform}/${process.arch === 'x64' ? 'amd64' : process.arch}` });
     }
     if (trimmed === '/api') return sendJson(res, 200, apiVersions('127.0.0.1:6443'));
+    if (trimmed === '/openapi/v3') return sendJson(res, 200, openApiV3Discovery());
+    const oa = /^\/openapi\/v3\/(?:api\/(v1)|apis\/([^/]+)\/([^/]+))$/.exec(trimmed);
+    if (oa) {
+      const entry = oa[1] ? groupVersionDocument('', 'v1') : groupVersionDocument(oa[2] as string, oa[3] as string);
+      if (entry) return sendJson(res, 200, entry.doc, { 'Cache-Control': 'public, immutable', Etag: `"${entry.hash}"` });
+    }
     if (trimmed === '/apis') return sendJson(res, 200, apiGroupList());
     const gv = /^\/api\/(v1)$/.exec(trimmed) ?? /^\/apis\/([^/]+\/[^/]+)$/.exec(trimmed);
     if (gv) {

@@ -1,0 +1,83 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { eventually, freePort } from '../integration/agent/harness.js';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+export const SKIFF = join(ROOT, 'dist/cli/skiff.js');
+
+export interface KubectlResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `skiff control` as a real process and the real kubectl against it, with the admin kubeconfig it writes. */
+export class ControlPlane {
+  readonly dir = mkdtempSync(join(tmpdir(), 'skiff-e2e-'));
+  port = 0;
+  private child: ChildProcess | undefined;
+  private output = '';
+
+  get kubeconfig(): string {
+    return join(this.dir, 'data', 'pki', 'admin.kubeconfig');
+  }
+
+  async start(extraArgs: string[] = []): Promise<this> {
+    this.port = await freePort();
+    const logFile = join(ROOT, '.tmp', 'e2e-logs', `control-${this.port}.log`);
+    mkdirSync(dirname(logFile), { recursive: true });
+    const child = spawn(process.execPath, [SKIFF, 'control', '--secure-port', String(this.port), '--bind-address', '127.0.0.1', '--data-dir', join(this.dir, 'data'), ...extraArgs], {
+      env: { ...process.env, SKIFF_LOG_FORMAT: 'json' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    const append = (d: Buffer): void => {
+      this.output += d.toString();
+      appendFileSync(logFile, d);
+    };
+    child.stdout?.on('data', append);
+    child.stderr?.on('data', append);
+    await eventually(() => this.output.includes('API server listening'), `skiff control to listen (log:\n${this.output.slice(-2000)})`, 60_000);
+    return this;
+  }
+
+  logs(): string {
+    return this.output;
+  }
+
+  /** kubectl with this cluster's kubeconfig; `bin` picks another kubectl version. */
+  kubectl(args: string[], opts: { input?: string; bin?: string; env?: Record<string, string> } = {}): KubectlResult {
+    const r = spawnSync(opts.bin ?? 'kubectl', args, {
+      env: { ...process.env, KUBECONFIG: this.kubeconfig, ...opts.env },
+      input: opts.input,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+  }
+
+  /** kubectl that must succeed; returns stdout. */
+  k(args: string[], opts: { input?: string; bin?: string; env?: Record<string, string> } = {}): string {
+    const r = this.kubectl(args, opts);
+    if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${r.code}): ${r.stderr}${r.stdout}`);
+    return r.stdout;
+  }
+
+  writeFile(name: string, text: string): string {
+    const path = join(this.dir, name);
+    writeFileSync(path, text);
+    return path;
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise<void>((r) => child.once('exit', () => r()));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}

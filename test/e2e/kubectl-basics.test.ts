@@ -1,0 +1,89 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ControlPlane } from './control-harness.js';
+
+/** The walkthrough's API-level steps with the real kubectl against `skiff control`. */
+describe('kubectl against skiff control', () => {
+  const cp = new ControlPlane();
+  beforeAll(async () => {
+    await cp.start();
+  });
+  afterAll(async () => {
+    await cp.stop();
+  });
+
+  it('prints client and server versions', () => {
+    const out = cp.k(['version']);
+    expect(out).toMatch(/^Client Version: v1\.\d+/m);
+    expect(out).toMatch(/^Server Version: v1\.32\.\d+/m);
+  });
+
+  it('lists every served resource with short names, group, scope and kind', () => {
+    const out = cp.k(['api-resources']);
+    const lines = out.trim().split('\n');
+    expect(lines[0]).toMatch(/^NAME\s+SHORTNAMES\s+APIVERSION\s+NAMESPACED\s+KIND$/);
+    const row = (name: string) => lines.find((l) => l.startsWith(`${name} `))?.trim().split(/\s+/);
+    expect(row('pods')).toEqual(['pods', 'po', 'v1', 'true', 'Pod']);
+    expect(row('namespaces')).toEqual(['namespaces', 'ns', 'v1', 'false', 'Namespace']);
+    expect(row('deployments')).toEqual(['deployments', 'deploy', 'apps/v1', 'true', 'Deployment']);
+    expect(row('leases')).toEqual(['leases', 'coordination.k8s.io/v1', 'true', 'Lease']);
+  });
+
+  it('authenticates with the admin client certificate, and refuses anonymous requests with 401', async () => {
+    expect(cp.k(['get', 'ns', '-o', 'name']).trim().split('\n')).toEqual(['namespace/default', 'namespace/kube-node-lease', 'namespace/kube-public', 'namespace/kube-system']);
+    const anonConfig = cp.writeFile('anon.kubeconfig', `apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: 'https://127.0.0.1:${cp.port}', insecure-skip-tls-verify: true}\nusers:\n- name: u\n  user: {token: not-a-known-token}\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\ncurrent-context: x\n`);
+    const anon = cp.kubectl(['get', 'pods'], { env: { KUBECONFIG: anonConfig } });
+    expect(anon.code).not.toBe(0);
+    expect(anon.stderr).toMatch(/Unauthorized|must be logged in/);
+  });
+
+  it('creates a namespace from a file, puts objects without -n in default, and keeps names unique per namespace', () => {
+    const file = cp.writeFile('ns.yaml', 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: team-a\n');
+    expect(cp.k(['create', '-f', file])).toMatch(/namespace\/team-a created/);
+    cp.k(['run', 'web', '--image=skiff/web:1.0']);
+    cp.k(['run', 'web', '--image=skiff/web:1.0', '-n', 'team-a']);
+    const dup = cp.kubectl(['run', 'web', '--image=skiff/web:1.0']);
+    expect(dup.code).not.toBe(0);
+    expect(dup.stderr).toMatch(/pods "web" already exists/);
+    expect(cp.k(['get', 'pods', '-o', 'jsonpath={.items[*].metadata.namespace}'])).toBe('default');
+    expect(cp.k(['get', 'pod', 'web', '-n', 'team-a', '-o', 'jsonpath={.metadata.namespace}'])).toBe('team-a');
+  });
+
+  it('shows a pod as YAML with upstream defaults, uid, resourceVersion and creationTimestamp', () => {
+    const yaml = cp.k(['get', 'pod', 'web', '-o', 'yaml']);
+    expect(yaml).toMatch(/^apiVersion: v1$/m);
+    expect(yaml).toMatch(/^kind: Pod$/m);
+    expect(yaml).toMatch(/^ {2}uid: [0-9a-f-]{36}$/m);
+    expect(yaml).toMatch(/^ {2}resourceVersion: "\d+"$/m);
+    expect(yaml).toMatch(/^ {2}creationTimestamp: "\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"$/m);
+    expect(yaml).toMatch(/imagePullPolicy: IfNotPresent/);
+    expect(yaml).toMatch(/terminationMessagePath: \/dev\/termination-log/);
+    expect(yaml).toMatch(/dnsPolicy: ClusterFirst/);
+    expect(yaml).toMatch(/restartPolicy: Always/);
+    expect(yaml).toMatch(/schedulerName: default-scheduler/);
+    expect(yaml).not.toMatch(/: \[\]$/m);
+  });
+
+  it('refuses objects in a namespace that does not exist', () => {
+    const r = cp.kubectl(['run', 'x', '--image=skiff/web:1.0', '-n', 'nowhere']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/namespaces "nowhere" not found/);
+  });
+
+  it('deletes, and answers NotFound afterwards', () => {
+    expect(cp.k(['delete', 'pod', 'web', '-n', 'team-a'])).toMatch(/pod "web" deleted/);
+    const r = cp.kubectl(['get', 'pod', 'web', '-n', 'team-a']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/pods "web" not found/);
+  });
+
+  it('allocates a ClusterIP and a NodePort when a pod is exposed', () => {
+    cp.k(['label', 'pod', 'web', 'app=web']);
+    cp.k(['expose', 'pod', 'web', '--port', '8080', '--target-port', '80', '--type', 'NodePort']);
+    const ip = cp.k(['get', 'svc', 'web', '-o', 'jsonpath={.spec.clusterIP}']);
+    expect(ip).toMatch(/^10\.(9[6-9]|10[0-9]|11[01])\.\d+\.\d+$/);
+    const nodePort = Number(cp.k(['get', 'svc', 'web', '-o', 'jsonpath={.spec.ports[0].nodePort}']));
+    expect(nodePort).toBeGreaterThanOrEqual(30000);
+    expect(nodePort).toBeLessThanOrEqual(32767);
+    expect(cp.k(['get', 'svc', 'kubernetes', '-o', 'jsonpath={.spec.clusterIP}'])).toBe('10.96.0.1');
+  });
+});
