@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { parseDuration } from '../lib/duration.js';
 import { createLogger } from '../lib/log.js';
 import { certificateAuthenticator, tokenFileAuthenticator, unionAuthenticator, type Authenticator } from './apiserver/authn.js';
 import { defaultServerNames, ensureClusterPki } from './apiserver/pki.js';
@@ -24,6 +25,7 @@ const FLAGS = {
   'token-auth-file': { type: 'string', help: 'Static bearer tokens, CSV: token,user,uid,"group1,group2"' },
   'service-cluster-ip-range': { type: 'string', help: 'CIDR for Service cluster IPs (default 10.96.0.0/12)' },
   'service-node-port-range': { type: 'string', help: 'Port range for NodePort Services (default 30000-32767)' },
+  'event-ttl': { type: 'string', help: 'How long events are kept after their last update (default 1h)' },
 } as const;
 
 export function controlHelp(): string {
@@ -71,9 +73,14 @@ export async function runControl(argv: string[]): Promise<number> {
     process.stderr.write(`skiff control: ${err instanceof Error ? err.message : String(err)}\n`);
     return 2;
   }
+  const eventTtlMs = parseDuration(str('event-ttl') ?? '1h');
+  if (eventTtlMs === undefined || eventTtlMs < 1000) {
+    process.stderr.write(`skiff control: --event-ttl: expected a duration such as 1h or 30m, got "${str('event-ttl')}"\n`);
+    return 2;
+  }
   const store = new MemoryStore();
   const storage = new ObjectStorage(store);
-  const server = new ApiServer({ store, logger, tls, authenticate: unionAuthenticator(authenticators), admission: chainAdmission([namespaceLifecycle(storage), allocator.admission()]) });
+  const server = new ApiServer({ store, logger, tls, eventTtlSeconds: Math.round(eventTtlMs / 1000), authenticate: unionAuthenticator(authenticators), admission: chainAdmission([namespaceLifecycle(storage), allocator.admission()]) });
   const services = findResource('', 'v1', 'services') as ResourceDef;
   for (const svc of (await storage.list(services, undefined)).items) allocator.observe(svc);
   await ensureSystemNamespaces(server.rest);

@@ -1,3 +1,4 @@
+import { MAX_NESTING, maxBracketDepth } from '../../lib/nesting.js';
 import { parseAllDocuments, type YAMLError } from 'yaml';
 import { formatFieldError, parsePod, type Pod } from '../../control/api/index.js';
 import type { SourceError } from './types.js';
@@ -22,6 +23,9 @@ export function formatSourceError(e: SourceError): string {
  * half-written file must not be half applied.
  */
 export function parseManifestText(text: string, origin: string): ManifestResult {
+  if (typeof text === 'string' && maxBracketDepth(text) > MAX_NESTING) {
+    return { pods: [], errors: [{ origin, message: `manifest nests deeper than ${MAX_NESTING} levels` }], warnings: [] };
+  }
   try {
     return parseUnsafe(text, origin);
   } catch (err) {

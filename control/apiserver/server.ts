@@ -3,6 +3,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { parseAllDocuments } from 'yaml';
 import type { Logger } from '../../lib/log.js';
+import { MAX_NESTING, maxBracketDepth } from '../../lib/nesting.js';
 import type { Store } from '../store/index.js';
 import type { Authenticator, UserInfo } from './authn.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery/discovery.js';
@@ -25,6 +26,8 @@ export interface ApiServerOptions {
   admission?: Admission;
   version?: { major: string; minor: string; gitVersion: string };
   now?: () => Date;
+  /** Events live this long after their last update (upstream's --event-ttl, 1 h). */
+  eventTtlSeconds?: number;
   /** Who is asking; requests nobody vouches for get 401 (health and version endpoints excepted). */
   authenticate?: Authenticator;
   /** Applies a PATCH body of the given content type to the current object. */
@@ -49,6 +52,7 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
 /** Decodes a JSON or YAML request body; malformed input is a 400 naming the problem, never a 500. */
 export function decodeBody(buf: Buffer, contentType: string): unknown {
   const text = buf.toString('utf8');
+  if (maxBracketDepth(text) > MAX_NESTING) throw badRequest(`the request body nests deeper than ${MAX_NESTING} levels`);
   const type = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
   if (type.includes('yaml')) {
     const docs = parseAllDocuments(text);
@@ -103,7 +107,8 @@ export class ApiServer {
   private readonly watches = new Set<() => void>();
 
   constructor(private readonly opts: ApiServerOptions) {
-    this.storage = new ObjectStorage(opts.store);
+    const eventTtl = opts.eventTtlSeconds ?? 3600;
+    this.storage = new ObjectStorage(opts.store, (r) => (r.resource === 'events' ? eventTtl : undefined));
     this.rest = new Rest(this.storage, opts.admission);
     this.now = opts.now ?? (() => new Date());
   }

@@ -24,13 +24,29 @@ export function registerPrinter(group: string, kind: string, printer: KindPrinte
   printers.set(`${group}/${kind}`, printer);
 }
 
-export const nameColumn: ColumnDefinition = { name: 'Name', type: 'string', format: 'name', description: 'Name must be unique within a namespace.', priority: 0 };
-export const ageColumn: ColumnDefinition = { name: 'Age', type: 'string', format: '', description: 'CreationTimestamp is a timestamp representing the server time when this object was created.', priority: 0 };
+export const nameColumn: ColumnDefinition = {
+  name: 'Name',
+  type: 'string',
+  format: 'name',
+  description:
+    'Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names',
+  priority: 0,
+};
+export const ageColumn: ColumnDefinition = {
+  name: 'Age',
+  type: 'string',
+  format: '',
+  description:
+    'CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata',
+  priority: 0,
+};
 
 /** Ages the way kubectl shows them (upstream's duration.HumanDuration): 5s, 3m12s, 2d4h, 3y. */
 export function humanDuration(ms: number): string {
-  const s = Math.floor(ms / 1000);
-  if (s < 0) return '<invalid>';
+  // Go's int(d.Seconds()) truncates toward zero; up to a second in the future is tolerated as clock skew ("0s").
+  const s = Math.trunc(ms / 1000);
+  if (s < -1) return '<invalid>';
+  if (s < 0) return '0s';
   if (s < 120) return `${s}s`;
   const m = Math.floor(s / 60);
   if (m < 10) return s % 60 === 0 ? `${m}m` : `${m}m${s % 60}s`;

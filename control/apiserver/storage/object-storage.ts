@@ -90,7 +90,26 @@ export function parseResourceVersion(rv: string | undefined, what = 'resourceVer
  * revisions are the resourceVersions; compare-and-swap gives optimistic concurrency.
  */
 export class ObjectStorage {
-  constructor(readonly store: Store) {}
+  /** One lease shared by all writes within a minute, as upstream's lease manager reuses leases for event TTLs. */
+  private lease: { id: number; until: number; ttl: number } | undefined;
+
+  constructor(
+    readonly store: Store,
+    /** Seconds objects of a resource live after their last write (events: --event-ttl); absent: forever. */
+    private readonly ttlFor: (r: ResourceDef) => number | undefined = () => undefined,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  private async leaseFor(r: ResourceDef): Promise<number | undefined> {
+    const ttl = this.ttlFor(r);
+    if (!ttl) return undefined;
+    const now = this.now();
+    if (this.lease && this.lease.ttl === ttl && now < this.lease.until) return this.lease.id;
+    const reuseMs = 60_000;
+    const granted = await this.store.leaseGrant(ttl + reuseMs / 1000);
+    this.lease = { id: granted.id, until: now + reuseMs, ttl };
+    return granted.id;
+  }
 
   key(r: ResourceDef, namespace: string | undefined, name: string): string {
     return r.namespaced ? `${storagePrefix(r)}${namespace}/${name}` : `${storagePrefix(r)}${name}`;
@@ -160,7 +179,8 @@ export class ObjectStorage {
   /** Creates; AlreadyExists when the key is taken. */
   async create(r: ResourceDef, obj: KubeObject): Promise<KubeObject> {
     const key = this.key(r, obj.metadata.namespace, obj.metadata.name ?? '');
-    const res = await this.store.txn({ compare: [op.createRevision(key, '=', 0)], success: [op.put(key, encode(obj))], failure: [] });
+    const lease = await this.leaseFor(r);
+    const res = await this.store.txn({ compare: [op.createRevision(key, '=', 0)], success: [op.put(key, encode(obj), lease ? { lease } : {})], failure: [] });
     if (!res.succeeded) throw alreadyExists(r.group, r.resource, obj.metadata.name ?? '');
     return { ...obj, metadata: { ...obj.metadata, resourceVersion: String(res.header.revision) } };
   }
@@ -172,7 +192,8 @@ export class ObjectStorage {
   async update(r: ResourceDef, obj: KubeObject, expectedRevision: number): Promise<KubeObject> {
     const name = obj.metadata.name ?? '';
     const key = this.key(r, obj.metadata.namespace, name);
-    const res = await this.store.txn({ compare: [op.modRevision(key, '=', expectedRevision)], success: [op.put(key, encode(obj))], failure: [op.get(key)] });
+    const lease = await this.leaseFor(r);
+    const res = await this.store.txn({ compare: [op.modRevision(key, '=', expectedRevision)], success: [op.put(key, encode(obj), lease ? { lease } : {})], failure: [op.get(key)] });
     if (!res.succeeded) {
       const current = res.responses[0];
       const exists = current && 'kvs' in current && current.kvs.length > 0;

@@ -1,0 +1,76 @@
+import { formatFieldError, parsePod, type Container, type Pod } from '../../../../control/api/index.js';
+import { containerSpecHash } from '../../../../agent/kuberuntime/hash.js';
+import type { RuntimeContainer } from '../../../../agent/runtime/runtime.js';
+
+export const NOW = Date.parse('2026-01-01T12:00:00Z');
+export const UID = 'uid-1';
+
+/** A pod through parsePod, so every default applies (restartPolicy Always, imagePullPolicy, requests from limits ...). */
+export function makePod(spec: Record<string, unknown>, meta: Record<string, unknown> = {}): Pod {
+  const r = parsePod({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', namespace: 'default', uid: UID, ...meta }, spec });
+  if (!r.ok) throw new Error(`invalid test pod:\n${r.errors.map(formatFieldError).join('\n')}`);
+  return r.pod;
+}
+
+export const c = (name: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({ name, image: 'busybox:1.36', ...extra });
+
+let seq = 0;
+const nextId = (): string => `id${++seq}`;
+
+/** A running sandbox with a pod IP. */
+export function sandbox(o: Partial<RuntimeContainer> = {}): RuntimeContainer {
+  return {
+    id: nextId(),
+    name: 'POD',
+    podUid: UID,
+    podName: 'web',
+    podNamespace: 'default',
+    attempt: 0,
+    state: 'running',
+    createdAt: new Date(NOW - 60_000),
+    startedAt: new Date(NOW - 60_000),
+    image: 'skiff/pause:3.10',
+    imageRef: 'sha256:pause',
+    specHash: '',
+    ip: '10.88.0.7',
+    ...o,
+  };
+}
+
+function specOf(pod: Pod, name: string): Container | undefined {
+  return [...pod.spec.containers, ...pod.spec.initContainers].find((x) => x.name === name);
+}
+
+/** A container instance whose spec hash matches the pod's container of that name. */
+export function ctr(pod: Pod, name: string, o: Partial<RuntimeContainer> = {}): RuntimeContainer {
+  const spec = specOf(pod, name);
+  const init = pod.spec.initContainers.some((x) => x.name === name);
+  const attempt = o.attempt ?? 0;
+  return {
+    id: nextId(),
+    name,
+    podUid: UID,
+    podName: 'web',
+    podNamespace: 'default',
+    attempt,
+    state: 'running',
+    createdAt: new Date(NOW - 50_000 + attempt * 1000),
+    startedAt: new Date(NOW - 50_000 + attempt * 1000),
+    image: spec?.image ?? 'busybox:1.36',
+    imageRef: 'docker-pullable://busybox@sha256:1234',
+    specHash: spec ? containerSpecHash(spec) : '',
+    ...(init ? { init: true } : {}),
+    ...o,
+  };
+}
+
+export function exited(pod: Pod, name: string, exitCode: number, o: Partial<RuntimeContainer> = {}): RuntimeContainer {
+  const attempt = o.attempt ?? 0;
+  return ctr(pod, name, {
+    state: 'exited',
+    exitCode,
+    reason: exitCode === 0 ? 'Completed' : 'Error',
+    finishedAt: new Date(NOW - 40_000 + attempt * 1000),
+    ...o,
+  });
+}
