@@ -125,3 +125,4 @@ export function parsePod(input: unknown, opts: ParsePodOptions = {}): ParsePodRe
 }
 export { compactSpec } from './compact.js';
 export * from './selectors.js';
+export * from './core/index.js';
