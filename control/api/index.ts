@@ -125,4 +125,3 @@ export function parsePod(input: unknown, opts: ParsePodOptions = {}): ParsePodRe
 }
 export { compactSpec } from './compact.js';
 export * from './selectors.js';
-export * from './core/index.js';
