@@ -5,6 +5,7 @@ import { ApiError, badRequest, conflict, invalid, notFound } from './http/status
 import { strategyFor, type Strategy } from './registry/index.js';
 import { apiVersionOf, findResource, type ResourceDef } from './resources.js';
 import { parseResourceVersion, type KubeObject, type ListResult, type ObjectStorage, type WatchEvent } from './storage/object-storage.js';
+import { WatchCache } from './storage/watch-cache.js';
 
 /**
  * The generic REST semantics shared by every resource (upstream's generic registry Store): names, uid, timestamps,
@@ -75,10 +76,14 @@ export function selects(def: ResourceDef, sel: Selection, obj: KubeObject): bool
 }
 
 export class Rest {
+  readonly watchCache: WatchCache;
+
   constructor(
     readonly storage: ObjectStorage,
     private readonly admission: Admission | undefined,
-  ) {}
+  ) {
+    this.watchCache = new WatchCache(storage);
+  }
 
   private typed(def: ResourceDef, obj: KubeObject): KubeObject {
     return { apiVersion: apiVersionOf(def), kind: def.kind, ...obj, metadata: obj.metadata } as KubeObject;
@@ -331,7 +336,7 @@ export class Rest {
       for (const item of listed.items) onEvent({ type: 'ADDED', object: this.typed(def, item) });
       start = Number(listed.resourceVersion);
     }
-    const w = await this.storage.watch(
+    return this.watchCache.watch(
       def,
       ctx.namespace,
       start,
@@ -354,7 +359,6 @@ export class Rest {
       },
       onError,
     );
-    return () => w.cancel();
   }
 
   notFound(def: ResourceDef, name: string): ApiError {

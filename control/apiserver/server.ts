@@ -132,6 +132,7 @@ export class ApiServer {
 
   async close(): Promise<void> {
     for (const stop of this.watches) stop();
+    this.rest.watchCache.close();
     const server = this.server;
     if (!server) return;
     server.closeAllConnections();
