@@ -1,0 +1,206 @@
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { Connection } from './kubeconfig.js';
+
+/**
+ * A small typed client for the Kubernetes API that agent/, proxy/ and the controllers share: CRUD, list and watch
+ * on any resource, errors as ApiStatusError carrying the server's Status.
+ */
+
+export interface ResourceRef {
+  group: string;
+  version: string;
+  /** Plural resource name ("pods"). */
+  resource: string;
+}
+
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata: { name?: string; namespace?: string; uid?: string; resourceVersion?: string; labels?: Record<string, string>; annotations?: Record<string, string>; [k: string]: unknown };
+  [k: string]: unknown;
+}
+
+export interface ObjectList<T extends KubeObject = KubeObject> {
+  metadata: { resourceVersion?: string; continue?: string };
+  items: T[];
+}
+
+export interface StatusBody {
+  kind?: string;
+  code?: number;
+  reason?: string;
+  message?: string;
+  details?: unknown;
+}
+
+export class ApiStatusError extends Error {
+  constructor(
+    readonly code: number,
+    readonly reason: string,
+    message: string,
+    readonly status?: StatusBody,
+  ) {
+    super(message);
+  }
+}
+
+export interface ListOptions {
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  limit?: number;
+  continue?: string;
+  resourceVersion?: string;
+}
+
+export interface WatchEvent<T extends KubeObject = KubeObject> {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  object: T;
+}
+
+export function resourcePath(ref: ResourceRef, namespace?: string, name?: string, subresource?: string): string {
+  const base = ref.group ? `/apis/${ref.group}/${ref.version}` : `/api/${ref.version}`;
+  const ns = namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
+  return `${base}${ns}/${ref.resource}${name ? `/${encodeURIComponent(name)}` : ''}${subresource ? `/${subresource}` : ''}`;
+}
+
+export class KubeClient {
+  private readonly agent: HttpAgent | HttpsAgent;
+  private readonly secure: boolean;
+  private readonly url: URL;
+
+  constructor(
+    readonly conn: Connection,
+    readonly userAgent = 'skiff',
+  ) {
+    this.url = new URL(conn.server);
+    this.secure = this.url.protocol === 'https:';
+    this.agent = this.secure
+      ? new HttpsAgent({ keepAlive: true, maxSockets: 32, ...(conn.ca ? { ca: conn.ca } : {}), ...(conn.cert ? { cert: conn.cert } : {}), ...(conn.key ? { key: conn.key } : {}), rejectUnauthorized: !conn.insecureSkipTLSVerify })
+      : new HttpAgent({ keepAlive: true, maxSockets: 32 });
+  }
+
+  private send(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<IncomingMessage> {
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const headers: Record<string, string | number> = { Accept: 'application/json', 'User-Agent': this.userAgent };
+    if (payload) {
+      headers['Content-Type'] = contentType;
+      headers['Content-Length'] = payload.length;
+    }
+    if (this.conn.token) headers.Authorization = `Bearer ${this.conn.token}`;
+    const request = this.secure ? httpsRequest : httpRequest;
+    return new Promise((resolve, reject) => {
+      const req = request({ protocol: this.url.protocol, hostname: this.url.hostname, port: this.url.port, method, path, headers, agent: this.agent }, resolve);
+      req.on('error', reject);
+      req.end(payload);
+    });
+  }
+
+  private async json<T>(method: string, path: string, body?: unknown, contentType?: string): Promise<T> {
+    const res = await this.send(method, path, body, contentType);
+    const chunks: Buffer[] = [];
+    for await (const c of res) chunks.push(c as Buffer);
+    const text = Buffer.concat(chunks).toString('utf8');
+    let parsed: unknown;
+    try {
+      parsed = text ? (JSON.parse(text) as unknown) : {};
+    } catch {
+      parsed = { message: text };
+    }
+    const code = res.statusCode ?? 0;
+    if (code >= 400) {
+      const status = parsed as StatusBody;
+      throw new ApiStatusError(code, status.reason ?? 'Unknown', status.message ?? `HTTP ${code}`, status);
+    }
+    return parsed as T;
+  }
+
+  private query(opts: Record<string, string | number | boolean | undefined>): string {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(opts)) if (v !== undefined && v !== '') q.set(k, String(v));
+    const s = q.toString();
+    return s ? `?${s}` : '';
+  }
+
+  get<T extends KubeObject = KubeObject>(ref: ResourceRef, namespace: string | undefined, name: string, subresource?: string): Promise<T> {
+    return this.json<T>('GET', resourcePath(ref, namespace, name, subresource));
+  }
+
+  list<T extends KubeObject = KubeObject>(ref: ResourceRef, opts: ListOptions = {}): Promise<ObjectList<T>> {
+    const { namespace, ...rest } = opts;
+    return this.json<ObjectList<T>>('GET', `${resourcePath(ref, namespace)}${this.query(rest as Record<string, string | number | undefined>)}`);
+  }
+
+  create<T extends KubeObject = KubeObject>(ref: ResourceRef, namespace: string | undefined, obj: T, subresource?: string, name?: string): Promise<T> {
+    return this.json<T>('POST', resourcePath(ref, namespace, name, subresource), obj);
+  }
+
+  update<T extends KubeObject = KubeObject>(ref: ResourceRef, obj: T, subresource?: string): Promise<T> {
+    return this.json<T>('PUT', resourcePath(ref, obj.metadata.namespace, obj.metadata.name, subresource), obj);
+  }
+
+  patch<T extends KubeObject = KubeObject>(ref: ResourceRef, namespace: string | undefined, name: string, patch: unknown, type: 'merge' | 'json' | 'strategic' = 'merge', subresource?: string): Promise<T> {
+    const contentType = type === 'merge' ? 'application/merge-patch+json' : type === 'json' ? 'application/json-patch+json' : 'application/strategic-merge-patch+json';
+    return this.json<T>('PATCH', resourcePath(ref, namespace, name, subresource), patch, contentType);
+  }
+
+  delete(ref: ResourceRef, namespace: string | undefined, name: string, opts: { gracePeriodSeconds?: number; propagationPolicy?: string; preconditions?: { uid?: string; resourceVersion?: string } } = {}): Promise<KubeObject> {
+    const body = Object.keys(opts).length ? { kind: 'DeleteOptions', apiVersion: 'v1', ...opts } : undefined;
+    return this.json<KubeObject>('DELETE', resourcePath(ref, namespace, name), body);
+  }
+
+  /**
+   * Opens a watch and calls `onEvent` per event until the server ends the stream or `stop()` is called; resolves
+   * with a stopper once the stream is open.
+   */
+  async watch<T extends KubeObject = KubeObject>(ref: ResourceRef, opts: ListOptions & { allowWatchBookmarks?: boolean; timeoutSeconds?: number }, onEvent: (e: WatchEvent<T>) => void, onEnd: (err?: Error) => void): Promise<() => void> {
+    const { namespace, ...rest } = opts;
+    const res = await this.send('GET', `${resourcePath(ref, namespace)}${this.query({ ...rest, watch: 'true' } as Record<string, string | number | boolean | undefined>)}`);
+    if ((res.statusCode ?? 0) >= 400) {
+      const chunks: Buffer[] = [];
+      for await (const c of res) chunks.push(c as Buffer);
+      let status: StatusBody = {};
+      try {
+        status = JSON.parse(Buffer.concat(chunks).toString('utf8')) as StatusBody;
+      } catch {
+        // not a Status body
+      }
+      throw new ApiStatusError(res.statusCode ?? 0, status.reason ?? 'Unknown', status.message ?? `HTTP ${res.statusCode}`, status);
+    }
+    let buf = '';
+    let ended = false;
+    const end = (err?: Error): void => {
+      if (ended) return;
+      ended = true;
+      onEnd(err);
+    };
+    res.on('data', (chunk: Buffer) => {
+      buf += chunk.toString('utf8');
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl).trim();
+        buf = buf.slice(nl + 1);
+        if (!line) continue;
+        try {
+          onEvent(JSON.parse(line) as WatchEvent<T>);
+        } catch (err) {
+          end(err instanceof Error ? err : new Error(String(err)));
+          res.destroy();
+          return;
+        }
+      }
+    });
+    res.on('end', () => end());
+    res.on('error', (err) => end(err));
+    res.on('close', () => end());
+    return () => {
+      ended = true;
+      res.destroy();
+    };
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
