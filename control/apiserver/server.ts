@@ -10,6 +10,7 @@ import { apiGroup, apiGroupList, apiResourceList, apiVersions } from './discover
 import { groupVersionDocument, openApiV3Discovery } from './openapi/openapi.js';
 import { parseRequestInfo, type ResourceRequest } from './http/request-info.js';
 import { ApiError, badRequest, methodNotAllowed } from './http/status.js';
+import { registerAllPrinters } from './printing/printers/index.js';
 import { toTable, type IncludeObject } from './printing/table.js';
 import { apiVersionOf, type ResourceDef } from './resources.js';
 import { parseSelection, Rest, type Admission, type RequestContext } from './rest.js';
@@ -107,6 +108,7 @@ export class ApiServer {
   private readonly watches = new Set<() => void>();
 
   constructor(private readonly opts: ApiServerOptions) {
+    registerAllPrinters();
     const eventTtl = opts.eventTtlSeconds ?? 3600;
     this.storage = new ObjectStorage(opts.store, (r) => (r.resource === 'events' ? eventTtl : undefined));
     this.rest = new Rest(this.storage, opts.admission);

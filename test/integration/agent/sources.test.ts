@@ -63,7 +63,10 @@ items:
   });
 
   it('keeps the last good pods running while the URL fails or serves garbage', async () => {
-    const before = await agent.pods();
+    const before = await eventually(async () => {
+      const pods = await agent.pods();
+      return pods.length === 2 && pods.every((p) => p.status.phase === 'Running' && p.status.containerStatuses?.[0]?.containerID) ? pods : undefined;
+    }, 'both pods running');
     const ids = before.map((p) => p.status.containerStatuses?.[0]?.containerID).sort();
     statusCode = 500;
     let seen = requests;

@@ -1,5 +1,6 @@
 import { humanDuration, type ColumnDefinition } from '../table.js';
 import type { KubeObject } from '../../storage/object-storage.js';
+import { canonicalQuantity } from './quantity.js';
 
 /**
  * Shared pieces of the per-kind printers: column builders, the well-known column descriptions, and the small
@@ -186,12 +187,12 @@ export function intOrString(v: unknown): string {
 }
 
 /**
- * resource.Quantity.String() of a stored quantity. Upstream stores quantities in canonical form, so the stored
- * text is printed as is; an absent quantity is the zero Quantity, "0".
+ * resource.Quantity.String() of a stored quantity: its canonical form ("1024Mi" prints "1Gi"); an absent quantity is
+ * the zero Quantity, "0". Text that is not a quantity (upstream would have refused it) prints as stored.
  */
 export function quantity(v: unknown): string {
-  if (typeof v === 'number') return String(v);
-  if (typeof v === 'string' && v !== '') return v;
+  if (typeof v === 'number') return canonicalQuantity(v) ?? String(v);
+  if (typeof v === 'string' && v !== '') return canonicalQuantity(v) ?? v;
   return '0';
 }
 

@@ -22,6 +22,11 @@ export const podPrinter: KindPrinter = {
 /** The kubelet's reason for pods on an unreachable node (node.NodeUnreachablePodReason). */
 const NODE_UNREACHABLE_POD_REASON = 'NodeLost';
 
+/** A set (non-null) sub-object, as Go's non-nil pointer; undefined otherwise. */
+function present(v: unknown): Obj | undefined {
+  return v !== undefined && v !== null && typeof v === 'object' ? (v as Obj) : undefined;
+}
+
 function isRestartable(c: Obj | undefined): boolean {
   return c !== undefined && c.restartPolicy === 'Always';
 }
@@ -83,17 +88,16 @@ export function podCells(pod: KubeObject, now: Date): unknown[] {
   for (let i = 0; i < initStatuses.length; i++) {
     const cs = initStatuses[i] as Obj;
     const state = rec(cs.state);
-    const lastTerm = cs.lastState !== undefined ? rec(rec(cs.lastState).terminated) : undefined;
-    const hasLastTerm = cs.lastState !== undefined && rec(cs.lastState).terminated !== undefined && rec(cs.lastState).terminated !== null;
+    const lastTerm = present(rec(cs.lastState).terminated);
     restarts += int(cs.restartCount);
-    if (hasLastTerm) lastRestart = later(lastRestart, lastTerm?.finishedAt);
+    if (lastTerm) lastRestart = later(lastRestart, lastTerm.finishedAt);
     const restartable = isRestartable(initByName.get(str(cs.name)));
     if (restartable) {
       restartableInitRestarts += int(cs.restartCount);
-      if (hasLastTerm) lastRestartableInitRestart = later(lastRestartableInitRestart, lastTerm?.finishedAt);
+      if (lastTerm) lastRestartableInitRestart = later(lastRestartableInitRestart, lastTerm.finishedAt);
     }
-    const terminated = state.terminated !== undefined && state.terminated !== null ? rec(state.terminated) : undefined;
-    const waiting = state.waiting !== undefined && state.waiting !== null ? rec(state.waiting) : undefined;
+    const terminated = present(state.terminated);
+    const waiting = present(state.waiting);
     if (terminated && int(terminated.exitCode) === 0) continue;
     if (restartable && cs.started === true) {
       if (cs.ready === true) readyContainers++;
@@ -119,11 +123,11 @@ export function podCells(pod: KubeObject, now: Date): unknown[] {
       const cs = statuses[i] as Obj;
       const state = rec(cs.state);
       restarts += int(cs.restartCount);
-      const lastState = rec(cs.lastState);
-      if (lastState.terminated !== undefined && lastState.terminated !== null) lastRestart = later(lastRestart, rec(lastState.terminated).finishedAt);
-      const terminated = state.terminated !== undefined && state.terminated !== null ? rec(state.terminated) : undefined;
-      const waiting = state.waiting !== undefined && state.waiting !== null ? rec(state.waiting) : undefined;
-      const running = state.running !== undefined && state.running !== null;
+      const lastTerm = present(rec(cs.lastState).terminated);
+      if (lastTerm) lastRestart = later(lastRestart, lastTerm.finishedAt);
+      const terminated = present(state.terminated);
+      const waiting = present(state.waiting);
+      const running = present(state.running) !== undefined;
       if (waiting && str(waiting.reason) !== '') {
         reason = str(waiting.reason);
       } else if (terminated) {
