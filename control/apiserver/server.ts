@@ -10,6 +10,7 @@ import { apiGroup, apiGroupList, apiResourceList, apiVersions } from './discover
 import { groupVersionDocument, openApiV3Discovery } from './openapi/openapi.js';
 import { parseRequestInfo, type ResourceRequest } from './http/request-info.js';
 import { ApiError, badRequest, methodNotAllowed } from './http/status.js';
+import { acceptedPatchTypes, applyPatch, parsePatchBody, PatchError, patchTypeFromContentType, type JsonObject } from './patch/index.js';
 import { registerAllPrinters } from './printing/printers/index.js';
 import { toTable, type IncludeObject } from './printing/table.js';
 import { apiVersionOf, type ResourceDef } from './resources.js';
@@ -31,8 +32,6 @@ export interface ApiServerOptions {
   eventTtlSeconds?: number;
   /** Who is asking; requests nobody vouches for get 401 (health and version endpoints excepted). */
   authenticate?: Authenticator;
-  /** Applies a PATCH body of the given content type to the current object. */
-  patch?: (contentType: string, current: KubeObject, patch: unknown, def: ResourceDef) => KubeObject;
 }
 
 export const SKIFF_KUBE_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0-skiff' };
@@ -385,36 +384,38 @@ export class ApiServer {
   }
 
   private async patchHandler(def: ResourceDef, ctx: RequestContext, info: ResourceRequest, req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const contentType = (req.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
+    const contentType = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
     const buf = await readBody(req);
-    let patch: unknown;
-    try {
-      patch = JSON.parse(buf.toString('utf8')) as unknown;
-    } catch (err) {
-      throw badRequest(`error decoding patch: ${err instanceof Error ? err.message : String(err)}`);
-    }
     if (contentType === 'application/apply-patch+yaml') {
-      throw new ApiError(415, 'UnsupportedMediaType', 'server-side apply is not supported by this server yet: use client-side kubectl apply');
+      throw new ApiError(415, 'UnsupportedMediaType', 'server-side apply is not supported by this server yet: use client-side kubectl apply (without --server-side)');
     }
-    const apply = this.opts.patch;
-    if (!apply) throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json`);
-    for (let attempt = 0; ; attempt++) {
-      const current = await this.rest.get(def, ctx, info.name as string);
-      const patched = apply(contentType, current, patch, def);
-      // A patch is applied to what was just read, so its resourceVersion is the precondition unless the patch set one.
-      const next: KubeObject = { ...patched, metadata: { ...patched.metadata } };
-      const setRv = next.metadata.resourceVersion;
-      try {
-        if (setRv !== undefined && setRv !== current.metadata.resourceVersion) {
-          throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${def.group ? `${def.resource}.${def.group}` : def.resource} "${info.name}": the object has been modified; please apply your changes to the latest version and try again`);
+    const type = patchTypeFromContentType(contentType);
+    if (!type) {
+      throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${acceptedPatchTypes(def.group, def.version, def.kind).join(', ')}`);
+    }
+    try {
+      const patch = parsePatchBody(type, buf);
+      for (let attempt = 0; ; attempt++) {
+        const current = await this.rest.get(def, ctx, info.name as string);
+        const patched = applyPatch(type, current as unknown as JsonObject, patch, { group: def.group, version: def.version, kind: def.kind }) as unknown as KubeObject;
+        if (patched.metadata === null || typeof patched.metadata !== 'object') throw badRequest('metadata must be an object');
+        // A patch is applied to what was just read, so its resourceVersion is the precondition unless the patch set one.
+        const setRv = patched.metadata.resourceVersion !== current.metadata.resourceVersion ? patched.metadata.resourceVersion : undefined;
+        try {
+          if (setRv !== undefined) {
+            throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${def.group ? `${def.resource}.${def.group}` : def.resource} "${info.name}": the object has been modified; please apply your changes to the latest version and try again`);
+          }
+          const updated = await this.rest.replace(def, ctx, current, { ...patched, metadata: { ...patched.metadata } }, info.subresource);
+          return sendJson(res, 200, updated);
+        } catch (err) {
+          // Someone wrote in between: re-read and re-apply, as upstream's patcher retries.
+          if (err instanceof ApiError && err.code === 409 && setRv === undefined && attempt < 5) continue;
+          throw err;
         }
-        const updated = await this.rest.replace(def, ctx, current, next, info.subresource);
-        return sendJson(res, 200, updated);
-      } catch (err) {
-        // Someone wrote in between: re-read and re-apply, as upstream's patcher retries.
-        if (err instanceof ApiError && err.code === 409 && setRv === undefined && attempt < 5) continue;
-        throw err;
       }
+    } catch (err) {
+      if (err instanceof PatchError) throw new ApiError(err.code, err.reason || 'InternalError', err.message, err.details);
+      throw err;
     }
   }
 }

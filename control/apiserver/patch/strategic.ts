@@ -50,8 +50,8 @@ export class Schema {
 
   /** Metadata of a member, and the schema to recurse into it with. */
   lookup(key: string): { meta: PatchMeta; sub: Schema } {
-    const mapValue = lookupMapValue(this.type);
-    if (mapValue !== undefined || (this.type?.startsWith('map:') ?? false)) return { meta: {}, sub: new Schema(this.table, mapValue) };
+    // a map[string]T: every member is a T, with no strategy of its own
+    if (this.type?.startsWith('map:')) return { meta: {}, sub: new Schema(this.table, lookupMapValue(this.type)) };
     const meta = lookupPatchMeta(this.table, this.type, key);
     return { meta, sub: new Schema(this.table, meta.type) };
   }
@@ -117,29 +117,112 @@ function validateMergeKeyInLists(mergeKey: string, ...lists: JsonValue[][]): voi
 
 /**
  * Go's sort.SliceStable by position in `order`, with upstream's `less` (true whenever either side is not in `order`).
- * When every element is in `order` that comparator is a consistent one and any stable sort agrees with Go's; the
- * insertion sort reproducing Go's exact outcome otherwise only runs in that rare case.
+ * When every element is in `order` that comparator is consistent and any stable sort agrees with Go's. Otherwise
+ * (an empty $setElementOrder over a live list, say) the outcome depends on Go's algorithm, reproduced by goStableSort.
  */
 function stableSortByIndex<T>(items: T[], index: (v: T) => number): T[] {
   const idx = items.map(index);
-  if (idx.every((i) => i >= 0)) {
-    return items
-      .map((v, i) => [v, idx[i] as number] as const)
-      .sort((a, b) => a[1] - b[1])
-      .map(([v]) => v);
-  }
-  // With nothing in `order`, `less` is always true and Go's insertion sort just reverses the list.
-  if (idx.every((i) => i < 0)) return items.slice().reverse();
-  const a = items.map((v, i) => [v, idx[i] as number] as [T, number]);
-  const less = (x: [T, number], y: [T, number]): boolean => (x[1] >= 0 && y[1] >= 0 ? x[1] < y[1] : true);
-  for (let i = 1; i < a.length; i++) {
-    for (let j = i; j > 0 && less(a[j]!, a[j - 1]!); j--) {
-      const t = a[j]!;
-      a[j] = a[j - 1]!;
-      a[j - 1] = t;
+  const pairs = items.map((v, i) => [v, idx[i] as number] as [T, number]);
+  if (idx.every((i) => i >= 0)) return pairs.sort((a, b) => a[1] - b[1]).map(([v]) => v);
+  goStableSort(pairs, (x, y) => (x[1] >= 0 && y[1] >= 0 ? x[1] < y[1] : true));
+  return pairs.map(([v]) => v);
+}
+
+/** Go's sort.Stable (insertion-sorted blocks of 20, then in-place SymMerge), with the same calls to `less`. */
+function goStableSort<T>(data: T[], lessFn: (x: T, y: T) => boolean): void {
+  const less = (i: number, j: number): boolean => lessFn(data[i] as T, data[j] as T);
+  const swap = (i: number, j: number): void => {
+    const t = data[i] as T;
+    data[i] = data[j] as T;
+    data[j] = t;
+  };
+  const insertionSort = (a: number, b: number): void => {
+    for (let i = a + 1; i < b; i++) for (let j = i; j > a && less(j, j - 1); j--) swap(j, j - 1);
+  };
+  const swapRange = (a: number, b: number, n: number): void => {
+    for (let i = 0; i < n; i++) swap(a + i, b + i);
+  };
+  const rotate = (a: number, m: number, b: number): void => {
+    let i = m - a;
+    let j = b - m;
+    while (i !== j) {
+      if (i > j) {
+        swapRange(m - i, m, j);
+        i -= j;
+      } else {
+        swapRange(m - i, m + j - i, i);
+        j -= i;
+      }
     }
+    swapRange(m - i, m, i);
+  };
+  const symMerge = (a: number, m: number, b: number): void => {
+    if (m - a === 1) {
+      let i = m;
+      let j = b;
+      while (i < j) {
+        const h = (i + j) >>> 1;
+        if (less(h, a)) i = h + 1;
+        else j = h;
+      }
+      for (let k = a; k < i - 1; k++) swap(k, k + 1);
+      return;
+    }
+    if (b - m === 1) {
+      let i = a;
+      let j = m;
+      while (i < j) {
+        const h = (i + j) >>> 1;
+        if (!less(m, h)) i = h + 1;
+        else j = h;
+      }
+      for (let k = m; k > i; k--) swap(k, k - 1);
+      return;
+    }
+    const mid = (a + b) >>> 1;
+    const n = mid + m;
+    let start: number;
+    let r: number;
+    if (m > mid) {
+      start = n - b;
+      r = mid;
+    } else {
+      start = a;
+      r = m;
+    }
+    const p = n - 1;
+    while (start < r) {
+      const c = (start + r) >>> 1;
+      if (!less(p - c, c)) start = c + 1;
+      else r = c;
+    }
+    const end = n - start;
+    if (start < m && m < end) rotate(start, m, end);
+    if (a < start && start < mid) symMerge(a, start, mid);
+    if (mid < end && end < b) symMerge(mid, end, b);
+  };
+  const n = data.length;
+  let blockSize = 20;
+  let a = 0;
+  let b = blockSize;
+  while (b <= n) {
+    insertionSort(a, b);
+    a = b;
+    b += blockSize;
   }
-  return a.map(([v]) => v);
+  insertionSort(a, n);
+  while (blockSize < n) {
+    a = 0;
+    b = 2 * blockSize;
+    while (b <= n) {
+      symMerge(a, a + blockSize, b);
+      a = b;
+      b += 2 * blockSize;
+    }
+    const m = a + blockSize;
+    if (m < n) symMerge(a, m, n);
+    blockSize *= 2;
+  }
 }
 
 /** normalizeSliceOrder: sort `toSort` by `order`; elements marked {$patch: delete} go last. */
