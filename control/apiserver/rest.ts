@@ -202,13 +202,14 @@ export class Rest {
       delete obj.metadata.deletionGracePeriodSeconds;
     }
     if (obj.metadata.namespace === undefined) delete obj.metadata.namespace;
-    if (strategy.generation) {
-      const gen = current.metadata.generation ?? 1;
-      obj.metadata.generation = isDeepStrictEqual(withoutMetaAndStatus(obj), withoutMetaAndStatus(current)) ? gen : gen + 1;
-    }
     const prepared = subresource === 'finalize' ? ({ ok: true, obj, warnings: [] } as const) : strategy.prepareUpdate(obj, current, ctx);
     if (!prepared.ok) throw invalid(def.kind, def.group, name, prepared.errors);
     const final = this.typed(def, prepared.obj);
+    // Generation follows the spec as stored (after defaulting), so re-applying an unchanged manifest changes nothing.
+    if (strategy.generation) {
+      const gen = current.metadata.generation ?? 1;
+      final.metadata.generation = isDeepStrictEqual(withoutMetaAndStatus(final), withoutMetaAndStatus(current)) ? gen : gen + 1;
+    }
     await this.admission?.admit('update', def, final, current, ctx);
     // A finalizer-blocked deletion completes when the last finalizer is removed.
     if (final.metadata.deletionTimestamp && (final.metadata.finalizers ?? []).length === 0 && !this.gracefulPending(def, final)) {

@@ -12,7 +12,9 @@ import { parseRequestInfo, type ResourceRequest } from './http/request-info.js';
 import { ApiError, badRequest, methodNotAllowed } from './http/status.js';
 import { acceptedPatchTypes, applyPatch, parsePatchBody, PatchError, patchTypeFromContentType, type JsonObject } from './patch/index.js';
 import { registerAllPrinters } from './printing/printers/index.js';
+import { decodeKubeProtobuf, isKubeProtobuf, loadKubeProtobufSchemas } from './protobuf/index.js';
 import { toTable, type IncludeObject } from './printing/table.js';
+import { applyScale, toScale } from './scale.js';
 import { apiVersionOf, type ResourceDef } from './resources.js';
 import { parseSelection, Rest, type Admission, type RequestContext } from './rest.js';
 import { ObjectStorage, parseResourceVersion, type KubeObject } from './storage/object-storage.js';
@@ -54,6 +56,8 @@ export function decodeBody(buf: Buffer, contentType: string): unknown {
   const text = buf.toString('utf8');
   if (maxBracketDepth(text) > MAX_NESTING) throw badRequest(`the request body nests deeper than ${MAX_NESTING} levels`);
   const type = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
+  // kubectl 1.32 sends built-in types as Kubernetes protobuf; client-go never falls back to JSON for it.
+  if (isKubeProtobuf(type)) return decodeKubeProtobuf(buf).object;
   if (type.includes('yaml')) {
     const docs = parseAllDocuments(text);
     const list = Array.isArray(docs) ? docs : [docs];
@@ -108,6 +112,7 @@ export class ApiServer {
 
   constructor(private readonly opts: ApiServerOptions) {
     registerAllPrinters();
+    loadKubeProtobufSchemas();
     const eventTtl = opts.eventTtlSeconds ?? 3600;
     this.storage = new ObjectStorage(opts.store, (r) => (r.resource === 'events' ? eventTtl : undefined));
     this.rest = new Rest(this.storage, opts.admission);
@@ -239,8 +244,9 @@ export class ApiServer {
     }
     switch (info.verb) {
       case 'get': {
-        if (sub !== undefined && sub !== 'status') throw new ApiError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
+        if (sub !== undefined && sub !== 'status' && sub !== 'scale') throw new ApiError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
         const obj = await this.rest.get(def, ctx, info.name as string);
+        if (sub === 'scale') return sendJson(res, 200, toScale(obj));
         if (negotiated.table) return sendJson(res, 200, toTable(def, [obj], { now: ctx.now, include: negotiated.include, ...(obj.metadata.resourceVersion ? { resourceVersion: obj.metadata.resourceVersion } : {}) }));
         return sendJson(res, 200, obj);
       }
@@ -266,6 +272,14 @@ export class ApiServer {
       }
       case 'update': {
         const body = decodeBody(await readBody(req), req.headers['content-type'] ?? '');
+        if (sub === 'scale') {
+          const current = await this.rest.get(def, ctx, info.name as string);
+          const rv = (body as { metadata?: { resourceVersion?: string } }).metadata?.resourceVersion;
+          if (rv && rv !== current.metadata.resourceVersion) {
+            throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${def.group ? `${def.resource}.${def.group}` : def.resource} "${info.name}": the object has been modified; please apply your changes to the latest version and try again`);
+          }
+          return sendJson(res, 200, toScale(await this.rest.replace(def, ctx, current, applyScale(current, body))));
+        }
         const updated = await this.rest.update(def, ctx, info.name as string, body, sub);
         return sendJson(res, 200, updated);
       }
@@ -397,6 +411,15 @@ export class ApiServer {
       const patch = parsePatchBody(type, buf);
       for (let attempt = 0; ; attempt++) {
         const current = await this.rest.get(def, ctx, info.name as string);
+        if (info.subresource === 'scale') {
+          const scale = applyPatch(type, toScale(current) as unknown as JsonObject, patch, { group: 'autoscaling', version: 'v1', kind: 'Scale' });
+          try {
+            return sendJson(res, 200, toScale(await this.rest.replace(def, ctx, current, applyScale(current, scale))));
+          } catch (err) {
+            if (err instanceof ApiError && err.code === 409 && attempt < 5) continue;
+            throw err;
+          }
+        }
         const patched = applyPatch(type, current as unknown as JsonObject, patch, { group: def.group, version: def.version, kind: def.kind }) as unknown as KubeObject;
         if (patched.metadata === null || typeof patched.metadata !== 'object') throw badRequest('metadata must be an object');
         // A patch is applied to what was just read, so its resourceVersion is the precondition unless the patch set one.

@@ -66,6 +66,8 @@ export function apiResourceList(group: string, version: string): Record<string, 
         singularName: '',
         namespaced: r.namespaced,
         ...(sub === 'scale' ? { group: 'autoscaling', version: 'v1' } : {}),
+        ...(sub === 'eviction' ? { group: 'policy', version: 'v1' } : {}),
+        ...(sub === 'token' ? { group: 'authentication.k8s.io', version: 'v1' } : {}),
         kind: subKind[sub] ?? r.kind,
         verbs: subVerbs[sub] ?? ['get'],
       });

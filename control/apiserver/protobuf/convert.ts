@@ -20,6 +20,28 @@ const INLINE: ReadonlyArray<readonly [string, string]> = [
   ['ingressRuleValue', '.k8s.io.api.networking.v1.IngressRuleValue'],
 ];
 
+/** Fields whose proto name is not their JSON name. */
+const RENAMES: Record<string, Record<string, string>> = {
+  '.k8s.io.api.authentication.v1.BoundObjectReference': { uID: 'uid' },
+  '.k8s.io.api.networking.v1.IngressClassParametersReference': { aPIGroup: 'apiGroup' },
+};
+
+/**
+ * Types kubectl never prints, so the oracle behind ZERO_FIELDS cannot cover them: the same facts, read from upstream's
+ * Go types (fields whose zero value JSON keeps).
+ */
+const MANUAL_ZERO_FIELDS: Record<string, readonly string[]> = {
+  'k8s.io.api.authorization.v1.SubjectAccessReviewStatus': ['allowed'],
+  'k8s.io.api.authorization.v1.SubjectRulesReviewStatus': ['incomplete'],
+  'k8s.io.api.authorization.v1.SubjectAccessReviewSpec': [],
+  'k8s.io.api.authorization.v1.SelfSubjectAccessReviewSpec': [],
+  'k8s.io.api.authorization.v1.SelfSubjectRulesReviewSpec': [],
+  'k8s.io.api.authorization.v1.ResourceAttributes': [],
+  'k8s.io.api.authorization.v1.NonResourceAttributes': [],
+  'k8s.io.api.authorization.v1.FieldSelectorAttributes': [],
+  'k8s.io.api.authorization.v1.LabelSelectorAttributes': [],
+};
+
 export class ConvertError extends Error {}
 
 export interface ConvertOptions {
@@ -153,16 +175,18 @@ export class Converter {
 
   private object(type: protobuf.Type, msg: Msg): Record<string, unknown> {
     const out: Record<string, unknown> = {};
-    const zeros = ZERO_FIELDS[type.fullName.slice(1)];
+    const zeros = ZERO_FIELDS[type.fullName.slice(1)] ?? MANUAL_ZERO_FIELDS[type.fullName.slice(1)];
+    const renames = RENAMES[type.fullName];
     for (const field of type.fieldsArray) {
-      const key = field.name;
-      if (!has(msg, key)) continue;
-      const value = msg[key];
+      const key = renames?.[field.name] ?? field.name;
+      if (!has(msg, field.name)) continue;
+      const value = msg[field.name];
       if (field.map) {
         const entries = Object.entries(value as Record<string, unknown>);
         if (entries.length === 0) continue;
         const obj: Record<string, unknown> = {};
-        for (const [k, v] of entries) obj[k] = this.single(field, v);
+        // defineProperty: a key such as "__proto__" stays an ordinary member, as JSON.parse would make it.
+        for (const [k, v] of entries) Object.defineProperty(obj, k, { value: this.single(field, v), enumerable: true, writable: true, configurable: true });
         out[key] = obj;
         continue;
       }
@@ -173,7 +197,7 @@ export class Converter {
         continue;
       }
       const rt = field.resolvedType;
-      if (rt instanceof protobuf.Type && INLINE.some(([f, t]) => f === key && t === rt.fullName)) {
+      if (rt instanceof protobuf.Type && INLINE.some(([f, t]) => f === field.name && t === rt.fullName)) {
         const inner = this.message(rt, value as Msg);
         if (inner && typeof inner === 'object') Object.assign(out, inner);
         continue;
@@ -181,12 +205,12 @@ export class Converter {
       if (!(rt instanceof protobuf.Type) && isZero(value)) {
         if (this.opts.keepZeros) {
           const v = this.single(field, value);
-          out[key] = this.opts.markZero ? this.opts.markZero(type.fullName.slice(1), key, v) : v;
+          out[key] = this.opts.markZero ? this.opts.markZero(type.fullName.slice(1), field.name, v) : v;
           continue;
         }
         // Known types: Go keeps the zero of pointer and non-omitempty fields only. Types kubectl could not show us:
         // an empty string is as good as absent, a 0 or false may be a pointer's deliberate value, so it stays.
-        if (zeros ? !zeros.includes(key) : value === '' || (value instanceof Uint8Array && value.length === 0)) continue;
+        if (zeros ? !zeros.includes(field.name) : value === '' || (value instanceof Uint8Array && value.length === 0)) continue;
       }
       out[key] = this.single(field, value);
     }
