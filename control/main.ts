@@ -9,6 +9,7 @@ import { chainAdmission, namespaceLifecycle } from './apiserver/admission/namesp
 import { ensureKubernetesService, ensureSystemNamespaces } from './apiserver/bootstrap.js';
 import { ServiceAllocator } from './apiserver/admission/service-allocation.js';
 import { findResource, type ResourceDef } from './apiserver/resources.js';
+import { createStorageAuthorizer, ensureBootstrapPolicy, nodeRestrictionAdmission, rbacEscalationAdmission, storageLister } from './apiserver/authz/index.js';
 import { ApiServer } from './apiserver/server.js';
 import { ObjectStorage } from './apiserver/storage/object-storage.js';
 import { MemoryStore } from './store/index.js';
@@ -80,10 +81,25 @@ export async function runControl(argv: string[]): Promise<number> {
   }
   const store = new MemoryStore();
   const storage = new ObjectStorage(store);
-  const server = new ApiServer({ store, logger, tls, eventTtlSeconds: Math.round(eventTtlMs / 1000), authenticate: unionAuthenticator(authenticators), admission: chainAdmission([namespaceLifecycle(storage), allocator.admission()]) });
+  const authorizer = createStorageAuthorizer(storage);
+  const server = new ApiServer({
+    store,
+    logger,
+    tls,
+    eventTtlSeconds: Math.round(eventTtlMs / 1000),
+    authenticate: unionAuthenticator(authenticators),
+    authorizer,
+    admission: chainAdmission([
+      namespaceLifecycle(storage),
+      nodeRestrictionAdmission(),
+      rbacEscalationAdmission({ lister: storageLister(storage), authorize: (a) => authorizer.authorize(a) }),
+      allocator.admission(),
+    ]),
+  });
   const services = findResource('', 'v1', 'services') as ResourceDef;
   for (const svc of (await storage.list(services, undefined)).items) allocator.observe(svc);
   await ensureSystemNamespaces(server.rest);
+  await ensureBootstrapPolicy(server.storage);
   await ensureKubernetesService(server.rest, { clusterIP: allocator.kubernetesServiceIP, advertiseAddress: advertise, port });
   const listening = await server.listen(port, str('bind-address') ?? '0.0.0.0');
   logger.info({ port: listening, kubeconfig: pki.paths.kubeconfig }, 'API server listening');

@@ -1,3 +1,4 @@
+import { networkInterfaces } from 'node:os';
 import { ApiError } from './http/status.js';
 import { findResource, type ResourceDef } from './resources.js';
 import type { Rest } from './rest.js';
@@ -14,6 +15,11 @@ export async function ensureSystemNamespaces(rest: Rest, now: () => Date = () =>
       if (!(err instanceof ApiError && err.code === 409)) throw err;
     }
   }
+}
+
+function hostIPv4(): string | undefined {
+  for (const addrs of Object.values(networkInterfaces())) for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  return undefined;
 }
 
 /**
@@ -37,10 +43,13 @@ export async function ensureKubernetesService(rest: Rest, opts: { clusterIP: str
     metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
     spec: { type: 'ClusterIP', clusterIP: opts.clusterIP, sessionAffinity: 'None', ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: opts.port }] },
   });
+  // Endpoints may not point at loopback (upstream's validation): a loopback advertise address is replaced by the host's.
+  const ip = opts.advertiseAddress.startsWith('127.') ? hostIPv4() : opts.advertiseAddress;
+  if (!ip) return;
   await create(ep, {
     apiVersion: 'v1',
     kind: 'Endpoints',
     metadata: { name: 'kubernetes', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } },
-    subsets: [{ addresses: [{ ip: opts.advertiseAddress }], ports: [{ name: 'https', port: opts.port, protocol: 'TCP' }] }],
+    subsets: [{ addresses: [{ ip }], ports: [{ name: 'https', port: opts.port, protocol: 'TCP' }] }],
   });
 }

@@ -1,6 +1,7 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector, SelectorError, type FieldRequirement, type Requirement } from '../api/selectors.js';
+import type { UserInfo } from './authn.js';
 import { ApiError, badRequest, conflict, invalid, notFound } from './http/status.js';
 import { strategyFor, type Strategy } from './registry/index.js';
 import { apiVersionOf, findResource, type ResourceDef } from './resources.js';
@@ -15,6 +16,8 @@ import { WatchCache } from './storage/watch-cache.js';
 
 export interface RequestContext {
   namespace?: string;
+  /** Who the request acts as (after impersonation), for admission plugins that care (NodeRestriction, RBAC). */
+  user?: UserInfo;
   /** fieldValidation=Strict. */
   strict: boolean;
   dryRun: boolean;

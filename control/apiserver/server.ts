@@ -6,6 +6,7 @@ import type { Logger } from '../../lib/log.js';
 import { MAX_NESTING, maxBracketDepth } from '../../lib/nesting.js';
 import type { Store } from '../store/index.js';
 import type { Authenticator, UserInfo } from './authn.js';
+import { ANONYMOUS_USER, authorizeRequest, handleAccessReview, isAccessReview, type Authorizer } from './authz/index.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery/discovery.js';
 import { groupVersionDocument, openApiV3Discovery } from './openapi/openapi.js';
 import { parseRequestInfo, type ResourceRequest } from './http/request-info.js';
@@ -34,11 +35,15 @@ export interface ApiServerOptions {
   eventTtlSeconds?: number;
   /** Who is asking; requests nobody vouches for get 401 (health and version endpoints excepted). */
   authenticate?: Authenticator;
+  /** Node,RBAC authorization; without it every authenticated request is allowed. */
+  authorizer?: Authorizer;
 }
 
 export const SKIFF_KUBE_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0-skiff' };
 
 class BodyTooLarge extends Error {}
+
+const isPublicPath = (path: string): boolean => /^\/(healthz|livez|readyz|version)\/?$/.test(path);
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -166,16 +171,25 @@ export class ApiServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://apiserver');
     const method = req.method ?? 'GET';
-    const user = this.authenticate(req, url.pathname);
-    void user;
+    const authenticated = this.authenticate(req, url.pathname);
     const info = parseRequestInfo(method, url.pathname, url.searchParams);
+    // Authorization comes before anything else answers, also for paths that do not exist, as upstream.
+    const authorizer = this.opts.authorizer;
+    const user = authorizer && this.opts.authenticate && !isPublicPath(url.pathname)
+      ? await authorizeRequest(authorizer, authenticated, { method, url, headers: req.headersDistinct }, info)
+      : authenticated;
+    if (authorizer && isAccessReview(info)) {
+      if (method !== 'POST') throw methodNotAllowed(method);
+      const body = decodeBody(await readBody(req), req.headers['content-type'] ?? '');
+      return sendJson(res, 201, await handleAccessReview(authorizer, user ?? ANONYMOUS_USER, info, body));
+    }
     if (info.kind === 'nonresource') return this.nonResource(info.path, method, res);
     if (!info.def) {
       const list = apiResourceList(info.group, info.version);
       if (!list) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
       throw new ApiError(404, 'NotFound', `the server could not find the requested resource (${method.toLowerCase()} ${info.resource})`);
     }
-    return this.resource(info, info.def, req, res, url.searchParams);
+    return this.resource(info, info.def, req, res, url.searchParams, user);
   }
 
   /** Public endpoints (health, version) answer anyone, as upstream's system:public-info-viewer role allows. */
@@ -183,7 +197,7 @@ export class ApiServer {
     if (!this.opts.authenticate) return undefined;
     const user = this.opts.authenticate(req);
     if (user) return user;
-    if (/^\/(healthz|livez|readyz|version)\/?$/.test(path)) return undefined;
+    if (isPublicPath(path)) return undefined;
     throw new ApiError(401, 'Unauthorized', 'Unauthorized');
   }
 
@@ -221,22 +235,22 @@ export class ApiServer {
     throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
   }
 
-  private context(info: ResourceRequest, query: URLSearchParams): RequestContext {
+  private context(info: ResourceRequest, query: URLSearchParams, user: UserInfo | undefined): RequestContext {
     const dryRun = query.getAll('dryRun');
     if (dryRun.some((d) => d !== 'All')) throw badRequest(`Invalid dryRun value: ${dryRun.join(',')}; valid values are: All`);
     const fv = query.get('fieldValidation') ?? 'Warn';
     if (!['Strict', 'Warn', 'Ignore', ''].includes(fv)) throw badRequest(`fieldValidation must be one of "Ignore", "Warn", "Strict", got "${fv}"`);
-    return { ...(info.namespace !== undefined ? { namespace: info.namespace } : {}), strict: fv === 'Strict', dryRun: dryRun.length > 0, now: this.now() };
+    return { ...(info.namespace !== undefined ? { namespace: info.namespace } : {}), strict: fv === 'Strict', dryRun: dryRun.length > 0, now: this.now(), ...(user ? { user } : {}) };
   }
 
-  private async resource(info: ResourceRequest, def: ResourceDef, req: IncomingMessage, res: ServerResponse, query: URLSearchParams): Promise<void> {
+  private async resource(info: ResourceRequest, def: ResourceDef, req: IncomingMessage, res: ServerResponse, query: URLSearchParams, user: UserInfo | undefined): Promise<void> {
     if (def.namespaced && info.namespace === undefined && info.name !== undefined) {
       throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
     }
     if (!def.namespaced && info.namespace !== undefined) {
       throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
     }
-    const ctx = this.context(info, query);
+    const ctx = this.context(info, query, user);
     const negotiated = negotiate(req.headers.accept, query);
     const sub = info.subresource;
     if (sub !== undefined && !def.subresources.includes(sub)) {

@@ -47,7 +47,9 @@ export function parseRequestInfo(method: string, pathname: string, query: URLSea
 
   let namespace: string | undefined;
   // "namespaces/{ns}/{resource}..." addresses a namespaced collection; "namespaces/{ns}" alone is the namespace object.
-  if (rest[0] === 'namespaces' && rest.length >= 3) {
+  // ...except "namespaces/{ns}/status" and "namespaces/{ns}/finalize", the namespace's own subresources.
+  const namespaceSubresource = rest[0] === 'namespaces' && rest.length === 3 && (rest[2] === 'status' || rest[2] === 'finalize') && group === '';
+  if (rest[0] === 'namespaces' && rest.length >= 3 && !namespaceSubresource) {
     namespace = rest[1];
     rest = rest.slice(2);
   }
