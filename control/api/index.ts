@@ -125,3 +125,13 @@ export function parsePod(input: unknown, opts: ParsePodOptions = {}): ParsePodRe
 }
 export { compactSpec } from './compact.js';
 export * from './selectors.js';
+export * from './core/index.js';
+export * from './apps/index.js';
+export * from './batch/index.js';
+export * from './autoscaling/index.js';
+export * from './policy/index.js';
+export * from './coordination/index.js';
+export * from './discovery/index.js';
+export * from './scheduling/index.js';
+export * from './rbac/index.js';
+export * from './certificates/index.js';

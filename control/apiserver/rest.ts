@@ -183,8 +183,9 @@ export class Rest {
     const strategy: Strategy = strategyFor(def);
     const name = current.metadata.name ?? '';
     let obj: KubeObject = next;
-    if (subresource === 'status') {
-      // Status writes change status only (and labels/annotations are left as they are).
+    if (subresource === 'status' || subresource === 'approval') {
+      // Status writes change status only (and labels/annotations are left as they are); a CSR's approval is its
+      // status conditions.
       obj = { ...current, status: next.status };
     } else if (subresource === 'finalize') {
       obj = { ...current, spec: { ...((current.spec as Record<string, unknown> | undefined) ?? {}), finalizers: (next.spec as { finalizers?: string[] } | undefined)?.finalizers ?? [] } };

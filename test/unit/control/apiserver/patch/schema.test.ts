@@ -9,8 +9,8 @@ import {
 } from '../../../../../control/apiserver/patch/index.js';
 
 describe('schemaForKind', () => {
-  it('knows every resource the API server serves', () => {
-    const missing = RESOURCES.filter((r) => schemaForKind(r.group, r.version, r.kind) === undefined).map((r) => `${r.group}/${r.version}/${r.kind}`);
+  it('knows every resource the API server lets clients patch', () => {
+    const missing = RESOURCES.filter((r) => r.verbs.includes('patch') && schemaForKind(r.group, r.version, r.kind) === undefined).map((r) => `${r.group}/${r.version}/${r.kind}`);
     expect(missing).toEqual([]);
   });
 
@@ -23,7 +23,7 @@ describe('schemaForKind', () => {
   });
 
   it('roots name types of the table and every referenced type exists', () => {
-    for (const r of RESOURCES) {
+    for (const r of RESOURCES.filter((x) => x.verbs.includes('patch'))) {
       const root = schemaForKind(r.group, r.version, r.kind)!;
       expect(K8S_PATCH_SCHEMA[root], root).toBeDefined();
     }
