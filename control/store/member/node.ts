@@ -1,0 +1,825 @@
+/**
+ * One member of a Raft group: the run loop around the pure RawNode, its durable storage and the replicated MVCC
+ * state machine.
+ *
+ * The loop (drive(), one at a time): take a Ready, persist its hard state, entries and snapshot through the WAL and
+ * the snapshotter (persistReady, fsync'd), only then hand its messages to the transport, then install the snapshot
+ * and apply the committed entries to the MemoryStore in log order, answer ReadIndex requests, advance, and take a
+ * local snapshot every `snapshotCount` applied entries (compacting the in-memory log, purging WAL segments and old
+ * snapshot files). tick()/step()/propose() may run while a Ready is being persisted; the next turn of the loop picks
+ * up what they produced.
+ *
+ * Time: Raft ticks come from an injected Ticker every heartbeat interval (heartbeatTick = 1, electionTick =
+ * electionTimeoutMs / heartbeatMs). Lease deadlines read an injected Clock. Request timeouts use real timers.
+ *
+ * Proposals: every normal entry carries a request id (member id, boot nonce, counter) and a JSON mvcc Command. The
+ * member that proposed it resolves its caller when it applies the entry, with the command's result or its typed
+ * StoreError (every member fails a command the same way). A proposal rejected on the spot (no leader: Raft's
+ * ProposalDroppedError) fails with ErrNoLeader. An entry also carries the proposer's term, and every member skips an
+ * entry appended in another term than it was proposed in; so once a member applies an entry of a later term, its
+ * pending proposals of earlier terms can never apply and fail with ErrNotLeader (as does one this leader appended
+ * whose log slot another leader's entry took). Both are known not to have been applied (retryable). Anything else
+ * that does not come back in time fails with ErrTimeout, outcome unknown, as etcd's "request timed out".
+ *
+ * Writes on a follower: RawNode forwards the MsgProp to the leader over the transport (Raft's own forwarding),
+ * the leader appends it, and the follower resolves its caller when it applies the entry like every other member.
+ *
+ * Leases (etcd's split): only the leader acts on deadlines. On each tick it asks the MemoryStore for expired leases
+ * and proposes a leaseRevoke for each (once per lease while in flight); keep-alives and time-to-live queries are
+ * served by the leader (RaftStore forwards them); a member that becomes leader gives every lease a full TTL.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from '../../../lib/log.js';
+import { silentLogger } from '../../../lib/log.js';
+import { systemClock, type Clock } from '../clock.js';
+import { StoreError } from '../errors.js';
+import type { Command, CommandResult } from '../mvcc/commands.js';
+import { MemoryStore } from '../mvcc/memory-store.js';
+import {
+  NONE,
+  decodeConfChange,
+  isEmptyHardState,
+  type ConfState,
+  type Entry,
+  type Message,
+  type NodeId,
+  type ReadState,
+  type Snapshot,
+  type SoftState,
+  type StateType,
+} from '../raft/messages.js';
+import { ProposalDroppedError } from '../raft/raft.js';
+import { SeededRand } from '../raft/rand.js';
+import { RawNode, type Ready } from '../raft/rawnode.js';
+import type { MemoryStorage } from '../raft/storage.js';
+import { Snapshotter } from '../wal/snapshotter.js';
+import { openRaftStorage, persistReady, saveLocalSnapshot } from '../wal/storage.js';
+import type { Wal, WalOptions } from '../wal/wal.js';
+import type { LeaseId, LeaseTimeToLiveResponse } from '../store.js';
+import { decodeEntry, decodeSnapshotData, encodeEntry, encodeSnapshotData } from './codec.js';
+import { ErrNoLeader, ErrNotLeader, ErrStopped, ErrTimeout } from './errors.js';
+import type { Transport, TransportHandler } from './transport.js';
+
+/** Calls `fn` every `ms` milliseconds until the returned function is called. */
+export interface Ticker {
+  every(ms: number, fn: () => void): () => void;
+}
+
+export const realTicker: Ticker = {
+  every(ms, fn) {
+    const timer = setInterval(fn, ms);
+    timer.unref();
+    return () => clearInterval(timer);
+  },
+};
+
+/** A ticker that fires only when told to (tests). */
+export class ManualTicker implements Ticker {
+  private readonly fns = new Set<() => void>();
+  every(_ms: number, fn: () => void): () => void {
+    this.fns.add(fn);
+    return () => this.fns.delete(fn);
+  }
+  tick(n = 1): void {
+    for (let i = 0; i < n; i++) for (const fn of [...this.fns]) fn();
+  }
+}
+
+/** What a member records in its WAL at creation and checks on every restart. */
+export interface MemberIdentity {
+  readonly memberId: NodeId;
+  readonly clusterId: string;
+  readonly name?: string;
+}
+
+export interface RaftNodeOptions {
+  readonly id: NodeId;
+  /** The founding members' ids (this one included), identical on every founder; used only for a new data dir. */
+  readonly peers: readonly NodeId[];
+  /** Holds `wal/` and `snap/`. */
+  readonly dataDir: string;
+  readonly transport: Transport;
+  /** Cluster id stored with the member id in the WAL (a data dir of another cluster is refused). Default 'skiff'. */
+  readonly clusterId?: string;
+  readonly name?: string;
+  /** Lease deadlines. Default: the system clock. */
+  readonly clock?: Clock;
+  /** Raft ticks. Default: real timers. */
+  readonly ticker?: Ticker;
+  /** Default 100 ms (etcd's --heartbeat-interval). */
+  readonly heartbeatMs?: number;
+  /** Default 1000 ms (etcd's --election-timeout); at least twice the heartbeat. */
+  readonly electionTimeoutMs?: number;
+  /** How long a proposal or read may wait. Default 5 s + 2 election timeouts, as etcd. */
+  readonly requestTimeoutMs?: number;
+  /** Take a snapshot every this many applied entries. Default 10 000 (etcd: --snapshot-count). */
+  readonly snapshotCount?: number;
+  /** Entries kept in memory behind a snapshot so slow followers catch up without one. Default 5 000. */
+  readonly snapshotCatchUpEntries?: number;
+  /** Snapshot files kept. Default 5 (etcd's --max-snapshots). */
+  readonly maxSnapshots?: number;
+  readonly wal?: WalOptions;
+  /** Must be the same on every member. Defaults as MemoryStore (128, 1 s). */
+  readonly maxTxnOps?: number;
+  readonly minLeaseTtl?: number;
+  /** Period of progress notifications to idle watchers. Default 10 minutes. */
+  readonly progressIntervalMs?: number;
+  readonly logger?: Logger;
+  /** Seed for the election timeout randomisation. Default: random. */
+  readonly seed?: number;
+  /** Called once when the member stops on its own (WAL failure): the process should exit. */
+  readonly onFatal?: (error: unknown) => void;
+}
+
+interface PendingProposal {
+  resolve(result: unknown): void;
+  reject(error: unknown): void;
+  timer: NodeJS.Timeout;
+  /** The log index, when this member was leader and appended the entry itself. */
+  index?: number;
+  /** This member's term when it proposed: the entry only applies if appended in that term. */
+  term: number;
+}
+
+interface ReadWaiter {
+  resolve(): void;
+  reject(error: unknown): void;
+  deadline: number;
+}
+
+interface ReadRound {
+  context: string;
+  waiters: ReadWaiter[];
+  sentTick: number;
+  lead: NodeId;
+}
+
+export interface NodeStatus {
+  readonly id: NodeId;
+  readonly leader: NodeId;
+  readonly state: StateType;
+  readonly term: number;
+  readonly commit: number;
+  readonly applied: number;
+  readonly snapshotIndex: number;
+  readonly voters: NodeId[];
+}
+
+const READ_RETRY_TICKS = 5;
+
+export class RaftNode implements TransportHandler {
+  readonly id: NodeId;
+  readonly memory: MemoryStore;
+  readonly heartbeatMs: number;
+  readonly electionTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  private readonly raw: RawNode;
+  private readonly storage: MemoryStorage;
+  private readonly log: Logger;
+  private readonly leaseClock: Clock;
+  private frozenNow: number | undefined;
+  private applied: number;
+  /** Raft term of the last applied entry (or snapshot). */
+  private appliedTerm = 0;
+  private snapshotIndex: number;
+  private confState: ConfState;
+  private readonly pending = new Map<string, PendingProposal>();
+  private readonly pendingByIndex = new Map<number, string>();
+  private readonly appliedWaiters: Array<{ index: number; resolve: () => void; reject: (error: unknown) => void }> = [];
+  private readQueue: ReadWaiter[] = [];
+  private readRound: ReadRound | undefined;
+  private readonly revoking = new Set<LeaseId>();
+  private readonly nonce = randomBytes(4).toString('hex');
+  private counter = 0;
+  private ticks = 0;
+  private lastProgressRound: number;
+  private state: StateType = 'follower';
+  private lead: NodeId = NONE;
+  private stopTicker: (() => void) | undefined;
+  private looping: Promise<void> | undefined;
+  private driveScheduled = false;
+  /** No more input is processed (closed, or failed). */
+  private stopped = false;
+  private closed = false;
+  private closing: Promise<void> | undefined;
+  private fatal: unknown;
+  private soloCampaign = false;
+  private replayed = false;
+  /** The commit index recovered from the WAL: replay is done once applied reaches it. */
+  private readonly initialCommit: number;
+  /** Leader changes observed (for tests and status). */
+  leaderChanges = 0;
+
+  private constructor(
+    private readonly options: RaftNodeOptions,
+    private readonly wal: Wal,
+    private readonly snapshotter: Snapshotter,
+    recovered: { storage: MemoryStorage; snapshot: Snapshot | undefined; bootstrap: boolean },
+  ) {
+    this.id = options.id;
+    this.log = options.logger ?? silentLogger();
+    this.heartbeatMs = options.heartbeatMs ?? 100;
+    this.electionTimeoutMs = options.electionTimeoutMs ?? 1000;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 5000 + 2 * this.electionTimeoutMs;
+    const electionTick = Math.round(this.electionTimeoutMs / this.heartbeatMs);
+    if (!(this.heartbeatMs > 0) || electionTick < 2) {
+      throw new RangeError(
+        `election timeout (${this.electionTimeoutMs} ms) must be at least twice the heartbeat interval (${this.heartbeatMs} ms)`,
+      );
+    }
+    const inner = options.clock ?? systemClock;
+    this.leaseClock = inner;
+    // The MemoryStore reads time only through this; freezing it makes "no lease expired" checks race-free.
+    const clock: Clock = { now: () => this.frozenNow ?? inner.now() };
+    this.memory = new MemoryStore({
+      clock,
+      ...(options.maxTxnOps !== undefined ? { maxTxnOps: options.maxTxnOps } : {}),
+      ...(options.minLeaseTtl !== undefined ? { minLeaseTtl: options.minLeaseTtl } : {}),
+      // Its tick() is called only by progressRound(), on this member's own schedule.
+      progressIntervalMs: 0,
+      onListenerError: (error) => this.log.warn({ err: error }, 'store: watch listener threw'),
+    });
+    this.lastProgressRound = inner.now();
+    this.storage = recovered.storage;
+    this.confState = recovered.storage.initialState().confState;
+    this.applied = 0;
+    this.snapshotIndex = 0;
+    if (recovered.snapshot !== undefined && recovered.snapshot.metadata.index > 0) {
+      const data = decodeSnapshotData(recovered.snapshot.data);
+      this.memory.restore(data.mvcc);
+      this.applied = recovered.snapshot.metadata.index;
+      this.appliedTerm = recovered.snapshot.metadata.term;
+      this.snapshotIndex = this.applied;
+      this.confState = { voters: [...recovered.snapshot.metadata.confState.voters] };
+    }
+    this.raw = new RawNode({
+      id: options.id,
+      electionTick,
+      heartbeatTick: 1,
+      storage: this.storage,
+      applied: this.applied,
+      checkQuorum: true,
+      preVote: true,
+      maxEntriesPerMsg: 512,
+      rand: new SeededRand(options.seed ?? randomBytes(4).readUInt32LE(0)),
+    });
+    if (recovered.bootstrap) this.raw.bootstrap([...options.peers].sort((a, b) => a - b));
+    this.initialCommit = this.raw.raft.raftLog.committed;
+  }
+
+  /**
+   * Opens (or creates) the member's data dir and recovers: the newest snapshot the WAL recorded restores the
+   * MVCC store, the WAL's entries after it are replayed as the first Ready's committed entries once started.
+   */
+  static async open(options: RaftNodeOptions): Promise<RaftNode> {
+    const log = options.logger ?? silentLogger();
+    if (options.id === NONE || !Number.isSafeInteger(options.id) || options.id < 0) {
+      throw new RangeError(`member id must be a positive safe integer, got ${options.id}`);
+    }
+    if (!options.peers.includes(options.id)) throw new Error(`member ${options.id} is not among the initial peers`);
+    await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
+    const walDir = join(options.dataDir, 'wal');
+    const snapshotter = await Snapshotter.open(join(options.dataDir, 'snap'), { logger: log });
+    const identity: MemberIdentity = {
+      memberId: options.id,
+      clusterId: options.clusterId ?? 'skiff',
+      ...(options.name !== undefined ? { name: options.name } : {}),
+    };
+    const rec = await openRaftStorage(walDir, snapshotter, {
+      ...options.wal,
+      logger: options.wal?.logger ?? log,
+      metadata: new TextEncoder().encode(JSON.stringify(identity)),
+    });
+    try {
+      if (!rec.created) checkIdentity(rec.metadata, identity, options.dataDir);
+      const empty = rec.snapshot === undefined && rec.entries.length === 0 && isEmptyHardState(rec.hardState);
+      if (rec.repaired) log.warn({ ...rec.repaired }, 'member: the WAL had a torn tail; recovered up to the last valid record');
+      if (rec.created || empty) {
+        log.info({ dataDir: options.dataDir, peers: options.peers }, 'member: new data dir; bootstrapping the initial cluster');
+      } else {
+        log.info(
+          {
+            dataDir: options.dataDir,
+            snapshotIndex: rec.snapshot?.metadata.index ?? 0,
+            walEntries: rec.entries.length,
+            commit: rec.hardState.commit,
+            term: rec.hardState.term,
+          },
+          'member: recovered from snapshot and WAL; replaying committed entries',
+        );
+      }
+      return new RaftNode(options, rec.wal, snapshotter, { storage: rec.storage, snapshot: rec.snapshot, bootstrap: rec.created || empty });
+    } catch (err) {
+      await rec.wal.close();
+      throw err;
+    }
+  }
+
+  /** Starts ticking and receiving messages. */
+  async start(): Promise<void> {
+    await this.options.transport.start(this);
+    this.stopTicker = (this.options.ticker ?? realTicker).every(this.heartbeatMs, () => this.tick());
+    // Alone in the configuration: no need to wait an election timeout (campaign once the membership entries are
+    // applied, as Raft refuses to campaign with unapplied configuration changes).
+    this.soloCampaign = true;
+    this.maybeSoloCampaign();
+    this.schedule();
+  }
+
+  // --- Inputs --------------------------------------------------------------------------------------------------
+
+  tick(): void {
+    if (this.stopped) return;
+    this.ticks++;
+    this.raw.tick();
+    this.retryReads();
+    if (this.state === 'leader') this.checkLeases();
+    const now = this.leaseClock.now();
+    if (now - this.lastProgressRound >= (this.options.progressIntervalMs ?? 600_000) && this.progressRound(now)) {
+      this.lastProgressRound = now;
+    }
+    this.schedule();
+  }
+
+  /** Starts an election now. */
+  campaign(): void {
+    if (this.stopped) return;
+    this.raw.campaign();
+    this.schedule();
+  }
+
+  /** Asks the leader to hand leadership over to `to`. */
+  transferLeadership(to: NodeId): void {
+    this.raw.transferLeadership(to);
+    this.schedule();
+  }
+
+  receive(messages: Message[]): void {
+    if (this.stopped) return;
+    for (const m of messages) {
+      if (m.to !== this.id) continue;
+      try {
+        this.raw.step(m);
+      } catch (err) {
+        // A forwarded proposal the leader cannot take (transfer in progress...): the proposer learns it was lost
+        // when it applies an entry of a later term, or times out.
+        if (!(err instanceof ProposalDroppedError)) this.log.warn({ err, type: m.type, from: m.from }, 'member: step failed');
+      }
+    }
+    this.schedule();
+  }
+
+  reportUnreachable(id: NodeId): void {
+    if (this.stopped) return;
+    this.raw.reportUnreachable(id);
+    this.schedule();
+  }
+
+  reportSnapshot(id: NodeId, status: 'finish' | 'failure'): void {
+    if (this.stopped) return;
+    this.raw.reportSnapshot(id, status);
+    this.schedule();
+  }
+
+  /** Requests peers forward to the leader (see RaftStore). */
+  async rpc(method: string, params: unknown): Promise<unknown> {
+    const p = (params ?? {}) as { id?: unknown; keys?: unknown };
+    const id = typeof p.id === 'number' ? p.id : 0;
+    switch (method) {
+      case 'leaseKeepAlive':
+        return this.localKeepAlive(id);
+      case 'leaseTimeToLive':
+        return this.localTimeToLive(id, p.keys === true);
+      default:
+        throw new Error(`member: unknown rpc ${method}`);
+    }
+  }
+
+  /**
+   * Proposes a command; resolves with its result once this member applied it. Rejects with the command's
+   * StoreError, ErrNoLeader / ErrNotLeader (not applied), ErrTimeout (unknown) or ErrStopped.
+   */
+  propose<C extends Command>(cmd: C): Promise<CommandResult<C>> {
+    if (this.stopped) return Promise.reject(new ErrStopped(this.fatal === undefined ? 'member closed' : 'member failed'));
+    const id = `${this.id.toString(36)}.${this.nonce}.${(++this.counter).toString(36)}`;
+    const term = this.raw.raft.term;
+    const data = encodeEntry({ id, term, cmd });
+    return new Promise<CommandResult<C>>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.dropPending(id);
+        reject(new ErrTimeout(`proposal not applied within ${this.requestTimeoutMs} ms; it may still be applied`));
+      }, this.requestTimeoutMs);
+      timer.unref();
+      const p: PendingProposal = { resolve: resolve as (r: unknown) => void, reject, timer, term };
+      this.pending.set(id, p);
+      try {
+        this.raw.propose(data);
+      } catch (err) {
+        this.dropPending(id);
+        reject(err instanceof ProposalDroppedError ? new ErrNoLeader(err.message) : err);
+        return;
+      }
+      if (this.raw.raft.state === 'leader') {
+        const ents = this.raw.raft.raftLog.unstable.entries;
+        const last = ents[ents.length - 1];
+        if (last !== undefined && last.data === data) {
+          p.index = last.index;
+          this.pendingByIndex.set(last.index, id);
+        }
+      }
+      this.schedule();
+    });
+  }
+
+  /** Resolves once this member's state reflects every write acknowledged before the call (ReadIndex). */
+  readBarrier(): Promise<void> {
+    if (this.stopped) return Promise.reject(new ErrStopped('member closed'));
+    return new Promise<void>((resolve, reject) => {
+      this.readQueue.push({ resolve, reject, deadline: Date.now() + this.requestTimeoutMs });
+      this.startReadRound();
+    });
+  }
+
+  /** Resolves once the state machine has applied `index`. */
+  waitApplied(index: number): Promise<void> {
+    if (this.applied >= index) return Promise.resolve();
+    if (this.stopped) return Promise.reject(new ErrStopped('member closed'));
+    return new Promise<void>((resolve, reject) => this.appliedWaiters.push({ index, resolve, reject }));
+  }
+
+  /** Keep-alive as the leader serves it: renew the lease's local deadline. */
+  async localKeepAlive(id: LeaseId): Promise<number> {
+    await this.asLeader();
+    return this.memory.renewLease(id);
+  }
+
+  async localTimeToLive(id: LeaseId, keys: boolean): Promise<LeaseTimeToLiveResponse> {
+    await this.asLeader();
+    return this.memory.leaseTimeToLive(id, { keys });
+  }
+
+  /** Checks lease deadlines now (the leader also does on every tick). */
+  checkLeases(): void {
+    if (this.stopped || this.state !== 'leader') return;
+    for (const id of this.memory.expireLeases(this.leaseClock.now())) {
+      if (this.revoking.has(id)) continue;
+      this.revoking.add(id);
+      this.log.debug({ lease: id }, 'member: lease expired; proposing its revocation');
+      this.propose({ type: 'leaseRevoke', id }).then(
+        () => this.revoking.delete(id),
+        () => this.revoking.delete(id),
+      );
+    }
+  }
+
+  status(): NodeStatus {
+    const s = this.raw.status();
+    return {
+      id: this.id,
+      leader: s.softState.lead,
+      state: s.softState.state,
+      term: s.hardState.term,
+      commit: s.hardState.commit,
+      applied: this.applied,
+      snapshotIndex: this.snapshotIndex,
+      voters: [...this.confState.voters],
+    };
+  }
+
+  get leader(): NodeId {
+    return this.raw.raft.lead;
+  }
+
+  get isLeader(): boolean {
+    return this.raw.raft.state === 'leader';
+  }
+
+  get transport(): Transport {
+    return this.options.transport;
+  }
+
+  /** Stops ticking, receiving and applying; fails everything waiting with ErrStopped; closes the WAL. */
+  async close(): Promise<void> {
+    if (this.closed) {
+      await this.closing;
+      return;
+    }
+    this.closed = true;
+    this.closing = this.shutdown();
+    await this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.stopped = true;
+    this.stopTicker?.();
+    await this.options.transport.close().catch(() => undefined);
+    while (this.looping) await this.looping.catch(() => undefined);
+    this.failAll(new ErrStopped('member closed'));
+    await this.wal.close().catch(() => undefined);
+    await this.memory.close();
+    this.log.info({ id: this.id }, 'member: stopped');
+  }
+
+  // --- The loop ------------------------------------------------------------------------------------------------
+
+  private schedule(): void {
+    if (this.stopped || this.looping || this.driveScheduled) return;
+    this.driveScheduled = true;
+    // setImmediate lets proposals made in the same turn of the event loop share one Ready (and one fsync).
+    setImmediate(() => {
+      this.driveScheduled = false;
+      if (this.stopped || this.looping) return;
+      this.looping = this.drive().finally(() => {
+        this.looping = undefined;
+        if (!this.stopped && this.raw.hasReady()) this.schedule();
+      });
+    });
+  }
+
+  private async drive(): Promise<void> {
+    try {
+      while (!this.stopped && this.raw.hasReady()) {
+        const rd = this.raw.ready();
+        await persistReady(this.wal, this.snapshotter, this.storage, rd);
+        if (this.stopped) return;
+        if (rd.messages.length > 0) this.options.transport.send(rd.messages);
+        if (rd.softState !== undefined) this.onSoftState(rd.softState);
+        if (rd.snapshot !== undefined && rd.snapshot.metadata.index > 0) this.installSnapshot(rd.snapshot);
+        this.applyEntries(rd.committedEntries);
+        for (const rs of rd.readStates) this.onReadState(rs);
+        this.raw.advance(rd);
+        this.maybeSoloCampaign();
+        if (!this.replayed && this.applied >= this.initialCommit) {
+          this.replayed = true;
+          this.log.info({ applied: this.applied, revision: this.memory.revision }, 'member: local log replayed; state machine up to date with the local commit index');
+        }
+        await this.maybeSnapshot();
+      }
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  private maybeSoloCampaign(): void {
+    if (!this.soloCampaign || this.stopped) return;
+    const voters = this.confState.voters;
+    if (voters.length === 0 || this.applied < this.raw.raft.raftLog.committed) return;
+    this.soloCampaign = false;
+    if (voters.length === 1 && voters[0] === this.id && this.raw.raft.state !== 'leader') this.raw.campaign();
+  }
+
+  private fail(err: unknown): void {
+    if (this.stopped) return;
+    this.fatal = err;
+    this.log.error({ err }, 'member: fatal error; stopping');
+    this.stopped = true;
+    this.stopTicker?.();
+    this.failAll(new ErrStopped(err instanceof Error ? err.message : String(err)));
+    void this.options.transport.close().catch(() => undefined);
+    this.options.onFatal?.(err);
+  }
+
+  private failAll(error: StoreError): void {
+    for (const [id, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.reject(error);
+      this.pending.delete(id);
+    }
+    this.pendingByIndex.clear();
+    const waiters = [...this.readQueue, ...(this.readRound?.waiters ?? [])];
+    this.readQueue = [];
+    this.readRound = undefined;
+    for (const w of waiters) w.reject(error);
+    for (const w of this.appliedWaiters.splice(0)) w.reject(error);
+  }
+
+  private dropPending(id: string): void {
+    const p = this.pending.get(id);
+    if (p === undefined) return;
+    clearTimeout(p.timer);
+    this.pending.delete(id);
+    if (p.index !== undefined) this.pendingByIndex.delete(p.index);
+  }
+
+  private onSoftState(ss: SoftState): void {
+    const wasLeader = this.state === 'leader';
+    if (ss.lead !== this.lead) {
+      this.leaderChanges++;
+      this.log.info({ id: this.id, leader: ss.lead, term: this.raw.raft.term, state: ss.state }, ss.lead === NONE ? 'member: lost the leader' : 'member: leader elected');
+    }
+    this.state = ss.state;
+    this.lead = ss.lead;
+    if (ss.state === 'leader' && !wasLeader) {
+      // etcd's Promote: the previous leader's keep-alives are unknown here, so every lease gets a full TTL.
+      this.memory.refreshLeases();
+      this.revoking.clear();
+    }
+    // A read round sent to a leader that is gone will never be answered: send it again to the new one.
+    if (this.readRound !== undefined && ss.lead !== NONE && ss.lead !== this.readRound.lead) this.reissueRead();
+  }
+
+  private installSnapshot(snap: Snapshot): void {
+    const data = decodeSnapshotData(snap.data);
+    this.memory.restore(data.mvcc);
+    this.applied = snap.metadata.index;
+    this.snapshotIndex = snap.metadata.index;
+    this.confState = { voters: [...snap.metadata.confState.voters] };
+    const unknown = (): Error => new ErrTimeout('the log position of this proposal was replaced by a snapshot; outcome unknown');
+    for (const [index, id] of this.pendingByIndex) {
+      if (index > snap.metadata.index) continue;
+      this.pendingByIndex.delete(index);
+      this.rejectPending(id, unknown());
+    }
+    // Older-term proposals either are inside the snapshot or will never apply: which, we cannot tell.
+    this.appliedTerm = snap.metadata.term;
+    this.rejectStale(unknown);
+    this.log.info({ index: snap.metadata.index, term: snap.metadata.term, revision: this.memory.revision }, 'member: applied snapshot from the leader');
+    this.wakeApplied();
+  }
+
+  private applyEntries(entries: readonly Entry[]): void {
+    if (entries.length === 0) return;
+    for (const e of entries) {
+      if (e.index <= this.applied) continue;
+      if (e.type === 'confChange') {
+        this.confState = this.raw.applyConfChange(decodeConfChange(e.data));
+        this.expectAt(e.index, undefined);
+      } else {
+        const payload = decodeEntry(e.data);
+        this.expectAt(e.index, payload?.id);
+        if (payload !== undefined) {
+          if (payload.term === undefined || payload.term === e.term) this.applyCommand(payload.id, payload.cmd);
+          else this.rejectPending(payload.id, new ErrNotLeader(`proposed in term ${payload.term} but appended in term ${e.term}; not applied`));
+        }
+      }
+      this.applied = e.index;
+      this.appliedTerm = e.term;
+    }
+    this.rejectStale(() => new ErrNotLeader('leadership changed before the proposal was committed'));
+    this.wakeApplied();
+  }
+
+  private rejectPending(id: string, error: unknown): void {
+    const p = this.pending.get(id);
+    if (p === undefined) return;
+    this.dropPending(id);
+    p.reject(error);
+  }
+
+  /**
+   * Pending proposals made in a term older than the last applied entry's can no longer apply (see EntryPayload.term):
+   * a later entry of theirs would be skipped by every member.
+   */
+  private rejectStale(error: () => Error): void {
+    for (const [id, p] of this.pending) if (p.term < this.appliedTerm) this.rejectPending(id, error());
+  }
+
+  /** A proposal this member appended at `index` as leader is lost if another entry got that slot. */
+  private expectAt(index: number, id: string | undefined): void {
+    const mine = this.pendingByIndex.get(index);
+    if (mine === undefined) return;
+    this.pendingByIndex.delete(index);
+    if (mine === id) return;
+    const p = this.pending.get(mine);
+    if (p === undefined) return;
+    this.dropPending(mine);
+    p.reject(new ErrNotLeader('leadership changed before the proposal was committed'));
+  }
+
+  private applyCommand(id: string, cmd: Command): void {
+    let result: unknown;
+    let error: unknown;
+    let failed = false;
+    try {
+      result = this.memory.apply(cmd);
+    } catch (err) {
+      failed = true;
+      error = err;
+      if (!(err instanceof StoreError)) this.log.error({ err, cmd: cmd.type }, 'member: command failed with an untyped error');
+    }
+    const p = this.pending.get(id);
+    if (p === undefined) return;
+    this.dropPending(id);
+    if (failed) p.reject(error);
+    else p.resolve(result);
+  }
+
+  private wakeApplied(): void {
+    if (this.appliedWaiters.length === 0) return;
+    const keep: typeof this.appliedWaiters = [];
+    for (const w of this.appliedWaiters) {
+      if (w.index <= this.applied) w.resolve();
+      else keep.push(w);
+    }
+    this.appliedWaiters.splice(0, this.appliedWaiters.length, ...keep);
+  }
+
+  private async maybeSnapshot(): Promise<void> {
+    const every = this.options.snapshotCount ?? 10_000;
+    if (this.applied - this.snapshotIndex < every || this.applied <= this.storage.firstIndex() - 1) return;
+    const index = this.applied;
+    const data = encodeSnapshotData(index, this.memory.snapshot());
+    const snap = this.storage.createSnapshot(index, this.confState, data);
+    await saveLocalSnapshot(this.wal, this.snapshotter, snap);
+    this.snapshotIndex = index;
+    const compactTo = index - (this.options.snapshotCatchUpEntries ?? 5_000);
+    if (compactTo > this.storage.firstIndex() - 1) this.storage.compact(compactTo);
+    const purged = await this.wal.purge();
+    const purgedSnaps = await this.snapshotter.purge(this.options.maxSnapshots ?? 5);
+    this.log.info(
+      { index, term: snap.metadata.term, bytes: data.length, compactedTo: Math.max(compactTo, 0), purgedWal: purged, purgedSnapshots: purgedSnaps },
+      'member: saved snapshot',
+    );
+  }
+
+  // --- Reads ---------------------------------------------------------------------------------------------------
+
+  private startReadRound(): void {
+    if (this.readRound !== undefined || this.readQueue.length === 0 || this.stopped) return;
+    const waiters = this.readQueue;
+    this.readQueue = [];
+    this.readRound = { context: '', waiters, sentTick: this.ticks, lead: NONE };
+    this.reissueRead();
+  }
+
+  private reissueRead(): void {
+    const round = this.readRound;
+    if (round === undefined) return;
+    round.context = `${this.id.toString(36)}.${this.nonce}.r${(++this.counter).toString(36)}`;
+    round.sentTick = this.ticks;
+    round.lead = this.raw.raft.lead;
+    this.raw.readIndex(round.context);
+    this.schedule();
+  }
+
+  private onReadState(rs: ReadState): void {
+    const round = this.readRound;
+    if (round === undefined || rs.context !== round.context) return;
+    this.readRound = undefined;
+    const done = this.waitApplied(rs.index);
+    for (const w of round.waiters) done.then(w.resolve, w.reject);
+    this.startReadRound();
+  }
+
+  private retryReads(): void {
+    const now = Date.now();
+    const expire = (list: ReadWaiter[]): ReadWaiter[] =>
+      list.filter((w) => {
+        if (w.deadline > now) return true;
+        w.reject(this.raw.raft.lead === NONE ? new ErrNoLeader('read index not confirmed in time') : new ErrTimeout('read index not confirmed in time'));
+        return false;
+      });
+    this.readQueue = expire(this.readQueue);
+    const round = this.readRound;
+    if (round === undefined) return;
+    round.waiters = expire(round.waiters);
+    if (round.waiters.length === 0) {
+      this.readRound = undefined;
+      this.startReadRound();
+      return;
+    }
+    if (this.ticks - round.sentTick >= READ_RETRY_TICKS) this.reissueRead();
+  }
+
+  /** Waits until this member is leader and has applied everything committed so far. */
+  private async asLeader(): Promise<void> {
+    if (this.stopped) throw new ErrStopped('member closed');
+    if (this.raw.raft.state !== 'leader') throw new ErrNotLeader(`member ${this.id} is not the leader`);
+    await this.waitApplied(this.raw.raft.raftLog.committed);
+    if (this.raw.raft.state !== 'leader') throw new ErrNotLeader(`member ${this.id} lost leadership`);
+  }
+
+  /** Idle-watch progress notifications: MemoryStore.tick() with the clock frozen, never when a lease is due. */
+  private progressRound(now: number): boolean {
+    this.frozenNow = now;
+    try {
+      // Followers never act on deadlines; give their leases a full TTL so tick() cannot revoke anything locally.
+      if (this.state !== 'leader') this.memory.refreshLeases();
+      // On the leader a due lease is being revoked through the log: try again next tick.
+      if (this.memory.expireLeases(now).length > 0) return false;
+      this.memory.tick();
+      return true;
+    } finally {
+      this.frozenNow = undefined;
+    }
+  }
+}
+
+function checkIdentity(metadata: Uint8Array, want: MemberIdentity, dataDir: string): void {
+  let got: Partial<MemberIdentity>;
+  try {
+    got = JSON.parse(new TextDecoder().decode(metadata)) as Partial<MemberIdentity>;
+  } catch {
+    throw new Error(`member: ${dataDir}: the WAL metadata is not a Skiff member identity`);
+  }
+  if (got.memberId !== want.memberId || got.clusterId !== want.clusterId) {
+    throw new Error(
+      `member: ${dataDir} belongs to member ${String(got.memberId)} of cluster ${String(got.clusterId)}, ` +
+        `not member ${want.memberId} of cluster ${want.clusterId}`,
+    );
+  }
+}
+
+export type { Ready };
