@@ -7,6 +7,7 @@ Skiff: a lightweight, Kubernetes-compatible container orchestrator.
 
 Commands:
   control    Run the control plane (API server; in progress)
+  store      Run a member of Skiff's replicated store (etcd's flags; serves the etcd v3 API)
   agent      Run the node agent (kubelet): static pods from a directory, a URL and its HTTP API
   images     Build Skiff's local images (pause and test images): skiff images build [--force] | list
   version    Print the version
@@ -28,6 +29,10 @@ async function main(argv: string[]): Promise<number> {
     case 'control': {
       const { runControl } = await import('../control/main.js');
       return runControl(rest);
+    }
+    case 'store': {
+      const { runStore } = await import('../control/store/cli.js');
+      return runStore(rest);
     }
     case 'images': {
       const { imagesCommand } = await import('../images/cli.js');

@@ -12,7 +12,8 @@ import { findResource, type ResourceDef } from './apiserver/resources.js';
 import { createStorageAuthorizer, ensureBootstrapPolicy, nodeRestrictionAdmission, rbacEscalationAdmission, storageLister } from './apiserver/authz/index.js';
 import { ApiServer } from './apiserver/server.js';
 import { ObjectStorage } from './apiserver/storage/object-storage.js';
-import { MemoryStore } from './store/index.js';
+import { startStoreMember } from './store/cli.js';
+import type { Store } from './store/index.js';
 
 const FLAGS = {
   'secure-port': { type: 'string', help: 'Port of the HTTPS API (default 6443)' },
@@ -27,6 +28,13 @@ const FLAGS = {
   'service-cluster-ip-range': { type: 'string', help: 'CIDR for Service cluster IPs (default 10.96.0.0/12)' },
   'service-node-port-range': { type: 'string', help: 'Port range for NodePort Services (default 30000-32767)' },
   'event-ttl': { type: 'string', help: 'How long events are kept after their last update (default 1h)' },
+  'etcd-servers': { type: 'string', help: 'Comma-separated etcd client URLs: store everything in that etcd cluster instead of the embedded store' },
+  name: { type: 'string', help: 'Embedded store: this member\'s name (default "default")' },
+  'initial-cluster': { type: 'string', help: 'Embedded store: name=peerURL,... of every member (default: a single member)' },
+  'listen-peer-urls': { type: 'string', help: 'Embedded store: where this member talks to its peers (default http://127.0.0.1:2380)' },
+  'listen-client-urls': { type: 'string', help: 'Embedded store: serve the etcd v3 API here too (default: not served)' },
+  'heartbeat-interval': { type: 'string', help: 'Embedded store: Raft heartbeat in ms (default 100)' },
+  'election-timeout': { type: 'string', help: 'Embedded store: Raft election timeout in ms (default 1000)' },
 } as const;
 
 export function controlHelp(): string {
@@ -79,7 +87,40 @@ export async function runControl(argv: string[]): Promise<number> {
     process.stderr.write(`skiff control: --event-ttl: expected a duration such as 1h or 30m, got "${str('event-ttl')}"\n`);
     return 2;
   }
-  const store = new MemoryStore();
+  let store: Store;
+  let closeStore: () => Promise<void>;
+  try {
+    if (str('etcd-servers')) {
+      const { createEtcdStore } = await import('./store/etcd/index.js');
+      const etcd = createEtcdStore({ endpoints: (str('etcd-servers') as string).split(',').map((u) => u.trim()).filter(Boolean), logger });
+      store = etcd;
+      closeStore = () => etcd.close();
+      logger.info({ etcdServers: str('etcd-servers') }, 'using etcd');
+    } else {
+      const name = str('name') ?? 'default';
+      const peerUrl = str('listen-peer-urls') ?? 'http://127.0.0.1:2380';
+      logger.info({ dataDir: join(dataDir, 'store') }, 'starting the embedded store');
+      const member = await startStoreMember({
+        name,
+        dataDir: join(dataDir, 'store'),
+        initialCluster: str('initial-cluster') ?? `${name}=${peerUrl}`,
+        listenPeerUrl: peerUrl,
+        listenClientUrls: str('listen-client-urls') ? (str('listen-client-urls') as string).split(',') : [],
+        ...(str('heartbeat-interval') ? { heartbeatMs: Number(str('heartbeat-interval')) } : {}),
+        ...(str('election-timeout') ? { electionTimeoutMs: Number(str('election-timeout')) } : {}),
+        logger: logger.child({ component: 'store' }),
+        onFatal: (err) => {
+          logger.fatal({ err: err instanceof Error ? err.message : String(err) }, 'the embedded store stopped');
+          process.exit(1);
+        },
+      });
+      store = member.store;
+      closeStore = () => member.close();
+    }
+  } catch (err) {
+    process.stderr.write(`skiff control: cannot start the store: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
   const storage = new ObjectStorage(store);
   const authorizer = createStorageAuthorizer(storage);
   const server = new ApiServer({
@@ -108,6 +149,6 @@ export async function runControl(argv: string[]): Promise<number> {
     process.once('SIGINT', () => resolve());
   });
   await server.close();
-  await store.close();
+  await closeStore();
   return 0;
 }

@@ -31,6 +31,8 @@ export async function ensureKubernetesService(rest: Rest, opts: { clusterIP: str
   const ep = findResource('', 'v1', 'endpoints') as ResourceDef;
   const ctx = { namespace: 'default', strict: false, dryRun: false, now: now() };
   const create = async (def: ResourceDef, body: Record<string, unknown>): Promise<void> => {
+    // Already there from an earlier start: admission would refuse the same ClusterIP twice, so do not even try.
+    if (await rest.storage.tryGet(def, 'default', 'kubernetes')) return;
     try {
       await rest.create(def, ctx, body);
     } catch (err) {

@@ -24,11 +24,16 @@ export class ControlPlane {
     return join(this.dir, 'data', 'pki', 'admin.kubeconfig');
   }
 
+  private peerPort = 0;
+
   async start(extraArgs: string[] = []): Promise<this> {
-    this.port = await freePort();
+    if (!this.port) this.port = await freePort();
+    if (!this.peerPort) this.peerPort = await freePort();
+    this.output = '';
     const logFile = join(ROOT, '.tmp', 'e2e-logs', `control-${this.port}.log`);
     mkdirSync(dirname(logFile), { recursive: true });
-    const child = spawn(process.execPath, [SKIFF, 'control', '--secure-port', String(this.port), '--bind-address', '127.0.0.1', '--data-dir', join(this.dir, 'data'), ...extraArgs], {
+    const args = [SKIFF, 'control', '--secure-port', String(this.port), '--bind-address', '127.0.0.1', '--data-dir', join(this.dir, 'data'), '--listen-peer-urls', `http://127.0.0.1:${this.peerPort}`, ...extraArgs];
+    const child = spawn(process.execPath, args, {
       env: { ...process.env, SKIFF_LOG_FORMAT: 'json' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -71,13 +76,19 @@ export class ControlPlane {
     return path;
   }
 
-  async stop(): Promise<void> {
+  /** Stops the process (SIGTERM, or SIGKILL to simulate a crash), keeping the data dir. */
+  async kill(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     const child = this.child;
     if (child && child.exitCode === null && child.signalCode === null) {
       const exited = new Promise<void>((r) => child.once('exit', () => r()));
-      child.kill('SIGTERM');
+      child.kill(signal);
       await exited;
     }
+    this.child = undefined;
+  }
+
+  async stop(): Promise<void> {
+    await this.kill('SIGTERM');
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -86,4 +86,13 @@ describe('kubectl against skiff control', () => {
     expect(nodePort).toBeLessThanOrEqual(32767);
     expect(cp.k(['get', 'svc', 'kubernetes', '-o', 'jsonpath={.spec.clusterIP}'])).toBe('10.96.0.1');
   });
+
+  it('keeps everything across a crash of the control plane (the embedded store persists to its WAL)', async () => {
+    cp.k(['create', 'configmap', 'survivor', '--from-literal=k=v']);
+    const uid = cp.k(['get', 'configmap', 'survivor', '-o', 'jsonpath={.metadata.uid}']);
+    await cp.kill('SIGKILL');
+    await cp.start();
+    expect(cp.k(['get', 'configmap', 'survivor', '-o', 'jsonpath={.metadata.uid}'])).toBe(uid);
+    expect(cp.k(['get', 'ns', 'team-a', '-o', 'name'])).toBe('namespace/team-a\n');
+  });
 });
