@@ -4,7 +4,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
 import { child, forbidden, index, invalid, notSupported, required, type FieldError } from '../errors.js';
-import { findUnknownFields } from '../unknown-fields.js';
+import { decodeKind, dropNulls } from '../decode.js';
 import { ObjectMeta, validateAnnotations, validateLabels } from '../meta.js';
 import { isQualifiedName, isValidLabelValue, regexError } from '../names.js';
 import { PodSpec } from '../pod.js';
@@ -71,34 +71,7 @@ export interface ParseOptions {
   strict?: boolean;
 }
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/** JSON/YAML null decodes to Go's zero value, i.e. "not set"; dropping null members gives the same. */
-export function dropNulls(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(dropNulls);
-  if (!isPlainObject(v)) return v;
-  const out: Record<string, unknown> = {};
-  for (const [k, x] of Object.entries(v))
-    if (x !== null) Object.defineProperty(out, k, { value: dropNulls(x), enumerable: true, writable: true, configurable: true });
-  return out;
-}
-
-function pathText(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((p, seg) => {
-    if (typeof seg === 'number') return `${p}[${seg}]`;
-    const name = String(seg);
-    return p === '' ? name : `${p}.${name}`;
-  }, '');
-}
-
-function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
-  let cur = root;
-  for (const seg of path) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<PropertyKey, unknown>)[seg];
-  }
-  return cur;
-}
+export { dropNulls };
 
 export interface KindSpec<S extends z.ZodType> {
   apiVersion: string;
@@ -112,27 +85,8 @@ export interface KindSpec<S extends z.ZodType> {
  * defaults, then validates with upstream's rules. Every problem found is returned, not just the first.
  */
 export function parseKind<S extends z.ZodType>(spec: KindSpec<S>, input: unknown, opts: ParseOptions = {}): ParseResult<z.output<S>> {
-  if (!isPlainObject(input)) return { ok: false, errors: [invalid('<root>', input ?? null, 'must be an object')] };
-  const raw = dropNulls(input) as Record<string, unknown>;
-  const errors: FieldError[] = [];
-  if (raw.apiVersion === undefined || raw.apiVersion === '') errors.push(required('apiVersion'));
-  else if (raw.apiVersion !== spec.apiVersion) errors.push(notSupported('apiVersion', raw.apiVersion, [spec.apiVersion]));
-  if (raw.kind === undefined || raw.kind === '') errors.push(required('kind'));
-  else if (raw.kind !== spec.kind) errors.push(notSupported('kind', raw.kind, [spec.kind]));
-  if (errors.length > 0) return { ok: false, errors };
-
-  const warnings: string[] = [];
-  for (const field of findUnknownFields(spec.schema, raw)) {
-    const text = `unknown field "${field}"`;
-    if (opts.strict) errors.push({ type: 'FieldValueInvalid', field, detail: text });
-    else warnings.push(text);
-  }
-  const parsed = spec.schema.safeParse(raw);
-  if (!parsed.success)
-    return { ok: false, errors: [...errors, ...parsed.error.issues.map((i) => invalid(pathText(i.path), valueAt(raw, i.path), i.message))] };
-  errors.push(...spec.validate(parsed.data));
-  if (errors.length > 0) return { ok: false, errors };
-  return { ok: true, object: parsed.data, warnings };
+  const decoded = decodeKind(spec.schema, input, spec, opts, (obj) => spec.validate(obj));
+  return decoded.ok ? { ok: true, object: decoded.obj, warnings: decoded.warnings } : decoded;
 }
 
 // ---------------- common validation ----------------

@@ -8,74 +8,8 @@ import { isQualifiedName } from '../names.js';
 import { isNegativeQuantity, parseQuantity, quantityError } from '../quantity.js';
 import { findUnknownFields } from '../unknown-fields.js';
 
-export type DecodeResult<T> = { ok: true; obj: T; warnings: string[] } | { ok: false; errors: FieldError[] };
-
-export interface DecodeOptions {
-  /** Reject fields the schema does not know (fieldValidation=Strict) instead of warning. */
-  strict?: boolean;
-}
-
-export const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/** JSON/YAML null decodes to Go's zero value ("not set"); dropping null members gives the same. */
-export function dropNulls(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(dropNulls);
-  if (!isPlainObject(v)) return v;
-  const out: Record<string, unknown> = {};
-  for (const [k, x] of Object.entries(v))
-    if (x !== null) Object.defineProperty(out, k, { value: dropNulls(x), enumerable: true, writable: true, configurable: true });
-  return out;
-}
-
-function pathText(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((p, seg) => {
-    if (typeof seg === 'number') return `${p}[${seg}]`;
-    const name = String(seg);
-    return p === '' ? name : `${p}.${name}`;
-  }, '');
-}
-
-function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
-  let cur = root;
-  for (const seg of path) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<PropertyKey, unknown>)[seg];
-  }
-  return cur;
-}
-
-/**
- * Decodes a manifest of one kind: apiVersion/kind must match (missing ones are taken as the expected ones only when
- * `fillTypeMeta` is set, as the API server does for a body posted to the kind's URL), unknown fields warn or fail,
- * and the schema's defaults apply. Validation is the caller's next step.
- */
-export function decodeKind<S extends z.ZodType>(
-  schema: S,
-  input: unknown,
-  type: { apiVersion: string; kind: string },
-  opts: DecodeOptions = {},
-): DecodeResult<z.output<S>> {
-  if (!isPlainObject(input)) return { ok: false, errors: [invalid('<root>', input ?? null, 'must be an object')] };
-  const raw = dropNulls(input) as Record<string, unknown>;
-  const errors: FieldError[] = [];
-  if (raw.apiVersion === undefined || raw.apiVersion === '') errors.push(required('apiVersion'));
-  else if (raw.apiVersion !== type.apiVersion) errors.push(notSupported('apiVersion', raw.apiVersion, [type.apiVersion]));
-  if (raw.kind === undefined || raw.kind === '') errors.push(required('kind'));
-  else if (raw.kind !== type.kind) errors.push(notSupported('kind', raw.kind, [type.kind]));
-  if (errors.length > 0) return { ok: false, errors };
-
-  const warnings: string[] = [];
-  for (const field of findUnknownFields(schema, raw)) {
-    const text = `unknown field "${field}"`;
-    if (opts.strict) errors.push({ type: 'FieldValueInvalid', field, detail: text });
-    else warnings.push(text);
-  }
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success)
-    return { ok: false, errors: [...errors, ...parsed.error.issues.map((i) => invalid(pathText(i.path), valueAt(raw, i.path), i.message))] };
-  if (errors.length > 0) return { ok: false, errors };
-  return { ok: true, obj: parsed.data, warnings };
-}
+export { decodeKind, dropNulls, isPlainObject, type DecodeOptions, type DecodeResult } from '../decode.js';
+import { isPlainObject } from '../decode.js';
 
 /**
  * Drops what Go's `omitempty` would: undefined members and empty lists. Empty objects stay, because upstream
