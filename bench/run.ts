@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { agentBench, type SectionOutput } from './agent.js';
+import { schedulerBench } from './scheduler.js';
 import { ABORT_EXIT_CODE, Aborted, aborted, installSignalHandlers, progress, runCleanups } from './util.js';
 
 /**
@@ -24,6 +25,10 @@ const SECTIONS: Record<string, Section> = {
   agent: {
     describe: 'node agent: static pod start and Ready latency (1 and 30 pods) vs direct Docker calls, RSS, idle CPU',
     run: () => agentBench(),
+  },
+  scheduler: {
+    describe: 'scheduler: 5,000 pods on 100 simulated nodes, without and with required anti-affinity (pure loop and via the API server)',
+    run: () => schedulerBench(),
   },
 };
 

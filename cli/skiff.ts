@@ -8,6 +8,7 @@ Skiff: a lightweight, Kubernetes-compatible container orchestrator.
 Commands:
   control    Run the control plane (API server; in progress)
   store      Run a member of Skiff's replicated store (etcd's flags; serves the etcd v3 API)
+  proxy      Run the service proxy (kube-proxy): iptables or userspace mode
   agent      Run the node agent (kubelet): static pods from a directory, a URL and its HTTP API
   images     Build Skiff's local images (pause and test images): skiff images build [--force] | list
   version    Print the version
@@ -29,6 +30,10 @@ async function main(argv: string[]): Promise<number> {
     case 'control': {
       const { runControl } = await import('../control/main.js');
       return runControl(rest);
+    }
+    case 'proxy': {
+      const { runProxy } = await import('../proxy/index.js');
+      return runProxy(rest);
     }
     case 'store': {
       const { runStore } = await import('../control/store/cli.js');

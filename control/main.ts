@@ -12,6 +12,9 @@ import { findResource, type ResourceDef } from './apiserver/resources.js';
 import { createStorageAuthorizer, ensureBootstrapPolicy, nodeRestrictionAdmission, rbacEscalationAdmission, storageLister } from './apiserver/authz/index.js';
 import { ApiServer } from './apiserver/server.js';
 import { ObjectStorage } from './apiserver/storage/object-storage.js';
+import { Registry } from 'prom-client';
+import { KubeClient } from './client/index.js';
+import { startScheduler } from './scheduler/index.js';
 import { startStoreMember } from './store/cli.js';
 import type { Store } from './store/index.js';
 
@@ -144,10 +147,16 @@ export async function runControl(argv: string[]): Promise<number> {
   await ensureKubernetesService(server.rest, { clusterIP: allocator.kubernetesServiceIP, advertiseAddress: advertise, port });
   const listening = await server.listen(port, str('bind-address') ?? '0.0.0.0');
   logger.info({ port: listening, kubeconfig: pki.paths.kubeconfig }, 'API server listening');
+  // The scheduler talks to this API server like any client (a loopback client with the admin identity for now).
+  const loopback = new KubeClient({ server: `https://127.0.0.1:${listening}`, ca: pki.ca.cert, cert: pki.admin.cert, key: pki.admin.key }, 'skiff-scheduler');
+  const metrics = new Registry();
+  const scheduler = startScheduler({ client: loopback, logger: logger.child({ component: 'scheduler' }), registry: metrics });
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', () => resolve());
     process.once('SIGINT', () => resolve());
   });
+  await scheduler.stop();
+  loopback.close();
   await server.close();
   await closeStore();
   return 0;

@@ -1,0 +1,54 @@
+import type { JumpRule } from '../iptables/rules.js';
+
+/**
+ * The userspace mode's iptables rules (upstream's KUBE-PORTALS-* and KUBE-NODEPORT-* chains): traffic for a
+ * service's ClusterIP:port (and NodePort) is redirected to the proxy's own listener for that service port.
+ */
+
+export const PORTALS_CONTAINER = 'KUBE-PORTALS-CONTAINER';
+export const PORTALS_HOST = 'KUBE-PORTALS-HOST';
+export const NODEPORT_CONTAINER = 'KUBE-NODEPORT-CONTAINER';
+export const NODEPORT_HOST = 'KUBE-NODEPORT-HOST';
+export const USERSPACE_NAT_CHAINS = [PORTALS_CONTAINER, PORTALS_HOST, NODEPORT_CONTAINER, NODEPORT_HOST] as const;
+
+const LOCAL = ['-m', 'addrtype', '--dst-type', 'LOCAL'];
+export const USERSPACE_JUMP_RULES: readonly JumpRule[] = [
+  { table: 'nat', from: 'PREROUTING', to: PORTALS_CONTAINER, comment: 'handle ClusterIPs; NOTE: this must be before the NodePort rules', extra: [] },
+  { table: 'nat', from: 'OUTPUT', to: PORTALS_HOST, comment: 'handle ClusterIPs; NOTE: this must be before the NodePort rules', extra: [] },
+  { table: 'nat', from: 'PREROUTING', to: NODEPORT_CONTAINER, comment: 'handle service NodePorts; NOTE: this must be the last rule in the chain', extra: LOCAL },
+  { table: 'nat', from: 'OUTPUT', to: NODEPORT_HOST, comment: 'handle service NodePorts; NOTE: this must be the last rule in the chain', extra: LOCAL },
+];
+
+/** One service port and where its listener is. */
+export interface Portal {
+  name: string;
+  protocol: 'TCP' | 'UDP' | 'SCTP';
+  clusterIP: string;
+  port: number;
+  nodePort: number;
+  externalIPs: string[];
+  /** The port the proxy listens on for this service port. */
+  proxyPort: number;
+}
+
+/**
+ * iptables-restore text (for --noflush) of every portal. With the listener on all addresses REDIRECT is enough;
+ * with a specific listen address, traffic is DNATed to it.
+ */
+export function renderUserspaceRules(portals: Portal[], listenIP = '0.0.0.0'): string {
+  const lines = ['*nat', ...USERSPACE_NAT_CHAINS.map((c) => `:${c} - [0:0]`)];
+  const target = (port: number): string => (listenIP === '0.0.0.0' ? `-j REDIRECT --to-ports ${port}` : `-j DNAT --to-destination ${listenIP}:${port}`);
+  const sorted = [...portals].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.protocol.localeCompare(b.protocol)));
+  for (const p of sorted) {
+    const proto = p.protocol.toLowerCase();
+    const c = `-m comment --comment ${/\s/.test(p.name) ? `"${p.name}"` : p.name}`;
+    for (const ip of [p.clusterIP, ...p.externalIPs]) {
+      for (const chain of [PORTALS_CONTAINER, PORTALS_HOST]) lines.push(`-A ${chain} ${c} -p ${proto} -m ${proto} -d ${ip}/32 --dport ${p.port} ${target(p.proxyPort)}`);
+    }
+    if (p.nodePort) {
+      for (const chain of [NODEPORT_CONTAINER, NODEPORT_HOST]) lines.push(`-A ${chain} ${c} -p ${proto} -m ${proto} --dport ${p.nodePort} ${target(p.proxyPort)}`);
+    }
+  }
+  lines.push('COMMIT', '');
+  return lines.join('\n');
+}

@@ -1,0 +1,109 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { execa, type ResultPromise } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execRunner } from '../../../proxy/exec.js';
+import { cleanupIptables } from '../../../proxy/iptables/proxier.js';
+import { eps, svc } from '../../unit/proxy/fixtures.js';
+import { canNetns, NetLab, tally } from './netlab.js';
+
+/**
+ * Userspace mode end to end: the proxier runs as a child process inside the lab's node namespace (bundled from
+ * userspace-child.ts with the esbuild that vite ships), its REDIRECT rules in that namespace only.
+ */
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '../../..');
+const lab = new NetLab(randomBytes(3).toString('hex'));
+let buildDir = '';
+let child: ResultPromise | undefined;
+let replies: AsyncIterator<string>;
+
+const WEB = '10.96.0.10';
+const STICKY = '10.96.0.20';
+const EMPTY = '10.96.0.30';
+
+async function send(msg: unknown): Promise<Record<string, unknown>> {
+  child!.stdin!.write(`${JSON.stringify(msg)}\n`);
+  const r = await replies.next();
+  if (r.done) throw new Error('proxy child exited');
+  return JSON.parse(r.value) as Record<string, unknown>;
+}
+
+async function sync(): Promise<void> {
+  expect(await send({ op: 'sync' })).toEqual({ ok: true });
+}
+
+const backends = (n: number): string[] => Array.from({ length: n }, (_, i) => lab.backendIP(i));
+
+beforeAll(async () => {
+  if (!canNetns) return;
+  await lab.create();
+  // Inside this test folder so that the bundle's bare imports (execa, pino, ...) resolve from node_modules.
+  buildDir = await mkdtemp(join(here, '.skiff-test-build-'));
+  const out = join(buildDir, 'child.mjs');
+  await execa(join(root, 'node_modules/.bin/esbuild'), [join(here, 'userspace-child.ts'), '--bundle', '--platform=node', '--format=esm', '--packages=external', `--outfile=${out}`, '--log-level=warning']);
+  child = execa('ip', ['netns', 'exec', lab.node, process.execPath, out], { stdin: 'pipe', stdout: 'pipe', stderr: 'inherit', reject: false });
+  replies = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  await send({ op: 'service', obj: svc('web', { type: 'NodePort', clusterIP: WEB, ports: [{ port: 80, nodePort: 30080 }] }) });
+  await send({ op: 'endpoints', obj: eps('web', backends(3), [{ port: 80 }]) });
+  await send({ op: 'service', obj: svc('sticky', { clusterIP: STICKY, affinity: 300 }) });
+  await send({ op: 'endpoints', obj: eps('sticky', backends(3), [{ port: 80 }]) });
+  await send({ op: 'service', obj: svc('empty', { clusterIP: EMPTY }) });
+  await sync();
+}, 60_000);
+
+afterAll(async () => {
+  if (child) {
+    child.stdin?.end();
+    child.kill('SIGKILL');
+    await child;
+  }
+  await lab.destroy();
+  if (buildDir) await rm(buildDir, { recursive: true, force: true });
+});
+
+describe.skipIf(!canNetns)('userspace proxier in a network namespace', () => {
+  it('redirects ClusterIP traffic to its listener and takes exact turns', async () => {
+    for (const ns of [lab.node, lab.client]) {
+      const got = await lab.fetch(ns, `http://${WEB}/`, 30);
+      expect(tally(got)).toEqual({ 'backend-1': 10, 'backend-2': 10, 'backend-3': 10 });
+      for (let i = 3; i < got.length; i++) expect(got[i]).toBe(got[i - 3]);
+    }
+  });
+
+  it('handles hairpin traffic: an endpoint reaching itself through its service', async () => {
+    expect(tally(await lab.fetch(lab.backends[0]!, `http://${WEB}/`, 6))).toEqual({ 'backend-1': 2, 'backend-2': 2, 'backend-3': 2 });
+  });
+
+  it('answers on the NodePort at the node address', async () => {
+    expect(tally(await lab.fetch(lab.client, `http://${lab.nodeIP}:30080/`, 6))).toEqual({ 'backend-1': 2, 'backend-2': 2, 'backend-3': 2 });
+  });
+
+  it('pins a client with ClientIP affinity', async () => {
+    expect(Object.keys(tally(await lab.fetch(lab.client, `http://${STICKY}/`, 12)))).toHaveLength(1);
+  });
+
+  it('sends nothing to a removed endpoint', async () => {
+    await send({ op: 'endpoints', obj: eps('web', backends(2), [{ port: 80 }]) });
+    await sync();
+    expect(tally(await lab.fetch(lab.client, `http://${WEB}/`, 10))).toEqual({ 'backend-1': 5, 'backend-2': 5 });
+  });
+
+  it('resets connections at once when there are no endpoints', async () => {
+    const t0 = Date.now();
+    const [line] = await lab.fetch(lab.client, `http://${EMPTY}/`, 1);
+    expect(line).toMatch(/^ERR/);
+    expect(Date.now() - t0).toBeLessThan(1000);
+  });
+
+  it('cleanup removes the redirect chains', async () => {
+    expect(await send({ op: 'stop' })).toEqual({ stopped: true });
+    child = undefined;
+    expect(await cleanupIptables(execRunner({ netns: lab.node }))).toEqual([]);
+    expect(await lab.exec(lab.node, 'iptables-save', ['-t', 'nat'])).not.toMatch(/KUBE-/);
+  });
+});

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { RoundRobin } from '../../../proxy/userspace/roundrobin.js';
+import { renderUserspaceRules } from '../../../proxy/userspace/rules.js';
+
+describe('RoundRobin', () => {
+  it('takes turns exactly, keeping its place when the endpoint set is unchanged', () => {
+    const rr = new RoundRobin();
+    rr.setEndpoints('s', ['10.0.0.3:80', '10.0.0.1:80', '10.0.0.2:80']);
+    const picks = Array.from({ length: 6 }, () => rr.next('s', '1.1.1.1'));
+    expect(picks).toEqual(['10.0.0.1:80', '10.0.0.2:80', '10.0.0.3:80', '10.0.0.1:80', '10.0.0.2:80', '10.0.0.3:80']);
+    rr.next('s', 'x');
+    rr.setEndpoints('s', ['10.0.0.1:80', '10.0.0.2:80', '10.0.0.3:80']);
+    expect(rr.next('s', 'x')).toBe('10.0.0.2:80');
+    rr.setEndpoints('s', ['10.0.0.1:80', '10.0.0.3:80']);
+    expect([rr.next('s', 'x'), rr.next('s', 'x'), rr.next('s', 'x')]).toEqual(['10.0.0.1:80', '10.0.0.3:80', '10.0.0.1:80']);
+    expect(rr.next('other', 'x')).toBeUndefined();
+    rr.setEndpoints('s', []);
+    expect(rr.next('s', 'x')).toBeUndefined();
+  });
+
+  it('pins clients with ClientIP affinity until the timeout, a reset, or the endpoint goes', () => {
+    let now = 0;
+    const rr = new RoundRobin(() => now);
+    rr.setAffinity('s', 10);
+    rr.setEndpoints('s', ['10.0.0.1:80', '10.0.0.2:80']);
+    const a = rr.next('s', 'A');
+    const b = rr.next('s', 'B');
+    expect(a).not.toBe(b);
+    for (let i = 0; i < 5; i++) {
+      now += 9000; // each use extends the affinity
+      expect(rr.next('s', 'A')).toBe(a);
+    }
+    now += 10_001;
+    rr.next('s', 'A'); // expired: takes a turn
+    expect(rr.next('s', 'A', true)).toBeDefined();
+    // Endpoint removal forgets the clients pinned to it.
+    const pinned = rr.next('s', 'C')!;
+    rr.setEndpoints('s', ['10.0.0.1:80', '10.0.0.2:80'].filter((e) => e !== pinned));
+    expect(rr.next('s', 'C')).not.toBe(pinned);
+  });
+});
+
+describe('renderUserspaceRules', () => {
+  it('redirects ClusterIPs, external IPs and NodePorts to the listeners', () => {
+    const text = renderUserspaceRules([
+      { name: 'default/web:http', protocol: 'TCP', clusterIP: '10.96.0.10', port: 80, nodePort: 30080, externalIPs: [], proxyPort: 40001 },
+      { name: 'kube-system/dns:dns', protocol: 'UDP', clusterIP: '10.96.0.53', port: 53, nodePort: 0, externalIPs: ['192.168.1.9'], proxyPort: 40002 },
+    ]);
+    expect(text).toBe(
+      [
+        '*nat',
+        ':KUBE-PORTALS-CONTAINER - [0:0]',
+        ':KUBE-PORTALS-HOST - [0:0]',
+        ':KUBE-NODEPORT-CONTAINER - [0:0]',
+        ':KUBE-NODEPORT-HOST - [0:0]',
+        '-A KUBE-PORTALS-CONTAINER -m comment --comment default/web:http -p tcp -m tcp -d 10.96.0.10/32 --dport 80 -j REDIRECT --to-ports 40001',
+        '-A KUBE-PORTALS-HOST -m comment --comment default/web:http -p tcp -m tcp -d 10.96.0.10/32 --dport 80 -j REDIRECT --to-ports 40001',
+        '-A KUBE-NODEPORT-CONTAINER -m comment --comment default/web:http -p tcp -m tcp --dport 30080 -j REDIRECT --to-ports 40001',
+        '-A KUBE-NODEPORT-HOST -m comment --comment default/web:http -p tcp -m tcp --dport 30080 -j REDIRECT --to-ports 40001',
+        '-A KUBE-PORTALS-CONTAINER -m comment --comment kube-system/dns:dns -p udp -m udp -d 10.96.0.53/32 --dport 53 -j REDIRECT --to-ports 40002',
+        '-A KUBE-PORTALS-HOST -m comment --comment kube-system/dns:dns -p udp -m udp -d 10.96.0.53/32 --dport 53 -j REDIRECT --to-ports 40002',
+        '-A KUBE-PORTALS-CONTAINER -m comment --comment kube-system/dns:dns -p udp -m udp -d 192.168.1.9/32 --dport 53 -j REDIRECT --to-ports 40002',
+        '-A KUBE-PORTALS-HOST -m comment --comment kube-system/dns:dns -p udp -m udp -d 192.168.1.9/32 --dport 53 -j REDIRECT --to-ports 40002',
+        'COMMIT',
+        '',
+      ].join('\n'),
+    );
+    expect(renderUserspaceRules([{ name: 'a/b', protocol: 'TCP', clusterIP: '10.96.0.1', port: 80, nodePort: 0, externalIPs: [], proxyPort: 1 }], '10.0.0.5')).toContain('-j DNAT --to-destination 10.0.0.5:1');
+  });
+});
