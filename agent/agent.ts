@@ -2,7 +2,7 @@ import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import type { Pod, PodStatus } from '../control/api/index.js';
 import type { Logger } from '../lib/log.js';
-import { FileSource, formatSourceError, HttpSubmissionSource, PodConfig, UrlSource, type DesiredPods, type PodSource, type SourceError } from './config/index.js';
+import { FileSource, formatSourceError, HttpSubmissionSource, PodConfig, UrlSource, type DesiredPods, type PodSource, type SourceError, type SourceUpdate } from './config/index.js';
 import { MemoryEventRecorder } from './events.js';
 import { latestSandbox, type Waiting } from './kuberuntime/actions.js';
 import { Backoff } from './kuberuntime/backoff.js';
@@ -27,6 +27,18 @@ export interface AgentDeps {
    * runtime that reports changes as they happen, the relist is only a safety net and runs every 10 s by default.
    */
   relistPeriodMs?: number;
+  /** Cluster mode: reports API pods' status and confirms their deletion to the API server. */
+  cluster?: ClusterHooks;
+  /** Extra pod sources (the API server in cluster mode), given the function they push their updates to. */
+  extraSources?: (onUpdate: (u: SourceUpdate) => void) => PodSource[];
+}
+
+/** What the agent tells the API server about the pods it took from it. */
+export interface ClusterHooks {
+  /** The pod's status changed: write it to the status subresource. */
+  reportStatus(pod: Pod, status: PodStatus): Promise<void>;
+  /** A pod being deleted has stopped: remove it from the API for good (grace period 0, uid precondition). */
+  confirmDeletion(pod: Pod): Promise<void>;
 }
 
 /** A pod as the agent reports it: the desired spec with the status the agent last computed. */
@@ -60,6 +72,8 @@ export class Agent {
   private readonly statuses = new Map<string, PodStatus>();
   private readonly firstSeen = new Map<string, number>();
   private readonly fingerprints = new Map<string, string>();
+  /** The status last written to the API server per pod, so unchanged statuses are not written again. */
+  private readonly reported = new Map<string, string>();
   private sourceErrors: SourceError[] = [];
   private relistTimer: NodeJS.Timeout | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
@@ -164,6 +178,7 @@ export class Agent {
       );
     }
     this.sources.push(this.http);
+    for (const extra of deps.extraSources?.((u) => this.podConfig.update(u)) ?? []) this.sources.push(extra);
     for (const s of this.sources) await s.start();
     const events = deps.runtime.watchChanges?.(
       (uid) => this.workers.enqueue(uid),
@@ -285,19 +300,36 @@ export class Agent {
       end();
       this.probes.removePod(uid);
       this.statuses.delete(uid);
+      this.reported.delete(uid);
       this.lastKnown.delete(uid);
       this.firstSeen.delete(uid);
       this.workers.forget(uid);
       return;
     }
+    if (pod.metadata.deletionTimestamp && this.deps.cluster) {
+      // Graceful deletion: stop within the grace period the API server recorded, then confirm the deletion.
+      const end = this.metrics.podWorkerDuration.startTimer({ operation: 'kill' });
+      await this.syncer.terminate(pod, uid, pod.metadata.deletionGracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds);
+      end();
+      this.probes.removePod(uid);
+      await this.deps.cluster.confirmDeletion(pod);
+      return;
+    }
     const end = this.metrics.podWorkerDuration.startTimer({ operation: this.statuses.has(uid) ? 'update' : 'create' });
     const out = await this.syncer.sync(pod);
     end();
-    this.updateStatus(pod, out.runtime, out.waiting);
+    const status = this.updateStatus(pod, out.runtime, out.waiting);
+    if (this.deps.cluster && pod.metadata.annotations?.['kubernetes.io/config.source'] === 'api') {
+      const text = JSON.stringify(status);
+      if (this.reported.get(uid) !== text) {
+        await this.deps.cluster.reportStatus(pod, status);
+        this.reported.set(uid, text);
+      }
+    }
     return out.nextSyncAt !== undefined ? { nextSyncAt: out.nextSyncAt } : {};
   }
 
-  private updateStatus(pod: Pod, runtime: RuntimeContainer[], waiting: Map<string, Waiting>): void {
+  private updateStatus(pod: Pod, runtime: RuntimeContainer[], waiting: Map<string, Waiting>): PodStatus {
     const uid = pod.metadata.uid ?? '';
     const byName = new Map(pod.spec.containers.map((c) => [c.name, c]));
     const current = new Map<string, RuntimeContainer>();
@@ -339,6 +371,7 @@ export class Agent {
       const seenAt = this.firstSeen.get(uid);
       if (seenAt !== undefined && !previous) this.metrics.podStartDuration.observe((this.now() - seenAt) / 1000);
     }
+    return status;
   }
 
   /** Every pod the agent runs, with its latest status, sorted by namespace and name. */

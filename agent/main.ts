@@ -1,6 +1,10 @@
 import Dockerode from 'dockerode';
 import { createLogger } from '../lib/log.js';
+import { KubeClient, loadKubeconfig } from '../control/client/index.js';
 import { Agent } from './agent.js';
+import { ApiPodSource } from './cluster/api-source.js';
+import { clusterHooks } from './cluster/hooks.js';
+import { NodeRegistration } from './cluster/node-status.js';
 import { agentHelp, ConfigError, describeConfig, loadAgentConfig, nodeNameOf } from './options.js';
 import { DockerRuntime } from './runtime/docker.js';
 import { ensurePodNetwork, podNetworkName } from './runtime/pod-network.js';
@@ -35,10 +39,23 @@ export async function runAgent(argv: string[]): Promise<number> {
   const docker = new Dockerode(dockerOptions(config.containerRuntimeEndpoint));
   const networkName = podNetworkName(config.podCIDR);
   const runtime = new DockerRuntime({ docker, nodeName, networkName, pauseImage: config.podInfraContainerImage, logger: logger.child({ component: 'runtime' }) });
+  // Cluster mode: the API server in --kubeconfig is one more pod source, and hears about this node and its pods.
+  let client: KubeClient | undefined;
+  if (config.kubeconfig) {
+    try {
+      client = new KubeClient(await loadKubeconfig(config.kubeconfig), `skiff-agent/${nodeName}`);
+    } catch (err) {
+      process.stderr.write(`skiff agent: --kubeconfig: ${err instanceof Error ? err.message : String(err)}\n`);
+      return 2;
+    }
+  }
+  const cluster = client ? clusterHooks(client, logger) : undefined;
   const agent = new Agent(config, {
     runtime,
     logger,
     nodeName,
+    ...(cluster ? { cluster } : {}),
+    ...(client ? { extraSources: (onUpdate) => [new ApiPodSource({ client: client as KubeClient, nodeName, logger: logger.child({ source: 'api' }), onUpdate })] } : {}),
     prepareRuntime: async () => {
       await ensurePodNetwork(docker, config.podCIDR, logger);
       if (!(await runtime.hasImage(config.podInfraContainerImage))) {
@@ -58,6 +75,21 @@ export async function runAgent(argv: string[]): Promise<number> {
     }
   }
   await agent.start();
+  let registration: NodeRegistration | undefined;
+  if (client) {
+    registration = new NodeRegistration({
+      client,
+      nodeName,
+      nodeIP: agent.hostIP,
+      maxPods: config.maxPods,
+      labels: config.nodeLabels,
+      taints: config.registerWithTaints,
+      runtimeVersion: () => runtime.version().catch(() => 'docker://unknown'),
+      version: `v1.32.0-skiff`,
+      logger: logger.child({ component: 'node' }),
+    });
+    await registration.start();
+  }
 
   await new Promise<void>((resolve) => {
     const stop = (signal: string): void => {
@@ -67,7 +99,9 @@ export async function runAgent(argv: string[]): Promise<number> {
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
+  registration?.stop();
   await agent.stop();
+  client?.close();
   await server.close();
   logger.flush?.();
   return 0;

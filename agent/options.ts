@@ -42,6 +42,10 @@ export const AgentConfigSchema = z
     containerRuntimeEndpoint: z.string().default('unix:///var/run/docker.sock'),
     nodeIP: z.string().optional(),
     maxPods: z.number().int().positive().default(110),
+    /** Cluster mode: the API server to register with and take pods from (a flag upstream, not a config field). */
+    kubeconfig: z.string().min(1).optional(),
+    nodeLabels: z.record(z.string(), z.string()).default({}),
+    registerWithTaints: z.array(z.object({ key: z.string().min(1), value: z.string().optional(), effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']) })).default([]),
     crashLoopBackOff: z
       .object({
         /** Upstream's KubeletCrashLoopBackOffMax setting. */
@@ -74,6 +78,9 @@ const FLAGS = [
   ['container-runtime-endpoint', 'containerRuntimeEndpoint', 'string', 'Docker endpoint (default unix:///var/run/docker.sock)'],
   ['node-ip', 'nodeIP', 'string', "The node's IP address, reported as hostIP (default: the first non-internal IPv4)"],
   ['max-pods', 'maxPods', 'number', 'Maximum number of pods on this node (default 110)'],
+  ['kubeconfig', 'kubeconfig', 'string', 'Join a cluster: register this node with the API server in this kubeconfig and run the pods bound to it'],
+  ['node-labels', 'nodeLabels', 'labels', "Labels to add when registering the node, as 'key=value,key2=value2'"],
+  ['register-with-taints', 'registerWithTaints', 'taints', "Taints to register the node with, as 'key=value:Effect,key2:Effect'"],
 ] as const;
 
 export function agentHelp(): string {
@@ -86,7 +93,7 @@ export function agentHelp(): string {
     '  --config FILE                         KubeletConfiguration-style YAML with the same settings; flags win',
   ];
   for (const [flag, , type, help] of FLAGS) {
-    const name = `--${flag}${type === 'number' ? ' N' : type === 'list' ? ' K:V' : ' VALUE'}`;
+    const name = `--${flag}${type === 'number' ? ' N' : type === 'list' ? ' K:V' : type === 'labels' ? ' K=V,...' : type === 'taints' ? ' K=V:E,...' : ' VALUE'}`;
     lines.push(`  ${name.padEnd(38)}${help}`);
   }
   lines.push('  -h, --help                            Show this help');
@@ -152,6 +159,22 @@ export async function loadAgentConfig(argv: string[]): Promise<{ config: AgentCo
       const n = Number(v);
       if (!Number.isInteger(n)) throw new ConfigError(`--${flag}: expected a whole number, got "${String(v)}"`);
       fromFlags[field] = n;
+    } else if (type === 'labels') {
+      const labels: Record<string, string> = {};
+      for (const item of String(v).split(',').filter(Boolean)) {
+        const i = item.indexOf('=');
+        if (i <= 0) throw new ConfigError(`--${flag}: expected 'key=value', got "${item}"`);
+        labels[item.slice(0, i).trim()] = item.slice(i + 1).trim();
+      }
+      fromFlags[field] = labels;
+    } else if (type === 'taints') {
+      const taints: Array<{ key: string; value?: string; effect: string }> = [];
+      for (const item of String(v).split(',').filter(Boolean)) {
+        const m = /^([^=:]+)(?:=([^:]*))?:(\w+)$/.exec(item.trim());
+        if (!m) throw new ConfigError(`--${flag}: expected 'key=value:Effect' or 'key:Effect', got "${item}"`);
+        taints.push({ key: m[1] as string, ...(m[2] !== undefined ? { value: m[2] } : {}), effect: m[3] as string });
+      }
+      fromFlags[field] = taints;
     } else if (type === 'list') {
       const headers: Record<string, string[]> = {};
       for (const item of v as string[]) {

@@ -1,0 +1,146 @@
+import { cpus, hostname, release, totalmem, type as osType } from 'node:os';
+import { ApiStatusError, type KubeClient, type KubeObject } from '../../control/client/index.js';
+import type { Logger } from '../../lib/log.js';
+
+const NODES = { group: '', version: 'v1', resource: 'nodes' };
+const LEASES = { group: 'coordination.k8s.io', version: 'v1', resource: 'leases' };
+
+export interface NodeRegistrationOptions {
+  client: KubeClient;
+  nodeName: string;
+  nodeIP: string;
+  maxPods: number;
+  labels: Record<string, string>;
+  taints: Array<{ key: string; value?: string; effect: string }>;
+  runtimeVersion: () => Promise<string>;
+  version: string;
+  logger: Logger;
+  /** How often the Lease is renewed (upstream: every 10 s, 40 s duration). */
+  leaseRenewMs?: number;
+  /** How often the Node's status (conditions, heartbeat) is posted. */
+  statusUpdateMs?: number;
+  now?: () => Date;
+}
+
+const rfc3339 = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+const microTime = (d: Date): string => d.toISOString().replace(/Z$/, '000Z');
+
+/** The node's capacity as the kubelet reports it: CPU cores, memory in Ki, pods; allocatable the same (no reservations). */
+export function nodeCapacity(maxPods: number): Record<string, string> {
+  return { cpu: String(cpus().length), memory: `${Math.floor(totalmem() / 1024)}Ki`, pods: String(maxPods), 'ephemeral-storage': '0' };
+}
+
+/**
+ * Registers this agent's Node, keeps its Lease in kube-node-lease renewed and its status (Ready and the pressure
+ * conditions, addresses, nodeInfo) posted, as the kubelet's node status manager and lease controller do.
+ */
+export class NodeRegistration {
+  private leaseTimer: NodeJS.Timeout | undefined;
+  private statusTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(private readonly opts: NodeRegistrationOptions) {}
+
+  private now(): Date {
+    return this.opts.now?.() ?? new Date();
+  }
+
+  private async status(): Promise<Record<string, unknown>> {
+    const now = rfc3339(this.now());
+    const condition = (type: string, status: string, reason: string, message: string): Record<string, string> => ({
+      type,
+      status,
+      reason,
+      message,
+      lastHeartbeatTime: now,
+      lastTransitionTime: now,
+    });
+    const capacity = nodeCapacity(this.opts.maxPods);
+    return {
+      capacity,
+      allocatable: capacity,
+      conditions: [
+        condition('MemoryPressure', 'False', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'),
+        condition('DiskPressure', 'False', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'),
+        condition('PIDPressure', 'False', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'),
+        condition('Ready', 'True', 'KubeletReady', 'kubelet is posting ready status'),
+      ],
+      addresses: [
+        { type: 'InternalIP', address: this.opts.nodeIP },
+        { type: 'Hostname', address: this.opts.nodeName },
+      ],
+      daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
+      nodeInfo: {
+        machineID: '',
+        systemUUID: '',
+        bootID: '',
+        kernelVersion: release(),
+        osImage: `${osType()} (${hostname()})`,
+        containerRuntimeVersion: await this.opts.runtimeVersion(),
+        kubeletVersion: this.opts.version,
+        kubeProxyVersion: '',
+        operatingSystem: 'linux',
+        architecture: process.arch === 'x64' ? 'amd64' : process.arch,
+      },
+    };
+  }
+
+  /** Creates the Node if missing (labels and taints given at registration), then keeps it and its Lease fresh. */
+  async start(): Promise<void> {
+    await this.register();
+    await this.renewLease();
+    this.leaseTimer = setInterval(() => void this.renewLease(), this.opts.leaseRenewMs ?? 10_000);
+    this.statusTimer = setInterval(() => void this.postStatus(), this.opts.statusUpdateMs ?? 10_000);
+    this.leaseTimer.unref();
+    this.statusTimer.unref();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearInterval(this.leaseTimer);
+    clearInterval(this.statusTimer);
+  }
+
+  private async register(): Promise<void> {
+    const { client, nodeName } = this.opts;
+    const labels = { 'kubernetes.io/hostname': nodeName, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': process.arch === 'x64' ? 'amd64' : process.arch, ...this.opts.labels };
+    try {
+      await client.create(NODES, undefined, {
+        apiVersion: 'v1',
+        kind: 'Node',
+        metadata: { name: nodeName, labels },
+        spec: this.opts.taints.length ? { taints: this.opts.taints } : {},
+      } as KubeObject);
+      this.opts.logger.info({ node: nodeName }, 'registered node');
+    } catch (err) {
+      if (!(err instanceof ApiStatusError && err.code === 409)) throw err;
+      this.opts.logger.info({ node: nodeName }, 'node already registered');
+    }
+    await this.postStatus();
+  }
+
+  async postStatus(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      await this.opts.client.patch(NODES, undefined, this.opts.nodeName, { status: await this.status() }, 'merge', 'status');
+    } catch (err) {
+      this.opts.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'cannot post node status');
+    }
+  }
+
+  private async renewLease(): Promise<void> {
+    if (this.stopped) return;
+    const { client, nodeName } = this.opts;
+    const spec = { holderIdentity: nodeName, leaseDurationSeconds: 40, renewTime: microTime(this.now()) };
+    try {
+      try {
+        await client.patch(LEASES, 'kube-node-lease', nodeName, { spec }, 'merge');
+      } catch (err) {
+        if (!(err instanceof ApiStatusError && err.code === 404)) throw err;
+        await client.create(LEASES, 'kube-node-lease', { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: nodeName, namespace: 'kube-node-lease' }, spec } as KubeObject);
+      }
+    } catch (err) {
+      this.opts.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'cannot renew node lease');
+    }
+  }
+}
