@@ -6,7 +6,7 @@ import { FileSource, formatSourceError, HttpSubmissionSource, PodConfig, UrlSour
 import { MemoryEventRecorder } from './events.js';
 import { latestSandbox, type Waiting } from './kuberuntime/actions.js';
 import { Backoff } from './kuberuntime/backoff.js';
-import { PodSyncer } from './kuberuntime/sync.js';
+import { PodSyncer, type PodSyncerDeps } from './kuberuntime/sync.js';
 import { AgentMetrics } from './metrics.js';
 import type { AgentConfig } from './options.js';
 import { PodWorkers } from './pod-workers.js';
@@ -31,14 +31,22 @@ export interface AgentDeps {
   cluster?: ClusterHooks;
   /** Extra pod sources (the API server in cluster mode), given the function they push their updates to. */
   extraSources?: (onUpdate: (u: SourceUpdate) => void) => PodSource[];
+  /** Cluster mode: ConfigMap/Secret values and service variables for containers' environment. */
+  envExtras?: PodSyncerDeps['envExtras'];
+  /** Cluster mode: ConfigMap/Secret data for configMap and secret volumes. */
+  volumeObjects?: PodSyncerDeps['volumeObjects'];
 }
 
 /** What the agent tells the API server about the pods it took from it. */
 export interface ClusterHooks {
-  /** The pod's status changed: write it to the status subresource. */
-  reportStatus(pod: Pod, status: PodStatus): Promise<void>;
+  /** The pod's status changed: write it to the status subresource. False when there was nowhere to write it yet. */
+  reportStatus(pod: Pod, status: PodStatus): Promise<boolean>;
   /** A pod being deleted has stopped: remove it from the API for good (grace period 0, uid precondition). */
   confirmDeletion(pod: Pod): Promise<void>;
+  /** Before a pod is synced: fetch what it references (ConfigMaps, Secrets) and refresh its mounted copies. */
+  preparePod?(pod: Pod): Promise<void>;
+  /** The pod is gone from the node: stop watching what it referenced. */
+  podGone?(uid: string): void;
 }
 
 /** A pod as the agent reports it: the desired spec with the status the agent last computed. */
@@ -122,6 +130,8 @@ export class Agent {
       logger: logger.child({ component: 'sync' }),
       now: this.now,
       hostIP: this.hostIP,
+      ...(deps.envExtras ? { envExtras: deps.envExtras } : {}),
+      ...(deps.volumeObjects ? { volumeObjects: deps.volumeObjects } : {}),
     });
     this.workers = new PodWorkers(
       (uid) => this.syncUid(uid),
@@ -304,6 +314,7 @@ export class Agent {
       this.lastKnown.delete(uid);
       this.firstSeen.delete(uid);
       this.workers.forget(uid);
+      this.deps.cluster?.podGone?.(uid);
       return;
     }
     if (pod.metadata.deletionTimestamp && this.deps.cluster) {
@@ -313,20 +324,24 @@ export class Agent {
       end();
       this.probes.removePod(uid);
       await this.deps.cluster.confirmDeletion(pod);
+      this.deps.cluster.podGone?.(uid);
       return;
     }
     const end = this.metrics.podWorkerDuration.startTimer({ operation: this.statuses.has(uid) ? 'update' : 'create' });
+    await this.deps.cluster?.preparePod?.(pod);
     const out = await this.syncer.sync(pod);
     end();
     const status = this.updateStatus(pod, out.runtime, out.waiting);
-    if (this.deps.cluster && pod.metadata.annotations?.['kubernetes.io/config.source'] === 'api') {
+    let next = out.nextSyncAt;
+    if (this.deps.cluster) {
       const text = JSON.stringify(status);
       if (this.reported.get(uid) !== text) {
-        await this.deps.cluster.reportStatus(pod, status);
-        this.reported.set(uid, text);
+        if (await this.deps.cluster.reportStatus(pod, status)) this.reported.set(uid, text);
+        // Nowhere to report yet (a mirror pod on its way): try again shortly.
+        else next = Math.min(next ?? Number.POSITIVE_INFINITY, this.now() + 2000);
       }
     }
-    return out.nextSyncAt !== undefined ? { nextSyncAt: out.nextSyncAt } : {};
+    return next !== undefined ? { nextSyncAt: next } : {};
   }
 
   private updateStatus(pod: Pod, runtime: RuntimeContainer[], waiting: Map<string, Waiting>): PodStatus {
@@ -374,6 +389,12 @@ export class Agent {
     return status;
   }
 
+  /** Syncs a pod again and reports its status even if unchanged (its mirror pod was just created). */
+  resyncPod(uid: string): void {
+    this.reported.delete(uid);
+    this.workers.enqueue(uid);
+  }
+
   /** Every pod the agent runs, with its latest status, sorted by namespace and name. */
   pods(): PodWithStatus[] {
     const out: PodWithStatus[] = [];
@@ -382,6 +403,11 @@ export class Agent {
       out.push(status ? { ...pod, status } : { ...pod, status: { phase: 'Pending' } as PodStatus });
     }
     return out.sort((a, b) => `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`));
+  }
+
+  /** Syncs the pod again soon (something it uses changed). */
+  enqueuePod(uid: string): void {
+    if (this.desired.has(uid)) this.workers.enqueue(uid);
   }
 
   findPod(namespace: string, name: string): PodWithStatus | undefined {

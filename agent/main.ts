@@ -1,10 +1,13 @@
 import Dockerode from 'dockerode';
+import type { Pod } from '../control/api/index.js';
 import { createLogger } from '../lib/log.js';
 import { KubeClient, loadKubeconfig } from '../control/client/index.js';
 import { Agent } from './agent.js';
 import { ApiPodSource } from './cluster/api-source.js';
 import { clusterHooks } from './cluster/hooks.js';
+import { MirrorPods } from './cluster/mirror-pods.js';
 import { NodeRegistration } from './cluster/node-status.js';
+import { PodResources } from './cluster/pod-resources.js';
 import { agentHelp, ConfigError, describeConfig, loadAgentConfig, nodeNameOf } from './options.js';
 import { DockerRuntime } from './runtime/docker.js';
 import { ensurePodNetwork, podNetworkName } from './runtime/pod-network.js';
@@ -49,13 +52,36 @@ export async function runAgent(argv: string[]): Promise<number> {
       return 2;
     }
   }
-  const cluster = client ? clusterHooks(client, logger) : undefined;
+  let apiSource: ApiPodSource | undefined;
+  let mirrors: MirrorPods | undefined;
+  // Cluster mode: ConfigMaps, Secrets and Services that API pods use, watched and handed to env and volumes.
+  let agentRef: Agent | undefined;
+  const resources = client
+    ? new PodResources({
+        client,
+        logger: logger.child({ component: 'pod-resources' }),
+        rootDir: config.rootDir,
+        resync: (uids) => uids.forEach((uid) => agentRef?.enqueuePod(uid)),
+        events: () => (agentRef as Agent).events,
+      })
+    : undefined;
+  const cluster = client
+    ? { ...clusterHooks(client, logger, () => mirrors), ...(resources ? { preparePod: (pod: Pod) => resources.preparePod(pod), podGone: (uid: string) => resources.podGone(uid) } : {}) }
+    : undefined;
   const agent = new Agent(config, {
     runtime,
     logger,
     nodeName,
     ...(cluster ? { cluster } : {}),
-    ...(client ? { extraSources: (onUpdate) => [new ApiPodSource({ client: client as KubeClient, nodeName, logger: logger.child({ source: 'api' }), onUpdate })] } : {}),
+    ...(resources ? { envExtras: (pod: Pod) => resources.envExtras(pod), volumeObjects: (pod: Pod) => resources.volumeObjects(pod) } : {}),
+    ...(client
+      ? {
+          extraSources: (onUpdate) => {
+            apiSource = new ApiPodSource({ client: client as KubeClient, nodeName, logger: logger.child({ source: 'api' }), onUpdate });
+            return [apiSource];
+          },
+        }
+      : {}),
     prepareRuntime: async () => {
       await ensurePodNetwork(docker, config.podCIDR, logger);
       if (!(await runtime.hasImage(config.podInfraContainerImage))) {
@@ -63,17 +89,21 @@ export async function runAgent(argv: string[]): Promise<number> {
       }
     },
   });
+  agentRef = agent;
   logger.info({ config: describeConfig(config), node: nodeName }, 'starting agent');
   const server = new ReadOnlyServer(agent, logger.child({ component: 'server' }));
+  let readOnlyPort = 0;
   if (config.readOnlyPort !== 0) {
     try {
       const port = await server.listen(config.readOnlyPort, config.address);
+      readOnlyPort = port;
       logger.info({ address: config.address, port }, 'read-only API listening');
     } catch (err) {
       logger.fatal({ err: err instanceof Error ? err.message : String(err), port: config.readOnlyPort }, 'cannot listen on the read-only port');
       return 1;
     }
   }
+  resources?.start();
   await agent.start();
   let registration: NodeRegistration | undefined;
   if (client) {
@@ -86,9 +116,21 @@ export async function runAgent(argv: string[]): Promise<number> {
       taints: config.registerWithTaints,
       runtimeVersion: () => runtime.version().catch(() => 'docker://unknown'),
       version: `v1.32.0-skiff`,
+      kubeletPort: readOnlyPort,
       logger: logger.child({ component: 'node' }),
     });
     await registration.start();
+    if (apiSource) {
+      mirrors = new MirrorPods(
+        client,
+        apiSource,
+        nodeName,
+        () => agent.pods().filter((p) => p.metadata.annotations?.['kubernetes.io/config.source'] !== 'api'),
+        logger.child({ component: 'mirror' }),
+        (pod) => agent.resyncPod(pod.metadata.uid ?? ''),
+      );
+      mirrors.start();
+    }
   }
 
   await new Promise<void>((resolve) => {
@@ -100,7 +142,9 @@ export async function runAgent(argv: string[]): Promise<number> {
     process.once('SIGINT', () => stop('SIGINT'));
   });
   registration?.stop();
+  mirrors?.stop();
   await agent.stop();
+  resources?.stop();
   client?.close();
   await server.close();
   logger.flush?.();

@@ -5,6 +5,9 @@ import type { PodSource, SourceError, SourceListener } from '../config/types.js'
 
 const PODS = { group: '', version: 'v1', resource: 'pods' };
 
+/** Marks a pod in the API as the mirror of a static pod; its value is the static pod's config hash. */
+export const MIRROR_ANNOTATION = 'kubernetes.io/config.mirror';
+
 /**
  * The API server as a pod source (the kubelet's "api" source): the pods bound to this node, watched through an
  * informer with fieldSelector spec.nodeName=<node>. Every change pushes the complete set, like the other sources.
@@ -29,6 +32,8 @@ export class ApiPodSource implements PodSource {
     const pods: Pod[] = [];
     const errors: SourceError[] = [];
     for (const obj of this.informer.list()) {
+      // Mirror pods stand for this node's static pods in the API; running them would run those pods twice.
+      if (obj.metadata.annotations?.[MIRROR_ANNOTATION]) continue;
       const parsed = parsePod({ ...obj, apiVersion: 'v1', kind: 'Pod' });
       const origin = `api pod ${obj.metadata.namespace}/${obj.metadata.name}`;
       if (!parsed.ok) {
@@ -54,6 +59,18 @@ export class ApiPodSource implements PodSource {
 
   hasSynced(): boolean {
     return this.informer.hasSynced();
+  }
+
+  /** The mirror pods of this node in the API, keyed namespace/name. */
+  mirrors(): Map<string, KubeObject> {
+    const out = new Map<string, KubeObject>();
+    for (const obj of this.informer.list()) if (obj.metadata.annotations?.[MIRROR_ANNOTATION]) out.set(`${obj.metadata.namespace}/${obj.metadata.name}`, obj);
+    return out;
+  }
+
+  /** Calls `fn` whenever the pods bound to this node change (mirror pods included). */
+  onChange(fn: () => void): void {
+    this.informer.addHandlers({ onAdd: fn, onUpdate: fn, onDelete: fn });
   }
 
   /** The pod as the API server has it now (for status updates and final deletion). */

@@ -58,4 +58,23 @@ describe('a control plane and an agent in cluster mode', () => {
     expect(cp.k(['get', 'events', '--field-selector', 'involvedObject.name=huge'])).toMatch(/0\/1 nodes are available: 1 Insufficient cpu/);
     cp.k(['delete', 'pod', 'huge', '--wait=false']);
   });
+
+  it('shows static pods as mirror pods, recreates a deleted mirror and removes it with the manifest', async () => {
+    agent.writeManifest('static.yaml', 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: static-web\nspec:\n  terminationGracePeriodSeconds: 1\n  containers:\n  - name: web\n    image: skiff/web:1.0\n');
+    const name = `static-web-${agent.nodeName}`;
+    await eventually(() => cp.kubectl(['get', 'pod', name, '-o', 'jsonpath={.status.phase}']).stdout === 'Running', 'mirror pod Running', 90_000);
+    const annotations = JSON.parse(cp.k(['get', 'pod', name, '-o', 'jsonpath={.metadata.annotations}'])) as Record<string, string>;
+    expect(annotations['kubernetes.io/config.mirror']).toBe(annotations['kubernetes.io/config.hash']);
+    expect(annotations['kubernetes.io/config.source']).toBe('file');
+    const firstUid = cp.k(['get', 'pod', name, '-o', 'jsonpath={.metadata.uid}']);
+    cp.k(['delete', 'pod', name, '--wait=false']);
+    await eventually(() => {
+      const r = cp.kubectl(['get', 'pod', name, '-o', 'jsonpath={.metadata.uid}']);
+      return r.code === 0 && r.stdout !== firstUid;
+    }, 'mirror pod recreated');
+    // The static pod itself never stopped: deleting a mirror does not touch the node's pod.
+    expect((await agent.pod('static-web'))?.status.phase).toBe('Running');
+    agent.removeManifest('static.yaml');
+    await eventually(() => cp.kubectl(['get', 'pod', name]).code !== 0, 'mirror pod removed');
+  });
 });
