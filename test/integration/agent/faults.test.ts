@@ -385,7 +385,10 @@ describe('dockerd restart (a private dockerd)', () => {
     agent = new AgentProcess({ docker: dockerd.docker, runtimeEndpoint: dockerd.endpoint });
     agent.podCidr = await podCidrFreeEverywhere([new Dockerode(), dockerd.docker]);
     await agent.start();
-    const net = (await dockerd.docker.getNetwork(`skiff-${agent.podCidr.replace(/[./]/g, '-')}`).inspect()) as { Id: string };
+    // /healthz answers before the agent has created its pod network; wait for the network itself.
+    const d = dockerd;
+    const name = `skiff-${agent.podCidr.replace(/[./]/g, '-')}`;
+    const net = await eventually(async () => (await d.docker.getNetwork(name).inspect()) as { Id: string }, `pod network ${name}`, 60_000);
     bridge = `br-${net.Id.slice(0, 12)}`;
   }, 400_000);
 
