@@ -326,7 +326,8 @@ class BenchAgent {
       this.podCidr,
     ];
     const fd = openSync(this.logPath, 'a');
-    const child = spawn(process.execPath, args, { env: { ...process.env, SKIFF_LOG_FORMAT: 'json' }, stdio: ['ignore', fd, fd] });
+    // The agent runs as systemd/skiff-agent.service runs it, with the same NODE_OPTIONS.
+    const child = spawn(process.execPath, args, { env: { ...process.env, SKIFF_LOG_FORMAT: 'json', NODE_OPTIONS: '--max-semi-space-size=1' }, stdio: ['ignore', fd, fd] });
     closeSync(fd);
     this.child = child;
     child.once('exit', () => (this.exited = true));
