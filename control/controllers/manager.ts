@@ -1,0 +1,92 @@
+import type { Registry } from 'prom-client';
+import type { Logger } from '../../lib/log.js';
+import type { KubeClient } from '../client/index.js';
+import type { Controller, ControllerContext } from './controller.js';
+import { DeploymentController } from './deployment-controller.js';
+import { EndpointsController, EndpointSliceController } from './endpoints-controller.js';
+import { SharedInformers } from './informers.js';
+import { GarbageCollector } from './garbagecollector.js';
+import { controllerMetrics } from './metrics.js';
+import { NamespaceController } from './namespace.js';
+import { errorMessage } from './objects.js';
+import { PodGcController } from './podgc.js';
+import { ReplicaSetController } from './replicaset-controller.js';
+import { ServiceAccountController } from './serviceaccount.js';
+
+/** Controllers by the names kube-controller-manager's --controllers flag uses. */
+const FACTORIES: Record<string, (ctx: ControllerContext) => Controller> = {
+  replicaset: (ctx) => new ReplicaSetController(ctx, 'ReplicaSet'),
+  replicationcontroller: (ctx) => new ReplicaSetController(ctx, 'ReplicationController'),
+  deployment: (ctx) => new DeploymentController(ctx),
+  endpoint: (ctx) => new EndpointsController(ctx),
+  endpointslice: (ctx) => new EndpointSliceController(ctx),
+  namespace: (ctx) => new NamespaceController(ctx),
+  garbagecollector: (ctx) => new GarbageCollector(ctx),
+  serviceaccount: (ctx) => new ServiceAccountController(ctx),
+  podgc: (ctx) => new PodGcController(ctx),
+};
+
+export const CONTROLLER_NAMES = Object.keys(FACTORIES);
+
+/**
+ * Which controllers run, as --controllers reads: names, "*" for all, "-name" to leave one out. Unknown names are
+ * an error that lists the known ones.
+ */
+export function selectControllers(spec: readonly string[] | undefined): string[] {
+  const list = spec && spec.length ? spec : ['*'];
+  const unknown = list.map((s) => s.replace(/^-/, '')).filter((s) => s !== '*' && !FACTORIES[s]);
+  if (unknown.length) throw new Error(`unknown controller(s) ${unknown.map((u) => `"${u}"`).join(', ')}; known: ${CONTROLLER_NAMES.join(', ')}`);
+  const all = list.includes('*');
+  return CONTROLLER_NAMES.filter((n) => !list.includes(`-${n}`) && (all || list.includes(n)));
+}
+
+export interface ControllerManagerOptions {
+  client: KubeClient;
+  logger: Logger;
+  /** Where the workqueue and reconcile metrics go; none are kept without one. */
+  registry?: Registry;
+  controllers?: string[];
+  /** Workers per controller (default 2). */
+  workers?: number;
+  now?: () => Date;
+}
+
+export interface ControllerManager {
+  /** Resolves once every controller's informers have listed and its workers run. */
+  readonly ready: Promise<void>;
+  readonly controllers: ReadonlyMap<string, Controller>;
+  stop(): Promise<void>;
+}
+
+/**
+ * kube-controller-manager in one call: shared informers (one per resource, whatever number of controllers read it),
+ * the chosen controllers, their workers started only once the caches are filled.
+ */
+export function startControllerManager(opts: ControllerManagerOptions): ControllerManager {
+  const names = selectControllers(opts.controllers);
+  const logger = opts.logger.child({ component: 'controller-manager' });
+  const informers = new SharedInformers(opts.client, (ref, err) => logger.warn({ resource: ref.resource, err: errorMessage(err) }, 'informer list/watch failed; retrying'));
+  const ctx: ControllerContext = {
+    client: opts.client,
+    informers,
+    logger,
+    ...(opts.registry ? { metrics: controllerMetrics(opts.registry) } : {}),
+    ...(opts.now ? { now: opts.now } : {}),
+    ...(opts.workers ? { workers: opts.workers } : {}),
+  };
+  const controllers = new Map<string, Controller>();
+  for (const name of names) controllers.set(name, (FACTORIES[name] as (c: ControllerContext) => Controller)(ctx));
+  informers.start();
+  // Each controller starts once its own informers have listed, so one unserved resource holds up only its readers.
+  const ready = Promise.all([...controllers.values()].map((c) => c.start())).then(() => {
+    logger.info({ controllers: names }, 'controllers started');
+  });
+  return {
+    ready,
+    controllers,
+    async stop() {
+      informers.stop();
+      await Promise.all([...controllers.values()].map((c) => c.stop()));
+    },
+  };
+}

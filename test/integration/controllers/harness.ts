@@ -1,0 +1,148 @@
+import { Registry } from 'prom-client';
+import { ApiServer } from '../../../control/apiserver/server.js';
+import { Informer, KubeClient, type KubeObject } from '../../../control/client/index.js';
+import { startControllerManager, type ControllerManager } from '../../../control/controllers/index.js';
+import { R, type Pod } from '../../../control/controllers/objects.js';
+import { MemoryStore } from '../../../control/store/index.js';
+import { silentLogger } from '../../../lib/log.js';
+
+export { R };
+
+/** Polls until check returns something truthy; fails with `what` and the last value seen. */
+export async function eventually<T>(check: () => Promise<T | undefined | false> | T | undefined | false, what: string, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v) return v;
+      last = v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/**
+ * A kubelet that runs nothing: binds every pod to node "n1", reports it Running with an IP and (unless `ready` says
+ * otherwise) Ready, and confirms graceful deletions at once.
+ */
+export class FakeKubelet {
+  private readonly informer: Informer<Pod>;
+  private readonly busy = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+  private nextIp = 2;
+  private readonly ips = new Map<string, string>();
+  /** Pods this predicate rejects are reported Running but not Ready. */
+  ready: (pod: Pod) => boolean = () => true;
+
+  constructor(private readonly client: KubeClient) {
+    this.informer = new Informer<Pod>(client, R.pods);
+    this.informer.addHandlers({ onAdd: (p) => this.handle(p), onUpdate: (_o, p) => this.handle(p) });
+  }
+
+  start(): void {
+    this.informer.start();
+    // Writes that lost a race are retried from the cache.
+    this.timer = setInterval(() => {
+      for (const p of this.informer.list()) this.handle(p);
+    }, 100);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.informer.stop();
+  }
+
+  /** Re-evaluates readiness of every pod now (after changing `ready`). */
+  refresh(): void {
+    for (const p of this.informer.list()) this.handle(p);
+  }
+
+  private handle(pod: Pod): void {
+    const key = `${pod.metadata.namespace}/${pod.metadata.name}`;
+    if (this.busy.has(key)) return;
+    const work = this.step(pod);
+    if (!work) return;
+    this.busy.add(key);
+    work.catch(() => undefined).finally(() => this.busy.delete(key));
+  }
+
+  private step(pod: Pod): Promise<unknown> | undefined {
+    const ns = pod.metadata.namespace;
+    const name = pod.metadata.name ?? '';
+    // Confirms a deletion once: a pod with a zero grace period left waits only for its finalizers.
+    if (pod.metadata.deletionTimestamp) return pod.metadata.deletionGracePeriodSeconds === 0 ? undefined : this.client.delete(R.pods, ns, name, { gracePeriodSeconds: 0 });
+    if (!pod.spec?.nodeName) return this.client.create(R.pods, ns, { apiVersion: 'v1', kind: 'Binding', metadata: { name }, target: { kind: 'Node', name: 'n1' } } as KubeObject, 'binding', name);
+    const ready = this.ready(pod);
+    const isReady = pod.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+    if (pod.status?.phase === 'Running' && ready === isReady) return undefined;
+    const ip = this.ips.get(pod.metadata.uid ?? '') ?? `10.1.0.${this.nextIp++}`;
+    this.ips.set(pod.metadata.uid ?? '', ip);
+    const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const status = {
+      ...(pod.status ?? {}),
+      phase: 'Running',
+      podIP: ip,
+      podIPs: [{ ip }],
+      hostIP: '192.168.0.1',
+      startTime: pod.status?.startTime ?? now,
+      conditions: [
+        { type: 'PodScheduled', status: 'True', lastTransitionTime: now },
+        { type: 'Initialized', status: 'True', lastTransitionTime: now },
+        { type: 'ContainersReady', status: ready ? 'True' : 'False', lastTransitionTime: now },
+        { type: 'Ready', status: ready ? 'True' : 'False', lastTransitionTime: now },
+      ],
+    };
+    return this.client.update(R.pods, { ...pod, status }, 'status');
+  }
+}
+
+export interface Cluster {
+  client: KubeClient;
+  kubelet: FakeKubelet;
+  manager: ControllerManager;
+  registry: Registry;
+  store: MemoryStore;
+  stop(): Promise<void>;
+}
+
+/** An in-process API server over a MemoryStore (plain HTTP), the controller manager and a fake kubelet. */
+export async function startCluster(controllers?: string[]): Promise<Cluster> {
+  const store = new MemoryStore();
+  const server = new ApiServer({ store, logger: silentLogger() });
+  const port = await server.listen(0);
+  const client = new KubeClient({ server: `http://127.0.0.1:${port}` });
+  // The node the fake kubelet puts every pod on exists, so the pod GC leaves its pods alone.
+  await client.create({ group: '', version: 'v1', resource: 'nodes' }, undefined, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' } });
+  const registry = new Registry();
+  const manager = startControllerManager({ client, logger: silentLogger(), registry, ...(controllers ? { controllers } : {}) });
+  await manager.ready;
+  const kubelet = new FakeKubelet(client);
+  kubelet.start();
+  return {
+    client,
+    kubelet,
+    manager,
+    registry,
+    store,
+    async stop() {
+      kubelet.stop();
+      await manager.stop();
+      client.close();
+      await server.close();
+      await store.close();
+    },
+  };
+}
+
+export const podTemplate = (labels: Record<string, string>, image = 'nginx:1.25', ports: Array<{ name?: string; containerPort: number }> = []) => ({
+  metadata: { labels },
+  spec: { containers: [{ name: 'web', image, ...(ports.length ? { ports } : {}) }] },
+});
+
+export async function listPods(client: KubeClient, namespace = 'default', labelSelector?: string): Promise<Pod[]> {
+  return (await client.list<Pod>(R.pods, { namespace, ...(labelSelector ? { labelSelector } : {}) })).items;
+}
