@@ -15,6 +15,11 @@ export interface NodeRegistrationOptions {
   runtimeVersion: () => Promise<string>;
   version: string;
   logger: Logger;
+  /**
+   * The port the API server reaches this agent's node API on (status.daemonEndpoints.kubeletEndpoint.Port): for now
+   * the read-only port it listens on, where /containerLogs is served; 0 when that port is disabled.
+   */
+  kubeletPort?: number;
   /** How often the Lease is renewed (upstream: every 10 s, 40 s duration). */
   leaseRenewMs?: number;
   /** How often the Node's status (conditions, heartbeat) is posted. */
@@ -69,7 +74,7 @@ export class NodeRegistration {
         { type: 'InternalIP', address: this.opts.nodeIP },
         { type: 'Hostname', address: this.opts.nodeName },
       ],
-      daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
+      daemonEndpoints: { kubeletEndpoint: { Port: this.opts.kubeletPort ?? 10250 } },
       nodeInfo: {
         machineID: '',
         systemUUID: '',

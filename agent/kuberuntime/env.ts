@@ -47,6 +47,36 @@ export interface EnvContext {
   secretKey?(namespace: string, name: string, key: string): string | undefined;
   /** Service environment variables (FOO_SERVICE_HOST ...), added before the container's own. */
   serviceEnv?: Array<{ name: string; value: string }>;
+  /**
+   * Cluster mode: a whole ConfigMap's data (Secret's data, decoded), or undefined when it does not exist. With these,
+   * references use upstream's messages ("configmap "x" not found", "couldn't find key k in ConfigMap ns/x").
+   */
+  configMap?(namespace: string, name: string): Record<string, string> | undefined;
+  secret?(namespace: string, name: string): Record<string, string> | undefined;
+  /** envFrom keys that are not valid variable names are skipped; this hears of them (the kubelet's event). */
+  invalidEnvFromKeys?(kind: 'configMap' | 'secret', name: string, keys: string[]): void;
+}
+
+/** Upstream's IsEnvVarName (the kubelet's check on envFrom keys). */
+export const isEnvVarName = (name: string): boolean => /^[-._a-zA-Z][-._a-zA-Z0-9]*$/.test(name);
+
+function lookupKey(ctx: EnvContext, kind: 'configMap' | 'secret', ns: string, name: string, key: string, optional: boolean | undefined): string | undefined {
+  const whole = kind === 'configMap' ? ctx.configMap : ctx.secret;
+  if (whole) {
+    const data = whole.call(ctx, ns, name);
+    if (data === undefined) {
+      if (optional) return undefined;
+      throw new EnvError(`${kind === 'configMap' ? 'configmap' : 'secret'} "${name}" not found`);
+    }
+    if (!Object.hasOwn(data, key)) {
+      if (optional) return undefined;
+      throw new EnvError(`couldn't find key ${key} in ${kind === 'configMap' ? 'ConfigMap' : 'Secret'} ${ns}/${name}`);
+    }
+    return data[key];
+  }
+  const v = kind === 'configMap' ? ctx.configMapKey?.(ns, name, key) : ctx.secretKey?.(ns, name, key);
+  if (v === undefined && !optional) throw new EnvError(`${kind === 'configMap' ? 'configmap' : 'secret'} "${name}" key "${key}" not found`);
+  return v;
 }
 
 export class EnvError extends Error {}
@@ -101,10 +131,26 @@ export function containerEnv(container: Container, ctx: EnvContext): Array<{ nam
   const ns = ctx.pod.metadata.namespace;
   for (const from of container.envFrom ?? []) {
     const prefix = from.prefix ?? '';
-    if (from.configMapRef || from.secretRef) {
-      throw new EnvError(`envFrom ${from.configMapRef ? 'configMapRef' : 'secretRef'} needs the API server (static pods cannot reference it)`);
+    const kind = from.configMapRef ? 'configMap' : from.secretRef ? 'secret' : undefined;
+    if (!kind) continue;
+    const ref = (from.configMapRef ?? from.secretRef) as { name?: string; optional?: boolean };
+    const whole = kind === 'configMap' ? ctx.configMap : ctx.secret;
+    if (!whole) throw new EnvError(`envFrom ${kind}Ref needs the API server (static pods cannot reference it)`);
+    const data = whole.call(ctx, ns, ref.name ?? '');
+    if (data === undefined) {
+      if (ref.optional) continue;
+      throw new EnvError(`${kind === 'configMap' ? 'configmap' : 'secret'} "${ref.name}" not found`);
     }
-    void prefix;
+    const invalid: string[] = [];
+    for (const [k, v] of Object.entries(data)) {
+      const key = prefix + k;
+      if (!isEnvVarName(key)) {
+        invalid.push(key);
+        continue;
+      }
+      values.set(key, v);
+    }
+    if (invalid.length > 0) ctx.invalidEnvFromKeys?.(kind, ref.name ?? '', invalid.sort());
   }
   const lookup = (name: string): string | undefined => values.get(name);
   for (const e of container.env ?? []) {
@@ -113,18 +159,12 @@ export function containerEnv(container: Container, ctx: EnvContext): Array<{ nam
       if (vf.fieldRef) values.set(e.name, fieldRefValue(ctx, vf.fieldRef.fieldPath));
       else if (vf.resourceFieldRef) values.set(e.name, resourceValue(container, vf.resourceFieldRef.resource, vf.resourceFieldRef.divisor));
       else if (vf.configMapKeyRef) {
-        const v = ctx.configMapKey?.(ns, vf.configMapKeyRef.name ?? '', vf.configMapKeyRef.key);
-        if (v === undefined) {
-          if (vf.configMapKeyRef.optional) continue;
-          throw new EnvError(`configmap "${vf.configMapKeyRef.name}" key "${vf.configMapKeyRef.key}" not found`);
-        }
+        const v = lookupKey(ctx, 'configMap', ns, vf.configMapKeyRef.name ?? '', vf.configMapKeyRef.key, vf.configMapKeyRef.optional);
+        if (v === undefined) continue;
         values.set(e.name, v);
       } else if (vf.secretKeyRef) {
-        const v = ctx.secretKey?.(ns, vf.secretKeyRef.name ?? '', vf.secretKeyRef.key);
-        if (v === undefined) {
-          if (vf.secretKeyRef.optional) continue;
-          throw new EnvError(`secret "${vf.secretKeyRef.name}" key "${vf.secretKeyRef.key}" not found`);
-        }
+        const v = lookupKey(ctx, 'secret', ns, vf.secretKeyRef.name ?? '', vf.secretKeyRef.key, vf.secretKeyRef.optional);
+        if (v === undefined) continue;
         values.set(e.name, v);
       }
       continue;

@@ -6,7 +6,7 @@ import { computePodActions, type ContainerToStart, type ProbeVerdict, type Waiti
 import { Backoff } from './backoff.js';
 import { containerEnv, EnvError, expandCommand, type EnvContext } from './env.js';
 import { containerSpecHash } from './hash.js';
-import { preparePodVolumes, removePodDir, VolumeError } from './volumes.js';
+import { preparePodVolumes, removePodDir, VolumeError, type VolumeObjects } from './volumes.js';
 
 /** What the sync needs to know of probes: verdicts per container instance. */
 export interface ProbeReader {
@@ -25,7 +25,9 @@ export interface PodSyncerDeps {
   now: () => number;
   hostIP?: string;
   /** ConfigMap/Secret lookups and service variables, present in cluster mode. */
-  envExtras?: (pod: Pod) => Pick<EnvContext, 'configMapKey' | 'secretKey' | 'serviceEnv'>;
+  envExtras?: (pod: Pod) => Omit<EnvContext, 'pod' | 'podIP' | 'hostIP'>;
+  /** Where configMap and secret volumes get their data, in cluster mode. */
+  volumeObjects?: (pod: Pod) => VolumeObjects | undefined;
 }
 
 export interface SyncOutcome {
@@ -92,7 +94,7 @@ export class PodSyncer {
     if (sandboxId && actions.containersToStart.length > 0) {
       let mounts: PodMounts;
       try {
-        mounts = await preparePodVolumes(this.deps.rootDir, pod);
+        mounts = await preparePodVolumes(this.deps.rootDir, pod, this.deps.volumeObjects?.(pod));
       } catch (err) {
         if (!(err instanceof VolumeError)) throw err;
         this.deps.events.event(pod, 'Warning', 'FailedMount', err.message);

@@ -162,6 +162,9 @@ describe('loadAgentConfig: errors name the flag or the file', () => {
 describe('--help', () => {
   const flags = [
     'config',
+    'kubeconfig',
+    'node-labels',
+    'register-with-taints',
     'pod-manifest-path',
     'manifest-url',
     'manifest-url-header',
