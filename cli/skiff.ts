@@ -6,6 +6,8 @@ const HELP = `Usage: skiff <command> [flags]
 Skiff: a lightweight, Kubernetes-compatible container orchestrator.
 
 Commands:
+  up         Start a single-node cluster on this machine (control plane, agent, proxy) and merge its kubeconfig
+  down       Stop what skiff up started and remove what Skiff created (--purge: the data dir too)
   control    Run the control plane (API server; in progress)
   store      Run a member of Skiff's replicated store (etcd's flags; serves the etcd v3 API)
   proxy      Run the service proxy (kube-proxy): iptables or userspace mode
@@ -39,6 +41,8 @@ async function main(argv: string[]): Promise<number> {
       const { runStore } = await import('../control/store/cli.js');
       return runStore(rest);
     }
+    case 'up': return (await import('./up.js')).runUp(rest);
+    case 'down': return (await import('./down.js')).runDown(rest);
     case 'images': {
       const { imagesCommand } = await import('../images/cli.js');
       return imagesCommand(rest);
@@ -65,6 +69,7 @@ main(process.argv.slice(2)).then(
   },
   (err: unknown) => {
     process.stderr.write(`skiff: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exitCode = 1;
+    // Servers started before the error would keep the process alive; a daemon that failed must exit.
+    process.exit(1);
   },
 );

@@ -1,0 +1,177 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Dockerode from 'dockerode';
+import { execa } from 'execa';
+import { parse } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, freePodCidr, freePort } from '../integration/agent/harness.js';
+import { SKIFF } from './control-harness.js';
+
+/**
+ * `skiff up` and `skiff down --purge` as a user runs them, on this machine's dockerd, with ports, pod range and node
+ * name of its own so that it never meets a real cluster on 6443/2380/10255/10249. Needs root, Docker and kubectl.
+ */
+const docker = new Dockerode();
+const canRun = process.getuid?.() === 0 && spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).status === 0;
+
+type Kubeconfig = { clusters: Array<{ name: string; cluster: Record<string, unknown> }>; users: Array<{ name: string; user: Record<string, unknown> }>; contexts: Array<{ name: string }>; 'current-context'?: string };
+
+describe.skipIf(!canRun)('skiff up / skiff down', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'skiff-up-'));
+  const dataDir = join(dir, 'data');
+  const kubeconfig = join(dir, 'kubeconfig');
+  const nodeName = `skiff-up-${Math.random().toString(36).slice(2, 8)}`;
+  let flags: string[] = [];
+  let podCidr = '';
+  const pids: number[] = [];
+
+  const kubectl = (args: string[]): { code: number; out: string } => {
+    const r = spawnSync('kubectl', args, { env: { ...process.env, KUBECONFIG: kubeconfig }, encoding: 'utf8', timeout: 60_000 });
+    return { code: r.status ?? -1, out: `${r.stdout ?? ''}${r.stderr ?? ''}` };
+  };
+  const k = (args: string[]): string => {
+    const r = kubectl(args);
+    if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.out}`);
+    return r.out;
+  };
+  const skiff = (args: string[], timeoutMs: number) => execa(process.execPath, [SKIFF, ...args], { reject: false, all: true, timeout: timeoutMs, env: { ...process.env, KUBECONFIG: '' } });
+  const ourContainers = () => docker.listContainers({ all: true, filters: { label: [`io.skiff.node=${nodeName}`] } });
+  const networkExists = async () => (await docker.listNetworks()).some((n) => n.Name === `skiff-${podCidr.replace(/[./]/g, '-')}`);
+  const alive = (pid: number): boolean => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return !/^\d+ \(.*\) [ZX]/.test(stat);
+    } catch {
+      return false;
+    }
+  };
+
+  /** Every live process whose command line mentions `text` (our daemons all carry the data dir in theirs). */
+  const processesUsing = (text: string): string[] =>
+    readdirSync('/proc')
+      .filter((p) => /^\d+$/.test(p) && Number(p) !== process.pid)
+      .flatMap((p) => {
+        try {
+          const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' ');
+          return cmd.includes(text) && alive(Number(p)) ? [`${p}: ${cmd}`] : [];
+        } catch {
+          return [];
+        }
+      });
+
+  beforeAll(async () => {
+    const [port, peerPort, roPort] = [await freePort(), await freePort(), await freePort()];
+    podCidr = await freePodCidr(docker);
+    flags = [
+      '--data-dir', dataDir,
+      '--kubeconfig', kubeconfig,
+      '--secure-port', String(port),
+      '--pod-cidr', podCidr,
+      '--read-only-port', String(roPort),
+      '--node-name', nodeName,
+      `--control-arg=--listen-peer-urls=http://127.0.0.1:${peerPort}`,
+      '--control-arg=--bind-address=127.0.0.1',
+      '--agent-arg=--address=127.0.0.1',
+      '--proxy-arg=--metrics-bind-address=127.0.0.1:0',
+    ];
+    // A kubeconfig with someone else's context, which must survive both commands.
+    writeFileSync(
+      kubeconfig,
+      'apiVersion: v1\nkind: Config\nclusters:\n- name: other\n  cluster: {server: "https://10.0.0.1:6443"}\nusers:\n- name: other\n  user: {token: abc}\ncontexts:\n- name: other\n  context: {cluster: other, user: other}\ncurrent-context: other\n',
+    );
+  });
+
+  afterAll(async () => {
+    // Whatever a failed test left behind: our processes, containers, network and files.
+    for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGKILL');
+    for (const c of await ourContainers().catch(() => [])) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+    if (podCidr && (await networkExists().catch(() => false))) await docker.getNetwork(`skiff-${podCidr.replace(/[./]/g, '-')}`).remove().catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('brings the node Ready, showing its steps, and merges a skiff context into the kubeconfig', async () => {
+    const r = await skiff(['up', ...flags, '--timeout', '240'], 330_000);
+    for (const d of ['control', 'agent', 'proxy']) {
+      const pid = Number(readFileSync(join(dataDir, 'run', `${d}.pid`), 'utf8').trim());
+      if (pid) pids.push(pid);
+    }
+    expect(r.exitCode, r.all).toBe(0);
+    const err = r.stderr;
+    const steps = err.split('\n').filter((l) => l.startsWith('==> '));
+    expect(steps[0]).toBe('==> starting Docker');
+    expect(steps[1]).toBe('==> building images');
+    expect(err).toMatch(/^==> starting the control plane \(log: .*\/logs\/control\.log\)$/m);
+    expect(err).toMatch(/^==> starting the agent /m);
+    expect(err).toMatch(/^==> starting the proxy /m);
+    expect(err).toContain(`==> waiting for node ${nodeName} to be Ready`);
+    expect(err).toMatch(new RegExp(`^==> node ${nodeName} is Ready`, 'm'));
+    expect(r.stdout).toMatch(/kubectl --kubeconfig .* get nodes/);
+    for (const d of ['control', 'agent', 'proxy']) expect(existsSync(join(dataDir, 'logs', `${d}.log`))).toBe(true);
+    expect(pids).toHaveLength(3);
+    for (const pid of pids) expect(alive(pid)).toBe(true);
+
+    const cfg = parse(readFileSync(kubeconfig, 'utf8')) as Kubeconfig;
+    expect(cfg['current-context']).toBe('skiff');
+    expect(cfg.contexts.map((c) => c.name).sort()).toEqual(['other', 'skiff']);
+    const cluster = cfg.clusters.find((c) => c.name === 'skiff')?.cluster ?? {};
+    expect(cluster['certificate-authority-data']).toEqual(expect.any(String));
+    expect(cluster['certificate-authority']).toBeUndefined();
+    expect(Object.keys(cfg.users.find((u) => u.name === 'skiff')?.user ?? {}).sort()).toEqual(['client-certificate-data', 'client-key-data']);
+
+    expect(await networkExists()).toBe(true);
+    expect(processesUsing(dataDir)).toHaveLength(3);
+    expect(k(['get', 'nodes'])).toMatch(new RegExp(`^${nodeName}\\s+Ready\\s`, 'm'));
+  }, 360_000);
+
+  it('is idempotent: a second skiff up finds everything running', async () => {
+    const r = await skiff(['up', ...flags, '--skip-images', '--timeout', '120'], 180_000);
+    expect(r.exitCode, r.all).toBe(0);
+    for (const what of ['the control plane', 'the agent', 'the proxy']) expect(r.stderr).toMatch(new RegExp(`^==> starting ${what}: already running \\(pid \\d+\\)$`, 'm'));
+    for (const d of ['control', 'agent', 'proxy']) expect(Number(readFileSync(join(dataDir, 'run', `${d}.pid`), 'utf8').trim())).toBeOneOf(pids);
+  }, 200_000);
+
+  it('runs a pod to Running with kubectl and the merged kubeconfig', async () => {
+    k(['run', 'web', '--image=skiff/web:1.0']);
+    await eventually(() => k(['get', 'pod', 'web', '-o', 'jsonpath={.status.phase}']) === 'Running', 'pod web Running', 150_000, 1000);
+    expect(k(['get', 'pod', 'web', '-o', 'jsonpath={.spec.nodeName}'])).toBe(nodeName);
+    const ip = k(['get', 'pod', 'web', '-o', 'jsonpath={.status.podIP}']);
+    const body = await eventually(async () => (await fetch(`http://${ip}/`, { signal: AbortSignal.timeout(3000) })).text(), 'the pod answers', 60_000, 500);
+    expect(body).toBe('web\n');
+    expect((await ourContainers()).length).toBeGreaterThan(0);
+  }, 240_000);
+
+  it('skiff down stops and removes everything but the data dir; --purge removes that too', async () => {
+    const r = await skiff(['down', '--data-dir', dataDir], 180_000);
+    expect(r.exitCode, r.all).toBe(0);
+    for (const d of ['proxy', 'agent', 'control']) expect(r.stderr).toMatch(new RegExp(`^==> stopping skiff ${d} \\(pid \\d+\\)$`, 'm'));
+    for (const pid of pids) expect(alive(pid), `pid ${pid}`).toBe(false);
+    expect(processesUsing(dataDir)).toEqual([]);
+    expect(await ourContainers()).toEqual([]);
+    expect(await networkExists()).toBe(false);
+    // Docker took the pod bridge and its route with the network.
+    const gateway = podCidr.replace(/\.0\/24$/, '.1');
+    expect(spawnSync('ip', ['-o', '-4', 'addr', 'show'], { encoding: 'utf8' }).stdout).not.toContain(`inet ${gateway}/`);
+    expect(spawnSync('ip', ['-4', 'route', 'show'], { encoding: 'utf8' }).stdout).not.toContain(podCidr);
+    const cfg = parse(readFileSync(kubeconfig, 'utf8')) as Kubeconfig;
+    expect(cfg.contexts.map((c) => c.name)).toEqual(['other']);
+    expect(cfg.clusters.map((c) => c.name)).toEqual(['other']);
+    expect(cfg.users.map((c) => c.name)).toEqual(['other']);
+    expect(cfg['current-context']).toBe('');
+    // The proxy's chains are gone from the host's nat table.
+    const nat = spawnSync('iptables-save', ['-t', 'nat'], { encoding: 'utf8' }).stdout ?? '';
+    expect(nat).not.toMatch(/^:KUBE-SERVICES /m);
+    // The data dir stays (store, certificates, logs), the PID files go.
+    expect(existsSync(join(dataDir, 'control', 'pki', 'ca.crt'))).toBe(true);
+    expect(existsSync(join(dataDir, 'logs', 'agent.log'))).toBe(true);
+    expect(existsSync(join(dataDir, 'run', 'agent.pid'))).toBe(false);
+
+    // --purge afterwards: nothing left to stop, and the data dir goes.
+    const purge = await skiff(['down', '--data-dir', dataDir, '--purge'], 120_000);
+    expect(purge.exitCode, purge.all).toBe(0);
+    expect(purge.stderr).toMatch(/^==> stopping skiff control: not running$/m);
+    expect(existsSync(dataDir)).toBe(false);
+    expect(parse(readFileSync(kubeconfig, 'utf8'))).toMatchObject({ 'current-context': '', contexts: [{ name: 'other' }] });
+  }, 300_000);
+});
