@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { agentBench, type SectionOutput } from './agent.js';
 import { schedulerBench } from './scheduler.js';
+import { storeBench } from './store.js';
 import { ABORT_EXIT_CODE, Aborted, aborted, installSignalHandlers, progress, runCleanups } from './util.js';
 
 /**
@@ -25,6 +26,10 @@ const SECTIONS: Record<string, Section> = {
   agent: {
     describe: 'node agent: static pod start and Ready latency (1 and 30 pods) vs direct Docker calls, RSS, idle CPU',
     run: () => agentBench(),
+  },
+  store: {
+    describe: 'store: skiff store vs etcd 3.4 on 1 and 3 members: put/range throughput and p50/p99, watch delivery, RSS with 100k keys',
+    run: () => storeBench(),
   },
   scheduler: {
     describe: 'scheduler: 5,000 pods on 100 simulated nodes, without and with required anti-affinity (pure loop and via the API server)',

@@ -14,6 +14,7 @@ import { ApiServer } from './apiserver/server.js';
 import { ObjectStorage } from './apiserver/storage/object-storage.js';
 import { Registry } from 'prom-client';
 import { KubeClient } from './client/index.js';
+import { selectControllers, startControllerManager } from './controllers/index.js';
 import { startScheduler } from './scheduler/index.js';
 import { startStoreMember } from './store/cli.js';
 import type { Store } from './store/index.js';
@@ -38,6 +39,7 @@ const FLAGS = {
   'listen-client-urls': { type: 'string', help: 'Embedded store: serve the etcd v3 API here too (default: not served)' },
   'heartbeat-interval': { type: 'string', help: 'Embedded store: Raft heartbeat in ms (default 100)' },
   'election-timeout': { type: 'string', help: 'Embedded store: Raft election timeout in ms (default 1000)' },
+  controllers: { type: 'string', help: 'Controllers to run: names, * for all, -name to leave one out (default *)' },
 } as const;
 
 export function controlHelp(): string {
@@ -66,6 +68,14 @@ export async function runControl(argv: string[]): Promise<number> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     process.stderr.write(`skiff control: --secure-port: expected a port number, got "${str('secure-port')}"\n`);
     return 2;
+  }
+  if (str('controllers')) {
+    try {
+      selectControllers((str('controllers') as string).split(','));
+    } catch (err) {
+      process.stderr.write(`skiff control: --controllers: ${err instanceof Error ? err.message : String(err)}\n`);
+      return 2;
+    }
   }
   const logger = createLogger('skiff-control');
   const dataDir = str('data-dir') ?? '/var/lib/skiff/control';
@@ -151,10 +161,19 @@ export async function runControl(argv: string[]): Promise<number> {
   const loopback = new KubeClient({ server: `https://127.0.0.1:${listening}`, ca: pki.ca.cert, cert: pki.admin.cert, key: pki.admin.key }, 'skiff-scheduler');
   const metrics = new Registry();
   const scheduler = startScheduler({ client: loopback, logger: logger.child({ component: 'scheduler' }), registry: metrics });
+  const controllerClient = new KubeClient({ server: `https://127.0.0.1:${listening}`, ca: pki.ca.cert, cert: pki.admin.cert, key: pki.admin.key }, 'skiff-controller-manager');
+  const controllerManager = startControllerManager({
+    client: controllerClient,
+    logger: logger.child({ component: 'controller-manager' }),
+    registry: metrics,
+    ...(str('controllers') ? { controllers: (str('controllers') as string).split(',') } : {}),
+  });
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', () => resolve());
     process.once('SIGINT', () => resolve());
   });
+  await controllerManager.stop();
+  controllerClient.close();
   await scheduler.stop();
   loopback.close();
   await server.close();

@@ -48,6 +48,7 @@ export {
   VOLUME_SOURCE_KEYS,
 } from './pod.js';
 export { defaultImagePullPolicy } from './pod-defaults.js';
+export { podQOSClass } from './pod-qos.js';
 export { validatePod, validatePodSpec } from './pod-validation.js';
 export { findUnknownFields } from './unknown-fields.js';
 

@@ -89,7 +89,7 @@ export class Rest {
   }
 
   private typed(def: ResourceDef, obj: KubeObject): KubeObject {
-    return { apiVersion: apiVersionOf(def), kind: def.kind, ...obj, metadata: obj.metadata } as KubeObject;
+    return { apiVersion: apiVersionOf(def), kind: def.kind, ...obj, metadata: withoutEmptyMeta(obj.metadata) } as KubeObject;
   }
 
   /** Checks the body's kind/apiVersion and namespace against the URL, as upstream does before anything else. */
@@ -221,6 +221,8 @@ export class Rest {
       return this.typed(def, await this.storage.delete(def, ctx.namespace, name, Number(current.metadata.resourceVersion)));
     }
     if (ctx.dryRun) return final;
+    // As upstream's GuaranteedUpdate: a write that changes nothing is not written, and the resourceVersion stays.
+    if (sameObject(final, this.typed(def, current))) return this.typed(def, current);
     try {
       return this.typed(def, await this.storage.update(def, final, Number(current.metadata.resourceVersion)));
     } catch (err) {
@@ -369,4 +371,27 @@ export class Rest {
   notFound(def: ResourceDef, name: string): ApiError {
     return notFound(def.group, def.resource, name);
   }
+}
+
+/** Upstream omits empty labels, annotations, finalizers and ownerReferences (omitempty): removing the last label leaves none. */
+function withoutEmptyMeta(meta: KubeObject['metadata']): KubeObject['metadata'] {
+  const m = meta as Record<string, unknown>;
+  const empty = (['labels', 'annotations', 'finalizers', 'ownerReferences'] as const).filter((k) => {
+    const v = m[k];
+    return v !== undefined && v !== null && typeof v === 'object' && (Array.isArray(v) ? v.length === 0 : Object.keys(v).length === 0);
+  });
+  if (empty.length === 0) return meta;
+  const out = { ...m };
+  for (const k of empty) delete out[k];
+  return out as KubeObject['metadata'];
+}
+
+/** The same object apart from its resourceVersion, compared as the JSON it is stored as. */
+function sameObject(a: KubeObject, b: KubeObject): boolean {
+  const norm = (o: KubeObject): unknown => {
+    const copy = JSON.parse(JSON.stringify(o)) as KubeObject;
+    delete copy.metadata.resourceVersion;
+    return copy;
+  };
+  return isDeepStrictEqual(norm(a), norm(b));
 }

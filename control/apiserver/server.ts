@@ -1,6 +1,7 @@
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { parseAllDocuments } from 'yaml';
 import type { Logger } from '../../lib/log.js';
 import { MAX_NESTING, maxBracketDepth } from '../../lib/nesting.js';
@@ -8,7 +9,7 @@ import type { Store } from '../store/index.js';
 import type { Authenticator, UserInfo } from './authn.js';
 import { ANONYMOUS_USER, authorizeRequest, handleAccessReview, isAccessReview, type Authorizer } from './authz/index.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery/discovery.js';
-import { groupVersionDocument, openApiV3Discovery } from './openapi/openapi.js';
+import { groupVersionDocument, openApiV2Document, openApiV3Discovery } from './openapi/openapi.js';
 import { parseRequestInfo, type ResourceRequest } from './http/request-info.js';
 import { ApiError, badRequest, methodNotAllowed } from './http/status.js';
 import { acceptedPatchTypes, applyPatch, parsePatchBody, PatchError, patchTypeFromContentType, type JsonObject } from './patch/index.js';
@@ -18,6 +19,7 @@ import { toTable, type IncludeObject } from './printing/table.js';
 import { applyScale, toScale } from './scale.js';
 import { apiVersionOf, type ResourceDef } from './resources.js';
 import { parseSelection, Rest, type Admission, type RequestContext } from './rest.js';
+import { servePodLog } from './proxy/pod-log.js';
 import { ObjectStorage, parseResourceVersion, type KubeObject } from './storage/object-storage.js';
 
 /** Upstream's limit on a request body. */
@@ -43,17 +45,46 @@ export const SKIFF_KUBE_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.
 
 class BodyTooLarge extends Error {}
 
+/** The client went away (reset, or closed mid-body) before its request body arrived: nobody is left to answer. */
+class ClientGone extends Error {}
+
 const isPublicPath = (path: string): boolean => /^\/(healthz|livez|readyz|version)\/?$/.test(path);
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new BodyTooLarge();
-    chunks.push(chunk as Buffer);
+  try {
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > MAX_BODY_BYTES) throw new BodyTooLarge();
+      chunks.push(chunk as Buffer);
+    }
+  } catch (err) {
+    if (err instanceof BodyTooLarge) throw err;
+    throw new ClientGone(err instanceof Error ? err.message : String(err));
   }
   return Buffer.concat(chunks);
+}
+
+/**
+ * Requests Node's HTTP parser refuses (malformed request line or headers, headers over the size limit, headers that
+ * never finish) are answered with a Status too, not Node's bare status line.
+ */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  // A response already under way on this connection cannot be followed by another one.
+  const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (err.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const [code, reason, message] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'RequestHeaderFieldsTooLarge', 'the request headers are too large']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Timeout', 'the request headers did not arrive in time']
+        : [400, 'BadRequest', `malformed HTTP request${err.code ? ` (${err.code})` : ''}`];
+  const text = JSON.stringify(new ApiError(code, reason, message).toStatus());
+  socket.end(`HTTP/1.1 ${code} ${STATUS_CODES[code] ?? ''}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`);
 }
 
 /** Decodes a JSON or YAML request body; malformed input is a 400 naming the problem, never a 500. */
@@ -69,7 +100,12 @@ export function decodeBody(buf: Buffer, contentType: string): unknown {
     if (list.length !== 1) throw badRequest('the request body must hold exactly one YAML document');
     const doc = list[0]!;
     if (doc.errors.length > 0) throw badRequest(`error converting YAML to JSON: ${doc.errors[0]?.message ?? 'invalid YAML'}`);
-    return doc.toJS({ maxAliasCount: 100 }) as unknown;
+    try {
+      return doc.toJS({ maxAliasCount: 100 }) as unknown;
+    } catch (err) {
+      // Alias bombs ("excessive alias count") and the like are the client's fault.
+      throw badRequest(`error converting YAML to JSON: ${err instanceof Error ? err.message : String(err)}`);
+    }
   }
   if (type !== '' && !type.includes('json')) {
     throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf`);
@@ -133,6 +169,7 @@ export class ApiServer {
       : createHttpServer(handler);
     server.headersTimeout = 60_000;
     server.requestTimeout = 0;
+    server.on('clientError', answerClientError);
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -159,6 +196,10 @@ export class ApiServer {
       sendJson(res, err.code, err.toStatus());
       return;
     }
+    if (err instanceof ClientGone) {
+      res.destroy();
+      return;
+    }
     if (err instanceof BodyTooLarge) {
       res.setHeader('Connection', 'close');
       sendJson(res, 413, new ApiError(413, 'RequestEntityTooLarge', 'the request body is too large').toStatus());
@@ -183,7 +224,7 @@ export class ApiServer {
       const body = decodeBody(await readBody(req), req.headers['content-type'] ?? '');
       return sendJson(res, 201, await handleAccessReview(authorizer, user ?? ANONYMOUS_USER, info, body));
     }
-    if (info.kind === 'nonresource') return this.nonResource(info.path, method, res);
+    if (info.kind === 'nonresource') return this.nonResource(info.path, method, res, req.headers.accept ?? '');
     if (!info.def) {
       const list = apiResourceList(info.group, info.version);
       if (!list) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
@@ -201,7 +242,7 @@ export class ApiServer {
     throw new ApiError(401, 'Unauthorized', 'Unauthorized');
   }
 
-  private nonResource(path: string, method: string, res: ServerResponse): void {
+  private nonResource(path: string, method: string, res: ServerResponse, accept = ''): void {
     if (method !== 'GET' && method !== 'HEAD') throw methodNotAllowed(method);
     const trimmed = path.replace(/\/+$/, '') || '/';
     if (trimmed === '/healthz' || trimmed === '/livez' || trimmed === '/readyz') {
@@ -215,6 +256,12 @@ export class ApiServer {
     }
     if (trimmed === '/api') return sendJson(res, 200, apiVersions('127.0.0.1:6443'));
     if (trimmed === '/openapi/v3') return sendJson(res, 200, openApiV3Discovery());
+    if (trimmed === '/openapi/v2') {
+      const v2 = openApiV2Document(accept.includes('protobuf'));
+      res.writeHead(200, { 'Content-Type': v2.contentType, 'Content-Length': v2.body.length });
+      res.end(v2.body);
+      return;
+    }
     const oa = /^\/openapi\/v3\/(?:api\/(v1)|apis\/([^/]+)\/([^/]+))$/.exec(trimmed);
     if (oa) {
       const entry = oa[1] ? groupVersionDocument('', 'v1') : groupVersionDocument(oa[2] as string, oa[3] as string);
@@ -258,6 +305,7 @@ export class ApiServer {
     }
     switch (info.verb) {
       case 'get': {
+        if (sub === 'log' && def.kind === 'Pod') return servePodLog(this.rest, ctx, info.name as string, query, req, res);
         if (sub !== undefined && sub !== 'status' && sub !== 'scale') throw new ApiError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
         const obj = await this.rest.get(def, ctx, info.name as string);
         if (sub === 'scale') return sendJson(res, 200, toScale(obj));
@@ -301,7 +349,10 @@ export class ApiServer {
         return this.patchHandler(def, ctx, info, req, res);
       case 'delete': {
         const buf = await readBody(req);
-        const opts = buf.length > 0 ? (decodeBody(buf, req.headers['content-type'] ?? 'application/json') as Record<string, unknown>) : {};
+        const decoded = buf.length > 0 ? decodeBody(buf, req.headers['content-type'] ?? 'application/json') : null;
+        // A JSON null is empty DeleteOptions, as Go decodes it; anything but an object is not DeleteOptions at all.
+        if (decoded !== null && (typeof decoded !== 'object' || Array.isArray(decoded))) throw badRequest('the body of a delete request must be a DeleteOptions object');
+        const opts = (decoded ?? {}) as Record<string, unknown>;
         const graceQ = query.get('gracePeriodSeconds');
         const grace = graceQ !== null ? Number(graceQ) : typeof opts.gracePeriodSeconds === 'number' ? opts.gracePeriodSeconds : undefined;
         if (grace !== undefined && (!Number.isInteger(grace) || grace < 0)) throw badRequest('gracePeriodSeconds must be a non-negative integer');
@@ -414,6 +465,7 @@ export class ApiServer {
   private async patchHandler(def: ResourceDef, ctx: RequestContext, info: ResourceRequest, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const contentType = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
     const buf = await readBody(req);
+    if (maxBracketDepth(buf.toString('utf8')) > MAX_NESTING) throw badRequest(`the request body nests deeper than ${MAX_NESTING} levels`);
     if (contentType === 'application/apply-patch+yaml') {
       throw new ApiError(415, 'UnsupportedMediaType', 'server-side apply is not supported by this server yet: use client-side kubectl apply (without --server-side)');
     }
@@ -451,7 +503,12 @@ export class ApiServer {
         }
       }
     } catch (err) {
-      if (err instanceof PatchError) throw new ApiError(err.code, err.reason || 'InternalError', err.message, err.details);
+      if (err instanceof PatchError) {
+        // Upstream answers a few malformed strategic merge patches (a list element without its merge key, an unknown
+        // $patch directive) with a 500; they are the client's error, so they are a 400 here.
+        if (err.code >= 500) throw new ApiError(400, 'BadRequest', err.message, err.details);
+        throw new ApiError(err.code, err.reason || 'InternalError', err.message, err.details);
+      }
       throw err;
     }
   }

@@ -1,4 +1,14 @@
 import { findResource, type ResourceDef } from '../resources.js';
+import { badRequest } from './status.js';
+
+/** A percent-decoded path segment; a malformed escape ("%ZZ") is the client's error, as Go's URL parser makes it. */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw badRequest(`invalid URL escape in path segment "${segment.length > 100 ? `${segment.slice(0, 100)}...` : segment}"`);
+  }
+}
 
 /**
  * What a request is about, parsed from its method and path the way upstream's RequestInfoFactory does:
@@ -28,7 +38,7 @@ export interface NonResourceRequest {
 export type RequestInfo = ResourceRequest | NonResourceRequest;
 
 export function parseRequestInfo(method: string, pathname: string, query: URLSearchParams): RequestInfo {
-  const parts = pathname.split('/').filter(Boolean).map((p) => decodeURIComponent(p));
+  const parts = pathname.split('/').filter(Boolean).map(decodeSegment);
   let group: string;
   let version: string;
   let rest: string[];

@@ -17,12 +17,39 @@ export function schemaName(def: Pick<ResourceDef, 'group' | 'version' | 'kind'>)
   return `io.k8s.api.${group}.${def.version}.${def.kind}`;
 }
 
-/** The zod schema of a kind when control/api defines one. */
+/** The zod schema of a kind when control/api defines one (exported by kind name, or prefixed by its group). */
 function zodSchemaFor(def: ResourceDef): z.ZodType | undefined {
-  const candidate = (api as Record<string, unknown>)[def.kind];
-  if (def.group === '' && def.version === 'v1' && candidate instanceof z.ZodType) return candidate;
-  const grouped = (api as Record<string, unknown>)[`${def.group.split('.')[0] ?? ''}${def.kind}`];
-  return grouped instanceof z.ZodType ? grouped : undefined;
+  const exports = api as Record<string, unknown>;
+  for (const name of [`${def.group.split('.')[0] ?? ''}${def.kind}`, def.kind]) {
+    const candidate = exports[name];
+    if (!(candidate instanceof z.ZodType)) continue;
+    // Another group's kind of the same name (core Event for events.k8s.io, autoscaling/v2 for v1) is not this one.
+    const apiVersion = (candidate as { shape?: Record<string, unknown> }).shape?.apiVersion;
+    if (apiVersion instanceof z.ZodType && !apiVersion.safeParse(apiVersionOf(def)).success) continue;
+    return candidate;
+  }
+  return undefined;
+}
+
+/**
+ * zod's OpenAPI 3.0 output, with int-or-string unions spelled as upstream does (type string, format int-or-string):
+ * kubectl explain's templates compare `type` with a string and fail on a list of types or a missing one.
+ */
+function toOpenApi(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(toOpenApi);
+  if (!schema || typeof schema !== 'object') return schema;
+  const s = schema as Json;
+  const anyOf = s.anyOf as Json[] | undefined;
+  if (Array.isArray(anyOf) && anyOf.length === 2) {
+    const types = anyOf.map((a) => a.type).sort();
+    if ((types[0] === 'integer' || types[0] === 'number') && types[1] === 'string') {
+      const { anyOf: _a, ...rest } = s;
+      return { ...rest, type: 'string', format: 'int-or-string', 'x-kubernetes-int-or-string': true };
+    }
+  }
+  const out: Json = {};
+  for (const [k, v] of Object.entries(s)) out[k] = k === 'properties' ? Object.fromEntries(Object.entries(v as Json).map(([pk, pv]) => [pk, toOpenApi(pv)])) : toOpenApi(v);
+  return out;
 }
 
 function objectSchema(def: ResourceDef): Json {
@@ -30,7 +57,7 @@ function objectSchema(def: ResourceDef): Json {
   const zs = zodSchemaFor(def);
   let schema: Json;
   if (zs) {
-    const { $schema: _s, ...rest } = z.toJSONSchema(zs, { io: 'input', unrepresentable: 'any' }) as Json;
+    const { $schema: _s, ...rest } = toOpenApi(z.toJSONSchema(zs, { io: 'input', unrepresentable: 'any', target: 'openapi-3.0' })) as Json;
     schema = rest;
   } else {
     schema = {
@@ -123,4 +150,22 @@ export function openApiV3Discovery(): Json {
     }
   }
   return { paths };
+}
+
+/**
+ * GET /openapi/v2: a Swagger 2.0 document with no paths and no definitions. Skiff describes its API in OpenAPI v3
+ * only; kubectl before 1.28 fetches v2 (as gnostic protobuf) before `create -f` and `apply` and fails when it is
+ * missing, then finds no schema in it and relies on the server's field validation, which the v3 documents advertise.
+ */
+export function openApiV2Document(protobuf: boolean): { body: Buffer; contentType: string } {
+  if (!protobuf) {
+    const body = Buffer.from(JSON.stringify({ swagger: '2.0', info: { title: 'Kubernetes', version: 'v1.32.0-skiff' }, paths: {}, definitions: {} }));
+    return { body, contentType: 'application/json' };
+  }
+  // openapi.v2.Document (gnostic): swagger = 1, info = 2 (title = 1, version = 2), paths = 8, definitions = 9. Every
+  // value here is shorter than 128 bytes, so each length is a single varint byte.
+  const field = (num: number, value: Buffer): Buffer => Buffer.concat([Buffer.from([(num << 3) | 2, value.length]), value]);
+  const info = Buffer.concat([field(1, Buffer.from('Kubernetes')), field(2, Buffer.from('v1.32.0-skiff'))]);
+  const body = Buffer.concat([field(1, Buffer.from('2.0')), field(2, info), field(8, Buffer.alloc(0)), field(9, Buffer.alloc(0))]);
+  return { body, contentType: 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf' };
 }

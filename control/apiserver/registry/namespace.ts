@@ -1,10 +1,11 @@
-import { nameIsDNSLabel, validateObjectMeta } from '../../api/index.js';
+import { nameIsDNSLabel } from '../../api/index.js';
+import { invalid } from '../../api/errors.js';
 import type { ResourceDef } from '../resources.js';
 import type { KubeObject } from '../storage/object-storage.js';
-import type { Prepared, Strategy } from './strategy.js';
+import { checkObjectMeta, type Prepared, type Strategy } from './strategy.js';
 
 function validate(obj: KubeObject): Prepared {
-  const errors = validateObjectMeta({ ...obj.metadata, name: obj.metadata.name ?? '' } as Parameters<typeof validateObjectMeta>[0], { namespaced: false, nameFn: nameIsDNSLabel });
+  const errors = checkObjectMeta(obj, { namespaced: false, nameFn: nameIsDNSLabel });
   return errors.length ? { ok: false, errors } : { ok: true, obj, warnings: [] };
 }
 
@@ -15,8 +16,11 @@ function validate(obj: KubeObject): Prepared {
 export function namespaceStrategy(_def: ResourceDef): Strategy {
   return {
     prepareCreate: (obj) => {
-      const spec = (obj.spec ?? {}) as { finalizers?: string[] };
-      const finalizers = spec.finalizers ?? [];
+      // The shape decoding into NamespaceSpec would enforce: an object with a list of strings.
+      const spec: unknown = obj.spec ?? {};
+      if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) return { ok: false, errors: [invalid('spec', spec, 'must be an object')] };
+      const finalizers: unknown = (spec as { finalizers?: unknown }).finalizers ?? [];
+      if (!Array.isArray(finalizers) || finalizers.some((f) => typeof f !== 'string')) return { ok: false, errors: [invalid('spec.finalizers', finalizers, 'must be a list of strings')] };
       obj.spec = { finalizers: finalizers.includes('kubernetes') ? finalizers : [...finalizers, 'kubernetes'] };
       obj.status = { phase: 'Active' };
       return validate(obj);

@@ -1,4 +1,4 @@
-import { compactSpec, parsePod } from '../../api/index.js';
+import { compactSpec, parsePod, podQOSClass } from '../../api/index.js';
 import type { ResourceDef } from '../resources.js';
 import type { KubeObject } from '../storage/object-storage.js';
 import type { Prepared, PrepareContext, Strategy } from './strategy.js';
@@ -19,10 +19,17 @@ export function podStrategy(_def: ResourceDef): Strategy {
     prepareCreate: (obj, ctx) => {
       // A new pod starts Pending whatever status the client sent, as upstream's PrepareForCreate.
       const prepared = prepare({ ...obj, status: undefined }, ctx);
-      if (prepared.ok) prepared.obj.status = { phase: 'Pending' };
+      if (prepared.ok) prepared.obj.status = { phase: 'Pending', qosClass: podQOSClass(prepared.obj.spec as Parameters<typeof podQOSClass>[0]) };
       return prepared;
     },
-    prepareUpdate: (obj, _old, ctx) => prepare(obj, ctx),
+    prepareUpdate: (obj, old, ctx) => {
+      const prepared = prepare(obj, ctx);
+      // The QoS class is set at creation and immutable; a status write without it keeps it, as upstream backfills it.
+      const oldQos = (old.status as { qosClass?: string } | undefined)?.qosClass;
+      const status = prepared.ok ? (prepared.obj.status as { qosClass?: string } | undefined) : undefined;
+      if (prepared.ok && oldQos && !status?.qosClass) prepared.obj.status = { ...status, qosClass: oldQos };
+      return prepared;
+    },
     statusSubresource: true,
     generation: false,
     fields: (obj) => {

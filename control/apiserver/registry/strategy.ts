@@ -1,5 +1,7 @@
 import type { FieldError } from '../../api/index.js';
-import { validateObjectMeta } from '../../api/index.js';
+import { ObjectMeta, validateObjectMeta, type ObjectMetaValidationOptions } from '../../api/index.js';
+import { dropNulls } from '../../api/decode.js';
+import { invalid } from '../../api/errors.js';
 import type { ResourceDef } from '../resources.js';
 import type { KubeObject } from '../storage/object-storage.js';
 
@@ -25,10 +27,30 @@ export interface Strategy {
   generation: boolean;
 }
 
+/**
+ * Validates the metadata of a kind without a schema: first its shape, as decoding into ObjectMeta would (labels as a
+ * list, a number for a name: field errors, never a crash in the validators), with nulls dropped as for typed kinds;
+ * then upstream's ObjectMeta rules.
+ */
+export function checkObjectMeta(obj: KubeObject, opts: ObjectMetaValidationOptions): FieldError[] {
+  const meta = dropNulls(obj.metadata) as KubeObject['metadata'];
+  const parsed = ObjectMeta.safeParse(meta);
+  if (!parsed.success) {
+    return parsed.error.issues.map((i) => {
+      let value: unknown = meta;
+      for (const seg of i.path) value = value !== null && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[seg] : undefined;
+      return invalid(['metadata', ...i.path.map(String)].join('.'), value ?? null, i.message);
+    });
+  }
+  obj.metadata = meta;
+  // The rules run on the decoded form (defaults in place: an owner reference without apiVersion has "").
+  return validateObjectMeta(parsed.data, opts);
+}
+
 /** Kinds without a schema of their own yet: metadata validated as upstream, the rest stored as given. */
 export function genericStrategy(def: ResourceDef, opts: { status?: boolean; generation?: boolean; fields?: Strategy['fields'] } = {}): Strategy {
   const validate = (obj: KubeObject): Prepared => {
-    const errors = validateObjectMeta({ name: obj.metadata.name ?? '', ...obj.metadata } as Parameters<typeof validateObjectMeta>[0], { namespaced: def.namespaced });
+    const errors = checkObjectMeta(obj, { namespaced: def.namespaced });
     return errors.length ? { ok: false, errors } : { ok: true, obj, warnings: [] };
   };
   return {

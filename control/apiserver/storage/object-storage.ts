@@ -1,4 +1,4 @@
-import { ErrCompacted, op, type KeyValue, type Store, type Watch } from '../../store/index.js';
+import { ErrCompacted, ErrFutureRev, op, type KeyValue, type Store, type Watch } from '../../store/index.js';
 import { alreadyExists, ApiError, badRequest, conflict, gone, notFound } from '../http/status.js';
 import { storagePrefix, type ResourceDef } from '../resources.js';
 
@@ -60,7 +60,7 @@ function encodeContinue(t: ContinueToken): string {
 function decodeContinue(s: string): ContinueToken {
   try {
     const t = JSON.parse(Buffer.from(s, 'base64url').toString('utf8')) as { rv?: unknown; start?: unknown };
-    if (typeof t.rv === 'number' && typeof t.start === 'string') return { rv: t.rv, start: t.start };
+    if (typeof t.rv === 'number' && Number.isSafeInteger(t.rv) && t.rv >= 0 && typeof t.start === 'string') return { rv: t.rv, start: t.start };
   } catch {
     // fall through
   }
@@ -170,6 +170,8 @@ export class ObjectStorage {
       if (err instanceof ErrCompacted) {
         throw new ApiError(410, 'Expired', 'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.');
       }
+      // Only a continue token names a revision here: one from the future was not issued by this server.
+      if (err instanceof ErrFutureRev) throw badRequest('continue key is not valid: its resourceVersion is newer than the current one');
       throw err;
     }
     const rv = String(revision ?? 0);

@@ -1,0 +1,406 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { SectionOutput } from './agent.js';
+import { absoluteText, checkAborted, freePort, machine, now, onCleanup, onExit, percentile, pollUntil, progress, round, sleep, statusKb, type AbsoluteLine } from './util.js';
+
+/**
+ * The API server benchmark, against a real `skiff control` process (HTTPS, client certificates, RBAC, the embedded
+ * Raft store with its WAL), started as the e2e harness starts it:
+ *
+ *   - p50/p99 of create, get, update and list with 50 concurrent clients (pods; list = one namespace of 100 pods);
+ *   - a LIST of 5,000 pods;
+ *   - watch delivery to 200 watchers (write sent -> event parsed by every watcher);
+ *   - the control process's RSS with 5,000 pods.
+ *
+ * The floor, taken in the same run: the same number of HTTPS round trips, from the same 50 clients with the same TLS
+ * setup (client certificates), to a trivial Node https server in its own process answering a canned pod; and for the
+ * big LIST, the same number of bytes from that server. Figures are ms and MB with the issue's targets; ratios are
+ * against the floor. Nothing fails on a threshold.
+ */
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const SKIFF = process.env.SKIFF_BENCH_SKIFF ? resolve(process.env.SKIFF_BENCH_SKIFF) : join(ROOT, 'dist/cli/skiff.js');
+const TARGETS = { mutatingP99Ms: 50, watchP99Ms: 50, rssMb: 200 };
+
+export interface ApiserverBenchOptions {
+  clients?: number;
+  pods?: number;
+  watchers?: number;
+  /** Writes whose delivery to every watcher is timed. */
+  watchEvents?: number;
+}
+
+interface Tls {
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+interface Reply {
+  status: number;
+  body: Buffer;
+}
+
+function call(agent: Agent, port: number, method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<Reply> {
+  return new Promise((resolvePromise, reject) => {
+    const data = body === undefined ? undefined : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
+    const req = request({ host: '127.0.0.1', port, method, path, agent, headers: { Accept: 'application/json', ...(data ? { 'Content-Type': contentType, 'Content-Length': data.length } : {}) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolvePromise({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+
+async function must(agent: Agent, port: number, method: string, path: string, body?: unknown): Promise<Reply> {
+  const r = await call(agent, port, method, path, body);
+  if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${r.body.subarray(0, 300).toString()}`);
+  return r;
+}
+
+/** Runs `each(client, i)` for `perClient` iterations on each of `clients` concurrent clients; returns per-call ms. */
+async function concurrently(clients: number, perClient: number, each: (client: number, i: number) => Promise<void>): Promise<number[]> {
+  const times: number[] = [];
+  await Promise.all(
+    Array.from({ length: clients }, async (_, c) => {
+      for (let i = 0; i < perClient; i++) {
+        checkAborted();
+        const t0 = now();
+        await each(c, i);
+        times.push(now() - t0);
+      }
+    }),
+  );
+  return times;
+}
+
+const stats = (xs: number[]): { p50: number; p99: number; max: number; n: number } => ({ p50: round(percentile(xs, 50), 2), p99: round(percentile(xs, 99), 2), max: round(Math.max(...xs), 2), n: xs.length });
+
+const podBody = (name: string, labels: Record<string, string>): Record<string, unknown> => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name, labels },
+  spec: {
+    containers: [{ name: 'web', image: 'nginx:1.27', ports: [{ containerPort: 80 }], resources: { requests: { cpu: '10m', memory: '16Mi' } }, env: [{ name: 'MODE', value: 'bench' }] }],
+    restartPolicy: 'Always',
+  },
+});
+
+// ---- the control plane process ---------------------------------------------------------------------------------
+
+class ControlProcess {
+  readonly dir = mkdtempSync(join(tmpdir(), 'skiff-bench-apiserver-'));
+  readonly log = join(this.dir, 'control.log');
+  port = 0;
+  child: ChildProcess | undefined;
+  private exited = false;
+
+  get pid(): number {
+    if (this.child?.pid === undefined) throw new Error('control process not running');
+    return this.child.pid;
+  }
+
+  get tls(): Tls {
+    const pki = join(this.dir, 'data', 'pki');
+    return { ca: readFileSync(join(pki, 'ca.crt'), 'utf8'), cert: readFileSync(join(pki, 'admin.crt'), 'utf8'), key: readFileSync(join(pki, 'admin.key'), 'utf8') };
+  }
+
+  logText(): string {
+    return existsSync(this.log) ? readFileSync(this.log, 'utf8') : '';
+  }
+
+  async start(): Promise<void> {
+    this.port = await freePort();
+    const peer = await freePort();
+    const fd = openSync(this.log, 'a');
+    const args = [SKIFF, 'control', '--secure-port', String(this.port), '--bind-address', '127.0.0.1', '--data-dir', join(this.dir, 'data'), '--listen-peer-urls', `http://127.0.0.1:${peer}`];
+    const child = spawn(process.execPath, args, { env: { ...process.env, SKIFF_LOG_FORMAT: 'json' }, stdio: ['ignore', fd, fd] });
+    closeSync(fd);
+    this.child = child;
+    child.once('exit', () => (this.exited = true));
+    onExit(() => {
+      if (!this.exited) child.kill('SIGKILL');
+    });
+    await pollUntil(
+      async () => {
+        if (this.exited) throw new Error(`skiff control exited early; log:\n${this.logText().slice(-2000)}`);
+        return this.logText().includes('API server listening');
+      },
+      'skiff control to listen',
+      100,
+      60_000,
+    );
+  }
+
+  /** SIGTERM, then SIGKILL after 5 s; by PID. */
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (child && !this.exited) {
+      const done = new Promise<void>((r) => child.once('exit', () => r()));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await done;
+      clearTimeout(timer);
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+// ---- the floor: a trivial https server in its own process ------------------------------------------------------
+
+/** Answers every request with a canned pod (201 for POST), or `n` bytes of JSON for GET /bytes/<n>; client certs asked as the API server does. */
+const FLOOR_SERVER = `
+const https = require('node:https');
+const [key, cert, ca] = JSON.parse(process.env.FLOOR_TLS);
+const pod = JSON.stringify(JSON.parse(process.env.FLOOR_POD));
+const srv = https.createServer({ key, cert, ca, requestCert: true, rejectUnauthorized: false }, (req, res) => {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => {
+    const m = /^\\/bytes\\/(\\d+)/.exec(req.url);
+    const body = m ? '"' + 'x'.repeat(Math.max(0, Number(m[1]) - 2)) + '"' : pod;
+    res.writeHead(req.method === 'POST' ? 201 : 200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+    res.end(body);
+  });
+});
+srv.listen(0, '127.0.0.1', () => process.stdout.write(String(srv.address().port) + '\\n'));
+`;
+
+async function startFloor(tls: { key: string; cert: string; ca: string }, samplePod: unknown): Promise<{ port: number; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['-e', FLOOR_SERVER], { env: { ...process.env, FLOOR_TLS: JSON.stringify([tls.key, tls.cert, tls.ca]), FLOOR_POD: JSON.stringify(samplePod) }, stdio: ['ignore', 'pipe', 'inherit'] });
+  onExit(() => child.kill('SIGKILL'));
+  const port = await new Promise<number>((resolvePort, reject) => {
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('\n')) resolvePort(Number(out.trim()));
+    });
+    child.once('exit', (code) => reject(new Error(`floor server exited (${code})`)));
+  });
+  return { port, child };
+}
+
+// ---- watches ---------------------------------------------------------------------------------------------------
+
+interface Watcher {
+  /** When each write (by its "seq" annotation) reached this watcher. */
+  seen: Map<number, number>;
+  close: () => void;
+}
+
+function openWatcher(agent: Agent, port: number, path: string): Promise<Watcher> {
+  return new Promise((resolvePromise, reject) => {
+    const seen = new Map<number, number>();
+    const req = request({ host: '127.0.0.1', port, method: 'GET', path, agent, headers: { Accept: 'application/json' } }, (res) => {
+      if (res.statusCode !== 200) {
+        reject(new Error(`watch ${path}: ${res.statusCode}`));
+        return;
+      }
+      let buf = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => {
+        buf += d;
+        let nl: number;
+        while ((nl = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, nl);
+          buf = buf.slice(nl + 1);
+          const ev = JSON.parse(line) as { type: string; object: { metadata?: { annotations?: Record<string, string> } } };
+          const seq = Number(ev.object.metadata?.annotations?.seq ?? Number.NaN);
+          if (!Number.isNaN(seq) && !seen.has(seq)) seen.set(seq, now());
+        }
+      });
+      res.on('error', () => undefined);
+      resolvePromise({ seen, close: () => req.destroy() });
+    });
+    req.on('error', (err) => reject(err));
+    req.end();
+  });
+}
+
+// ---- the section -----------------------------------------------------------------------------------------------
+
+export async function apiserverBench(opts: ApiserverBenchOptions = {}): Promise<SectionOutput> {
+  const clients = opts.clients ?? 50;
+  const pods = opts.pods ?? 5000;
+  const watchers = opts.watchers ?? 200;
+  const watchEvents = opts.watchEvents ?? 50;
+  const startMachine = machine();
+  const control = new ControlProcess();
+  const stopControl = onCleanup('skiff control process', () => control.stop());
+  let floorChild: ChildProcess | undefined;
+  const stopFloor = onCleanup('floor server', () => {
+    floorChild?.kill('SIGKILL');
+  });
+  try {
+    progress(`starting skiff control (${SKIFF})`);
+    const t0 = now();
+    await control.start();
+    const startupMs = now() - t0;
+    const port = control.port;
+    const tls = control.tls;
+    const agent = new Agent({ ...tls, keepAlive: true, maxSockets: clients });
+    const rssEmptyKb = statusKb(control.pid, 'VmRSS');
+    progress(`skiff control up in ${(startupMs / 1000).toFixed(1)} s (pid ${control.pid}, RSS ${(rssEmptyKb / 1024).toFixed(0)} MB)`);
+
+    for (const ns of ['bench', 'bench-small', 'bench-watch']) await must(agent, port, 'POST', '/api/v1/namespaces', { metadata: { name: ns } });
+    // Warm-up (not counted): JIT, TLS sessions, the store's first writes.
+    await concurrently(clients, 2, (c, i) => must(agent, port, 'POST', '/api/v1/namespaces/bench-small/configmaps', { metadata: { name: `warm-${c}-${i}` } }).then(() => undefined));
+
+    // Creates: 50 clients fill the bench namespace with 5,000 pods.
+    const perClient = Math.ceil(pods / clients);
+    progress(`create: ${clients} clients x ${perClient} pods...`);
+    let created = 0;
+    const tCreate = now();
+    const createMs = await concurrently(clients, perClient, async (c, i) => {
+      await must(agent, port, 'POST', '/api/v1/namespaces/bench/pods', podBody(`p-${c}-${i}`, { app: 'bench', client: String(c) }));
+      if (++created % 1000 === 0) progress(`  ${created} pods (${((now() - tCreate) / 1000).toFixed(1)} s)`);
+    });
+    const createWallS = (now() - tCreate) / 1000;
+    // A small namespace for the concurrent list.
+    await concurrently(clients, 2, (c, i) => must(agent, port, 'POST', '/api/v1/namespaces/bench-small/pods', podBody(`s-${c}-${i}`, { app: 'small' })).then(() => undefined));
+
+    progress(`get: ${clients} clients x 40...`);
+    const getMs = await concurrently(clients, 40, (c, i) => must(agent, port, 'GET', `/api/v1/namespaces/bench/pods/p-${c}-${(i * 7) % perClient}`).then(() => undefined));
+
+    progress(`update: ${clients} clients x 20 (PUT, each client its own pods)...`);
+    const updateMs = await concurrently(clients, 20, (c, i) =>
+      must(agent, port, 'PUT', `/api/v1/namespaces/bench/pods/p-${c}-${i}`, podBody(`p-${c}-${i}`, { app: 'bench', client: String(c), updated: 'yes' })).then(() => undefined),
+    );
+
+    progress(`list: ${clients} clients x 10 (namespace of 100 pods)...`);
+    const listMs = await concurrently(clients, 10, (_c, _i) => must(agent, port, 'GET', '/api/v1/namespaces/bench-small/pods').then(() => undefined));
+
+    progress(`LIST of ${pods} pods x 5...`);
+    const bigListMs: number[] = [];
+    let bigListBytes = 0;
+    for (let i = 0; i < 5; i++) {
+      checkAborted();
+      const t = now();
+      const r = await must(agent, port, 'GET', '/api/v1/namespaces/bench/pods');
+      bigListMs.push(now() - t);
+      bigListBytes = r.body.length;
+      if (i === 0) {
+        const n = (JSON.parse(r.body.toString()) as { items: unknown[] }).items.length;
+        if (n !== perClient * clients) throw new Error(`LIST returned ${n} pods, expected ${perClient * clients}`);
+      }
+    }
+
+    // Watch delivery: 200 watchers on one namespace, writes spaced out so each is timed on its own.
+    progress(`watch: ${watchers} watchers, ${watchEvents} writes...`);
+    const cm = JSON.parse((await must(agent, port, 'POST', '/api/v1/namespaces/bench-watch/configmaps', { metadata: { name: 'w', annotations: { seq: '-1' } } })).body.toString()) as { metadata: { resourceVersion: string } };
+    const watchAgent = new Agent({ ...tls, keepAlive: false, maxSockets: watchers + 10 });
+    const ws: Watcher[] = [];
+    for (let i = 0; i < watchers; i += 20) {
+      ws.push(...(await Promise.all(Array.from({ length: Math.min(20, watchers - i) }, () => openWatcher(watchAgent, port, `/api/v1/namespaces/bench-watch/configmaps?watch=true&resourceVersion=${cm.metadata.resourceVersion}`)))));
+    }
+    await sleep(500);
+    const sentAt = new Map<number, number>();
+    const writeMs: number[] = [];
+    for (let seq = 0; seq < watchEvents; seq++) {
+      checkAborted();
+      const t = now();
+      sentAt.set(seq, t);
+      const r = await call(agent, port, 'PATCH', '/api/v1/namespaces/bench-watch/configmaps/w', { metadata: { annotations: { seq: String(seq) } } }, 'application/merge-patch+json');
+      if (r.status !== 200) throw new Error(`PATCH configmap: ${r.status} ${r.body.subarray(0, 300).toString()}`);
+      writeMs.push(now() - t);
+      await sleep(50);
+    }
+    await pollUntil(async () => ws.every((w) => w.seen.size >= watchEvents) || undefined, `${watchers} watchers to see ${watchEvents} events`, 50, 30_000).catch((err: unknown) => progress(String(err)));
+    const deliveryMs: number[] = [];
+    let missing = 0;
+    for (const w of ws) {
+      for (let seq = 0; seq < watchEvents; seq++) {
+        const at = w.seen.get(seq);
+        if (at === undefined) missing++;
+        else deliveryMs.push(at - (sentAt.get(seq) as number));
+      }
+    }
+    for (const w of ws) w.close();
+    watchAgent.destroy();
+
+    await sleep(1000);
+    const rssKb = statusKb(control.pid, 'VmRSS');
+    const hwmKb = statusKb(control.pid, 'VmHWM');
+    progress(`control RSS with ${pods} pods: ${(rssKb / 1024).toFixed(0)} MB (peak ${(hwmKb / 1024).toFixed(0)} MB)`);
+
+    // The floor: the same round trips to a trivial https server (same TLS setup, its own process).
+    progress('floor: trivial https server, same clients and request counts...');
+    const sample = JSON.parse((await must(agent, port, 'GET', '/api/v1/namespaces/bench/pods/p-0-0')).body.toString()) as unknown;
+    const pki = join(control.dir, 'data', 'pki');
+    const floor = await startFloor({ key: readFileSync(join(pki, 'apiserver.key'), 'utf8'), cert: readFileSync(join(pki, 'apiserver.crt'), 'utf8'), ca: tls.ca }, sample);
+    floorChild = floor.child;
+    const floorAgent = new Agent({ ...tls, keepAlive: true, maxSockets: clients });
+    await concurrently(clients, 2, () => must(floorAgent, floor.port, 'GET', '/warm').then(() => undefined));
+    const floorCreateMs = await concurrently(clients, perClient, (c, i) => must(floorAgent, floor.port, 'POST', '/create', podBody(`p-${c}-${i}`, { app: 'bench' })).then(() => undefined));
+    const floorGetMs = await concurrently(clients, 40, () => must(floorAgent, floor.port, 'GET', '/get').then(() => undefined));
+    const floorUpdateMs = await concurrently(clients, 20, (c, i) => must(floorAgent, floor.port, 'PUT', '/update', podBody(`p-${c}-${i}`, { app: 'bench' })).then(() => undefined));
+    const floorBigListMs: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t = now();
+      await must(floorAgent, floor.port, 'GET', `/bytes/${bigListBytes}`);
+      floorBigListMs.push(now() - t);
+    }
+    floorAgent.destroy();
+    agent.destroy();
+
+    const s = {
+      create: stats(createMs),
+      get: stats(getMs),
+      update: stats(updateMs),
+      list: stats(listMs),
+      bigList: stats(bigListMs),
+      watchWrite: stats(writeMs),
+      watchDelivery: deliveryMs.length ? stats(deliveryMs) : { p50: Number.NaN, p99: Number.NaN, max: Number.NaN, n: 0 },
+      floorCreate: stats(floorCreateMs),
+      floorGet: stats(floorGetMs),
+      floorUpdate: stats(floorUpdateMs),
+      floorBigList: stats(floorBigListMs),
+    };
+    const ratio = (a: number, b: number): string => `${(a / b).toFixed(1)}x floor`;
+    const lines: string[] = [
+      `create (${clients} clients, ${s.create.n} pods, ${(s.create.n / createWallS).toFixed(0)}/s): p50 ${s.create.p50.toFixed(1)} ms, p99 ${s.create.p99.toFixed(1)} ms (target p99 <= ${TARGETS.mutatingP99Ms} ms${s.create.p99 > TARGETS.mutatingP99Ms ? ', OVER' : ''}); floor p99 ${s.floorCreate.p99.toFixed(1)} ms = ${ratio(s.create.p99, s.floorCreate.p99)}`,
+      `update (${clients} clients, ${s.update.n} PUTs): p50 ${s.update.p50.toFixed(1)} ms, p99 ${s.update.p99.toFixed(1)} ms (target p99 <= ${TARGETS.mutatingP99Ms} ms${s.update.p99 > TARGETS.mutatingP99Ms ? ', OVER' : ''}); floor p99 ${s.floorUpdate.p99.toFixed(1)} ms = ${ratio(s.update.p99, s.floorUpdate.p99)}`,
+      `get (${clients} clients, ${s.get.n} GETs): p50 ${s.get.p50.toFixed(1)} ms, p99 ${s.get.p99.toFixed(1)} ms; floor p99 ${s.floorGet.p99.toFixed(1)} ms = ${ratio(s.get.p99, s.floorGet.p99)}`,
+      `list (${clients} clients, ${s.list.n} LISTs of 100 pods): p50 ${s.list.p50.toFixed(1)} ms, p99 ${s.list.p99.toFixed(1)} ms`,
+      `LIST of ${perClient * clients} pods (${(bigListBytes / 1024 / 1024).toFixed(1)} MB): median ${percentile(bigListMs, 50).toFixed(0)} ms, max ${s.bigList.max.toFixed(0)} ms; floor (same bytes) ${percentile(floorBigListMs, 50).toFixed(0)} ms = ${ratio(percentile(bigListMs, 50), percentile(floorBigListMs, 50))}`,
+      `watch delivery (${watchers} watchers x ${watchEvents} writes, write sent -> event parsed): p50 ${s.watchDelivery.p50.toFixed(1)} ms, p99 ${s.watchDelivery.p99.toFixed(1)} ms (target p99 <= ${TARGETS.watchP99Ms} ms${s.watchDelivery.p99 > TARGETS.watchP99Ms ? ', OVER' : ''}); the PATCH itself p50 ${s.watchWrite.p50.toFixed(1)} ms${missing ? `; ${missing} deliveries MISSING` : ''}`,
+    ];
+    const absolutes: AbsoluteLine[] = [
+      { label: `control-plane RSS with ${perClient * clients} pods`, value: rssKb / 1024, unit: 'MB', digits: 0, target: TARGETS.rssMb },
+      { label: '  for reference: peak RSS', value: hwmKb / 1024, unit: 'MB', digits: 0 },
+      { label: '  for reference: RSS at start (empty store)', value: rssEmptyKb / 1024, unit: 'MB', digits: 0 },
+    ];
+    return {
+      lines: [...lines, ...absolutes.map(absoluteText)],
+      json: {
+        section: 'apiserver',
+        at: new Date().toISOString(),
+        machine: { start: startMachine, end: machine() },
+        settings: { clients, pods: perClient * clients, watchers, watchEvents, skiff: SKIFF },
+        targets: TARGETS,
+        ms: s,
+        createThroughputPerSecond: round((s.create.n / createWallS), 1),
+        bigListBytes,
+        watchMissing: missing,
+        memory: { rssMb: round(rssKb / 1024, 1), peakRssMb: round(hwmKb / 1024, 1), emptyRssMb: round(rssEmptyKb / 1024, 1) },
+        startupMs: round(startupMs, 0),
+      },
+    };
+  } catch (err) {
+    if (err instanceof Error) {
+      const tail = control.logText().split('\n').slice(-15).join('\n');
+      if (tail.trim()) err.message += `\nlast control log lines:\n${tail}`;
+    }
+    throw err;
+  } finally {
+    progress('cleaning up: floor server, control process, temp dir');
+    await stopFloor();
+    await stopControl();
+  }
+}
