@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { agentBench, type SectionOutput } from './agent.js';
+import { apiserverBench } from './apiserver.js';
 import { schedulerBench } from './scheduler.js';
 import { storeBench } from './store.js';
 import { ABORT_EXIT_CODE, Aborted, aborted, installSignalHandlers, progress, runCleanups } from './util.js';
@@ -26,6 +27,10 @@ const SECTIONS: Record<string, Section> = {
   agent: {
     describe: 'node agent: static pod start and Ready latency (1 and 30 pods) vs direct Docker calls, RSS, idle CPU',
     run: () => agentBench(),
+  },
+  apiserver: {
+    describe: 'API server: create/get/update/list p50/p99 under 50 clients, LIST of 5,000 pods, watch delivery to 200 watchers, RSS with 5,000 pods',
+    run: () => apiserverBench(),
   },
   store: {
     describe: 'store: skiff store vs etcd 3.4 on 1 and 3 members: put/range throughput and p50/p99, watch delivery, RSS with 100k keys',
