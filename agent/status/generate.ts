@@ -1,4 +1,5 @@
-import { cpuMillis, memoryBytes, type Container, type ContainerStatus, type Pod, type PodCondition, type PodStatus } from '../../control/api/index.js';
+import type { Container, ContainerStatus, Pod, PodCondition, PodStatus } from '../../control/api/index.js';
+import { podQOSClass } from '../../control/api/index.js';
 import type { RuntimeContainer } from '../runtime/runtime.js';
 import { latestByName, latestSandbox, newestFirst, shouldRestart } from '../kuberuntime/actions.js';
 import type { Waiting } from '../kuberuntime/actions.js';
@@ -123,32 +124,9 @@ export function podPhase(pod: Pod, statuses: ContainerStatus[], initStatuses: Co
   return 'Pending';
 }
 
-/**
- * Burstable, BestEffort or Guaranteed, from requests and limits as upstream's GetPodQOS decides: only cpu and memory
- * count, only positive quantities count, init containers count, and the pod's summed requests must equal its summed
- * limits (compared by value, so "1" equals "1000m") with every container limiting both cpu and memory.
- */
+/** Burstable, BestEffort or Guaranteed, as upstream's GetPodQOS decides (one implementation, in control/api). */
 export function qosClass(pod: Pod): 'Guaranteed' | 'Burstable' | 'BestEffort' {
-  const amount = (r: string, q: string | number): number => (r === 'cpu' ? cpuMillis(q) : memoryBytes(q));
-  const requests = new Map<string, number>();
-  const limits = new Map<string, number>();
-  let guaranteed = true;
-  for (const c of [...pod.spec.containers, ...pod.spec.initContainers]) {
-    const found = new Set<string>();
-    for (const r of ['cpu', 'memory']) {
-      const req = c.resources?.requests?.[r];
-      const lim = c.resources?.limits?.[r];
-      if (req !== undefined && amount(r, req) > 0) requests.set(r, (requests.get(r) ?? 0) + amount(r, req));
-      if (lim !== undefined && amount(r, lim) > 0) {
-        found.add(r);
-        limits.set(r, (limits.get(r) ?? 0) + amount(r, lim));
-      }
-    }
-    if (found.size < 2) guaranteed = false;
-  }
-  if (requests.size === 0 && limits.size === 0) return 'BestEffort';
-  for (const [r, v] of requests) if (limits.get(r) !== v) guaranteed = false;
-  return guaranteed && requests.size === limits.size ? 'Guaranteed' : 'Burstable';
+  return podQOSClass(pod.spec);
 }
 
 function condition(type: string, ok: boolean, now: string, previous: PodStatus | undefined, reason?: string, message?: string): PodCondition {
