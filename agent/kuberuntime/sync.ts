@@ -110,7 +110,15 @@ export class PodSyncer {
       await Promise.all(apps.map((s) => this.startOne(pod, s, sandboxId as string, mounts, podIP, waiting)));
     }
 
-    for (const id of actions.containersToRemove) await runtime.removeContainer(id);
+    // Removing dead containers is housekeeping: a failure (Docker's "device or resource busy" after a daemon restart)
+    // must not stop the pod's status from being computed; the next sync tries again.
+    for (const id of actions.containersToRemove) {
+      try {
+        await runtime.removeContainer(id);
+      } catch (err) {
+        this.deps.logger.warn({ pod: `${pod.metadata.namespace}/${pod.metadata.name}`, container: id, err: errText(err) }, 'cannot remove a dead container yet');
+      }
+    }
 
     const after = await runtime.listPodContainers(uid);
     const retries = [...waiting.values()].map((w) => w.retryAt).filter((t): t is number => t !== undefined);

@@ -100,14 +100,28 @@ export class ServiceAllocator {
     }
     const span = last - first + 1;
     if (this.ips.size >= span) throw new ApiError(500, 'InternalError', 'Internal error occurred: failed to allocate a serviceIP: range is full');
-    // Random probing keeps allocation O(1) on average, and skips the kubernetes service's address.
-    for (;;) {
-      const n = first + 1 + randomInt(span - 1);
-      if (n <= last && !this.ips.has(n)) {
+    // Dynamic addresses come from above the lower band, which stays free for addresses users ask for (upstream's
+    // ServiceIPStaticSubrange); random probing keeps allocation O(1) on average.
+    const band = Math.min(Math.max(16, Math.floor(span / 16)), 256);
+    const pick = (lo: number): string | undefined => {
+      for (let tries = 0; tries < 64; tries++) {
+        const n = lo + randomInt(last - lo + 1);
+        if (n > first && !this.ips.has(n)) {
+          this.ips.add(n);
+          return ipToString(n);
+        }
+      }
+      return undefined;
+    };
+    const upper = pick(Math.min(first + band, last));
+    if (upper) return upper;
+    for (let n = first + 1; n <= last; n++) {
+      if (!this.ips.has(n)) {
         this.ips.add(n);
         return ipToString(n);
       }
     }
+    throw new ApiError(500, 'InternalError', 'Internal error occurred: failed to allocate a serviceIP: range is full');
   }
 
   private allocateNodePort(name: string, index: number, protocol: string, requested: number | undefined): number {
@@ -121,8 +135,18 @@ export class ServiceAllocator {
       return requested;
     }
     const span = this.ports.max - this.ports.min + 1;
-    for (let tries = 0; tries < span * 4; tries++) {
-      const p = this.ports.min + randomInt(span);
+    // As for IPs: dynamic ports come from above a lower band kept for ports users ask for (ServiceNodePortStaticSubrange).
+    const band = Math.min(Math.max(16, Math.floor(span / 32)), 128);
+    const lo = Math.min(this.ports.min + band, this.ports.max);
+    for (let tries = 0; tries < 256; tries++) {
+      const p = lo + randomInt(this.ports.max - lo + 1);
+      const key = `${protocol}/${p}`;
+      if (!this.nodePorts.has(key)) {
+        this.nodePorts.add(key);
+        return p;
+      }
+    }
+    for (let p = this.ports.min; p <= this.ports.max; p++) {
       const key = `${protocol}/${p}`;
       if (!this.nodePorts.has(key)) {
         this.nodePorts.add(key);
