@@ -110,7 +110,18 @@ export class Member {
   }
 
   async status(): Promise<{ memberId: string; leader: string; raftIndex: number; raftTerm: number; applied: number }> {
-    const s = await this.client!.maintenance.status();
+    let s;
+    try {
+      s = await this.client!.maintenance.status();
+    } catch (err) {
+      // The etcd3 client opens its circuit breaker after failed dials while the member starts, and keeps failing
+      // fast long after the member answers: start over with a fresh client, and let the caller's poll retry.
+      if (err instanceof Error && /circuit breaker/i.test(err.message)) {
+        this.client?.close();
+        this.client = new Etcd3({ hosts: `http://${this.endpoint}`, dialTimeout: 3000 });
+      }
+      throw err;
+    }
     return {
       memberId: s.header.member_id,
       leader: s.leader,
