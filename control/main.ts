@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../lib/duration.js';
-import { createLogger } from '../lib/log.js';
+import { createLogger, type Logger } from '../lib/log.js';
 import { certificateAuthenticator, tokenFileAuthenticator, unionAuthenticator, type Authenticator } from './apiserver/authn.js';
 import { defaultServerNames, ensureClusterPki } from './apiserver/pki.js';
 import { chainAdmission, namespaceLifecycle } from './apiserver/admission/namespace-lifecycle.js';
@@ -12,8 +13,9 @@ import { findResource, type ResourceDef } from './apiserver/resources.js';
 import { createStorageAuthorizer, ensureBootstrapPolicy, nodeRestrictionAdmission, rbacEscalationAdmission, storageLister } from './apiserver/authz/index.js';
 import { ApiServer } from './apiserver/server.js';
 import { ObjectStorage } from './apiserver/storage/object-storage.js';
-import { Registry } from 'prom-client';
-import { KubeClient } from './client/index.js';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { KubeClient, loadKubeconfig, type Connection } from './client/index.js';
+import { DEFAULT_LEADER_ELECTION, runElected, type LeaderElectionConfig } from './elected.js';
 import { selectControllers, startControllerManager } from './controllers/index.js';
 import { startScheduler } from './scheduler/index.js';
 import { startStoreMember } from './store/cli.js';
@@ -40,7 +42,18 @@ const FLAGS = {
   'heartbeat-interval': { type: 'string', help: 'Embedded store: Raft heartbeat in ms (default 100)' },
   'election-timeout': { type: 'string', help: 'Embedded store: Raft election timeout in ms (default 1000)' },
   controllers: { type: 'string', help: 'Controllers to run: names, * for all, -name to leave one out (default *)' },
+  only: { type: 'string', help: 'Components this process runs: apiserver, scheduler, controller-manager, comma-separated (default all three)' },
+  kubeconfig: { type: 'string', help: 'How the scheduler and controller manager reach the API server when this process runs none' },
+  'leader-elect': { type: 'string', help: 'Run the scheduler and the controller manager only while holding their Lease in kube-system, so one of several processes acts (default true)' },
+  'leader-elect-lease-duration': { type: 'string', help: 'How long candidates wait after the holder last renewed before taking over (default 15s)' },
+  'leader-elect-renew-deadline': { type: 'string', help: 'How long the holder keeps trying to renew before it stops (default 10s)' },
+  'leader-elect-retry-period': { type: 'string', help: 'How often candidates try to acquire and the holder renews (default 2s)' },
+  'leader-elect-resource-namespace': { type: 'string', help: 'Namespace of the leader election Leases (default kube-system)' },
+  'metrics-bind-address': { type: 'string', help: 'Where /healthz and /metrics are served when this process runs no API server (default 127.0.0.1:10251)' },
 } as const;
+
+const COMPONENTS = ['apiserver', 'scheduler', 'controller-manager'] as const;
+type ComponentName = (typeof COMPONENTS)[number];
 
 export function controlHelp(): string {
   const lines = ['Usage: skiff control [flags]', '', 'Runs the control plane: the Kubernetes API server (HTTPS, client certificates and tokens) on an embedded store.', '', 'Flags:'];
@@ -49,35 +62,8 @@ export function controlHelp(): string {
   return lines.join('\n');
 }
 
-/** `skiff control`: the API server (more components join it as they land). */
-export async function runControl(argv: string[]): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    const options = Object.fromEntries(Object.keys(FLAGS).map((k) => [k, { type: 'string' as const }]));
-    ({ values } = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true }));
-  } catch (err) {
-    process.stderr.write(`skiff control: ${err instanceof Error ? err.message : String(err)}\nRun "skiff control --help" for the flags.\n`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(`${controlHelp()}\n`);
-    return 0;
-  }
-  const str = (k: keyof typeof FLAGS): string | undefined => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
-  const port = Number(str('secure-port') ?? 6443);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    process.stderr.write(`skiff control: --secure-port: expected a port number, got "${str('secure-port')}"\n`);
-    return 2;
-  }
-  if (str('controllers')) {
-    try {
-      selectControllers((str('controllers') as string).split(','));
-    } catch (err) {
-      process.stderr.write(`skiff control: --controllers: ${err instanceof Error ? err.message : String(err)}\n`);
-      return 2;
-    }
-  }
-  const logger = createLogger('skiff-control');
+/** The API server on its store (embedded member or etcd); an exit code when it cannot start. */
+async function startApiServer(str: (k: keyof typeof FLAGS) => string | undefined, port: number, logger: Logger, metrics: Registry): Promise<{ loopback: Connection; close(): Promise<void> } | number> {
   const dataDir = str('data-dir') ?? '/var/lib/skiff/control';
   const advertise = str('advertise-address') ?? '127.0.0.1';
   const pki = await ensureClusterPki(str('cert-dir') ?? join(dataDir, 'pki'), { serverNames: defaultServerNames(undefined, [advertise]), serverUrl: `https://${advertise}:${port}` });
@@ -140,6 +126,7 @@ export async function runControl(argv: string[]): Promise<number> {
     store,
     logger,
     tls,
+    metrics,
     eventTtlSeconds: Math.round(eventTtlMs / 1000),
     authenticate: unionAuthenticator(authenticators),
     authorizer,
@@ -157,26 +144,166 @@ export async function runControl(argv: string[]): Promise<number> {
   await ensureKubernetesService(server.rest, { clusterIP: allocator.kubernetesServiceIP, advertiseAddress: advertise, port });
   const listening = await server.listen(port, str('bind-address') ?? '0.0.0.0');
   logger.info({ port: listening, kubeconfig: pki.paths.kubeconfig }, 'API server listening');
-  // The scheduler talks to this API server like any client (a loopback client with the admin identity for now).
-  const loopback = new KubeClient({ server: `https://127.0.0.1:${listening}`, ca: pki.ca.cert, cert: pki.admin.cert, key: pki.admin.key }, 'skiff-scheduler');
-  const metrics = new Registry();
-  const scheduler = startScheduler({ client: loopback, logger: logger.child({ component: 'scheduler' }), registry: metrics });
-  const controllerClient = new KubeClient({ server: `https://127.0.0.1:${listening}`, ca: pki.ca.cert, cert: pki.admin.cert, key: pki.admin.key }, 'skiff-controller-manager');
-  const controllerManager = startControllerManager({
-    client: controllerClient,
-    logger: logger.child({ component: 'controller-manager' }),
-    registry: metrics,
-    ...(str('controllers') ? { controllers: (str('controllers') as string).split(',') } : {}),
+  return {
+    // The scheduler and controller manager in this process talk to it like any client (with the admin identity for now).
+    loopback: { server: `https://127.0.0.1:${listening}`, ca: pki.ca.cert, cert: pki.admin.cert, key: pki.admin.key },
+    close: async () => {
+      await server.close();
+      await closeStore();
+    },
+  };
+}
+
+/** Reads --leader-elect and its timings; a message for the first bad one. */
+function leaderElectionConfig(str: (k: keyof typeof FLAGS) => string | undefined): LeaderElectionConfig | string {
+  const enabledText = (str('leader-elect') ?? 'true').toLowerCase();
+  if (enabledText !== 'true' && enabledText !== 'false') return `--leader-elect: expected true or false, got "${str('leader-elect')}"`;
+  const config: LeaderElectionConfig = { ...DEFAULT_LEADER_ELECTION, enabled: enabledText === 'true', namespace: str('leader-elect-resource-namespace') ?? 'kube-system' };
+  const durations = [
+    ['leader-elect-lease-duration', 'leaseDurationMs'],
+    ['leader-elect-renew-deadline', 'renewDeadlineMs'],
+    ['leader-elect-retry-period', 'retryPeriodMs'],
+  ] as const;
+  for (const [flag, key] of durations) {
+    const text = str(flag);
+    if (text === undefined) continue;
+    const ms = parseDuration(text);
+    if (ms === undefined || ms <= 0) return `--${flag}: expected a duration such as 15s, got "${text}"`;
+    config[key] = ms;
+  }
+  if (config.leaseDurationMs <= config.renewDeadlineMs) return '--leader-elect-lease-duration must be greater than --leader-elect-renew-deadline';
+  if (config.renewDeadlineMs <= 1.2 * config.retryPeriodMs) return '--leader-elect-renew-deadline must be greater than 1.2 x --leader-elect-retry-period';
+  return config;
+}
+
+/** Serves /healthz and /metrics for a process that runs no API server (a scheduler or controller manager alone). */
+async function serveMetrics(address: string, registry: Registry): Promise<{ close(): Promise<void> }> {
+  const m = /^(.*):(\d+)$/.exec(address);
+  if (!m) throw new Error(`--metrics-bind-address: expected host:port, got "${address}"`);
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/healthz' || path === '/livez' || path === '/readyz') {
+      res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end('ok');
+      return;
+    }
+    if (path === '/metrics') {
+      registry.metrics().then(
+        (text) => {
+          res.writeHead(200, { 'Content-Type': registry.contentType });
+          res.end(text);
+        },
+        () => {
+          res.writeHead(500);
+          res.end();
+        },
+      );
+      return;
+    }
+    res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
+    res.end('404 page not found\n');
   });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(Number(m[2]), (m[1] as string).replace(/^\[|\]$/g, ''), () => resolve());
+  });
+  return { close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+/**
+ * `skiff control`: the API server on its store, the scheduler and the controller manager, in one process by default;
+ * `--only` splits them across processes, and leader election lets several of them stand by for each other.
+ */
+export async function runControl(argv: string[]): Promise<number> {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    const options = Object.fromEntries(Object.keys(FLAGS).map((k) => [k, { type: 'string' as const }]));
+    // Upstream's boolean flag is also written bare.
+    const args = argv.map((a) => (a === '--leader-elect' ? '--leader-elect=true' : a));
+    ({ values } = parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true }));
+  } catch (err) {
+    process.stderr.write(`skiff control: ${err instanceof Error ? err.message : String(err)}\nRun "skiff control --help" for the flags.\n`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(`${controlHelp()}\n`);
+    return 0;
+  }
+  const str = (k: keyof typeof FLAGS): string | undefined => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
+  const usage = (message: string): number => {
+    process.stderr.write(`skiff control: ${message}\n`);
+    return 2;
+  };
+  const onlyList = (str('only') ?? COMPONENTS.join(',')).split(',').map((c) => c.trim()).filter(Boolean);
+  const unknownComponents = onlyList.filter((c) => !(COMPONENTS as readonly string[]).includes(c));
+  if (unknownComponents.length || onlyList.length === 0) return usage(`--only: unknown component(s) ${unknownComponents.map((c) => `"${c}"`).join(', ') || '(none given)'}; known: ${COMPONENTS.join(', ')}`);
+  const only = new Set(onlyList as ComponentName[]);
+  if (!only.has('apiserver') && !str('kubeconfig')) return usage('--kubeconfig is required when this process runs no API server (--only without apiserver)');
+  const election = leaderElectionConfig(str);
+  if (typeof election === 'string') return usage(election);
+  const port = Number(str('secure-port') ?? 6443);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) return usage(`--secure-port: expected a port number, got "${str('secure-port')}"`);
+  if (str('controllers')) {
+    try {
+      selectControllers((str('controllers') as string).split(','));
+    } catch (err) {
+      return usage(`--controllers: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  const logger = createLogger('skiff-control');
+  const metrics = new Registry();
+  collectDefaultMetrics({ register: metrics });
+  const closers: Array<() => Promise<void>> = [];
+  let connection: Connection;
+  if (only.has('apiserver')) {
+    const started = await startApiServer(str, port, logger, metrics);
+    if (typeof started === 'number') return started;
+    connection = started.loopback;
+    closers.push(started.close);
+  } else {
+    try {
+      connection = await loadKubeconfig(str('kubeconfig') as string);
+      const served = await serveMetrics(str('metrics-bind-address') ?? '127.0.0.1:10251', metrics);
+      closers.push(served.close);
+    } catch (err) {
+      process.stderr.write(`skiff control: ${err instanceof Error ? err.message : String(err)}\n`);
+      return 1;
+    }
+  }
+  if (only.has('scheduler')) {
+    const client = new KubeClient(connection, 'skiff-scheduler');
+    const elected = runElected({
+      name: 'kube-scheduler',
+      client,
+      config: election,
+      logger,
+      eventSource: 'default-scheduler',
+      component: { start: () => startScheduler({ client, logger: logger.child({ component: 'scheduler' }), registry: metrics }) },
+    });
+    closers.unshift(async () => {
+      await elected.stop();
+      client.close();
+    });
+  }
+  if (only.has('controller-manager')) {
+    const client = new KubeClient(connection, 'skiff-controller-manager');
+    const controllers = str('controllers') ? (str('controllers') as string).split(',') : undefined;
+    const elected = runElected({
+      name: 'kube-controller-manager',
+      client,
+      config: election,
+      logger,
+      component: { start: () => startControllerManager({ client, logger: logger.child({ component: 'controller-manager' }), registry: metrics, ...(controllers ? { controllers } : {}) }) },
+    });
+    closers.unshift(async () => {
+      await elected.stop();
+      client.close();
+    });
+  }
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', () => resolve());
     process.once('SIGINT', () => resolve());
   });
-  await controllerManager.stop();
-  controllerClient.close();
-  await scheduler.stop();
-  loopback.close();
-  await server.close();
-  await closeStore();
+  for (const close of closers) await close();
   return 0;
 }

@@ -1,6 +1,7 @@
 import { createServer as createHttpServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
 import type { Duplex } from 'node:stream';
 import { parseAllDocuments } from 'yaml';
 import type { Logger } from '../../lib/log.js';
@@ -10,7 +11,8 @@ import type { Authenticator, UserInfo } from './authn.js';
 import { ANONYMOUS_USER, authorizeRequest, handleAccessReview, isAccessReview, type Authorizer } from './authz/index.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery/discovery.js';
 import { groupVersionDocument, openApiV2Document, openApiV3Discovery } from './openapi/openapi.js';
-import { parseRequestInfo, type ResourceRequest } from './http/request-info.js';
+import { parseRequestInfo, type RequestInfo, type ResourceRequest } from './http/request-info.js';
+import { apiServerMetrics, type ApiServerMetrics } from './metrics.js';
 import { ApiError, badRequest, methodNotAllowed } from './http/status.js';
 import { acceptedPatchTypes, applyPatch, parsePatchBody, PatchError, patchTypeFromContentType, type JsonObject } from './patch/index.js';
 import { registerAllPrinters } from './printing/printers/index.js';
@@ -39,6 +41,11 @@ export interface ApiServerOptions {
   authenticate?: Authenticator;
   /** Node,RBAC authorization; without it every authenticated request is allowed. */
   authorizer?: Authorizer;
+  /**
+   * Served on /metrics (to users allowed `get` on that non-resource URL); the server's own request metrics are kept
+   * there too. Components running in the same process (scheduler, controller manager) share it.
+   */
+  metrics?: Registry;
 }
 
 export const SKIFF_KUBE_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0-skiff' };
@@ -150,6 +157,8 @@ export class ApiServer {
   private server: Server | undefined;
   private readonly now: () => Date;
   private readonly watches = new Set<() => void>();
+  private readonly requestMetrics: ApiServerMetrics | undefined;
+  private readonly requestInfos = new WeakMap<IncomingMessage, RequestInfo>();
 
   constructor(private readonly opts: ApiServerOptions) {
     registerAllPrinters();
@@ -158,10 +167,13 @@ export class ApiServer {
     this.storage = new ObjectStorage(opts.store, (r) => (r.resource === 'events' ? eventTtl : undefined));
     this.rest = new Rest(this.storage, opts.admission);
     this.now = opts.now ?? (() => new Date());
+    this.requestMetrics = opts.metrics ? apiServerMetrics(opts.metrics) : undefined;
   }
 
   async listen(port: number, host = '127.0.0.1'): Promise<number> {
     const handler = (req: IncomingMessage, res: ServerResponse): void => {
+      const done = this.requestMetrics?.begin(req.method ?? 'GET');
+      if (done) res.once('close', () => done(this.requestInfos.get(req), res.statusCode));
       this.handle(req, res).catch((err: unknown) => this.fail(res, err, req));
     };
     const server = this.opts.tls
@@ -214,6 +226,7 @@ export class ApiServer {
     const method = req.method ?? 'GET';
     const authenticated = this.authenticate(req, url.pathname);
     const info = parseRequestInfo(method, url.pathname, url.searchParams);
+    this.requestInfos.set(req, info);
     // Authorization comes before anything else answers, also for paths that do not exist, as upstream.
     const authorizer = this.opts.authorizer;
     const user = authorizer && this.opts.authenticate && !isPublicPath(url.pathname)
@@ -223,6 +236,12 @@ export class ApiServer {
       if (method !== 'POST') throw methodNotAllowed(method);
       const body = decodeBody(await readBody(req), req.headers['content-type'] ?? '');
       return sendJson(res, 201, await handleAccessReview(authorizer, user ?? ANONYMOUS_USER, info, body));
+    }
+    if (info.kind === 'nonresource' && this.opts.metrics && /^\/metrics\/?$/.test(info.path) && (method === 'GET' || method === 'HEAD')) {
+      const text = await this.opts.metrics.metrics();
+      res.writeHead(200, { 'Content-Type': this.opts.metrics.contentType });
+      res.end(text);
+      return;
     }
     if (info.kind === 'nonresource') return this.nonResource(info.path, method, res, req.headers.accept ?? '');
     if (!info.def) {
