@@ -18,6 +18,9 @@ import { KubeClient, loadKubeconfig, type Connection } from './client/index.js';
 import { DEFAULT_LEADER_ELECTION, runElected, type LeaderElectionConfig } from './elected.js';
 import { selectControllers, startControllerManager } from './controllers/index.js';
 import { startScheduler } from './scheduler/index.js';
+import type { ControllerConfig } from './controllers/controller.js';
+import type { ResourceMetricsSource } from './apiserver/metrics-api.js';
+import { httpsNodeFetcher, ResourceMetricsScraper } from './metrics/scraper.js';
 import { startStoreMember } from './store/cli.js';
 import type { Store } from './store/index.js';
 
@@ -49,6 +52,10 @@ const FLAGS = {
   'leader-elect-renew-deadline': { type: 'string', help: 'How long the holder keeps trying to renew before it stops (default 10s)' },
   'leader-elect-retry-period': { type: 'string', help: 'How often candidates try to acquire and the holder renews (default 2s)' },
   'leader-elect-resource-namespace': { type: 'string', help: 'Namespace of the leader election Leases (default kube-system)' },
+  'horizontal-pod-autoscaler-sync-period': { type: 'string', help: 'How often the HPA controller checks each autoscaler (default 15s)' },
+  'horizontal-pod-autoscaler-downscale-stabilization': { type: 'string', help: 'How far back the HPA looks before scaling down (default 5m0s)' },
+  'horizontal-pod-autoscaler-tolerance': { type: 'string', help: 'Usage ratio within which the HPA does not scale (default 0.1)' },
+  'metric-resolution': { type: 'string', help: 'How often node resource metrics are scraped for metrics.k8s.io (default 15s)' },
   'metrics-bind-address': { type: 'string', help: 'Where /healthz and /metrics are served when this process runs no API server (default 127.0.0.1:10251)' },
 } as const;
 
@@ -63,7 +70,7 @@ export function controlHelp(): string {
 }
 
 /** The API server on its store (embedded member or etcd); an exit code when it cannot start. */
-async function startApiServer(str: (k: keyof typeof FLAGS) => string | undefined, port: number, logger: Logger, metrics: Registry): Promise<{ loopback: Connection; close(): Promise<void> } | number> {
+async function startApiServer(str: (k: keyof typeof FLAGS) => string | undefined, port: number, logger: Logger, metrics: Registry, resourceMetrics: ResourceMetricsSource): Promise<{ loopback: Connection; close(): Promise<void> } | number> {
   const dataDir = str('data-dir') ?? '/var/lib/skiff/control';
   const advertise = str('advertise-address') ?? '127.0.0.1';
   const pki = await ensureClusterPki(str('cert-dir') ?? join(dataDir, 'pki'), { serverNames: defaultServerNames(undefined, [advertise]), serverUrl: `https://${advertise}:${port}` });
@@ -127,6 +134,7 @@ async function startApiServer(str: (k: keyof typeof FLAGS) => string | undefined
     logger,
     tls,
     metrics,
+    resourceMetrics,
     eventTtlSeconds: Math.round(eventTtlMs / 1000),
     authenticate: unionAuthenticator(authenticators),
     authorizer,
@@ -152,6 +160,15 @@ async function startApiServer(str: (k: keyof typeof FLAGS) => string | undefined
       await closeStore();
     },
   };
+}
+
+/** The scraper starts after the API server it reads nodes from; until then metrics.k8s.io lists nothing. */
+class DeferredMetricsSource implements ResourceMetricsSource {
+  source: ResourceMetricsSource | undefined;
+  private static readonly EMPTY = new Map();
+  get latest(): ResourceMetricsSource['latest'] {
+    return this.source?.latest ?? DeferredMetricsSource.EMPTY;
+  }
 }
 
 /** Reads --leader-elect and its timings; a message for the first bad one. */
@@ -241,6 +258,21 @@ export async function runControl(argv: string[]): Promise<number> {
   if (!only.has('apiserver') && !str('kubeconfig')) return usage('--kubeconfig is required when this process runs no API server (--only without apiserver)');
   const election = leaderElectionConfig(str);
   if (typeof election === 'string') return usage(election);
+  const hpaConfig: NonNullable<ControllerConfig['horizontalPodAutoscaler']> = {};
+  for (const [flag, key] of [['horizontal-pod-autoscaler-sync-period', 'syncPeriodMs'], ['horizontal-pod-autoscaler-downscale-stabilization', 'downscaleStabilizationMs']] as const) {
+    const text = str(flag);
+    if (text === undefined) continue;
+    const ms = parseDuration(text);
+    if (ms === undefined || (key === 'syncPeriodMs' && ms <= 0)) return usage(`--${flag}: expected a duration such as 15s, got "${text}"`);
+    hpaConfig[key] = ms;
+  }
+  if (str('horizontal-pod-autoscaler-tolerance') !== undefined) {
+    const t = Number(str('horizontal-pod-autoscaler-tolerance'));
+    if (!Number.isFinite(t) || t < 0) return usage(`--horizontal-pod-autoscaler-tolerance: expected a non-negative number, got "${str('horizontal-pod-autoscaler-tolerance')}"`);
+    hpaConfig.tolerance = t;
+  }
+  const resolutionMs = parseDuration(str('metric-resolution') ?? '15s');
+  if (resolutionMs === undefined || resolutionMs < 1000) return usage(`--metric-resolution: expected a duration of at least 1s, got "${str('metric-resolution')}"`);
   const port = Number(str('secure-port') ?? 6443);
   if (!Number.isInteger(port) || port < 0 || port > 65535) return usage(`--secure-port: expected a port number, got "${str('secure-port')}"`);
   if (str('controllers')) {
@@ -256,10 +288,20 @@ export async function runControl(argv: string[]): Promise<number> {
   const closers: Array<() => Promise<void>> = [];
   let connection: Connection;
   if (only.has('apiserver')) {
-    const started = await startApiServer(str, port, logger, metrics);
+    const resourceMetrics = new DeferredMetricsSource();
+    const started = await startApiServer(str, port, logger, metrics, resourceMetrics);
     if (typeof started === 'number') return started;
     connection = started.loopback;
     closers.push(started.close);
+    // metrics-server's part: the API server serves metrics.k8s.io from what this scraper reads off the nodes.
+    const scraperClient = new KubeClient(connection, 'skiff-metrics-scraper');
+    const scraper = new ResourceMetricsScraper(scraperClient, httpsNodeFetcher({ cert: connection.cert, key: connection.key, insecure: true }), logger.child({ component: 'metrics-scraper' }), resolutionMs);
+    resourceMetrics.source = scraper;
+    scraper.start();
+    closers.unshift(async () => {
+      scraper.stop();
+      scraperClient.close();
+    });
   } else {
     try {
       connection = await loadKubeconfig(str('kubeconfig') as string);
@@ -293,7 +335,7 @@ export async function runControl(argv: string[]): Promise<number> {
       client,
       config: election,
       logger,
-      component: { start: () => startControllerManager({ client, logger: logger.child({ component: 'controller-manager' }), registry: metrics, ...(controllers ? { controllers } : {}) }) },
+      component: { start: () => startControllerManager({ client, logger: logger.child({ component: 'controller-manager' }), registry: metrics, config: { horizontalPodAutoscaler: hpaConfig }, ...(controllers ? { controllers } : {}) }) },
     });
     closers.unshift(async () => {
       await elected.stop();

@@ -13,6 +13,7 @@ import { apiGroup, apiGroupList, apiResourceList, apiVersions } from './discover
 import { groupVersionDocument, openApiV2Document, openApiV3Discovery } from './openapi/openapi.js';
 import { parseRequestInfo, type RequestInfo, type ResourceRequest } from './http/request-info.js';
 import { apiServerMetrics, type ApiServerMetrics } from './metrics.js';
+import { METRICS_GROUP, metricsApiGroup, metricsResourceList, serveMetricsRequest, withMetricsGroup, type ResourceMetricsSource } from './metrics-api.js';
 import { ApiError, badRequest, methodNotAllowed } from './http/status.js';
 import { acceptedPatchTypes, applyPatch, parsePatchBody, PatchError, patchTypeFromContentType, type JsonObject } from './patch/index.js';
 import { registerAllPrinters } from './printing/printers/index.js';
@@ -46,6 +47,8 @@ export interface ApiServerOptions {
    * there too. Components running in the same process (scheduler, controller manager) share it.
    */
   metrics?: Registry;
+  /** When given, metrics.k8s.io/v1beta1 (NodeMetrics, PodMetrics) is served from it, as metrics-server would. */
+  resourceMetrics?: ResourceMetricsSource;
 }
 
 export const SKIFF_KUBE_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0-skiff' };
@@ -244,6 +247,9 @@ export class ApiServer {
       return;
     }
     if (info.kind === 'nonresource') return this.nonResource(info.path, method, res, req.headers.accept ?? '');
+    if (!info.def && info.group === METRICS_GROUP && this.opts.resourceMetrics) {
+      return sendJson(res, 200, await serveMetricsRequest(info, url.searchParams, this.storage, this.opts.resourceMetrics));
+    }
     if (!info.def) {
       const list = apiResourceList(info.group, info.version);
       if (!list) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
@@ -286,7 +292,9 @@ export class ApiServer {
       const entry = oa[1] ? groupVersionDocument('', 'v1') : groupVersionDocument(oa[2] as string, oa[3] as string);
       if (entry) return sendJson(res, 200, entry.doc, { 'Cache-Control': 'public, immutable', Etag: `"${entry.hash}"` });
     }
-    if (trimmed === '/apis') return sendJson(res, 200, apiGroupList());
+    if (trimmed === '/apis') return sendJson(res, 200, this.opts.resourceMetrics ? withMetricsGroup(apiGroupList()) : apiGroupList());
+    if (this.opts.resourceMetrics && trimmed === `/apis/${METRICS_GROUP}/v1beta1`) return sendJson(res, 200, metricsResourceList());
+    if (this.opts.resourceMetrics && trimmed === `/apis/${METRICS_GROUP}`) return sendJson(res, 200, metricsApiGroup());
     const gv = /^\/api\/(v1)$/.exec(trimmed) ?? /^\/apis\/([^/]+\/[^/]+)$/.exec(trimmed);
     if (gv) {
       const [group, version] = trimmed.startsWith('/api/') ? ['', 'v1'] : (gv[1] as string).split('/');

@@ -53,6 +53,16 @@ export interface ControllerContext {
   now?: () => Date;
   /** Workers per controller (upstream's --concurrent-*-syncs); default 2. */
   workers?: number;
+  /** Per-controller settings (upstream's component config), by controller. */
+  config?: ControllerConfig;
+}
+
+export interface ControllerConfig {
+  horizontalPodAutoscaler?: {
+    syncPeriodMs?: number;
+    downscaleStabilizationMs?: number;
+    tolerance?: number;
+  };
 }
 
 /** A sync may ask to be run again after a while even when it succeeded (progress deadlines, minReadySeconds). */

@@ -16,3 +16,4 @@ export * from './namespace.js';
 export * from './garbagecollector.js';
 export * from './serviceaccount.js';
 export * from './podgc.js';
+export { HorizontalPodAutoscalerController, type HorizontalOptions } from './podautoscaler/horizontal.js';

@@ -1,7 +1,7 @@
 import type { Registry } from 'prom-client';
 import type { Logger } from '../../lib/log.js';
 import type { KubeClient } from '../client/index.js';
-import type { Controller, ControllerContext } from './controller.js';
+import type { Controller, ControllerConfig, ControllerContext } from './controller.js';
 import { DeploymentController } from './deployment-controller.js';
 import { EndpointsController, EndpointSliceController } from './endpoints-controller.js';
 import { SharedInformers } from './informers.js';
@@ -10,6 +10,8 @@ import { controllerMetrics } from './metrics.js';
 import { NamespaceController } from './namespace.js';
 import { errorMessage } from './objects.js';
 import { PodGcController } from './podgc.js';
+import { HorizontalPodAutoscalerController } from './podautoscaler/horizontal.js';
+import { DEFAULT_CALC_CONFIG } from './podautoscaler/replica-calculator.js';
 import { ReplicaSetController } from './replicaset-controller.js';
 import { ServiceAccountController } from './serviceaccount.js';
 
@@ -24,6 +26,14 @@ const FACTORIES: Record<string, (ctx: ControllerContext) => Controller> = {
   garbagecollector: (ctx) => new GarbageCollector(ctx),
   serviceaccount: (ctx) => new ServiceAccountController(ctx),
   podgc: (ctx) => new PodGcController(ctx),
+  horizontalpodautoscaling: (ctx) => {
+    const c = ctx.config?.horizontalPodAutoscaler ?? {};
+    return new HorizontalPodAutoscalerController(ctx, {
+      ...(c.syncPeriodMs !== undefined ? { syncPeriodMs: c.syncPeriodMs } : {}),
+      ...(c.downscaleStabilizationMs !== undefined ? { downscaleStabilizationMs: c.downscaleStabilizationMs } : {}),
+      ...(c.tolerance !== undefined ? { calc: { ...DEFAULT_CALC_CONFIG, tolerance: c.tolerance } } : {}),
+    });
+  },
 };
 
 export const CONTROLLER_NAMES = Object.keys(FACTORIES);
@@ -49,6 +59,7 @@ export interface ControllerManagerOptions {
   /** Workers per controller (default 2). */
   workers?: number;
   now?: () => Date;
+  config?: ControllerConfig;
 }
 
 export interface ControllerManager {
@@ -73,6 +84,7 @@ export function startControllerManager(opts: ControllerManagerOptions): Controll
     ...(opts.registry ? { metrics: controllerMetrics(opts.registry) } : {}),
     ...(opts.now ? { now: opts.now } : {}),
     ...(opts.workers ? { workers: opts.workers } : {}),
+    ...(opts.config ? { config: opts.config } : {}),
   };
   const controllers = new Map<string, Controller>();
   for (const name of names) controllers.set(name, (FACTORIES[name] as (c: ControllerContext) => Controller)(ctx));
