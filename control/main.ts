@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../lib/duration.js';
 import { createLogger, type Logger } from '../lib/log.js';
+import { bootstrapTokenAuthenticator, type TokenSecret } from './apiserver/bootstrap-token.js';
 import { certificateAuthenticator, tokenFileAuthenticator, unionAuthenticator, type Authenticator } from './apiserver/authn.js';
 import { defaultServerNames, ensureClusterPki } from './apiserver/pki.js';
 import { chainAdmission, namespaceLifecycle } from './apiserver/admission/namespace-lifecycle.js';
@@ -56,6 +57,10 @@ const FLAGS = {
   'horizontal-pod-autoscaler-downscale-stabilization': { type: 'string', help: 'How far back the HPA looks before scaling down (default 5m0s)' },
   'horizontal-pod-autoscaler-tolerance': { type: 'string', help: 'Usage ratio within which the HPA does not scale (default 0.1)' },
   'metric-resolution': { type: 'string', help: 'How often node resource metrics are scraped for metrics.k8s.io (default 15s)' },
+  'enable-bootstrap-token-auth': { type: 'string', help: 'Accept bootstrap tokens (Secrets of type bootstrap.kubernetes.io/token in kube-system) for joining nodes (default true)' },
+  'cluster-signing-cert-file': { type: 'string', help: 'CA certificate the controller manager signs approved CSRs with (default: the cluster CA when this process runs the API server)' },
+  'cluster-signing-key-file': { type: 'string', help: 'Key of --cluster-signing-cert-file' },
+  'cluster-signing-duration': { type: 'string', help: 'Longest validity of certificates signed for CSRs (default 8760h0m0s)' },
   'metrics-bind-address': { type: 'string', help: 'Where /healthz and /metrics are served when this process runs no API server (default 127.0.0.1:10251)' },
 } as const;
 
@@ -70,17 +75,19 @@ export function controlHelp(): string {
 }
 
 /** The API server on its store (embedded member or etcd); an exit code when it cannot start. */
-async function startApiServer(str: (k: keyof typeof FLAGS) => string | undefined, port: number, logger: Logger, metrics: Registry, resourceMetrics: ResourceMetricsSource): Promise<{ loopback: Connection; close(): Promise<void> } | number> {
+async function startApiServer(str: (k: keyof typeof FLAGS) => string | undefined, port: number, logger: Logger, metrics: Registry, resourceMetrics: ResourceMetricsSource): Promise<{ loopback: Connection; ca: { cert: string; key: string }; close(): Promise<void> } | number> {
   const dataDir = str('data-dir') ?? '/var/lib/skiff/control';
   const advertise = str('advertise-address') ?? '127.0.0.1';
   const pki = await ensureClusterPki(str('cert-dir') ?? join(dataDir, 'pki'), { serverNames: defaultServerNames(undefined, [advertise]), serverUrl: `https://${advertise}:${port}` });
   const tls = {
-    cert: str('tls-cert-file') ? await readFile(str('tls-cert-file') as string, 'utf8') : pki.server.cert,
+    // The generated certificate is served with its CA, so that joining nodes can pin the CA by its hash.
+    cert: str('tls-cert-file') ? await readFile(str('tls-cert-file') as string, 'utf8') : `${pki.server.cert.trimEnd()}\n${pki.ca.cert}`,
     key: str('tls-private-key-file') ? await readFile(str('tls-private-key-file') as string, 'utf8') : pki.server.key,
     ca: str('client-ca-file') ? await readFile(str('client-ca-file') as string, 'utf8') : pki.ca.cert,
   };
   const authenticators: Authenticator[] = [certificateAuthenticator()];
   if (str('token-auth-file')) authenticators.push(await tokenFileAuthenticator(str('token-auth-file') as string));
+  const bootstrapTokens = (str('enable-bootstrap-token-auth') ?? 'true') !== 'false';
   let allocator: ServiceAllocator;
   try {
     allocator = new ServiceAllocator(str('service-cluster-ip-range') ?? '10.96.0.0/12', str('service-node-port-range') ?? '30000-32767');
@@ -129,6 +136,10 @@ async function startApiServer(str: (k: keyof typeof FLAGS) => string | undefined
   }
   const storage = new ObjectStorage(store);
   const authorizer = createStorageAuthorizer(storage);
+  if (bootstrapTokens) {
+    const secrets = findResource('', 'v1', 'secrets') as ResourceDef;
+    authenticators.push(bootstrapTokenAuthenticator(async (name) => (await storage.tryGet(secrets, 'kube-system', name)) as TokenSecret | undefined));
+  }
   const server = new ApiServer({
     store,
     logger,
@@ -155,6 +166,7 @@ async function startApiServer(str: (k: keyof typeof FLAGS) => string | undefined
   return {
     // The scheduler and controller manager in this process talk to it like any client (with the admin identity for now).
     loopback: { server: `https://127.0.0.1:${listening}`, ca: pki.ca.cert, cert: pki.admin.cert, key: pki.admin.key },
+    ca: pki.ca,
     close: async () => {
       await server.close();
       await closeStore();
@@ -287,11 +299,23 @@ export async function runControl(argv: string[]): Promise<number> {
   collectDefaultMetrics({ register: metrics });
   const closers: Array<() => Promise<void>> = [];
   let connection: Connection;
+  let signingCa: { cert: string; key: string } | undefined;
+  const signingDurationMs = parseDuration(str('cluster-signing-duration') ?? '8760h');
+  if (signingDurationMs === undefined || signingDurationMs < 600_000) return usage(`--cluster-signing-duration: expected a duration of at least 10m, got "${str('cluster-signing-duration')}"`);
+  if (str('cluster-signing-cert-file') || str('cluster-signing-key-file')) {
+    if (!str('cluster-signing-cert-file') || !str('cluster-signing-key-file')) return usage('--cluster-signing-cert-file and --cluster-signing-key-file go together');
+    try {
+      signingCa = { cert: await readFile(str('cluster-signing-cert-file') as string, 'utf8'), key: await readFile(str('cluster-signing-key-file') as string, 'utf8') };
+    } catch (err) {
+      return usage(`cannot read the cluster signing CA: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
   if (only.has('apiserver')) {
     const resourceMetrics = new DeferredMetricsSource();
     const started = await startApiServer(str, port, logger, metrics, resourceMetrics);
     if (typeof started === 'number') return started;
     connection = started.loopback;
+    signingCa ??= started.ca;
     closers.push(started.close);
     // metrics-server's part: the API server serves metrics.k8s.io from what this scraper reads off the nodes.
     const scraperClient = new KubeClient(connection, 'skiff-metrics-scraper');
@@ -335,7 +359,7 @@ export async function runControl(argv: string[]): Promise<number> {
       client,
       config: election,
       logger,
-      component: { start: () => startControllerManager({ client, logger: logger.child({ component: 'controller-manager' }), registry: metrics, config: { horizontalPodAutoscaler: hpaConfig }, ...(controllers ? { controllers } : {}) }) },
+      component: { start: () => startControllerManager({ client, logger: logger.child({ component: 'controller-manager' }), registry: metrics, config: { horizontalPodAutoscaler: hpaConfig, ...(signingCa ? { csrSigning: { ca: signingCa, durationMs: signingDurationMs } } : {}) }, ...(controllers ? { controllers } : {}) }) },
     });
     closers.unshift(async () => {
       await elected.stop();

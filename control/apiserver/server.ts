@@ -227,7 +227,7 @@ export class ApiServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://apiserver');
     const method = req.method ?? 'GET';
-    const authenticated = this.authenticate(req, url.pathname);
+    const authenticated = await this.authenticate(req, url.pathname);
     const info = parseRequestInfo(method, url.pathname, url.searchParams);
     this.requestInfos.set(req, info);
     // Authorization comes before anything else answers, also for paths that do not exist, as upstream.
@@ -259,9 +259,9 @@ export class ApiServer {
   }
 
   /** Public endpoints (health, version) answer anyone, as upstream's system:public-info-viewer role allows. */
-  private authenticate(req: IncomingMessage, path: string): UserInfo | undefined {
+  private async authenticate(req: IncomingMessage, path: string): Promise<UserInfo | undefined> {
     if (!this.opts.authenticate) return undefined;
-    const user = this.opts.authenticate(req);
+    const user = await this.opts.authenticate(req);
     if (user) return user;
     if (isPublicPath(path)) return undefined;
     throw new ApiError(401, 'Unauthorized', 'Unauthorized');

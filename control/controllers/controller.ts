@@ -58,6 +58,8 @@ export interface ControllerContext {
 }
 
 export interface ControllerConfig {
+  /** The CA that csrsigning issues certificates with (--cluster-signing-cert-file/--cluster-signing-key-file). */
+  csrSigning?: { ca: { cert: string; key: string }; durationMs?: number };
   horizontalPodAutoscaler?: {
     syncPeriodMs?: number;
     downscaleStabilizationMs?: number;

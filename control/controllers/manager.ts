@@ -11,12 +11,14 @@ import { NamespaceController } from './namespace.js';
 import { errorMessage } from './objects.js';
 import { PodGcController } from './podgc.js';
 import { HorizontalPodAutoscalerController } from './podautoscaler/horizontal.js';
+import { CsrApprovingController, CsrSigningController } from './certificates/controllers.js';
 import { DEFAULT_CALC_CONFIG } from './podautoscaler/replica-calculator.js';
 import { ReplicaSetController } from './replicaset-controller.js';
 import { ServiceAccountController } from './serviceaccount.js';
 
 /** Controllers by the names kube-controller-manager's --controllers flag uses. */
-const FACTORIES: Record<string, (ctx: ControllerContext) => Controller> = {
+/** A factory may decline (undefined) when what the controller needs is not configured, as csrsigning without a CA. */
+const FACTORIES: Record<string, (ctx: ControllerContext) => Controller | undefined> = {
   replicaset: (ctx) => new ReplicaSetController(ctx, 'ReplicaSet'),
   replicationcontroller: (ctx) => new ReplicaSetController(ctx, 'ReplicationController'),
   deployment: (ctx) => new DeploymentController(ctx),
@@ -26,6 +28,8 @@ const FACTORIES: Record<string, (ctx: ControllerContext) => Controller> = {
   garbagecollector: (ctx) => new GarbageCollector(ctx),
   serviceaccount: (ctx) => new ServiceAccountController(ctx),
   podgc: (ctx) => new PodGcController(ctx),
+  csrapproving: (ctx) => new CsrApprovingController(ctx),
+  csrsigning: (ctx) => (ctx.config?.csrSigning ? new CsrSigningController(ctx, ctx.config.csrSigning) : undefined),
   horizontalpodautoscaling: (ctx) => {
     const c = ctx.config?.horizontalPodAutoscaler ?? {};
     return new HorizontalPodAutoscalerController(ctx, {
@@ -87,11 +91,15 @@ export function startControllerManager(opts: ControllerManagerOptions): Controll
     ...(opts.config ? { config: opts.config } : {}),
   };
   const controllers = new Map<string, Controller>();
-  for (const name of names) controllers.set(name, (FACTORIES[name] as (c: ControllerContext) => Controller)(ctx));
+  for (const name of names) {
+    const controller = (FACTORIES[name] as (c: ControllerContext) => Controller | undefined)(ctx);
+    if (controller) controllers.set(name, controller);
+    else logger.info({ controller: name }, 'skipping controller: not configured');
+  }
   informers.start();
   // Each controller starts once its own informers have listed, so one unserved resource holds up only its readers.
   const ready = Promise.all([...controllers.values()].map((c) => c.start())).then(() => {
-    logger.info({ controllers: names }, 'controllers started');
+    logger.info({ controllers: [...controllers.keys()] }, 'controllers started');
   });
   return {
     ready,
