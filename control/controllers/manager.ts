@@ -6,6 +6,7 @@ import { DeploymentController } from './deployment-controller.js';
 import { EndpointsController, EndpointSliceController } from './endpoints-controller.js';
 import { SharedInformers } from './informers.js';
 import { GarbageCollector } from './garbagecollector.js';
+import { JobController } from './job-controller.js';
 import { controllerMetrics } from './metrics.js';
 import { NamespaceController } from './namespace.js';
 import { errorMessage } from './objects.js';
@@ -24,6 +25,7 @@ const FACTORIES: Record<string, (ctx: ControllerContext) => Controller> = {
   garbagecollector: (ctx) => new GarbageCollector(ctx),
   serviceaccount: (ctx) => new ServiceAccountController(ctx),
   podgc: (ctx) => new PodGcController(ctx),
+  job: (ctx) => new JobController(ctx),
 };
 
 export const CONTROLLER_NAMES = Object.keys(FACTORIES);
