@@ -6,6 +6,7 @@ import { DeploymentController } from './deployment-controller.js';
 import { EndpointsController, EndpointSliceController } from './endpoints-controller.js';
 import { SharedInformers } from './informers.js';
 import { GarbageCollector } from './garbagecollector.js';
+import { CronJobController } from './cronjob-controller.js';
 import { JobController } from './job-controller.js';
 import { controllerMetrics } from './metrics.js';
 import { NamespaceController } from './namespace.js';
@@ -13,6 +14,7 @@ import { errorMessage } from './objects.js';
 import { PodGcController } from './podgc.js';
 import { ReplicaSetController } from './replicaset-controller.js';
 import { ServiceAccountController } from './serviceaccount.js';
+import { TtlAfterFinishedController } from './ttlafterfinished.js';
 
 /** Controllers by the names kube-controller-manager's --controllers flag uses. */
 const FACTORIES: Record<string, (ctx: ControllerContext) => Controller> = {
@@ -26,6 +28,8 @@ const FACTORIES: Record<string, (ctx: ControllerContext) => Controller> = {
   serviceaccount: (ctx) => new ServiceAccountController(ctx),
   podgc: (ctx) => new PodGcController(ctx),
   job: (ctx) => new JobController(ctx),
+  cronjob: (ctx) => new CronJobController(ctx),
+  'ttl-after-finished': (ctx) => new TtlAfterFinishedController(ctx),
 };
 
 export const CONTROLLER_NAMES = Object.keys(FACTORIES);
