@@ -160,4 +160,31 @@ describe('job controller', () => {
     expect(cond(failed, 'Failed')?.reason).toBe('PodFailurePolicy');
     expect(cond(failed, 'Failed')?.message).toMatch(/^Container work for pod default\/pfp-\w+ failed with exit code 1 matching FailJob rule at index 0$/);
   });
+
+  it('lets the pods of a deleted running Job go: the tracking finalizer comes off orphans', async () => {
+    cluster = await startCluster(['job', 'garbagecollector']);
+    const c = cluster;
+    await c.client.create<Job>(JOBS, 'default', job('gone', { parallelism: 2, completions: 2 }));
+    await eventually(async () => {
+      const pods = await listPods(c.client);
+      return pods.length === 2 && pods.every((p) => p.metadata.finalizers?.includes('batch.kubernetes.io/job-tracking'));
+    }, 'two pods with the tracking finalizer');
+    await c.client.delete(JOBS, 'default', 'gone', { propagationPolicy: 'Background' });
+    await eventually(async () => (await listPods(c.client)).length === 0, 'pods deleted, finalizers removed');
+  });
+
+  it('adopts a matching orphan pod (manualSelector) and adds the tracking finalizer', async () => {
+    cluster = await startCluster(['job']);
+    const c = cluster;
+    await c.client.create(R.pods, 'default', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'stray', labels: { app: 'man' } }, spec: { containers: [{ name: 'work', image: 'busybox' }] } });
+    const j = await c.client.create<Job>(JOBS, 'default', { ...job('man', { manualSelector: true, selector: { matchLabels: { app: 'man' } }, parallelism: 1, completions: 1 }) });
+    expect(j.spec.template?.metadata?.labels).toEqual({ app: 'man' });
+    const adopted = await eventually(async () => {
+      const p = await c.client.get<Pod>(R.pods, 'default', 'stray');
+      return p.metadata.ownerReferences?.[0]?.uid === j.metadata.uid ? p : undefined;
+    }, 'stray pod adopted');
+    expect(adopted.metadata.finalizers).toContain('batch.kubernetes.io/job-tracking');
+    await eventually(async () => (await c.client.get<Job>(JOBS, 'default', 'man')).status?.active === 1, 'one active pod: the adopted one');
+    expect(await listPods(c.client)).toHaveLength(1);
+  });
 });
