@@ -1,7 +1,9 @@
 /**
  * robfig/cron/v3's Schedule.Next on the schedules control/api parses: the first activation strictly after a time,
  * computed on the wall clock of the schedule's time zone (CRON_TZ=/TZ= prefix, a CronJob's spec.timeZone, or the
- * controller's local zone), at minute granularity, giving up after five years as the library does. Pure: no clock.
+ * controller's local zone), at minute granularity, giving up after five years as the library does. Daylight saving
+ * time as robfig, which walks real time: a wall time skipped when clocks go forward does not fire that day; one
+ * repeated when they go back fires at both occurrences. Pure: no clock.
  */
 import type { CronSchedule } from '../api/batch/cron.js';
 
@@ -42,12 +44,21 @@ export function zoneOffsetMs(ms: number, timeZone: string): number {
   return Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute) - Math.floor(ms / 60_000) * 60_000;
 }
 
-/** The instant a wall-clock time names in a zone (in a DST gap, the offset before the gap applies, as Go's time.Date). */
-function instantOf(w: Wall, timeZone: string): number {
+/**
+ * The instant a wall-clock time names in a zone: in the hour repeated when clocks go back, the first one after
+ * `afterMs` (robfig walks real time through both); in a gap when they go forward, an instant whose wall clock
+ * differs (the caller skips it).
+ */
+function instantOf(w: Wall, timeZone: string, afterMs = -Infinity): number {
   const wallMs = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute);
-  const first = wallMs - zoneOffsetMs(wallMs, timeZone);
-  const second = wallMs - zoneOffsetMs(first, timeZone);
-  return second;
+  const day = 86_400_000;
+  const candidates = [wallMs - zoneOffsetMs(wallMs - day, timeZone), wallMs - zoneOffsetMs(wallMs + day, timeZone)].sort((a, b) => a - b);
+  const same = (ms: number): boolean => {
+    const x = wallClock(ms, timeZone);
+    return x.year === w.year && x.month === w.month && x.day === w.day && x.hour === w.hour && x.minute === w.minute;
+  };
+  const valid = candidates.filter(same);
+  return valid.find((c) => c > afterMs) ?? valid[0] ?? (candidates[0] as number);
 }
 
 const daysIn = (year: number, month: number): number => new Date(Date.UTC(year, month, 0)).getUTCDate();
@@ -94,12 +105,12 @@ export function nextActivation(s: CronSchedule, afterMs: number, defaultZone: st
     if (!s.minutes.has(w.minute)) {
       if (w.minute === 59) {
         // Into the next hour: go through the checks again from the month down.
-        const ms = instantOf({ ...w, minute: 59 }, zone) + 60_000;
+        const ms = instantOf({ ...w, minute: 59 }, zone, afterMs) + 60_000;
         w = wallClock(ms, zone);
       } else w = { ...w, minute: w.minute + 1 };
       continue;
     }
-    const at = instantOf(w, zone);
+    const at = instantOf(w, zone, afterMs);
     const seen = wallClock(at, zone);
     // A wall time inside a DST gap does not exist: robfig, walking real hours, never meets it and moves on.
     if (seen.hour !== w.hour || seen.minute !== w.minute || at <= afterMs) {

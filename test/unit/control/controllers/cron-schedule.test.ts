@@ -40,5 +40,10 @@ describe('nextActivation (robfig/cron Schedule.Next)', () => {
     expect(next('TZ=America/New_York 0 0 * * *', '2026-01-01T00:00:00Z')).toBe('2026-01-01T05:00:00.000Z');
     // 02:30 does not exist in Paris on 29 March 2026 (clocks jump from 02:00 to 03:00): the next one is the 30th.
     expect(next('30 2 * * *', '2026-03-29T00:00:00Z', 'Europe/Paris')).toBe('2026-03-30T00:30:00.000Z');
+    // 02:30 happens twice on 25 October 2026 (03:00 CEST becomes 02:00 CET): it fires at both, as robfig does.
+    expect(next('30 2 * * *', '2026-10-25T00:00:00Z', 'Europe/Paris')).toBe('2026-10-25T00:30:00.000Z');
+    expect(next('30 2 * * *', '2026-10-25T00:30:00Z', 'Europe/Paris')).toBe('2026-10-25T01:30:00.000Z');
+    expect(next('30 2 * * *', '2026-10-25T01:30:00Z', 'Europe/Paris')).toBe('2026-10-26T01:30:00.000Z');
+    expect(next('0 * * * *', '2026-10-25T00:30:00Z', 'Europe/Paris')).toBe('2026-10-25T01:00:00.000Z');
   });
 });
