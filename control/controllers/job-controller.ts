@@ -32,7 +32,7 @@ import {
   type Job,
   type JobStatus,
 } from './job.js';
-import { clone, controllerRef, errorMessage, isPodReady, jsonEqual, keyOf, ownerRefFor, R, splitKey, type Condition, type Pod } from './objects.js';
+import { clone, controllerRef, errorMessage, isPodReady, jsonEqual, keyOf, ownerRefFor, R, rfc3339, splitKey, type Condition, type Pod } from './objects.js';
 import { claimPods, slowStartBatch, withOwnerRef, withoutOwnerRef } from './replicaset.js';
 
 export const JOBS: ResourceRef = { group: 'batch', version: 'v1', resource: 'jobs' };
@@ -215,7 +215,7 @@ export class JobController extends Controller {
     let succeeded = (status.succeeded ?? 0) + newSucceeded.length + uncounted.succeeded.size;
     const failed = (status.failed ?? 0) + newFailed.filter((p) => matchPodFailurePolicy(rules, p).countFailed).length + uncounted.failed.size;
 
-    if (!status.startTime && !isJobSuspended(job)) status.startTime = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+    if (!status.startTime && !isJobSuspended(job)) status.startTime = rfc3339(now);
     const backoff = nextBackoffRecord(this.backoff.get(key), newSucceeded, newFailed);
     let requeueAfterMs: number | undefined;
 
@@ -287,7 +287,7 @@ export class JobController extends Controller {
           status.conditions = r.conditions;
           this.events.event(job, JOB_KIND, 'Normal', suspended ? 'Suspended' : 'Resumed', suspended ? 'Job suspended' : 'Job resumed');
           // A resumed Job starts its activeDeadlineSeconds afresh.
-          if (!suspended) status.startTime = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+          if (!suspended) status.startTime = rfc3339(now);
         }
       }
     }
@@ -402,7 +402,7 @@ export class JobController extends Controller {
     let jobFinished = false;
     if (finished && !reachedMax && uncounted.succeeded.size + uncounted.failed.size === 0 && (status.terminating ?? 0) === 0) {
       status.conditions = ensureCondition(status.conditions ?? [], finished.type, finished.status, finished.reason ?? '', finished.message ?? '', now).conditions;
-      if (finished.type === 'Complete') status.completionTime = finished.lastTransitionTime ?? now.toISOString();
+      if (finished.type === 'Complete') status.completionTime = finished.lastTransitionTime ?? rfc3339(now);
       jobFinished = true;
       needsFlush = true;
     }
