@@ -23,6 +23,7 @@ import {
   jobCondition,
   manageJob,
   matchPodFailurePolicy,
+  matchSuccessPolicy,
   MAX_UNCOUNTED_PODS,
   newCondition,
   nextBackoffRecord,
@@ -244,6 +245,10 @@ export class JobController extends Controller {
         if (p.status?.phase === 'Succeeded' && ix !== undefined && ix < (completions ?? 0) && (hasTrackingFinalizer(p) || succeededIndexes.has(ix))) succeededIndexes.add(ix);
       }
       succeeded = succeededIndexes.size;
+      if (!finished) {
+        const msg = matchSuccessPolicy(job.spec.successPolicy?.rules, completions ?? 0, succeededIndexes);
+        if (msg !== undefined) finished = newCondition('SuccessCriteriaMet', 'True', 'SuccessPolicy', msg, now);
+      }
     }
 
     let suspendChanged = false;

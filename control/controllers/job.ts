@@ -24,6 +24,11 @@ export interface PodFailurePolicyRule {
   onPodConditions?: Array<{ type: string; status?: string }>;
 }
 
+export interface SuccessPolicyRule {
+  succeededIndexes?: string;
+  succeededCount?: number;
+}
+
 export interface Job extends Obj {
   spec: {
     parallelism?: number;
@@ -37,6 +42,7 @@ export interface Job extends Obj {
     template?: PodTemplate & { metadata?: { finalizers?: string[] } };
     ttlSecondsAfterFinished?: number;
     podFailurePolicy?: { rules: PodFailurePolicyRule[] };
+    successPolicy?: { rules: SuccessPolicyRule[] };
     podReplacementPolicy?: string;
     managedBy?: string;
   };
@@ -306,6 +312,26 @@ export function indexedPodTemplate(jobName: string, template: PodTemplate, index
   const suffix = `-${index}-`;
   const generateName = `${jobName.slice(0, Math.max(0, 58 - suffix.length))}${suffix}`;
   return { template: t, generateName };
+}
+
+// ---------- success policy ----------
+
+/**
+ * upstream's matchSuccessPolicy (Indexed Jobs): the first rule whose succeededIndexes all succeeded, or of which
+ * at least succeededCount did (or, without succeededIndexes, succeededCount indexes in all), makes the Job succeed
+ * early. Returns the SuccessCriteriaMet message.
+ */
+export function matchSuccessPolicy(rules: readonly SuccessPolicyRule[] | undefined, completions: number, succeeded: ReadonlySet<number>): string | undefined {
+  if (!rules || succeeded.size === 0) return undefined;
+  for (const [index, rule] of rules.entries()) {
+    if (rule.succeededIndexes !== undefined) {
+      const required = parseIndexes(rule.succeededIndexes, completions);
+      if (required.length === 0) continue;
+      const contains = required.filter((i) => succeeded.has(i)).length;
+      if (contains === required.length || (rule.succeededCount !== undefined && contains >= rule.succeededCount)) return `Matched rules at index ${index}`;
+    } else if (rule.succeededCount !== undefined && succeeded.size >= rule.succeededCount) return `Matched rules at index ${index}`;
+  }
+  return undefined;
 }
 
 // ---------- conditions ----------

@@ -187,4 +187,19 @@ describe('job controller', () => {
     await eventually(async () => (await c.client.get<Job>(JOBS, 'default', 'man')).status?.active === 1, 'one active pod: the adopted one');
     expect(await listPods(c.client)).toHaveLength(1);
   });
+
+  it('succeeds an Indexed job early by its success policy, removing the pods still running', async () => {
+    cluster = await startCluster(['job']);
+    const c = cluster;
+    c.kubelet.finish = (p) => (p.metadata.annotations?.['batch.kubernetes.io/job-completion-index'] === '0' ? 'Succeeded' : undefined);
+    await c.client.create<Job>(JOBS, 'default', job('leader', { completions: 3, parallelism: 3, completionMode: 'Indexed', successPolicy: { rules: [{ succeededIndexes: '0' }] } }));
+    const done = await eventually(async () => {
+      const j = await c.client.get<Job>(JOBS, 'default', 'leader');
+      return cond(j, 'Complete')?.status === 'True' ? j : undefined;
+    }, 'complete by success policy');
+    expect(cond(done, 'SuccessCriteriaMet')).toMatchObject({ status: 'True', reason: 'SuccessPolicy', message: 'Matched rules at index 0' });
+    expect(cond(done, 'Complete')).toMatchObject({ reason: 'SuccessPolicy', message: 'Matched rules at index 0' });
+    expect(done.status?.completedIndexes).toBe('0');
+    await eventually(async () => (await listPods(c.client)).filter((p) => p.status?.phase !== 'Succeeded').length === 0, 'the other indexes removed');
+  });
 });

@@ -9,6 +9,7 @@ import {
   isPodFailed,
   manageJob,
   matchPodFailurePolicy,
+  matchSuccessPolicy,
   nextBackoffRecord,
   parseIndexes,
   pastBackoffLimitOnFailure,
@@ -212,5 +213,19 @@ describe('conditions', () => {
     expect(ensureCondition(added.conditions, 'Suspended', 'True', 'JobSuspended', 'Job suspended', new Date(NOW + 5000)).changed).toBe(false);
     const flipped = ensureCondition(added.conditions, 'Suspended', 'False', 'JobResumed', 'Job resumed', new Date(NOW + 5000));
     expect(flipped.conditions[0]).toMatchObject({ status: 'False', reason: 'JobResumed', lastTransitionTime: '2026-01-01T00:10:05Z' });
+  });
+});
+
+describe('success policy', () => {
+  it.each([
+    ['no policy', undefined, [0, 1], undefined],
+    ['nothing succeeded', [{ succeededCount: 1 }], [], undefined],
+    ['all listed indexes', [{ succeededIndexes: '0,2' }], [0, 2], 'Matched rules at index 0'],
+    ['not all listed indexes', [{ succeededIndexes: '0-2' }], [0, 2], undefined],
+    ['enough of the listed indexes', [{ succeededIndexes: '0-3', succeededCount: 2 }], [1, 3], 'Matched rules at index 0'],
+    ['a count alone', [{ succeededIndexes: '9' }, { succeededCount: 2 }], [4, 5], 'Matched rules at index 1'],
+    ['indexes beyond completions do not count', [{ succeededIndexes: '7-9' }], [1], undefined],
+  ])('%s', (_name, rules, succeeded, want) => {
+    expect(matchSuccessPolicy(rules, 6, new Set(succeeded))).toBe(want);
   });
 });
