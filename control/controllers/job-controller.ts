@@ -11,7 +11,10 @@ import {
   COMPLETIONS_REACHED,
   DEADLINE_EXCEEDED,
   ensureCondition,
+  FAILED_INDEXES,
+  failedIndexesOf,
   formatIndexes,
+  hasBackoffLimitPerIndex,
   hasTrackingFinalizer,
   indexedPodTemplate,
   isIndexedJob,
@@ -24,11 +27,14 @@ import {
   manageJob,
   matchPodFailurePolicy,
   matchSuccessPolicy,
+  MAX_FAILED_INDEXES_EXCEEDED,
   MAX_UNCOUNTED_PODS,
   newCondition,
   nextBackoffRecord,
   parseIndexes,
   pastBackoffLimitOnFailure,
+  podsWithDelayedDeletion,
+  replacementFailureCounts,
   type BackoffRecord,
   type Job,
   type JobStatus,
@@ -41,6 +47,13 @@ const JOB_KIND = { apiVersion: 'batch/v1', kind: 'Job' };
 /** The value of spec.managedBy that leaves a Job to this controller. */
 const JOB_CONTROLLER_NAME = 'kubernetes.io/job-controller';
 const ORPHAN = 'orphan-pod:';
+
+/** backoffLimitPerIndex state of one sync: indexes failed for good, and per index the failed pod a replacement follows. */
+interface PerIndex {
+  failed: Set<number>;
+  delayed: Map<number, Pod>;
+  now: number;
+}
 
 const isNotFound = (err: unknown): boolean => err instanceof ApiStatusError && err.code === 404;
 
@@ -238,6 +251,7 @@ export class JobController extends Controller {
     }
 
     let succeededIndexes = new Set<number>();
+    let perIndex: PerIndex | undefined;
     if (indexed) {
       succeededIndexes = new Set(parseIndexes(status.completedIndexes, completions ?? 0));
       for (const p of pods) {
@@ -245,6 +259,15 @@ export class JobController extends Controller {
         if (p.status?.phase === 'Succeeded' && ix !== undefined && ix < (completions ?? 0) && (hasTrackingFinalizer(p) || succeededIndexes.has(ix))) succeededIndexes.add(ix);
       }
       succeeded = succeededIndexes.size;
+      if (hasBackoffLimitPerIndex(job)) {
+        const valid = pods.filter((p) => !expectedRm.has(p.metadata.uid ?? ''));
+        const failedIndexes = failedIndexesOf(job, valid, status.failedIndexes);
+        perIndex = { failed: failedIndexes, delayed: podsWithDelayedDeletion(job, valid, activeList, succeededIndexes, failedIndexes), now: now.getTime() };
+        if (!finished) {
+          if (job.spec.maxFailedIndexes !== undefined && failedIndexes.size > job.spec.maxFailedIndexes) finished = newCondition('FailureTarget', 'True', MAX_FAILED_INDEXES_EXCEEDED.reason, MAX_FAILED_INDEXES_EXCEEDED.message, now);
+          else if (failedIndexes.size > 0 && failedIndexes.size + succeededIndexes.size >= (completions ?? 0)) finished = newCondition('FailureTarget', 'True', FAILED_INDEXES.reason, FAILED_INDEXES.message, now);
+        }
+      }
       if (!finished) {
         const msg = matchSuccessPolicy(job.spec.successPolicy?.rules, completions ?? 0, succeededIndexes);
         if (msg !== undefined) finished = newCondition('SuccessCriteriaMet', 'True', 'SuccessPolicy', msg, now);
@@ -265,7 +288,7 @@ export class JobController extends Controller {
       let managed = false;
       if (satisfied && !job.metadata.deletionTimestamp) {
         managed = true;
-        const decision = manageJob(job, activeList, succeeded, succeededIndexes, terminating, backoffRemainingMs(backoff, now.getTime()));
+        const decision = manageJob(job, activeList, succeeded, succeededIndexes, terminating, backoffRemainingMs(backoff, now.getTime()), perIndex);
         if (decision.delete.length) {
           const r = await this.deletePods(job, key, ns, decision.delete, true);
           active -= r.deleted;
@@ -275,7 +298,7 @@ export class JobController extends Controller {
         } else if (decision.backoffMs > 0) {
           requeueAfterMs = Math.min(requeueAfterMs ?? Infinity, Math.max(1000, decision.backoffMs));
         } else if (decision.create > 0) {
-          const r = await this.createPods(job, key, ns, decision.create, decision.indexes);
+          const r = await this.createPods(job, key, ns, decision.create, decision.indexes, perIndex);
           active += r.created;
           manageError = r.error;
         }
@@ -301,7 +324,7 @@ export class JobController extends Controller {
     status.active = active;
     status.ready = ready;
     status.terminating = terminating;
-    await this.trackStatus(job, key, ns, pods, status, uncounted, expectedRm, finished, succeededIndexes, backoff, needsUpdate, now);
+    await this.trackStatus(job, key, ns, pods, status, uncounted, expectedRm, finished, succeededIndexes, perIndex, backoff, needsUpdate, now);
     if (manageError !== undefined) throw manageError;
     if (requeueAfterMs !== undefined) return { requeueAfterMs };
   }
@@ -321,6 +344,7 @@ export class JobController extends Controller {
     expectedRm: Set<string>,
     finishedIn: Condition | undefined,
     succeededIndexes: Set<number>,
+    perIndex: PerIndex | undefined,
     backoff: BackoffRecord,
     needsUpdateIn: boolean,
     now: Date,
@@ -339,7 +363,12 @@ export class JobController extends Controller {
       const uid = pod.metadata.uid ?? '';
       if (!hasTrackingFinalizer(pod) || expectedRm.has(uid)) continue;
       const failedPod = isPodFailed(pod, job);
-      const canRemove = !!job.metadata.deletionTimestamp || finished !== undefined || pod.status?.phase === 'Succeeded' || failedPod;
+      let canRemove = !!job.metadata.deletionTimestamp || finished !== undefined || pod.status?.phase === 'Succeeded' || failedPod;
+      // The last failed pod of an index to be retried keeps its finalizer until its replacement exists.
+      if (canRemove && !job.metadata.deletionTimestamp && finished === undefined && pod.status?.phase !== 'Succeeded') {
+        const ix = completionIndex(pod);
+        if (ix !== undefined && perIndex?.delayed.get(ix)?.metadata.uid === uid) canRemove = false;
+      }
       if (!canRemove) continue;
       toRemove.push(pod);
       if (pod.status?.phase === 'Succeeded' && !uncounted.failed.has(uid)) {
@@ -365,6 +394,11 @@ export class JobController extends Controller {
       status.succeeded = succeededIndexes.size;
       if (s) status.completedIndexes = s;
       else delete status.completedIndexes;
+      if (perIndex) {
+        const f = formatIndexes(perIndex.failed);
+        if (f !== status.failedIndexes) needsFlush = true;
+        status.failedIndexes = f;
+      }
     }
     if (finished?.type === 'FailureTarget') {
       if (jobCondition({ ...job, status }, 'FailureTarget')?.status !== 'True') {
@@ -482,7 +516,7 @@ export class JobController extends Controller {
     return owned;
   }
 
-  private async createPods(job: Job, key: string, ns: string, count: number, indexes: number[]): Promise<{ created: number; error?: unknown }> {
+  private async createPods(job: Job, key: string, ns: string, count: number, indexes: number[], perIndex: PerIndex | undefined): Promise<{ created: number; error?: unknown }> {
     this.expectations.expectCreations(key, count);
     const template = job.spec.template ?? {};
     const ref = ownerRefFor(job, JOB_KIND.apiVersion, JOB_KIND.kind);
@@ -491,6 +525,8 @@ export class JobController extends Controller {
       const ix = queue.shift();
       const { template: t, generateName } = ix === undefined ? { template, generateName: `${job.metadata.name}-` } : indexedPodTemplate(job.metadata.name ?? '', template, ix);
       const finalizers = [...new Set([...((t.metadata?.finalizers as string[] | undefined) ?? []), JOB_TRACKING_FINALIZER])];
+      const counts = perIndex && ix !== undefined ? replacementFailureCounts(job, perIndex.delayed.get(ix)) : undefined;
+      const annotations = { ...(t.metadata?.annotations ?? {}), ...(counts ?? {}) };
       const body: Pod = {
         apiVersion: 'v1',
         kind: 'Pod',
@@ -498,7 +534,7 @@ export class JobController extends Controller {
           generateName,
           namespace: ns,
           ...(t.metadata?.labels ? { labels: { ...t.metadata.labels } } : {}),
-          ...(t.metadata?.annotations ? { annotations: { ...t.metadata.annotations } } : {}),
+          ...(Object.keys(annotations).length ? { annotations } : {}),
           finalizers,
           ownerReferences: [ref],
         },

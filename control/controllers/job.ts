@@ -10,6 +10,8 @@ import { rankPodsForDeletion } from './replicaset.js';
 export const JOB_TRACKING_FINALIZER = 'batch.kubernetes.io/job-tracking';
 export const JOB_COMPLETION_INDEX = 'batch.kubernetes.io/job-completion-index';
 export const JOB_COMPLETION_INDEX_ENV = 'JOB_COMPLETION_INDEX';
+export const JOB_INDEX_FAILURE_COUNT = 'batch.kubernetes.io/job-index-failure-count';
+export const JOB_INDEX_IGNORED_FAILURE_COUNT = 'batch.kubernetes.io/job-index-ignored-failure-count';
 /** upstream's DefaultJobPodFailureBackOff and MaxJobPodFailureBackOff (the docs say "capped at six minutes"; the code caps at ten). */
 export const POD_FAILURE_BACKOFF_MS = 10_000;
 export const MAX_POD_FAILURE_BACKOFF_MS = 10 * 60_000;
@@ -43,6 +45,8 @@ export interface Job extends Obj {
     ttlSecondsAfterFinished?: number;
     podFailurePolicy?: { rules: PodFailurePolicyRule[] };
     successPolicy?: { rules: SuccessPolicyRule[] };
+    backoffLimitPerIndex?: number;
+    maxFailedIndexes?: number;
     podReplacementPolicy?: string;
     managedBy?: string;
   };
@@ -59,6 +63,7 @@ export interface JobStatus {
   terminating?: number;
   ready?: number;
   completedIndexes?: string;
+  failedIndexes?: string;
   uncountedTerminatedPods?: { succeeded?: string[]; failed?: string[] };
 }
 
@@ -154,8 +159,8 @@ export function matchPodFailurePolicy(rules: readonly PodFailurePolicyRule[] | u
         return { countFailed: true, action: 'Count' };
       case 'FailJob':
         return { failJobMessage, countFailed: true, action: 'FailJob' };
-      // FailIndex needs backoffLimitPerIndex, which Skiff does not run: the rule is passed over, as upstream does
-      // with the feature off.
+      case 'FailIndex':
+        return { countFailed: true, action: 'FailIndex' };
     }
   }
   return { countFailed: true };
@@ -265,9 +270,9 @@ export function formatIndexes(indexes: Iterable<number>): string {
   return parts.join(',');
 }
 
-/** The lowest indexes with neither a success nor an active pod, at most `count` of them. */
-export function firstPendingIndexes(succeeded: ReadonlySet<number>, active: readonly Pod[], count: number, completions: number): number[] {
-  const taken = new Set(succeeded);
+/** The lowest indexes with neither a success, nor a failure, nor an active pod, at most `count` of them. */
+export function firstPendingIndexes(succeeded: ReadonlySet<number>, active: readonly Pod[], count: number, completions: number, failed: ReadonlySet<number> = new Set()): number[] {
+  const taken = new Set([...succeeded, ...failed]);
   for (const p of active) {
     const ix = completionIndex(p);
     if (ix !== undefined) taken.add(ix);
@@ -291,7 +296,10 @@ export function surplusIndexedPods(active: readonly Pod[], succeeded: ReadonlySe
   return rm;
 }
 
-/** What an Indexed Job's pod gets on top of its template: index annotation and label, hostname, env var, name prefix. */
+/**
+ * What an Indexed Job's pod gets on top of its template: index annotation and label, hostname, a
+ * JOB_COMPLETION_INDEX env var read from the label (PodIndexLabel is on in 1.32), name prefix.
+ */
 export function indexedPodTemplate(jobName: string, template: PodTemplate, index: number): { template: PodTemplate; generateName: string } {
   const t = JSON.parse(JSON.stringify(template)) as PodTemplate;
   t.metadata = { ...(t.metadata ?? {}) };
@@ -303,7 +311,7 @@ export function indexedPodTemplate(jobName: string, template: PodTemplate, index
       ? cs.map((c: { env?: Array<{ name: string }> }) =>
           (c.env ?? []).some((e) => e.name === JOB_COMPLETION_INDEX_ENV)
             ? c
-            : { ...c, env: [...(c.env ?? []), { name: JOB_COMPLETION_INDEX_ENV, valueFrom: { fieldRef: { fieldPath: `metadata.annotations['${JOB_COMPLETION_INDEX}']` } } }] },
+            : { ...c, env: [...(c.env ?? []), { name: JOB_COMPLETION_INDEX_ENV, valueFrom: { fieldRef: { fieldPath: `metadata.labels['${JOB_COMPLETION_INDEX}']` } } }] },
         )
       : cs;
   t.spec.containers = withEnv(t.spec.containers) as NonNullable<PodTemplate['spec']>['containers'];
@@ -313,6 +321,81 @@ export function indexedPodTemplate(jobName: string, template: PodTemplate, index
   const generateName = `${jobName.slice(0, Math.max(0, 58 - suffix.length))}${suffix}`;
   return { template: t, generateName };
 }
+
+// ---------- backoffLimitPerIndex ----------
+
+export const hasBackoffLimitPerIndex = (job: Job): boolean => isIndexedJob(job) && job.spec.backoffLimitPerIndex !== undefined;
+
+/** An annotation's count, 0 when missing, malformed or out of int32 range (upstream's parseInt32 fallback). */
+function countAnnotation(pod: Pod, key: string): number {
+  const v = pod.metadata.annotations?.[key];
+  if (v === undefined || !/^\d+$/.test(v)) return 0;
+  const n = Number(v);
+  return n > 2147483647 ? 0 : n;
+}
+
+export const indexFailureCount = (pod: Pod): number => countAnnotation(pod, JOB_INDEX_FAILURE_COUNT);
+export const indexAbsoluteFailureCount = (pod: Pod): number => countAnnotation(pod, JOB_INDEX_FAILURE_COUNT) + countAnnotation(pod, JOB_INDEX_IGNORED_FAILURE_COUNT);
+
+/** upstream's isIndexFailed: a FailIndex rule matched, or the index's counted failures reached backoffLimitPerIndex. */
+export function isIndexFailed(job: Job, pod: Pod): boolean {
+  if (!isPodFailed(pod, job)) return false;
+  let counted = true;
+  if (job.spec.podFailurePolicy) {
+    const m = matchPodFailurePolicy(job.spec.podFailurePolicy.rules, pod);
+    if (m.action === 'FailIndex') return true;
+    counted = m.countFailed;
+  }
+  return counted && indexFailureCount(pod) >= (job.spec.backoffLimitPerIndex ?? 0);
+}
+
+/** status.failedIndexes plus the indexes of uncounted pods (still carrying the finalizer) that failed for good. */
+export function failedIndexesOf(job: Job, pods: readonly Pod[], previous: string | undefined): Set<number> {
+  const completions = job.spec.completions ?? 0;
+  const out = new Set(parseIndexes(previous, completions));
+  for (const p of pods) {
+    const ix = completionIndex(p);
+    if (ix !== undefined && ix < completions && hasTrackingFinalizer(p) && isIndexFailed(job, p)) out.add(ix);
+  }
+  return out;
+}
+
+/**
+ * upstream's getPodsWithDelayedDeletionPerIndex: per index still to be retried (not succeeded, not failed, no
+ * active pod), the latest failed pod; it keeps its finalizer until its replacement exists, which inherits its counts.
+ */
+export function podsWithDelayedDeletion(job: Job, pods: readonly Pod[], active: readonly Pod[], succeeded: ReadonlySet<number>, failed: ReadonlySet<number>): Map<number, Pod> {
+  const completions = job.spec.completions ?? 0;
+  const activeIndexes = new Set(active.map(completionIndex).filter((i): i is number => i !== undefined));
+  const out = new Map<number, Pod>();
+  for (const p of pods) {
+    if (!hasTrackingFinalizer(p) || !isPodFailed(p, job)) continue;
+    const ix = completionIndex(p);
+    if (ix === undefined || ix >= completions || succeeded.has(ix) || failed.has(ix) || activeIndexes.has(ix)) continue;
+    const prev = out.get(ix);
+    if (!prev || (indexAbsoluteFailureCount(prev) <= indexAbsoluteFailureCount(p) && podFinishedTime(p) >= podFinishedTime(prev))) out.set(ix, p);
+  }
+  return out;
+}
+
+/** The failure-count annotations of the pod replacing `replaced` (upstream's getNewIndexFailureCounts). */
+export function replacementFailureCounts(job: Job, replaced: Pod | undefined): Record<string, string> {
+  if (!replaced) return { [JOB_INDEX_FAILURE_COUNT]: '0' };
+  let count = indexFailureCount(replaced);
+  let ignored = countAnnotation(replaced, JOB_INDEX_IGNORED_FAILURE_COUNT);
+  if (job.spec.podFailurePolicy && !matchPodFailurePolicy(job.spec.podFailurePolicy.rules, replaced).countFailed) ignored++;
+  else count++;
+  return { [JOB_INDEX_FAILURE_COUNT]: String(count), ...(ignored > 0 ? { [JOB_INDEX_IGNORED_FAILURE_COUNT]: String(ignored) } : {}) };
+}
+
+/** The back-off of one index: from its last failed pod's absolute failure count and finish time. */
+export function indexBackoffRemainingMs(replaced: Pod | undefined, now: number): number {
+  if (!replaced) return 0;
+  return backoffRemainingMs({ failuresAfterLastSuccess: indexAbsoluteFailureCount(replaced) + 1, lastFailureTime: podFinishedTime(replaced) }, now);
+}
+
+export const MAX_FAILED_INDEXES_EXCEEDED = { reason: 'MaxFailedIndexesExceeded', message: 'Job has exceeded the specified maximal number of failed indexes' };
+export const FAILED_INDEXES = { reason: 'FailedIndexes', message: 'Job has failed indexes' };
 
 // ---------- success policy ----------
 
@@ -398,7 +481,15 @@ export interface ManageDecision {
  * parallelism, never beyond the completions left (a Job without completions keeps what runs once one pod
  * succeeded); surplus pods go first, then missing pods come, unless the back-off still holds them.
  */
-export function manageJob(job: Job, active: readonly Pod[], succeeded: number, succeededIndexes: ReadonlySet<number>, terminating: number, backoffMs: number): ManageDecision {
+export function manageJob(
+  job: Job,
+  active: readonly Pod[],
+  succeeded: number,
+  succeededIndexes: ReadonlySet<number>,
+  terminating: number,
+  backoffMs: number,
+  perIndex: { failed: ReadonlySet<number>; delayed: ReadonlyMap<number, Pod>; now: number } = { failed: new Set(), delayed: new Map(), now: 0 },
+): ManageDecision {
   const none: ManageDecision = { create: 0, indexes: [], delete: [], backoffMs: 0 };
   if (isJobSuspended(job)) return { ...none, delete: rankPodsForDeletion([...active]) };
   const parallelism = job.spec.parallelism ?? 1;
@@ -420,10 +511,18 @@ export function manageJob(job: Job, active: readonly Pod[], succeeded: number, s
   const held = onlyReplaceFailedPods(job) ? terminating : 0;
   let diff = want - held - active.length;
   if (diff <= 0) return none;
-  if (backoffMs > 0) return { ...none, backoffMs };
+  const perIndexBackoff = hasBackoffLimitPerIndex(job);
+  if (backoffMs > 0 && !perIndexBackoff) return { ...none, backoffMs };
   diff = Math.min(diff, MAX_POD_CREATE_DELETE_PER_SYNC);
   if (isIndexedJob(job) && completions !== undefined) {
-    const indexes = firstPendingIndexes(succeededIndexes, active, diff, completions);
+    let indexes = firstPendingIndexes(succeededIndexes, active, diff, completions, perIndex.failed);
+    if (perIndexBackoff) {
+      // Each index waits out its own back-off; when none may start yet, look again at the earliest.
+      const waits = indexes.map((ix) => indexBackoffRemainingMs(perIndex.delayed.get(ix), perIndex.now));
+      const ready = indexes.filter((_, i) => waits[i] === 0);
+      if (ready.length === 0 && indexes.length > 0) return { ...none, backoffMs: Math.min(...waits) };
+      indexes = ready;
+    }
     return { ...none, create: indexes.length, indexes };
   }
   return { ...none, create: diff };

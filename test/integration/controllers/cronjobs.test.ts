@@ -3,7 +3,7 @@ import { CRONJOBS } from '../../../control/controllers/cronjob-controller.js';
 import type { ChildJob, CronJob } from '../../../control/controllers/cronjob.js';
 import { JOBS } from '../../../control/controllers/job-controller.js';
 import type { Job } from '../../../control/controllers/job.js';
-import { eventually, startCluster, type Cluster } from './harness.js';
+import { eventually, startCluster, syncOnce, type Cluster } from './harness.js';
 
 const cronJob = (name: string, spec: Record<string, unknown> = {}) => ({
   apiVersion: 'batch/v1',
@@ -56,7 +56,11 @@ describe('cronjob controller', () => {
       const js = await jobsOf(c, 'hello');
       return js.length === 1 ? js : undefined;
     }, 'the first Job');
-    const status = (await c.client.get<CronJob>(CRONJOBS, 'default', 'hello')).status;
+    // The Job is written before the CronJob's status that records it.
+    const status = await eventually(async () => {
+      const st = (await c.client.get<CronJob>(CRONJOBS, 'default', 'hello')).status;
+      return st?.lastScheduleTime ? st : undefined;
+    }, 'lastScheduleTime');
     const scheduled = Date.parse(status?.lastScheduleTime ?? '');
     expect(scheduled % 60_000).toBe(0);
     expect(first?.metadata.name).toBe(`hello-${scheduled / 60_000}`);
@@ -124,10 +128,10 @@ describe('cronjob controller', () => {
     expect(ev.type).toBe('Warning');
     expect(ev.message).toBe('too many missed start times. Set or decrease .spec.startingDeadlineSeconds or check clock skew');
     const [only] = await eventually(async () => ((await jobsOf(c, 'late')).length ? jobsOf(c, 'late') : undefined), 'the latest Job');
-    const last = Date.parse((await c.client.get<CronJob>(CRONJOBS, 'default', 'late')).status?.lastScheduleTime ?? '');
+    const last = Date.parse(await eventually(async () => (await c.client.get<CronJob>(CRONJOBS, 'default', 'late')).status?.lastScheduleTime, 'lastScheduleTime'));
     expect(Date.now() + 200 * 60_000 - last).toBeLessThan(120_000);
     expect(only?.metadata.name).toBe(`late-${last / 60_000}`);
-    await c.manager.controllers.get('cronjob')?.syncNow('default/paused');
+    await syncOnce(c, 'cronjob', 'default/paused');
     expect(await jobsOf(c, 'paused')).toHaveLength(0);
   });
 
@@ -139,7 +143,7 @@ describe('cronjob controller', () => {
     await c.client.create(CRONJOBS, 'default', cronJob('strict', { startingDeadlineSeconds: 5 }));
     const nextMinute = Math.ceil((Date.now() + 1) / 60_000) * 60_000;
     t.advance(nextMinute + 30_000 - Date.now());
-    await c.manager.controllers.get('cronjob')?.syncNow('default/strict');
+    await syncOnce(c, 'cronjob', 'default/strict');
     expect(await jobsOf(c, 'strict')).toHaveLength(0);
     expect((await c.client.get<CronJob>(CRONJOBS, 'default', 'strict')).status?.lastScheduleTime).toBeUndefined();
   });
@@ -171,7 +175,7 @@ describe('ttl-after-finished controller', () => {
     await eventually(async () => ((await c.client.get<Job>(JOBS, 'default', 'long')).status?.conditions ?? []).some((x) => x.type === 'Complete'), 'long Job complete');
     await eventually(async () => (await c.client.list(R_PODS, { namespace: 'default', labelSelector: 'batch.kubernetes.io/job-name=short' })).items.length === 0, 'its pods deleted');
     // An hour later (on the controller's clock) the other one goes too.
-    await c.manager.controllers.get('ttl-after-finished')?.syncNow('default/long');
+    await syncOnce(c, 'ttl-after-finished', 'default/long');
     expect((await c.client.get<Job>(JOBS, 'default', 'long')).metadata.name).toBe('long');
     t.advance(3601_000);
     t.poke('ttl-after-finished', 'default/long');

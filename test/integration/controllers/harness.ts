@@ -207,3 +207,16 @@ function runKubectl(kubeconfig: string, args: string[], input?: string): Promise
     child.stdin.end(input ?? '');
   });
 }
+
+/**
+ * Runs one sync of `key` in `controller` now, alongside its workers; a write that lost to theirs (409) is retried
+ * until one sync runs through.
+ */
+export async function syncOnce(cluster: Cluster, controller: string, key: string): Promise<void> {
+  const ctl = cluster.manager.controllers.get(controller);
+  if (!ctl) throw new Error(`controller ${controller} is not running`);
+  await eventually(async () => {
+    await ctl.syncNow(key);
+    return true;
+  }, `a sync of ${key} by ${controller}`);
+}

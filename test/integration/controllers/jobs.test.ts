@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { JOBS } from '../../../control/controllers/job-controller.js';
 import type { Job } from '../../../control/controllers/job.js';
 import type { Pod } from '../../../control/controllers/objects.js';
-import { eventually, listPods, R, startCluster, type Cluster } from './harness.js';
+import { eventually, listPods, R, startCluster, syncOnce, type Cluster } from './harness.js';
 
 const job = (name: string, spec: Record<string, unknown>, labels: Record<string, string> = { app: name }) => ({
   apiVersion: 'batch/v1',
@@ -72,7 +72,7 @@ describe('job controller', () => {
     expect(p1.metadata.labels?.['batch.kubernetes.io/job-completion-index']).toBe('1');
     expect(p1.spec?.hostname).toBe('idx-1');
     expect(p1.metadata.name).toMatch(/^idx-1-/);
-    expect((p1.spec?.containers?.[0] as { env?: unknown[] }).env).toContainEqual({ name: 'JOB_COMPLETION_INDEX', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']" } } });
+    expect((p1.spec?.containers?.[0] as { env?: unknown[] }).env).toContainEqual({ name: 'JOB_COMPLETION_INDEX', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: "metadata.labels['batch.kubernetes.io/job-completion-index']" } } });
   });
 
   it('fails with BackoffLimitExceeded once more pods failed than backoffLimit allows', async () => {
@@ -101,7 +101,7 @@ describe('job controller', () => {
     await eventually(async () => (await c.client.get<Job>(JOBS, 'default', 'retry')).status?.failed === 1, 'first failure counted');
     // Within the back-off no replacement appears, however often the Job is looked at.
     const ctl = c.manager.controllers.get('job');
-    for (let i = 0; i < 5; i++) await ctl?.syncNow('default/retry');
+    for (let i = 0; i < 5; i++) await syncOnce(c, 'job', 'default/retry');
     expect(await listPods(c.client)).toHaveLength(1);
     offsetMs = 11_000;
     ctl?.queue.add('default/retry');
@@ -201,5 +201,34 @@ describe('job controller', () => {
     expect(cond(done, 'Complete')).toMatchObject({ reason: 'SuccessPolicy', message: 'Matched rules at index 0' });
     expect(done.status?.completedIndexes).toBe('0');
     await eventually(async () => (await listPods(c.client)).filter((p) => p.status?.phase !== 'Succeeded').length === 0, 'the other indexes removed');
+  });
+
+  it('backoffLimitPerIndex: retries an index after its own back-off, then marks it failed; FailedIndexes ends the Job', async () => {
+    let offsetMs = 0;
+    cluster = await startCluster(['job'], { now: () => new Date(Date.now() + offsetMs) });
+    const c = cluster;
+    const index = (p: Pod) => p.metadata.annotations?.['batch.kubernetes.io/job-completion-index'];
+    c.kubelet.finish = (p) => (index(p) === '1' ? 'Failed' : 'Succeeded');
+    await c.client.create<Job>(JOBS, 'default', job('per', { completions: 3, parallelism: 3, completionMode: 'Indexed', backoffLimitPerIndex: 1 }));
+    const first = await eventually(async () => {
+      const pods = (await listPods(c.client)).filter((p) => index(p) === '1');
+      return pods.length === 1 && pods[0]?.status?.phase === 'Failed' ? pods[0] : undefined;
+    }, 'index 1 failed once');
+    expect(first.metadata.annotations?.['batch.kubernetes.io/job-index-failure-count']).toBe('0');
+    // Its finalizer stays until the replacement exists; the replacement waits out the index's back-off.
+    const ctl = c.manager.controllers.get('job');
+    await syncOnce(c, 'job', 'default/per');
+    expect((await listPods(c.client)).filter((p) => index(p) === '1')).toHaveLength(1);
+    expect((await c.client.get<Pod>(R.pods, 'default', first.metadata.name ?? '')).metadata.finalizers).toContain('batch.kubernetes.io/job-tracking');
+    offsetMs = 11_000;
+    ctl?.queue.add('default/per');
+    const failed = await eventually(async () => {
+      const j = await c.client.get<Job>(JOBS, 'default', 'per');
+      return cond(j, 'Failed')?.status === 'True' ? j : undefined;
+    }, 'job failed with a failed index');
+    expect(cond(failed, 'Failed')).toMatchObject({ reason: 'FailedIndexes', message: 'Job has failed indexes' });
+    expect(failed.status).toMatchObject({ failedIndexes: '1', completedIndexes: '0,2', succeeded: 2, failed: 2 });
+    const retries = (await listPods(c.client)).filter((p) => index(p) === '1').map((p) => p.metadata.annotations?.['batch.kubernetes.io/job-index-failure-count']);
+    expect(retries.sort()).toEqual(['0', '1']);
   });
 });

@@ -10,6 +10,9 @@ import {
   manageJob,
   matchPodFailurePolicy,
   matchSuccessPolicy,
+  isIndexFailed,
+  podsWithDelayedDeletion,
+  replacementFailureCounts,
   nextBackoffRecord,
   parseIndexes,
   pastBackoffLimitOnFailure,
@@ -100,6 +103,7 @@ describe('pod failure policy', () => {
     ['Count, first match wins', [{ action: 'Count', onExitCodes: { operator: 'In', values: [42] } }, { action: 'FailJob', onExitCodes: { operator: 'In', values: [42] } }], { countFailed: true, action: 'Count' }],
     ['other container', [{ action: 'FailJob', onExitCodes: { containerName: 'x', operator: 'In', values: [42] } }], { countFailed: true }],
     ['pod condition', [{ action: 'FailJob', onPodConditions: [{ type: 'Ready', status: 'False' }] }], { countFailed: true, action: 'FailJob', failJobMessage: 'Pod default/p has condition Ready matching FailJob rule at index 0' }],
+    ['FailIndex', [{ action: 'FailIndex', onExitCodes: { operator: 'In', values: [42] } }], { countFailed: true, action: 'FailIndex' }],
     ['DisruptionTarget absent', [{ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget' }] }], { countFailed: true }],
   ])('%s', (_name, rules, want) => {
     expect(matchPodFailurePolicy(rules, failed)).toEqual(want);
@@ -159,7 +163,7 @@ describe('completion indexes', () => {
     expect(template.metadata?.annotations).toEqual({ 'batch.kubernetes.io/job-completion-index': '3' });
     expect(template.metadata?.labels).toEqual({ a: 'b', 'batch.kubernetes.io/job-completion-index': '3' });
     expect(template.spec?.hostname).toBe('work-3');
-    expect(template.spec?.containers?.[0]?.env).toEqual([{ name: 'X', value: '1' }, { name: 'JOB_COMPLETION_INDEX', valueFrom: { fieldRef: { fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']" } } }]);
+    expect(template.spec?.containers?.[0]?.env).toEqual([{ name: 'X', value: '1' }, { name: 'JOB_COMPLETION_INDEX', valueFrom: { fieldRef: { fieldPath: "metadata.labels['batch.kubernetes.io/job-completion-index']" } } }]);
   });
 });
 
@@ -227,5 +231,49 @@ describe('success policy', () => {
     ['indexes beyond completions do not count', [{ succeededIndexes: '7-9' }], [1], undefined],
   ])('%s', (_name, rules, succeeded, want) => {
     expect(matchSuccessPolicy(rules, 6, new Set(succeeded))).toBe(want);
+  });
+});
+
+describe('backoffLimitPerIndex', () => {
+  const perIndex = (extra: Partial<Job['spec']> = {}) => job({ completionMode: 'Indexed', completions: 4, parallelism: 4, backoffLimitPerIndex: 1, ...extra });
+  const failedAt = (name: string, index: number, count: number, at: number, ignored = 0): Pod => {
+    const p = pod(name, { phase: 'Failed', finishedAt: at, index, exitCode: 3 });
+    p.metadata.annotations = { ...p.metadata.annotations, 'batch.kubernetes.io/job-index-failure-count': String(count), ...(ignored ? { 'batch.kubernetes.io/job-index-ignored-failure-count': String(ignored) } : {}) };
+    p.metadata.finalizers = ['batch.kubernetes.io/job-tracking'];
+    return p;
+  };
+
+  it('fails an index once its counted failures reach the limit, or at once on FailIndex', () => {
+    expect(isIndexFailed(perIndex(), failedAt('a', 0, 0, NOW))).toBe(false);
+    expect(isIndexFailed(perIndex(), failedAt('a', 0, 1, NOW))).toBe(true);
+    expect(isIndexFailed(perIndex({ backoffLimitPerIndex: 0 }), failedAt('a', 0, 0, NOW))).toBe(true);
+    expect(isIndexFailed(perIndex({ podFailurePolicy: { rules: [{ action: 'FailIndex', onExitCodes: { operator: 'In', values: [3] } }] } }), failedAt('a', 0, 0, NOW))).toBe(true);
+    expect(isIndexFailed(perIndex({ podFailurePolicy: { rules: [{ action: 'Ignore', onExitCodes: { operator: 'In', values: [3] } }] } }), failedAt('a', 0, 5, NOW))).toBe(false);
+    expect(isIndexFailed(perIndex(), pod('r', { index: 0 }))).toBe(false);
+  });
+
+  it('carries the counts over to the replacement (ignored failures apart)', () => {
+    expect(replacementFailureCounts(perIndex(), undefined)).toEqual({ 'batch.kubernetes.io/job-index-failure-count': '0' });
+    expect(replacementFailureCounts(perIndex(), failedAt('a', 0, 2, NOW))).toEqual({ 'batch.kubernetes.io/job-index-failure-count': '3' });
+    const ignoring = perIndex({ podFailurePolicy: { rules: [{ action: 'Ignore', onExitCodes: { operator: 'In', values: [3] } }] } });
+    expect(replacementFailureCounts(ignoring, failedAt('a', 0, 2, NOW, 1))).toEqual({ 'batch.kubernetes.io/job-index-failure-count': '2', 'batch.kubernetes.io/job-index-ignored-failure-count': '2' });
+  });
+
+  it('keeps the latest failed pod of each index still to retry', () => {
+    const older = failedAt('old', 1, 0, NOW - 60_000);
+    const newer = failedAt('new', 1, 1, NOW - 5_000);
+    const other = failedAt('x', 2, 0, NOW - 5_000);
+    const done = failedAt('done', 3, 0, NOW - 5_000);
+    const d = podsWithDelayedDeletion(perIndex(), [older, newer, other, done], [pod('run', { index: 2 })], new Set([3]), new Set());
+    expect([...d.entries()].map(([ix, p]) => [ix, p.metadata.name])).toEqual([[1, 'new']]);
+  });
+
+  it('creates an index only once its own back-off has passed, and never a failed index', () => {
+    const delayed = new Map([[1, failedAt('f', 1, 1, NOW - 5_000)]]);
+    // Index 1 failed twice: 20 s of back-off, 5 s gone; index 0 failed for good; 2 and 3 go at once.
+    const d = manageJob(perIndex(), [], 0, new Set(), 0, 0, { failed: new Set([0]), delayed, now: NOW });
+    expect(d.indexes).toEqual([2, 3]);
+    const waiting = manageJob(perIndex(), [pod('a', { index: 2 }), pod('b', { index: 3 })], 0, new Set(), 0, 0, { failed: new Set([0]), delayed, now: NOW });
+    expect(waiting).toMatchObject({ create: 0, backoffMs: 15_000 });
   });
 });
