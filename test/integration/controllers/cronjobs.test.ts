@@ -82,8 +82,10 @@ describe('cronjob controller', () => {
       const js = await jobsOf(c, 'hello');
       return js.length === 1 && js[0]?.metadata.name !== first?.metadata.name && (js[0]?.status?.conditions ?? []).some((x) => x.type === 'Complete') ? js : undefined;
     }, 'the first Job removed by the history limit');
-    const reasons = (await events(c, 'hello')).map((e) => e.reason);
-    expect(reasons).toEqual(expect.arrayContaining(['SuccessfulCreate', 'SawCompletedJob', 'SuccessfulDelete']));
+    await eventually(async () => {
+      const reasons = (await events(c, 'hello')).map((e) => e.reason);
+      return ['SuccessfulCreate', 'SawCompletedJob', 'SuccessfulDelete'].every((r) => reasons.includes(r));
+    }, 'SuccessfulCreate, SawCompletedJob and SuccessfulDelete events');
     const created = (await events(c, 'hello')).filter((e) => e.reason === 'SuccessfulCreate').map((e) => e.message);
     expect(created[0]).toMatch(/^Created job hello-\d+$/);
   });
@@ -113,7 +115,7 @@ describe('cronjob controller', () => {
     }, 'replace: the old Job replaced');
     const active = (await c.client.get<CronJob>(CRONJOBS, 'default', 'replace')).status?.active ?? [];
     expect(active.map((a) => a.name)).toEqual([r2?.metadata.name]);
-    expect((await events(c, 'replace')).some((e) => e.reason === 'SuccessfulDelete' && e.message === `Deleted job ${r1?.metadata.name}`)).toBe(true);
+    await eventually(async () => (await events(c, 'replace')).some((e) => e.reason === 'SuccessfulDelete' && e.message === `Deleted job ${r1?.metadata.name}`), 'SuccessfulDelete event');
   });
 
   it('after many missed start times warns TooManyMissedTimes and runs only the latest; suspend runs nothing', async () => {

@@ -144,8 +144,11 @@ describe('job controller', () => {
       return cond(j, 'Suspended')?.status === 'False' && j.status?.active === 2 ? j : undefined;
     }, 'resumed');
     expect(cond(resumed, 'Suspended')).toMatchObject({ reason: 'JobResumed', message: 'Job resumed' });
-    const reasons = (await events(c, 'sus')).map((e) => e.reason);
-    expect(reasons).toEqual(expect.arrayContaining(['Suspended', 'Resumed', 'SuccessfulDelete']));
+    // Events are written in the background: look until they are there.
+    await eventually(async () => {
+      const reasons = (await events(c, 'sus')).map((e) => e.reason);
+      return ['Suspended', 'Resumed', 'SuccessfulDelete'].every((r) => reasons.includes(r));
+    }, 'Suspended, Resumed and SuccessfulDelete events');
   });
 
   it('fails at once on a pod failure policy FailJob rule and ignores Ignore rules', async () => {

@@ -35,7 +35,11 @@ describe('batch workloads through kubectl', () => {
     expect(wide[0]).toEqual(['NAME', 'STATUS', 'COMPLETIONS', 'DURATION', 'AGE', 'CONTAINERS', 'IMAGES', 'SELECTOR']);
     const uid = (await c.client.get<Job>(JOBS, 'default', 'pi')).metadata.uid;
     expect(wide[1]?.slice(5)).toEqual(['pi', 'busybox', `batch.kubernetes.io/controller-uid=${uid}`]);
-    const described = await c.kubectl(['describe', 'job', 'pi']);
+    // The Completed event is written in the background, after the condition kubectl waited for.
+    const described = await eventually(async () => {
+      const d = await c.kubectl(['describe', 'job', 'pi']);
+      return d.stdout.includes('Job completed') ? d : undefined;
+    }, 'describe showing the Completed event');
     expect(described.stdout).toMatch(/Pods Statuses:\s+0 Active \(0 Ready\) \/ 1 Succeeded \/ 0 Failed/);
     expect(described.stdout).toMatch(/Normal\s+SuccessfulCreate\s+.*job-controller\s+Created pod: pi-/);
     expect(described.stdout).toMatch(/Normal\s+Completed\s+.*job-controller\s+Job completed/);
