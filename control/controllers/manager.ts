@@ -6,6 +6,8 @@ import { DeploymentController } from './deployment-controller.js';
 import { EndpointsController, EndpointSliceController } from './endpoints-controller.js';
 import { SharedInformers } from './informers.js';
 import { GarbageCollector } from './garbagecollector.js';
+import { CronJobController } from './cronjob-controller.js';
+import { JobController } from './job-controller.js';
 import { controllerMetrics } from './metrics.js';
 import { NamespaceController } from './namespace.js';
 import { errorMessage } from './objects.js';
@@ -15,6 +17,7 @@ import { CsrApprovingController, CsrSigningController } from './certificates/con
 import { DEFAULT_CALC_CONFIG } from './podautoscaler/replica-calculator.js';
 import { ReplicaSetController } from './replicaset-controller.js';
 import { ServiceAccountController } from './serviceaccount.js';
+import { TtlAfterFinishedController } from './ttlafterfinished.js';
 
 /** Controllers by the names kube-controller-manager's --controllers flag uses. */
 /** A factory may decline (undefined) when what the controller needs is not configured, as csrsigning without a CA. */
@@ -28,6 +31,9 @@ const FACTORIES: Record<string, (ctx: ControllerContext) => Controller | undefin
   garbagecollector: (ctx) => new GarbageCollector(ctx),
   serviceaccount: (ctx) => new ServiceAccountController(ctx),
   podgc: (ctx) => new PodGcController(ctx),
+  job: (ctx) => new JobController(ctx),
+  cronjob: (ctx) => new CronJobController(ctx),
+  'ttl-after-finished': (ctx) => new TtlAfterFinishedController(ctx),
   csrapproving: (ctx) => new CsrApprovingController(ctx),
   csrsigning: (ctx) => (ctx.config?.csrSigning ? new CsrSigningController(ctx, ctx.config.csrSigning) : undefined),
   horizontalpodautoscaling: (ctx) => {
