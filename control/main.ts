@@ -1,3 +1,4 @@
+import { createPublicKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
@@ -6,7 +7,9 @@ import { parseDuration } from '../lib/duration.js';
 import { createLogger, type Logger } from '../lib/log.js';
 import { bootstrapTokenAuthenticator, type TokenSecret } from './apiserver/bootstrap-token.js';
 import { certificateAuthenticator, tokenFileAuthenticator, unionAuthenticator, type Authenticator } from './apiserver/authn.js';
-import { defaultServerNames, ensureClusterPki } from './apiserver/pki.js';
+import { defaultServerNames, ensureClusterPki, ensureServiceAccountKey } from './apiserver/pki.js';
+import { DEFAULT_ISSUER, serviceAccountTokenAuthenticator, type ServiceAccountTokenConfig } from './apiserver/serviceaccount/tokens.js';
+import { storageTokenLookup } from './apiserver/serviceaccount/lookup.js';
 import { chainAdmission, namespaceLifecycle } from './apiserver/admission/namespace-lifecycle.js';
 import { ensureKubernetesService, ensureSystemNamespaces } from './apiserver/bootstrap.js';
 import { ServiceAllocator } from './apiserver/admission/service-allocation.js';
@@ -57,9 +60,15 @@ const FLAGS = {
   'horizontal-pod-autoscaler-downscale-stabilization': { type: 'string', help: 'How far back the HPA looks before scaling down (default 5m0s)' },
   'horizontal-pod-autoscaler-tolerance': { type: 'string', help: 'Usage ratio within which the HPA does not scale (default 0.1)' },
   'metric-resolution': { type: 'string', help: 'How often node resource metrics are scraped for metrics.k8s.io (default 15s)' },
+  'service-account-issuer': { type: 'string', help: 'Issuer (iss) of service account tokens (default https://kubernetes.default.svc.cluster.local)' },
+  'service-account-signing-key-file': { type: 'string', help: 'Private key service account tokens are signed with (default: <cert-dir>/sa.key, generated)' },
+  'service-account-key-file': { type: 'string', help: 'Public key(s) service account tokens are verified with (default: the signing key\'s)' },
+  'api-audiences': { type: 'string', help: 'Audiences the API server accepts in service account tokens (default: the issuer)' },
+  'service-account-max-token-expiration': { type: 'string', help: 'Longest validity of a requested service account token (default: none)' },
   'enable-bootstrap-token-auth': { type: 'string', help: 'Accept bootstrap tokens (Secrets of type bootstrap.kubernetes.io/token in kube-system) for joining nodes (default true)' },
   'cluster-signing-cert-file': { type: 'string', help: 'CA certificate the controller manager signs approved CSRs with (default: the cluster CA when this process runs the API server)' },
   'cluster-signing-key-file': { type: 'string', help: 'Key of --cluster-signing-cert-file' },
+  'root-ca-file': { type: 'string', help: 'CA published to every namespace as the kube-root-ca.crt ConfigMap (default: the cluster CA when this process runs the API server)' },
   'cluster-signing-duration': { type: 'string', help: 'Longest validity of certificates signed for CSRs (default 8760h0m0s)' },
   'metrics-bind-address': { type: 'string', help: 'Where /healthz and /metrics are served when this process runs no API server (default 127.0.0.1:10251)' },
 } as const;
@@ -136,6 +145,19 @@ async function startApiServer(str: (k: keyof typeof FLAGS) => string | undefined
   }
   const storage = new ObjectStorage(store);
   const authorizer = createStorageAuthorizer(storage);
+  const saKey = await ensureServiceAccountKey(str('cert-dir') ?? join(dataDir, 'pki'));
+  const signingKeyPem = str('service-account-signing-key-file') ? await readFile(str('service-account-signing-key-file') as string, 'utf8') : saKey.privateKey;
+  const verifyKeyPem = str('service-account-key-file') ? await readFile(str('service-account-key-file') as string, 'utf8') : str('service-account-signing-key-file') ? signingKeyPem : saKey.publicKey;
+  const issuer = str('service-account-issuer') ?? DEFAULT_ISSUER;
+  const maxExpiration = str('service-account-max-token-expiration') ? parseDuration(str('service-account-max-token-expiration') as string) : undefined;
+  const serviceAccountTokens: ServiceAccountTokenConfig = {
+    issuer,
+    audiences: str('api-audiences') ? (str('api-audiences') as string).split(',').map((a) => a.trim()).filter(Boolean) : [issuer],
+    signingKeyPem,
+    publicKeys: [createPublicKey(verifyKeyPem)],
+    ...(maxExpiration ? { maxExpirationSeconds: Math.floor(maxExpiration / 1000) } : {}),
+  };
+  authenticators.push(serviceAccountTokenAuthenticator(serviceAccountTokens, storageTokenLookup(storage)));
   if (bootstrapTokens) {
     const secrets = findResource('', 'v1', 'secrets') as ResourceDef;
     authenticators.push(bootstrapTokenAuthenticator(async (name) => (await storage.tryGet(secrets, 'kube-system', name)) as TokenSecret | undefined));
@@ -146,6 +168,7 @@ async function startApiServer(str: (k: keyof typeof FLAGS) => string | undefined
     tls,
     metrics,
     resourceMetrics,
+    serviceAccountTokens,
     eventTtlSeconds: Math.round(eventTtlMs / 1000),
     authenticate: unionAuthenticator(authenticators),
     authorizer,
@@ -300,6 +323,14 @@ export async function runControl(argv: string[]): Promise<number> {
   const closers: Array<() => Promise<void>> = [];
   let connection: Connection;
   let signingCa: { cert: string; key: string } | undefined;
+  let rootCaPem: string | undefined;
+  if (str('root-ca-file')) {
+    try {
+      rootCaPem = await readFile(str('root-ca-file') as string, 'utf8');
+    } catch (err) {
+      return usage(`--root-ca-file: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
   const signingDurationMs = parseDuration(str('cluster-signing-duration') ?? '8760h');
   if (signingDurationMs === undefined || signingDurationMs < 600_000) return usage(`--cluster-signing-duration: expected a duration of at least 10m, got "${str('cluster-signing-duration')}"`);
   if (str('cluster-signing-cert-file') || str('cluster-signing-key-file')) {
@@ -316,6 +347,7 @@ export async function runControl(argv: string[]): Promise<number> {
     if (typeof started === 'number') return started;
     connection = started.loopback;
     signingCa ??= started.ca;
+    rootCaPem ??= started.ca.cert;
     closers.push(started.close);
     // metrics-server's part: the API server serves metrics.k8s.io from what this scraper reads off the nodes.
     const scraperClient = new KubeClient(connection, 'skiff-metrics-scraper');
@@ -359,7 +391,7 @@ export async function runControl(argv: string[]): Promise<number> {
       client,
       config: election,
       logger,
-      component: { start: () => startControllerManager({ client, logger: logger.child({ component: 'controller-manager' }), registry: metrics, config: { horizontalPodAutoscaler: hpaConfig, ...(signingCa ? { csrSigning: { ca: signingCa, durationMs: signingDurationMs } } : {}) }, ...(controllers ? { controllers } : {}) }) },
+      component: { start: () => startControllerManager({ client, logger: logger.child({ component: 'controller-manager' }), registry: metrics, config: { horizontalPodAutoscaler: hpaConfig, ...(rootCaPem ? { rootCaPem } : {}), ...(signingCa ? { csrSigning: { ca: signingCa, durationMs: signingDurationMs } } : {}) }, ...(controllers ? { controllers } : {}) }) },
     });
     closers.unshift(async () => {
       await elected.stop();

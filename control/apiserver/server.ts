@@ -13,6 +13,8 @@ import { apiGroup, apiGroupList, apiResourceList, apiVersions } from './discover
 import { groupVersionDocument, openApiV2Document, openApiV3Discovery } from './openapi/openapi.js';
 import { parseRequestInfo, type RequestInfo, type ResourceRequest } from './http/request-info.js';
 import { apiServerMetrics, type ApiServerMetrics } from './metrics.js';
+import { issueToken, type ServiceAccountTokenConfig } from './serviceaccount/tokens.js';
+import { storageTokenLookup } from './serviceaccount/lookup.js';
 import { METRICS_GROUP, metricsApiGroup, metricsResourceList, serveMetricsRequest, withMetricsGroup, type ResourceMetricsSource } from './metrics-api.js';
 import { ApiError, badRequest, methodNotAllowed } from './http/status.js';
 import { acceptedPatchTypes, applyPatch, parsePatchBody, PatchError, patchTypeFromContentType, type JsonObject } from './patch/index.js';
@@ -47,6 +49,8 @@ export interface ApiServerOptions {
    * there too. Components running in the same process (scheduler, controller manager) share it.
    */
   metrics?: Registry;
+  /** When given, serviceaccounts/<name>/token issues bound tokens signed with its key (the TokenRequest API). */
+  serviceAccountTokens?: ServiceAccountTokenConfig;
   /** When given, metrics.k8s.io/v1beta1 (NodeMetrics, PodMetrics) is served from it, as metrics-server would. */
   resourceMetrics?: ResourceMetricsSource;
 }
@@ -349,6 +353,10 @@ export class ApiServer {
           const b = body as { target?: { kind?: string; name?: string } };
           await this.rest.bind(ctx, info.name, b.target ?? {});
           return sendJson(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+        }
+        if (info.name !== undefined && sub === 'token' && def.kind === 'ServiceAccount') {
+          if (!this.opts.serviceAccountTokens) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+          return sendJson(res, 201, await issueToken(this.opts.serviceAccountTokens, storageTokenLookup(this.storage), ctx.namespace ?? 'default', info.name, body, this.now().getTime()));
         }
         if (def.kind === 'Binding') {
           const b = body as { metadata?: { name?: string }; target?: { kind?: string; name?: string } };

@@ -58,6 +58,8 @@ export interface ControllerContext {
 }
 
 export interface ControllerConfig {
+  /** The cluster CA published as kube-root-ca.crt in every namespace (upstream's --root-ca-file). */
+  rootCaPem?: string;
   /** The CA that csrsigning issues certificates with (--cluster-signing-cert-file/--cluster-signing-key-file). */
   csrSigning?: { ca: { cert: string; key: string }; durationMs?: number };
   horizontalPodAutoscaler?: {

@@ -12,6 +12,7 @@ import { controllerMetrics } from './metrics.js';
 import { NamespaceController } from './namespace.js';
 import { errorMessage } from './objects.js';
 import { PodGcController } from './podgc.js';
+import { RootCaCertPublisher } from './rootcacertpublisher.js';
 import { HorizontalPodAutoscalerController } from './podautoscaler/horizontal.js';
 import { CsrApprovingController, CsrSigningController } from './certificates/controllers.js';
 import { DEFAULT_CALC_CONFIG } from './podautoscaler/replica-calculator.js';
@@ -34,6 +35,7 @@ const FACTORIES: Record<string, (ctx: ControllerContext) => Controller | undefin
   job: (ctx) => new JobController(ctx),
   cronjob: (ctx) => new CronJobController(ctx),
   'ttl-after-finished': (ctx) => new TtlAfterFinishedController(ctx),
+  'root-ca-cert-publisher': (ctx) => (ctx.config?.rootCaPem ? new RootCaCertPublisher(ctx, ctx.config.rootCaPem) : undefined),
   csrapproving: (ctx) => new CsrApprovingController(ctx),
   csrsigning: (ctx) => (ctx.config?.csrSigning ? new CsrSigningController(ctx, ctx.config.csrSigning) : undefined),
   horizontalpodautoscaling: (ctx) => {
