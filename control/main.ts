@@ -28,6 +28,9 @@ const FLAGS = {
   'tls-cert-file': { type: 'string', help: 'Serving certificate to use instead of a generated one' },
   'tls-private-key-file': { type: 'string', help: 'Key of --tls-cert-file' },
   'client-ca-file': { type: 'string', help: 'CA that signs client certificates (default: the generated cluster CA)' },
+  'kubelet-client-certificate': { type: 'string', help: 'Client certificate for node agents (default: <cert-dir>/apiserver-kubelet-client.crt, generated)' },
+  'kubelet-client-key': { type: 'string', help: 'Key of --kubelet-client-certificate' },
+  'kubelet-certificate-authority': { type: 'string', help: "CA to verify node agents' serving certificates with (default: not verified, as upstream)" },
   'token-auth-file': { type: 'string', help: 'Static bearer tokens, CSV: token,user,uid,"group1,group2"' },
   'service-cluster-ip-range': { type: 'string', help: 'CIDR for Service cluster IPs (default 10.96.0.0/12)' },
   'service-node-port-range': { type: 'string', help: 'Port range for NodePort Services (default 30000-32767)' },
@@ -86,6 +89,11 @@ export async function runControl(argv: string[]): Promise<number> {
     key: str('tls-private-key-file') ? await readFile(str('tls-private-key-file') as string, 'utf8') : pki.server.key,
     ca: str('client-ca-file') ? await readFile(str('client-ca-file') as string, 'utf8') : pki.ca.cert,
   };
+  const kubeletClient = {
+    cert: str('kubelet-client-certificate') ? await readFile(str('kubelet-client-certificate') as string, 'utf8') : pki.kubeletClient.cert,
+    key: str('kubelet-client-key') ? await readFile(str('kubelet-client-key') as string, 'utf8') : pki.kubeletClient.key,
+    ...(str('kubelet-certificate-authority') ? { ca: await readFile(str('kubelet-certificate-authority') as string, 'utf8') } : {}),
+  };
   const authenticators: Authenticator[] = [certificateAuthenticator()];
   if (str('token-auth-file')) authenticators.push(await tokenFileAuthenticator(str('token-auth-file') as string));
   let allocator: ServiceAllocator;
@@ -143,6 +151,7 @@ export async function runControl(argv: string[]): Promise<number> {
     eventTtlSeconds: Math.round(eventTtlMs / 1000),
     authenticate: unionAuthenticator(authenticators),
     authorizer,
+    kubeletClient,
     admission: chainAdmission([
       namespaceLifecycle(storage),
       nodeRestrictionAdmission(),

@@ -88,6 +88,11 @@ export class ReadOnlyServer {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
+  /** Answers one request; the secure server calls this after authenticating and authorizing it. */
+  serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    return this.handle(req, res);
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://agent');
     const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
