@@ -126,13 +126,21 @@ export class DockerStreaming implements StreamingRuntime {
     if (!pid) throw new Error(`the pod's sandbox ${sandboxId.slice(0, 12)} is not running`);
     const relay = [
       "const s=require('net').connect(Number(process.argv[1]),'127.0.0.1');",
-      "s.on('connect',()=>{process.stdin.pipe(s);s.pipe(process.stdout);});",
+      "s.on('connect',()=>{process.stderr.write('connected\\n');process.stdin.pipe(s);s.pipe(process.stdout);});",
       "s.on('error',e=>{process.stderr.write(e.message);process.exit(1);});",
       "s.on('end',()=>process.stdout.end());process.stdout.on('finish',()=>process.exit(0));",
     ].join('');
     const child = spawn('nsenter', ['-t', String(pid), '-n', '--', process.execPath, '-e', relay, String(port)], { stdio: ['pipe', 'pipe', 'pipe'] });
     let err = '';
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    // The relay says "connected" once it reached the port, or exits with the reason it could not.
+    const connected = new Promise<void>((resolve, reject) => {
+      child.stderr.on('data', (d: Buffer) => {
+        err += d.toString();
+        if (err.startsWith('connected\n')) resolve();
+      });
+      child.once('exit', () => reject(new Error(err.trim() || 'the port-forward relay exited')));
+      child.once('error', reject);
+    });
     // The child's stdin and stdout as one duplex: writes go to stdin, reads come from stdout.
     const conn = new Duplex({
       write(chunk: Buffer, _enc, cb) {
@@ -156,8 +164,15 @@ export class DockerStreaming implements StreamingRuntime {
     });
     child.stdout.on('end', () => conn.push(null));
     child.stdin.on('error', () => undefined);
+    try {
+      await connected;
+    } catch (e) {
+      conn.destroy();
+      throw e;
+    }
+    // From here on the caller listens for errors on the connection.
     child.on('exit', (code) => {
-      if (code !== 0) conn.destroy(new Error(err.trim() || `relay exited with ${code}`));
+      if (code !== 0) conn.destroy(new Error(err.replace(/^connected\n/, '').trim() || `relay exited with ${code}`));
     });
     child.on('error', (e) => conn.destroy(e));
     return conn;

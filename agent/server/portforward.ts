@@ -60,12 +60,24 @@ async function forward(pair: Required<Pair>, portText: string, target: PortForwa
     pair.data.end();
   };
   if (!Number.isInteger(port) || port < 1 || port > 65535) return fail(`invalid port ${JSON.stringify(portText)}`);
+  // The client may send before the connection in the pod is up: keep what arrives meanwhile.
+  const early: Buffer[] = [];
+  let earlyEnd = false;
+  const keep = (d: Buffer): void => void early.push(d);
+  const keepEnd = (): void => void (earlyEnd = true);
+  pair.data.on('data', keep);
+  pair.data.on('end', keepEnd);
   let conn: Duplex;
   try {
     conn = await target.connect(port);
   } catch (err) {
     return fail(err instanceof Error ? err.message : String(err));
+  } finally {
+    pair.data.off('data', keep);
+    pair.data.off('end', keepEnd);
   }
+  for (const d of early) conn.write(d);
+  if (earlyEnd) conn.end();
   await new Promise<void>((resolve) => {
     let failed = false;
     conn.on('data', (d: Buffer) => pair.data.write(d));

@@ -1,5 +1,6 @@
-import type { StreamSession } from '../runtime/streaming.js';
+import type { SpdySession, SpdyStream } from '../../lib/spdy.js';
 import type { WebSocketConnection } from '../../lib/websocket.js';
+import type { StreamSession } from '../runtime/streaming.js';
 
 /**
  * exec and attach over WebSocket, the remotecommand protocols kubectl 1.30+ speaks (v5.channel.k8s.io, and
@@ -140,4 +141,92 @@ export async function serveRemoteCommand(ws: WebSocketConnection, opts: RemoteCo
   ws.send(frame(ERROR, JSON.stringify(code !== undefined && code !== 0 ? exitStatus(opts.command, code) : successStatus())));
   await ws.drained();
   ws.close();
+}
+
+/** The remotecommand protocols over SPDY (kubectl before 1.30, or with KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false). */
+export const REMOTECOMMAND_SPDY_PROTOCOLS = ['v4.channel.k8s.io'];
+
+/**
+ * exec/attach over a SPDY session: the client opens one stream per channel (streamType error, stdin, stdout,
+ * stderr, resize); once all it asked for are there the command runs, stdout/stderr are written and half-closed,
+ * and the error stream carries the final Status.
+ */
+export function serveRemoteCommandSpdy(session: SpdySession, opts: RemoteCommandOptions, start: () => Promise<StreamSession>): void {
+  const expected = ['error', ...(opts.stdin ? ['stdin'] : []), ...(opts.stdout ? ['stdout'] : []), ...(opts.stderr ? ['stderr'] : []), ...(opts.tty ? ['resize'] : [])];
+  const streams = new Map<string, SpdyStream>();
+  let started = false;
+  const pendingStdin: Buffer[] = [];
+  let stdinEnded = false;
+  let proc: StreamSession | undefined;
+  session.on('stream', (s: SpdyStream) => {
+    void s.reply();
+    const type = s.headers.streamtype ?? '';
+    streams.set(type, s);
+    if (type === 'stdin') {
+      s.on('data', (d: Buffer) => (proc?.stdin ? proc.stdin.write(d) : pendingStdin.push(d)));
+      s.on('end', () => (proc?.stdin ? proc.stdin.end() : (stdinEnded = true)));
+    } else if (type === 'resize') {
+      let buf = '';
+      s.on('data', (d: Buffer) => {
+        // Resize events are JSON objects back to back.
+        buf += d.toString('utf8');
+        for (let i = buf.indexOf('}'); i >= 0; i = buf.indexOf('}')) {
+          try {
+            const size = JSON.parse(buf.slice(0, i + 1)) as { Width?: number; Height?: number };
+            if (typeof size.Width === 'number' && typeof size.Height === 'number') void proc?.resize(size.Width, size.Height);
+          } catch {
+            // ignore a malformed event
+          }
+          buf = buf.slice(i + 1);
+        }
+      });
+    } else s.on('data', () => undefined);
+    if (!started && expected.every((t) => streams.has(t))) {
+      started = true;
+      void run();
+    }
+  });
+  session.on('close', () => proc?.abort());
+  session.on('error', () => undefined);
+
+  const run = async (): Promise<void> => {
+    const errorStream = streams.get('error') as SpdyStream;
+    try {
+      proc = await start();
+    } catch (err) {
+      errorStream.write(Buffer.from(JSON.stringify(failureStatus(err instanceof Error ? err.message : String(err)))));
+      errorStream.end();
+      for (const s of streams.values()) s.end();
+      return;
+    }
+    for (const d of pendingStdin) proc.stdin?.write(d);
+    if (stdinEnded) proc.stdin?.end();
+    const pump = (from: NodeJS.ReadableStream, to: SpdyStream | undefined): Promise<void> =>
+      new Promise((resolve) => {
+        if (!to) {
+          from.resume();
+          resolve();
+          return;
+        }
+        from.on('data', (d: Buffer) => to.write(d));
+        const done = (): void => {
+          to.end();
+          resolve();
+        };
+        from.once('end', done);
+        from.once('close', done);
+        from.once('error', done);
+      });
+    const pumped = Promise.all([pump(proc.stdout, streams.get('stdout')), pump(proc.stderr, streams.get('stderr'))]);
+    let status: Record<string, unknown>;
+    try {
+      const code = await proc.done;
+      await pumped;
+      status = code !== undefined && code !== 0 ? exitStatus(opts.command, code) : successStatus();
+    } catch (err) {
+      status = failureStatus(err instanceof Error ? err.message : String(err));
+    }
+    errorStream.write(Buffer.from(JSON.stringify(status)));
+    errorStream.end();
+  };
 }

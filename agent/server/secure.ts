@@ -5,11 +5,11 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from '../../lib/log.js';
 import { isWebSocketRequest, WebSocketConnection } from '../../lib/websocket.js';
 import type { Agent } from '../agent.js';
-import type { StreamingRuntime } from '../runtime/streaming.js';
+import type { StreamingRuntime, StreamSession } from '../runtime/streaming.js';
 import { forbiddenMessage, nodeRequestAttributes, type NodeAuth } from './node-auth.js';
 import { PORT_FORWARD_PROTOCOL, PORT_FORWARD_TUNNEL_PROTOCOL, servePortForward, spdyOverSocket, spdyOverWebSocket } from './portforward.js';
 import type { ReadOnlyServer } from './read-only.js';
-import { parseRemoteCommandOptions, REMOTECOMMAND_PROTOCOLS, serveRemoteCommand } from './remotecommand.js';
+import { parseRemoteCommandOptions, REMOTECOMMAND_PROTOCOLS, REMOTECOMMAND_SPDY_PROTOCOLS, serveRemoteCommand, serveRemoteCommandSpdy } from './remotecommand.js';
 import { NodeUsageReader, resourceMetrics, summary, type PodUsageInput, type UsageSnapshot } from './stats.js';
 
 export interface SecureServerOptions {
@@ -165,15 +165,20 @@ export class SecureServer {
       if ('error' in opts) throw new HttpError(400, opts.error);
       if (kind === 'exec' && opts.command.length === 0) throw new HttpError(400, 'you must specify a command');
       const containerId = await this.runningContainer(namespace, podName, containerName);
-      if (!isWebSocketRequest(req)) throw new HttpError(400, 'only WebSocket streaming (v5.channel.k8s.io, v4.channel.k8s.io) is supported for exec and attach');
-      const ws = WebSocketConnection.accept(req, socket, head, REMOTECOMMAND_PROTOCOLS);
-      if (!ws) return;
-      logger.debug({ kind, namespace, pod: podName, container: containerName, protocol: ws.protocol }, 'streaming session');
-      await serveRemoteCommand(ws, opts, () =>
+      const start = (): Promise<StreamSession> =>
         kind === 'exec'
           ? streaming.exec(containerId, opts.command, { stdin: opts.stdin, stdout: opts.stdout, stderr: opts.stderr, tty: opts.tty })
-          : streaming.attach(containerId, { stdin: opts.stdin, stdout: opts.stdout, stderr: opts.stderr, tty: opts.tty }),
-      );
+          : streaming.attach(containerId, { stdin: opts.stdin, stdout: opts.stdout, stderr: opts.stderr, tty: opts.tty });
+      if (isWebSocketRequest(req)) {
+        const ws = WebSocketConnection.accept(req, socket, head, REMOTECOMMAND_PROTOCOLS);
+        if (!ws) return;
+        logger.debug({ kind, namespace, pod: podName, container: containerName, protocol: ws.protocol }, 'streaming session');
+        await serveRemoteCommand(ws, opts, start);
+        return;
+      }
+      const protocol = this.spdyUpgrade(req, socket, REMOTECOMMAND_SPDY_PROTOCOLS);
+      logger.debug({ kind, namespace, pod: podName, container: containerName, protocol: `SPDY/3.1+${protocol}` }, 'streaming session');
+      serveRemoteCommandSpdy(spdyOverSocket(socket, head), opts, start);
       return;
     }
     if (kind === 'portForward' && (parts.length === 3 || parts.length === 4)) {
@@ -190,16 +195,21 @@ export class SecureServer {
         servePortForward(spdyOverWebSocket(ws), target, logger);
         return;
       }
-      if ((req.headers.upgrade ?? '').toLowerCase() !== 'spdy/3.1') throw new HttpError(400, 'unable to upgrade: missing upgrade headers in request');
-      const offered = (req.headers['x-stream-protocol-version'] ?? '').toString().split(',').map((p) => p.trim());
-      if (!offered.includes(PORT_FORWARD_PROTOCOL)) {
-        throw new HttpError(403, `unable to upgrade: unable to negotiate protocol: client supports [${offered.join(' ')}], server accepts [${PORT_FORWARD_PROTOCOL}]`);
-      }
-      socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: ${PORT_FORWARD_PROTOCOL}\r\n\r\n`);
+      this.spdyUpgrade(req, socket, [PORT_FORWARD_PROTOCOL]);
       servePortForward(spdyOverSocket(socket, head), target, logger);
       return;
     }
     throw new HttpError(404, `the server could not find the requested resource (${url.pathname})`);
+  }
+
+  /** Switches the connection to SPDY/3.1 with the first protocol version the client offers that we speak. */
+  private spdyUpgrade(req: IncomingMessage, socket: Duplex, supported: string[]): string {
+    if ((req.headers.upgrade ?? '').toLowerCase() !== 'spdy/3.1') throw new HttpError(400, 'unable to upgrade: missing upgrade headers in request');
+    const offered = (req.headers['x-stream-protocol-version'] ?? '').toString().split(',').map((p) => p.trim()).filter(Boolean);
+    const protocol = offered.find((p) => supported.includes(p));
+    if (!protocol) throw new HttpError(403, `unable to upgrade: unable to negotiate protocol: client supports [${offered.join(' ')}], server accepts [${supported.join(' ')}]`);
+    socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: ${protocol}\r\n\r\n`);
+    return protocol;
   }
 
   private async runningContainer(namespace: string, podName: string, containerName: string): Promise<string> {

@@ -20,8 +20,8 @@ describe('kubectl exec, attach and port-forward through the API server to the no
   const pki = (): string => join(cp.dir, 'data', 'pki');
   const running = (pod: string): Promise<boolean> =>
     eventually(() => cp.kubectl(['get', 'pod', pod, '-o', 'jsonpath={.status.phase}']).stdout === 'Running', `pod ${pod} Running`, 90_000);
-  const background = (args: string[]): { child: ChildProcess; out: () => string } => {
-    const child = spawn('kubectl', args, { env: { ...process.env, KUBECONFIG: cp.kubeconfig }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const background = (args: string[], env: Record<string, string> = {}): { child: ChildProcess; out: () => string } => {
+    const child = spawn('kubectl', args, { env: { ...process.env, KUBECONFIG: cp.kubeconfig, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     children.push(child);
     let out = '';
     child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
@@ -129,6 +129,30 @@ describe('kubectl exec, attach and port-forward through the API server to the no
       expect(await res.text()).toBe('web\n');
     }
     expect(child.exitCode).toBeNull();
+    await stop(child);
+  });
+
+  it('speaks SPDY/3.1 to a kubectl that does not use WebSockets (as kubectl before 1.30 does)', async () => {
+    const env = { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false', KUBECTL_PORT_FORWARD_WEBSOCKETS: 'false' };
+    expect(cp.k(['exec', 'web', '--', 'echo', 'hi over spdy'], { env })).toBe('hi over spdy\n');
+    const failed = cp.kubectl(['exec', 'web', '--', 'sh', '-c', 'echo err >&2; exit 4'], { env });
+    expect([failed.code, failed.stderr.includes('err\n')]).toEqual([4, true]);
+    const piped = cp.kubectl(['exec', '-i', 'web', '--', 'sh', '-c', 'cat; echo "[end]"'], { input: 'a\nb\n', env });
+    expect([piped.code, piped.stdout]).toEqual([0, 'a\nb\n[end]\n']);
+    const local = await freePort();
+    const { child, out } = background(['port-forward', 'pod/web', `${local}:80`], env);
+    await eventually(() => out().includes(`Forwarding from 127.0.0.1:${local} -> 80`), `port-forward to listen (got ${JSON.stringify(out())})`, 30_000);
+    const res = await fetch(`http://127.0.0.1:${local}/`, { signal: AbortSignal.timeout(10_000) });
+    expect(await res.text()).toBe('web\n');
+    await stop(child);
+  });
+
+  it('reports a port nothing listens on in the pod through kubectl port-forward', async () => {
+    const local = await freePort();
+    const { child, out } = background(['port-forward', 'pod/web', `${local}:81`]);
+    await eventually(() => out().includes(`Forwarding from 127.0.0.1:${local} -> 81`), `port-forward to listen (got ${JSON.stringify(out())})`, 30_000);
+    await fetch(`http://127.0.0.1:${local}/`, { signal: AbortSignal.timeout(10_000) }).catch(() => undefined);
+    await eventually(() => /error forwarding port 81 to pod web, uid [0-9a-f-]+: .*ECONNREFUSED/.test(out()), `the forwarding error (got ${JSON.stringify(out())})`, 30_000);
     await stop(child);
   });
 
