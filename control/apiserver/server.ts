@@ -21,6 +21,7 @@ import { apiVersionOf, type ResourceDef } from './resources.js';
 import { parseSelection, Rest, type Admission, type RequestContext } from './rest.js';
 import type { KubeletClientConfig } from './proxy/kubelet-client.js';
 import { servePodLog } from './proxy/pod-log.js';
+import { proxyNode } from './proxy/node-proxy.js';
 import { proxyPodStream, STREAMING_SUBRESOURCES } from './proxy/pod-stream.js';
 import { isTokenReview, reviewToken } from './token-review.js';
 import { ObjectStorage, parseResourceVersion, type KubeObject } from './storage/object-storage.js';
@@ -368,6 +369,7 @@ export class ApiServer {
     if (sub !== undefined && !def.subresources.includes(sub)) {
       throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
     }
+    if (sub === 'proxy' && def.kind === 'Node') return proxyNode(this.rest, ctx, info.name as string, info.rest, query, req, res, this.opts.kubeletClient);
     switch (info.verb) {
       case 'get': {
         if (sub === 'log' && def.kind === 'Pod') return servePodLog(this.rest, ctx, info.name as string, query, req, res, this.opts.kubeletClient);

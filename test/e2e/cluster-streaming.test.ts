@@ -173,6 +173,19 @@ describe('kubectl exec, attach and port-forward through the API server to the no
     expect((JSON.parse(withToken.body) as { kind: string }).kind).toBe('PodList');
   });
 
+  it('proxies nodes/{name}/proxy to the node server, and cuts container logs at limitBytes', async () => {
+    const s = JSON.parse(cp.k(['get', '--raw', `/api/v1/nodes/${agent.nodeName}/proxy/stats/summary`])) as { node: { nodeName: string } };
+    expect(s.node.nodeName).toBe(agent.nodeName);
+    expect(cp.k(['get', '--raw', `/api/v1/nodes/${agent.nodeName}/proxy/healthz`])).toBe('ok');
+    cp.k(['run', 'talker', '--image=skiff/busybox:1.0', '--', 'sh', '-c', 'echo 0123456789; sleep 3600']);
+    await running('talker');
+    await eventually(() => cp.k(['logs', 'talker']) === '0123456789\n', 'the log line');
+    expect(cp.k(['logs', 'talker', '--limit-bytes=4'])).toBe('0123');
+    const admin = { cert: readFileSync(join(pki(), 'admin.crt'), 'utf8'), key: readFileSync(join(pki(), 'admin.key'), 'utf8') };
+    expect(await nodeGet('/containerLogs/default/talker/talker?limitBytes=6', admin)).toEqual({ status: 200, body: '012345' });
+    cp.k(['delete', 'pod', 'talker', '--wait=false']);
+  });
+
   it('serves /stats/summary and /metrics/resource with upstream shapes', async () => {
     const admin = { cert: readFileSync(join(pki(), 'admin.crt'), 'utf8'), key: readFileSync(join(pki(), 'admin.key'), 'utf8') };
     const res = await nodeGet('/stats/summary', admin);
