@@ -57,14 +57,18 @@ function outputs(docker: Dockerode, stream: Duplex, tty: boolean): { stdout: Pas
   if (tty) stream.pipe(stdout);
   else docker.modem.demuxStream(stream, stdout, stderr);
   const ended = new Promise<void>((resolve) => {
+    let finished = false;
     const done = (): void => {
+      if (finished) return;
+      finished = true;
       if (!tty) stdout.end();
       stderr.end();
       resolve();
     };
     stream.once('end', done);
     stream.once('close', done);
-    stream.once('error', done);
+    // Every error, not just the first: a write to stdin after the process ended errors again.
+    stream.on('error', done);
   });
   return { stdout, stderr, ended };
 }

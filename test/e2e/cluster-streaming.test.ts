@@ -58,7 +58,7 @@ describe('kubectl exec, attach and port-forward through the API server to the no
     });
 
   beforeAll(async () => {
-    const tokens = cp.writeFile('tokens.csv', `${token},streaming-admin,1001,"system:masters"\n`);
+    const tokens = cp.writeFile('tokens.csv', `${token},streaming-admin,1001,"system:masters"\nviewer-token,viewer,1002\n`);
     await cp.start(['--token-auth-file', tokens]);
     agent = new AgentProcess({ args: ['--kubeconfig', cp.kubeconfig, '--address', '0.0.0.0', '--client-ca-file', join(pki(), 'ca.crt')] });
     await agent.start();
@@ -154,6 +154,24 @@ describe('kubectl exec, attach and port-forward through the API server to the no
     await fetch(`http://127.0.0.1:${local}/`, { signal: AbortSignal.timeout(10_000) }).catch(() => undefined);
     await eventually(() => /error forwarding port 81 to pod web, uid [0-9a-f-]+: .*ECONNREFUSED/.test(out()), `the forwarding error (got ${JSON.stringify(out())})`, 30_000);
     await stop(child);
+  });
+
+  it('refuses exec, attach and port-forward to a user who may not create pods/exec, pods/attach, pods/portforward', () => {
+    const kubeconfig = cp.writeFile(
+      'viewer.kubeconfig',
+      `apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:${cp.port}\n    certificate-authority: ${join(pki(), 'ca.crt')}\nusers:\n- name: viewer\n  user:\n    token: viewer-token\ncontexts:\n- name: c\n  context:\n    cluster: c\n    user: viewer\ncurrent-context: c\n`,
+    );
+    const env = { KUBECONFIG: kubeconfig };
+    // The viewer may read pods (kubectl reads the pod first), nothing more.
+    cp.k(['create', 'role', 'pod-reader', '--verb=get,list', '--resource=pods']);
+    cp.k(['create', 'rolebinding', 'viewer-reads', '--role=pod-reader', '--user=viewer']);
+    const exec = cp.kubectl(['exec', 'web', '--', 'true'], { env });
+    expect(exec.code).not.toBe(0);
+    expect(exec.stderr).toContain('User "viewer" cannot create resource "pods/exec" in API group "" in the namespace "default"');
+    expect(cp.kubectl(['attach', 'web'], { env }).stderr).toContain('User "viewer" cannot create resource "pods/attach" in API group "" in the namespace "default"');
+    const pf = cp.kubectl(['port-forward', 'pod/web', '0:80', '--pod-running-timeout=5s'], { env });
+    expect(pf.code).not.toBe(0);
+    expect(pf.stderr + pf.stdout).toContain('cannot create resource "pods/portforward"');
   });
 
   it('answers 401 without credentials and 403 to a user without nodes/proxy on the node server', async () => {
