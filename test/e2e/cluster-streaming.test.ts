@@ -120,6 +120,13 @@ describe('kubectl exec, attach and port-forward through the API server to the no
     cp.k(['delete', 'pod', 'ticker', '--wait=false']);
   });
 
+  it('attaches stdin with kubectl run -i to a container that keeps stdin open', () => {
+    const r = cp.kubectl(['run', 'echoer', '-i', '--image=skiff/busybox:1.0', '--restart=Never', '--', 'sh', '-c', 'read line; echo "got $line"'], { input: 'hello\n' });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('got hello');
+    cp.k(['delete', 'pod', 'echoer', '--wait=false']);
+  });
+
   it('forwards a local port to the pod with kubectl port-forward', async () => {
     const local = await freePort();
     const { child, out } = background(['port-forward', 'pod/web', `${local}:80`]);
