@@ -100,6 +100,10 @@ export class SecureServer {
 
   /** 401 when nobody vouches for the request, 403 when the user may not do it. */
   private async check(req: IncomingMessage, path: string): Promise<void> {
+    // Upstream labels requests by their first path segment; streaming and followed logs are long-running.
+    const root = path.split('/')[1] ?? '';
+    const longRunning = /^(exec|attach|portForward)$/.test(root) || (root === 'containerLogs' && /[?&]follow=(true|1)/.test(req.url ?? ''));
+    this.opts.agent.metrics.httpRequests.inc({ method: req.method ?? 'GET', path: root, server_type: 'readwrite', long_running: String(longRunning) });
     const user = await this.opts.auth.authenticate(req);
     if (!user) throw new HttpError(401, 'Unauthorized');
     const attrs = nodeRequestAttributes(req.method ?? 'GET', path, this.opts.nodeName);

@@ -236,5 +236,8 @@ describe('kubectl exec, attach and port-forward through the API server to the no
     expect(metrics.body).toMatch(/^container_memory_working_set_bytes\{container="web",namespace="default",pod="web"\} \d+ \d+$/m);
     expect(metrics.body).toMatch(/^pod_memory_working_set_bytes\{namespace="default",pod="web"\} \d+ \d+$/m);
     expect(metrics.body).toContain('# TYPE container_cpu_usage_seconds_total counter');
+    // The node server counts its requests as the kubelet does; the exec sessions of earlier tests are among them.
+    const own = await nodeGet('/metrics', admin);
+    expect(own.body).toMatch(/^kubelet_http_requests_total\{method="GET",path="exec",server_type="readwrite",long_running="true"\} [1-9]\d*$/m);
   });
 });
