@@ -149,6 +149,10 @@ function dataFrame(streamId: number, flags: number, data: Buffer): Buffer {
 export interface SpdyTransport {
   write(data: Buffer): void;
   end(): void;
+  /** True while the transport holds more unsent data than it wants (back-pressure). */
+  congested?(): boolean;
+  /** Resolves when the transport has drained. */
+  drained?(): Promise<void>;
 }
 
 /** One stream of a session. Events: 'data' (Buffer), 'end' (the peer half-closed), 'close' (reset or session gone). */
@@ -173,9 +177,15 @@ export class SpdyStream extends EventEmitter {
     return this.session.sendReply(this.id, headers);
   }
 
-  write(data: Buffer): void {
-    if (!this.writable || data.length === 0) return;
+  /** Sends data; false when the transport is congested and the writer should wait for drained(). */
+  write(data: Buffer): boolean {
+    if (!this.writable || data.length === 0) return true;
     for (let i = 0; i < data.length; i += 32 * 1024) this.session.sendData(this.id, 0, data.subarray(i, i + 32 * 1024));
+    return !this.session.congested;
+  }
+
+  drained(): Promise<void> {
+    return this.session.drained();
   }
 
   /** Half-closes our direction (DATA with FIN). */
@@ -230,6 +240,15 @@ export class SpdySession extends EventEmitter {
 
   get isClosed(): boolean {
     return this.closed;
+  }
+
+  get congested(): boolean {
+    return !this.closed && (this.transport.congested?.() ?? false);
+  }
+
+  drained(): Promise<void> {
+    if (!this.congested) return Promise.resolve();
+    return this.transport.drained?.() ?? Promise.resolve();
   }
 
   /** Feeds bytes received from the transport. */

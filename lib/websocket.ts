@@ -95,6 +95,11 @@ export class WebSocketConnection extends EventEmitter {
     this.emit('close');
   }
 
+  /** True while the socket holds more unsent data than it wants. */
+  get congested(): boolean {
+    return !this.closed && this.socket.writableNeedDrain;
+  }
+
   /** Waits until written data has drained (back-pressure for whoever feeds us). */
   drained(): Promise<void> {
     if (!this.socket.writableNeedDrain) return Promise.resolve();

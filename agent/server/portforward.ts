@@ -80,7 +80,13 @@ async function forward(pair: Required<Pair>, portText: string, target: PortForwa
   if (earlyEnd) conn.end();
   await new Promise<void>((resolve) => {
     let failed = false;
-    conn.on('data', (d: Buffer) => pair.data.write(d));
+    // Back-pressure: a client that reads slowly pauses the pod's side.
+    conn.on('data', (d: Buffer) => {
+      if (!pair.data.write(d)) {
+        conn.pause();
+        void pair.data.drained().then(() => conn.resume());
+      }
+    });
     conn.on('end', () => {
       pair.data.end();
       pair.error.end();
@@ -105,7 +111,12 @@ async function forward(pair: Required<Pair>, portText: string, target: PortForwa
 
 /** A SPDY session over an HTTP connection already switched to SPDY/3.1. */
 export function spdyOverSocket(socket: Duplex, head: Buffer): SpdySession {
-  const session = new SpdySession({ write: (d) => socket.write(d), end: () => socket.end() });
+  const session = new SpdySession({
+    write: (d) => socket.write(d),
+    end: () => socket.end(),
+    congested: () => socket.writableNeedDrain,
+    drained: () => new Promise((resolve) => (socket.writableNeedDrain && !socket.destroyed ? socket.once('drain', resolve).once('close', resolve) : resolve())),
+  });
   socket.on('data', (d: Buffer) => session.receive(d));
   socket.on('close', () => session.close());
   socket.on('error', () => session.close());
@@ -115,7 +126,7 @@ export function spdyOverSocket(socket: Duplex, head: Buffer): SpdySession {
 
 /** A SPDY session tunneled in WebSocket binary messages. */
 export function spdyOverWebSocket(ws: WebSocketConnection): SpdySession {
-  const session = new SpdySession({ write: (d) => ws.send(d), end: () => ws.close() });
+  const session = new SpdySession({ write: (d) => ws.send(d), end: () => ws.close(), congested: () => ws.congested, drained: () => ws.drained() });
   ws.on('message', (d: Buffer) => session.receive(d));
   ws.on('close', () => session.close());
   return session;

@@ -119,8 +119,12 @@ export async function serveRemoteCommand(ws: WebSocketConnection, opts: RemoteCo
 
   const pump = (from: NodeJS.ReadableStream, channel: number): Promise<void> =>
     new Promise((resolve) => {
+      // Back-pressure: a client that reads slowly pauses the command's output.
       from.on('data', (d: Buffer) => {
-        ws.send(frame(channel, d));
+        if (!ws.send(frame(channel, d)) && !ws.isClosed) {
+          from.pause();
+          void ws.drained().then(() => from.resume());
+        }
       });
       from.once('end', resolve);
       from.once('close', resolve);
@@ -208,7 +212,12 @@ export function serveRemoteCommandSpdy(session: SpdySession, opts: RemoteCommand
           resolve();
           return;
         }
-        from.on('data', (d: Buffer) => to.write(d));
+        from.on('data', (d: Buffer) => {
+          if (!to.write(d)) {
+            from.pause();
+            void to.drained().then(() => from.resume());
+          }
+        });
         const done = (): void => {
           to.end();
           resolve();

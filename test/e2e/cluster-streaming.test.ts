@@ -139,6 +139,23 @@ describe('kubectl exec, attach and port-forward through the API server to the no
     await stop(child);
   });
 
+  it('carries large outputs whole through exec and port-forward', async () => {
+    const out = cp.kubectl(['exec', 'web', '--', 'sh', '-c', "head -c 900000 /dev/zero | tr '\\0' a"]);
+    expect([out.code, out.stdout.length, /^a+$/.test(out.stdout)]).toEqual([0, 900000, true]);
+    cp.k(['run', 'files', '--image=skiff/busybox:1.0', '--', 'sh', '-c', "mkdir /www && head -c 3000000 /dev/zero | tr '\\0' b > /www/big && exec httpd -f -p 8080 -h /www"]);
+    await running('files');
+    const local = await freePort();
+    const { child, out: pfOut } = background(['port-forward', 'pod/files', `${local}:8080`]);
+    await eventually(() => pfOut().includes(`Forwarding from 127.0.0.1:${local} -> 8080`), `port-forward to listen (got ${JSON.stringify(pfOut())})`, 30_000);
+    const body = await eventually(async () => {
+      const res = await fetch(`http://127.0.0.1:${local}/big`, { signal: AbortSignal.timeout(20_000) });
+      return res.ok ? await res.text() : undefined;
+    }, 'the big file through port-forward', 60_000);
+    expect([body.length, /^b+$/.test(body)]).toEqual([3000000, true]);
+    await stop(child);
+    cp.k(['delete', 'pod', 'files', '--wait=false']);
+  });
+
   it('speaks SPDY/3.1 to a kubectl that does not use WebSockets (as kubectl before 1.30 does)', async () => {
     const env = { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false', KUBECTL_PORT_FORWARD_WEBSOCKETS: 'false' };
     expect(cp.k(['exec', 'web', '--', 'echo', 'hi over spdy'], { env })).toBe('hi over spdy\n');
