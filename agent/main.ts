@@ -13,7 +13,12 @@ import { PodResources } from './cluster/pod-resources.js';
 import { agentHelp, ConfigError, describeConfig, loadAgentConfig, nodeNameOf } from './options.js';
 import { DockerRuntime } from './runtime/docker.js';
 import { ensurePodNetwork, podNetworkName } from './runtime/pod-network.js';
+import { readFile } from 'node:fs/promises';
+import { DockerStreaming } from './runtime/streaming.js';
+import { NodeAuth } from './server/node-auth.js';
 import { ReadOnlyServer } from './server/read-only.js';
+import { SecureServer } from './server/secure.js';
+import { servingCertificate } from './server/serving-cert.js';
 
 /** Docker endpoint flag value → dockerode connection options. */
 export function dockerOptions(endpoint: string): Dockerode.DockerOptions {
@@ -106,14 +111,38 @@ export async function runAgent(argv: string[]): Promise<number> {
   agentRef = agent;
   logger.info({ config: describeConfig(config), node: nodeName }, 'starting agent');
   const server = new ReadOnlyServer(agent, logger.child({ component: 'server' }));
-  let readOnlyPort = 0;
   if (config.readOnlyPort !== 0) {
     try {
       const port = await server.listen(config.readOnlyPort, config.address);
-      readOnlyPort = port;
       logger.info({ address: config.address, port }, 'read-only API listening');
     } catch (err) {
       logger.fatal({ err: err instanceof Error ? err.message : String(err), port: config.readOnlyPort }, 'cannot listen on the read-only port');
+      return 1;
+    }
+  }
+  // The node server on --port (10250) over TLS: what the API server proxies exec, attach, port-forward and logs to.
+  let securePort = 0;
+  let secure: SecureServer | undefined;
+  if (config.port !== 0) {
+    try {
+      const tls = await servingCertificate({ rootDir: config.rootDir, nodeName, addresses: [agent.hostIP], ...(config.tlsCertFile ? { certFile: config.tlsCertFile } : {}), ...(config.tlsPrivateKeyFile ? { keyFile: config.tlsPrivateKeyFile } : {}) });
+      const caFile = config.authentication.x509.clientCAFile;
+      // Without --client-ca-file, a node in a cluster trusts the cluster's CA from its kubeconfig (kubeadm sets the
+      // same), so the API server's kubelet client certificate is accepted.
+      const clientCA = caFile ? await readFile(caFile, 'utf8') : client?.conn.ca;
+      secure = new SecureServer({
+        agent,
+        readOnly: server,
+        streaming: new DockerStreaming(docker),
+        auth: new NodeAuth({ nodeName, ...(client && config.authentication.webhook.enabled ? { client } : {}) }),
+        nodeName,
+        logger: logger.child({ component: 'node-server' }),
+        tls: { ...tls, ...(clientCA ? { clientCA } : {}) },
+      });
+      securePort = await secure.listen(config.port, config.address);
+      logger.info({ address: config.address, port: securePort }, 'node server listening (TLS)');
+    } catch (err) {
+      logger.fatal({ err: err instanceof Error ? err.message : String(err), port: config.port }, 'cannot start the node server');
       return 1;
     }
   }
@@ -130,7 +159,7 @@ export async function runAgent(argv: string[]): Promise<number> {
       taints: config.registerWithTaints,
       runtimeVersion: () => runtime.version().catch(() => 'docker://unknown'),
       version: `v1.32.0-skiff`,
-      kubeletPort: readOnlyPort,
+      kubeletPort: securePort,
       logger: logger.child({ component: 'node' }),
     });
     await registration.start();
@@ -161,6 +190,7 @@ export async function runAgent(argv: string[]): Promise<number> {
   resources?.stop();
   client?.close();
   await server.close();
+  await secure?.close();
   logger.flush?.();
   return 0;
 }

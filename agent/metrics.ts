@@ -33,6 +33,12 @@ export class AgentMetrics {
     labelNames: ['probe_type', 'result', 'container', 'pod', 'namespace', 'pod_uid'],
     registers: [this.registry],
   });
+  readonly httpRequests = new Counter({
+    name: 'kubelet_http_requests_total',
+    help: 'Number of the http requests received since the server started',
+    labelNames: ['method', 'path', 'server_type', 'long_running'],
+    registers: [this.registry],
+  });
   readonly events = new Counter({ name: 'skiff_agent_events_total', help: 'Kubernetes events recorded by the agent', labelNames: ['type', 'reason'], registers: [this.registry] });
 
   constructor() {

@@ -37,6 +37,16 @@ export const AgentConfigSchema = z
     rootDir: z.string().min(1).default('/var/lib/skiff/agent'),
     address: z.string().default('0.0.0.0'),
     readOnlyPort: z.number().int().min(0).max(65535).default(10255),
+    /** The node server over TLS (kubelet's --port); 0 disables it (a Skiff extension). */
+    port: z.number().int().min(0).max(65535).default(10250),
+    tlsCertFile: z.string().min(1).optional(),
+    tlsPrivateKeyFile: z.string().min(1).optional(),
+    authentication: z
+      .object({
+        x509: z.object({ clientCAFile: z.string().min(1).optional() }).prefault({}),
+        webhook: z.object({ enabled: z.boolean().default(true) }).prefault({}),
+      })
+      .prefault({}),
     podCIDR: cidr.default('10.88.0.0/16'),
     podInfraContainerImage: z.string().default('skiff/pause:3.10'),
     containerRuntimeEndpoint: z.string().default('unix:///var/run/docker.sock'),
@@ -74,6 +84,10 @@ const FLAGS = [
   ['hostname-override', 'hostnameOverride', 'string', 'Node name to use instead of the hostname'],
   ['root-dir', 'rootDir', 'string', 'Directory for pod data and agent state (default /var/lib/skiff/agent)'],
   ['address', 'address', 'string', 'IP address the read-only port listens on (default 0.0.0.0)'],
+  ['port', 'port', 'number', 'Port of the node server over TLS: exec, attach, port-forward, logs, stats (default 10250; 0 disables)'],
+  ['tls-cert-file', 'tlsCertFile', 'string', 'Serving certificate of the node server (default: a self-signed one in <root-dir>/pki)'],
+  ['tls-private-key-file', 'tlsPrivateKeyFile', 'string', 'Key of --tls-cert-file'],
+  ['client-ca-file', 'clientCAFile', 'string', 'CA whose client certificates the node server accepts (authentication.x509.clientCAFile)'],
   ['read-only-port', 'readOnlyPort', 'number', 'Port of the read-only HTTP API: /healthz, /pods, /metrics, /containerLogs (default 10255; 0 disables)'],
   ['pod-cidr', 'podCIDR', 'string', 'IP range for pods on the bridge network Skiff creates (default 10.88.0.0/16)'],
   ['pod-infra-container-image', 'podInfraContainerImage', 'string', 'Sandbox (pause) image (default skiff/pause:3.10)'],
@@ -187,6 +201,12 @@ export async function loadAgentConfig(argv: string[]): Promise<{ config: AgentCo
       }
       fromFlags[field] = headers;
     } else fromFlags[field] = v;
+  }
+  // --client-ca-file sets a nested field of the configuration file, as upstream's flag does.
+  if (typeof fromFlags.clientCAFile === 'string') {
+    const auth = (fromFile.authentication ?? {}) as Record<string, unknown>;
+    fromFlags.authentication = { ...auth, x509: { ...((auth.x509 ?? {}) as Record<string, unknown>), clientCAFile: fromFlags.clientCAFile } };
+    delete fromFlags.clientCAFile;
   }
   const result = AgentConfigSchema.safeParse({ ...fromFile, ...fromFlags });
   if (!result.success) {

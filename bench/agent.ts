@@ -320,6 +320,9 @@ class BenchAgent {
       this.nodeName,
       '--read-only-port',
       String(this.port),
+      // The node server (TLS) on a port of its own, never the machine's 10250.
+      '--port',
+      String(await freePort()),
       '--address',
       '127.0.0.1',
       '--pod-cidr',

@@ -24,7 +24,8 @@ import { selectControllers, startControllerManager } from './controllers/index.j
 import { startScheduler } from './scheduler/index.js';
 import type { ControllerConfig } from './controllers/controller.js';
 import type { ResourceMetricsSource } from './apiserver/metrics-api.js';
-import { httpsNodeFetcher, ResourceMetricsScraper } from './metrics/scraper.js';
+import { kubeletNodeFetcher, ResourceMetricsScraper } from './metrics/scraper.js';
+import type { KubeletClientConfig } from './apiserver/proxy/kubelet-client.js';
 import { startStoreMember } from './store/cli.js';
 import type { Store } from './store/index.js';
 
@@ -37,6 +38,9 @@ const FLAGS = {
   'tls-cert-file': { type: 'string', help: 'Serving certificate to use instead of a generated one' },
   'tls-private-key-file': { type: 'string', help: 'Key of --tls-cert-file' },
   'client-ca-file': { type: 'string', help: 'CA that signs client certificates (default: the generated cluster CA)' },
+  'kubelet-client-certificate': { type: 'string', help: 'Client certificate for node agents (default: <cert-dir>/apiserver-kubelet-client.crt, generated)' },
+  'kubelet-client-key': { type: 'string', help: 'Key of --kubelet-client-certificate' },
+  'kubelet-certificate-authority': { type: 'string', help: "CA to verify node agents' serving certificates with (default: not verified, as upstream)" },
   'token-auth-file': { type: 'string', help: 'Static bearer tokens, CSV: token,user,uid,"group1,group2"' },
   'service-cluster-ip-range': { type: 'string', help: 'CIDR for Service cluster IPs (default 10.96.0.0/12)' },
   'service-node-port-range': { type: 'string', help: 'Port range for NodePort Services (default 30000-32767)' },
@@ -84,7 +88,7 @@ export function controlHelp(): string {
 }
 
 /** The API server on its store (embedded member or etcd); an exit code when it cannot start. */
-async function startApiServer(str: (k: keyof typeof FLAGS) => string | undefined, port: number, logger: Logger, metrics: Registry, resourceMetrics: ResourceMetricsSource): Promise<{ loopback: Connection; ca: { cert: string; key: string }; close(): Promise<void> } | number> {
+async function startApiServer(str: (k: keyof typeof FLAGS) => string | undefined, port: number, logger: Logger, metrics: Registry, resourceMetrics: ResourceMetricsSource): Promise<{ loopback: Connection; ca: { cert: string; key: string }; kubeletClient: KubeletClientConfig; close(): Promise<void> } | number> {
   const dataDir = str('data-dir') ?? '/var/lib/skiff/control';
   const advertise = str('advertise-address') ?? '127.0.0.1';
   const pki = await ensureClusterPki(str('cert-dir') ?? join(dataDir, 'pki'), { serverNames: defaultServerNames(undefined, [advertise]), serverUrl: `https://${advertise}:${port}` });
@@ -93,6 +97,11 @@ async function startApiServer(str: (k: keyof typeof FLAGS) => string | undefined
     cert: str('tls-cert-file') ? await readFile(str('tls-cert-file') as string, 'utf8') : `${pki.server.cert.trimEnd()}\n${pki.ca.cert}`,
     key: str('tls-private-key-file') ? await readFile(str('tls-private-key-file') as string, 'utf8') : pki.server.key,
     ca: str('client-ca-file') ? await readFile(str('client-ca-file') as string, 'utf8') : pki.ca.cert,
+  };
+  const kubeletClient = {
+    cert: str('kubelet-client-certificate') ? await readFile(str('kubelet-client-certificate') as string, 'utf8') : pki.kubeletClient.cert,
+    key: str('kubelet-client-key') ? await readFile(str('kubelet-client-key') as string, 'utf8') : pki.kubeletClient.key,
+    ...(str('kubelet-certificate-authority') ? { ca: await readFile(str('kubelet-certificate-authority') as string, 'utf8') } : {}),
   };
   const authenticators: Authenticator[] = [certificateAuthenticator()];
   if (str('token-auth-file')) authenticators.push(await tokenFileAuthenticator(str('token-auth-file') as string));
@@ -172,6 +181,7 @@ async function startApiServer(str: (k: keyof typeof FLAGS) => string | undefined
     eventTtlSeconds: Math.round(eventTtlMs / 1000),
     authenticate: unionAuthenticator(authenticators),
     authorizer,
+    kubeletClient,
     admission: chainAdmission([
       namespaceLifecycle(storage),
       nodeRestrictionAdmission(),
@@ -190,6 +200,7 @@ async function startApiServer(str: (k: keyof typeof FLAGS) => string | undefined
     // The scheduler and controller manager in this process talk to it like any client (with the admin identity for now).
     loopback: { server: `https://127.0.0.1:${listening}`, ca: pki.ca.cert, cert: pki.admin.cert, key: pki.admin.key },
     ca: pki.ca,
+    kubeletClient,
     close: async () => {
       await server.close();
       await closeStore();
@@ -351,7 +362,7 @@ export async function runControl(argv: string[]): Promise<number> {
     closers.push(started.close);
     // metrics-server's part: the API server serves metrics.k8s.io from what this scraper reads off the nodes.
     const scraperClient = new KubeClient(connection, 'skiff-metrics-scraper');
-    const scraper = new ResourceMetricsScraper(scraperClient, httpsNodeFetcher({ cert: connection.cert, key: connection.key, insecure: true }), logger.child({ component: 'metrics-scraper' }), resolutionMs);
+    const scraper = new ResourceMetricsScraper(scraperClient, kubeletNodeFetcher(started.kubeletClient), logger.child({ component: 'metrics-scraper' }), resolutionMs);
     resourceMetrics.source = scraper;
     scraper.start();
     closers.unshift(async () => {

@@ -16,8 +16,8 @@ export interface NodeRegistrationOptions {
   version: string;
   logger: Logger;
   /**
-   * The port the API server reaches this agent's node API on (status.daemonEndpoints.kubeletEndpoint.Port): for now
-   * the read-only port it listens on, where /containerLogs is served; 0 when that port is disabled.
+   * The port the API server reaches this agent's node server on (status.daemonEndpoints.kubeletEndpoint.Port): the
+   * TLS port (--port, 10250); 0 when it is disabled.
    */
   kubeletPort?: number;
   /** How often the Lease is renewed (upstream: every 10 s, 40 s duration). */

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { PassThrough, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from '../../lib/log.js';
 import type { Agent } from '../agent.js';
@@ -48,6 +49,21 @@ function intParam(url: URL, name: string): number | undefined | 'invalid' {
   return Number.isInteger(n) && n >= 0 ? n : 'invalid';
 }
 
+/** Passes the first `limit` bytes on, then ends (upstream's limitBytes: the log is cut, following or not). */
+function truncateAfter(limit: number): Transform {
+  let left = limit;
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      if (left <= 0) return cb();
+      const part = chunk.length > left ? chunk.subarray(0, left) : chunk;
+      left -= part.length;
+      this.push(part);
+      if (left <= 0) this.push(null);
+      cb();
+    },
+  });
+}
+
 const boolParam = (url: URL, name: string): boolean => ['true', '1'].includes(url.searchParams.get(name) ?? '');
 
 /**
@@ -86,6 +102,11 @@ export class ReadOnlyServer {
     if (!server) return;
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** Answers one request; the secure server calls this after authenticating and authorizing it. */
+  serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    return this.handle(req, res);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -166,7 +187,8 @@ export class ReadOnlyServer {
     if (!known) return status(res, 400, 'BadRequest', `container ${containerName} is not valid for pod ${podName}`);
     const tailLines = intParam(url, 'tailLines');
     const sinceSeconds = intParam(url, 'sinceSeconds');
-    if (tailLines === 'invalid' || sinceSeconds === 'invalid') return status(res, 400, 'BadRequest', 'tailLines and sinceSeconds must be non-negative integers');
+    const limitBytes = intParam(url, 'limitBytes');
+    if (tailLines === 'invalid' || sinceSeconds === 'invalid' || limitBytes === 'invalid') return status(res, 400, 'BadRequest', 'tailLines, sinceSeconds and limitBytes must be non-negative integers');
     const instances = (await this.agent.runtime.listPodContainers(pod.metadata.uid)).filter((c) => c.name === containerName).sort(newestFirst);
     const previous = boolParam(url, 'previous');
     const target = previous ? instances[1] : instances[0];
@@ -183,7 +205,7 @@ export class ReadOnlyServer {
     res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
     res.on('close', () => stream.destroy());
     try {
-      await pipeline(stream, res);
+      await pipeline(stream, limitBytes !== undefined ? truncateAfter(limitBytes) : new PassThrough(), res);
     } catch {
       // The client went away while following: nothing to report.
     }

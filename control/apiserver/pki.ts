@@ -21,7 +21,9 @@ export interface ClusterPki {
   ca: KeyPairPem;
   server: KeyPairPem;
   admin: KeyPairPem;
-  paths: { caCert: string; caKey: string; serverCert: string; serverKey: string; adminCert: string; adminKey: string; kubeconfig: string };
+  /** The API server's client certificate towards node agents (kubeadm's apiserver-kubelet-client). */
+  kubeletClient: KeyPairPem;
+  paths: { caCert: string; caKey: string; serverCert: string; serverKey: string; adminCert: string; adminKey: string; kubeletClientCert: string; kubeletClientKey: string; kubeconfig: string };
 }
 
 function rsaKey(): { privateKey: string; publicKey: string } {
@@ -121,6 +123,8 @@ export async function ensureClusterPki(dir: string, opts: { serverNames: string[
     serverKey: join(dir, 'apiserver.key'),
     adminCert: join(dir, 'admin.crt'),
     adminKey: join(dir, 'admin.key'),
+    kubeletClientCert: join(dir, 'apiserver-kubelet-client.crt'),
+    kubeletClientKey: join(dir, 'apiserver-kubelet-client.key'),
     kubeconfig: join(dir, 'admin.kubeconfig'),
   };
   const load = async (cert: string, key: string): Promise<KeyPairPem | undefined> =>
@@ -142,8 +146,12 @@ export async function ensureClusterPki(dir: string, opts: { serverNames: string[
   const admin =
     (await load(paths.adminCert, paths.adminKey)) ??
     (await save(sign({ commonName: 'kubernetes-admin', organizations: ['system:masters'], clientAuth: true, days: 365 }, issuer), paths.adminCert, paths.adminKey));
+  // kubeadm's kube-apiserver-kubelet-client identity, in system:masters so node agents' access reviews allow it.
+  const kubeletClient =
+    (await load(paths.kubeletClientCert, paths.kubeletClientKey)) ??
+    (await save(sign({ commonName: 'kube-apiserver-kubelet-client', organizations: ['system:masters'], clientAuth: true, days: 365 }, issuer), paths.kubeletClientCert, paths.kubeletClientKey));
   await writeFile(paths.kubeconfig, kubeconfigYaml({ server: opts.serverUrl, caPath: paths.caCert, certPath: paths.adminCert, keyPath: paths.adminKey }), { mode: 0o600 });
-  return { dir, ca, server, admin, paths };
+  return { dir, ca, server, admin, kubeletClient, paths };
 }
 
 /**

@@ -24,8 +24,21 @@ import { toTable, type IncludeObject } from './printing/table.js';
 import { applyScale, toScale } from './scale.js';
 import { apiVersionOf, type ResourceDef } from './resources.js';
 import { parseSelection, Rest, type Admission, type RequestContext } from './rest.js';
+import type { KubeletClientConfig } from './proxy/kubelet-client.js';
 import { servePodLog } from './proxy/pod-log.js';
+import { proxyNode } from './proxy/node-proxy.js';
+import { proxyPodStream, STREAMING_SUBRESOURCES } from './proxy/pod-stream.js';
+import { isTokenReview, reviewToken } from './token-review.js';
 import { ObjectStorage, parseResourceVersion, type KubeObject } from './storage/object-storage.js';
+
+/**
+ * Upstream (1.31+, AuthorizePodWebsocketUpgradeCreatePermission) authorizes exec, attach and port-forward as create,
+ * whether they arrive as a WebSocket GET or a SPDY POST.
+ */
+function streamingVerb<T extends ReturnType<typeof parseRequestInfo>>(info: T): T {
+  if (info.kind === 'resource' && STREAMING_SUBRESOURCES.includes(info.subresource ?? '') && info.def?.kind === 'Pod') return { ...info, verb: 'create' };
+  return info;
+}
 
 /** Upstream's limit on a request body. */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
@@ -53,6 +66,12 @@ export interface ApiServerOptions {
   serviceAccountTokens?: ServiceAccountTokenConfig;
   /** When given, metrics.k8s.io/v1beta1 (NodeMetrics, PodMetrics) is served from it, as metrics-server would. */
   resourceMetrics?: ResourceMetricsSource;
+  /**
+   * How to reach node agents for logs, exec, attach and port-forward: TLS with this client certificate
+   * (--kubelet-client-certificate/--kubelet-client-key, --kubelet-certificate-authority). Without it, logs are
+   * fetched over plain HTTP and the streaming subresources are refused.
+   */
+  kubeletClient?: KubeletClientConfig;
 }
 
 export const SKIFF_KUBE_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0-skiff' };
@@ -166,6 +185,7 @@ export class ApiServer {
   private readonly watches = new Set<() => void>();
   private readonly requestMetrics: ApiServerMetrics | undefined;
   private readonly requestInfos = new WeakMap<IncomingMessage, RequestInfo>();
+  private readonly upgraded = new Set<Duplex>();
 
   constructor(private readonly opts: ApiServerOptions) {
     registerAllPrinters();
@@ -189,6 +209,14 @@ export class ApiServer {
     server.headersTimeout = 60_000;
     server.requestTimeout = 0;
     server.on('clientError', answerClientError);
+    // kubectl exec, attach and port-forward ask to switch protocols (WebSocket or SPDY); those requests come here.
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      socket.on('error', () => undefined);
+      // Upgraded connections are no longer the HTTP server's to close: close() ends them itself.
+      this.upgraded.add(socket);
+      socket.once('close', () => this.upgraded.delete(socket));
+      this.handleUpgrade(req, socket, head).catch((err: unknown) => this.failRaw(socket, err, req));
+    });
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -199,6 +227,7 @@ export class ApiServer {
 
   async close(): Promise<void> {
     for (const stop of this.watches) stop();
+    for (const socket of this.upgraded) socket.destroy();
     this.rest.watchCache.close();
     const server = this.server;
     if (!server) return;
@@ -228,11 +257,40 @@ export class ApiServer {
     sendJson(res, 500, new ApiError(500, 'InternalError', `Internal error occurred: ${err instanceof Error ? err.message : String(err)}`).toStatus());
   }
 
+  /** An error on a connection that asked to upgrade: a Status as a plain HTTP/1.1 response. */
+  private failRaw(socket: Duplex, err: unknown, req: IncomingMessage): void {
+    if (!socket.writable) return;
+    let e: ApiError;
+    if (err instanceof ApiError) e = err;
+    else {
+      this.opts.logger.error({ err: err instanceof Error ? (err.stack ?? err.message) : String(err), url: req.url }, 'internal error');
+      e = new ApiError(500, 'InternalError', `Internal error occurred: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    const text = JSON.stringify(e.toStatus());
+    socket.end(`HTTP/1.1 ${e.code} ${STATUS_CODES[e.code] ?? ''}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`);
+  }
+
+  /** Authentication and authorization as for any request, then the pod's node takes the connection over. */
+  private async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://apiserver');
+    const method = req.method ?? 'GET';
+    const authenticated = await this.authenticate(req, url.pathname);
+    const info = streamingVerb(parseRequestInfo(method, url.pathname, url.searchParams));
+    const authorizer = this.opts.authorizer;
+    const user = authorizer && this.opts.authenticate ? await authorizeRequest(authorizer, authenticated, { method, url, headers: req.headersDistinct }, info) : authenticated;
+    if (info.kind !== 'resource' || info.def?.kind !== 'Pod' || info.name === undefined || !STREAMING_SUBRESOURCES.includes(info.subresource ?? '') || info.namespace === undefined) {
+      throw badRequest(`the server does not support upgrading the connection for ${url.pathname}`);
+    }
+    if (!this.opts.kubeletClient) throw new ApiError(503, 'ServiceUnavailable', 'this API server has no kubelet client certificate to reach nodes with');
+    const ctx = this.context(info, url.searchParams, user);
+    await proxyPodStream(this.rest, ctx, info.name, info.subresource as string, url.searchParams, req, socket, head, this.opts.kubeletClient);
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://apiserver');
     const method = req.method ?? 'GET';
     const authenticated = await this.authenticate(req, url.pathname);
-    const info = parseRequestInfo(method, url.pathname, url.searchParams);
+    const info = streamingVerb(parseRequestInfo(method, url.pathname, url.searchParams));
     this.requestInfos.set(req, info);
     // Authorization comes before anything else answers, also for paths that do not exist, as upstream.
     const authorizer = this.opts.authorizer;
@@ -243,6 +301,14 @@ export class ApiServer {
       if (method !== 'POST') throw methodNotAllowed(method);
       const body = decodeBody(await readBody(req), req.headers['content-type'] ?? '');
       return sendJson(res, 201, await handleAccessReview(authorizer, user ?? ANONYMOUS_USER, info, body));
+    }
+    if (isTokenReview(info)) {
+      if (method !== 'POST') throw methodNotAllowed(method);
+      const body = decodeBody(await readBody(req), req.headers['content-type'] ?? '');
+      return sendJson(res, 201, await reviewToken(this.opts.authenticate, body));
+    }
+    if (info.kind === 'resource' && STREAMING_SUBRESOURCES.includes(info.subresource ?? '') && info.def?.kind === 'Pod') {
+      throw badRequest('Upgrade request required');
     }
     if (info.kind === 'nonresource' && this.opts.metrics && /^\/metrics\/?$/.test(info.path) && (method === 'GET' || method === 'HEAD')) {
       const text = await this.opts.metrics.metrics();
@@ -334,9 +400,10 @@ export class ApiServer {
     if (sub !== undefined && !def.subresources.includes(sub)) {
       throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
     }
+    if (sub === 'proxy' && def.kind === 'Node') return proxyNode(this.rest, ctx, info.name as string, info.rest, query, req, res, this.opts.kubeletClient);
     switch (info.verb) {
       case 'get': {
-        if (sub === 'log' && def.kind === 'Pod') return servePodLog(this.rest, ctx, info.name as string, query, req, res);
+        if (sub === 'log' && def.kind === 'Pod') return servePodLog(this.rest, ctx, info.name as string, query, req, res, this.opts.kubeletClient);
         if (sub !== undefined && sub !== 'status' && sub !== 'scale') throw new ApiError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
         const obj = await this.rest.get(def, ctx, info.name as string);
         if (sub === 'scale') return sendJson(res, 200, toScale(obj));

@@ -1,5 +1,5 @@
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { kubeletRequest, type KubeletClientConfig } from '../apiserver/proxy/kubelet-client.js';
+import { nodeEndpoint } from '../apiserver/proxy/pod-log.js';
 import type { Logger } from '../../lib/log.js';
 import { Informer, type KubeClient, type KubeObject } from '../client/index.js';
 import { parseResourceMetrics, type ResourceSamples } from './resource-text.js';
@@ -14,25 +14,23 @@ export interface NodeObject extends KubeObject {
 /** Reads one node's /metrics/resource text. */
 export type NodeMetricsFetcher = (node: NodeObject) => Promise<string>;
 
-/** How the control plane reaches a node's agent: HTTPS with the API server's kubelet client certificate. */
-export function httpsNodeFetcher(tls: { ca?: string; cert?: string; key?: string; insecure?: boolean } = {}, timeoutMs = 10_000): NodeMetricsFetcher {
+/** How the control plane reaches a node's agent: as the API server does for logs, with its kubelet client certificate. */
+export function kubeletNodeFetcher(cfg: KubeletClientConfig, timeoutMs = 10_000): NodeMetricsFetcher {
   return (node) =>
     new Promise((resolve, reject) => {
-      const addrs = node.status?.addresses ?? [];
-      const host = (addrs.find((a) => a.type === 'InternalIP') ?? addrs[0])?.address;
-      const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port;
-      if (!host || !port) return reject(new Error(`node ${node.metadata.name} reports no address or kubelet port`));
-      const secure = port !== 10255;
-      const options = { host, port, path: '/metrics/resource', method: 'GET', timeout: timeoutMs, headers: { Accept: 'text/plain' } };
-      const req = secure
-        ? httpsRequest({ ...options, ...(tls.ca ? { ca: tls.ca } : {}), ...(tls.cert ? { cert: tls.cert } : {}), ...(tls.key ? { key: tls.key } : {}), rejectUnauthorized: !tls.insecure }, onResponse)
-        : httpRequest(options, onResponse);
-      function onResponse(res: import('node:http').IncomingMessage): void {
+      let endpoint: { host: string; port: number };
+      try {
+        endpoint = nodeEndpoint(node);
+      } catch (err) {
+        return reject(err);
+      }
+      const { host, port } = endpoint;
+      const req = kubeletRequest(cfg, { host, port, path: '/metrics/resource', method: 'GET', timeout: timeoutMs, headers: { Accept: 'text/plain' } }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => ((res.statusCode ?? 500) >= 300 ? reject(new Error(`HTTP ${res.statusCode} from ${host}:${port}/metrics/resource`)) : resolve(Buffer.concat(chunks).toString('utf8'))));
         res.on('error', reject);
-      }
+      });
       req.on('timeout', () => req.destroy(new Error(`timed out reading ${host}:${port}/metrics/resource`)));
       req.on('error', reject);
       req.end();

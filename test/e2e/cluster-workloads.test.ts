@@ -35,7 +35,7 @@ describe('workloads on a control plane with an agent in cluster mode', () => {
   });
 
   it('reports the port its node API answers on in the Node status', () => {
-    expect(cp.k(['get', 'node', agent.nodeName, '-o', 'jsonpath={.status.daemonEndpoints.kubeletEndpoint.Port}'])).toBe(String(agent.port));
+    expect(cp.k(['get', 'node', agent.nodeName, '-o', 'jsonpath={.status.daemonEndpoints.kubeletEndpoint.Port}'])).toBe(String(agent.securePort));
   });
 
   it('serves kubectl logs, --tail and logs -f through the API server', async () => {

@@ -62,7 +62,7 @@ describe.skipIf(!canRun)('skiff up / skiff down', () => {
       });
 
   beforeAll(async () => {
-    const [port, peerPort, roPort] = [await freePort(), await freePort(), await freePort()];
+    const [port, peerPort, roPort, nodePort] = [await freePort(), await freePort(), await freePort(), await freePort()];
     podCidr = await freePodCidr(docker);
     flags = [
       '--data-dir', dataDir,
@@ -74,6 +74,8 @@ describe.skipIf(!canRun)('skiff up / skiff down', () => {
       `--control-arg=--listen-peer-urls=http://127.0.0.1:${peerPort}`,
       '--control-arg=--bind-address=127.0.0.1',
       '--agent-arg=--address=127.0.0.1',
+      // The node server's TLS port: never the machine's 10250, which something else may hold.
+      `--agent-arg=--port=${nodePort}`,
       '--proxy-arg=--metrics-bind-address=127.0.0.1:0',
     ];
     // A kubeconfig with someone else's context, which must survive both commands.

@@ -1,8 +1,9 @@
-import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, badRequest } from '../http/status.js';
 import { findResource, type ResourceDef } from '../resources.js';
 import type { RequestContext } from '../rest.js';
 import type { KubeObject } from '../storage/object-storage.js';
+import { kubeletRequest, kubeletScheme, type KubeletClientConfig } from './kubelet-client.js';
 
 /**
  * GET pods/{name}/log: upstream's pod LogLocation + LocationStreamer. Validates the PodLogOptions, picks the
@@ -10,7 +11,7 @@ import type { KubeObject } from '../storage/object-storage.js';
  * node agent's /containerLogs/{ns}/{pod}/{container} back, following when asked. Agent errors come back with their
  * code and message, as upstream's GenericHttpResponseChecker does.
  *
- * For now the agent serves /containerLogs on its read-only port over plain HTTP; its Node reports that port.
+ * The agent's node server is TLS (port 10250): the API server presents its kubelet client certificate.
  */
 
 export interface PodLogDeps {
@@ -21,11 +22,11 @@ interface ContainerLike {
   name?: string;
 }
 
-interface PodLike extends KubeObject {
+export interface PodLike extends KubeObject {
   spec?: { nodeName?: string; containers?: ContainerLike[]; initContainers?: ContainerLike[]; ephemeralContainers?: ContainerLike[] };
 }
 
-interface NodeLike extends KubeObject {
+export interface NodeLike extends KubeObject {
   status?: { addresses?: Array<{ type?: string; address?: string }>; daemonEndpoints?: { kubeletEndpoint?: { Port?: number } } };
 }
 
@@ -148,7 +149,7 @@ export function agentError(code: number, body: string, podName: string): ApiErro
   return new ApiError(code >= 500 && !reasons[code] ? 500 : code, reasons[code] ?? 'InternalError', message, { name: podName, kind: 'pods/log' });
 }
 
-export async function servePodLog(deps: PodLogDeps, ctx: RequestContext, name: string, query: URLSearchParams, req: IncomingMessage, res: ServerResponse): Promise<void> {
+export async function servePodLog(deps: PodLogDeps, ctx: RequestContext, name: string, query: URLSearchParams, req: IncomingMessage, res: ServerResponse, kubelet?: KubeletClientConfig): Promise<void> {
   const podsDef = findResource('', 'v1', 'pods') as ResourceDef;
   const nodesDef = findResource('', 'v1', 'nodes') as ResourceDef;
   const opts = parsePodLogOptions(name, query, ctx.now);
@@ -163,9 +164,9 @@ export async function servePodLog(deps: PodLogDeps, ctx: RequestContext, name: s
   const path = containerLogsPath(pod.metadata.namespace ?? ctx.namespace ?? 'default', name, container, opts);
 
   const upstream = await new Promise<IncomingMessage>((resolve, reject) => {
-    const r = httpRequest({ host, port, path, method: 'GET', headers: { Accept: '*/*' }, timeout: opts.follow ? 0 : 60_000 }, resolve);
+    const r = kubeletRequest(kubelet, { host, port, path, method: 'GET', headers: { Accept: '*/*' }, timeout: opts.follow ? 0 : 60_000 }, resolve);
     r.on('timeout', () => r.destroy(new Error('timeout awaiting response headers')));
-    r.on('error', (err) => reject(new ApiError(500, 'InternalError', `Get "http://${host}:${port}${path}": ${err.message}`)));
+    r.on('error', (err) => reject(new ApiError(500, 'InternalError', `Get "${kubeletScheme(kubelet)}://${host}:${port}${path}": ${err.message}`)));
     req.on('close', () => r.destroy());
     r.end();
   });

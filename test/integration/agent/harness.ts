@@ -82,6 +82,8 @@ export class AgentProcess {
   readonly manifestDir: string;
   readonly docker: Dockerode;
   port = 0;
+  /** The node server's TLS port (--port); every agent gets its own so parallel suites never share 10250. */
+  securePort = 0;
   podCidr = '';
   private child: ChildProcess | undefined;
   private output = '';
@@ -111,6 +113,7 @@ export class AgentProcess {
 
   async start(): Promise<this> {
     if (!this.port) this.port = await freePort();
+    if (!this.securePort) this.securePort = await freePort();
     if (!this.podCidr) this.podCidr = await freePodCidr(this.docker);
     const configPath = join(this.dir, 'config.yaml');
     writeFileSync(configPath, this.opts.config ?? FAST_BACKOFF);
@@ -127,6 +130,8 @@ export class AgentProcess {
       this.nodeName,
       '--read-only-port',
       String(this.port),
+      '--port',
+      String(this.securePort),
       '--address',
       '127.0.0.1',
       '--pod-cidr',

@@ -101,6 +101,21 @@ describe('loadAgentConfig: flags and the config file', () => {
   });
 });
 
+describe('loadAgentConfig: the node server', () => {
+  it('listens on 10250 with webhook authentication by default; --port, TLS files and --client-ca-file set it', async () => {
+    const defaults = (await loadAgentConfig([])).config;
+    expect([defaults.port, defaults.authentication.webhook.enabled, defaults.authentication.x509.clientCAFile]).toEqual([10250, true, undefined]);
+    const { config } = await loadAgentConfig(['--port', '11250', '--tls-cert-file', '/c.crt', '--tls-private-key-file', '/c.key', '--client-ca-file', '/ca.crt']);
+    expect([config.port, config.tlsCertFile, config.tlsPrivateKeyFile, config.authentication.x509.clientCAFile]).toEqual([11250, '/c.crt', '/c.key', '/ca.crt']);
+  });
+
+  it('takes the client CA from the file, and --client-ca-file wins over it keeping the other authentication settings', async () => {
+    const cfg = file('auth.yaml', 'authentication:\n  x509:\n    clientCAFile: /file-ca.crt\n  webhook:\n    enabled: false\n');
+    expect((await loadAgentConfig(['--config', cfg])).config.authentication).toEqual({ x509: { clientCAFile: '/file-ca.crt' }, webhook: { enabled: false } });
+    expect((await loadAgentConfig(['--config', cfg, '--client-ca-file', '/flag-ca.crt'])).config.authentication).toEqual({ x509: { clientCAFile: '/flag-ca.crt' }, webhook: { enabled: false } });
+  });
+});
+
 describe('loadAgentConfig: errors name the flag or the file', () => {
   it.each([
     [['--read-only-port', 'abc'], ['--read-only-port', 'whole number']],
@@ -176,6 +191,10 @@ describe('--help', () => {
     'root-dir',
     'address',
     'read-only-port',
+    'port',
+    'tls-cert-file',
+    'tls-private-key-file',
+    'client-ca-file',
     'pod-cidr',
     'pod-infra-container-image',
     'container-runtime-endpoint',
