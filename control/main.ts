@@ -8,6 +8,11 @@ import { defaultServerNames, ensureClusterPki } from './apiserver/pki.js';
 import { chainAdmission, namespaceLifecycle } from './apiserver/admission/namespace-lifecycle.js';
 import { ensureKubernetesService, ensureSystemNamespaces } from './apiserver/bootstrap.js';
 import { ServiceAllocator } from './apiserver/admission/service-allocation.js';
+import { limitRangerAdmission } from './apiserver/admission/limit-ranger.js';
+import { priorityAdmission } from './apiserver/admission/priority.js';
+import { resourceQuotaAdmission } from './apiserver/admission/resource-quota.js';
+import { serviceAccountAdmission } from './apiserver/admission/service-account.js';
+import { ensureSystemPriorityClasses } from './apiserver/bootstrap-priority.js';
 import { findResource, type ResourceDef } from './apiserver/resources.js';
 import { createStorageAuthorizer, ensureBootstrapPolicy, nodeRestrictionAdmission, rbacEscalationAdmission, storageLister } from './apiserver/authz/index.js';
 import { ApiServer } from './apiserver/server.js';
@@ -143,10 +148,18 @@ export async function runControl(argv: string[]): Promise<number> {
     eventTtlSeconds: Math.round(eventTtlMs / 1000),
     authenticate: unionAuthenticator(authenticators),
     authorizer,
+    // Upstream's plugin order (AllOrderedPlugins); ResourceQuota last, before the service allocation that upstream's
+    // REST storage does after admission.
     admission: chainAdmission([
       namespaceLifecycle(storage),
+      limitRangerAdmission(storage),
+      // The token volume waits for the agent to project serviceAccountToken volumes (TokenRequest): until then a pod
+      // with one could not start.
+      serviceAccountAdmission(storage, { mountServiceAccountToken: false }),
       nodeRestrictionAdmission(),
+      priorityAdmission(storage),
       rbacEscalationAdmission({ lister: storageLister(storage), authorize: (a) => authorizer.authorize(a) }),
+      resourceQuotaAdmission(storage),
       allocator.admission(),
     ]),
   });
@@ -154,6 +167,7 @@ export async function runControl(argv: string[]): Promise<number> {
   for (const svc of (await storage.list(services, undefined)).items) allocator.observe(svc);
   await ensureSystemNamespaces(server.rest);
   await ensureBootstrapPolicy(server.storage);
+  await ensureSystemPriorityClasses(server.rest);
   await ensureKubernetesService(server.rest, { clusterIP: allocator.kubernetesServiceIP, advertiseAddress: advertise, port });
   const listening = await server.listen(port, str('bind-address') ?? '0.0.0.0');
   logger.info({ port: listening, kubeconfig: pki.paths.kubeconfig }, 'API server listening');

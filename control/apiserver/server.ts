@@ -134,7 +134,13 @@ function negotiate(accept: string | undefined, query: URLSearchParams): Negotiat
   return { table, include: ['None', 'Metadata', 'Object'].includes(include) ? include : 'Metadata' };
 }
 
-function sendJson(res: ServerResponse, code: number, body: unknown, headers: Record<string, string> = {}): void {
+/** RFC 7234 warnings as upstream sends them (`299 - "text"`), which kubectl prints as `Warning: text`. */
+function warningHeaders(ctx: RequestContext): Record<string, string[]> {
+  const warnings = ctx.warnings ?? [];
+  return warnings.length > 0 ? { Warning: [...new Set(warnings)].map((w) => `299 - ${JSON.stringify(w)}`) } : {};
+}
+
+function sendJson(res: ServerResponse, code: number, body: unknown, headers: Record<string, string | string[]> = {}): void {
   const text = JSON.stringify(body);
   res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...headers });
   res.end(text);
@@ -287,7 +293,7 @@ export class ApiServer {
     if (dryRun.some((d) => d !== 'All')) throw badRequest(`Invalid dryRun value: ${dryRun.join(',')}; valid values are: All`);
     const fv = query.get('fieldValidation') ?? 'Warn';
     if (!['Strict', 'Warn', 'Ignore', ''].includes(fv)) throw badRequest(`fieldValidation must be one of "Ignore", "Warn", "Strict", got "${fv}"`);
-    return { ...(info.namespace !== undefined ? { namespace: info.namespace } : {}), strict: fv === 'Strict', dryRun: dryRun.length > 0, now: this.now(), ...(user ? { user } : {}) };
+    return { ...(info.namespace !== undefined ? { namespace: info.namespace } : {}), strict: fv === 'Strict', dryRun: dryRun.length > 0, now: this.now(), warnings: [], ...(user ? { user } : {}) };
   }
 
   private async resource(info: ResourceRequest, def: ResourceDef, req: IncomingMessage, res: ServerResponse, query: URLSearchParams, user: UserInfo | undefined): Promise<void> {
@@ -330,7 +336,7 @@ export class ApiServer {
         }
         if (info.name !== undefined) throw methodNotAllowed('POST');
         const created = await this.rest.create(def, ctx, body);
-        return sendJson(res, 201, created);
+        return sendJson(res, 201, created, warningHeaders(ctx));
       }
       case 'update': {
         const body = decodeBody(await readBody(req), req.headers['content-type'] ?? '');
@@ -343,7 +349,7 @@ export class ApiServer {
           return sendJson(res, 200, toScale(await this.rest.replace(def, ctx, current, applyScale(current, body))));
         }
         const updated = await this.rest.update(def, ctx, info.name as string, body, sub);
-        return sendJson(res, 200, updated);
+        return sendJson(res, 200, updated, warningHeaders(ctx));
       }
       case 'patch':
         return this.patchHandler(def, ctx, info, req, res);
@@ -495,7 +501,7 @@ export class ApiServer {
             throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${def.group ? `${def.resource}.${def.group}` : def.resource} "${info.name}": the object has been modified; please apply your changes to the latest version and try again`);
           }
           const updated = await this.rest.replace(def, ctx, current, { ...patched, metadata: { ...patched.metadata } }, info.subresource);
-          return sendJson(res, 200, updated);
+          return sendJson(res, 200, updated, warningHeaders(ctx));
         } catch (err) {
           // Someone wrote in between: re-read and re-apply, as upstream's patcher retries.
           if (err instanceof ApiError && err.code === 409 && setRv === undefined && attempt < 5) continue;
