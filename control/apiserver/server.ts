@@ -8,6 +8,7 @@ import { MAX_NESTING, maxBracketDepth } from '../../lib/nesting.js';
 import type { Store } from '../store/index.js';
 import type { Authenticator, UserInfo } from './authn.js';
 import { ANONYMOUS_USER, authorizeRequest, handleAccessReview, isAccessReview, type Authorizer } from './authz/index.js';
+import { aggregatedContentType, aggregatedDiscovery, negotiateAggregatedDiscovery } from './discovery/aggregated.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery/discovery.js';
 import { groupVersionDocument, openApiV2Document, openApiV3Discovery } from './openapi/openapi.js';
 import { parseRequestInfo, type ResourceRequest } from './http/request-info.js';
@@ -20,6 +21,7 @@ import { applyScale, toScale } from './scale.js';
 import { apiVersionOf, type ResourceDef } from './resources.js';
 import { parseSelection, Rest, type Admission, type RequestContext } from './rest.js';
 import { servePodLog } from './proxy/pod-log.js';
+import { ConvertingStorage } from './conversion.js';
 import { ObjectStorage, parseResourceVersion, type KubeObject } from './storage/object-storage.js';
 
 /** Upstream's limit on a request body. */
@@ -161,7 +163,8 @@ export class ApiServer {
     registerAllPrinters();
     loadKubeProtobufSchemas();
     const eventTtl = opts.eventTtlSeconds ?? 3600;
-    this.storage = new ObjectStorage(opts.store, (r) => (r.resource === 'events' ? eventTtl : undefined));
+    // Kinds served in several versions are converted to and from their storage version (conversion.ts).
+    this.storage = new ConvertingStorage(opts.store, (r) => (r.resource === 'events' ? eventTtl : undefined));
     this.rest = new Rest(this.storage, opts.admission);
     this.now = opts.now ?? (() => new Date());
   }
@@ -260,7 +263,11 @@ export class ApiServer {
       const v = this.opts.version ?? SKIFF_KUBE_VERSION;
       return sendJson(res, 200, { ...v, gitCommit: 'skiff', gitTreeState: 'clean', buildDate: '2026-11-30T00:00:00Z', goVersion: `node${process.versions.node}`, compiler: 'tsc', platform: `${process.platform}/${process.arch === 'x64' ? 'amd64' : process.arch}` });
     }
-    if (trimmed === '/api') return sendJson(res, 200, apiVersions('127.0.0.1:6443'));
+    if (trimmed === '/api' || trimmed === '/apis') {
+      const version = negotiateAggregatedDiscovery(accept);
+      if (version) return sendJson(res, 200, aggregatedDiscovery(trimmed, version), { 'Content-Type': aggregatedContentType(version), Vary: 'Accept' });
+    }
+    if (trimmed === '/api') return sendJson(res, 200, apiVersions('127.0.0.1:6443'), { Vary: 'Accept' });
     if (trimmed === '/openapi/v3') return sendJson(res, 200, openApiV3Discovery());
     if (trimmed === '/openapi/v2') {
       const v2 = openApiV2Document(accept.includes('protobuf'));
@@ -273,7 +280,7 @@ export class ApiServer {
       const entry = oa[1] ? groupVersionDocument('', 'v1') : groupVersionDocument(oa[2] as string, oa[3] as string);
       if (entry) return sendJson(res, 200, entry.doc, { 'Cache-Control': 'public, immutable', Etag: `"${entry.hash}"` });
     }
-    if (trimmed === '/apis') return sendJson(res, 200, apiGroupList());
+    if (trimmed === '/apis') return sendJson(res, 200, apiGroupList(), { Vary: 'Accept' });
     const gv = /^\/api\/(v1)$/.exec(trimmed) ?? /^\/apis\/([^/]+\/[^/]+)$/.exec(trimmed);
     if (gv) {
       const [group, version] = trimmed.startsWith('/api/') ? ['', 'v1'] : (gv[1] as string).split('/');
