@@ -136,10 +136,15 @@ function negotiate(accept: string | undefined, query: URLSearchParams): Negotiat
   return { table, include: ['None', 'Metadata', 'Object'].includes(include) ? include : 'Metadata' };
 }
 
-/** RFC 7234 warnings as upstream sends them (`299 - "text"`), which kubectl prints as `Warning: text`. */
+/**
+ * RFC 7234 warnings as upstream sends them (`299 - "text"`), which kubectl prints as `Warning: text`. The text may
+ * carry whatever field names a client sent: anything outside printable ASCII is escaped (\uXXXX), so no header is
+ * ever invalid however Node encodes it.
+ */
 function warningHeaders(ctx: RequestContext): Record<string, string[]> {
   const warnings = ctx.warnings ?? [];
-  return warnings.length > 0 ? { Warning: [...new Set(warnings)].map((w) => `299 - ${JSON.stringify(w)}`) } : {};
+  const value = (w: string): string => `299 - ${JSON.stringify(w).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}`;
+  return warnings.length > 0 ? { Warning: [...new Set(warnings)].map(value) } : {};
 }
 
 function sendJson(res: ServerResponse, code: number, body: unknown, headers: Record<string, string | string[]> = {}): void {

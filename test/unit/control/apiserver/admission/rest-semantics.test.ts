@@ -51,6 +51,17 @@ describe('REST semantics', () => {
       expect(deploy.message).toBe('Deployment in version "v1" cannot be handled as a Deployment: strict decoding error: unknown field "spec.replicaz"');
     });
 
+    it('Warn over HTTP: Warning headers as upstream sends them, escaped to ASCII whatever the field names hold', async () => {
+      const port = await server.listen(0);
+      const res = await fetch(`http://127.0.0.1:${port}/api/v1/namespaces/default/pods?fieldValidation=Warn`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(pod('odd', { 'colour\u0001ü': 1 })),
+      });
+      expect(res.status).toBe(201);
+      expect(res.headers.get('warning')).toBe('299 - "unknown field \\"spec.colour\\u0001\\u00fc\\""');
+    });
+
     it('Warn: the object is created and the unknown fields come back as warnings', async () => {
       const c = ctx();
       await server.rest.create(pods, c, pod('w', { foo: 1 }));
