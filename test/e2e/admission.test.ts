@@ -11,7 +11,7 @@ describe('kubectl against skiff control: admission and API semantics', () => {
   beforeAll(async () => {
     await cp.start();
     // The service account controller gives every namespace its "default" account.
-    await eventually(() => cp.kubectl(['get', 'sa', 'default', '-n', 'default']).code === 0, 'the default service account', 30_000);
+    await eventually(() => cp.kubectl(['get', 'sa', 'default', '-n', 'default']).code === 0, 'the default service account', 90_000);
   });
   afterAll(async () => {
     await cp.stop();
@@ -34,8 +34,8 @@ describe('kubectl against skiff control: admission and API semantics', () => {
     expect(r.stderr.trim()).toBe('Error from server (Forbidden): pods "x" is forbidden: error looking up service account default/builder: serviceaccount "builder" not found');
   });
 
-  it('applies LimitRange defaults and refuses what breaks its limits', () => {
-    cp.k(['create', 'ns', 'limited']);
+  it('applies LimitRange defaults and refuses what breaks its limits', async () => {
+    await cp.namespace('limited');
     const lr = cp.writeFile('lr.yaml', 'apiVersion: v1\nkind: LimitRange\nmetadata:\n  name: cpu\nspec:\n  limits:\n  - type: Container\n    default: {cpu: 500m}\n    defaultRequest: {cpu: 100m}\n    max: {cpu: "1"}\n');
     cp.k(['apply', '-n', 'limited', '-f', lr]);
     cp.k(['run', 'web', '-n', 'limited', '--image=skiff/web:1.0']);
@@ -45,8 +45,8 @@ describe('kubectl against skiff control: admission and API semantics', () => {
     expect(big.stderr.trim()).toBe('Error from server (Forbidden): pods "big" is forbidden: maximum cpu usage per Container is 1, but limit is 2');
   });
 
-  it('charges quota in admission and refuses what exceeds it', () => {
-    cp.k(['create', 'ns', 'quoted']);
+  it('charges quota in admission and refuses what exceeds it', async () => {
+    await cp.namespace('quoted');
     cp.k(['create', 'quota', 'small', '-n', 'quoted', '--hard=pods=2,count/configmaps=1']);
     // The resource quota controller's part (status.hard and status.used), written here by hand.
     cp.k(['patch', 'quota', 'small', '-n', 'quoted', '--subresource=status', '--type=merge', '-p', '{"status":{"hard":{"pods":"2","count/configmaps":"1"},"used":{"pods":"1","count/configmaps":"0"}}}']);
@@ -106,6 +106,13 @@ describe('kubectl against skiff control: admission and API semantics', () => {
       expect(cp.k(['get', 'po', 'plain', '-o', 'name', cache], { bin })).toBe('pod/plain\n');
     }
     expect(JSON.parse(cp.k(['get', '--raw', '/apis'])).kind).toBe('APIGroupList');
+  });
+
+  it('explains fields with descriptions', () => {
+    const out = cp.k(['explain', 'pod.spec.containers.image']);
+    expect(out).toMatch(/FIELD: image <string>/);
+    expect(out).toMatch(/DESCRIPTION:\n\s+The container image to run\./);
+    expect(cp.k(['explain', 'deployment.spec.replicas'])).toMatch(/The number of pods wanted\. Defaults to 1\./);
   });
 
   it('creates and lists HorizontalPodAutoscalers through autoscaling/v1 as upstream (kubectl autoscale)', () => {
