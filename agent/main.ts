@@ -1,7 +1,9 @@
+import { join } from 'node:path';
 import Dockerode from 'dockerode';
 import type { Pod } from '../control/api/index.js';
 import { createLogger } from '../lib/log.js';
 import { KubeClient, loadKubeconfig } from '../control/client/index.js';
+import { bootstrapClientCertificate } from './cluster/tls-bootstrap.js';
 import { Agent } from './agent.js';
 import { ApiPodSource } from './cluster/api-source.js';
 import { clusterHooks } from './cluster/hooks.js';
@@ -44,6 +46,18 @@ export async function runAgent(argv: string[]): Promise<number> {
   const runtime = new DockerRuntime({ docker, nodeName, networkName, pauseImage: config.podInfraContainerImage, logger: logger.child({ component: 'runtime' }) });
   // Cluster mode: the API server in --kubeconfig is one more pod source, and hears about this node and its pods.
   let client: KubeClient | undefined;
+  if (config.bootstrapKubeconfig && !config.kubeconfig) {
+    process.stderr.write('skiff agent: --bootstrap-kubeconfig needs --kubeconfig: the path where the node\'s own kubeconfig is written\n');
+    return 2;
+  }
+  if (config.kubeconfig && config.bootstrapKubeconfig) {
+    try {
+      await bootstrapClientCertificate({ bootstrapKubeconfig: config.bootstrapKubeconfig, kubeconfig: config.kubeconfig, certDir: join(config.rootDir, 'pki'), nodeName, logger: logger.child({ component: 'tls-bootstrap' }) });
+    } catch (err) {
+      process.stderr.write(`skiff agent: TLS bootstrap failed: ${err instanceof Error ? err.message : String(err)}\n`);
+      return 1;
+    }
+  }
   if (config.kubeconfig) {
     try {
       client = new KubeClient(await loadKubeconfig(config.kubeconfig), `skiff-agent/${nodeName}`);

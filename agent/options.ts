@@ -44,6 +44,8 @@ export const AgentConfigSchema = z
     maxPods: z.number().int().positive().default(110),
     /** Cluster mode: the API server to register with and take pods from (a flag upstream, not a config field). */
     kubeconfig: z.string().min(1).optional(),
+    /** TLS bootstrap: a kubeconfig with a join token, used to obtain --kubeconfig when that file does not exist yet. */
+    bootstrapKubeconfig: z.string().min(1).optional(),
     nodeLabels: z.record(z.string(), z.string()).default({}),
     registerWithTaints: z.array(z.object({ key: z.string().min(1), value: z.string().optional(), effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']) })).default([]),
     crashLoopBackOff: z
@@ -79,6 +81,7 @@ const FLAGS = [
   ['node-ip', 'nodeIP', 'string', "The node's IP address, reported as hostIP (default: the first non-internal IPv4)"],
   ['max-pods', 'maxPods', 'number', 'Maximum number of pods on this node (default 110)'],
   ['kubeconfig', 'kubeconfig', 'string', 'Join a cluster: register this node with the API server in this kubeconfig and run the pods bound to it'],
+  ['bootstrap-kubeconfig', 'bootstrapKubeconfig', 'string', 'Kubeconfig with a join token: when --kubeconfig does not exist, obtain a client certificate for this node and write it there'],
   ['node-labels', 'nodeLabels', 'labels', "Labels to add when registering the node, as 'key=value,key2=value2'"],
   ['register-with-taints', 'registerWithTaints', 'taints', "Taints to register the node with, as 'key=value:Effect,key2:Effect'"],
 ] as const;

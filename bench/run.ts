@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { agentBench, type SectionOutput } from './agent.js';
 import { apiserverBench } from './apiserver.js';
+import { deploymentBench } from './deployment.js';
 import { schedulerBench } from './scheduler.js';
 import { storeBench } from './store.js';
 import { ABORT_EXIT_CODE, Aborted, aborted, installSignalHandlers, progress, runCleanups } from './util.js';
@@ -39,6 +40,10 @@ const SECTIONS: Record<string, Section> = {
   scheduler: {
     describe: 'scheduler: 5,000 pods on 100 simulated nodes, without and with required anti-affinity (pure loop and via the API server)',
     run: () => schedulerBench(),
+  },
+  deployment: {
+    describe: 'controllers: a 1,000-replica Deployment to all pods bound on 100 simulated nodes vs the same pods created directly',
+    run: () => deploymentBench(),
   },
 };
 

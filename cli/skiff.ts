@@ -8,10 +8,12 @@ Skiff: a lightweight, Kubernetes-compatible container orchestrator.
 Commands:
   up         Start a single-node cluster on this machine (control plane, agent, proxy) and merge its kubeconfig
   down       Stop what skiff up started and remove what Skiff created (--purge: the data dir too)
-  control    Run the control plane (API server; in progress)
+  control    Run the control plane: API server, scheduler, controller manager (--only to split them)
   store      Run a member of Skiff's replicated store (etcd's flags; serves the etcd v3 API)
   proxy      Run the service proxy (kube-proxy): iptables or userspace mode
   agent      Run the node agent (kubelet): static pods from a directory, a URL and its HTTP API
+  token      Create a bootstrap token for joining nodes: skiff token create [--print-join-command]
+  join       Join this machine to a cluster as a node (the command skiff token create prints)
   images     Build Skiff's local images (pause and test images): skiff images build [--force] | list
   version    Print the version
 
@@ -41,6 +43,8 @@ async function main(argv: string[]): Promise<number> {
       const { runStore } = await import('../control/store/cli.js');
       return runStore(rest);
     }
+    case 'token': return (await import('./token.js')).runToken(rest);
+    case 'join': return (await import('./join.js')).runJoin(rest);
     case 'up': return (await import('./up.js')).runUp(rest);
     case 'down': return (await import('./down.js')).runDown(rest);
     case 'images': {

@@ -1,10 +1,15 @@
+import { createPublicKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../lib/duration.js';
-import { createLogger } from '../lib/log.js';
+import { createLogger, type Logger } from '../lib/log.js';
+import { bootstrapTokenAuthenticator, type TokenSecret } from './apiserver/bootstrap-token.js';
 import { certificateAuthenticator, tokenFileAuthenticator, unionAuthenticator, type Authenticator } from './apiserver/authn.js';
-import { defaultServerNames, ensureClusterPki } from './apiserver/pki.js';
+import { defaultServerNames, ensureClusterPki, ensureServiceAccountKey } from './apiserver/pki.js';
+import { DEFAULT_ISSUER, serviceAccountTokenAuthenticator, type ServiceAccountTokenConfig } from './apiserver/serviceaccount/tokens.js';
+import { storageTokenLookup } from './apiserver/serviceaccount/lookup.js';
 import { chainAdmission, namespaceLifecycle } from './apiserver/admission/namespace-lifecycle.js';
 import { ensureKubernetesService, ensureSystemNamespaces } from './apiserver/bootstrap.js';
 import { ServiceAllocator } from './apiserver/admission/service-allocation.js';
@@ -17,10 +22,14 @@ import { findResource, type ResourceDef } from './apiserver/resources.js';
 import { createStorageAuthorizer, ensureBootstrapPolicy, nodeRestrictionAdmission, rbacEscalationAdmission, storageLister } from './apiserver/authz/index.js';
 import { ApiServer } from './apiserver/server.js';
 import { ObjectStorage } from './apiserver/storage/object-storage.js';
-import { Registry } from 'prom-client';
-import { KubeClient } from './client/index.js';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { KubeClient, loadKubeconfig, type Connection } from './client/index.js';
+import { DEFAULT_LEADER_ELECTION, runElected, type LeaderElectionConfig } from './elected.js';
 import { selectControllers, startControllerManager } from './controllers/index.js';
 import { startScheduler } from './scheduler/index.js';
+import type { ControllerConfig } from './controllers/controller.js';
+import type { ResourceMetricsSource } from './apiserver/metrics-api.js';
+import { httpsNodeFetcher, ResourceMetricsScraper } from './metrics/scraper.js';
 import { startStoreMember } from './store/cli.js';
 import type { Store } from './store/index.js';
 
@@ -45,7 +54,32 @@ const FLAGS = {
   'heartbeat-interval': { type: 'string', help: 'Embedded store: Raft heartbeat in ms (default 100)' },
   'election-timeout': { type: 'string', help: 'Embedded store: Raft election timeout in ms (default 1000)' },
   controllers: { type: 'string', help: 'Controllers to run: names, * for all, -name to leave one out (default *)' },
+  only: { type: 'string', help: 'Components this process runs: apiserver, scheduler, controller-manager, comma-separated (default all three)' },
+  kubeconfig: { type: 'string', help: 'How the scheduler and controller manager reach the API server when this process runs none' },
+  'leader-elect': { type: 'string', help: 'Run the scheduler and the controller manager only while holding their Lease in kube-system, so one of several processes acts (default true)' },
+  'leader-elect-lease-duration': { type: 'string', help: 'How long candidates wait after the holder last renewed before taking over (default 15s)' },
+  'leader-elect-renew-deadline': { type: 'string', help: 'How long the holder keeps trying to renew before it stops (default 10s)' },
+  'leader-elect-retry-period': { type: 'string', help: 'How often candidates try to acquire and the holder renews (default 2s)' },
+  'leader-elect-resource-namespace': { type: 'string', help: 'Namespace of the leader election Leases (default kube-system)' },
+  'horizontal-pod-autoscaler-sync-period': { type: 'string', help: 'How often the HPA controller checks each autoscaler (default 15s)' },
+  'horizontal-pod-autoscaler-downscale-stabilization': { type: 'string', help: 'How far back the HPA looks before scaling down (default 5m0s)' },
+  'horizontal-pod-autoscaler-tolerance': { type: 'string', help: 'Usage ratio within which the HPA does not scale (default 0.1)' },
+  'metric-resolution': { type: 'string', help: 'How often node resource metrics are scraped for metrics.k8s.io (default 15s)' },
+  'service-account-issuer': { type: 'string', help: 'Issuer (iss) of service account tokens (default https://kubernetes.default.svc.cluster.local)' },
+  'service-account-signing-key-file': { type: 'string', help: 'Private key service account tokens are signed with (default: <cert-dir>/sa.key, generated)' },
+  'service-account-key-file': { type: 'string', help: 'Public key(s) service account tokens are verified with (default: the signing key\'s)' },
+  'api-audiences': { type: 'string', help: 'Audiences the API server accepts in service account tokens (default: the issuer)' },
+  'service-account-max-token-expiration': { type: 'string', help: 'Longest validity of a requested service account token (default: none)' },
+  'enable-bootstrap-token-auth': { type: 'string', help: 'Accept bootstrap tokens (Secrets of type bootstrap.kubernetes.io/token in kube-system) for joining nodes (default true)' },
+  'cluster-signing-cert-file': { type: 'string', help: 'CA certificate the controller manager signs approved CSRs with (default: the cluster CA when this process runs the API server)' },
+  'cluster-signing-key-file': { type: 'string', help: 'Key of --cluster-signing-cert-file' },
+  'root-ca-file': { type: 'string', help: 'CA published to every namespace as the kube-root-ca.crt ConfigMap (default: the cluster CA when this process runs the API server)' },
+  'cluster-signing-duration': { type: 'string', help: 'Longest validity of certificates signed for CSRs (default 8760h0m0s)' },
+  'metrics-bind-address': { type: 'string', help: 'Where /healthz and /metrics are served when this process runs no API server (default 127.0.0.1:10251)' },
 } as const;
+
+const COMPONENTS = ['apiserver', 'scheduler', 'controller-manager'] as const;
+type ComponentName = (typeof COMPONENTS)[number];
 
 export function controlHelp(): string {
   const lines = ['Usage: skiff control [flags]', '', 'Runs the control plane: the Kubernetes API server (HTTPS, client certificates and tokens) on an embedded store.', '', 'Flags:'];
@@ -54,45 +88,20 @@ export function controlHelp(): string {
   return lines.join('\n');
 }
 
-/** `skiff control`: the API server (more components join it as they land). */
-export async function runControl(argv: string[]): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    const options = Object.fromEntries(Object.keys(FLAGS).map((k) => [k, { type: 'string' as const }]));
-    ({ values } = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true }));
-  } catch (err) {
-    process.stderr.write(`skiff control: ${err instanceof Error ? err.message : String(err)}\nRun "skiff control --help" for the flags.\n`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(`${controlHelp()}\n`);
-    return 0;
-  }
-  const str = (k: keyof typeof FLAGS): string | undefined => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
-  const port = Number(str('secure-port') ?? 6443);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    process.stderr.write(`skiff control: --secure-port: expected a port number, got "${str('secure-port')}"\n`);
-    return 2;
-  }
-  if (str('controllers')) {
-    try {
-      selectControllers((str('controllers') as string).split(','));
-    } catch (err) {
-      process.stderr.write(`skiff control: --controllers: ${err instanceof Error ? err.message : String(err)}\n`);
-      return 2;
-    }
-  }
-  const logger = createLogger('skiff-control');
+/** The API server on its store (embedded member or etcd); an exit code when it cannot start. */
+async function startApiServer(str: (k: keyof typeof FLAGS) => string | undefined, port: number, logger: Logger, metrics: Registry, resourceMetrics: ResourceMetricsSource): Promise<{ loopback: Connection; ca: { cert: string; key: string }; close(): Promise<void> } | number> {
   const dataDir = str('data-dir') ?? '/var/lib/skiff/control';
   const advertise = str('advertise-address') ?? '127.0.0.1';
   const pki = await ensureClusterPki(str('cert-dir') ?? join(dataDir, 'pki'), { serverNames: defaultServerNames(undefined, [advertise]), serverUrl: `https://${advertise}:${port}` });
   const tls = {
-    cert: str('tls-cert-file') ? await readFile(str('tls-cert-file') as string, 'utf8') : pki.server.cert,
+    // The generated certificate is served with its CA, so that joining nodes can pin the CA by its hash.
+    cert: str('tls-cert-file') ? await readFile(str('tls-cert-file') as string, 'utf8') : `${pki.server.cert.trimEnd()}\n${pki.ca.cert}`,
     key: str('tls-private-key-file') ? await readFile(str('tls-private-key-file') as string, 'utf8') : pki.server.key,
     ca: str('client-ca-file') ? await readFile(str('client-ca-file') as string, 'utf8') : pki.ca.cert,
   };
   const authenticators: Authenticator[] = [certificateAuthenticator()];
   if (str('token-auth-file')) authenticators.push(await tokenFileAuthenticator(str('token-auth-file') as string));
+  const bootstrapTokens = (str('enable-bootstrap-token-auth') ?? 'true') !== 'false';
   let allocator: ServiceAllocator;
   try {
     allocator = new ServiceAllocator(str('service-cluster-ip-range') ?? '10.96.0.0/12', str('service-node-port-range') ?? '30000-32767');
@@ -141,10 +150,30 @@ export async function runControl(argv: string[]): Promise<number> {
   }
   const storage = new ObjectStorage(store);
   const authorizer = createStorageAuthorizer(storage);
+  const saKey = await ensureServiceAccountKey(str('cert-dir') ?? join(dataDir, 'pki'));
+  const signingKeyPem = str('service-account-signing-key-file') ? await readFile(str('service-account-signing-key-file') as string, 'utf8') : saKey.privateKey;
+  const verifyKeyPem = str('service-account-key-file') ? await readFile(str('service-account-key-file') as string, 'utf8') : str('service-account-signing-key-file') ? signingKeyPem : saKey.publicKey;
+  const issuer = str('service-account-issuer') ?? DEFAULT_ISSUER;
+  const maxExpiration = str('service-account-max-token-expiration') ? parseDuration(str('service-account-max-token-expiration') as string) : undefined;
+  const serviceAccountTokens: ServiceAccountTokenConfig = {
+    issuer,
+    audiences: str('api-audiences') ? (str('api-audiences') as string).split(',').map((a) => a.trim()).filter(Boolean) : [issuer],
+    signingKeyPem,
+    publicKeys: [createPublicKey(verifyKeyPem)],
+    ...(maxExpiration ? { maxExpirationSeconds: Math.floor(maxExpiration / 1000) } : {}),
+  };
+  authenticators.push(serviceAccountTokenAuthenticator(serviceAccountTokens, storageTokenLookup(storage)));
+  if (bootstrapTokens) {
+    const secrets = findResource('', 'v1', 'secrets') as ResourceDef;
+    authenticators.push(bootstrapTokenAuthenticator(async (name) => (await storage.tryGet(secrets, 'kube-system', name)) as TokenSecret | undefined));
+  }
   const server = new ApiServer({
     store,
     logger,
     tls,
+    metrics,
+    resourceMetrics,
+    serviceAccountTokens,
     eventTtlSeconds: Math.round(eventTtlMs / 1000),
     authenticate: unionAuthenticator(authenticators),
     authorizer,
@@ -171,26 +200,222 @@ export async function runControl(argv: string[]): Promise<number> {
   await ensureKubernetesService(server.rest, { clusterIP: allocator.kubernetesServiceIP, advertiseAddress: advertise, port });
   const listening = await server.listen(port, str('bind-address') ?? '0.0.0.0');
   logger.info({ port: listening, kubeconfig: pki.paths.kubeconfig }, 'API server listening');
-  // The scheduler talks to this API server like any client (a loopback client with the admin identity for now).
-  const loopback = new KubeClient({ server: `https://127.0.0.1:${listening}`, ca: pki.ca.cert, cert: pki.admin.cert, key: pki.admin.key }, 'skiff-scheduler');
-  const metrics = new Registry();
-  const scheduler = startScheduler({ client: loopback, logger: logger.child({ component: 'scheduler' }), registry: metrics });
-  const controllerClient = new KubeClient({ server: `https://127.0.0.1:${listening}`, ca: pki.ca.cert, cert: pki.admin.cert, key: pki.admin.key }, 'skiff-controller-manager');
-  const controllerManager = startControllerManager({
-    client: controllerClient,
-    logger: logger.child({ component: 'controller-manager' }),
-    registry: metrics,
-    ...(str('controllers') ? { controllers: (str('controllers') as string).split(',') } : {}),
+  return {
+    // The scheduler and controller manager in this process talk to it like any client (with the admin identity for now).
+    loopback: { server: `https://127.0.0.1:${listening}`, ca: pki.ca.cert, cert: pki.admin.cert, key: pki.admin.key },
+    ca: pki.ca,
+    close: async () => {
+      await server.close();
+      await closeStore();
+    },
+  };
+}
+
+/** The scraper starts after the API server it reads nodes from; until then metrics.k8s.io lists nothing. */
+class DeferredMetricsSource implements ResourceMetricsSource {
+  source: ResourceMetricsSource | undefined;
+  private static readonly EMPTY = new Map();
+  get latest(): ResourceMetricsSource['latest'] {
+    return this.source?.latest ?? DeferredMetricsSource.EMPTY;
+  }
+}
+
+/** Reads --leader-elect and its timings; a message for the first bad one. */
+function leaderElectionConfig(str: (k: keyof typeof FLAGS) => string | undefined): LeaderElectionConfig | string {
+  const enabledText = (str('leader-elect') ?? 'true').toLowerCase();
+  if (enabledText !== 'true' && enabledText !== 'false') return `--leader-elect: expected true or false, got "${str('leader-elect')}"`;
+  const config: LeaderElectionConfig = { ...DEFAULT_LEADER_ELECTION, enabled: enabledText === 'true', namespace: str('leader-elect-resource-namespace') ?? 'kube-system' };
+  const durations = [
+    ['leader-elect-lease-duration', 'leaseDurationMs'],
+    ['leader-elect-renew-deadline', 'renewDeadlineMs'],
+    ['leader-elect-retry-period', 'retryPeriodMs'],
+  ] as const;
+  for (const [flag, key] of durations) {
+    const text = str(flag);
+    if (text === undefined) continue;
+    const ms = parseDuration(text);
+    if (ms === undefined || ms <= 0) return `--${flag}: expected a duration such as 15s, got "${text}"`;
+    config[key] = ms;
+  }
+  if (config.leaseDurationMs <= config.renewDeadlineMs) return '--leader-elect-lease-duration must be greater than --leader-elect-renew-deadline';
+  if (config.renewDeadlineMs <= 1.2 * config.retryPeriodMs) return '--leader-elect-renew-deadline must be greater than 1.2 x --leader-elect-retry-period';
+  return config;
+}
+
+/** Serves /healthz and /metrics for a process that runs no API server (a scheduler or controller manager alone). */
+async function serveMetrics(address: string, registry: Registry): Promise<{ close(): Promise<void> }> {
+  const m = /^(.*):(\d+)$/.exec(address);
+  if (!m) throw new Error(`--metrics-bind-address: expected host:port, got "${address}"`);
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/healthz' || path === '/livez' || path === '/readyz') {
+      res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end('ok');
+      return;
+    }
+    if (path === '/metrics') {
+      registry.metrics().then(
+        (text) => {
+          res.writeHead(200, { 'Content-Type': registry.contentType });
+          res.end(text);
+        },
+        () => {
+          res.writeHead(500);
+          res.end();
+        },
+      );
+      return;
+    }
+    res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
+    res.end('404 page not found\n');
   });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(Number(m[2]), (m[1] as string).replace(/^\[|\]$/g, ''), () => resolve());
+  });
+  return { close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+/**
+ * `skiff control`: the API server on its store, the scheduler and the controller manager, in one process by default;
+ * `--only` splits them across processes, and leader election lets several of them stand by for each other.
+ */
+export async function runControl(argv: string[]): Promise<number> {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    const options = Object.fromEntries(Object.keys(FLAGS).map((k) => [k, { type: 'string' as const }]));
+    // Upstream's boolean flag is also written bare.
+    const args = argv.map((a) => (a === '--leader-elect' ? '--leader-elect=true' : a));
+    ({ values } = parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true }));
+  } catch (err) {
+    process.stderr.write(`skiff control: ${err instanceof Error ? err.message : String(err)}\nRun "skiff control --help" for the flags.\n`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(`${controlHelp()}\n`);
+    return 0;
+  }
+  const str = (k: keyof typeof FLAGS): string | undefined => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
+  const usage = (message: string): number => {
+    process.stderr.write(`skiff control: ${message}\n`);
+    return 2;
+  };
+  const onlyList = (str('only') ?? COMPONENTS.join(',')).split(',').map((c) => c.trim()).filter(Boolean);
+  const unknownComponents = onlyList.filter((c) => !(COMPONENTS as readonly string[]).includes(c));
+  if (unknownComponents.length || onlyList.length === 0) return usage(`--only: unknown component(s) ${unknownComponents.map((c) => `"${c}"`).join(', ') || '(none given)'}; known: ${COMPONENTS.join(', ')}`);
+  const only = new Set(onlyList as ComponentName[]);
+  if (!only.has('apiserver') && !str('kubeconfig')) return usage('--kubeconfig is required when this process runs no API server (--only without apiserver)');
+  const election = leaderElectionConfig(str);
+  if (typeof election === 'string') return usage(election);
+  const hpaConfig: NonNullable<ControllerConfig['horizontalPodAutoscaler']> = {};
+  for (const [flag, key] of [['horizontal-pod-autoscaler-sync-period', 'syncPeriodMs'], ['horizontal-pod-autoscaler-downscale-stabilization', 'downscaleStabilizationMs']] as const) {
+    const text = str(flag);
+    if (text === undefined) continue;
+    const ms = parseDuration(text);
+    if (ms === undefined || (key === 'syncPeriodMs' && ms <= 0)) return usage(`--${flag}: expected a duration such as 15s, got "${text}"`);
+    hpaConfig[key] = ms;
+  }
+  if (str('horizontal-pod-autoscaler-tolerance') !== undefined) {
+    const t = Number(str('horizontal-pod-autoscaler-tolerance'));
+    if (!Number.isFinite(t) || t < 0) return usage(`--horizontal-pod-autoscaler-tolerance: expected a non-negative number, got "${str('horizontal-pod-autoscaler-tolerance')}"`);
+    hpaConfig.tolerance = t;
+  }
+  const resolutionMs = parseDuration(str('metric-resolution') ?? '15s');
+  if (resolutionMs === undefined || resolutionMs < 1000) return usage(`--metric-resolution: expected a duration of at least 1s, got "${str('metric-resolution')}"`);
+  const port = Number(str('secure-port') ?? 6443);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) return usage(`--secure-port: expected a port number, got "${str('secure-port')}"`);
+  if (str('controllers')) {
+    try {
+      selectControllers((str('controllers') as string).split(','));
+    } catch (err) {
+      return usage(`--controllers: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  const logger = createLogger('skiff-control');
+  const metrics = new Registry();
+  collectDefaultMetrics({ register: metrics });
+  const closers: Array<() => Promise<void>> = [];
+  let connection: Connection;
+  let signingCa: { cert: string; key: string } | undefined;
+  let rootCaPem: string | undefined;
+  if (str('root-ca-file')) {
+    try {
+      rootCaPem = await readFile(str('root-ca-file') as string, 'utf8');
+    } catch (err) {
+      return usage(`--root-ca-file: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  const signingDurationMs = parseDuration(str('cluster-signing-duration') ?? '8760h');
+  if (signingDurationMs === undefined || signingDurationMs < 600_000) return usage(`--cluster-signing-duration: expected a duration of at least 10m, got "${str('cluster-signing-duration')}"`);
+  if (str('cluster-signing-cert-file') || str('cluster-signing-key-file')) {
+    if (!str('cluster-signing-cert-file') || !str('cluster-signing-key-file')) return usage('--cluster-signing-cert-file and --cluster-signing-key-file go together');
+    try {
+      signingCa = { cert: await readFile(str('cluster-signing-cert-file') as string, 'utf8'), key: await readFile(str('cluster-signing-key-file') as string, 'utf8') };
+    } catch (err) {
+      return usage(`cannot read the cluster signing CA: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  if (only.has('apiserver')) {
+    const resourceMetrics = new DeferredMetricsSource();
+    const started = await startApiServer(str, port, logger, metrics, resourceMetrics);
+    if (typeof started === 'number') return started;
+    connection = started.loopback;
+    signingCa ??= started.ca;
+    rootCaPem ??= started.ca.cert;
+    closers.push(started.close);
+    // metrics-server's part: the API server serves metrics.k8s.io from what this scraper reads off the nodes.
+    const scraperClient = new KubeClient(connection, 'skiff-metrics-scraper');
+    const scraper = new ResourceMetricsScraper(scraperClient, httpsNodeFetcher({ cert: connection.cert, key: connection.key, insecure: true }), logger.child({ component: 'metrics-scraper' }), resolutionMs);
+    resourceMetrics.source = scraper;
+    scraper.start();
+    closers.unshift(async () => {
+      scraper.stop();
+      scraperClient.close();
+    });
+  } else {
+    try {
+      connection = await loadKubeconfig(str('kubeconfig') as string);
+      const served = await serveMetrics(str('metrics-bind-address') ?? '127.0.0.1:10251', metrics);
+      closers.push(served.close);
+    } catch (err) {
+      process.stderr.write(`skiff control: ${err instanceof Error ? err.message : String(err)}\n`);
+      return 1;
+    }
+  }
+  if (only.has('scheduler')) {
+    const client = new KubeClient(connection, 'skiff-scheduler');
+    const elected = runElected({
+      name: 'kube-scheduler',
+      client,
+      config: election,
+      logger,
+      eventSource: 'default-scheduler',
+      component: { start: () => startScheduler({ client, logger: logger.child({ component: 'scheduler' }), registry: metrics }) },
+    });
+    closers.unshift(async () => {
+      await elected.stop();
+      client.close();
+    });
+  }
+  if (only.has('controller-manager')) {
+    const client = new KubeClient(connection, 'skiff-controller-manager');
+    const controllers = str('controllers') ? (str('controllers') as string).split(',') : undefined;
+    const elected = runElected({
+      name: 'kube-controller-manager',
+      client,
+      config: election,
+      logger,
+      component: { start: () => startControllerManager({ client, logger: logger.child({ component: 'controller-manager' }), registry: metrics, config: { horizontalPodAutoscaler: hpaConfig, ...(rootCaPem ? { rootCaPem } : {}), ...(signingCa ? { csrSigning: { ca: signingCa, durationMs: signingDurationMs } } : {}) }, ...(controllers ? { controllers } : {}) }) },
+    });
+    closers.unshift(async () => {
+      await elected.stop();
+      client.close();
+    });
+  }
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', () => resolve());
     process.once('SIGINT', () => resolve());
   });
-  await controllerManager.stop();
-  controllerClient.close();
-  await scheduler.stop();
-  loopback.close();
-  await server.close();
-  await closeStore();
+  for (const close of closers) await close();
   return 0;
 }

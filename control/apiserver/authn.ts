@@ -10,7 +10,8 @@ export interface UserInfo {
   groups: string[];
 }
 
-export type Authenticator = (req: IncomingMessage) => UserInfo | undefined;
+/** Answers synchronously when it can (certificates, static tokens), or after a lookup (bootstrap tokens). */
+export type Authenticator = (req: IncomingMessage) => UserInfo | undefined | Promise<UserInfo | undefined>;
 
 /**
  * Client certificates verified against the cluster CA: CN is the user, each O a group, as upstream's x509
@@ -77,11 +78,17 @@ export function staticTokenAuthenticator(entries: TokenEntry[]): Authenticator {
 
 /** Tries each authenticator in turn; the first that recognises the request wins. */
 export function unionAuthenticator(list: Authenticator[]): Authenticator {
-  return (req) => {
+  return async (req) => {
     for (const a of list) {
-      const u = a(req);
+      const u = await a(req);
       if (u) return u;
     }
     return undefined;
   };
+}
+
+/** The bearer token of a request, if any. */
+export function bearerToken(req: IncomingMessage): string | undefined {
+  const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
+  return m ? m[1] : undefined;
 }

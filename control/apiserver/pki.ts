@@ -145,3 +145,17 @@ export async function ensureClusterPki(dir: string, opts: { serverNames: string[
   await writeFile(paths.kubeconfig, kubeconfigYaml({ server: opts.serverUrl, caPath: paths.caCert, certPath: paths.adminCert, keyPath: paths.adminKey }), { mode: 0o600 });
   return { dir, ca, server, admin, paths };
 }
+
+/**
+ * The service account signing key pair (kubeadm's sa.key / sa.pub), created once: tokens stay valid across restarts
+ * as long as the key is kept.
+ */
+export async function ensureServiceAccountKey(dir: string): Promise<{ privateKey: string; publicKey: string; paths: { key: string; pub: string } }> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const paths = { key: join(dir, 'sa.key'), pub: join(dir, 'sa.pub') };
+  if (existsSync(paths.key) && existsSync(paths.pub)) return { privateKey: await readFile(paths.key, 'utf8'), publicKey: await readFile(paths.pub, 'utf8'), paths };
+  const keys = rsaKey();
+  await writeFile(paths.key, keys.privateKey, { mode: 0o600 });
+  await writeFile(paths.pub, keys.publicKey, { mode: 0o644 });
+  return { privateKey: keys.privateKey, publicKey: keys.publicKey, paths };
+}

@@ -1,6 +1,7 @@
 import { createServer as createHttpServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
 import type { Duplex } from 'node:stream';
 import { parseAllDocuments } from 'yaml';
 import type { Logger } from '../../lib/log.js';
@@ -11,7 +12,12 @@ import { ANONYMOUS_USER, authorizeRequest, handleAccessReview, isAccessReview, t
 import { aggregatedContentType, aggregatedDiscovery, negotiateAggregatedDiscovery } from './discovery/aggregated.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery/discovery.js';
 import { groupVersionDocument, openApiV2Document, openApiV3Discovery } from './openapi/openapi.js';
-import { parseRequestInfo, type ResourceRequest } from './http/request-info.js';
+import { parseRequestInfo, type RequestInfo, type ResourceRequest } from './http/request-info.js';
+import { apiServerMetrics, type ApiServerMetrics } from './metrics.js';
+import { issueToken, type ServiceAccountTokenConfig } from './serviceaccount/tokens.js';
+import { storageTokenLookup } from './serviceaccount/lookup.js';
+import { METRICS_API_RESOURCES } from '../metrics/api.js';
+import { METRICS_GROUP, metricsApiGroup, metricsResourceList, serveMetricsRequest, withMetricsGroup, type ResourceMetricsSource } from './metrics-api.js';
 import { ApiError, badRequest, methodNotAllowed } from './http/status.js';
 import { acceptedPatchTypes, applyPatch, parsePatchBody, PatchError, patchTypeFromContentType, type JsonObject } from './patch/index.js';
 import { registerAllPrinters } from './printing/printers/index.js';
@@ -41,6 +47,15 @@ export interface ApiServerOptions {
   authenticate?: Authenticator;
   /** Node,RBAC authorization; without it every authenticated request is allowed. */
   authorizer?: Authorizer;
+  /**
+   * Served on /metrics (to users allowed `get` on that non-resource URL); the server's own request metrics are kept
+   * there too. Components running in the same process (scheduler, controller manager) share it.
+   */
+  metrics?: Registry;
+  /** When given, serviceaccounts/<name>/token issues bound tokens signed with its key (the TokenRequest API). */
+  serviceAccountTokens?: ServiceAccountTokenConfig;
+  /** When given, metrics.k8s.io/v1beta1 (NodeMetrics, PodMetrics) is served from it, as metrics-server would. */
+  resourceMetrics?: ResourceMetricsSource;
 }
 
 export const SKIFF_KUBE_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0-skiff' };
@@ -163,6 +178,8 @@ export class ApiServer {
   private server: Server | undefined;
   private readonly now: () => Date;
   private readonly watches = new Set<() => void>();
+  private readonly requestMetrics: ApiServerMetrics | undefined;
+  private readonly requestInfos = new WeakMap<IncomingMessage, RequestInfo>();
 
   constructor(private readonly opts: ApiServerOptions) {
     registerAllPrinters();
@@ -172,10 +189,13 @@ export class ApiServer {
     this.storage = new ConvertingStorage(opts.store, (r) => (r.resource === 'events' ? eventTtl : undefined));
     this.rest = new Rest(this.storage, opts.admission);
     this.now = opts.now ?? (() => new Date());
+    this.requestMetrics = opts.metrics ? apiServerMetrics(opts.metrics) : undefined;
   }
 
   async listen(port: number, host = '127.0.0.1'): Promise<number> {
     const handler = (req: IncomingMessage, res: ServerResponse): void => {
+      const done = this.requestMetrics?.begin(req.method ?? 'GET');
+      if (done) res.once('close', () => done(this.requestInfos.get(req), res.statusCode));
       this.handle(req, res).catch((err: unknown) => this.fail(res, err, req));
     };
     const server = this.opts.tls
@@ -226,8 +246,9 @@ export class ApiServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://apiserver');
     const method = req.method ?? 'GET';
-    const authenticated = this.authenticate(req, url.pathname);
+    const authenticated = await this.authenticate(req, url.pathname);
     const info = parseRequestInfo(method, url.pathname, url.searchParams);
+    this.requestInfos.set(req, info);
     // Authorization comes before anything else answers, also for paths that do not exist, as upstream.
     const authorizer = this.opts.authorizer;
     const user = authorizer && this.opts.authenticate && !isPublicPath(url.pathname)
@@ -238,7 +259,16 @@ export class ApiServer {
       const body = decodeBody(await readBody(req), req.headers['content-type'] ?? '');
       return sendJson(res, 201, await handleAccessReview(authorizer, user ?? ANONYMOUS_USER, info, body));
     }
+    if (info.kind === 'nonresource' && this.opts.metrics && /^\/metrics\/?$/.test(info.path) && (method === 'GET' || method === 'HEAD')) {
+      const text = await this.opts.metrics.metrics();
+      res.writeHead(200, { 'Content-Type': this.opts.metrics.contentType });
+      res.end(text);
+      return;
+    }
     if (info.kind === 'nonresource') return this.nonResource(info.path, method, res, req.headers.accept ?? '');
+    if (!info.def && info.group === METRICS_GROUP && this.opts.resourceMetrics) {
+      return sendJson(res, 200, await serveMetricsRequest(info, url.searchParams, this.storage, this.opts.resourceMetrics));
+    }
     if (!info.def) {
       const list = apiResourceList(info.group, info.version);
       if (!list) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
@@ -248,9 +278,9 @@ export class ApiServer {
   }
 
   /** Public endpoints (health, version) answer anyone, as upstream's system:public-info-viewer role allows. */
-  private authenticate(req: IncomingMessage, path: string): UserInfo | undefined {
+  private async authenticate(req: IncomingMessage, path: string): Promise<UserInfo | undefined> {
     if (!this.opts.authenticate) return undefined;
-    const user = this.opts.authenticate(req);
+    const user = await this.opts.authenticate(req);
     if (user) return user;
     if (isPublicPath(path)) return undefined;
     throw new ApiError(401, 'Unauthorized', 'Unauthorized');
@@ -270,7 +300,9 @@ export class ApiServer {
     }
     if (trimmed === '/api' || trimmed === '/apis') {
       const version = negotiateAggregatedDiscovery(accept);
-      if (version) return sendJson(res, 200, aggregatedDiscovery(trimmed, version), { 'Content-Type': aggregatedContentType(version), Vary: 'Accept' });
+      // metrics.k8s.io is served beside RESOURCES when a metrics source is configured, as metrics-server registers it.
+      const extra = this.opts.resourceMetrics ? [{ group: METRICS_GROUP, version: 'v1beta1', resources: METRICS_API_RESOURCES }] : [];
+      if (version) return sendJson(res, 200, aggregatedDiscovery(trimmed, version, extra), { 'Content-Type': aggregatedContentType(version), Vary: 'Accept' });
     }
     if (trimmed === '/api') return sendJson(res, 200, apiVersions('127.0.0.1:6443'), { Vary: 'Accept' });
     if (trimmed === '/openapi/v3') return sendJson(res, 200, openApiV3Discovery());
@@ -285,7 +317,9 @@ export class ApiServer {
       const entry = oa[1] ? groupVersionDocument('', 'v1') : groupVersionDocument(oa[2] as string, oa[3] as string);
       if (entry) return sendJson(res, 200, entry.doc, { 'Cache-Control': 'public, immutable', Etag: `"${entry.hash}"` });
     }
-    if (trimmed === '/apis') return sendJson(res, 200, apiGroupList(), { Vary: 'Accept' });
+    if (trimmed === '/apis') return sendJson(res, 200, this.opts.resourceMetrics ? withMetricsGroup(apiGroupList()) : apiGroupList(), { Vary: 'Accept' });
+    if (this.opts.resourceMetrics && trimmed === `/apis/${METRICS_GROUP}/v1beta1`) return sendJson(res, 200, metricsResourceList());
+    if (this.opts.resourceMetrics && trimmed === `/apis/${METRICS_GROUP}`) return sendJson(res, 200, metricsApiGroup());
     const gv = /^\/api\/(v1)$/.exec(trimmed) ?? /^\/apis\/([^/]+\/[^/]+)$/.exec(trimmed);
     if (gv) {
       const [group, version] = trimmed.startsWith('/api/') ? ['', 'v1'] : (gv[1] as string).split('/');
@@ -340,6 +374,10 @@ export class ApiServer {
           const b = body as { target?: { kind?: string; name?: string } };
           await this.rest.bind(ctx, info.name, b.target ?? {});
           return sendJson(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+        }
+        if (info.name !== undefined && sub === 'token' && def.kind === 'ServiceAccount') {
+          if (!this.opts.serviceAccountTokens) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+          return sendJson(res, 201, await issueToken(this.opts.serviceAccountTokens, storageTokenLookup(this.storage), ctx.namespace ?? 'default', info.name, body, this.now().getTime()));
         }
         if (def.kind === 'Binding') {
           const b = body as { metadata?: { name?: string }; target?: { kind?: string; name?: string } };

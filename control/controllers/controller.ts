@@ -53,6 +53,20 @@ export interface ControllerContext {
   now?: () => Date;
   /** Workers per controller (upstream's --concurrent-*-syncs); default 2. */
   workers?: number;
+  /** Per-controller settings (upstream's component config), by controller. */
+  config?: ControllerConfig;
+}
+
+export interface ControllerConfig {
+  /** The cluster CA published as kube-root-ca.crt in every namespace (upstream's --root-ca-file). */
+  rootCaPem?: string;
+  /** The CA that csrsigning issues certificates with (--cluster-signing-cert-file/--cluster-signing-key-file). */
+  csrSigning?: { ca: { cert: string; key: string }; durationMs?: number };
+  horizontalPodAutoscaler?: {
+    syncPeriodMs?: number;
+    downscaleStabilizationMs?: number;
+    tolerance?: number;
+  };
 }
 
 /** A sync may ask to be run again after a while even when it succeeded (progress deadlines, minReadySeconds). */

@@ -1,20 +1,28 @@
 import type { Registry } from 'prom-client';
 import type { Logger } from '../../lib/log.js';
 import type { KubeClient } from '../client/index.js';
-import type { Controller, ControllerContext } from './controller.js';
+import type { Controller, ControllerConfig, ControllerContext } from './controller.js';
 import { DeploymentController } from './deployment-controller.js';
 import { EndpointsController, EndpointSliceController } from './endpoints-controller.js';
 import { SharedInformers } from './informers.js';
 import { GarbageCollector } from './garbagecollector.js';
+import { CronJobController } from './cronjob-controller.js';
+import { JobController } from './job-controller.js';
 import { controllerMetrics } from './metrics.js';
 import { NamespaceController } from './namespace.js';
 import { errorMessage } from './objects.js';
 import { PodGcController } from './podgc.js';
+import { RootCaCertPublisher } from './rootcacertpublisher.js';
+import { HorizontalPodAutoscalerController } from './podautoscaler/horizontal.js';
+import { CsrApprovingController, CsrSigningController } from './certificates/controllers.js';
+import { DEFAULT_CALC_CONFIG } from './podautoscaler/replica-calculator.js';
 import { ReplicaSetController } from './replicaset-controller.js';
 import { ServiceAccountController } from './serviceaccount.js';
+import { TtlAfterFinishedController } from './ttlafterfinished.js';
 
 /** Controllers by the names kube-controller-manager's --controllers flag uses. */
-const FACTORIES: Record<string, (ctx: ControllerContext) => Controller> = {
+/** A factory may decline (undefined) when what the controller needs is not configured, as csrsigning without a CA. */
+const FACTORIES: Record<string, (ctx: ControllerContext) => Controller | undefined> = {
   replicaset: (ctx) => new ReplicaSetController(ctx, 'ReplicaSet'),
   replicationcontroller: (ctx) => new ReplicaSetController(ctx, 'ReplicationController'),
   deployment: (ctx) => new DeploymentController(ctx),
@@ -24,6 +32,20 @@ const FACTORIES: Record<string, (ctx: ControllerContext) => Controller> = {
   garbagecollector: (ctx) => new GarbageCollector(ctx),
   serviceaccount: (ctx) => new ServiceAccountController(ctx),
   podgc: (ctx) => new PodGcController(ctx),
+  job: (ctx) => new JobController(ctx),
+  cronjob: (ctx) => new CronJobController(ctx),
+  'ttl-after-finished': (ctx) => new TtlAfterFinishedController(ctx),
+  'root-ca-cert-publisher': (ctx) => (ctx.config?.rootCaPem ? new RootCaCertPublisher(ctx, ctx.config.rootCaPem) : undefined),
+  csrapproving: (ctx) => new CsrApprovingController(ctx),
+  csrsigning: (ctx) => (ctx.config?.csrSigning ? new CsrSigningController(ctx, ctx.config.csrSigning) : undefined),
+  horizontalpodautoscaling: (ctx) => {
+    const c = ctx.config?.horizontalPodAutoscaler ?? {};
+    return new HorizontalPodAutoscalerController(ctx, {
+      ...(c.syncPeriodMs !== undefined ? { syncPeriodMs: c.syncPeriodMs } : {}),
+      ...(c.downscaleStabilizationMs !== undefined ? { downscaleStabilizationMs: c.downscaleStabilizationMs } : {}),
+      ...(c.tolerance !== undefined ? { calc: { ...DEFAULT_CALC_CONFIG, tolerance: c.tolerance } } : {}),
+    });
+  },
 };
 
 export const CONTROLLER_NAMES = Object.keys(FACTORIES);
@@ -49,6 +71,7 @@ export interface ControllerManagerOptions {
   /** Workers per controller (default 2). */
   workers?: number;
   now?: () => Date;
+  config?: ControllerConfig;
 }
 
 export interface ControllerManager {
@@ -73,13 +96,18 @@ export function startControllerManager(opts: ControllerManagerOptions): Controll
     ...(opts.registry ? { metrics: controllerMetrics(opts.registry) } : {}),
     ...(opts.now ? { now: opts.now } : {}),
     ...(opts.workers ? { workers: opts.workers } : {}),
+    ...(opts.config ? { config: opts.config } : {}),
   };
   const controllers = new Map<string, Controller>();
-  for (const name of names) controllers.set(name, (FACTORIES[name] as (c: ControllerContext) => Controller)(ctx));
+  for (const name of names) {
+    const controller = (FACTORIES[name] as (c: ControllerContext) => Controller | undefined)(ctx);
+    if (controller) controllers.set(name, controller);
+    else logger.info({ controller: name }, 'skipping controller: not configured');
+  }
   informers.start();
   // Each controller starts once its own informers have listed, so one unserved resource holds up only its readers.
   const ready = Promise.all([...controllers.values()].map((c) => c.start())).then(() => {
-    logger.info({ controllers: names }, 'controllers started');
+    logger.info({ controllers: [...controllers.keys()] }, 'controllers started');
   });
   return {
     ready,

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../../lib/log.js';
 import { chainAdmission, namespaceLifecycle } from '../../control/apiserver/admission/namespace-lifecycle.js';
-import { certificateAuthenticator, type UserInfo } from '../../control/apiserver/authn.js';
+import { certificateAuthenticator, type Authenticator, type UserInfo } from '../../control/apiserver/authn.js';
 import { authorizeRequest, createStorageAuthorizer, rbacEscalationAdmission, storageLister, ensureBootstrapPolicy, handleAccessReview, isAccessReview, nodeRestrictionAdmission, type Authorizer } from '../../control/apiserver/authz/index.js';
 import { ensureSystemNamespaces } from '../../control/apiserver/bootstrap.js';
 import { parseRequestInfo } from '../../control/apiserver/http/request-info.js';
@@ -40,13 +40,13 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
 }
 
 /** Puts authorization in front of the server's handler (ApiServer.listen calls `this.handle`). */
-export function withAuthorization(server: ApiServer, authorizer: Authorizer, authenticate: (req: IncomingMessage) => UserInfo | undefined, requestUser: AsyncLocalStorage<UserInfo>): void {
+export function withAuthorization(server: ApiServer, authorizer: Authorizer, authenticate: Authenticator, requestUser: AsyncLocalStorage<UserInfo>): void {
   const target = server as unknown as { handle: Handle };
   const original = target.handle.bind(server);
   target.handle = async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://apiserver');
     const method = req.method ?? 'GET';
-    const authenticated = authenticate(req);
+    const authenticated = await authenticate(req);
     // Nobody vouches for the request: the server answers 401 (or the public endpoints) itself.
     if (!authenticated && !PUBLIC_PATH.test(url.pathname)) return original(req, res);
     const info = parseRequestInfo(method, url.pathname, url.searchParams);

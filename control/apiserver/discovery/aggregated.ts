@@ -51,14 +51,40 @@ function resourceEntry(r: ResourceDef): Record<string, unknown> {
   };
 }
 
+/** A group served from outside RESOURCES (metrics.k8s.io), described by its legacy APIResourceList entries. */
+export interface ExtraGroup {
+  group: string;
+  version: string;
+  resources: ReadonlyArray<{ name: string; singularName?: string; namespaced: boolean; kind: string; verbs: string[] }>;
+}
+
+function extraGroupEntry(g: ExtraGroup): Record<string, unknown> {
+  return {
+    metadata: { name: g.group, creationTimestamp: null },
+    versions: [
+      {
+        version: g.version,
+        resources: g.resources.map((r) => ({
+          resource: r.name,
+          responseKind: { group: g.group, version: g.version, kind: r.kind },
+          scope: r.namespaced ? 'Namespaced' : 'Cluster',
+          singularResource: r.singularName ?? '',
+          verbs: r.verbs,
+        })),
+        freshness: 'Current',
+      },
+    ],
+  };
+}
+
 /** The APIGroupDiscoveryList of /api (the core group) or /apis (every named group), preferred versions first. */
-export function aggregatedDiscovery(path: '/api' | '/apis', version: string): Record<string, unknown> {
+export function aggregatedDiscovery(path: '/api' | '/apis', version: string, extra: readonly ExtraGroup[] = []): Record<string, unknown> {
   const groups = groupVersions().filter((g) => (path === '/api' ? g.group === '' : g.group !== ''));
   return {
     kind: 'APIGroupDiscoveryList',
     apiVersion: `${DISCOVERY_GROUP}/${version}`,
     metadata: {},
-    items: groups.map((g) => ({
+    items: [...groups.map((g) => ({
       metadata: { ...(g.group ? { name: g.group } : {}), creationTimestamp: null },
       versions: g.versions.map((v) => ({
         version: v,
@@ -67,6 +93,6 @@ export function aggregatedDiscovery(path: '/api' | '/apis', version: string): Re
           .map(resourceEntry),
         freshness: 'Current',
       })),
-    })),
+    })), ...(path === '/apis' ? extra.map(extraGroupEntry) : [])],
   };
 }

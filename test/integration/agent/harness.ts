@@ -64,6 +64,8 @@ export interface AgentOptions {
   docker?: Dockerode;
   /** DOCKER endpoint for a private dockerd, e.g. unix:///tmp/x/docker.sock. */
   runtimeEndpoint?: string;
+  /** The skiff command and its own arguments, before the agent flags (default ["agent"]; e.g. a `join` command). */
+  command?: string[];
 }
 
 const FAST_BACKOFF = `apiVersion: kubelet.config.k8s.io/v1beta1
@@ -114,7 +116,7 @@ export class AgentProcess {
     writeFileSync(configPath, this.opts.config ?? FAST_BACKOFF);
     const args = [
       SKIFF,
-      'agent',
+      ...(this.opts.command ?? ['agent']),
       '--config',
       configPath,
       '--pod-manifest-path',

@@ -1,3 +1,7 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { ApiServer } from '../../../control/apiserver/server.js';
 import { Informer, KubeClient, type KubeObject } from '../../../control/client/index.js';
@@ -37,6 +41,8 @@ export class FakeKubelet {
   private readonly ips = new Map<string, string>();
   /** Pods this predicate rejects are reported Running but not Ready. */
   ready: (pod: Pod) => boolean = () => true;
+  /** Running pods for which this returns a phase end in it (their containers exit 0 for Succeeded, 1 for Failed). */
+  finish: (pod: Pod) => 'Succeeded' | 'Failed' | undefined = () => undefined;
 
   constructor(private readonly client: KubeClient) {
     this.informer = new Informer<Pod>(client, R.pods);
@@ -76,6 +82,16 @@ export class FakeKubelet {
     // Confirms a deletion once: a pod with a zero grace period left waits only for its finalizers.
     if (pod.metadata.deletionTimestamp) return pod.metadata.deletionGracePeriodSeconds === 0 ? undefined : this.client.delete(R.pods, ns, name, { gracePeriodSeconds: 0 });
     if (!pod.spec?.nodeName) return this.client.create(R.pods, ns, { apiVersion: 'v1', kind: 'Binding', metadata: { name }, target: { kind: 'Node', name: 'n1' } } as KubeObject, 'binding', name);
+    const phase = pod.status?.phase;
+    if (phase === 'Succeeded' || phase === 'Failed') return undefined;
+    const end = phase === 'Running' ? this.finish(pod) : undefined;
+    if (end) {
+      const at = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+      const exitCode = end === 'Succeeded' ? 0 : 1;
+      const containerStatuses = (pod.spec?.containers ?? []).map((c) => ({ name: c.name, image: c.image ?? '', imageID: '', ready: false, restartCount: 0, started: false, state: { terminated: { exitCode, reason: end === 'Succeeded' ? 'Completed' : 'Error', startedAt: pod.status?.startTime ?? at, finishedAt: at } } }));
+      const conditions = (pod.status?.conditions ?? []).map((c) => (c.type === 'Ready' || c.type === 'ContainersReady' ? { ...c, status: 'False', reason: 'PodCompleted', lastTransitionTime: at } : c));
+      return this.client.update(R.pods, { ...pod, status: { ...pod.status, phase: end, conditions, containerStatuses } }, 'status');
+    }
     const ready = this.ready(pod);
     const isReady = pod.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
     if (pod.status?.phase === 'Running' && ready === isReady) return undefined;
@@ -102,6 +118,10 @@ export class FakeKubelet {
 
 export interface Cluster {
   client: KubeClient;
+  /** The API server's URL (plain HTTP, no authentication). */
+  server: string;
+  /** The real kubectl against this cluster (run asynchronously: the API server lives in this process). */
+  kubectl(args: string[], input?: string): Promise<KubectlResult>;
   kubelet: FakeKubelet;
   manager: ControllerManager;
   registry: Registry;
@@ -110,7 +130,7 @@ export interface Cluster {
 }
 
 /** An in-process API server over a MemoryStore (plain HTTP), the controller manager and a fake kubelet. */
-export async function startCluster(controllers?: string[]): Promise<Cluster> {
+export async function startCluster(controllers?: string[], opts: { now?: () => Date } = {}): Promise<Cluster> {
   const store = new MemoryStore();
   const server = new ApiServer({ store, logger: silentLogger() });
   const port = await server.listen(0);
@@ -118,12 +138,15 @@ export async function startCluster(controllers?: string[]): Promise<Cluster> {
   // The node the fake kubelet puts every pod on exists, so the pod GC leaves its pods alone.
   await client.create({ group: '', version: 'v1', resource: 'nodes' }, undefined, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' } });
   const registry = new Registry();
-  const manager = startControllerManager({ client, logger: silentLogger(), registry, ...(controllers ? { controllers } : {}) });
+  const manager = startControllerManager({ client, logger: silentLogger(), registry, ...(controllers ? { controllers } : {}), ...(opts.now ? { now: opts.now } : {}) });
   await manager.ready;
   const kubelet = new FakeKubelet(client);
   kubelet.start();
+  const kubeconfig = writeKubeconfig(`http://127.0.0.1:${port}`);
   return {
     client,
+    server: `http://127.0.0.1:${port}`,
+    kubectl: (args, input) => runKubectl(kubeconfig.path, args, input),
     kubelet,
     manager,
     registry,
@@ -134,6 +157,7 @@ export async function startCluster(controllers?: string[]): Promise<Cluster> {
       client.close();
       await server.close();
       await store.close();
+      kubeconfig.remove();
     },
   };
 }
@@ -145,4 +169,54 @@ export const podTemplate = (labels: Record<string, string>, image = 'nginx:1.25'
 
 export async function listPods(client: KubeClient, namespace = 'default', labelSelector?: string): Promise<Pod[]> {
   return (await client.list<Pod>(R.pods, { namespace, ...(labelSelector ? { labelSelector } : {}) })).items;
+}
+
+export interface KubectlResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** A kubeconfig for a plain-HTTP API server without authentication, in a temporary directory. */
+function writeKubeconfig(server: string): { path: string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'skiff-kubectl-'));
+  const path = join(dir, 'kubeconfig');
+  writeFileSync(
+    path,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'harness', cluster: { server } }],
+      users: [{ name: 'harness', user: {} }],
+      contexts: [{ name: 'harness', context: { cluster: 'harness', user: 'harness', namespace: 'default' } }],
+      'current-context': 'harness',
+    }),
+  );
+  return { path, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+function runKubectl(kubeconfig: string, args: string[], input?: string): Promise<KubectlResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('kubectl', args, { env: { ...process.env, KUBECONFIG: kubeconfig }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.stdin.end(input ?? '');
+  });
+}
+
+/**
+ * Runs one sync of `key` in `controller` now, alongside its workers; a write that lost to theirs (409) is retried
+ * until one sync runs through.
+ */
+export async function syncOnce(cluster: Cluster, controller: string, key: string): Promise<void> {
+  const ctl = cluster.manager.controllers.get(controller);
+  if (!ctl) throw new Error(`controller ${controller} is not running`);
+  await eventually(async () => {
+    await ctl.syncNow(key);
+    return true;
+  }, `a sync of ${key} by ${controller}`);
 }

@@ -163,6 +163,7 @@ describe('--help', () => {
   const flags = [
     'config',
     'kubeconfig',
+    'bootstrap-kubeconfig',
     'node-labels',
     'register-with-taints',
     'pod-manifest-path',

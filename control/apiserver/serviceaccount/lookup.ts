@@ -1,0 +1,24 @@
+import { findResource, type ResourceDef } from '../resources.js';
+import type { ObjectStorage } from '../storage/object-storage.js';
+import type { TokenLookup } from './tokens.js';
+
+/** Token checks read the objects straight from storage (as upstream's authenticator reads through its getters). */
+export function storageTokenLookup(storage: ObjectStorage): TokenLookup {
+  const def = (resource: string): ResourceDef => findResource('', 'v1', resource) as ResourceDef;
+  return {
+    async serviceAccount(namespace, name) {
+      const sa = await storage.tryGet(def('serviceaccounts'), namespace, name);
+      return sa?.metadata.uid ? { uid: sa.metadata.uid } : undefined;
+    },
+    async pod(namespace, name) {
+      const pod = await storage.tryGet(def('pods'), namespace, name);
+      if (!pod?.metadata.uid) return undefined;
+      const nodeName = (pod.spec as { nodeName?: string } | undefined)?.nodeName;
+      return { uid: pod.metadata.uid, ...(nodeName ? { nodeName } : {}), ...(pod.metadata.deletionTimestamp ? { deleting: true } : {}) };
+    },
+    async secret(namespace, name) {
+      const secret = await storage.tryGet(def('secrets'), namespace, name);
+      return secret?.metadata.uid ? { uid: secret.metadata.uid } : undefined;
+    },
+  };
+}

@@ -1,0 +1,43 @@
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { signJwt, verifyJwt } from '../../../../control/apiserver/serviceaccount/jwt.js';
+import { checkClaims, issueToken, type TokenLookup } from '../../../../control/apiserver/serviceaccount/tokens.js';
+
+const keys = () => generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
+const k1 = keys();
+const k2 = keys();
+const config = { issuer: 'https://issuer', audiences: ['https://issuer'], signingKeyPem: k1.privateKey, publicKeys: [createPublicKey(k1.publicKey)] };
+const lookup: TokenLookup = {
+  serviceAccount: async (_ns, name) => (name === 'default' ? { uid: 'sa-uid' } : undefined),
+  pod: async (_ns, name) => (name === 'p' ? { uid: 'pod-uid', nodeName: 'n1' } : undefined),
+  secret: async () => undefined,
+};
+const NOW = 1_800_000_000_000;
+
+describe('service account tokens', () => {
+  it('signs RS256 tokens that verify with the key and no other', () => {
+    const t = signJwt({ a: 1 }, k1.privateKey);
+    expect(verifyJwt(t, [createPublicKey(k1.publicKey)])).toEqual({ a: 1 });
+    expect(verifyJwt(t, [createPublicKey(k2.publicKey)])).toBeUndefined();
+    expect(verifyJwt('a.b', [createPublicKey(k1.publicKey)])).toBeUndefined();
+    expect(verifyJwt(`${t}x`, [createPublicKey(k1.publicKey)])).toBeUndefined();
+  });
+
+  it('issues bound tokens with upstream\'s claims', async () => {
+    const tr = (await issueToken(config, lookup, 'default', 'default', { spec: { boundObjectRef: { kind: 'Pod', name: 'p', uid: 'pod-uid' }, expirationSeconds: 3600 } }, NOW)) as { status: { token: string; expirationTimestamp: string } };
+    const claims = verifyJwt(tr.status.token, config.publicKeys) as Record<string, unknown>;
+    expect(claims).toMatchObject({ iss: 'https://issuer', aud: ['https://issuer'], sub: 'system:serviceaccount:default:default', exp: NOW / 1000 + 3600, 'kubernetes.io': { namespace: 'default', serviceaccount: { name: 'default', uid: 'sa-uid' }, pod: { name: 'p', uid: 'pod-uid' }, node: { name: 'n1' } } });
+    expect(tr.status.expirationTimestamp).toBe(new Date(NOW + 3600_000).toISOString().replace(/\.\d{3}Z$/, 'Z'));
+    await expect(issueToken(config, lookup, 'default', 'default', { spec: { boundObjectRef: { kind: 'Pod', name: 'p', uid: 'other' } } }, NOW)).rejects.toThrow(/does not match the UID in record/);
+    await expect(issueToken(config, lookup, 'default', 'default', { spec: { boundObjectRef: { kind: 'Node', name: 'n1' } } }, NOW)).rejects.toThrow(/supported values/);
+  });
+
+  it('accepts claims only for its issuer and audiences, within their time window', () => {
+    const base = { iss: 'https://issuer', aud: ['https://issuer'], sub: 'system:serviceaccount:ns:sa', exp: NOW / 1000 + 10, nbf: NOW / 1000, 'kubernetes.io': { namespace: 'ns', serviceaccount: { name: 'sa', uid: 'u' } } };
+    expect(checkClaims(base, config, NOW)).toEqual({ namespace: 'ns', name: 'sa', uid: 'u' });
+    expect(checkClaims({ ...base, iss: 'https://other' }, config, NOW)).toBeUndefined();
+    expect(checkClaims({ ...base, aud: ['vault'] }, config, NOW)).toBeUndefined();
+    expect(checkClaims({ ...base, exp: NOW / 1000 - 61 }, config, NOW)).toBeUndefined();
+    expect(checkClaims({ ...base, sub: 'system:serviceaccount:ns:other' }, config, NOW)).toBeUndefined();
+  });
+});
