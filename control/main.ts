@@ -13,6 +13,11 @@ import { storageTokenLookup } from './apiserver/serviceaccount/lookup.js';
 import { chainAdmission, namespaceLifecycle } from './apiserver/admission/namespace-lifecycle.js';
 import { ensureKubernetesService, ensureSystemNamespaces } from './apiserver/bootstrap.js';
 import { ServiceAllocator } from './apiserver/admission/service-allocation.js';
+import { limitRangerAdmission } from './apiserver/admission/limit-ranger.js';
+import { priorityAdmission } from './apiserver/admission/priority.js';
+import { resourceQuotaAdmission } from './apiserver/admission/resource-quota.js';
+import { serviceAccountAdmission } from './apiserver/admission/service-account.js';
+import { ensureSystemPriorityClasses } from './apiserver/bootstrap-priority.js';
 import { findResource, type ResourceDef } from './apiserver/resources.js';
 import { createStorageAuthorizer, ensureBootstrapPolicy, nodeRestrictionAdmission, rbacEscalationAdmission, storageLister } from './apiserver/authz/index.js';
 import { ApiServer } from './apiserver/server.js';
@@ -182,10 +187,18 @@ async function startApiServer(str: (k: keyof typeof FLAGS) => string | undefined
     authenticate: unionAuthenticator(authenticators),
     authorizer,
     kubeletClient,
+    // Upstream's plugin order (AllOrderedPlugins); ResourceQuota last, before the service allocation that upstream's
+    // REST storage does after admission.
     admission: chainAdmission([
       namespaceLifecycle(storage),
+      limitRangerAdmission(storage),
+      // The token volume waits for the agent to project serviceAccountToken volumes (TokenRequest): until then a pod
+      // with one could not start.
+      serviceAccountAdmission(storage, { mountServiceAccountToken: false }),
       nodeRestrictionAdmission(),
+      priorityAdmission(storage),
       rbacEscalationAdmission({ lister: storageLister(storage), authorize: (a) => authorizer.authorize(a) }),
+      resourceQuotaAdmission(storage),
       allocator.admission(),
     ]),
   });
@@ -193,6 +206,7 @@ async function startApiServer(str: (k: keyof typeof FLAGS) => string | undefined
   for (const svc of (await storage.list(services, undefined)).items) allocator.observe(svc);
   await ensureSystemNamespaces(server.rest);
   await ensureBootstrapPolicy(server.storage);
+  await ensureSystemPriorityClasses(server.rest);
   await ensureKubernetesService(server.rest, { clusterIP: allocator.kubernetesServiceIP, advertiseAddress: advertise, port });
   const listening = await server.listen(port, str('bind-address') ?? '0.0.0.0');
   logger.info({ port: listening, kubeconfig: pki.paths.kubeconfig }, 'API server listening');

@@ -66,9 +66,11 @@ export function decodeKind<S extends z.ZodType>(
   for (const field of findUnknownFields(schema, raw)) {
     // Same text as upstream's strict decoding error and its fieldValidation=Warn warning.
     const text = `unknown field "${field}"`;
-    if (opts.strict) errors.push({ type: 'FieldValueInvalid', field, detail: text });
+    if (opts.strict) errors.push({ type: 'FieldValueInvalid', field, detail: text, unknownField: true });
     else warnings.push(text);
   }
+  // Upstream's strict decoding error stops the request before defaulting and validation.
+  if (errors.length > 0) return { ok: false, errors };
   const parsed = schema.safeParse(raw);
   if (!parsed.success) return { ok: false, errors: [...errors, ...parsed.error.issues.map((i) => invalid(pathText(i.path), valueAt(raw, i.path), i.message))] };
   if (validate) errors.push(...validate(parsed.data));

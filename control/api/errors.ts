@@ -16,6 +16,8 @@ export interface FieldError {
   field: string;
   value?: unknown;
   detail?: string;
+  /** A field the schema does not know, refused under fieldValidation=Strict (a decoding error upstream, not validation). */
+  unknownField?: boolean;
 }
 
 const TYPE_TEXT: Record<FieldErrorType, string> = {

@@ -111,3 +111,19 @@ export function isNegativeQuantity(q: string | number): boolean {
   const x = parseExact(q);
   return x.negative && x.digits !== 0n;
 }
+
+/** Which of upstream's three formats a quantity's suffix selects: arithmetic results are printed in it. */
+export type QuantityFormat = 'DecimalSI' | 'BinarySI' | 'DecimalExponent';
+
+export function quantityFormat(q: string | number): QuantityFormat {
+  const suffix = FORMAT.exec(typeof q === 'number' ? numberText(q) : q.trim())?.[2] ?? '';
+  if (suffix in BINARY) return 'BinarySI';
+  if (/^[eE]/.test(suffix)) return 'DecimalExponent';
+  return 'DecimalSI';
+}
+
+/** The value in nano units (10^-9), rounded up as upstream rounds anything finer than its nano scale. Throws QuantityError. */
+export function quantityNanos(q: string | number): bigint {
+  const [num, den] = ratio(parseExact(q), 9);
+  return ceilDiv(num, den);
+}

@@ -1,5 +1,6 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
+import type { FieldError } from '../api/index.js';
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector, SelectorError, type FieldRequirement, type Requirement } from '../api/selectors.js';
 import type { UserInfo } from './authn.js';
 import { ApiError, badRequest, conflict, invalid, notFound } from './http/status.js';
@@ -22,10 +23,19 @@ export interface RequestContext {
   strict: boolean;
   dryRun: boolean;
   now: Date;
+  /** Warnings for the client (unknown fields under fieldValidation=Warn), sent as `Warning: 299` headers. */
+  warnings?: string[];
 }
 
 export interface Admission {
-  /** Runs after defaulting and validation, before the write; throws ApiError to refuse. */
+  /**
+   * Mutating admission (upstream's MutationInterface). On create it runs on the defaulted, validated object (the
+   * defaults plugins build on, such as requests copied from limits, are in place) and answers true when it changed
+   * something, so the object is defaulted and validated again; on update it runs on the body as sent, before
+   * decoding, so plugins must not assume its shape.
+   */
+  mutate?(op: 'create' | 'update', def: ResourceDef, obj: KubeObject, old: KubeObject | undefined, ctx: RequestContext): Promise<boolean>;
+  /** Validating admission: runs after mutation, defaulting and validation, before the write; throws ApiError to refuse. */
   admit(op: 'create' | 'update' | 'delete', def: ResourceDef, obj: KubeObject, old: KubeObject | undefined, ctx: RequestContext): Promise<void>;
   /** Undoes what admit reserved (an allocated IP) when the write that followed it failed. */
   rollback?(op: 'create' | 'update', def: ResourceDef, obj: KubeObject, old: KubeObject | undefined): Promise<void>;
@@ -143,8 +153,15 @@ export class Rest {
     if (strategy.generation) meta.generation = 1;
     else delete meta.generation;
     const prepared = strategy.prepareCreate(obj, ctx);
-    if (!prepared.ok) throw invalid(def.kind, def.group, meta.name ?? '', prepared.errors);
-    const final = this.typed(def, prepared.obj);
+    if (!prepared.ok) throw refusal(def, meta.name ?? '', prepared.errors);
+    let final = this.typed(def, prepared.obj);
+    if (await this.admission?.mutate?.('create', def, final, undefined, ctx)) {
+      // What the mutating plugins added (defaults, volumes) is defaulted and validated like the rest.
+      const again = strategy.prepareCreate(final, { ...ctx, strict: false });
+      if (!again.ok) throw refusal(def, meta.name ?? '', again.errors);
+      final = this.typed(def, again.obj);
+    }
+    ctx.warnings?.push(...prepared.warnings);
     await this.admission?.admit('create', def, final, undefined, ctx);
     if (ctx.dryRun) {
       const exists = await this.storage.tryGet(def, ctx.namespace, final.metadata.name ?? '');
@@ -206,9 +223,13 @@ export class Rest {
       delete obj.metadata.deletionGracePeriodSeconds;
     }
     if (obj.metadata.namespace === undefined) delete obj.metadata.namespace;
+    // Mutating admission of an update runs before validation, as upstream's does (it keeps what was set at creation,
+    // such as a pod's priority, that a replaced body may lack).
+    if (subresource === undefined) await this.admission?.mutate?.('update', def, obj, current, ctx);
     const prepared = subresource === 'finalize' ? ({ ok: true, obj, warnings: [] } as const) : strategy.prepareUpdate(obj, current, ctx);
-    if (!prepared.ok) throw invalid(def.kind, def.group, name, prepared.errors);
+    if (!prepared.ok) throw refusal(def, name, prepared.errors);
     const final = this.typed(def, prepared.obj);
+    ctx.warnings?.push(...prepared.warnings);
     // Generation follows the spec as stored (after defaulting), so re-applying an unchanged manifest changes nothing.
     if (strategy.generation) {
       const gen = current.metadata.generation ?? 1;
@@ -281,6 +302,34 @@ export class Rest {
         }
       }
       const spec = (current.spec ?? {}) as { nodeName?: string; terminationGracePeriodSeconds?: number };
+      const existing = current.metadata.deletionTimestamp;
+      const prevGrace = current.metadata.deletionGracePeriodSeconds;
+      // Already being deleted gracefully (upstream's BeforeDelete): only a shorter grace period changes anything, and
+      // the deadline moves relative to when the deletion was asked for. Otherwise the object is answered as it is
+      // (202), without a write, and DeleteOptions cannot change its finalizers any more.
+      if (isPod && existing && prevGrace !== undefined && prevGrace > 0) {
+        if (opts.gracePeriodSeconds === undefined || opts.gracePeriodSeconds >= prevGrace) return { obj: this.typed(def, current), finished: false };
+        const shorter = opts.gracePeriodSeconds;
+        const deadline = new Date(Date.parse(existing) - prevGrace * 1000 + shorter * 1000);
+        const remaining = current.metadata.finalizers ?? [];
+        if (shorter === 0 && remaining.length === 0) {
+          if (ctx.dryRun) return { obj: this.typed(def, current), finished: true };
+          try {
+            return { obj: this.typed(def, await this.storage.delete(def, ctx.namespace, name, Number(current.metadata.resourceVersion))), finished: true };
+          } catch (err) {
+            if (err instanceof ApiError && err.code === 409 && attempt < 5) continue;
+            throw err;
+          }
+        }
+        const shortened: KubeObject = { ...current, metadata: { ...current.metadata, deletionTimestamp: rfc3339(deadline), deletionGracePeriodSeconds: shorter } };
+        if (ctx.dryRun) return { obj: this.typed(def, shortened), finished: false };
+        try {
+          return { obj: this.typed(def, await this.storage.update(def, shortened, Number(current.metadata.resourceVersion))), finished: false };
+        } catch (err) {
+          if (err instanceof ApiError && err.code === 409 && attempt < 5) continue;
+          throw err;
+        }
+      }
       const grace = opts.gracePeriodSeconds ?? (isPod ? (spec.terminationGracePeriodSeconds ?? 30) : 0);
       const graceful = isPod && !!spec.nodeName && grace > 0;
       if (finalizers.length === 0 && !graceful) {
@@ -294,8 +343,6 @@ export class Rest {
         }
       }
       // Already terminating: a shorter grace period may still shorten it, nothing else changes.
-      const existing = current.metadata.deletionTimestamp;
-      const prevGrace = current.metadata.deletionGracePeriodSeconds;
       const newGrace = graceful ? Math.min(grace, prevGrace ?? grace) : 0;
       const deadline = new Date(ctx.now.getTime() + newGrace * 1000);
       const updated: KubeObject = {
@@ -309,6 +356,8 @@ export class Rest {
       };
       if (!updated.metadata.finalizers) delete updated.metadata.finalizers;
       if (ctx.dryRun) return { obj: this.typed(def, updated), finished: false };
+      // A repeated delete that changes nothing is not written (the resourceVersion stays).
+      if (sameObject(this.typed(def, updated), this.typed(def, current))) return { obj: this.typed(def, current), finished: false };
       try {
         const stored = await this.storage.update(def, updated, Number(current.metadata.resourceVersion));
         return { obj: this.typed(def, stored), finished: false };
@@ -371,6 +420,19 @@ export class Rest {
   notFound(def: ResourceDef, name: string): ApiError {
     return notFound(def.group, def.resource, name);
   }
+}
+
+/**
+ * A body the strategy refused: unknown fields under fieldValidation=Strict are a 400 from the decoder, as upstream's
+ * strict decoding error (ahead of any validation error); anything else is a 422 Invalid.
+ */
+function refusal(def: ResourceDef, name: string, errors: FieldError[]): ApiError {
+  const unknown = errors.filter((e) => e.unknownField);
+  if (unknown.length > 0) {
+    const list = unknown.map((e) => e.detail ?? `unknown field "${e.field}"`).join(', ');
+    return badRequest(`${def.kind} in version "${def.version}" cannot be handled as a ${def.kind}: strict decoding error: ${list}`);
+  }
+  return invalid(def.kind, def.group, name, errors);
 }
 
 /** Upstream omits empty labels, annotations, finalizers and ownerReferences (omitempty): removing the last label leaves none. */

@@ -9,12 +9,14 @@ import { MAX_NESTING, maxBracketDepth } from '../../lib/nesting.js';
 import type { Store } from '../store/index.js';
 import type { Authenticator, UserInfo } from './authn.js';
 import { ANONYMOUS_USER, authorizeRequest, handleAccessReview, isAccessReview, type Authorizer } from './authz/index.js';
+import { aggregatedContentType, aggregatedDiscovery, negotiateAggregatedDiscovery } from './discovery/aggregated.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery/discovery.js';
 import { groupVersionDocument, openApiV2Document, openApiV3Discovery } from './openapi/openapi.js';
 import { parseRequestInfo, type RequestInfo, type ResourceRequest } from './http/request-info.js';
 import { apiServerMetrics, type ApiServerMetrics } from './metrics.js';
 import { issueToken, type ServiceAccountTokenConfig } from './serviceaccount/tokens.js';
 import { storageTokenLookup } from './serviceaccount/lookup.js';
+import { METRICS_API_RESOURCES } from '../metrics/api.js';
 import { METRICS_GROUP, metricsApiGroup, metricsResourceList, serveMetricsRequest, withMetricsGroup, type ResourceMetricsSource } from './metrics-api.js';
 import { ApiError, badRequest, methodNotAllowed } from './http/status.js';
 import { acceptedPatchTypes, applyPatch, parsePatchBody, PatchError, patchTypeFromContentType, type JsonObject } from './patch/index.js';
@@ -29,6 +31,7 @@ import { servePodLog } from './proxy/pod-log.js';
 import { proxyNode } from './proxy/node-proxy.js';
 import { proxyPodStream, STREAMING_SUBRESOURCES } from './proxy/pod-stream.js';
 import { isTokenReview, reviewToken } from './token-review.js';
+import { ConvertingStorage } from './conversion.js';
 import { ObjectStorage, parseResourceVersion, type KubeObject } from './storage/object-storage.js';
 
 /**
@@ -167,7 +170,18 @@ function negotiate(accept: string | undefined, query: URLSearchParams): Negotiat
   return { table, include: ['None', 'Metadata', 'Object'].includes(include) ? include : 'Metadata' };
 }
 
-function sendJson(res: ServerResponse, code: number, body: unknown, headers: Record<string, string> = {}): void {
+/**
+ * RFC 7234 warnings as upstream sends them (`299 - "text"`), which kubectl prints as `Warning: text`. The text may
+ * carry whatever field names a client sent: anything outside printable ASCII is escaped (\uXXXX), so no header is
+ * ever invalid however Node encodes it.
+ */
+function warningHeaders(ctx: RequestContext): Record<string, string[]> {
+  const warnings = ctx.warnings ?? [];
+  const value = (w: string): string => `299 - ${JSON.stringify(w).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}`;
+  return warnings.length > 0 ? { Warning: [...new Set(warnings)].map(value) } : {};
+}
+
+function sendJson(res: ServerResponse, code: number, body: unknown, headers: Record<string, string | string[]> = {}): void {
   const text = JSON.stringify(body);
   res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...headers });
   res.end(text);
@@ -191,7 +205,8 @@ export class ApiServer {
     registerAllPrinters();
     loadKubeProtobufSchemas();
     const eventTtl = opts.eventTtlSeconds ?? 3600;
-    this.storage = new ObjectStorage(opts.store, (r) => (r.resource === 'events' ? eventTtl : undefined));
+    // Kinds served in several versions are converted to and from their storage version (conversion.ts).
+    this.storage = new ConvertingStorage(opts.store, (r) => (r.resource === 'events' ? eventTtl : undefined));
     this.rest = new Rest(this.storage, opts.admission);
     this.now = opts.now ?? (() => new Date());
     this.requestMetrics = opts.metrics ? apiServerMetrics(opts.metrics) : undefined;
@@ -349,7 +364,13 @@ export class ApiServer {
       const v = this.opts.version ?? SKIFF_KUBE_VERSION;
       return sendJson(res, 200, { ...v, gitCommit: 'skiff', gitTreeState: 'clean', buildDate: '2026-11-30T00:00:00Z', goVersion: `node${process.versions.node}`, compiler: 'tsc', platform: `${process.platform}/${process.arch === 'x64' ? 'amd64' : process.arch}` });
     }
-    if (trimmed === '/api') return sendJson(res, 200, apiVersions('127.0.0.1:6443'));
+    if (trimmed === '/api' || trimmed === '/apis') {
+      const version = negotiateAggregatedDiscovery(accept);
+      // metrics.k8s.io is served beside RESOURCES when a metrics source is configured, as metrics-server registers it.
+      const extra = this.opts.resourceMetrics ? [{ group: METRICS_GROUP, version: 'v1beta1', resources: METRICS_API_RESOURCES }] : [];
+      if (version) return sendJson(res, 200, aggregatedDiscovery(trimmed, version, extra), { 'Content-Type': aggregatedContentType(version), Vary: 'Accept' });
+    }
+    if (trimmed === '/api') return sendJson(res, 200, apiVersions('127.0.0.1:6443'), { Vary: 'Accept' });
     if (trimmed === '/openapi/v3') return sendJson(res, 200, openApiV3Discovery());
     if (trimmed === '/openapi/v2') {
       const v2 = openApiV2Document(accept.includes('protobuf'));
@@ -362,7 +383,7 @@ export class ApiServer {
       const entry = oa[1] ? groupVersionDocument('', 'v1') : groupVersionDocument(oa[2] as string, oa[3] as string);
       if (entry) return sendJson(res, 200, entry.doc, { 'Cache-Control': 'public, immutable', Etag: `"${entry.hash}"` });
     }
-    if (trimmed === '/apis') return sendJson(res, 200, this.opts.resourceMetrics ? withMetricsGroup(apiGroupList()) : apiGroupList());
+    if (trimmed === '/apis') return sendJson(res, 200, this.opts.resourceMetrics ? withMetricsGroup(apiGroupList()) : apiGroupList(), { Vary: 'Accept' });
     if (this.opts.resourceMetrics && trimmed === `/apis/${METRICS_GROUP}/v1beta1`) return sendJson(res, 200, metricsResourceList());
     if (this.opts.resourceMetrics && trimmed === `/apis/${METRICS_GROUP}`) return sendJson(res, 200, metricsApiGroup());
     const gv = /^\/api\/(v1)$/.exec(trimmed) ?? /^\/apis\/([^/]+\/[^/]+)$/.exec(trimmed);
@@ -384,7 +405,7 @@ export class ApiServer {
     if (dryRun.some((d) => d !== 'All')) throw badRequest(`Invalid dryRun value: ${dryRun.join(',')}; valid values are: All`);
     const fv = query.get('fieldValidation') ?? 'Warn';
     if (!['Strict', 'Warn', 'Ignore', ''].includes(fv)) throw badRequest(`fieldValidation must be one of "Ignore", "Warn", "Strict", got "${fv}"`);
-    return { ...(info.namespace !== undefined ? { namespace: info.namespace } : {}), strict: fv === 'Strict', dryRun: dryRun.length > 0, now: this.now(), ...(user ? { user } : {}) };
+    return { ...(info.namespace !== undefined ? { namespace: info.namespace } : {}), strict: fv === 'Strict', dryRun: dryRun.length > 0, now: this.now(), warnings: [], ...(user ? { user } : {}) };
   }
 
   private async resource(info: ResourceRequest, def: ResourceDef, req: IncomingMessage, res: ServerResponse, query: URLSearchParams, user: UserInfo | undefined): Promise<void> {
@@ -432,7 +453,7 @@ export class ApiServer {
         }
         if (info.name !== undefined) throw methodNotAllowed('POST');
         const created = await this.rest.create(def, ctx, body);
-        return sendJson(res, 201, created);
+        return sendJson(res, 201, created, warningHeaders(ctx));
       }
       case 'update': {
         const body = decodeBody(await readBody(req), req.headers['content-type'] ?? '');
@@ -445,7 +466,7 @@ export class ApiServer {
           return sendJson(res, 200, toScale(await this.rest.replace(def, ctx, current, applyScale(current, body))));
         }
         const updated = await this.rest.update(def, ctx, info.name as string, body, sub);
-        return sendJson(res, 200, updated);
+        return sendJson(res, 200, updated, warningHeaders(ctx));
       }
       case 'patch':
         return this.patchHandler(def, ctx, info, req, res);
@@ -597,7 +618,7 @@ export class ApiServer {
             throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${def.group ? `${def.resource}.${def.group}` : def.resource} "${info.name}": the object has been modified; please apply your changes to the latest version and try again`);
           }
           const updated = await this.rest.replace(def, ctx, current, { ...patched, metadata: { ...patched.metadata } }, info.subresource);
-          return sendJson(res, 200, updated);
+          return sendJson(res, 200, updated, warningHeaders(ctx));
         } catch (err) {
           // Someone wrote in between: re-read and re-apply, as upstream's patcher retries.
           if (err instanceof ApiError && err.code === 409 && setRv === undefined && attempt < 5) continue;

@@ -70,6 +70,15 @@ export class ControlPlane {
     return r.stdout;
   }
 
+  /**
+   * Creates a namespace and waits for its "default" service account: pods are refused until the service account
+   * controller has made it (upstream's ServiceAccount admission gives it about a second and a half).
+   */
+  async namespace(name: string, opts: { bin?: string } = {}): Promise<void> {
+    this.k(['create', 'namespace', name], opts);
+    await eventually(() => this.kubectl(['get', 'serviceaccount', 'default', '-n', name], opts).code === 0, `the default service account of namespace ${name}`, 90_000);
+  }
+
   writeFile(name: string, text: string): string {
     const path = join(this.dir, name);
     writeFileSync(path, text);

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../integration/agent/harness.js';
 import { ControlPlane } from './control-harness.js';
 
 /** The walkthrough's API-level steps with the real kubectl against `skiff control`. */
@@ -36,9 +37,11 @@ describe('kubectl against skiff control', () => {
     expect(anon.stderr).toMatch(/Unauthorized|must be logged in/);
   });
 
-  it('creates a namespace from a file, puts objects without -n in default, and keeps names unique per namespace', () => {
+  it('creates a namespace from a file, puts objects without -n in default, and keeps names unique per namespace', async () => {
     const file = cp.writeFile('ns.yaml', 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: team-a\n');
     expect(cp.k(['create', '-f', file])).toMatch(/namespace\/team-a created/);
+    // Pods wait for the namespace's default service account (ServiceAccount admission).
+    await eventually(() => cp.kubectl(['get', 'serviceaccount', 'default', '-n', 'team-a']).code === 0, 'the default service account of team-a', 90_000);
     cp.k(['run', 'web', '--image=skiff/web:1.0']);
     cp.k(['run', 'web', '--image=skiff/web:1.0', '-n', 'team-a']);
     const dup = cp.kubectl(['run', 'web', '--image=skiff/web:1.0']);

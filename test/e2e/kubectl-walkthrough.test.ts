@@ -24,7 +24,7 @@ describe('the walkthrough with kubectl against skiff control', () => {
   beforeAll(async () => {
     // API-level checks: the workload controllers would add ReplicaSets and pods these tests do not expect.
     await cp.start(['--controllers=*,-deployment,-replicaset,-replicationcontroller']);
-    cp.k(['create', 'namespace', ns]);
+    await cp.namespace(ns);
   });
   afterAll(async () => {
     await cp.stop();
@@ -359,10 +359,10 @@ describe('the walkthrough with kubectl against skiff control', () => {
   });
 
   for (const minor of ['27', '33']) {
-    it(`works with kubectl 1.${minor}: create, get, apply, label, delete`, () => {
+    it(`works with kubectl 1.${minor}: create, get, apply, label, delete`, async () => {
       const bin = `/usr/lib/google-cloud-sdk/bin/kubectl.1.${minor}`;
       const kk = (args: string[]): string => cp.k([...args, '-n', `v${minor}`], { bin });
-      cp.k(['create', 'namespace', `v${minor}`], { bin });
+      await cp.namespace(`v${minor}`, { bin });
       expect(kk(['create', '-f', cp.writeFile(`cm-${minor}.yaml`, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c1\ndata:\n  a: "1"\n')])).toBe('configmap/c1 created\n');
       expect(kk(['run', 'p', '--image=skiff/web:1.0', '--labels=app=p'])).toBe('pod/p created\n');
       expect(header(kk(['get', 'pods']))).toEqual(['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE']);

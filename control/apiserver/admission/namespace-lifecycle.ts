@@ -13,14 +13,10 @@ export const IMMORTAL_NAMESPACES = ['default', 'kube-system', 'kube-public'];
 export function namespaceLifecycle(storage: ObjectStorage): Admission {
   const nsDef = findResource('', 'v1', 'namespaces') as ResourceDef;
   return {
-    async admit(op: 'create' | 'update' | 'delete', def: ResourceDef, obj: KubeObject, _old: KubeObject | undefined, _ctx: RequestContext): Promise<void> {
-      if (def.group === '' && def.kind === 'Namespace') {
-        if (op === 'delete' && IMMORTAL_NAMESPACES.includes(obj.metadata.name ?? '')) {
-          throw new ApiError(403, 'Forbidden', `namespaces "${obj.metadata.name}" is forbidden: this namespace may not be deleted`, { name: obj.metadata.name ?? '', kind: 'namespaces' });
-        }
-        return;
-      }
-      if (!def.namespaced || op !== 'create') return;
+    // Upstream's plugin is a mutating one and the first of the chain: nothing else looks at an object whose namespace
+    // cannot take it.
+    async mutate(op, def, obj) {
+      if (op !== 'create' || !def.namespaced) return false;
       const ns = obj.metadata.namespace ?? '';
       const namespace = await storage.tryGet(nsDef, undefined, ns);
       if (!namespace) throw new ApiError(404, 'NotFound', `namespaces "${ns}" not found`, { name: ns, kind: 'namespaces' });
@@ -32,13 +28,27 @@ export function namespaceLifecycle(storage: ObjectStorage): Admission {
           causes: [{ reason: 'NamespaceTerminating', message: `namespace ${ns} is being terminated`, field: 'metadata.namespace' }],
         });
       }
+      return false;
+    },
+    async admit(op: 'create' | 'update' | 'delete', def: ResourceDef, obj: KubeObject, _old: KubeObject | undefined, _ctx: RequestContext): Promise<void> {
+      if (def.group === '' && def.kind === 'Namespace' && op === 'delete' && IMMORTAL_NAMESPACES.includes(obj.metadata.name ?? '')) {
+        throw new ApiError(403, 'Forbidden', `namespaces "${obj.metadata.name}" is forbidden: this namespace may not be deleted`, { name: obj.metadata.name ?? '', kind: 'namespaces' });
+      }
     },
   };
 }
 
-/** Runs admission plugins in order; the first refusal wins. */
+/**
+ * Runs admission plugins in order, as upstream's chain does: every plugin's mutating phase first, then every plugin's
+ * validating phase; the first refusal wins.
+ */
 export function chainAdmission(plugins: Admission[]): Admission {
   return {
+    async mutate(op, def, obj, old, ctx) {
+      let changed = false;
+      for (const p of plugins) if (p.mutate && (await p.mutate(op, def, obj, old, ctx))) changed = true;
+      return changed;
+    },
     async admit(op, def, obj, old, ctx) {
       for (const p of plugins) await p.admit(op, def, obj, old, ctx);
     },

@@ -1,4 +1,4 @@
-import { apiVersionOf, groupVersions, RESOURCES } from '../resources.js';
+import { apiVersionOf, groupVersions, RESOURCES, type ResourceDef } from '../resources.js';
 
 /**
  * Discovery documents: /api, /apis and the per group-version resource lists kubectl reads to map `kubectl get po`
@@ -29,6 +29,30 @@ export function apiGroup(group: string): Record<string, unknown> | undefined {
   return g ? { kind: 'APIGroup', apiVersion: 'v1', ...groupEntry(g.group, g.versions) } : undefined;
 }
 
+const SUB_KIND: Record<string, string> = { scale: 'Scale', binding: 'Binding', eviction: 'Eviction', token: 'TokenRequest', log: 'Pod', exec: 'PodExecOptions', attach: 'PodAttachOptions', portforward: 'PodPortForwardOptions' };
+const SUB_VERBS: Record<string, string[]> = {
+  status: ['get', 'patch', 'update'],
+  scale: ['get', 'patch', 'update'],
+  binding: ['create'],
+  eviction: ['create'],
+  token: ['create'],
+  log: ['get'],
+  exec: ['create', 'get'],
+  attach: ['create', 'get'],
+  portforward: ['create', 'get'],
+  proxy: ['create', 'delete', 'get', 'patch', 'update'],
+  finalize: ['update'],
+  approval: ['get', 'patch', 'update'],
+  ephemeralcontainers: ['get', 'patch', 'update'],
+};
+
+/** A subresource as discovery describes it: the kind (and its group/version) it answers with, and its verbs. */
+export function subresourceInfo(r: ResourceDef, sub: string): { group: string; version: string; kind: string; verbs: string[] } {
+  const gv = sub === 'scale' ? ['autoscaling', 'v1'] : sub === 'eviction' ? ['policy', 'v1'] : sub === 'token' ? ['authentication.k8s.io', 'v1'] : [r.group, r.version];
+  const kind = sub === 'proxy' ? `${r.kind}ProxyOptions` : (SUB_KIND[sub] ?? r.kind);
+  return { group: gv[0] as string, version: gv[1] as string, kind, verbs: SUB_VERBS[sub] ?? ['get'] };
+}
+
 /** The APIResourceList of one group version, subresources as "pods/status" entries, as upstream lists them. */
 export function apiResourceList(group: string, version: string): Record<string, unknown> | undefined {
   const defs = RESOURCES.filter((r) => r.group === group && r.version === version);
@@ -45,31 +69,14 @@ export function apiResourceList(group: string, version: string): Record<string, 
       ...(r.categories.length ? { categories: r.categories } : {}),
     });
     for (const sub of r.subresources) {
-      const subKind: Record<string, string> = { scale: 'Scale', binding: 'Binding', eviction: 'Eviction', token: 'TokenRequest', approval: r.kind, log: 'Pod', exec: 'PodExecOptions', attach: 'PodAttachOptions', portforward: 'PodPortForwardOptions', proxy: `${r.kind}ProxyOptions` };
-      const subVerbs: Record<string, string[]> = {
-        status: ['get', 'patch', 'update'],
-        scale: ['get', 'patch', 'update'],
-        binding: ['create'],
-        eviction: ['create'],
-        token: ['create'],
-        log: ['get'],
-        exec: ['create', 'get'],
-        attach: ['create', 'get'],
-        portforward: ['create', 'get'],
-        proxy: ['create', 'delete', 'get', 'patch', 'update'],
-        finalize: ['update'],
-        approval: ['get', 'patch', 'update'],
-        ephemeralcontainers: ['get', 'patch', 'update'],
-      };
+      const info = subresourceInfo(r, sub);
       resources.push({
         name: `${r.resource}/${sub}`,
         singularName: '',
         namespaced: r.namespaced,
-        ...(sub === 'scale' ? { group: 'autoscaling', version: 'v1' } : {}),
-        ...(sub === 'eviction' ? { group: 'policy', version: 'v1' } : {}),
-        ...(sub === 'token' ? { group: 'authentication.k8s.io', version: 'v1' } : {}),
-        kind: subKind[sub] ?? r.kind,
-        verbs: subVerbs[sub] ?? ['get'],
+        ...(info.group !== r.group || info.version !== r.version ? { group: info.group, version: info.version } : {}),
+        kind: info.kind,
+        verbs: info.verbs,
       });
     }
   }

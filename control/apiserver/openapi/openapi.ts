@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import * as api from '../../api/index.js';
 import { apiVersionOf, groupVersions, RESOURCES, type ResourceDef } from '../resources.js';
+import { describeSchema, KIND_DESCRIPTIONS } from './descriptions.js';
 
 /**
  * OpenAPI v3, served per group version as upstream does (/openapi/v3 lists /openapi/v3/api/v1?hash=...). kubectl reads
@@ -20,7 +21,9 @@ export function schemaName(def: Pick<ResourceDef, 'group' | 'version' | 'kind'>)
 /** The zod schema of a kind when control/api defines one (exported by kind name, or prefixed by its group). */
 function zodSchemaFor(def: ResourceDef): z.ZodType | undefined {
   const exports = api as Record<string, unknown>;
-  for (const name of [`${def.group.split('.')[0] ?? ''}${def.kind}`, def.kind]) {
+  // A kind served in an older version too has that version's schema as <Kind><Version> (HorizontalPodAutoscalerV1).
+  const versioned = `${def.kind}${def.version.charAt(0).toUpperCase()}${def.version.slice(1)}`;
+  for (const name of [`${def.group.split('.')[0] ?? ''}${def.kind}`, def.kind, versioned]) {
     const candidate = exports[name];
     if (!(candidate instanceof z.ZodType)) continue;
     // Another group's kind of the same name (core Event for events.k8s.io, autoscaling/v2 for v1) is not this one.
@@ -72,8 +75,8 @@ function objectSchema(def: ResourceDef): Json {
       'x-kubernetes-preserve-unknown-fields': true,
     };
   }
-  const description = `${def.kind} (${apiVersionOf(def)}), served by Skiff.`;
-  return { description, ...schema, 'x-kubernetes-group-version-kind': gvk };
+  const description = KIND_DESCRIPTIONS[def.kind] ?? `${def.kind} (${apiVersionOf(def)}), served by Skiff.`;
+  return { description, ...describeSchema(def.kind, schema), 'x-kubernetes-group-version-kind': gvk };
 }
 
 const queryParam = (name: string, type = 'string'): Json => ({ name, in: 'query', schema: { type }, uniqueItems: true });

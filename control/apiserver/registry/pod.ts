@@ -1,13 +1,25 @@
-import { compactSpec, parsePod, podQOSClass } from '../../api/index.js';
+import { compactSpec, decodeKind, parsePod, Pod, podQOSClass, type FieldError } from '../../api/index.js';
+import { validatePodUpdate } from '../../api/pod-update-validation.js';
 import type { ResourceDef } from '../resources.js';
 import type { KubeObject } from '../storage/object-storage.js';
 import type { Prepared, PrepareContext, Strategy } from './strategy.js';
 
-function prepare(obj: KubeObject, ctx: PrepareContext): Prepared {
+const POD_TYPE = { apiVersion: 'v1', kind: 'Pod' };
+
+function prepare(obj: KubeObject, ctx: PrepareContext, old?: KubeObject): Prepared {
   const status = obj.status;
-  const result = parsePod({ ...obj, apiVersion: 'v1', kind: 'Pod' }, { strict: ctx.strict });
+  // An update is judged against the stored pod (upstream's ValidatePodUpdate); one that no longer decodes, by the
+  // create rules alone.
+  const previous = old ? parsePod({ ...old, ...POD_TYPE }) : undefined;
+  const validate = previous?.ok ? (p: Pod): FieldError[] => validatePodUpdate(p, previous.pod) : undefined;
+  const result = validate
+    ? decodeKind(Pod, { ...obj, ...POD_TYPE }, POD_TYPE, { strict: ctx.strict }, validate)
+    : (() => {
+        const r = parsePod({ ...obj, ...POD_TYPE }, { strict: ctx.strict });
+        return r.ok ? { ok: true as const, obj: r.pod, warnings: r.warnings } : r;
+      })();
   if (!result.ok) return result;
-  const pod = result.pod as unknown as KubeObject;
+  const pod = result.obj as unknown as KubeObject;
   pod.spec = compactSpec(pod.spec);
   if (status !== undefined) pod.status = status;
   return { ok: true, obj: pod, warnings: result.warnings };
@@ -23,7 +35,7 @@ export function podStrategy(_def: ResourceDef): Strategy {
       return prepared;
     },
     prepareUpdate: (obj, old, ctx) => {
-      const prepared = prepare(obj, ctx);
+      const prepared = prepare(obj, ctx, old);
       // The QoS class is set at creation and immutable; a status write without it keeps it, as upstream backfills it.
       const oldQos = (old.status as { qosClass?: string } | undefined)?.qosClass;
       const status = prepared.ok ? (prepared.obj.status as { qosClass?: string } | undefined) : undefined;

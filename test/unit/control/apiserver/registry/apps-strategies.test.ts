@@ -102,7 +102,7 @@ describe('Deployment strategy', () => {
   it('rejects unknown fields under strict validation', async () => {
     const body = deploymentBody() as any;
     body.spec.replica = 2;
-    expect(await rejection(rest.create(deployments, ctx('default'), body))).toBe('Deployment.apps "web" is invalid: spec.replica: Invalid value: unknown field "spec.replica"');
+    expect(await rejection(rest.create(deployments, ctx('default'), body))).toBe('Deployment in version "v1" cannot be handled as a Deployment: strict decoding error: unknown field "spec.replica"');
   });
 });
 

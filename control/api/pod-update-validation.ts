@@ -1,0 +1,101 @@
+// Upstream's ValidatePodUpdate: once created, a pod's spec is fixed apart from container images, a shorter
+// activeDeadlineSeconds, added tolerations and (from a negative value) terminationGracePeriodSeconds 1.
+import { isDeepStrictEqual } from 'node:util';
+import { child, forbidden, index, invalid, required, type FieldError } from './errors.js';
+import type { Pod, PodSpec, Toleration } from './pod.js';
+import { validatePod } from './pod-validation.js';
+import { inclusiveRangeError } from './names.js';
+import { MAX_INT32 } from './validation-util.js';
+
+export const UPDATABLE_POD_SPEC_FIELDS = [
+  '`spec.containers[*].image`',
+  '`spec.initContainers[*].image`',
+  '`spec.activeDeadlineSeconds`',
+  '`spec.tolerations` (only additions to existing tolerations)',
+  '`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)',
+];
+
+const plain = (v: unknown): unknown => (v === undefined ? undefined : JSON.parse(JSON.stringify(v)));
+
+/**
+ * What changed, one line per top-level PodSpec field in the style of the Go diff upstream appends (field names as the
+ * Go struct's; the values here are JSON, not Go syntax).
+ */
+function specDiff(old: PodSpec, next: PodSpec): string {
+  const lines = ['  core.PodSpec{'];
+  const keys = [...new Set([...Object.keys(old), ...Object.keys(next)])];
+  let same = 0;
+  const flush = (): void => {
+    if (same > 0) lines.push(`  \t... // ${same} identical field${same === 1 ? '' : 's'}`);
+    same = 0;
+  };
+  for (const k of keys) {
+    const a = plain((old as Record<string, unknown>)[k]);
+    const b = plain((next as Record<string, unknown>)[k]);
+    if (isDeepStrictEqual(a, b)) {
+      same++;
+      continue;
+    }
+    flush();
+    const name = k === 'serviceAccount' ? 'DeprecatedServiceAccount' : `${k.charAt(0).toUpperCase()}${k.slice(1)}`;
+    lines.push(`- \t${name}: ${a === undefined ? 'nil' : JSON.stringify(a)},`);
+    lines.push(`+ \t${name}: ${b === undefined ? 'nil' : JSON.stringify(b)},`);
+  }
+  flush();
+  lines.push('  }');
+  return lines.join('\n');
+}
+
+/** validateOnlyAddedTolerations: every existing toleration stays, with only its tolerationSeconds free to change. */
+function validateOnlyAddedTolerations(next: Toleration[] | undefined, old: Toleration[] | undefined, path: string): FieldError[] {
+  const strip = (t: Toleration): unknown => plain({ ...t, tolerationSeconds: undefined });
+  for (const o of old ?? []) {
+    if (!(next ?? []).some((n) => isDeepStrictEqual(strip(n), strip(o)))) {
+      return [forbidden(path, 'existing toleration can not be modified except its tolerationSeconds')];
+    }
+  }
+  return [];
+}
+
+/** ValidatePodUpdate (metadata rules aside, which the caller applies): the spec rules of a pod update. */
+export function validatePodUpdate(pod: Pod, old: Pod): FieldError[] {
+  const errs = validatePod(pod);
+  const spec = pod.spec;
+  const before = old.spec;
+  const specPath = 'spec';
+  if (spec.containers.length !== before.containers.length) {
+    return [...errs, forbidden(child(specPath, 'containers'), 'pod updates may not add or remove containers')];
+  }
+  if (spec.initContainers.length !== before.initContainers.length) {
+    return [...errs, forbidden(child(specPath, 'initContainers'), 'pod updates may not add or remove containers')];
+  }
+  for (const list of ['containers', 'initContainers'] as const) {
+    spec[list].forEach((c, i) => {
+      if (!c.image) errs.push(required(child(index(child(specPath, list), i), 'image')));
+    });
+  }
+  const ads = spec.activeDeadlineSeconds;
+  const adsPath = child(specPath, 'activeDeadlineSeconds');
+  if (ads !== undefined) {
+    if (ads < 0 || ads > MAX_INT32) return [...errs, invalid(adsPath, ads, inclusiveRangeError(0, MAX_INT32))];
+    if (before.activeDeadlineSeconds !== undefined && before.activeDeadlineSeconds < ads) return [...errs, invalid(adsPath, ads, 'must be less than or equal to previous value')];
+  } else if (before.activeDeadlineSeconds !== undefined) {
+    errs.push(invalid(adsPath, null, 'must not update from a positive integer to nil value'));
+  }
+  // Everything but the updatable fields must be as it was.
+  const munged: PodSpec = {
+    ...spec,
+    containers: spec.containers.map((c, i) => ({ ...c, image: before.containers[i]?.image ?? c.image })),
+    initContainers: spec.initContainers.map((c, i) => ({ ...c, image: before.initContainers[i]?.image ?? c.image })),
+    activeDeadlineSeconds: before.activeDeadlineSeconds,
+    tolerations: before.tolerations,
+  } as PodSpec;
+  if (before.terminationGracePeriodSeconds !== undefined && before.terminationGracePeriodSeconds < 0 && munged.terminationGracePeriodSeconds === 1) {
+    munged.terminationGracePeriodSeconds = before.terminationGracePeriodSeconds;
+  }
+  if (!isDeepStrictEqual(plain(munged), plain(before))) {
+    errs.push(forbidden(specPath, `pod updates may not change fields other than ${UPDATABLE_POD_SPEC_FIELDS.join(',')}\n${specDiff(before, munged)}`));
+  }
+  errs.push(...validateOnlyAddedTolerations(spec.tolerations, before.tolerations, child(specPath, 'tolerations')));
+  return errs;
+}

@@ -1,0 +1,95 @@
+import { compactObject, HorizontalPodAutoscaler, hpaV1ToV2, hpaV2ToV1 } from '../api/index.js';
+import type { Watch } from '../store/index.js';
+import type { ApiError } from './http/status.js';
+import type { ResourceDef } from './resources.js';
+import { ObjectStorage, type KubeObject, type ListOptions, type ListResult, type WatchEvent } from './storage/object-storage.js';
+
+/**
+ * Kinds served in more than one version are stored in one of them (upstream's storage version) and converted on the
+ * way in and out: autoscaling/v1 HorizontalPodAutoscalers are stored as autoscaling/v2 (targetCPUUtilizationPercentage
+ * as a CPU Utilization metric, currentCPUUtilizationPercentage from the current CPU metric), so both versions read
+ * and write the same objects.
+ */
+export interface StorageConversion {
+  toStorage(obj: KubeObject): KubeObject;
+  fromStorage(obj: KubeObject): KubeObject;
+}
+
+/** v1 as written by Skiff before conversion existed is still read. */
+const storedAsV1 = (obj: KubeObject): boolean => obj.apiVersion === 'autoscaling/v1';
+
+function asStoredV2(v2: Record<string, unknown>): KubeObject {
+  const parsed = HorizontalPodAutoscaler.safeParse(v2);
+  return (parsed.success ? compactObject(parsed.data as unknown as Record<string, unknown>) : v2) as unknown as KubeObject;
+}
+
+const HPA_V1: StorageConversion = {
+  toStorage: (obj) => asStoredV2(hpaV1ToV2(obj)),
+  fromStorage: (obj) => (storedAsV1(obj) ? obj : (hpaV2ToV1(obj) as unknown as KubeObject)),
+};
+
+const HPA_V2: StorageConversion = {
+  toStorage: (obj) => obj,
+  fromStorage: (obj) => (storedAsV1(obj) ? asStoredV2(hpaV1ToV2(obj)) : obj),
+};
+
+export function storageConversion(def: ResourceDef): StorageConversion | undefined {
+  if (def.group !== 'autoscaling' || def.resource !== 'horizontalpodautoscalers') return undefined;
+  return def.version === 'v1' ? HPA_V1 : HPA_V2;
+}
+
+/** ObjectStorage that converts the kinds above between the version a request names and the stored one. */
+export class ConvertingStorage extends ObjectStorage {
+  override async get(r: ResourceDef, namespace: string | undefined, name: string): Promise<KubeObject> {
+    const c = storageConversion(r);
+    const obj = await super.get(r, namespace, name);
+    return c ? c.fromStorage(obj) : obj;
+  }
+
+  override async tryGet(r: ResourceDef, namespace: string | undefined, name: string): Promise<KubeObject | undefined> {
+    const c = storageConversion(r);
+    const obj = await super.tryGet(r, namespace, name);
+    return c && obj ? c.fromStorage(obj) : obj;
+  }
+
+  override async list(r: ResourceDef, namespace: string | undefined, opts: ListOptions = {}): Promise<ListResult> {
+    const c = storageConversion(r);
+    if (!c) return super.list(r, namespace, opts);
+    const filter = opts.filter;
+    const res = await super.list(r, namespace, { ...opts, ...(filter ? { filter: (o: KubeObject) => filter(c.fromStorage(o)) } : {}) });
+    return { ...res, items: res.items.map((o) => c.fromStorage(o)) };
+  }
+
+  override async create(r: ResourceDef, obj: KubeObject): Promise<KubeObject> {
+    const c = storageConversion(r);
+    if (!c) return super.create(r, obj);
+    return c.fromStorage(await super.create(r, c.toStorage(obj)));
+  }
+
+  override async update(r: ResourceDef, obj: KubeObject, expectedRevision: number): Promise<KubeObject> {
+    const c = storageConversion(r);
+    if (!c) return super.update(r, obj, expectedRevision);
+    return c.fromStorage(await super.update(r, c.toStorage(obj), expectedRevision));
+  }
+
+  override async delete(r: ResourceDef, namespace: string | undefined, name: string, expectedRevision: number): Promise<KubeObject> {
+    const c = storageConversion(r);
+    const obj = await super.delete(r, namespace, name, expectedRevision);
+    return c ? c.fromStorage(obj) : obj;
+  }
+
+  override async watch(r: ResourceDef, namespace: string | undefined, fromRevision: number, onEvent: (e: WatchEvent) => void, onError: (e: ApiError) => void): Promise<Watch> {
+    const c = storageConversion(r);
+    if (!c) return super.watch(r, namespace, fromRevision, onEvent, onError);
+    return super.watch(
+      r,
+      namespace,
+      fromRevision,
+      (e) => {
+        if (e.type === 'BOOKMARK' || e.type === 'ERROR') return onEvent(e);
+        onEvent({ ...e, object: c.fromStorage(e.object as KubeObject), ...(e.previous ? { previous: c.fromStorage(e.previous) } : {}) });
+      },
+      onError,
+    );
+  }
+}
