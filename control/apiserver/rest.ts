@@ -169,13 +169,23 @@ export class Rest {
       throw badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${name})`);
     }
     obj.metadata.name = name;
-    const current = await this.storage.get(def, ctx.namespace, name);
     const expected = parseResourceVersion(obj.metadata.resourceVersion);
-    const currentRv = Number(current.metadata.resourceVersion);
-    if (expected !== undefined && expected !== currentRv) {
-      throw conflict(def.group, def.resource, name, 'the object has been modified; please apply your changes to the latest version and try again');
+    for (let attempt = 0; ; attempt++) {
+      const current = await this.storage.get(def, ctx.namespace, name);
+      const currentRv = Number(current.metadata.resourceVersion);
+      if (expected !== undefined && expected !== currentRv) {
+        throw conflict(def.group, def.resource, name, 'the object has been modified; please apply your changes to the latest version and try again');
+      }
+      try {
+        // replace() sets the top level and metadata of the object it is given; a retry starts from the body as sent.
+        return await this.replace(def, ctx, current, { ...obj, metadata: { ...obj.metadata } }, subresource);
+      } catch (err) {
+        // A body without a resourceVersion is an unconditional update: someone writing in between (a controller
+        // setting status) is no conflict for it, so read again and retry, as upstream's GuaranteedUpdate does.
+        if (expected === undefined && err instanceof ApiError && err.code === 409 && err.reason === 'Conflict' && attempt < 10) continue;
+        throw err;
+      }
     }
-    return this.replace(def, ctx, current, obj, subresource);
   }
 
   /** Writes `next` over `current` (read at its resourceVersion): the common tail of update and patch. */
