@@ -80,6 +80,7 @@ export function selects(def: ResourceDef, sel: Selection, obj: KubeObject): bool
 
 export class Rest {
   readonly watchCache: WatchCache;
+  private readonly typedWatchObjects = new WeakMap<KubeObject, KubeObject>();
 
   constructor(
     readonly storage: ObjectStorage,
@@ -90,6 +91,19 @@ export class Rest {
 
   private typed(def: ResourceDef, obj: KubeObject): KubeObject {
     return { apiVersion: apiVersionOf(def), kind: def.kind, ...obj, metadata: withoutEmptyMeta(obj.metadata) } as KubeObject;
+  }
+
+  /**
+   * typed() for an object every watcher of a resource is handed (the watch cache's copy of an event): made once and
+   * shared, so the server can serialize it once for all of them. Nobody may change it.
+   */
+  private typedShared(def: ResourceDef, obj: KubeObject): KubeObject {
+    let typed = this.typedWatchObjects.get(obj);
+    if (!typed) {
+      typed = this.typed(def, obj);
+      this.typedWatchObjects.set(obj, typed);
+    }
+    return typed;
   }
 
   /** Checks the body's kind/apiVersion and namespace against the URL, as upstream does before anything else. */
@@ -362,7 +376,7 @@ export class Rest {
         const obj = e.object as KubeObject;
         const now = selects(def, sel, obj);
         const before = e.previous ? selects(def, sel, e.previous) : false;
-        const typed = this.typed(def, obj);
+        const typed = this.typedShared(def, obj);
         // An object entering or leaving the selection is an ADDED or a DELETED for this watcher.
         if (e.type === 'ADDED') {
           if (now) onEvent({ type: 'ADDED', object: typed });

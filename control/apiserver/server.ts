@@ -141,6 +141,24 @@ function sendJson(res: ServerResponse, code: number, body: unknown, headers: Rec
 }
 
 /**
+ * Watch events as sent, by event object: every watcher of a resource is handed the same object for the same event
+ * (the watch cache fans one store event out), so it is serialized once, not once per watcher.
+ */
+const watchLines = new WeakMap<object, Map<string, string>>();
+
+function watchLine(type: string, object: unknown): string {
+  if (object === null || typeof object !== 'object') return `${JSON.stringify({ type, object })}\n`;
+  let byType = watchLines.get(object);
+  let line = byType?.get(type);
+  if (line === undefined) {
+    line = `${JSON.stringify({ type, object })}\n`;
+    if (!byType) watchLines.set(object, (byType = new Map()));
+    byType.set(type, line);
+  }
+  return line;
+}
+
+/**
  * The Kubernetes API over HTTP(S): discovery, CRUD, list, watch and patch for every resource in resources.ts, errors as
  * Status bodies. Authentication, authorization and admission plug in through the options.
  */
@@ -424,7 +442,7 @@ export class ApiServer {
         obj = toTable(def, [object as KubeObject], { now: this.now(), include: negotiated.include, noHeaders: headersSent });
         headersSent = true;
       }
-      res.write(`${JSON.stringify({ type, object: obj })}\n`);
+      res.write(watchLine(type, obj));
     };
     let stop: (() => void) | undefined;
     const end = (): void => {
