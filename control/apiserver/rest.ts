@@ -5,7 +5,7 @@ import type { UserInfo } from './authn.js';
 import { ApiError, badRequest, conflict, invalid, notFound } from './http/status.js';
 import { strategyFor, type Strategy } from './registry/index.js';
 import { apiVersionOf, findResource, type ResourceDef } from './resources.js';
-import { parseResourceVersion, type KubeObject, type ListResult, type ObjectStorage, type WatchEvent } from './storage/object-storage.js';
+import { parseResourceVersion, type EncodedListResult, type KubeObject, type ListResult, type ObjectStorage, type WatchEvent } from './storage/object-storage.js';
 import { WatchCache } from './storage/watch-cache.js';
 
 /**
@@ -139,6 +139,12 @@ export class Rest {
   async list(def: ResourceDef, ctx: RequestContext, sel: Selection, opts: { limit?: number; continue?: string }): Promise<ListResult> {
     const res = await this.storage.list(def, ctx.namespace, { ...opts, filter: (o) => selects(def, sel, o) });
     return res;
+  }
+
+  /** list() with each item as the JSON a client is sent (see ObjectStorage.listEncoded). */
+  async listEncoded(def: ResourceDef, ctx: RequestContext, sel: Selection, opts: { limit?: number; continue?: string }): Promise<EncodedListResult> {
+    const selective = sel.labels.length > 0 || sel.fields.length > 0;
+    return this.storage.listEncoded(def, ctx.namespace, { ...opts, ...(selective ? { filter: (o: KubeObject) => selects(def, sel, o) } : {}) });
   }
 
   async create(def: ResourceDef, ctx: RequestContext, body: unknown): Promise<KubeObject> {

@@ -140,6 +140,29 @@ function sendJson(res: ServerResponse, code: number, body: unknown, headers: Rec
   res.end(text);
 }
 
+/** Items per write of a list's body: a big LIST goes out in slices, with other requests served in between. */
+const LIST_SLICE = 500;
+
+/**
+ * A list's JSON from its items' JSON, written in slices with a turn of the event loop between them, so a LIST of
+ * thousands of objects does not hold up every other request while one multi-megabyte string is built and sent.
+ */
+async function sendList(res: ServerResponse, head: string, items: string[], tail: string): Promise<void> {
+  let length = Buffer.byteLength(head) + Buffer.byteLength(tail) + Math.max(0, items.length - 1);
+  for (const item of items) length += Buffer.byteLength(item);
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': length });
+  if (items.length <= LIST_SLICE) {
+    res.end(`${head}${items.join(',')}${tail}`);
+    return;
+  }
+  for (let i = 0; i < items.length; i += LIST_SLICE) {
+    if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    if (res.destroyed) return;
+    res.write(`${i === 0 ? head : ','}${items.slice(i, i + LIST_SLICE).join(',')}`);
+  }
+  res.end(tail);
+}
+
 /**
  * Watch events as sent, by event object: every watcher of a resource is handed the same object for the same event
  * (the watch cache fans one store event out), so it is serialized once, not once per watcher.
@@ -406,8 +429,8 @@ export class ApiServer {
     const limit = limitQ !== null ? Number(limitQ) : undefined;
     if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) throw badRequest(`invalid limit: "${limitQ}"`);
     const cont = query.get('continue') ?? undefined;
-    const listed = await this.rest.list(def, ctx, sel, { ...(limit ? { limit } : {}), ...(cont ? { continue: cont } : {}) });
     if (negotiated.table) {
+      const listed = await this.rest.list(def, ctx, sel, { ...(limit ? { limit } : {}), ...(cont ? { continue: cont } : {}) });
       return sendJson(
         res,
         200,
@@ -418,12 +441,9 @@ export class ApiServer {
         ),
       );
     }
-    return sendJson(res, 200, {
-      kind: `${def.kind}List`,
-      apiVersion: apiVersionOf(def),
-      metadata: { resourceVersion: listed.resourceVersion, ...(listed.continue ? { continue: listed.continue } : {}) },
-      items: listed.items.map((o) => ({ apiVersion: apiVersionOf(def), kind: def.kind, ...o })),
-    });
+    const encoded = await this.rest.listEncoded(def, ctx, sel, { ...(limit ? { limit } : {}), ...(cont ? { continue: cont } : {}) });
+    const head = JSON.stringify({ kind: `${def.kind}List`, apiVersion: apiVersionOf(def), metadata: { resourceVersion: encoded.resourceVersion, ...(encoded.continue ? { continue: encoded.continue } : {}) } });
+    return sendList(res, `${head.slice(0, -1)},"items":[`, encoded.items, ']}');
   }
 
   private async watch(def: ResourceDef, ctx: RequestContext, query: URLSearchParams, negotiated: Negotiated, req: IncomingMessage, res: ServerResponse, name: string | undefined): Promise<void> {
