@@ -1,5 +1,6 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
+import { jsonEqual } from '../api/core/common.js';
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector, SelectorError, type FieldRequirement, type Requirement } from '../api/selectors.js';
 import type { UserInfo } from './authn.js';
 import { ApiError, badRequest, conflict, invalid, notFound } from './http/status.js';
@@ -416,12 +417,14 @@ function withoutEmptyMeta(meta: KubeObject['metadata']): KubeObject['metadata'] 
   return out as KubeObject['metadata'];
 }
 
-/** The same object apart from its resourceVersion, compared as the JSON it is stored as. */
+/**
+ * The same object apart from its resourceVersion, compared as the JSON it is stored as (members set to undefined
+ * are absent), without serializing either.
+ */
 function sameObject(a: KubeObject, b: KubeObject): boolean {
-  const norm = (o: KubeObject): unknown => {
-    const copy = JSON.parse(JSON.stringify(o)) as KubeObject;
-    delete copy.metadata.resourceVersion;
-    return copy;
+  const norm = (o: KubeObject): KubeObject => {
+    const { resourceVersion: _rv, ...metadata } = o.metadata;
+    return { ...o, metadata };
   };
-  return isDeepStrictEqual(norm(a), norm(b));
+  return jsonEqual(norm(a), norm(b));
 }
