@@ -20,6 +20,7 @@ import { applyScale, toScale } from './scale.js';
 import { apiVersionOf, type ResourceDef } from './resources.js';
 import { parseSelection, Rest, type Admission, type RequestContext } from './rest.js';
 import { servePodLog } from './proxy/pod-log.js';
+import { Compactor, DEFAULT_COMPACTION_INTERVAL_MS } from './storage/compactor.js';
 import { ObjectStorage, parseResourceVersion, type KubeObject } from './storage/object-storage.js';
 
 /** Upstream's limit on a request body. */
@@ -39,6 +40,8 @@ export interface ApiServerOptions {
   authenticate?: Authenticator;
   /** Node,RBAC authorization; without it every authenticated request is allowed. */
   authorizer?: Authorizer;
+  /** How often the store's history is compacted (upstream's --etcd-compaction-interval, 5 min); 0 turns it off. */
+  compactionIntervalMs?: number;
 }
 
 export const SKIFF_KUBE_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0-skiff' };
@@ -191,6 +194,7 @@ export class ApiServer {
   private server: Server | undefined;
   private readonly now: () => Date;
   private readonly watches = new Set<() => void>();
+  private readonly compactor: Compactor;
 
   constructor(private readonly opts: ApiServerOptions) {
     registerAllPrinters();
@@ -199,6 +203,7 @@ export class ApiServer {
     this.storage = new ObjectStorage(opts.store, (r) => (r.resource === 'events' ? eventTtl : undefined));
     this.rest = new Rest(this.storage, opts.admission);
     this.now = opts.now ?? (() => new Date());
+    this.compactor = new Compactor(opts.store, opts.logger);
   }
 
   async listen(port: number, host = '127.0.0.1'): Promise<number> {
@@ -216,12 +221,14 @@ export class ApiServer {
       server.once('error', reject);
       server.listen(port, host, () => resolve());
     });
+    this.compactor.start(this.opts.compactionIntervalMs ?? DEFAULT_COMPACTION_INTERVAL_MS);
     return (server.address() as AddressInfo).port;
   }
 
   async close(): Promise<void> {
     for (const stop of this.watches) stop();
     this.rest.watchCache.close();
+    await this.compactor.stop();
     const server = this.server;
     if (!server) return;
     server.closeAllConnections();
