@@ -13,15 +13,40 @@ export interface DecodeOptions {
 
 export const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** JSON/YAML null decodes to Go's zero value ("not set"); dropping null members gives the same. */
+/**
+ * JSON/YAML null decodes to Go's zero value ("not set"); dropping null members gives the same. What holds no null
+ * member anywhere is returned as it is (most bodies): the caller must not change the result in place.
+ */
 export function dropNulls(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(dropNulls);
+  if (Array.isArray(v)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < v.length; i++) {
+      const x = dropNulls(v[i]);
+      if (x !== v[i]) (out ??= v.slice())[i] = x;
+    }
+    return out ?? v;
+  }
   if (!isPlainObject(v)) return v;
-  const out: Record<string, unknown> = {};
-  // defineProperty, not assignment: a "__proto__" key must stay data, never become the object's prototype.
-  for (const [k, x] of Object.entries(v))
-    if (x !== null) Object.defineProperty(out, k, { value: dropNulls(x), enumerable: true, writable: true, configurable: true });
-  return out;
+  const entries = Object.entries(v);
+  let out: Record<string, unknown> | undefined;
+  for (let i = 0; i < entries.length; i++) {
+    const [k, x] = entries[i] as [string, unknown];
+    const y = x === null ? null : dropNulls(x);
+    if (out === undefined) {
+      if (y === x && x !== null) continue;
+      // The first change: copy what came before it, then build the rest.
+      out = {};
+      for (let j = 0; j < i; j++) define(out, entries[j]![0], entries[j]![1]);
+    }
+    if (y !== null) define(out, k, y);
+  }
+  return out ?? v;
+}
+
+/** defineProperty, not assignment: a "__proto__" key must stay data, never become the object's prototype. */
+function define(o: Record<string, unknown>, k: string, value: unknown): void {
+  if (k === '__proto__') Object.defineProperty(o, k, { value, enumerable: true, writable: true, configurable: true });
+  else o[k] = value;
 }
 
 function pathText(path: readonly PropertyKey[]): string {

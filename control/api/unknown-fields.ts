@@ -13,35 +13,53 @@ export function findUnknownFields(schema: z.ZodType, value: unknown, path = ''):
   return out;
 }
 
+/** What walk needs of a schema, worked out once per schema: wrappers unwrapped, shapes and element types found. */
+type Node =
+  | { kind: 'array'; element: z.ZodType }
+  | { kind: 'record'; value: z.ZodType }
+  | { kind: 'object'; shape: Record<string, z.ZodType>; open: boolean }
+  | { kind: 'leaf' };
+
+const nodes = new WeakMap<z.ZodType, Node>();
+
+function nodeOf(schema: z.ZodType): Node {
+  let node = nodes.get(schema);
+  if (node) return node;
+  let s = schema;
+  for (;;) {
+    if (s instanceof z.ZodPipe) s = s.in as z.ZodType;
+    else if (s instanceof z.ZodOptional || s instanceof z.ZodNullable || s instanceof z.ZodDefault || s instanceof z.ZodPrefault) s = s.unwrap() as z.ZodType;
+    else break;
+  }
+  if (s instanceof z.ZodArray) node = { kind: 'array', element: s.element as z.ZodType };
+  else if (s instanceof z.ZodRecord) node = { kind: 'record', value: s.valueType as z.ZodType };
+  // A catchall (looseObject) means "accept anything else": those objects are deliberately open.
+  else if (s instanceof z.ZodObject) node = { kind: 'object', shape: s.shape as Record<string, z.ZodType>, open: s.def.catchall !== undefined };
+  else node = { kind: 'leaf' };
+  nodes.set(schema, node);
+  return node;
+}
+
 function walk(schema: z.ZodType, value: unknown, path: string, out: string[]): void {
   if (value === undefined) return;
-  if (schema instanceof z.ZodPipe) return walk(schema.in as z.ZodType, value, path, out);
-  if (
-    schema instanceof z.ZodOptional ||
-    schema instanceof z.ZodNullable ||
-    schema instanceof z.ZodDefault ||
-    schema instanceof z.ZodPrefault
-  )
-    return walk(schema.unwrap() as z.ZodType, value, path, out);
-  if (schema instanceof z.ZodArray) {
-    if (Array.isArray(value)) value.forEach((item, i) => walk(schema.element as z.ZodType, item, `${path}[${i}]`, out));
-    return;
-  }
-  if (schema instanceof z.ZodRecord) {
-    if (isPlainObject(value))
-      for (const [k, v] of Object.entries(value)) walk(schema.valueType as z.ZodType, v, `${path}[${k}]`, out);
-    return;
-  }
-  if (schema instanceof z.ZodObject) {
-    if (!isPlainObject(value)) return;
-    const shape = schema.shape as Record<string, z.ZodType>;
-    // A catchall (looseObject) means "accept anything else": those objects are deliberately open.
-    const open = schema.def.catchall !== undefined;
-    for (const [k, v] of Object.entries(value)) {
-      // hasOwn, so inherited names such as "__proto__" or "constructor" count as unknown.
-      const field = Object.hasOwn(shape, k) ? shape[k] : undefined;
-      if (field) walk(field, v, join(path, k), out);
-      else if (!open) out.push(join(path, k));
-    }
+  const node = nodeOf(schema);
+  switch (node.kind) {
+    case 'array':
+      if (Array.isArray(value)) value.forEach((item, i) => walk(node.element, item, `${path}[${i}]`, out));
+      return;
+    case 'record':
+      if (isPlainObject(value)) for (const [k, v] of Object.entries(value)) walk(node.value, v, `${path}[${k}]`, out);
+      return;
+    case 'object':
+      if (!isPlainObject(value)) return;
+      for (const [k, v] of Object.entries(value)) {
+        // hasOwn, so inherited names such as "__proto__" or "constructor" count as unknown.
+        const field = Object.hasOwn(node.shape, k) ? node.shape[k] : undefined;
+        if (field) walk(field, v, join(path, k), out);
+        else if (!node.open) out.push(join(path, k));
+      }
+      return;
+    case 'leaf':
+      return;
   }
 }

@@ -18,17 +18,28 @@ export type Authenticator = (req: IncomingMessage) => UserInfo | undefined | Pro
  * authenticator. Every authenticated user is also in system:authenticated.
  */
 export function certificateAuthenticator(): Authenticator {
+  // The peer certificate is fixed for the life of a TLS connection, and getPeerCertificate() decodes it into a fresh
+  // object on every call (a large share of a small request's CPU): decode once per connection.
+  const byConnection = new WeakMap<TLSSocket, UserInfo | null>();
   return (req) => {
     const socket = req.socket as TLSSocket;
     if (typeof socket.getPeerCertificate !== 'function' || !socket.authorized) return undefined;
-    const cert = socket.getPeerCertificate();
-    if (!cert || !cert.subject) return undefined;
-    const cn = cert.subject.CN;
-    if (!cn) return undefined;
-    const o = cert.subject.O;
-    const groups = Array.isArray(o) ? o : o ? [o] : [];
-    return { name: Array.isArray(cn) ? (cn[0] as string) : cn, groups: [...groups, 'system:authenticated'] };
+    let user = byConnection.get(socket);
+    if (user === undefined) {
+      user = userOfCertificate(socket.getPeerCertificate());
+      byConnection.set(socket, user);
+    }
+    return user ?? undefined;
   };
+}
+
+function userOfCertificate(cert: ReturnType<TLSSocket['getPeerCertificate']> | undefined): UserInfo | null {
+  if (!cert || !cert.subject) return null;
+  const cn = cert.subject.CN;
+  if (!cn) return null;
+  const o = cert.subject.O;
+  const groups = Array.isArray(o) ? o : o ? [o] : [];
+  return { name: Array.isArray(cn) ? (cn[0] as string) : cn, groups: [...groups, 'system:authenticated'] };
 }
 
 interface TokenEntry {

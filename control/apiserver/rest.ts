@@ -1,12 +1,13 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import type { FieldError } from '../api/index.js';
+import { jsonEqual } from '../api/core/common.js';
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector, SelectorError, type FieldRequirement, type Requirement } from '../api/selectors.js';
 import type { UserInfo } from './authn.js';
 import { ApiError, badRequest, conflict, invalid, notFound } from './http/status.js';
 import { strategyFor, type Strategy } from './registry/index.js';
 import { apiVersionOf, findResource, type ResourceDef } from './resources.js';
-import { parseResourceVersion, type KubeObject, type ListResult, type ObjectStorage, type WatchEvent } from './storage/object-storage.js';
+import { parseResourceVersion, type EncodedListResult, type KubeObject, type ListResult, type ObjectStorage, type WatchEvent } from './storage/object-storage.js';
 import { WatchCache } from './storage/watch-cache.js';
 
 /**
@@ -90,6 +91,7 @@ export function selects(def: ResourceDef, sel: Selection, obj: KubeObject): bool
 
 export class Rest {
   readonly watchCache: WatchCache;
+  private readonly typedWatchObjects = new WeakMap<KubeObject, KubeObject>();
 
   constructor(
     readonly storage: ObjectStorage,
@@ -100,6 +102,19 @@ export class Rest {
 
   private typed(def: ResourceDef, obj: KubeObject): KubeObject {
     return { apiVersion: apiVersionOf(def), kind: def.kind, ...obj, metadata: withoutEmptyMeta(obj.metadata) } as KubeObject;
+  }
+
+  /**
+   * typed() for an object every watcher of a resource is handed (the watch cache's copy of an event): made once and
+   * shared, so the server can serialize it once for all of them. Nobody may change it.
+   */
+  private typedShared(def: ResourceDef, obj: KubeObject): KubeObject {
+    let typed = this.typedWatchObjects.get(obj);
+    if (!typed) {
+      typed = this.typed(def, obj);
+      this.typedWatchObjects.set(obj, typed);
+    }
+    return typed;
   }
 
   /** Checks the body's kind/apiVersion and namespace against the URL, as upstream does before anything else. */
@@ -135,6 +150,12 @@ export class Rest {
   async list(def: ResourceDef, ctx: RequestContext, sel: Selection, opts: { limit?: number; continue?: string }): Promise<ListResult> {
     const res = await this.storage.list(def, ctx.namespace, { ...opts, filter: (o) => selects(def, sel, o) });
     return res;
+  }
+
+  /** list() with each item as the JSON a client is sent (see ObjectStorage.listEncoded). */
+  async listEncoded(def: ResourceDef, ctx: RequestContext, sel: Selection, opts: { limit?: number; continue?: string }): Promise<EncodedListResult> {
+    const selective = sel.labels.length > 0 || sel.fields.length > 0;
+    return this.storage.listEncoded(def, ctx.namespace, { ...opts, ...(selective ? { filter: (o: KubeObject) => selects(def, sel, o) } : {}) });
   }
 
   async create(def: ResourceDef, ctx: RequestContext, body: unknown): Promise<KubeObject> {
@@ -186,13 +207,23 @@ export class Rest {
       throw badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${name})`);
     }
     obj.metadata.name = name;
-    const current = await this.storage.get(def, ctx.namespace, name);
     const expected = parseResourceVersion(obj.metadata.resourceVersion);
-    const currentRv = Number(current.metadata.resourceVersion);
-    if (expected !== undefined && expected !== currentRv) {
-      throw conflict(def.group, def.resource, name, 'the object has been modified; please apply your changes to the latest version and try again');
+    for (let attempt = 0; ; attempt++) {
+      const current = await this.storage.get(def, ctx.namespace, name);
+      const currentRv = Number(current.metadata.resourceVersion);
+      if (expected !== undefined && expected !== currentRv) {
+        throw conflict(def.group, def.resource, name, 'the object has been modified; please apply your changes to the latest version and try again');
+      }
+      try {
+        // replace() sets the top level and metadata of the object it is given; a retry starts from the body as sent.
+        return await this.replace(def, ctx, current, { ...obj, metadata: { ...obj.metadata } }, subresource);
+      } catch (err) {
+        // A body without a resourceVersion is an unconditional update: someone writing in between (a controller
+        // setting status) is no conflict for it, so read again and retry, as upstream's GuaranteedUpdate does.
+        if (expected === undefined && err instanceof ApiError && err.code === 409 && err.reason === 'Conflict' && attempt < 10) continue;
+        throw err;
+      }
     }
-    return this.replace(def, ctx, current, obj, subresource);
   }
 
   /** Writes `next` over `current` (read at its resourceVersion): the common tail of update and patch. */
@@ -401,7 +432,7 @@ export class Rest {
         const obj = e.object as KubeObject;
         const now = selects(def, sel, obj);
         const before = e.previous ? selects(def, sel, e.previous) : false;
-        const typed = this.typed(def, obj);
+        const typed = this.typedShared(def, obj);
         // An object entering or leaving the selection is an ADDED or a DELETED for this watcher.
         if (e.type === 'ADDED') {
           if (now) onEvent({ type: 'ADDED', object: typed });
@@ -448,12 +479,14 @@ function withoutEmptyMeta(meta: KubeObject['metadata']): KubeObject['metadata'] 
   return out as KubeObject['metadata'];
 }
 
-/** The same object apart from its resourceVersion, compared as the JSON it is stored as. */
+/**
+ * The same object apart from its resourceVersion, compared as the JSON it is stored as (members set to undefined
+ * are absent), without serializing either.
+ */
 function sameObject(a: KubeObject, b: KubeObject): boolean {
-  const norm = (o: KubeObject): unknown => {
-    const copy = JSON.parse(JSON.stringify(o)) as KubeObject;
-    delete copy.metadata.resourceVersion;
-    return copy;
+  const norm = (o: KubeObject): KubeObject => {
+    const { resourceVersion: _rv, ...metadata } = o.metadata;
+    return { ...o, metadata };
   };
-  return isDeepStrictEqual(norm(a), norm(b));
+  return jsonEqual(norm(a), norm(b));
 }

@@ -32,6 +32,7 @@ import { proxyNode } from './proxy/node-proxy.js';
 import { proxyPodStream, STREAMING_SUBRESOURCES } from './proxy/pod-stream.js';
 import { isTokenReview, reviewToken } from './token-review.js';
 import { ConvertingStorage } from './conversion.js';
+import { Compactor, DEFAULT_COMPACTION_INTERVAL_MS } from './storage/compactor.js';
 import { ObjectStorage, parseResourceVersion, type KubeObject } from './storage/object-storage.js';
 
 /**
@@ -75,6 +76,8 @@ export interface ApiServerOptions {
    * fetched over plain HTTP and the streaming subresources are refused.
    */
   kubeletClient?: KubeletClientConfig;
+  /** How often the store's history is compacted (upstream's --etcd-compaction-interval, 5 min); 0 turns it off. */
+  compactionIntervalMs?: number;
 }
 
 export const SKIFF_KUBE_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0-skiff' };
@@ -187,6 +190,47 @@ function sendJson(res: ServerResponse, code: number, body: unknown, headers: Rec
   res.end(text);
 }
 
+/** Items per write of a list's body: a big LIST goes out in slices, with other requests served in between. */
+const LIST_SLICE = 500;
+
+/**
+ * A list's JSON from its items' JSON, written in slices with a turn of the event loop between them, so a LIST of
+ * thousands of objects does not hold up every other request while one multi-megabyte string is built and sent.
+ */
+async function sendList(res: ServerResponse, head: string, items: string[], tail: string): Promise<void> {
+  let length = Buffer.byteLength(head) + Buffer.byteLength(tail) + Math.max(0, items.length - 1);
+  for (const item of items) length += Buffer.byteLength(item);
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': length });
+  if (items.length <= LIST_SLICE) {
+    res.end(`${head}${items.join(',')}${tail}`);
+    return;
+  }
+  for (let i = 0; i < items.length; i += LIST_SLICE) {
+    if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    if (res.destroyed) return;
+    res.write(`${i === 0 ? head : ','}${items.slice(i, i + LIST_SLICE).join(',')}`);
+  }
+  res.end(tail);
+}
+
+/**
+ * Watch events as sent, by event object: every watcher of a resource is handed the same object for the same event
+ * (the watch cache fans one store event out), so it is serialized once, not once per watcher.
+ */
+const watchLines = new WeakMap<object, Map<string, string>>();
+
+function watchLine(type: string, object: unknown): string {
+  if (object === null || typeof object !== 'object') return `${JSON.stringify({ type, object })}\n`;
+  let byType = watchLines.get(object);
+  let line = byType?.get(type);
+  if (line === undefined) {
+    line = `${JSON.stringify({ type, object })}\n`;
+    if (!byType) watchLines.set(object, (byType = new Map()));
+    byType.set(type, line);
+  }
+  return line;
+}
+
 /**
  * The Kubernetes API over HTTP(S): discovery, CRUD, list, watch and patch for every resource in resources.ts, errors as
  * Status bodies. Authentication, authorization and admission plug in through the options.
@@ -200,6 +244,7 @@ export class ApiServer {
   private readonly requestMetrics: ApiServerMetrics | undefined;
   private readonly requestInfos = new WeakMap<IncomingMessage, RequestInfo>();
   private readonly upgraded = new Set<Duplex>();
+  private readonly compactor: Compactor;
 
   constructor(private readonly opts: ApiServerOptions) {
     registerAllPrinters();
@@ -210,6 +255,7 @@ export class ApiServer {
     this.rest = new Rest(this.storage, opts.admission);
     this.now = opts.now ?? (() => new Date());
     this.requestMetrics = opts.metrics ? apiServerMetrics(opts.metrics) : undefined;
+    this.compactor = new Compactor(opts.store, opts.logger);
   }
 
   async listen(port: number, host = '127.0.0.1'): Promise<number> {
@@ -237,6 +283,7 @@ export class ApiServer {
       server.once('error', reject);
       server.listen(port, host, () => resolve());
     });
+    this.compactor.start(this.opts.compactionIntervalMs ?? DEFAULT_COMPACTION_INTERVAL_MS);
     return (server.address() as AddressInfo).port;
   }
 
@@ -244,6 +291,7 @@ export class ApiServer {
     for (const stop of this.watches) stop();
     for (const socket of this.upgraded) socket.destroy();
     this.rest.watchCache.close();
+    await this.compactor.stop();
     const server = this.server;
     if (!server) return;
     server.closeAllConnections();
@@ -511,8 +559,8 @@ export class ApiServer {
     const limit = limitQ !== null ? Number(limitQ) : undefined;
     if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) throw badRequest(`invalid limit: "${limitQ}"`);
     const cont = query.get('continue') ?? undefined;
-    const listed = await this.rest.list(def, ctx, sel, { ...(limit ? { limit } : {}), ...(cont ? { continue: cont } : {}) });
     if (negotiated.table) {
+      const listed = await this.rest.list(def, ctx, sel, { ...(limit ? { limit } : {}), ...(cont ? { continue: cont } : {}) });
       return sendJson(
         res,
         200,
@@ -523,12 +571,9 @@ export class ApiServer {
         ),
       );
     }
-    return sendJson(res, 200, {
-      kind: `${def.kind}List`,
-      apiVersion: apiVersionOf(def),
-      metadata: { resourceVersion: listed.resourceVersion, ...(listed.continue ? { continue: listed.continue } : {}) },
-      items: listed.items.map((o) => ({ apiVersion: apiVersionOf(def), kind: def.kind, ...o })),
-    });
+    const encoded = await this.rest.listEncoded(def, ctx, sel, { ...(limit ? { limit } : {}), ...(cont ? { continue: cont } : {}) });
+    const head = JSON.stringify({ kind: `${def.kind}List`, apiVersion: apiVersionOf(def), metadata: { resourceVersion: encoded.resourceVersion, ...(encoded.continue ? { continue: encoded.continue } : {}) } });
+    return sendList(res, `${head.slice(0, -1)},"items":[`, encoded.items, ']}');
   }
 
   private async watch(def: ResourceDef, ctx: RequestContext, query: URLSearchParams, negotiated: Negotiated, req: IncomingMessage, res: ServerResponse, name: string | undefined): Promise<void> {
@@ -547,7 +592,7 @@ export class ApiServer {
         obj = toTable(def, [object as KubeObject], { now: this.now(), include: negotiated.include, noHeaders: headersSent });
         headersSent = true;
       }
-      res.write(`${JSON.stringify({ type, object: obj })}\n`);
+      res.write(watchLine(type, obj));
     };
     let stop: (() => void) | undefined;
     const end = (): void => {

@@ -1,6 +1,7 @@
 import { ApiError } from '../http/status.js';
 import { findResource, type ResourceDef } from '../resources.js';
 import type { Admission, RequestContext } from '../rest.js';
+import { ObjectCache } from '../storage/object-cache.js';
 import type { KubeObject, ObjectStorage } from '../storage/object-storage.js';
 
 /** Namespaces that always exist and cannot be deleted, as upstream's NamespaceLifecycle plugin protects them. */
@@ -12,13 +13,15 @@ export const IMMORTAL_NAMESPACES = ['default', 'kube-system', 'kube-public'];
  */
 export function namespaceLifecycle(storage: ObjectStorage): Admission {
   const nsDef = findResource('', 'v1', 'namespaces') as ResourceDef;
+  // Read from a watch-fed cache, as upstream's plugin reads its namespace lister: no store round trip per create.
+  const namespaces = new ObjectCache(storage, nsDef);
   return {
     // Upstream's plugin is a mutating one and the first of the chain: nothing else looks at an object whose namespace
     // cannot take it.
     async mutate(op, def, obj) {
       if (op !== 'create' || !def.namespaced) return false;
       const ns = obj.metadata.namespace ?? '';
-      const namespace = await storage.tryGet(nsDef, undefined, ns);
+      const namespace = await namespaces.get(ns);
       if (!namespace) throw new ApiError(404, 'NotFound', `namespaces "${ns}" not found`, { name: ns, kind: 'namespaces' });
       const phase = (namespace.status as { phase?: string } | undefined)?.phase;
       if (namespace.metadata.deletionTimestamp || phase === 'Terminating') {

@@ -83,20 +83,50 @@ function defFor(group: string, resource: string): ResourceDef | undefined {
 const RBAC_RESOURCES: Record<RbacKind, string> = { Role: 'roles', ClusterRole: 'clusterroles', RoleBinding: 'rolebindings', ClusterRoleBinding: 'clusterrolebindings' };
 
 /**
- * Reads RBAC objects from the API server's storage. Lists are kept until the store's revision moves, so a binding
- * written by one request is in force for the next.
+ * Reads RBAC objects from the API server's storage. A kind's list is kept until a watch on that kind reports a
+ * change (as upstream's RBAC authorizer reads informers), so a request costs no store read and other writes (pods,
+ * leases) never throw the lists away. The embedded store delivers a write's watch event before the write's answer,
+ * so a binding written by one request is in force for the next.
  */
 export function storageLister(storage: ObjectStorage): RbacLister {
-  const cache = new Map<RbacKind, { revision: number; items: KubeObject[] }>();
+  interface KindCache {
+    items: KubeObject[] | undefined;
+    /** Bumped by every change seen; a list read across a change is not kept. */
+    changes: number;
+    watching: Promise<unknown> | undefined;
+    watchUp: boolean;
+  }
+  const caches = new Map<RbacKind, KindCache>();
+  const forget = (c: KindCache): void => {
+    c.items = undefined;
+    c.changes++;
+  };
   return {
     async list(kind) {
-      const revision = await storage.currentRevision();
-      const hit = cache.get(kind);
-      if (hit && hit.revision === revision) return hit.items;
+      let c = caches.get(kind);
+      if (!c) caches.set(kind, (c = { items: undefined, changes: 0, watching: undefined, watchUp: false }));
+      if (c.items) return c.items;
       const def = defFor(RBAC_GROUP, RBAC_RESOURCES[kind]) as ResourceDef;
-      const items = (await storage.list(def, undefined)).items;
-      cache.set(kind, { revision, items });
-      return items;
+      const before = c.changes;
+      const listed = await storage.list(def, undefined);
+      const cache = c;
+      // The watch starts from the listed revision, so no change after the list goes unseen; until it is up, nothing
+      // is kept. A failed watch (compaction) forgets the list and is set up again by the next list.
+      cache.watching ??= storage
+        .watch(def, undefined, Number(listed.resourceVersion), (e) => e.type !== 'BOOKMARK' && forget(cache), () => {
+          forget(cache);
+          cache.watching = undefined;
+          cache.watchUp = false;
+        })
+        .then(() => {
+          cache.watchUp = true;
+        })
+        .catch(() => {
+          cache.watching = undefined;
+        });
+      await cache.watching;
+      if (cache.watchUp && cache.changes === before) cache.items = listed.items;
+      return listed.items;
     },
   };
 }

@@ -202,23 +202,58 @@ export interface SourcedRule {
   rule: PolicyRule;
 }
 
+/** What a snapshot derives from the lists of a kind, kept while the lister hands back the same lists. */
+interface Derived {
+  clusterRoleList: readonly KubeObject[];
+  clusterRoleBindings: readonly KubeObject[];
+  roleList: readonly KubeObject[];
+  roleBindingList: readonly KubeObject[];
+  clusterRoles: Map<string, KubeObject>;
+  aggregated: Map<string, PolicyRule[]>;
+  namespaces: Map<string, { roles: Map<string, KubeObject>; roleBindings: KubeObject[] }>;
+}
+
+const NO_OBJECTS: readonly KubeObject[] = [];
+
 export class RbacAuthorizer {
+  /**
+   * Maps, aggregated ClusterRole rules and per-namespace Roles built from the lister's lists; rebuilt when a list is
+   * a different array (a lister that caches its lists until they change, as storageLister does, makes this a cache
+   * invalidated by the same change).
+   */
+  private derived: Derived | undefined;
+
   constructor(private readonly lister: RbacLister) {}
 
   private async snapshot(namespace: string): Promise<Snapshot> {
-    const [clusterRoleList, clusterRoleBindings, roles, roleBindings] = await Promise.all([
+    const [clusterRoleList, clusterRoleBindings, roleList, roleBindingList] = await Promise.all([
       this.lister.list('ClusterRole'),
       this.lister.list('ClusterRoleBinding'),
-      namespace ? this.lister.list('Role') : Promise.resolve([]),
-      namespace ? this.lister.list('RoleBinding') : Promise.resolve([]),
+      namespace ? this.lister.list('Role') : Promise.resolve(this.derived?.roleList ?? NO_OBJECTS),
+      namespace ? this.lister.list('RoleBinding') : Promise.resolve(this.derived?.roleBindingList ?? NO_OBJECTS),
     ]);
+    let d = this.derived;
+    if (!d || d.clusterRoleList !== clusterRoleList || d.clusterRoleBindings !== clusterRoleBindings) {
+      d = { clusterRoleList, clusterRoleBindings, roleList, roleBindingList, clusterRoles: new Map(clusterRoleList.map((r) => [r.metadata.name ?? '', r])), aggregated: new Map(), namespaces: new Map() };
+    } else if (d.roleList !== roleList || d.roleBindingList !== roleBindingList) {
+      d = { ...d, roleList, roleBindingList, namespaces: new Map() };
+    }
+    this.derived = d;
+    let ns = namespace ? d.namespaces.get(namespace) : undefined;
+    if (!ns) {
+      ns = {
+        roles: new Map(roleList.filter((r) => r.metadata.namespace === namespace).map((r) => [r.metadata.name ?? '', r])),
+        roleBindings: roleBindingList.filter((b) => b.metadata.namespace === namespace),
+      };
+      if (namespace) d.namespaces.set(namespace, ns);
+    }
     return {
-      clusterRoleList,
-      clusterRoles: new Map(clusterRoleList.map((r) => [r.metadata.name ?? '', r])),
-      roles: new Map(roles.filter((r) => r.metadata.namespace === namespace).map((r) => [r.metadata.name ?? '', r])),
-      roleBindings: roleBindings.filter((b) => b.metadata.namespace === namespace),
-      clusterRoleBindings,
-      aggregated: new Map(),
+      clusterRoleList: d.clusterRoleList as KubeObject[],
+      clusterRoles: d.clusterRoles,
+      roles: ns.roles,
+      roleBindings: ns.roleBindings,
+      clusterRoleBindings: d.clusterRoleBindings as KubeObject[],
+      aggregated: d.aggregated,
     };
   }
 

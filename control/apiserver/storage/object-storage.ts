@@ -1,6 +1,6 @@
 import { ErrCompacted, ErrFutureRev, op, type KeyValue, type Store, type Watch } from '../../store/index.js';
 import { alreadyExists, ApiError, badRequest, conflict, gone, notFound } from '../http/status.js';
-import { storagePrefix, type ResourceDef } from '../resources.js';
+import { apiVersionOf, storagePrefix, type ResourceDef } from '../resources.js';
 
 /** An API object as JSON, with at least its metadata. */
 export interface KubeObject {
@@ -34,6 +34,13 @@ export interface WatchEvent {
   previous?: KubeObject;
 }
 
+export interface EncodedListResult {
+  /** Each item's JSON, as sent. */
+  items: string[];
+  resourceVersion: string;
+  continue?: string;
+}
+
 export interface ListResult {
   items: KubeObject[];
   resourceVersion: string;
@@ -65,6 +72,15 @@ function decodeContinue(s: string): ContinueToken {
     // fall through
   }
   throw badRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
+}
+
+/**
+ * A stored object that starts with `head` (its apiVersion, kind and the opening of its metadata, as the registry
+ * writes every object) as sent to clients: the store's revision goes in as metadata.resourceVersion.
+ */
+function encodedWithRevision(head: string, kv: KeyValue): string {
+  const rest = kv.value.slice(head.length);
+  return `${head}"resourceVersion":"${kv.modRevision}"${rest.startsWith('}') ? '' : ','}${rest}`;
 }
 
 function decode(kv: KeyValue): KubeObject {
@@ -132,6 +148,31 @@ export class ObjectStorage {
   }
 
   async list(r: ResourceDef, namespace: string | undefined, opts: ListOptions = {}): Promise<ListResult> {
+    const filter = opts.filter;
+    return this.scan(r, namespace, opts, (kv) => {
+      const obj = decode(kv);
+      return filter && !filter(obj) ? undefined : obj;
+    });
+  }
+
+  /**
+   * A list whose items are the JSON a client is sent (apiVersion and kind first, then the object with its
+   * resourceVersion), made from the bytes the store holds: an object the filter need not see is never parsed, and
+   * none is serialized again.
+   */
+  async listEncoded(r: ResourceDef, namespace: string | undefined, opts: ListOptions = {}): Promise<EncodedListResult> {
+    const filter = opts.filter;
+    const head = `{"apiVersion":${JSON.stringify(apiVersionOf(r))},"kind":${JSON.stringify(r.kind)},"metadata":{`;
+    return this.scan(r, namespace, opts, (kv) => {
+      if (!filter && kv.value.startsWith(head)) return encodedWithRevision(head, kv);
+      const obj = decode(kv);
+      if (filter && !filter(obj)) return undefined;
+      return kv.value.startsWith(head) ? encodedWithRevision(head, kv) : JSON.stringify({ apiVersion: apiVersionOf(r), kind: r.kind, ...obj });
+    });
+  }
+
+  /** Reads a resource's objects in key order at one revision, keeping what `take` makes of each (undefined: skip). */
+  private async scan<T>(r: ResourceDef, namespace: string | undefined, opts: ListOptions, take: (kv: KeyValue) => T | undefined): Promise<{ items: T[]; resourceVersion: string; continue?: string }> {
     const prefix = this.prefix(r, namespace);
     const end = `${prefix.slice(0, -1)}${String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1)}`;
     let revision: number | undefined;
@@ -143,7 +184,7 @@ export class ObjectStorage {
       start = t.start;
     }
     const limit = opts.limit && opts.limit > 0 ? opts.limit : undefined;
-    const items: KubeObject[] = [];
+    const items: T[] = [];
     let more = false;
     let lastKey = '';
     try {
@@ -153,9 +194,9 @@ export class ObjectStorage {
         revision ??= page.header.revision;
         for (const kv of page.kvs) {
           lastKey = kv.key;
-          const obj = decode(kv);
-          if (opts.filter && !opts.filter(obj)) continue;
-          items.push(obj);
+          const item = take(kv);
+          if (item === undefined) continue;
+          items.push(item);
           if (limit && items.length >= limit) break;
         }
         if (limit && items.length >= limit) {
