@@ -1,5 +1,6 @@
 import { Registry } from 'prom-client';
 import type { Endpoints, Service } from '../../control/api/core/index.js';
+import { EndpointSliceTracker, endpointsFromV1, type EndpointSliceLike, type ServiceEndpoints } from '../endpoints.js';
 import { silentLogger, type Logger } from '../../lib/log.js';
 import { conntrackNothingDeleted, staleConntrackArgs } from '../conntrack.js';
 import { CommandError, mustRun, type CommandRunner } from '../exec.js';
@@ -47,7 +48,8 @@ export interface SyncReport {
 
 export class IptablesProxier {
   private readonly services = new Map<string, Service>();
-  private readonly endpoints = new Map<string, Endpoints>();
+  private readonly endpoints = new Map<string, ServiceEndpoints>();
+  private readonly slices = new EndpointSliceTracker();
   /** Services ("namespace/name") whose Service or Endpoints changed since the last successful sync. */
   private pending = new Set<string>();
   private servicesSynced = false;
@@ -95,11 +97,25 @@ export class IptablesProxier {
   }
 
   onEndpointsUpdate(_old: Endpoints | undefined, ep: Endpoints): void {
-    this.setEndpoints(namespacedName(ep), ep);
+    this.setEndpoints(namespacedName(ep), endpointsFromV1(ep));
   }
 
   onEndpointsDelete(ep: Endpoints): void {
     this.setEndpoints(namespacedName(ep), undefined);
+  }
+
+  onEndpointSliceAdd(slice: EndpointSliceLike): void {
+    const r = this.slices.set(slice);
+    if (r) this.setEndpoints(r.key, r.endpoints);
+  }
+
+  onEndpointSliceUpdate(_old: EndpointSliceLike | undefined, slice: EndpointSliceLike): void {
+    this.onEndpointSliceAdd(slice);
+  }
+
+  onEndpointSliceDelete(slice: EndpointSliceLike): void {
+    const r = this.slices.delete(slice);
+    if (r) this.setEndpoints(r.key, r.endpoints);
   }
 
   /** The informers have listed everything; syncs may begin (none happens before both have). */
@@ -123,7 +139,7 @@ export class IptablesProxier {
     this.requestSync();
   }
 
-  private setEndpoints(key: string, ep: Endpoints | undefined): void {
+  private setEndpoints(key: string, ep: ServiceEndpoints | undefined): void {
     const before = endpointsFingerprint(this.endpoints.get(key), this.opts.nodeName);
     if (ep) this.endpoints.set(key, ep);
     else this.endpoints.delete(key);

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { EndpointInfo, EndpointsMap, ServicePortInfo, ServicePortMap } from '../model.js';
+import { cidrContains } from '../options.js';
+import { usableEndpoints, type EndpointInfo, type EndpointsMap, type ServicePortInfo, type ServicePortMap } from '../model.js';
 
 /**
  * The iptables ruleset of kube-proxy's iptables mode, rendered as iptables-restore text by pure code: Services and
@@ -116,6 +117,13 @@ export interface RenderOptions {
   localhostNodePorts: boolean;
   /** Add --random-fully to the MASQUERADE rule. */
   randomFully: boolean;
+  /** The node's IP: a loadBalancerSourceRanges entry containing it also admits traffic from the LB IPs themselves. */
+  nodeIP?: string;
+  /**
+   * The cluster DNS (Skiff's addition): UDP and TCP port 53 of this Service IP go to the proxy's DNS server on this
+   * node, REDIRECTed to `port` when it listens on every address, else DNATed to `address:port`.
+   */
+  clusterDNS?: { serviceIP: string; address: string; port: number };
 }
 
 export const DEFAULT_RENDER_OPTIONS: RenderOptions = {
@@ -209,6 +217,15 @@ export function renderRules(input: RenderInput): RenderResult {
   natRules.write('-A', KUBE_POSTROUTING, comment('kubernetes service traffic requiring SNAT'), '-j', 'MASQUERADE', o.randomFully ? ['--random-fully'] : []);
   natRules.write('-A', KUBE_MARK_MASQ, '-j', 'MARK', '--or-mark', o.masqueradeMark);
 
+  // The cluster DNS comes first, before any Service (such as kube-dns) with the same IP and port.
+  if (o.clusterDNS) {
+    const d = o.clusterDNS;
+    for (const proto of ['udp', 'tcp']) {
+      const target = d.address === '0.0.0.0' ? ['REDIRECT', '--to-ports', String(d.port)] : ['DNAT', '--to-destination', `${d.address}:${d.port}`];
+      natRules.write('-A', KUBE_SERVICES, comment('skiff cluster DNS'), '-m', proto, '-p', proto, '-d', `${d.serviceIP}/32`, '--dport', '53', '-j', target);
+    }
+  }
+
   const active = new Set<string>();
   let writtenNatChains = 0;
 
@@ -216,8 +233,9 @@ export function renderRules(input: RenderInput): RenderResult {
     const proto = svc.protocol.toLowerCase();
     const name = svc.name;
     const pm = ['-m', proto, '-p', proto];
-    const all = input.endpoints.get(name) ?? [];
-    const local = all.filter((e) => e.local);
+    const candidates = input.endpoints.get(name) ?? [];
+    const all = usableEndpoints(candidates);
+    const local = usableEndpoints(candidates.filter((e) => e.local));
     const hasEndpoints = all.length > 0;
 
     const clusterChain = serviceChainName(name, proto);
@@ -240,6 +258,10 @@ export function renderRules(input: RenderInput): RenderResult {
     const hasExternal = svc.externalPolicyLocal ? local.length > 0 : hasEndpoints;
     const usesExtChain = hasEndpoints && svc.externallyAccessible;
     if (usesExtChain) active.add(extChain);
+    const fwChain = serviceFirewallChainName(name, proto);
+    const usesFWChain = hasEndpoints && svc.loadBalancerIPs.length > 0 && svc.loadBalancerSourceRanges.length > 0;
+    if (usesFWChain) active.add(fwChain);
+    const loadBalancerChain = usesFWChain ? fwChain : extChain;
 
     let internalTarget = '';
     let internalComment = '';
@@ -273,7 +295,9 @@ export function renderRules(input: RenderInput): RenderResult {
     }
     // Load-balancer ingress IPs.
     for (const ip of svc.loadBalancerIPs) {
-      if (hasEndpoints) natRules.write('-A', KUBE_SERVICES, comment(`${name} loadbalancer IP`), pm, '-d', ip, dport, '-j', extChain);
+      if (hasEndpoints) natRules.write('-A', KUBE_SERVICES, comment(`${name} loadbalancer IP`), pm, '-d', ip, dport, '-j', loadBalancerChain);
+      // What the FW chain does not send on reaches the filter table still addressed to the LB IP: dropped there.
+      if (usesFWChain) filterRules.write('-A', KUBE_PROXY_FIREWALL, comment(`${name} traffic not accepted by ${fwChain}`), pm, '-d', ip, dport, '-j', 'DROP');
     }
     if (!hasExternal) {
       for (const ip of svc.loadBalancerIPs) filterRules.write('-A', KUBE_EXTERNAL_SERVICES, comment(externalComment), pm, '-d', ip, dport, '-j', externalTarget);
@@ -311,6 +335,20 @@ export function renderRules(input: RenderInput): RenderResult {
         rules.write('-A', extChain, comment(`route LOCAL traffic for ${name} external destinations`), '-m', 'addrtype', '--src-type', 'LOCAL', '-j', clusterChain);
       }
       if (hasExternal) rules.write('-A', extChain, '-j', externalPolicyChain);
+    }
+
+    if (usesFWChain) {
+      declare(fwChain);
+      // Only VIP-like load balancers that keep the client's address can be filtered by source here.
+      const fw = [comment(`${name} loadbalancer IP`)].flat();
+      let allowFromNode = false;
+      for (const cidr of svc.loadBalancerSourceRanges) {
+        rules.write('-A', fwChain, fw, '-s', cidr, '-j', extChain);
+        if (o.nodeIP && cidrContains(cidr, o.nodeIP)) allowFromNode = true;
+      }
+      // The LB IP is often a local address: the node's own requests then arrive from the LB IP.
+      if (allowFromNode) for (const ip of svc.loadBalancerIPs) rules.write('-A', fwChain, fw, '-s', ip, '-j', extChain);
+      rules.write('-A', fwChain, comment(`other traffic to ${name} will be dropped by KUBE-PROXY-FIREWALL`));
     }
 
     if (usesClusterPolicy) {

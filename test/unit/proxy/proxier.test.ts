@@ -6,6 +6,7 @@ import { JUMP_RULES, serviceChainName } from '../../../proxy/iptables/rules.js';
 import { BoundedFrequencyRunner } from '../../../proxy/runner.js';
 import { staleConntrackArgs } from '../../../proxy/conntrack.js';
 import { buildEndpointsMap, buildServicePortMap } from '../../../proxy/model.js';
+import { endpointsFromV1 } from '../../../proxy/endpoints.js';
 import { eps, svc } from './fixtures.js';
 
 interface Call {
@@ -230,7 +231,7 @@ describe('staleConntrackArgs', () => {
   it('clears REJECTed flows when a UDP service gets its first endpoint, and NodePort flows of removed endpoints', () => {
     const s = [svc('u', { type: 'NodePort', clusterIP: '10.96.0.7', ports: [{ port: 53, protocol: 'UDP', nodePort: 30053 }] })];
     const none = buildEndpointsMap([], 'n');
-    const one = buildEndpointsMap([eps('u', ['10.244.0.5'], [{ port: 53, protocol: 'UDP' }])], 'n');
+    const one = buildEndpointsMap([endpointsFromV1(eps('u', ['10.244.0.5'], [{ port: 53, protocol: 'UDP' }]))], 'n');
     const sm = buildServicePortMap(s);
     expect(staleConntrackArgs(sm, none, sm, one)).toEqual([
       ['-D', '--orig-dst', '10.96.0.7', '-p', 'udp'],
@@ -242,7 +243,7 @@ describe('staleConntrackArgs', () => {
     ]);
     // TCP services need nothing.
     const t = buildServicePortMap([svc('u', { clusterIP: '10.96.0.7' })]);
-    expect(staleConntrackArgs(t, buildEndpointsMap([eps('u', ['10.244.0.5'])], 'n'), t, none)).toEqual([]);
+    expect(staleConntrackArgs(t, buildEndpointsMap([endpointsFromV1(eps('u', ['10.244.0.5']))], 'n'), t, none)).toEqual([]);
   });
 });
 
