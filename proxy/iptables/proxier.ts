@@ -16,7 +16,7 @@ import {
 } from '../model.js';
 import { BoundedFrequencyRunner } from '../runner.js';
 import { USERSPACE_JUMP_RULES, USERSPACE_NAT_CHAINS } from '../userspace/rules.js';
-import { chainsInSave, JUMP_RULES, jumpRuleArgs, renderCleanup, renderRules, type JumpRule, type RenderOptions, type RenderResult } from './rules.js';
+import { chainsInSave, isServiceChainName, JUMP_RULES, jumpRuleArgs, renderCleanup, renderRules, type JumpRule, type RenderOptions, type RenderResult } from './rules.js';
 
 /**
  * The iptables proxier: tracks Service and Endpoints changes, and a bounded-frequency runner turns them into one
@@ -198,18 +198,27 @@ export class IptablesProxier {
     let report: SyncReport;
     try {
       let existing = new Set(this.activeChains);
-      if (full) {
-        await this.ensureJumps();
-        const save = await mustRun(this.opts.run, 'iptables-save', ['-t', 'nat']);
-        existing = new Set([...existing, ...chainsInSave(save.stdout)]);
-      }
-      const result = renderRules({
+      // A full sync reads the tables once (iptables-save of nat and filter in one process, started before the
+      // rendering so that the two overlap): stale chains to delete, and whether the jumps from the built-in
+      // chains are in place. Only jumps not found in it are checked and inserted one by one.
+      const save = full ? mustRun(this.opts.run, 'iptables-save', []) : undefined;
+      let result = renderRules({
         services,
         endpoints,
         options: this.opts.render ?? {},
         ...(full ? {} : { changedServices: changed }),
         existingNatChains: existing,
       });
+      if (save) {
+        const saved = (await save).stdout;
+        for (const j of missingJumps(saved)) await ensureJump(this.opts.run, j);
+        const before = existing.size;
+        existing = new Set([...existing, ...chainsInSave(tableSection(saved, 'nat'))]);
+        // Chains only the kernel knew of (left by an earlier run): render again so that they are deleted too.
+        if (existing.size > before && [...existing].some((c) => isServiceChainName(c) && !result.activeNatChains.has(c) && !result.deletedNatChains.includes(c))) {
+          result = renderRules({ services, endpoints, options: this.opts.render ?? {}, existingNatChains: existing });
+        }
+      }
       this.metrics.rulesTotal.set({ table: 'filter' }, result.filterRules);
       this.metrics.rulesLastSync.set({ table: 'filter' }, result.filterRules);
       this.metrics.rulesTotal.set({ table: 'nat' }, result.natRulesTotal);
@@ -250,9 +259,6 @@ export class IptablesProxier {
     return report;
   }
 
-  private async ensureJumps(): Promise<void> {
-    for (const j of JUMP_RULES) await ensureJump(this.opts.run, j);
-  }
 
   private async cleanConntrack(services: ServicePortMap, endpoints: EndpointsMap): Promise<void> {
     for (const args of staleConntrackArgs(this.appliedServices, this.appliedEndpoints, services, endpoints)) {
@@ -263,6 +269,23 @@ export class IptablesProxier {
       }
     }
   }
+}
+
+/** The "*table ... COMMIT" part of an iptables-save dump. */
+export function tableSection(save: string, table: string): string {
+  const start = save.indexOf(`*${table}\n`);
+  if (start < 0) return '';
+  const end = save.indexOf('\nCOMMIT', start);
+  return save.slice(start, end < 0 ? undefined : end);
+}
+
+/** The jump rules an iptables-save dump does not show (as iptables-save prints them: comments quoted). */
+export function missingJumps(save: string): JumpRule[] {
+  const lines = { filter: new Set(tableSection(save, 'filter').split('\n')), nat: new Set(tableSection(save, 'nat').split('\n')) };
+  return JUMP_RULES.filter((j) => {
+    const args = jumpRuleArgs(j).map((a) => (/\s/.test(a) ? `"${a}"` : a));
+    return !lines[j.table].has(`-A ${j.from} ${args.join(' ')}`);
+  });
 }
 
 /** Creates the target chain if needed and inserts the jump at the top of the built-in chain unless it is there. */

@@ -1,7 +1,7 @@
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CommandResult, CommandRunner } from '../../../proxy/exec.js';
-import { cleanupIptables, IptablesProxier } from '../../../proxy/iptables/proxier.js';
+import { cleanupIptables, IptablesProxier, missingJumps } from '../../../proxy/iptables/proxier.js';
 import { JUMP_RULES, serviceChainName } from '../../../proxy/iptables/rules.js';
 import { BoundedFrequencyRunner } from '../../../proxy/runner.js';
 import { staleConntrackArgs } from '../../../proxy/conntrack.js';
@@ -25,7 +25,7 @@ class FakeIptables {
   run: CommandRunner = async (cmd, args, input) => {
     this.calls.push({ cmd, args, ...(input !== undefined ? { input } : {}), at: Date.now() });
     const ok = (stdout = ''): CommandResult => ({ exitCode: 0, stdout, stderr: '' });
-    if (cmd === 'iptables-save') return ok(args.includes('nat') ? this.natSave : this.filterSave);
+    if (cmd === 'iptables-save') return ok(args.includes('nat') ? this.natSave : args.includes('filter') ? this.filterSave : this.filterSave + this.natSave);
     if (cmd === 'iptables-restore') {
       if (this.failRestores > 0) {
         this.failRestores--;
@@ -196,6 +196,25 @@ describe('IptablesProxier', () => {
     ]);
     expect(fake.restores()[2]!.input).toContain('10.244.0.9:8080');
     expect(await registry.metrics()).toMatch(/^kubeproxy_sync_proxy_rules_iptables_partial_restore_failures_total 1$/m);
+  });
+
+  it('reads the jumps from one iptables-save (as iptables-save prints them) and checks only the missing ones', () => {
+    const save = [
+      '*filter',
+      ':OUTPUT ACCEPT [0:0]',
+      '-A OUTPUT -m conntrack --ctstate NEW -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
+      'COMMIT',
+      '*nat',
+      '-A POSTROUTING -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING',
+      'COMMIT',
+      '',
+    ].join('\n');
+    const missing = missingJumps(save);
+    expect(missing).toHaveLength(JUMP_RULES.length - 2);
+    expect(missing.some((j) => j.table === 'filter' && j.from === 'OUTPUT' && j.to === 'KUBE-SERVICES')).toBe(false);
+    expect(missing.some((j) => j.table === 'nat' && j.from === 'POSTROUTING')).toBe(false);
+    // The same rule in the other table does not count.
+    expect(missingJumps(save.replace('*nat', '*mangle')).some((j) => j.table === 'nat' && j.from === 'POSTROUTING')).toBe(true);
   });
 
   it('deletes stale chains found by iptables-save on a full sync', async () => {
