@@ -94,6 +94,18 @@ export class ClusterDnsServer {
   }
 
   async start(): Promise<void> {
+    // With port 0 the UDP port is picked first and TCP takes the same number, which may be taken: pick again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.listen();
+        return;
+      } catch (err) {
+        if (this.opts.port !== 0 || attempt >= 10 || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+      }
+    }
+  }
+
+  private async listen(): Promise<void> {
     const { host } = this.opts;
     const udp = createSocket(host.includes(':') ? 'udp6' : 'udp4');
     udp.on('message', (msg, rinfo) => {

@@ -55,6 +55,10 @@ export class IptablesProxier {
   private servicesSynced = false;
   private endpointsSynced = false;
   private needFullSync = true;
+  /** Whether the next full sync reads the whole nat table (first sync, after a failure). */
+  private needSave = true;
+  /** The shared chains as the last successful sync left them. */
+  private appliedShared = new Map<string, string>();
   private lastFullSync = -Infinity;
   private activeChains = new Set<string>();
   private appliedServices: ServicePortMap = new Map();
@@ -198,25 +202,29 @@ export class IptablesProxier {
     let report: SyncReport;
     try {
       let existing = new Set(this.activeChains);
-      // A full sync reads the tables once (iptables-save of nat and filter in one process, started before the
-      // rendering so that the two overlap): stale chains to delete, and whether the jumps from the built-in
-      // chains are in place. Only jumps not found in it are checked and inserted one by one.
-      const save = full ? mustRun(this.opts.run, 'iptables-save', []) : undefined;
+      // A full sync checks the jumps from the built-in chains, with commands started before the rendering so that
+      // they run while it does. The first sync (and the first after a failure) reads nat and filter with one
+      // iptables-save, which also shows service chains left by an earlier run, to delete; later full syncs know every
+      // chain they made, and read only the small filter table plus one `iptables -C` per nat jump.
+      const readAll = full && this.needSave;
+      const checks = full ? this.startJumpChecks(readAll) : undefined;
       let result = renderRules({
         services,
         endpoints,
         options: this.opts.render ?? {},
-        ...(full ? {} : { changedServices: changed }),
+        ...(full ? {} : { changedServices: changed, previousShared: this.appliedShared }),
         existingNatChains: existing,
       });
-      if (save) {
-        const saved = (await save).stdout;
-        for (const j of missingJumps(saved)) await ensureJump(this.opts.run, j);
-        const before = existing.size;
-        existing = new Set([...existing, ...chainsInSave(tableSection(saved, 'nat'))]);
-        // Chains only the kernel knew of (left by an earlier run): render again so that they are deleted too.
-        if (existing.size > before && [...existing].some((c) => isServiceChainName(c) && !result.activeNatChains.has(c) && !result.deletedNatChains.includes(c))) {
-          result = renderRules({ services, endpoints, options: this.opts.render ?? {}, existingNatChains: existing });
+      if (checks) {
+        const { missing, natSave } = await checks;
+        for (const j of missing) await ensureJump(this.opts.run, j);
+        if (natSave !== undefined) {
+          const before = existing.size;
+          existing = new Set([...existing, ...chainsInSave(natSave)]);
+          // Chains only the kernel knew of (left by an earlier run): render again so that they are deleted too.
+          if (existing.size > before && [...existing].some((c) => isServiceChainName(c) && !result.activeNatChains.has(c) && !result.deletedNatChains.includes(c))) {
+            result = renderRules({ services, endpoints, options: this.opts.render ?? {}, existingNatChains: existing });
+          }
         }
       }
       this.metrics.rulesTotal.set({ table: 'filter' }, result.filterRules);
@@ -232,6 +240,8 @@ export class IptablesProxier {
       }
       this.activeChains = result.activeNatChains;
       this.needFullSync = false;
+      this.needSave = false;
+      this.appliedShared = result.shared;
       if (full) this.lastFullSync = startedAt;
       this.failures = 0;
       this.metrics.lastSyncTimestamp.setToCurrentTime();
@@ -245,6 +255,7 @@ export class IptablesProxier {
       // The changes are not in the kernel: keep them pending, and make the retry a full sync.
       for (const k of changed) this.pending.add(k);
       this.needFullSync = true;
+      this.needSave = true;
       this.failures++;
       const delay = Math.min((this.opts.retryBaseMs ?? Math.max(this.minSyncPeriodMs, 100)) * 2 ** Math.min(this.failures - 1, 16), this.syncPeriodMs);
       this.log.error({ err: error.message, full, retryInMs: delay }, 'failed to sync iptables rules');
@@ -259,6 +270,21 @@ export class IptablesProxier {
     return report;
   }
 
+
+  /** The jumps to ensure (and, when `readAll`, the nat table as iptables-save shows it). */
+  private async startJumpChecks(readAll: boolean): Promise<{ missing: JumpRule[]; natSave?: string }> {
+    if (readAll) {
+      const saved = (await mustRun(this.opts.run, 'iptables-save', [])).stdout;
+      return { missing: missingJumps(saved), natSave: tableSection(saved, 'nat') };
+    }
+    const natJumps = JUMP_RULES.filter((j) => j.table === 'nat');
+    const [filterSave, ...natChecks] = await Promise.all([
+      mustRun(this.opts.run, 'iptables-save', ['-t', 'filter']),
+      ...natJumps.map((j) => this.opts.run('iptables', ['-w', '-t', 'nat', '-C', j.from, ...jumpRuleArgs(j)])),
+    ]);
+    const missingFilter = missingJumps(filterSave.stdout).filter((j) => j.table === 'filter');
+    return { missing: [...missingFilter, ...natJumps.filter((_, i) => natChecks[i]?.exitCode !== 0)] };
+  }
 
   private async cleanConntrack(services: ServicePortMap, endpoints: EndpointsMap): Promise<void> {
     for (const args of staleConntrackArgs(this.appliedServices, this.appliedEndpoints, services, endpoints)) {

@@ -144,6 +144,8 @@ export interface RenderInput {
   changedServices?: ReadonlySet<string>;
   /** NAT chains known to exist (from iptables-save or earlier syncs); service chains among them no longer used are deleted. */
   existingNatChains?: Iterable<string>;
+  /** Partial sync: the shared chains as the last successful sync wrote them; unchanged ones are left out. */
+  previousShared?: ReadonlyMap<string, string>;
 }
 
 export interface RenderResult {
@@ -159,6 +161,8 @@ export interface RenderResult {
   natRulesTotal: number;
   /** Service chains written (declared) by this text. */
   writtenNatChains: number;
+  /** The rules of each shared chain ("table/chain" → text), for the next partial sync's previousShared. */
+  shared: Map<string, string>;
 }
 
 class Lines {
@@ -397,19 +401,37 @@ export function renderRules(input: RenderInput): RenderResult {
   filterRules.write('-A', KUBE_FORWARD, comment('kubernetes forwarding rules'), '-m', 'mark', '--mark', mark, '-j', 'ACCEPT');
   filterRules.write('-A', KUBE_FORWARD, comment('kubernetes forwarding conntrack rule'), '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', '-j', 'ACCEPT');
 
-  const text = [
-    '*filter',
-    ...filterChains.lines,
-    ...filterRules.lines,
-    'COMMIT',
-    '*nat',
-    ...natChains.lines,
-    ...natRules.lines,
-    'COMMIT',
-    '',
-  ].join('\n');
+  // The shared chains (KUBE-SERVICES, KUBE-NODEPORTS, the filter chains...) as written, by "table/chain".
+  const shared = new Map<string, string>();
+  const sharedLines = (table: string, chains: readonly string[], lines: string[]): Map<string, string[]> => {
+    const by = new Map<string, string[]>(chains.map((c) => [c, []]));
+    for (const l of lines) {
+      const chain = l.startsWith('-A ') ? l.slice(3, l.indexOf(' ', 3)) : '';
+      by.get(chain)?.push(l);
+    }
+    for (const [c, ls] of by) shared.set(`${table}/${c}`, ls.join('\n'));
+    return by;
+  };
+  sharedLines('filter', FILTER_CHAINS, filterRules.lines);
+  sharedLines('nat', NAT_CHAINS, natRules.lines);
+  // A partial sync leaves out the shared chains that are what they were after the last sync: restoring them again
+  // would flush and re-add thousands of KUBE-SERVICES rules for a change that did not touch them.
+  const prev = input.changedServices !== undefined ? input.previousShared : undefined;
+  const unchanged = (table: string, chain: string): boolean => {
+    const key = `${table}/${chain}`;
+    return prev !== undefined && shared.has(key) && prev.get(key) === shared.get(key);
+  };
+  const keepLine = (table: string, l: string): boolean => {
+    if (l.startsWith(':')) return !unchanged(table, l.slice(1, l.indexOf(' ')));
+    if (l.startsWith('-A ')) return !unchanged(table, l.slice(3, l.indexOf(' ', 3)));
+    return true;
+  };
+  const filterOut = prev ? [...filterChains.lines, ...filterRules.lines].filter((l) => keepLine('filter', l)) : [...filterChains.lines, ...filterRules.lines];
+  const natOut = prev ? [...natChains.lines, ...natRules.lines].filter((l) => keepLine('nat', l)) : [...natChains.lines, ...natRules.lines];
+  const text = [...(filterOut.length ? ['*filter', ...filterOut, 'COMMIT'] : []), '*nat', ...natOut, 'COMMIT', ''].join('\n');
   return {
     text,
+    shared,
     activeNatChains: active,
     deletedNatChains: deleted,
     filterRules: filterRules.count,

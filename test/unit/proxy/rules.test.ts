@@ -222,6 +222,32 @@ describe('renderRules behaviour', () => {
     expect(partial.natRules).toBeLessThan(full.natRules);
   });
 
+  it('a partial sync leaves out the shared chains that did not change since the last sync', () => {
+    const first = render(services, endpoints);
+    // b's endpoints change but not whether it has any: KUBE-SERVICES and the filter chains stay as they were.
+    const moved = [eps('a', ['10.244.0.1']), eps('b', ['10.244.0.2', '10.244.0.3'])];
+    const partial = renderRules({
+      services: buildServicePortMap(services),
+      endpoints: buildEndpointsMap(moved.map(endpointsFromV1), 'node-a'),
+      changedServices: new Set(['default/b']),
+      previousShared: first.shared,
+    });
+    expect(partial.text).not.toContain(':KUBE-SERVICES');
+    expect(partial.text).not.toContain('-A KUBE-SERVICES');
+    expect(partial.text).not.toContain('*filter');
+    expect(partial.text).toContain(`:${serviceChainName('default/b', 'tcp')} - [0:0]`);
+    // b losing its endpoints changes KUBE-SERVICES (and the filter table's REJECT): both are written again, whole.
+    const gone = renderRules({
+      services: buildServicePortMap(services),
+      endpoints: buildEndpointsMap([endpointsFromV1(eps('a', ['10.244.0.1']))], 'node-a'),
+      changedServices: new Set(['default/b']),
+      previousShared: first.shared,
+    });
+    expect(gone.text).toContain(':KUBE-SERVICES - [0:0]');
+    expect(gone.text).toContain(`-A KUBE-SERVICES -m comment --comment "default/a cluster IP"`);
+    expect(gone.text).toContain('default/b has no endpoints');
+  });
+
   it('deletes stale service chains and leaves foreign ones alone', () => {
     const r = render(services, endpoints, {}, { existing: ['KUBE-SVC-AAAAAAAAAAAAAAAA', 'KUBE-SEP-BBBBBBBBBBBBBBBB', 'DOCKER', serviceChainName('default/a', 'tcp')] });
     expect(r.deletedNatChains).toEqual(['KUBE-SEP-BBBBBBBBBBBBBBBB', 'KUBE-SVC-AAAAAAAAAAAAAAAA']);
