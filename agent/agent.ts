@@ -130,6 +130,7 @@ export class Agent {
       logger: logger.child({ component: 'sync' }),
       now: this.now,
       hostIP: this.hostIP,
+      dns: { clusterDNS: config.clusterDNS, clusterDomain: config.clusterDomain, resolvConf: config.resolvConf },
       ...(deps.envExtras ? { envExtras: deps.envExtras } : {}),
       ...(deps.volumeObjects ? { volumeObjects: deps.volumeObjects } : {}),
     });

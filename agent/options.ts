@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
@@ -52,6 +53,11 @@ export const AgentConfigSchema = z
     containerRuntimeEndpoint: z.string().default('unix:///var/run/docker.sock'),
     nodeIP: z.string().optional(),
     maxPods: z.number().int().positive().default(110),
+    /** The cluster DNS Service IPs written into pods' resolv.conf (ClusterFirst); none: pods get the node's. */
+    clusterDNS: z.array(z.string().refine((v) => isIP(v) !== 0, 'expected an IP address')).default([]),
+    clusterDomain: z.string().default(''),
+    /** The node's resolver configuration, for dnsPolicy Default (and ClusterFirst's extra search paths). */
+    resolvConf: z.string().default('/etc/resolv.conf'),
     /** Cluster mode: the API server to register with and take pods from (a flag upstream, not a config field). */
     kubeconfig: z.string().min(1).optional(),
     /** TLS bootstrap: a kubeconfig with a join token, used to obtain --kubeconfig when that file does not exist yet. */
@@ -94,6 +100,9 @@ const FLAGS = [
   ['container-runtime-endpoint', 'containerRuntimeEndpoint', 'string', 'Docker endpoint (default unix:///var/run/docker.sock)'],
   ['node-ip', 'nodeIP', 'string', "The node's IP address, reported as hostIP (default: the first non-internal IPv4)"],
   ['max-pods', 'maxPods', 'number', 'Maximum number of pods on this node (default 110)'],
+  ['cluster-dns', 'clusterDNS', 'csv', 'Comma-separated DNS server IPs for pods with dnsPolicy ClusterFirst (e.g. 10.96.0.10)'],
+  ['cluster-domain', 'clusterDomain', 'string', 'The cluster domain; pods search it in addition to the node\'s search domains (e.g. cluster.local)'],
+  ['resolv-conf', 'resolvConf', 'string', 'Resolver configuration used as the basis for pod DNS (default /etc/resolv.conf)'],
   ['kubeconfig', 'kubeconfig', 'string', 'Join a cluster: register this node with the API server in this kubeconfig and run the pods bound to it'],
   ['bootstrap-kubeconfig', 'bootstrapKubeconfig', 'string', 'Kubeconfig with a join token: when --kubeconfig does not exist, obtain a client certificate for this node and write it there'],
   ['node-labels', 'nodeLabels', 'labels', "Labels to add when registering the node, as 'key=value,key2=value2'"],
@@ -110,7 +119,7 @@ export function agentHelp(): string {
     '  --config FILE                         KubeletConfiguration-style YAML with the same settings; flags win',
   ];
   for (const [flag, , type, help] of FLAGS) {
-    const name = `--${flag}${type === 'number' ? ' N' : type === 'list' ? ' K:V' : type === 'labels' ? ' K=V,...' : type === 'taints' ? ' K=V:E,...' : ' VALUE'}`;
+    const name = `--${flag}${type === 'number' ? ' N' : type === 'list' ? ' K:V' : type === 'labels' ? ' K=V,...' : type === 'taints' ? ' K=V:E,...' : type === 'csv' ? ' IP,...' : ' VALUE'}`;
     lines.push(`  ${name.padEnd(38)}${help}`);
   }
   lines.push('  -h, --help                            Show this help');
@@ -192,6 +201,11 @@ export async function loadAgentConfig(argv: string[]): Promise<{ config: AgentCo
         taints.push({ key: m[1] as string, ...(m[2] !== undefined ? { value: m[2] } : {}), effect: m[3] as string });
       }
       fromFlags[field] = taints;
+    } else if (type === 'csv') {
+      fromFlags[field] = String(v)
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean);
     } else if (type === 'list') {
       const headers: Record<string, string[]> = {};
       for (const item of v as string[]) {

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { agentBench, type SectionOutput } from './agent.js';
 import { apiserverBench } from './apiserver.js';
 import { deploymentBench } from './deployment.js';
+import { proxyBench } from './proxy.js';
 import { schedulerBench } from './scheduler.js';
 import { storeBench } from './store.js';
 import { ABORT_EXIT_CODE, Aborted, aborted, installSignalHandlers, progress, runCleanups } from './util.js';
@@ -36,6 +37,10 @@ const SECTIONS: Record<string, Section> = {
   store: {
     describe: 'store: skiff store vs etcd 3.4 on 1 and 3 members: put/range throughput and p50/p99, watch delivery, RSS with 100k keys',
     run: () => storeBench(),
+  },
+  proxy: {
+    describe: 'proxy: iptables full sync (100/1,000/5,000 services) and one-service change vs raw iptables-restore, in a netns; userspace req/s and p99 vs direct',
+    run: () => proxyBench(),
   },
   scheduler: {
     describe: 'scheduler: 5,000 pods on 100 simulated nodes, without and with required anti-affinity (pure loop and via the API server)',

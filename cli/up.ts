@@ -10,7 +10,7 @@ import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import { KubeClient, loadKubeconfig } from '../control/client/index.js';
+import { KubeClient, loadKubeconfig, type KubeObject } from '../control/client/index.js';
 
 export const DEFAULT_DATA_DIR = '/var/lib/skiff';
 export const CONTEXT_NAME = 'skiff';
@@ -232,15 +232,57 @@ export function runningDaemon(dataDir: string, daemon: Daemon): number | undefin
   return pid !== undefined && isDaemonAlive(pid, daemon) ? pid : undefined;
 }
 
+/** The kube-dns Service IP and the cluster domain, kubeadm's defaults: the agent writes them into pods' resolv.conf. */
+export const CLUSTER_DNS_IP = '10.96.0.10';
+export const CLUSTER_DOMAIN = 'cluster.local';
+const DNS_FLAGS = ['--cluster-dns', CLUSTER_DNS_IP, '--cluster-domain', CLUSTER_DOMAIN];
+
+/**
+ * The kube-dns Service as kubeadm's CoreDNS add-on names it (kube-system/kube-dns, 10.96.0.10, ports dns, dns-tcp and
+ * metrics), without a selector: on every node the proxy serves this IP's port 53 itself, so kubectl and pods see the
+ * usual Service while no DNS pods run.
+ */
+export function kubeDnsService(): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'kube-dns', namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns', 'kubernetes.io/cluster-service': 'true', 'kubernetes.io/name': 'CoreDNS' } },
+    spec: {
+      type: 'ClusterIP',
+      clusterIP: CLUSTER_DNS_IP,
+      ports: [
+        { name: 'dns', port: 53, protocol: 'UDP', targetPort: 53 },
+        { name: 'dns-tcp', port: 53, protocol: 'TCP', targetPort: 53 },
+        { name: 'metrics', port: 9153, protocol: 'TCP', targetPort: 9153 },
+      ],
+    },
+  } as KubeObject;
+}
+
+async function ensureKubeDnsService(client: KubeClient): Promise<void> {
+  const ref = { group: '', version: 'v1', resource: 'services' };
+  try {
+    await client.get(ref, 'kube-system', 'kube-dns');
+    return;
+  } catch (err) {
+    if ((err as { code?: number }).code !== 404) throw err;
+  }
+  try {
+    await client.create(ref, 'kube-system', kubeDnsService());
+  } catch (err) {
+    if ((err as { code?: number }).code !== 409) throw err;
+  }
+}
+
 export function daemonArgs(s: UpSettings, d: Daemon): string[] {
   const admin = adminKubeconfigPath(s.dataDir);
   switch (d) {
     case 'control':
       return ['--data-dir', join(s.dataDir, 'control'), '--secure-port', String(s.securePort), ...s.controlArgs];
     case 'agent':
-      return ['--kubeconfig', admin, '--root-dir', join(s.dataDir, 'agent'), '--hostname-override', s.nodeName, '--pod-cidr', s.podCIDR, '--read-only-port', String(s.readOnlyPort), ...s.agentArgs];
+      return ['--kubeconfig', admin, '--root-dir', join(s.dataDir, 'agent'), '--hostname-override', s.nodeName, '--pod-cidr', s.podCIDR, '--read-only-port', String(s.readOnlyPort), ...DNS_FLAGS, ...s.agentArgs];
     case 'proxy':
-      return ['--kubeconfig', admin, '--hostname-override', s.nodeName, '--cluster-cidr', s.podCIDR, ...s.proxyArgs];
+      return ['--kubeconfig', admin, '--hostname-override', s.nodeName, '--cluster-cidr', s.podCIDR, ...DNS_FLAGS, ...s.proxyArgs];
   }
 }
 
@@ -525,6 +567,7 @@ export async function runUp(argv: string[]): Promise<number> {
             await probe.get({ group: '', version: 'v1', resource: 'namespaces' }, undefined, 'default');
             return true;
           });
+          await ensureKubeDnsService(probe as KubeClient);
         } finally {
           // Destroys its sockets too, so a request that never got an answer does not keep this process alive.
           probe?.close();

@@ -1,12 +1,19 @@
+import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { Registry } from 'prom-client';
 import type { Endpoints, Service } from '../control/api/core/index.js';
+import type { EndpointSlice } from '../control/api/discovery/endpointslice.js';
 import { Informer, KubeClient, loadKubeconfig, type Connection } from '../control/client/index.js';
 import { createLogger, type Logger } from '../lib/log.js';
+import { parseResolvConf } from '../lib/resolvconf.js';
+import { DEFAULT_DNS_TTL } from './dns/answer.js';
+import { resolverUpstream } from './dns/forward.js';
+import { ClusterDnsServer } from './dns/server.js';
+import { ClusterDnsView } from './dns/view.js';
 import { execRunner, type CommandRunner } from './exec.js';
 import { cleanupIptables, IptablesProxier } from './iptables/proxier.js';
 import { createProxyMetrics } from './metrics.js';
-import { masqueradeMark, nodeName, nodePortIPs, parseProxyFlags, ProxyConfigError, proxyHelp, type ProxyConfig } from './options.js';
+import { firstNodeIP, masqueradeMark, nodeName, nodePortIPs, parseProxyFlags, ProxyConfigError, proxyHelp, type DnsConfig, type ProxyConfig } from './options.js';
 import { UserspaceProxier } from './userspace/proxier.js';
 
 /** What both proxy modes offer the informers. */
@@ -17,6 +24,9 @@ export interface ProxyProvider {
   onEndpointsAdd(ep: Endpoints): void;
   onEndpointsUpdate(oldEp: Endpoints | undefined, ep: Endpoints): void;
   onEndpointsDelete(ep: Endpoints): void;
+  onEndpointSliceAdd(slice: EndpointSlice): void;
+  onEndpointSliceUpdate(oldSlice: EndpointSlice | undefined, slice: EndpointSlice): void;
+  onEndpointSliceDelete(slice: EndpointSlice): void;
   onServicesSynced(): void;
   onEndpointsSynced(): void;
   start(): void;
@@ -34,6 +44,7 @@ export function createProvider(cfg: ProxyConfig, deps: Required<ProxyDeps>): Pro
   const common = { run: deps.run, nodeName: nodeName(cfg), metrics, logger: deps.logger, minSyncPeriodMs: cfg.minSyncPeriodMs, syncPeriodMs: cfg.syncPeriodMs };
   if (cfg.proxyMode === 'userspace') return new UserspaceProxier({ ...common, listenIP: cfg.bindAddress, udpIdleTimeoutMs: cfg.udpTimeoutMs });
   const ips = nodePortIPs(cfg.nodePortAddresses);
+  const nodeIP = firstNodeIP();
   return new IptablesProxier({
     ...common,
     render: {
@@ -41,33 +52,66 @@ export function createProvider(cfg: ProxyConfig, deps: Required<ProxyDeps>): Pro
       masqueradeAll: cfg.masqueradeAll,
       ...(cfg.clusterCIDR ? { clusterCIDR: cfg.clusterCIDR } : {}),
       ...(ips ? { nodePortIPs: ips } : {}),
+      ...(nodeIP ? { nodeIP } : {}),
+      ...(cfg.dns ? { clusterDNS: { serviceIP: cfg.dns.clusterDNS, address: cfg.dns.bindAddress, port: cfg.dns.port } } : {}),
     },
   });
 }
 
-/** Feeds Service and Endpoints informers into a proxy; returns a stopper. */
-export function connectInformers(client: KubeClient, provider: ProxyProvider, logger: Logger): { stop(): void; synced: Promise<void> } {
+/** Where a proxy's endpoints come from: EndpointSlices (upstream's kube-proxy) or, as a fallback, v1 Endpoints. */
+export type EndpointsSource = 'endpointslices' | 'endpoints';
+
+/**
+ * Feeds Service and EndpointSlice (or Endpoints) informers into one or more consumers (the proxier, the cluster
+ * DNS); returns a stopper. The informers are shared: one list and watch per resource whatever the consumers.
+ */
+export function connectInformers(
+  client: KubeClient,
+  consumers: ProxyProvider | ProxyProvider[],
+  logger: Logger,
+  source: EndpointsSource = 'endpointslices',
+): { stop(): void; synced: Promise<void> } {
+  const all = Array.isArray(consumers) ? consumers : [consumers];
   const onError = (err: Error): void => logger.warn({ err: err.message }, 'watch failed; relisting');
   const services = new Informer<Service>(client, { group: '', version: 'v1', resource: 'services' }, { onError });
-  const endpoints = new Informer<Endpoints>(client, { group: '', version: 'v1', resource: 'endpoints' }, { onError });
   services.addHandlers({
-    onAdd: (s) => provider.onServiceAdd(s),
-    onUpdate: (o, s) => provider.onServiceUpdate(o, s),
-    onDelete: (s) => provider.onServiceDelete(s),
+    onAdd: (s) => all.forEach((p) => p.onServiceAdd(s)),
+    onUpdate: (o, s) => all.forEach((p) => p.onServiceUpdate(o, s)),
+    onDelete: (s) => all.forEach((p) => p.onServiceDelete(s)),
   });
-  endpoints.addHandlers({
-    onAdd: (e) => provider.onEndpointsAdd(e),
-    onUpdate: (o, e) => provider.onEndpointsUpdate(o, e),
-    onDelete: (e) => provider.onEndpointsDelete(e),
-  });
+  let endpointsSynced: Promise<void>;
+  let stopEndpoints: () => void;
+  if (source === 'endpoints') {
+    const endpoints = new Informer<Endpoints>(client, { group: '', version: 'v1', resource: 'endpoints' }, { onError });
+    endpoints.addHandlers({
+      onAdd: (e) => all.forEach((p) => p.onEndpointsAdd(e)),
+      onUpdate: (o, e) => all.forEach((p) => p.onEndpointsUpdate(o, e)),
+      onDelete: (e) => all.forEach((p) => p.onEndpointsDelete(e)),
+    });
+    endpoints.start();
+    endpointsSynced = endpoints.waitForSync();
+    stopEndpoints = () => endpoints.stop();
+  } else {
+    const slices = new Informer<EndpointSlice>(client, { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices' }, { onError });
+    slices.addHandlers({
+      onAdd: (e) => all.forEach((p) => p.onEndpointSliceAdd(e)),
+      onUpdate: (o, e) => all.forEach((p) => p.onEndpointSliceUpdate(o, e)),
+      onDelete: (e) => all.forEach((p) => p.onEndpointSliceDelete(e)),
+    });
+    slices.start();
+    endpointsSynced = slices.waitForSync();
+    stopEndpoints = () => slices.stop();
+  }
   services.start();
-  endpoints.start();
-  const synced = Promise.all([services.waitForSync().then(() => provider.onServicesSynced()), endpoints.waitForSync().then(() => provider.onEndpointsSynced())]).then(() => undefined);
+  const synced = Promise.all([
+    services.waitForSync().then(() => all.forEach((p) => p.onServicesSynced())),
+    endpointsSynced.then(() => all.forEach((p) => p.onEndpointsSynced())),
+  ]).then(() => undefined);
   return {
     synced,
     stop: () => {
       services.stop();
-      endpoints.stop();
+      stopEndpoints();
     },
   };
 }
@@ -105,6 +149,50 @@ function serveMetrics(registry: Registry, bind: string, logger: Logger): Promise
       resolve(server);
     });
   });
+}
+
+/**
+ * The cluster DNS of this node: a view fed by the informers, a server on --dns-bind-address:--dns-port, names outside
+ * the cluster domain forwarded to the nameservers of --resolv-conf. A port that cannot be bound yet (an address not
+ * there yet) is retried in the background rather than stopping the proxy.
+ */
+export async function startClusterDns(cfg: DnsConfig, logger: Logger, registry: Registry): Promise<{ view: ClusterDnsView; stop(): Promise<void> }> {
+  const view = new ClusterDnsView(cfg.clusterDomain);
+  let servers: string[] = [];
+  try {
+    servers = parseResolvConf(await readFile(cfg.resolvConf, 'utf8')).nameservers;
+  } catch (err) {
+    logger.warn({ file: cfg.resolvConf, err: err instanceof Error ? err.message : String(err) }, 'cannot read the resolver configuration; names outside the cluster get SERVFAIL');
+  }
+  const server = new ClusterDnsServer({
+    view,
+    upstream: resolverUpstream(servers, cfg.upstreamTimeoutMs),
+    config: { domain: cfg.clusterDomain, ttl: DEFAULT_DNS_TTL },
+    host: cfg.bindAddress,
+    port: cfg.port,
+    logger,
+    registry,
+  });
+  let stopped = false;
+  let retry: NodeJS.Timeout | undefined;
+  const tryStart = async (): Promise<void> => {
+    try {
+      await server.start();
+    } catch (err) {
+      if (stopped) return;
+      logger.error({ address: `${cfg.bindAddress}:${cfg.port}`, err: err instanceof Error ? err.message : String(err) }, 'cannot listen for DNS; retrying in 5s');
+      retry = setTimeout(() => void tryStart(), 5000);
+    }
+  };
+  await tryStart();
+  return {
+    view,
+    stop: async () => {
+      stopped = true;
+      clearTimeout(retry);
+      await server.stop();
+    },
+  };
 }
 
 /** `skiff proxy`: runs until SIGTERM/SIGINT (rules stay in place, as upstream); `--cleanup` removes them and exits. */
@@ -150,7 +238,8 @@ export async function runProxy(argv: string[], deps: ProxyDeps = {}): Promise<nu
   }
   logger.info({ mode: cfg.proxyMode, node: nodeName(cfg), minSyncPeriodMs: cfg.minSyncPeriodMs, syncPeriodMs: cfg.syncPeriodMs }, 'starting proxy');
   const client = new KubeClient(conn, 'skiff-proxy');
-  const informers = connectInformers(client, provider, logger);
+  const dns = cfg.dns ? await startClusterDns(cfg.dns, logger.child({ component: 'dns' }), registry) : undefined;
+  const informers = connectInformers(client, dns ? [provider, dns.view] : provider, logger, cfg.endpointsSource);
   provider.start();
   await new Promise<void>((resolve) => {
     const stop = (signal: string): void => {
@@ -162,6 +251,7 @@ export async function runProxy(argv: string[], deps: ProxyDeps = {}): Promise<nu
   });
   informers.stop();
   await provider.stop();
+  await dns?.stop();
   await new Promise<void>((r) => (metricsServer ? metricsServer.close(() => r()) : r()));
   logger.flush?.();
   return 0;

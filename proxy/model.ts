@@ -1,4 +1,5 @@
-import type { Endpoints, Service } from '../control/api/core/index.js';
+import type { Service } from '../control/api/core/index.js';
+import type { ServiceEndpoints } from './endpoints.js';
 
 /**
  * What the proxy knows of Services and Endpoints, reduced to plain data: one ServicePortInfo per service port,
@@ -21,6 +22,8 @@ export interface ServicePortInfo {
   nodePort: number;
   externalIPs: string[];
   loadBalancerIPs: string[];
+  /** spec.loadBalancerSourceRanges (IPv4 CIDRs), for LoadBalancer services with ingress IPs: a KUBE-FW chain. */
+  loadBalancerSourceRanges: string[];
   /** ClientIP affinity timeout; 0 means no session affinity. */
   affinitySeconds: number;
   externalPolicyLocal: boolean;
@@ -36,6 +39,9 @@ export interface EndpointInfo {
   endpoint: string;
   /** On this node (its nodeName is ours). */
   local: boolean;
+  ready: boolean;
+  serving: boolean;
+  terminating: boolean;
 }
 
 export type ServicePortMap = Map<string, ServicePortInfo>;
@@ -43,7 +49,6 @@ export type EndpointsMap = Map<string, EndpointInfo[]>;
 
 /** Loose shapes, so that objects straight from the informer (plain JSON) are accepted as well as parsed ones. */
 type ServiceLike = Pick<Service, 'metadata'> & { spec?: Partial<Service['spec']>; status?: Partial<Service['status']> };
-type EndpointsLike = Pick<Endpoints, 'metadata' | 'subsets'>;
 
 export function namespacedName(obj: { metadata: { namespace?: string; name?: string } }): string {
   return `${obj.metadata.namespace ?? 'default'}/${obj.metadata.name ?? ''}`;
@@ -73,6 +78,11 @@ export function servicePorts(svc: ServiceLike): ServicePortInfo[] {
   const affinity = spec.sessionAffinity === 'ClientIP' ? (spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? DEFAULT_AFFINITY_SECONDS) : 0;
   const lbIPs = (svc.status?.loadBalancer?.ingress ?? []).map((i) => i.ip).filter(isIPv4);
   const externalIPs = (spec.externalIPs ?? []).filter(isIPv4);
+  // Upstream trims spaces and skips what does not parse; a bare address means /32.
+  const sourceRanges = (spec.loadBalancerSourceRanges ?? [])
+    .map((c) => c.trim())
+    .map((c) => (isIPv4(c) ? `${c}/32` : c))
+    .filter((c) => /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/.test(c));
   const type = spec.type ?? 'ClusterIP';
   const externallyAccessible = type === 'NodePort' || type === 'LoadBalancer' || externalIPs.length > 0;
   return (spec.ports ?? []).map((p) => ({
@@ -85,6 +95,7 @@ export function servicePorts(svc: ServiceLike): ServicePortInfo[] {
     nodePort: type === 'NodePort' || type === 'LoadBalancer' ? (p.nodePort ?? 0) : 0,
     externalIPs,
     loadBalancerIPs: type === 'LoadBalancer' ? lbIPs : [],
+    loadBalancerSourceRanges: type === 'LoadBalancer' ? sourceRanges : [],
     affinitySeconds: affinity,
     externalPolicyLocal: externallyAccessible && spec.externalTrafficPolicy === 'Local',
     internalPolicyLocal: spec.internalTrafficPolicy === 'Local',
@@ -92,24 +103,39 @@ export function servicePorts(svc: ServiceLike): ServicePortInfo[] {
   }));
 }
 
-/** Ready endpoints per service port name; addresses are de-duplicated and sorted so the output is stable. */
-export function endpointsByPort(ep: EndpointsLike, nodeName: string): Map<string, EndpointInfo[]> {
-  const service = namespacedName(ep);
+/**
+ * The endpoints per service port name that may take traffic: ready ones, and serving-but-terminating ones (kept so
+ * that usableEndpoints can fall back to them, as upstream's CategorizeEndpoints). Addresses are de-duplicated and
+ * sorted so the output is stable.
+ */
+export function endpointsByPort(ep: ServiceEndpoints, nodeName: string): Map<string, EndpointInfo[]> {
+  const service = `${ep.namespace}/${ep.name}`;
   const out = new Map<string, Map<string, EndpointInfo>>();
-  for (const subset of ep.subsets ?? []) {
-    for (const port of subset.ports ?? []) {
-      if (!port.port) continue;
-      const key = servicePortName(service, port.name ?? '');
+  for (const group of ep.groups) {
+    for (const port of group.ports) {
+      const key = servicePortName(service, port.name);
       let m = out.get(key);
       if (!m) out.set(key, (m = new Map()));
-      for (const a of subset.addresses ?? []) {
-        if (!isIPv4(a.ip)) continue;
+      for (const a of group.addresses) {
+        if (!isIPv4(a.ip) || !(a.ready || (a.serving && a.terminating))) continue;
         const endpoint = `${a.ip}:${port.port}`;
-        m.set(endpoint, { ip: a.ip, port: port.port, endpoint, local: !!nodeName && a.nodeName === nodeName });
+        const prev = m.get(endpoint);
+        // The same address twice (in two slices): the readier copy wins.
+        if (prev && (prev.ready || !a.ready)) continue;
+        m.set(endpoint, { ip: a.ip, port: port.port, endpoint, local: !!nodeName && a.nodeName === nodeName, ready: a.ready, serving: a.serving, terminating: a.terminating });
       }
     }
   }
   return new Map([...out].map(([k, m]) => [k, [...m.values()].sort(compareEndpoints)]));
+}
+
+/**
+ * Upstream's endpoint categorisation for one set (all of a service's endpoints, or the local ones): the ready ones,
+ * or when there are none, the serving-and-terminating ones, so connections drain instead of being refused.
+ */
+export function usableEndpoints(list: EndpointInfo[]): EndpointInfo[] {
+  const ready = list.filter((e) => e.ready);
+  return ready.length > 0 ? ready : list.filter((e) => e.serving && e.terminating);
 }
 
 function ipKey(ip: string): number {
@@ -126,7 +152,7 @@ export function buildServicePortMap(services: Iterable<ServiceLike>): ServicePor
   return m;
 }
 
-export function buildEndpointsMap(endpoints: Iterable<EndpointsLike>, nodeName: string): EndpointsMap {
+export function buildEndpointsMap(endpoints: Iterable<ServiceEndpoints>, nodeName: string): EndpointsMap {
   const m: EndpointsMap = new Map();
   for (const e of endpoints) for (const [k, v] of endpointsByPort(e, nodeName)) if (v.length) m.set(k, v);
   return m;
@@ -137,6 +163,6 @@ export function serviceFingerprint(svc: ServiceLike | undefined): string {
   return svc ? JSON.stringify(servicePorts(svc)) : '';
 }
 
-export function endpointsFingerprint(ep: EndpointsLike | undefined, nodeName: string): string {
+export function endpointsFingerprint(ep: ServiceEndpoints | undefined, nodeName: string): string {
   return ep ? JSON.stringify([...endpointsByPort(ep, nodeName)]) : '';
 }

@@ -1,4 +1,5 @@
 import { hostname, networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
+import { isIPv4 } from 'node:net';
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../lib/duration.js';
 
@@ -21,7 +22,22 @@ export interface ProxyConfig {
   /** Userspace mode: where listeners bind. */
   bindAddress: string;
   udpTimeoutMs: number;
+  /** Where endpoints come from: EndpointSlices (default, as upstream) or v1 Endpoints. */
+  endpointsSource: 'endpointslices' | 'endpoints';
+  /** The cluster DNS; undefined when --cluster-dns is not given (no DNS server). */
+  dns?: DnsConfig;
   help: boolean;
+}
+
+export interface DnsConfig {
+  /** The DNS Service IP pods are told to use (kubelet's --cluster-dns); its port 53 is redirected to the server. */
+  clusterDNS: string;
+  clusterDomain: string;
+  bindAddress: string;
+  port: number;
+  /** The node's resolver configuration, whose nameservers answer names outside the cluster domain. */
+  resolvConf: string;
+  upstreamTimeoutMs: number;
 }
 
 export class ProxyConfigError extends Error {}
@@ -41,6 +57,13 @@ const FLAGS = [
   ['iptables-masquerade-bit', 'string', 'Bit of the fwmark that marks packets to SNAT, 0-31 (default 14)'],
   ['bind-address', 'string', 'userspace mode: the address the service listeners bind to (default 0.0.0.0)'],
   ['udp-timeout', 'string', 'userspace mode: how long an idle UDP flow is kept (default 250ms)'],
+  ['endpoints-source', 'string', 'Where endpoints come from: endpointslices (default) or endpoints (v1 Endpoints)'],
+  ['cluster-dns', 'string', 'Serve cluster DNS for this Service IP (the kubelet\'s --cluster-dns, e.g. 10.96.0.10); its port 53 is redirected to the server'],
+  ['cluster-domain', 'string', 'The cluster\'s DNS domain (default cluster.local)'],
+  ['dns-bind-address', 'string', 'Address the DNS server listens on (default 0.0.0.0)'],
+  ['dns-port', 'string', 'Port the DNS server listens on, UDP and TCP (default 10053)'],
+  ['resolv-conf', 'string', 'Resolver configuration whose nameservers answer names outside the cluster domain (default /etc/resolv.conf)'],
+  ['dns-upstream-timeout', 'string', 'How long forwarded DNS queries may take before SERVFAIL (default 2s)'],
   ['help', 'boolean', 'Show this help'],
 ] as const;
 
@@ -79,7 +102,10 @@ export function parseProxyFlags(argv: string[]): ProxyConfig {
   if (!Number.isInteger(bit) || bit < 0 || bit > 31) throw new ProxyConfigError(`--iptables-masquerade-bit: must be an integer 0-31`);
   const metricsBindAddress = str('metrics-bind-address') ?? '127.0.0.1:10249';
   if (!/^[^:]*:\d+$/.test(metricsBindAddress)) throw new ProxyConfigError(`--metrics-bind-address: expected host:port, got "${metricsBindAddress}"`);
+  const endpointsSource = str('endpoints-source') ?? 'endpointslices';
+  if (endpointsSource !== 'endpointslices' && endpointsSource !== 'endpoints') throw new ProxyConfigError(`--endpoints-source: "${endpointsSource}" is not supported (expected endpointslices or endpoints)`);
   const cfg: ProxyConfig = {
+    endpointsSource,
     proxyMode: mode,
     minSyncPeriodMs: duration('min-sync-period', str('min-sync-period'), 1000),
     syncPeriodMs: duration('iptables-sync-period', str('iptables-sync-period'), 30_000),
@@ -101,6 +127,24 @@ export function parseProxyFlags(argv: string[]): ProxyConfig {
   if (clusterCIDR) cfg.clusterCIDR = clusterCIDR;
   const ho = str('hostname-override');
   if (ho) cfg.hostnameOverride = ho;
+  const clusterDNS = str('cluster-dns');
+  if (clusterDNS !== undefined) {
+    if (!isIPv4(clusterDNS)) throw new ProxyConfigError(`--cluster-dns: "${clusterDNS}" is not an IPv4 address`);
+    const domain = (str('cluster-domain') ?? 'cluster.local').replace(/\.$/, '').toLowerCase();
+    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(domain)) throw new ProxyConfigError(`--cluster-domain: "${domain}" is not a DNS domain`);
+    const bind = str('dns-bind-address') ?? '0.0.0.0';
+    if (!isIPv4(bind)) throw new ProxyConfigError(`--dns-bind-address: "${bind}" is not an IPv4 address`);
+    const port = Number(str('dns-port') ?? '10053');
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new ProxyConfigError('--dns-port: must be a port number 1-65535');
+    cfg.dns = {
+      clusterDNS,
+      clusterDomain: domain,
+      bindAddress: bind,
+      port,
+      resolvConf: str('resolv-conf') ?? '/etc/resolv.conf',
+      upstreamTimeoutMs: duration('dns-upstream-timeout', str('dns-upstream-timeout'), 2000),
+    };
+  }
   return cfg;
 }
 
@@ -133,4 +177,10 @@ export function nodePortIPs(cidrs: string[], ifaces: NodeJS.Dict<NetworkInterfac
     .filter((a) => a.family === 'IPv4')
     .map((a) => a.address);
   return [...new Set(ips.filter((ip) => cidrs.some((c) => cidrContains(c, ip))))].sort();
+}
+
+/** The node's first non-internal IPv4 address (upstream's detected node IP). */
+export function firstNodeIP(ifaces: NodeJS.Dict<NetworkInterfaceInfo[]> = networkInterfaces()): string | undefined {
+  for (const l of Object.values(ifaces)) for (const a of l ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  return undefined;
 }

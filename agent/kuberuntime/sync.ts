@@ -6,6 +6,7 @@ import { computePodActions, type ContainerToStart, type ProbeVerdict, type Waiti
 import { Backoff } from './backoff.js';
 import { containerEnv, EnvError, expandCommand, type EnvContext } from './env.js';
 import { containerSpecHash } from './hash.js';
+import { managesResolvConf, writePodResolvConf, type PodDnsSettings } from './resolv-file.js';
 import { preparePodVolumes, removePodDir, VolumeError, type VolumeObjects } from './volumes.js';
 
 /** What the sync needs to know of probes: verdicts per container instance. */
@@ -28,6 +29,8 @@ export interface PodSyncerDeps {
   envExtras?: (pod: Pod) => Omit<EnvContext, 'pod' | 'podIP' | 'hostIP'>;
   /** Where configMap and secret volumes get their data, in cluster mode. */
   volumeObjects?: (pod: Pod) => VolumeObjects | undefined;
+  /** --cluster-dns, --cluster-domain, --resolv-conf: the pods' /etc/resolv.conf. */
+  dns?: PodDnsSettings;
 }
 
 export interface SyncOutcome {
@@ -100,6 +103,11 @@ export class PodSyncer {
         this.deps.events.event(pod, 'Warning', 'FailedMount', err.message);
         for (const s of actions.containersToStart) waiting.set(s.container.name, { reason: 'ContainerCreating', message: err.message });
         return { waiting, runtime: await runtime.listPodContainers(uid), nextSyncAt: now + 10_000 };
+      }
+      if (this.deps.dns && managesResolvConf(pod, this.deps.dns)) {
+        const written = await writePodResolvConf(this.deps.rootDir, pod, this.deps.dns);
+        mounts.resolvConf = written.path;
+        for (const [reason, message] of written.warnings) this.deps.events.event(pod, 'Warning', reason, message);
       }
       const sandbox = (await runtime.listPodContainers(uid)).find((c) => c.id === sandboxId);
       const podIP = pod.spec.hostNetwork ? this.deps.hostIP : sandbox?.ip;

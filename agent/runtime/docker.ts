@@ -297,6 +297,8 @@ export class DockerRuntime implements ContainerRuntime {
       binds.push(`${source}:${m.mountPath}${m.readOnly ? ':ro' : ''}`);
     }
     if (opts.mounts.etcHosts && !pod.spec.hostNetwork) binds.push(`${opts.mounts.etcHosts}:/etc/hosts`);
+    // The pod's resolver follows its dnsPolicy (every container of the pod shares the one file, as dockershim's).
+    if (opts.mounts.resolvConf) binds.push(`${opts.mounts.resolvConf}:/etc/resolv.conf`);
     const sandbox = `container:${opts.sandboxId}`;
     const security = dockerSecurity(container, pod);
     const options: Dockerode.ContainerCreateOptions = {

@@ -53,6 +53,8 @@ export interface PodMounts {
   volumes: Map<string, { hostPath: string } | { tmpfs: true }>;
   /** Host path of /etc/hosts written for the pod. */
   etcHosts?: string;
+  /** Host path of /etc/resolv.conf written for the pod (its dnsPolicy); unset: the runtime's own. */
+  resolvConf?: string;
 }
 
 /**

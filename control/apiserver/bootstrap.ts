@@ -54,4 +54,13 @@ export async function ensureKubernetesService(rest: Rest, opts: { clusterIP: str
     metadata: { name: 'kubernetes', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } },
     subsets: [{ addresses: [{ ip }], ports: [{ name: 'https', port: opts.port, protocol: 'TCP' }] }],
   });
+  // Its EndpointSlice, as upstream's endpoints adapter writes it beside the Endpoints (kube-proxy reads slices).
+  await create(findResource('discovery.k8s.io', 'v1', 'endpointslices') as ResourceDef, {
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: { name: 'kubernetes', labels: { 'kubernetes.io/service-name': 'kubernetes' } },
+    addressType: 'IPv4',
+    endpoints: [{ addresses: [ip], conditions: { ready: true } }],
+    ports: [{ name: 'https', port: opts.port, protocol: 'TCP' }],
+  });
 }

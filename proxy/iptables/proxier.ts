@@ -1,5 +1,6 @@
 import { Registry } from 'prom-client';
 import type { Endpoints, Service } from '../../control/api/core/index.js';
+import { EndpointSliceTracker, endpointsFromV1, type EndpointSliceLike, type ServiceEndpoints } from '../endpoints.js';
 import { silentLogger, type Logger } from '../../lib/log.js';
 import { conntrackNothingDeleted, staleConntrackArgs } from '../conntrack.js';
 import { CommandError, mustRun, type CommandRunner } from '../exec.js';
@@ -15,7 +16,7 @@ import {
 } from '../model.js';
 import { BoundedFrequencyRunner } from '../runner.js';
 import { USERSPACE_JUMP_RULES, USERSPACE_NAT_CHAINS } from '../userspace/rules.js';
-import { chainsInSave, JUMP_RULES, jumpRuleArgs, renderCleanup, renderRules, type JumpRule, type RenderOptions, type RenderResult } from './rules.js';
+import { chainsInSave, isServiceChainName, JUMP_RULES, jumpRuleArgs, renderCleanup, renderRules, type JumpRule, type RenderOptions, type RenderResult } from './rules.js';
 
 /**
  * The iptables proxier: tracks Service and Endpoints changes, and a bounded-frequency runner turns them into one
@@ -47,12 +48,17 @@ export interface SyncReport {
 
 export class IptablesProxier {
   private readonly services = new Map<string, Service>();
-  private readonly endpoints = new Map<string, Endpoints>();
+  private readonly endpoints = new Map<string, ServiceEndpoints>();
+  private readonly slices = new EndpointSliceTracker();
   /** Services ("namespace/name") whose Service or Endpoints changed since the last successful sync. */
   private pending = new Set<string>();
   private servicesSynced = false;
   private endpointsSynced = false;
   private needFullSync = true;
+  /** Whether the next full sync reads the whole nat table (first sync, after a failure). */
+  private needSave = true;
+  /** The shared chains as the last successful sync left them. */
+  private appliedShared = new Map<string, string>();
   private lastFullSync = -Infinity;
   private activeChains = new Set<string>();
   private appliedServices: ServicePortMap = new Map();
@@ -95,11 +101,25 @@ export class IptablesProxier {
   }
 
   onEndpointsUpdate(_old: Endpoints | undefined, ep: Endpoints): void {
-    this.setEndpoints(namespacedName(ep), ep);
+    this.setEndpoints(namespacedName(ep), endpointsFromV1(ep));
   }
 
   onEndpointsDelete(ep: Endpoints): void {
     this.setEndpoints(namespacedName(ep), undefined);
+  }
+
+  onEndpointSliceAdd(slice: EndpointSliceLike): void {
+    const r = this.slices.set(slice);
+    if (r) this.setEndpoints(r.key, r.endpoints);
+  }
+
+  onEndpointSliceUpdate(_old: EndpointSliceLike | undefined, slice: EndpointSliceLike): void {
+    this.onEndpointSliceAdd(slice);
+  }
+
+  onEndpointSliceDelete(slice: EndpointSliceLike): void {
+    const r = this.slices.delete(slice);
+    if (r) this.setEndpoints(r.key, r.endpoints);
   }
 
   /** The informers have listed everything; syncs may begin (none happens before both have). */
@@ -123,7 +143,7 @@ export class IptablesProxier {
     this.requestSync();
   }
 
-  private setEndpoints(key: string, ep: Endpoints | undefined): void {
+  private setEndpoints(key: string, ep: ServiceEndpoints | undefined): void {
     const before = endpointsFingerprint(this.endpoints.get(key), this.opts.nodeName);
     if (ep) this.endpoints.set(key, ep);
     else this.endpoints.delete(key);
@@ -182,18 +202,31 @@ export class IptablesProxier {
     let report: SyncReport;
     try {
       let existing = new Set(this.activeChains);
-      if (full) {
-        await this.ensureJumps();
-        const save = await mustRun(this.opts.run, 'iptables-save', ['-t', 'nat']);
-        existing = new Set([...existing, ...chainsInSave(save.stdout)]);
-      }
-      const result = renderRules({
+      // A full sync checks the jumps from the built-in chains, with commands started before the rendering so that
+      // they run while it does. The first sync (and the first after a failure) reads nat and filter with one
+      // iptables-save, which also shows service chains left by an earlier run, to delete; later full syncs know every
+      // chain they made, and read only the small filter table plus one `iptables -C` per nat jump.
+      const readAll = full && this.needSave;
+      const checks = full ? this.startJumpChecks(readAll) : undefined;
+      let result = renderRules({
         services,
         endpoints,
         options: this.opts.render ?? {},
-        ...(full ? {} : { changedServices: changed }),
+        ...(full ? {} : { changedServices: changed, previousShared: this.appliedShared }),
         existingNatChains: existing,
       });
+      if (checks) {
+        const { missing, natSave } = await checks;
+        for (const j of missing) await ensureJump(this.opts.run, j);
+        if (natSave !== undefined) {
+          const before = existing.size;
+          existing = new Set([...existing, ...chainsInSave(natSave)]);
+          // Chains only the kernel knew of (left by an earlier run): render again so that they are deleted too.
+          if (existing.size > before && [...existing].some((c) => isServiceChainName(c) && !result.activeNatChains.has(c) && !result.deletedNatChains.includes(c))) {
+            result = renderRules({ services, endpoints, options: this.opts.render ?? {}, existingNatChains: existing });
+          }
+        }
+      }
       this.metrics.rulesTotal.set({ table: 'filter' }, result.filterRules);
       this.metrics.rulesLastSync.set({ table: 'filter' }, result.filterRules);
       this.metrics.rulesTotal.set({ table: 'nat' }, result.natRulesTotal);
@@ -207,6 +240,8 @@ export class IptablesProxier {
       }
       this.activeChains = result.activeNatChains;
       this.needFullSync = false;
+      this.needSave = false;
+      this.appliedShared = result.shared;
       if (full) this.lastFullSync = startedAt;
       this.failures = 0;
       this.metrics.lastSyncTimestamp.setToCurrentTime();
@@ -220,6 +255,7 @@ export class IptablesProxier {
       // The changes are not in the kernel: keep them pending, and make the retry a full sync.
       for (const k of changed) this.pending.add(k);
       this.needFullSync = true;
+      this.needSave = true;
       this.failures++;
       const delay = Math.min((this.opts.retryBaseMs ?? Math.max(this.minSyncPeriodMs, 100)) * 2 ** Math.min(this.failures - 1, 16), this.syncPeriodMs);
       this.log.error({ err: error.message, full, retryInMs: delay }, 'failed to sync iptables rules');
@@ -234,8 +270,20 @@ export class IptablesProxier {
     return report;
   }
 
-  private async ensureJumps(): Promise<void> {
-    for (const j of JUMP_RULES) await ensureJump(this.opts.run, j);
+
+  /** The jumps to ensure (and, when `readAll`, the nat table as iptables-save shows it). */
+  private async startJumpChecks(readAll: boolean): Promise<{ missing: JumpRule[]; natSave?: string }> {
+    if (readAll) {
+      const saved = (await mustRun(this.opts.run, 'iptables-save', [])).stdout;
+      return { missing: missingJumps(saved), natSave: tableSection(saved, 'nat') };
+    }
+    const natJumps = JUMP_RULES.filter((j) => j.table === 'nat');
+    const [filterSave, ...natChecks] = await Promise.all([
+      mustRun(this.opts.run, 'iptables-save', ['-t', 'filter']),
+      ...natJumps.map((j) => this.opts.run('iptables', ['-w', '-t', 'nat', '-C', j.from, ...jumpRuleArgs(j)])),
+    ]);
+    const missingFilter = missingJumps(filterSave.stdout).filter((j) => j.table === 'filter');
+    return { missing: [...missingFilter, ...natJumps.filter((_, i) => natChecks[i]?.exitCode !== 0)] };
   }
 
   private async cleanConntrack(services: ServicePortMap, endpoints: EndpointsMap): Promise<void> {
@@ -247,6 +295,23 @@ export class IptablesProxier {
       }
     }
   }
+}
+
+/** The "*table ... COMMIT" part of an iptables-save dump. */
+export function tableSection(save: string, table: string): string {
+  const start = save.indexOf(`*${table}\n`);
+  if (start < 0) return '';
+  const end = save.indexOf('\nCOMMIT', start);
+  return save.slice(start, end < 0 ? undefined : end);
+}
+
+/** The jump rules an iptables-save dump does not show (as iptables-save prints them: comments quoted). */
+export function missingJumps(save: string): JumpRule[] {
+  const lines = { filter: new Set(tableSection(save, 'filter').split('\n')), nat: new Set(tableSection(save, 'nat').split('\n')) };
+  return JUMP_RULES.filter((j) => {
+    const args = jumpRuleArgs(j).map((a) => (/\s/.test(a) ? `"${a}"` : a));
+    return !lines[j.table].has(`-A ${j.from} ${args.join(' ')}`);
+  });
 }
 
 /** Creates the target chain if needed and inserts the jump at the top of the built-in chain unless it is there. */

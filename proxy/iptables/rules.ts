@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { EndpointInfo, EndpointsMap, ServicePortInfo, ServicePortMap } from '../model.js';
+import { cidrContains } from '../options.js';
+import { usableEndpoints, type EndpointInfo, type EndpointsMap, type ServicePortInfo, type ServicePortMap } from '../model.js';
 
 /**
  * The iptables ruleset of kube-proxy's iptables mode, rendered as iptables-restore text by pure code: Services and
@@ -116,6 +117,13 @@ export interface RenderOptions {
   localhostNodePorts: boolean;
   /** Add --random-fully to the MASQUERADE rule. */
   randomFully: boolean;
+  /** The node's IP: a loadBalancerSourceRanges entry containing it also admits traffic from the LB IPs themselves. */
+  nodeIP?: string;
+  /**
+   * The cluster DNS (Skiff's addition): UDP and TCP port 53 of this Service IP go to the proxy's DNS server on this
+   * node, REDIRECTed to `port` when it listens on every address, else DNATed to `address:port`.
+   */
+  clusterDNS?: { serviceIP: string; address: string; port: number };
 }
 
 export const DEFAULT_RENDER_OPTIONS: RenderOptions = {
@@ -136,6 +144,8 @@ export interface RenderInput {
   changedServices?: ReadonlySet<string>;
   /** NAT chains known to exist (from iptables-save or earlier syncs); service chains among them no longer used are deleted. */
   existingNatChains?: Iterable<string>;
+  /** Partial sync: the shared chains as the last successful sync wrote them; unchanged ones are left out. */
+  previousShared?: ReadonlyMap<string, string>;
 }
 
 export interface RenderResult {
@@ -151,6 +161,8 @@ export interface RenderResult {
   natRulesTotal: number;
   /** Service chains written (declared) by this text. */
   writtenNatChains: number;
+  /** The rules of each shared chain ("table/chain" → text), for the next partial sync's previousShared. */
+  shared: Map<string, string>;
 }
 
 class Lines {
@@ -209,6 +221,15 @@ export function renderRules(input: RenderInput): RenderResult {
   natRules.write('-A', KUBE_POSTROUTING, comment('kubernetes service traffic requiring SNAT'), '-j', 'MASQUERADE', o.randomFully ? ['--random-fully'] : []);
   natRules.write('-A', KUBE_MARK_MASQ, '-j', 'MARK', '--or-mark', o.masqueradeMark);
 
+  // The cluster DNS comes first, before any Service (such as kube-dns) with the same IP and port.
+  if (o.clusterDNS) {
+    const d = o.clusterDNS;
+    for (const proto of ['udp', 'tcp']) {
+      const target = d.address === '0.0.0.0' ? ['REDIRECT', '--to-ports', String(d.port)] : ['DNAT', '--to-destination', `${d.address}:${d.port}`];
+      natRules.write('-A', KUBE_SERVICES, comment('skiff cluster DNS'), '-m', proto, '-p', proto, '-d', `${d.serviceIP}/32`, '--dport', '53', '-j', target);
+    }
+  }
+
   const active = new Set<string>();
   let writtenNatChains = 0;
 
@@ -216,8 +237,9 @@ export function renderRules(input: RenderInput): RenderResult {
     const proto = svc.protocol.toLowerCase();
     const name = svc.name;
     const pm = ['-m', proto, '-p', proto];
-    const all = input.endpoints.get(name) ?? [];
-    const local = all.filter((e) => e.local);
+    const candidates = input.endpoints.get(name) ?? [];
+    const all = usableEndpoints(candidates);
+    const local = usableEndpoints(candidates.filter((e) => e.local));
     const hasEndpoints = all.length > 0;
 
     const clusterChain = serviceChainName(name, proto);
@@ -240,6 +262,10 @@ export function renderRules(input: RenderInput): RenderResult {
     const hasExternal = svc.externalPolicyLocal ? local.length > 0 : hasEndpoints;
     const usesExtChain = hasEndpoints && svc.externallyAccessible;
     if (usesExtChain) active.add(extChain);
+    const fwChain = serviceFirewallChainName(name, proto);
+    const usesFWChain = hasEndpoints && svc.loadBalancerIPs.length > 0 && svc.loadBalancerSourceRanges.length > 0;
+    if (usesFWChain) active.add(fwChain);
+    const loadBalancerChain = usesFWChain ? fwChain : extChain;
 
     let internalTarget = '';
     let internalComment = '';
@@ -273,7 +299,9 @@ export function renderRules(input: RenderInput): RenderResult {
     }
     // Load-balancer ingress IPs.
     for (const ip of svc.loadBalancerIPs) {
-      if (hasEndpoints) natRules.write('-A', KUBE_SERVICES, comment(`${name} loadbalancer IP`), pm, '-d', ip, dport, '-j', extChain);
+      if (hasEndpoints) natRules.write('-A', KUBE_SERVICES, comment(`${name} loadbalancer IP`), pm, '-d', ip, dport, '-j', loadBalancerChain);
+      // What the FW chain does not send on reaches the filter table still addressed to the LB IP: dropped there.
+      if (usesFWChain) filterRules.write('-A', KUBE_PROXY_FIREWALL, comment(`${name} traffic not accepted by ${fwChain}`), pm, '-d', ip, dport, '-j', 'DROP');
     }
     if (!hasExternal) {
       for (const ip of svc.loadBalancerIPs) filterRules.write('-A', KUBE_EXTERNAL_SERVICES, comment(externalComment), pm, '-d', ip, dport, '-j', externalTarget);
@@ -311,6 +339,20 @@ export function renderRules(input: RenderInput): RenderResult {
         rules.write('-A', extChain, comment(`route LOCAL traffic for ${name} external destinations`), '-m', 'addrtype', '--src-type', 'LOCAL', '-j', clusterChain);
       }
       if (hasExternal) rules.write('-A', extChain, '-j', externalPolicyChain);
+    }
+
+    if (usesFWChain) {
+      declare(fwChain);
+      // Only VIP-like load balancers that keep the client's address can be filtered by source here.
+      const fw = [comment(`${name} loadbalancer IP`)].flat();
+      let allowFromNode = false;
+      for (const cidr of svc.loadBalancerSourceRanges) {
+        rules.write('-A', fwChain, fw, '-s', cidr, '-j', extChain);
+        if (o.nodeIP && cidrContains(cidr, o.nodeIP)) allowFromNode = true;
+      }
+      // The LB IP is often a local address: the node's own requests then arrive from the LB IP.
+      if (allowFromNode) for (const ip of svc.loadBalancerIPs) rules.write('-A', fwChain, fw, '-s', ip, '-j', extChain);
+      rules.write('-A', fwChain, comment(`other traffic to ${name} will be dropped by KUBE-PROXY-FIREWALL`));
     }
 
     if (usesClusterPolicy) {
@@ -359,19 +401,37 @@ export function renderRules(input: RenderInput): RenderResult {
   filterRules.write('-A', KUBE_FORWARD, comment('kubernetes forwarding rules'), '-m', 'mark', '--mark', mark, '-j', 'ACCEPT');
   filterRules.write('-A', KUBE_FORWARD, comment('kubernetes forwarding conntrack rule'), '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', '-j', 'ACCEPT');
 
-  const text = [
-    '*filter',
-    ...filterChains.lines,
-    ...filterRules.lines,
-    'COMMIT',
-    '*nat',
-    ...natChains.lines,
-    ...natRules.lines,
-    'COMMIT',
-    '',
-  ].join('\n');
+  // The shared chains (KUBE-SERVICES, KUBE-NODEPORTS, the filter chains...) as written, by "table/chain".
+  const shared = new Map<string, string>();
+  const sharedLines = (table: string, chains: readonly string[], lines: string[]): Map<string, string[]> => {
+    const by = new Map<string, string[]>(chains.map((c) => [c, []]));
+    for (const l of lines) {
+      const chain = l.startsWith('-A ') ? l.slice(3, l.indexOf(' ', 3)) : '';
+      by.get(chain)?.push(l);
+    }
+    for (const [c, ls] of by) shared.set(`${table}/${c}`, ls.join('\n'));
+    return by;
+  };
+  sharedLines('filter', FILTER_CHAINS, filterRules.lines);
+  sharedLines('nat', NAT_CHAINS, natRules.lines);
+  // A partial sync leaves out the shared chains that are what they were after the last sync: restoring them again
+  // would flush and re-add thousands of KUBE-SERVICES rules for a change that did not touch them.
+  const prev = input.changedServices !== undefined ? input.previousShared : undefined;
+  const unchanged = (table: string, chain: string): boolean => {
+    const key = `${table}/${chain}`;
+    return prev !== undefined && shared.has(key) && prev.get(key) === shared.get(key);
+  };
+  const keepLine = (table: string, l: string): boolean => {
+    if (l.startsWith(':')) return !unchanged(table, l.slice(1, l.indexOf(' ')));
+    if (l.startsWith('-A ')) return !unchanged(table, l.slice(3, l.indexOf(' ', 3)));
+    return true;
+  };
+  const filterOut = prev ? [...filterChains.lines, ...filterRules.lines].filter((l) => keepLine('filter', l)) : [...filterChains.lines, ...filterRules.lines];
+  const natOut = prev ? [...natChains.lines, ...natRules.lines].filter((l) => keepLine('nat', l)) : [...natChains.lines, ...natRules.lines];
+  const text = [...(filterOut.length ? ['*filter', ...filterOut, 'COMMIT'] : []), '*nat', ...natOut, 'COMMIT', ''].join('\n');
   return {
     text,
+    shared,
     activeNatChains: active,
     deletedNatChains: deleted,
     filterRules: filterRules.count,

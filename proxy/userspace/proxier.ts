@@ -1,10 +1,11 @@
 import { Registry } from 'prom-client';
 import type { Endpoints, Service } from '../../control/api/core/index.js';
+import { EndpointSliceTracker, endpointsFromV1, type EndpointSliceLike, type ServiceEndpoints } from '../endpoints.js';
 import { silentLogger, type Logger } from '../../lib/log.js';
 import { mustRun, type CommandRunner } from '../exec.js';
 import { ensureJump } from '../iptables/proxier.js';
 import { createProxyMetrics, type ProxyMetrics } from '../metrics.js';
-import { buildEndpointsMap, buildServicePortMap, namespacedName, type ServicePortInfo } from '../model.js';
+import { buildEndpointsMap, buildServicePortMap, namespacedName, usableEndpoints, type ServicePortInfo } from '../model.js';
 import { BoundedFrequencyRunner } from '../runner.js';
 import { RoundRobin } from './roundrobin.js';
 import { renderUserspaceRules, USERSPACE_JUMP_RULES, type Portal } from './rules.js';
@@ -38,7 +39,8 @@ interface Listener {
 
 export class UserspaceProxier {
   private readonly services = new Map<string, Service>();
-  private readonly endpoints = new Map<string, Endpoints>();
+  private readonly endpoints = new Map<string, ServiceEndpoints>();
+  private readonly slices = new EndpointSliceTracker();
   private readonly listeners = new Map<string, Listener>();
   readonly lb = new RoundRobin();
   readonly metrics: ProxyMetrics;
@@ -77,11 +79,25 @@ export class UserspaceProxier {
     this.onEndpointsUpdate(undefined, ep);
   }
   onEndpointsUpdate(_old: Endpoints | undefined, ep: Endpoints): void {
-    this.endpoints.set(namespacedName(ep), ep);
-    this.changed('endpoints');
+    this.setEndpoints(namespacedName(ep), endpointsFromV1(ep));
   }
   onEndpointsDelete(ep: Endpoints): void {
-    this.endpoints.delete(namespacedName(ep));
+    this.setEndpoints(namespacedName(ep), undefined);
+  }
+  onEndpointSliceAdd(slice: EndpointSliceLike): void {
+    const r = this.slices.set(slice);
+    if (r) this.setEndpoints(r.key, r.endpoints);
+  }
+  onEndpointSliceUpdate(_old: EndpointSliceLike | undefined, slice: EndpointSliceLike): void {
+    this.onEndpointSliceAdd(slice);
+  }
+  onEndpointSliceDelete(slice: EndpointSliceLike): void {
+    const r = this.slices.delete(slice);
+    if (r) this.setEndpoints(r.key, r.endpoints);
+  }
+  private setEndpoints(key: string, ep: ServiceEndpoints | undefined): void {
+    if (ep) this.endpoints.set(key, ep);
+    else this.endpoints.delete(key);
     this.changed('endpoints');
   }
   onServicesSynced(): void {
@@ -142,7 +158,7 @@ export class UserspaceProxier {
         continue;
       }
       this.lb.setAffinity(name, svc.affinitySeconds);
-      this.lb.setEndpoints(name, (endpoints.get(name) ?? []).map((e) => e.endpoint));
+      this.lb.setEndpoints(name, usableEndpoints(endpoints.get(name) ?? []).map((e) => e.endpoint));
       let l = this.listeners.get(name);
       if (!l) {
         try {

@@ -48,6 +48,19 @@ describe('loadAgentConfig: defaults', () => {
   });
 });
 
+describe('loadAgentConfig: cluster DNS', () => {
+  it('reads --cluster-dns (comma-separated), --cluster-domain and --resolv-conf, or clusterDNS/clusterDomain in the file', async () => {
+    const { config } = await loadAgentConfig(['--cluster-dns', '10.96.0.10,10.96.0.11', '--cluster-domain', 'cluster.local', '--resolv-conf', '/tmp/r.conf']);
+    expect(config).toMatchObject({ clusterDNS: ['10.96.0.10', '10.96.0.11'], clusterDomain: 'cluster.local', resolvConf: '/tmp/r.conf' });
+    const f = file('k.yaml', 'kind: KubeletConfiguration\nclusterDNS: [10.96.0.10]\nclusterDomain: cluster.local\n');
+    expect((await loadAgentConfig(['--config', f])).config).toMatchObject({ clusterDNS: ['10.96.0.10'], clusterDomain: 'cluster.local', resolvConf: '/etc/resolv.conf' });
+    expect((await loadAgentConfig([])).config).toMatchObject({ clusterDNS: [], clusterDomain: '' });
+  });
+  it('rejects a --cluster-dns that is not an IP', async () => {
+    expect(await configError(['--cluster-dns', 'dns.example'])).toContain('expected an IP address');
+  });
+});
+
 describe('loadAgentConfig: flags and the config file', () => {
   it('takes settings from the file, and flags win over it', async () => {
     const cfg = file(
@@ -179,6 +192,9 @@ describe('--help', () => {
     'config',
     'kubeconfig',
     'bootstrap-kubeconfig',
+    'cluster-dns',
+    'cluster-domain',
+    'resolv-conf',
     'node-labels',
     'register-with-taints',
     'pod-manifest-path',

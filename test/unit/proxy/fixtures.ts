@@ -12,6 +12,7 @@ export interface SvcOpts {
   internalTrafficPolicy?: string;
   externalIPs?: string[];
   lbIPs?: string[];
+  sourceRanges?: string[];
 }
 
 export function svc(name: string, o: SvcOpts = {}): Service {
@@ -28,6 +29,7 @@ export function svc(name: string, o: SvcOpts = {}): Service {
       ...(o.externalTrafficPolicy ? { externalTrafficPolicy: o.externalTrafficPolicy } : {}),
       ...(o.internalTrafficPolicy ? { internalTrafficPolicy: o.internalTrafficPolicy } : {}),
       ...(o.externalIPs ? { externalIPs: o.externalIPs } : {}),
+      ...(o.sourceRanges ? { loadBalancerSourceRanges: o.sourceRanges } : {}),
     },
     status: { loadBalancer: o.lbIPs ? { ingress: o.lbIPs.map((ip) => ({ ip })) } : {} },
   } as Service;

@@ -107,7 +107,7 @@ describe('informers → proxier', () => {
     const cfg = parseProxyFlags(['--master', 'http://unused', '--min-sync-period', '0s']);
     const provider = createProvider(cfg, { run, logger: silentLogger(), registry: new Registry() });
     expect(provider).toBeInstanceOf(IptablesProxier);
-    const inf = connectInformers(client, provider, silentLogger());
+    const inf = connectInformers(client, provider, silentLogger(), 'endpoints');
     cleanups.push(() => provider.stop(), () => inf.stop());
     provider.start();
     await inf.synced;

@@ -1,11 +1,12 @@
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CommandResult, CommandRunner } from '../../../proxy/exec.js';
-import { cleanupIptables, IptablesProxier } from '../../../proxy/iptables/proxier.js';
+import { cleanupIptables, IptablesProxier, missingJumps } from '../../../proxy/iptables/proxier.js';
 import { JUMP_RULES, serviceChainName } from '../../../proxy/iptables/rules.js';
 import { BoundedFrequencyRunner } from '../../../proxy/runner.js';
 import { staleConntrackArgs } from '../../../proxy/conntrack.js';
 import { buildEndpointsMap, buildServicePortMap } from '../../../proxy/model.js';
+import { endpointsFromV1 } from '../../../proxy/endpoints.js';
 import { eps, svc } from './fixtures.js';
 
 interface Call {
@@ -24,7 +25,7 @@ class FakeIptables {
   run: CommandRunner = async (cmd, args, input) => {
     this.calls.push({ cmd, args, ...(input !== undefined ? { input } : {}), at: Date.now() });
     const ok = (stdout = ''): CommandResult => ({ exitCode: 0, stdout, stderr: '' });
-    if (cmd === 'iptables-save') return ok(args.includes('nat') ? this.natSave : this.filterSave);
+    if (cmd === 'iptables-save') return ok(args.includes('nat') ? this.natSave : args.includes('filter') ? this.filterSave : this.filterSave + this.natSave);
     if (cmd === 'iptables-restore') {
       if (this.failRestores > 0) {
         this.failRestores--;
@@ -197,6 +198,25 @@ describe('IptablesProxier', () => {
     expect(await registry.metrics()).toMatch(/^kubeproxy_sync_proxy_rules_iptables_partial_restore_failures_total 1$/m);
   });
 
+  it('reads the jumps from one iptables-save (as iptables-save prints them) and checks only the missing ones', () => {
+    const save = [
+      '*filter',
+      ':OUTPUT ACCEPT [0:0]',
+      '-A OUTPUT -m conntrack --ctstate NEW -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
+      'COMMIT',
+      '*nat',
+      '-A POSTROUTING -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING',
+      'COMMIT',
+      '',
+    ].join('\n');
+    const missing = missingJumps(save);
+    expect(missing).toHaveLength(JUMP_RULES.length - 2);
+    expect(missing.some((j) => j.table === 'filter' && j.from === 'OUTPUT' && j.to === 'KUBE-SERVICES')).toBe(false);
+    expect(missing.some((j) => j.table === 'nat' && j.from === 'POSTROUTING')).toBe(false);
+    // The same rule in the other table does not count.
+    expect(missingJumps(save.replace('*nat', '*mangle')).some((j) => j.table === 'nat' && j.from === 'POSTROUTING')).toBe(true);
+  });
+
   it('deletes stale chains found by iptables-save on a full sync', async () => {
     const fake = new FakeIptables();
     fake.natSave = '*nat\n:KUBE-SVC-OLDOLDOLDOLDOLD1 - [0:0]\n:DOCKER - [0:0]\nCOMMIT\n';
@@ -230,7 +250,7 @@ describe('staleConntrackArgs', () => {
   it('clears REJECTed flows when a UDP service gets its first endpoint, and NodePort flows of removed endpoints', () => {
     const s = [svc('u', { type: 'NodePort', clusterIP: '10.96.0.7', ports: [{ port: 53, protocol: 'UDP', nodePort: 30053 }] })];
     const none = buildEndpointsMap([], 'n');
-    const one = buildEndpointsMap([eps('u', ['10.244.0.5'], [{ port: 53, protocol: 'UDP' }])], 'n');
+    const one = buildEndpointsMap([endpointsFromV1(eps('u', ['10.244.0.5'], [{ port: 53, protocol: 'UDP' }]))], 'n');
     const sm = buildServicePortMap(s);
     expect(staleConntrackArgs(sm, none, sm, one)).toEqual([
       ['-D', '--orig-dst', '10.96.0.7', '-p', 'udp'],
@@ -242,7 +262,7 @@ describe('staleConntrackArgs', () => {
     ]);
     // TCP services need nothing.
     const t = buildServicePortMap([svc('u', { clusterIP: '10.96.0.7' })]);
-    expect(staleConntrackArgs(t, buildEndpointsMap([eps('u', ['10.244.0.5'])], 'n'), t, none)).toEqual([]);
+    expect(staleConntrackArgs(t, buildEndpointsMap([endpointsFromV1(eps('u', ['10.244.0.5']))], 'n'), t, none)).toEqual([]);
   });
 });
 

@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { buildEndpointsMap, buildServicePortMap } from '../../../proxy/model.js';
+import { EndpointSliceTracker, endpointsFromV1, type ServiceEndpoints } from '../../../proxy/endpoints.js';
 import {
   base32,
   endpointChainName,
@@ -11,10 +12,13 @@ import {
   renderCleanup,
   renderRules,
   serviceChainName,
+  serviceExternalChainName,
+  serviceFirewallChainName,
   type RenderOptions,
 } from '../../../proxy/iptables/rules.js';
 import { eps, svc } from './fixtures.js';
 import type { Endpoints, Service } from '../../../control/api/core/index.js';
+import type { EndpointSlice } from '../../../control/api/discovery/endpointslice.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -28,7 +32,7 @@ function golden(name: string, text: string): void {
 function render(services: Service[], endpoints: Endpoints[], options: Partial<RenderOptions> = {}, extra: { changed?: Set<string>; existing?: string[] } = {}) {
   return renderRules({
     services: buildServicePortMap(services),
-    endpoints: buildEndpointsMap(endpoints, 'node-a'),
+    endpoints: buildEndpointsMap(endpoints.map(endpointsFromV1), 'node-a'),
     options,
     ...(extra.changed ? { changedServices: extra.changed } : {}),
     ...(extra.existing ? { existingNatChains: extra.existing } : {}),
@@ -101,6 +105,104 @@ describe('renderRules golden files', () => {
   });
 });
 
+describe('renderRules golden files: load balancers, traffic policies, cluster DNS', () => {
+  it('LoadBalancer with loadBalancerSourceRanges: a KUBE-FW chain, KUBE-PROXY-FIREWALL drops the rest', () => {
+    const r = render(
+      [svc('lb', { type: 'LoadBalancer', clusterIP: '10.96.0.60', ports: [{ port: 80, nodePort: 30100 }], lbIPs: ['203.0.113.10'], sourceRanges: ['198.51.100.0/24', ' 192.168.1.0/24 '] })],
+      [eps('lb', ['10.244.1.2', '10.244.1.3'])],
+      { clusterCIDR: '10.244.0.0/16', nodeIP: '192.168.1.10' },
+    );
+    golden('loadbalancer-source-ranges', r.text);
+    const fw = serviceFirewallChainName('default/lb', 'tcp');
+    expect(r.text).toContain(`-A KUBE-SERVICES -m comment --comment "default/lb loadbalancer IP" -m tcp -p tcp -d 203.0.113.10 --dport 80 -j ${fw}`);
+    expect(r.text).toContain(`-A ${fw} -m comment --comment "default/lb loadbalancer IP" -s 198.51.100.0/24 -j ${serviceExternalChainName('default/lb', 'tcp')}`);
+    // The node's own range admits the LB IP as a source.
+    expect(r.text).toContain(`-A ${fw} -m comment --comment "default/lb loadbalancer IP" -s 203.0.113.10 -j`);
+    expect(r.text).toContain(`-A KUBE-PROXY-FIREWALL -m comment --comment "default/lb traffic not accepted by ${fw}" -m tcp -p tcp -d 203.0.113.10 --dport 80 -j DROP`);
+    // The NodePort is not subject to the source ranges.
+    expect(r.text).toContain(`-A KUBE-NODEPORTS -m comment --comment default/lb -m tcp -p tcp --dport 30100 -j ${serviceExternalChainName('default/lb', 'tcp')}`);
+  });
+  it('LoadBalancer with externalTrafficPolicy Local, external IPs, and internalTrafficPolicy Local', () => {
+    golden(
+      'loadbalancer-local',
+      render(
+        [
+          svc('lbl', { type: 'LoadBalancer', clusterIP: '10.96.0.61', ports: [{ port: 443, nodePort: 30443 }], lbIPs: ['203.0.113.11'], externalIPs: ['192.168.1.99'], externalTrafficPolicy: 'Local' }),
+          svc('itp', { clusterIP: '10.96.0.62', internalTrafficPolicy: 'Local' }),
+        ],
+        [
+          eps('lbl', [{ ip: '10.244.1.2', nodeName: 'node-a' }, { ip: '10.244.2.2', nodeName: 'node-b' }], [{ port: 8443 }]),
+          eps('itp', [{ ip: '10.244.2.3', nodeName: 'node-b' }]),
+        ],
+        { clusterCIDR: '10.244.0.0/16' },
+      ).text,
+    );
+  });
+  it('the cluster DNS rules come first in KUBE-SERVICES', () => {
+    const r = render(
+      [svc('kube-dns', { ns: 'kube-system', clusterIP: '10.96.0.10', ports: [{ name: 'dns', port: 53, protocol: 'UDP' }, { name: 'dns-tcp', port: 53 }] })],
+      [],
+      { clusterDNS: { serviceIP: '10.96.0.10', address: '0.0.0.0', port: 10053 } },
+    );
+    golden('cluster-dns', r.text);
+    const nat = r.text.slice(r.text.indexOf('*nat'));
+    const lines = nat.split('\n').filter((l) => l.startsWith('-A KUBE-SERVICES'));
+    expect(lines.slice(0, 2)).toEqual([
+      '-A KUBE-SERVICES -m comment --comment "skiff cluster DNS" -m udp -p udp -d 10.96.0.10/32 --dport 53 -j REDIRECT --to-ports 10053',
+      '-A KUBE-SERVICES -m comment --comment "skiff cluster DNS" -m tcp -p tcp -d 10.96.0.10/32 --dport 53 -j REDIRECT --to-ports 10053',
+    ]);
+    const dnat = render([], [], { clusterDNS: { serviceIP: '10.96.0.10', address: '10.88.0.1', port: 53 } });
+    expect(dnat.text).toContain('-d 10.96.0.10/32 --dport 53 -j DNAT --to-destination 10.88.0.1:53');
+  });
+});
+
+describe('EndpointSlices', () => {
+  const slice = (name: string, endpoints: EndpointSlice['endpoints'], service = 'web'): EndpointSlice =>
+    ({
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: { name, namespace: 'default', labels: { 'kubernetes.io/service-name': service } },
+      addressType: 'IPv4',
+      endpoints,
+      ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
+    }) as EndpointSlice;
+  const web = [svc('web', { clusterIP: '10.96.0.70', ports: [{ name: 'http', port: 80 }] })];
+  const renderSlices = (slices: EndpointSlice[]) => {
+    const tracker = new EndpointSliceTracker();
+    let merged: ServiceEndpoints | undefined;
+    for (const s of slices) {
+      const r = tracker.set(s);
+      if (r?.key === 'default/web') merged = r.endpoints;
+    }
+    return renderRules({ services: buildServicePortMap(web), endpoints: buildEndpointsMap(merged ? [merged] : [], 'node-a') }).text;
+  };
+  const dnatTargets = (text: string): string[] => [...text.matchAll(/--to-destination (\S+)/g)].map((m) => m[1] as string).sort();
+
+  it('merges the slices of a service and keeps ready endpoints only', () => {
+    const text = renderSlices([
+      slice('web-a', [{ addresses: ['10.244.0.1'], conditions: { ready: true } }, { addresses: ['10.244.0.2'], conditions: { ready: false, serving: false } }]),
+      slice('web-b', [{ addresses: ['10.244.0.3'] }]), // no conditions: ready
+      slice('other', [{ addresses: ['10.244.0.9'] }], 'other'),
+    ]);
+    expect(dnatTargets(text)).toEqual(['10.244.0.1:8080', '10.244.0.3:8080']);
+  });
+
+  it('ready endpoints win over serving-terminating ones; with no ready ones, serving-terminating ones are used', () => {
+    const terminating = { addresses: ['10.244.0.5'], conditions: { ready: false, serving: true, terminating: true } };
+    expect(dnatTargets(renderSlices([slice('w', [terminating, { addresses: ['10.244.0.6'], conditions: { ready: true } }])]))).toEqual(['10.244.0.6:8080']);
+    expect(dnatTargets(renderSlices([slice('w', [terminating, { addresses: ['10.244.0.7'], conditions: { ready: false, serving: false, terminating: true } }])]))).toEqual(['10.244.0.5:8080']);
+  });
+
+  it('forgets a deleted slice', () => {
+    const tracker = new EndpointSliceTracker();
+    tracker.set(slice('web-a', [{ addresses: ['10.244.0.1'] }]));
+    tracker.set(slice('web-b', [{ addresses: ['10.244.0.2'] }]));
+    expect(tracker.delete(slice('web-a', []))?.endpoints?.groups.flatMap((g) => g.addresses.map((a) => a.ip))).toEqual(['10.244.0.2']);
+    expect(tracker.delete(slice('web-b', []))).toEqual({ key: 'default/web', endpoints: undefined });
+    expect(tracker.set({ ...slice('x', []), metadata: { name: 'x', namespace: 'default' } } as EndpointSlice)).toBeUndefined();
+  });
+});
+
 describe('renderRules behaviour', () => {
   const services = [svc('a', { clusterIP: '10.96.0.1' }), svc('b', { clusterIP: '10.96.0.2' })];
   const endpoints = [eps('a', ['10.244.0.1']), eps('b', ['10.244.0.2'])];
@@ -118,6 +220,32 @@ describe('renderRules behaviour', () => {
     expect(partial.activeNatChains).toEqual(full.activeNatChains);
     expect(partial.natRulesTotal).toBe(full.natRulesTotal);
     expect(partial.natRules).toBeLessThan(full.natRules);
+  });
+
+  it('a partial sync leaves out the shared chains that did not change since the last sync', () => {
+    const first = render(services, endpoints);
+    // b's endpoints change but not whether it has any: KUBE-SERVICES and the filter chains stay as they were.
+    const moved = [eps('a', ['10.244.0.1']), eps('b', ['10.244.0.2', '10.244.0.3'])];
+    const partial = renderRules({
+      services: buildServicePortMap(services),
+      endpoints: buildEndpointsMap(moved.map(endpointsFromV1), 'node-a'),
+      changedServices: new Set(['default/b']),
+      previousShared: first.shared,
+    });
+    expect(partial.text).not.toContain(':KUBE-SERVICES');
+    expect(partial.text).not.toContain('-A KUBE-SERVICES');
+    expect(partial.text).not.toContain('*filter');
+    expect(partial.text).toContain(`:${serviceChainName('default/b', 'tcp')} - [0:0]`);
+    // b losing its endpoints changes KUBE-SERVICES (and the filter table's REJECT): both are written again, whole.
+    const gone = renderRules({
+      services: buildServicePortMap(services),
+      endpoints: buildEndpointsMap([endpointsFromV1(eps('a', ['10.244.0.1']))], 'node-a'),
+      changedServices: new Set(['default/b']),
+      previousShared: first.shared,
+    });
+    expect(gone.text).toContain(':KUBE-SERVICES - [0:0]');
+    expect(gone.text).toContain(`-A KUBE-SERVICES -m comment --comment "default/a cluster IP"`);
+    expect(gone.text).toContain('default/b has no endpoints');
   });
 
   it('deletes stale service chains and leaves foreign ones alone', () => {

@@ -1,0 +1,265 @@
+import { randomBytes } from 'node:crypto';
+import { execa, type ResultPromise } from 'execa';
+import type { Endpoints, Service } from '../control/api/core/index.js';
+import { silentLogger } from '../lib/log.js';
+import { execRunner, mustRun, type CommandRunner } from '../proxy/exec.js';
+import { IptablesProxier } from '../proxy/iptables/proxier.js';
+import { endpointChainName, serviceChainName } from '../proxy/iptables/rules.js';
+import { UserspaceProxier } from '../proxy/userspace/proxier.js';
+import type { SectionOutput } from './agent.js';
+import { machine, median, now, onCleanup, onExit, progress, round } from './util.js';
+
+/**
+ * The proxy benchmark, in a network namespace it creates (the host's tables are never touched) and deletes:
+ *
+ * - iptables full sync of 100, 1,000 and 5,000 services (3 endpoints each), as a ratio to one raw iptables-restore
+ *   of the same rules in the same namespace (the floor: what applying the ruleset costs at least). Target <= 1.3x.
+ * - one service changed among 5,000: the partial sync against a raw restore of just that service's chains. <= 1.5x.
+ * - userspace mode: requests per second and p99 latency through the proxy vs straight to the backend, on 127.0.0.1,
+ *   with the load generator and the backend in child processes. Targets >= 70% of direct, <= 1 ms added p99.
+ */
+
+const TARGETS = { fullSync: 1.3, oneService: 1.5, userspaceThroughput: 0.7, userspaceAddedP99Ms: 1 };
+const REPEATS = 5;
+
+function service(i: number): Service {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: `svc-${i}`, namespace: 'bench', resourceVersion: '1' },
+    spec: { type: 'ClusterIP', clusterIP: `10.96.${Math.floor(i / 250)}.${(i % 250) + 2}`, ports: [{ name: 'http', port: 80, protocol: 'TCP', targetPort: 8080 }] },
+  } as Service;
+}
+
+function endpoints(i: number, count = 3): Endpoints {
+  return {
+    apiVersion: 'v1',
+    kind: 'Endpoints',
+    metadata: { name: `svc-${i}`, namespace: 'bench', resourceVersion: '1' },
+    subsets: [
+      {
+        addresses: Array.from({ length: count }, (_, k) => ({ ip: `10.${100 + k}.${Math.floor(i / 250)}.${(i % 250) + 2}`, nodeName: 'node-a' })),
+        ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
+      },
+    ],
+  } as Endpoints;
+}
+
+async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const t = now();
+  await fn();
+  return now() - t;
+}
+
+/** The service chains of one service from a full restore text: its SVC and SEP chain lines and rules. */
+function serviceOnlyText(full: string, i: number): string {
+  const spn = `bench/svc-${i}:http`;
+  const svcChain = serviceChainName(spn, 'tcp');
+  const chains = new Set([svcChain]);
+  for (const line of full.split('\n')) {
+    const m = new RegExp(`^-A ${svcChain} .* -j (KUBE-SEP-\\S+)`).exec(line);
+    if (m) chains.add(m[1] as string);
+  }
+  // A new endpoint's chain may not be in `full` yet: the 4th endpoint of the changed service.
+  chains.add(endpointChainName(spn, 'tcp', `10.103.${Math.floor(i / 250)}.${(i % 250) + 2}:8080`));
+  const lines = full.split('\n').filter((l) => [...chains].some((c) => l.startsWith(`-A ${c} `)));
+  return ['*nat', ...[...chains].map((c) => `:${c} - [0:0]`), ...lines, 'COMMIT', ''].join('\n');
+}
+
+interface SyncFigures {
+  services: number;
+  fullSyncMs: number;
+  rawRestoreMs: number;
+  ratio: number;
+}
+
+async function iptablesRuns(ns: string): Promise<{ full: SyncFigures[]; one: { partialMs: number; rawMs: number; ratio: number } }> {
+  // The legacy backend: iptables-nft takes minutes to restore 5,000 services on a small machine, which measures
+  // the backend rather than the proxy. Both the proxier and the floor use the same binaries.
+  const inNs = execRunner({ netns: ns, timeoutMs: 600_000 });
+  const run: CommandRunner = (cmd, args, input) => inNs(cmd.startsWith('iptables') ? cmd.replace(/^iptables/, 'iptables-legacy') : cmd, args, input);
+  const full: SyncFigures[] = [];
+  let one = { partialMs: 0, rawMs: 0, ratio: 0 };
+  for (const n of [100, 1000, 5000]) {
+    progress(`proxy bench: full sync of ${n} services`);
+    // A fresh nat/filter state for each size: flush what the previous size left.
+    await mustRun(run, 'iptables', ['-w', '-t', 'nat', '-F']);
+    await mustRun(run, 'iptables', ['-w', '-t', 'nat', '-X']);
+    await mustRun(run, 'iptables', ['-w', '-t', 'filter', '-F']);
+    await mustRun(run, 'iptables', ['-w', '-t', 'filter', '-X']);
+    const proxier = new IptablesProxier({ run, nodeName: 'node-a', minSyncPeriodMs: 0, syncPeriodMs: 3_600_000, logger: silentLogger(), render: { clusterCIDR: '10.100.0.0/14' } });
+    for (let i = 0; i < n; i++) {
+      proxier.onServiceAdd(service(i));
+      proxier.onEndpointsAdd(endpoints(i));
+    }
+    proxier.onServicesSynced();
+    proxier.onEndpointsSynced();
+    const first = await proxier.syncProxyRules();
+    if (!first.ok || !first.result) throw first.error ?? new Error('first sync failed');
+    const text = first.result.text;
+    const syncs: number[] = [];
+    const raws: number[] = [];
+    for (let r = 0; r < REPEATS; r++) {
+      // Interleaved, so that drift on the machine hits both alike.
+      proxier.forceFullSync();
+      syncs.push(
+        await timed(async () => {
+          const rep = await proxier.syncProxyRules();
+          if (!rep.ok) throw rep.error ?? new Error('sync failed');
+        }),
+      );
+      raws.push(await timed(() => mustRun(run, 'iptables-restore', ['-w', '--noflush', '--counters'], text)));
+    }
+    const fullSyncMs = median(syncs);
+    const rawRestoreMs = median(raws);
+    full.push({ services: n, fullSyncMs: round(fullSyncMs, 1), rawRestoreMs: round(rawRestoreMs, 1), ratio: round(fullSyncMs / rawRestoreMs, 2) });
+
+    if (n === 5000) {
+      progress('proxy bench: one service changed among 5,000');
+      const partials: number[] = [];
+      const rawsOne: number[] = [];
+      for (let r = 0; r < REPEATS; r++) {
+        const i = 17 + r;
+        proxier.onEndpointsUpdate(undefined, endpoints(i, 4));
+        const before = proxier.history.length;
+        partials.push(
+          await timed(async () => {
+            const rep = await proxier.syncProxyRules();
+            if (!rep.ok || rep.full) throw rep.error ?? new Error('expected a partial sync');
+          }),
+        );
+        if (proxier.history.length !== before + 1) throw new Error('no sync recorded');
+        const fullText = proxier.history[proxier.history.length - 1]?.result?.text ?? '';
+        const raw = serviceOnlyText(fullText, i);
+        rawsOne.push(await timed(() => mustRun(run, 'iptables-restore', ['-w', '--noflush', '--counters'], raw)));
+      }
+      const partialMs = median(partials);
+      const rawMs = median(rawsOne);
+      one = { partialMs: round(partialMs, 1), rawMs: round(rawMs, 1), ratio: round(partialMs / rawMs, 2) };
+    }
+    await proxier.stop();
+  }
+  return { full, one };
+}
+
+// ---- userspace --------------------------------------------------------------------------------------------------
+
+const ECHO_SERVER = `
+const net = require('node:net');
+const s = net.createServer((c) => { c.setNoDelay(true); c.on('data', (d) => c.write(d)); c.on('error', () => {}); });
+s.listen(0, '127.0.0.1', () => process.stdout.write(String(s.address().port) + '\\n'));
+`;
+
+/** C connections each sending 64-byte messages one at a time for D ms; prints {count, p50, p99} (ms). */
+const LOAD = `
+const net = require('node:net');
+const [port, conns, ms] = process.argv.slice(1).map(Number);
+const lat = []; let count = 0; const end = Date.now() + ms; let open = conns;
+const msg = Buffer.alloc(64, 120);
+for (let i = 0; i < conns; i++) {
+  const c = net.connect(port, '127.0.0.1'); c.setNoDelay(true);
+  let t = 0; let got = 0;
+  const send = () => { if (Date.now() > end) { c.end(); return; } t = process.hrtime.bigint(); got = 0; c.write(msg); };
+  c.on('connect', send);
+  c.on('data', (d) => { got += d.length; if (got >= 64) { lat.push(Number(process.hrtime.bigint() - t) / 1e6); count++; send(); } });
+  c.on('close', () => { if (--open === 0) { lat.sort((a, b) => a - b); const p = (q) => lat[Math.min(lat.length - 1, Math.ceil(q * lat.length) - 1)]; process.stdout.write(JSON.stringify({ count, seconds: ms / 1000, p50: p(0.5), p99: p(0.99) })); } });
+  c.on('error', () => {});
+}
+`;
+
+interface LoadResult {
+  count: number;
+  seconds: number;
+  p50: number;
+  p99: number;
+}
+
+async function load(port: number, conns: number, ms: number): Promise<LoadResult> {
+  const r = await execa(process.execPath, ['-e', LOAD, String(port), String(conns), String(ms)]);
+  return JSON.parse(String(r.stdout)) as LoadResult;
+}
+
+async function userspaceRun(): Promise<Record<string, number>> {
+  progress('proxy bench: userspace mode vs direct, 127.0.0.1');
+  const backend: ResultPromise = execa(process.execPath, ['-e', ECHO_SERVER], { stdout: 'pipe', reject: false });
+  const killBackend = (): void => {
+    backend.kill('SIGKILL');
+  };
+  const unExit = onExit(killBackend);
+  const stopBackend = onCleanup('userspace bench backend', async () => {
+    killBackend();
+    await backend;
+    unExit();
+  });
+  const backendPort = await new Promise<number>((resolve, reject) => {
+    backend.stdout?.once('data', (d: Buffer) => resolve(Number(String(d).trim())));
+    void backend.then(() => reject(new Error('echo backend exited')));
+  });
+  const proxier = new UserspaceProxier({ run: execRunner(), nodeName: 'node-a', listenIP: '127.0.0.1', noIptables: true, minSyncPeriodMs: 0, logger: silentLogger() });
+  const stopProxier = onCleanup('userspace proxier', () => proxier.stop());
+  try {
+    proxier.onServiceAdd({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'echo', namespace: 'bench' }, spec: { clusterIP: '10.96.0.99', ports: [{ port: 80, protocol: 'TCP' }] } } as Service);
+    proxier.onEndpointsAdd({ apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'echo', namespace: 'bench' }, subsets: [{ addresses: [{ ip: '127.0.0.1' }], ports: [{ port: backendPort, protocol: 'TCP' }] }] } as Endpoints);
+    proxier.onServicesSynced();
+    proxier.onEndpointsSynced();
+    if (!(await proxier.sync())) throw new Error('userspace sync failed');
+    const proxyPort = proxier.proxyPort('bench/echo');
+    if (!proxyPort) throw new Error('no userspace listener');
+    const conns = 16;
+    const ms = 4000;
+    // Warm-up, then direct and proxied alternately (twice each), medians of the pairs.
+    await load(backendPort, conns, 1000);
+    await load(proxyPort, conns, 1000);
+    const direct: LoadResult[] = [];
+    const proxied: LoadResult[] = [];
+    for (let r = 0; r < 2; r++) {
+      direct.push(await load(backendPort, conns, ms));
+      proxied.push(await load(proxyPort, conns, ms));
+    }
+    const rps = (l: LoadResult): number => l.count / l.seconds;
+    const directRps = median(direct.map(rps));
+    const proxiedRps = median(proxied.map(rps));
+    const directP99 = median(direct.map((l) => l.p99));
+    const proxiedP99 = median(proxied.map((l) => l.p99));
+    return {
+      connections: conns,
+      directRps: round(directRps, 0),
+      proxiedRps: round(proxiedRps, 0),
+      throughputRatio: round(proxiedRps / directRps, 2),
+      directP99Ms: round(directP99, 3),
+      proxiedP99Ms: round(proxiedP99, 3),
+      addedP99Ms: round(proxiedP99 - directP99, 3),
+      directP50Ms: round(median(direct.map((l) => l.p50)), 3),
+      proxiedP50Ms: round(median(proxied.map((l) => l.p50)), 3),
+    };
+  } finally {
+    await stopProxier();
+    await stopBackend();
+  }
+}
+
+export async function proxyBench(): Promise<SectionOutput> {
+  if (process.getuid?.() !== 0) throw new Error('the proxy bench needs root (network namespaces, iptables)');
+  const ns = `skiff-bench-${randomBytes(3).toString('hex')}`;
+  await execa('ip', ['netns', 'add', ns]);
+  const removeNs = onCleanup(`network namespace ${ns}`, async () => {
+    await execa('ip', ['netns', 'del', ns], { reject: false });
+  });
+  let ipt: Awaited<ReturnType<typeof iptablesRuns>>;
+  try {
+    ipt = await iptablesRuns(ns);
+  } finally {
+    await removeNs();
+  }
+  const us = await userspaceRun();
+  const flag = (bad: boolean): string => (bad ? ', MISSED' : '');
+  const lines = [
+    ...ipt.full.map(
+      (f) =>
+        `iptables full sync, ${f.services} services x 3 endpoints: ${f.fullSyncMs.toFixed(1)} ms vs raw iptables-restore ${f.rawRestoreMs.toFixed(1)} ms = ${f.ratio.toFixed(2)}x (target <= ${TARGETS.fullSync}x${flag(f.ratio > TARGETS.fullSync)})`,
+    ),
+    `iptables one service changed among 5,000: ${ipt.one.partialMs.toFixed(1)} ms vs raw restore of its chains ${ipt.one.rawMs.toFixed(1)} ms = ${ipt.one.ratio.toFixed(2)}x (target <= ${TARGETS.oneService}x${flag(ipt.one.ratio > TARGETS.oneService)})`,
+    `userspace: ${us.proxiedRps} req/s vs direct ${us.directRps} req/s = ${((us.throughputRatio ?? 0) * 100).toFixed(0)}% (target >= ${TARGETS.userspaceThroughput * 100}%${flag((us.throughputRatio ?? 0) < TARGETS.userspaceThroughput)}); p99 ${us.proxiedP99Ms} ms vs ${us.directP99Ms} ms = +${us.addedP99Ms} ms (target <= ${TARGETS.userspaceAddedP99Ms} ms${flag((us.addedP99Ms ?? 0) > TARGETS.userspaceAddedP99Ms)})`,
+  ];
+  return { lines, json: { machine: machine(), targets: TARGETS, repeats: REPEATS, fullSync: ipt.full, oneService: ipt.one, userspace: us} };
+}
