@@ -8,13 +8,14 @@ import { defaultServerNames, ensureClusterPki } from './apiserver/pki.js';
 import { chainAdmission, namespaceLifecycle } from './apiserver/admission/namespace-lifecycle.js';
 import { ensureKubernetesService, ensureSystemNamespaces } from './apiserver/bootstrap.js';
 import { ServiceAllocator } from './apiserver/admission/service-allocation.js';
+import { defaultTolerationSeconds } from './apiserver/admission/default-toleration-seconds.js';
 import { findResource, type ResourceDef } from './apiserver/resources.js';
 import { createStorageAuthorizer, ensureBootstrapPolicy, nodeRestrictionAdmission, rbacEscalationAdmission, storageLister } from './apiserver/authz/index.js';
 import { ApiServer } from './apiserver/server.js';
 import { ObjectStorage } from './apiserver/storage/object-storage.js';
 import { Registry } from 'prom-client';
 import { KubeClient } from './client/index.js';
-import { selectControllers, startControllerManager } from './controllers/index.js';
+import { selectControllers, startControllerManager, type ControllerSettings } from './controllers/index.js';
 import { startScheduler } from './scheduler/index.js';
 import { startStoreMember } from './store/cli.js';
 import type { Store } from './store/index.js';
@@ -40,6 +41,10 @@ const FLAGS = {
   'heartbeat-interval': { type: 'string', help: 'Embedded store: Raft heartbeat in ms (default 100)' },
   'election-timeout': { type: 'string', help: 'Embedded store: Raft election timeout in ms (default 1000)' },
   controllers: { type: 'string', help: 'Controllers to run: names, * for all, -name to leave one out (default *)' },
+  'node-monitor-grace-period': { type: 'string', help: 'How long a node may go without renewing its Lease before it is marked Unknown (default 50s)' },
+  'node-startup-grace-period': { type: 'string', help: 'The same for a node that has never posted its status (default 1m0s)' },
+  'node-monitor-period': { type: 'string', help: 'How often node health is checked (default 5s)' },
+  'resource-quota-sync-period': { type: 'string', help: 'How often every ResourceQuota\'s usage is recalculated in full (default 5m0s)' },
 } as const;
 
 export function controlHelp(): string {
@@ -76,6 +81,22 @@ export async function runControl(argv: string[]): Promise<number> {
       process.stderr.write(`skiff control: --controllers: ${err instanceof Error ? err.message : String(err)}\n`);
       return 2;
     }
+  }
+  const settings: ControllerSettings = {};
+  for (const [flag, field] of [
+    ['node-monitor-grace-period', 'nodeMonitorGracePeriodMs'],
+    ['node-startup-grace-period', 'nodeStartupGracePeriodMs'],
+    ['node-monitor-period', 'nodeMonitorPeriodMs'],
+    ['resource-quota-sync-period', 'resourceQuotaSyncPeriodMs'],
+  ] as const) {
+    const text = str(flag);
+    if (text === undefined) continue;
+    const ms = parseDuration(text);
+    if (ms === undefined || ms <= 0) {
+      process.stderr.write(`skiff control: --${flag}: expected a duration such as 40s or 5m, got "${text}"\n`);
+      return 2;
+    }
+    settings[field] = ms;
   }
   const logger = createLogger('skiff-control');
   const dataDir = str('data-dir') ?? '/var/lib/skiff/control';
@@ -145,6 +166,7 @@ export async function runControl(argv: string[]): Promise<number> {
     authorizer,
     admission: chainAdmission([
       namespaceLifecycle(storage),
+      defaultTolerationSeconds(),
       nodeRestrictionAdmission(),
       rbacEscalationAdmission({ lister: storageLister(storage), authorize: (a) => authorizer.authorize(a) }),
       allocator.admission(),
@@ -167,6 +189,7 @@ export async function runControl(argv: string[]): Promise<number> {
     logger: logger.child({ component: 'controller-manager' }),
     registry: metrics,
     ...(str('controllers') ? { controllers: (str('controllers') as string).split(',') } : {}),
+    settings,
   });
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', () => resolve());

@@ -20,6 +20,7 @@ import { applyScale, toScale } from './scale.js';
 import { apiVersionOf, type ResourceDef } from './resources.js';
 import { parseSelection, Rest, type Admission, type RequestContext } from './rest.js';
 import { servePodLog } from './proxy/pod-log.js';
+import { evictPod } from './eviction.js';
 import { ObjectStorage, parseResourceVersion, type KubeObject } from './storage/object-storage.js';
 
 /** Upstream's limit on a request body. */
@@ -323,6 +324,7 @@ export class ApiServer {
           await this.rest.bind(ctx, info.name, b.target ?? {});
           return sendJson(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
         }
+        if (info.name !== undefined && sub === 'eviction' && def.kind === 'Pod') return sendJson(res, 201, await evictPod(this.rest, ctx, info.name, body));
         if (def.kind === 'Binding') {
           const b = body as { metadata?: { name?: string }; target?: { kind?: string; name?: string } };
           await this.rest.bind(ctx, b.metadata?.name ?? '', b.target ?? {});

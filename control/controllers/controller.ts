@@ -45,6 +45,18 @@ export class MeteredQueue extends WorkQueue {
   }
 }
 
+/** Per-controller flags of kube-controller-manager, by upstream's names (durations in milliseconds). */
+export interface ControllerSettings {
+  /** --node-monitor-grace-period (default 50 s): how long a node may go without renewing its Lease. */
+  nodeMonitorGracePeriodMs?: number;
+  /** --node-startup-grace-period (default 60 s): the same for a node that has never reported. */
+  nodeStartupGracePeriodMs?: number;
+  /** --node-monitor-period (default 5 s): how often node health is checked. */
+  nodeMonitorPeriodMs?: number;
+  /** --resource-quota-sync-period (default 5 min): the full recalculation of every quota. */
+  resourceQuotaSyncPeriodMs?: number;
+}
+
 export interface ControllerContext {
   client: KubeClient;
   informers: SharedInformers;
@@ -53,6 +65,7 @@ export interface ControllerContext {
   now?: () => Date;
   /** Workers per controller (upstream's --concurrent-*-syncs); default 2. */
   workers?: number;
+  settings?: ControllerSettings;
 }
 
 /** A sync may ask to be run again after a while even when it succeeded (progress deadlines, minReadySeconds). */

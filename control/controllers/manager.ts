@@ -1,7 +1,12 @@
 import type { Registry } from 'prom-client';
 import type { Logger } from '../../lib/log.js';
 import type { KubeClient } from '../client/index.js';
-import type { Controller, ControllerContext } from './controller.js';
+import type { Controller, ControllerContext, ControllerSettings } from './controller.js';
+import { DaemonSetController } from './daemonset-controller.js';
+import { DisruptionController } from './disruption-controller.js';
+import { NodeLifecycleController } from './nodelifecycle-controller.js';
+import { ResourceQuotaController } from './resourcequota-controller.js';
+import { StatefulSetController } from './statefulset-controller.js';
 import { DeploymentController } from './deployment-controller.js';
 import { EndpointsController, EndpointSliceController } from './endpoints-controller.js';
 import { SharedInformers } from './informers.js';
@@ -24,6 +29,11 @@ const FACTORIES: Record<string, (ctx: ControllerContext) => Controller> = {
   garbagecollector: (ctx) => new GarbageCollector(ctx),
   serviceaccount: (ctx) => new ServiceAccountController(ctx),
   podgc: (ctx) => new PodGcController(ctx),
+  daemonset: (ctx) => new DaemonSetController(ctx),
+  statefulset: (ctx) => new StatefulSetController(ctx),
+  nodelifecycle: (ctx) => new NodeLifecycleController(ctx),
+  disruption: (ctx) => new DisruptionController(ctx),
+  resourcequota: (ctx) => new ResourceQuotaController(ctx),
 };
 
 export const CONTROLLER_NAMES = Object.keys(FACTORIES);
@@ -49,6 +59,8 @@ export interface ControllerManagerOptions {
   /** Workers per controller (default 2). */
   workers?: number;
   now?: () => Date;
+  /** Per-controller flags (--node-monitor-grace-period and the like). */
+  settings?: ControllerSettings;
 }
 
 export interface ControllerManager {
@@ -73,6 +85,7 @@ export function startControllerManager(opts: ControllerManagerOptions): Controll
     ...(opts.registry ? { metrics: controllerMetrics(opts.registry) } : {}),
     ...(opts.now ? { now: opts.now } : {}),
     ...(opts.workers ? { workers: opts.workers } : {}),
+    ...(opts.settings ? { settings: opts.settings } : {}),
   };
   const controllers = new Map<string, Controller>();
   for (const name of names) controllers.set(name, (FACTORIES[name] as (c: ControllerContext) => Controller)(ctx));

@@ -42,6 +42,7 @@ export interface Condition {
   lastTransitionTime?: string;
   lastUpdateTime?: string;
   lastProbeTime?: string | null;
+  lastHeartbeatTime?: string | null;
 }
 
 export interface ContainerPort {
@@ -127,6 +128,26 @@ export interface Service extends Obj {
   spec?: { selector?: Record<string, string>; ports?: ServicePort[]; clusterIP?: string; publishNotReadyAddresses?: boolean; type?: string };
 }
 
+export interface Taint {
+  key: string;
+  value?: string;
+  effect: string;
+  timeAdded?: string;
+}
+
+export interface Toleration {
+  key?: string;
+  operator?: string;
+  value?: string;
+  effect?: string;
+  tolerationSeconds?: number;
+}
+
+export interface Node extends Obj {
+  spec?: { unschedulable?: boolean; taints?: Taint[]; [k: string]: unknown };
+  status?: { conditions?: Condition[]; [k: string]: unknown };
+}
+
 export interface Namespace extends Obj {
   spec?: { finalizers?: string[] };
   status?: { phase?: string; conditions?: Condition[] };
@@ -144,6 +165,14 @@ export const R = {
   replicasets: { group: 'apps', version: 'v1', resource: 'replicasets' },
   deployments: { group: 'apps', version: 'v1', resource: 'deployments' },
   endpointslices: { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices' },
+  nodes: { group: '', version: 'v1', resource: 'nodes' },
+  leases: { group: 'coordination.k8s.io', version: 'v1', resource: 'leases' },
+  daemonsets: { group: 'apps', version: 'v1', resource: 'daemonsets' },
+  statefulsets: { group: 'apps', version: 'v1', resource: 'statefulsets' },
+  controllerrevisions: { group: 'apps', version: 'v1', resource: 'controllerrevisions' },
+  persistentvolumeclaims: { group: '', version: 'v1', resource: 'persistentvolumeclaims' },
+  poddisruptionbudgets: { group: 'policy', version: 'v1', resource: 'poddisruptionbudgets' },
+  resourcequotas: { group: '', version: 'v1', resource: 'resourcequotas' },
 } satisfies Record<string, ResourceRef>;
 
 // ---------- pods ----------

@@ -1,7 +1,7 @@
 import { Registry } from 'prom-client';
 import { ApiServer } from '../../../control/apiserver/server.js';
 import { Informer, KubeClient, type KubeObject } from '../../../control/client/index.js';
-import { startControllerManager, type ControllerManager } from '../../../control/controllers/index.js';
+import { startControllerManager, type ControllerManager, type ControllerSettings } from '../../../control/controllers/index.js';
 import { R, type Pod } from '../../../control/controllers/objects.js';
 import { MemoryStore } from '../../../control/store/index.js';
 import { silentLogger } from '../../../lib/log.js';
@@ -25,9 +25,18 @@ export async function eventually<T>(check: () => Promise<T | undefined | false> 
   }
 }
 
+/** The node a pod's required node affinity pins it to with matchFields metadata.name (how DaemonSet pods are placed). */
+function pinnedNode(pod: Pod): string | undefined {
+  const terms = (pod.spec?.affinity as { nodeAffinity?: { requiredDuringSchedulingIgnoredDuringExecution?: { nodeSelectorTerms?: Array<{ matchFields?: Array<{ key: string; operator: string; values?: string[] }> }> } } } | undefined)
+    ?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
+  for (const t of terms ?? []) for (const f of t.matchFields ?? []) if (f.key === 'metadata.name' && f.operator === 'In' && f.values?.length === 1) return f.values[0];
+  return undefined;
+}
+
 /**
- * A kubelet that runs nothing: binds every pod to node "n1", reports it Running with an IP and (unless `ready` says
- * otherwise) Ready, and confirms graceful deletions at once.
+ * A kubelet that runs nothing: binds every pod to node "n1" (or to the node its affinity pins it to, standing in for
+ * the scheduler), reports it Running with an IP and (unless `ready` says otherwise) Ready, and confirms graceful
+ * deletions at once. Pods on a node in `down` are left alone, as a dead kubelet would.
  */
 export class FakeKubelet {
   private readonly informer: Informer<Pod>;
@@ -37,6 +46,8 @@ export class FakeKubelet {
   private readonly ips = new Map<string, string>();
   /** Pods this predicate rejects are reported Running but not Ready. */
   ready: (pod: Pod) => boolean = () => true;
+  /** Nodes whose kubelet is gone: their pods are neither updated nor have their deletions confirmed. */
+  readonly down = new Set<string>();
 
   constructor(private readonly client: KubeClient) {
     this.informer = new Informer<Pod>(client, R.pods);
@@ -73,9 +84,10 @@ export class FakeKubelet {
   private step(pod: Pod): Promise<unknown> | undefined {
     const ns = pod.metadata.namespace;
     const name = pod.metadata.name ?? '';
+    if (pod.spec?.nodeName && this.down.has(pod.spec.nodeName)) return undefined;
     // Confirms a deletion once: a pod with a zero grace period left waits only for its finalizers.
     if (pod.metadata.deletionTimestamp) return pod.metadata.deletionGracePeriodSeconds === 0 ? undefined : this.client.delete(R.pods, ns, name, { gracePeriodSeconds: 0 });
-    if (!pod.spec?.nodeName) return this.client.create(R.pods, ns, { apiVersion: 'v1', kind: 'Binding', metadata: { name }, target: { kind: 'Node', name: 'n1' } } as KubeObject, 'binding', name);
+    if (!pod.spec?.nodeName) return this.client.create(R.pods, ns, { apiVersion: 'v1', kind: 'Binding', metadata: { name }, target: { kind: 'Node', name: pinnedNode(pod) ?? 'n1' } } as KubeObject, 'binding', name);
     const ready = this.ready(pod);
     const isReady = pod.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
     if (pod.status?.phase === 'Running' && ready === isReady) return undefined;
@@ -110,15 +122,15 @@ export interface Cluster {
 }
 
 /** An in-process API server over a MemoryStore (plain HTTP), the controller manager and a fake kubelet. */
-export async function startCluster(controllers?: string[]): Promise<Cluster> {
+export async function startCluster(controllers?: string[], opts: { nodes?: string[]; settings?: ControllerSettings } = {}): Promise<Cluster> {
   const store = new MemoryStore();
   const server = new ApiServer({ store, logger: silentLogger() });
   const port = await server.listen(0);
   const client = new KubeClient({ server: `http://127.0.0.1:${port}` });
   // The node the fake kubelet puts every pod on exists, so the pod GC leaves its pods alone.
-  await client.create({ group: '', version: 'v1', resource: 'nodes' }, undefined, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' } });
+  for (const name of opts.nodes ?? ['n1']) await client.create({ group: '', version: 'v1', resource: 'nodes' }, undefined, { apiVersion: 'v1', kind: 'Node', metadata: { name, labels: { 'kubernetes.io/hostname': name } } });
   const registry = new Registry();
-  const manager = startControllerManager({ client, logger: silentLogger(), registry, ...(controllers ? { controllers } : {}) });
+  const manager = startControllerManager({ client, logger: silentLogger(), registry, ...(controllers ? { controllers } : {}), ...(opts.settings ? { settings: opts.settings } : {}) });
   await manager.ready;
   const kubelet = new FakeKubelet(client);
   kubelet.start();
