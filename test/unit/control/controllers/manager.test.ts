@@ -13,7 +13,7 @@ describe('controller selection', () => {
     expect(selectControllers(['deployment', 'replicaset'])).toEqual(['replicaset', 'deployment']);
     expect(selectControllers(['*', '-garbagecollector'])).not.toContain('garbagecollector');
     expect(() => selectControllers(['nope'])).toThrow('unknown controller(s) "nope"');
-    expect(CONTROLLER_NAMES).toEqual(['replicaset', 'replicationcontroller', 'deployment', 'endpoint', 'endpointslice', 'namespace', 'garbagecollector', 'serviceaccount', 'podgc']);
+    expect(CONTROLLER_NAMES).toEqual(['replicaset', 'replicationcontroller', 'deployment', 'endpoint', 'endpointslice', 'namespace', 'garbagecollector', 'serviceaccount', 'podgc', 'daemonset', 'statefulset', 'nodelifecycle', 'disruption', 'resourcequota']);
   });
 });
 
