@@ -6,7 +6,6 @@ import { clone, controllerRef, errorMessage, jsonEqual, keyOf, R, splitKey, type
 
 const KIND = { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget' };
 const isNotFound = (err: unknown): boolean => err instanceof ApiStatusError && err.code === 404;
-const isConflict = (err: unknown): boolean => err instanceof ApiStatusError && err.code === 409;
 type Scalable = Obj & { spec?: { replicas?: number } };
 
 /** The pods a budget covers: its namespace, its selector (an empty one selects every pod, a missing one none). */
@@ -125,8 +124,8 @@ export class DisruptionController extends Controller {
       try {
         await this.client.update(R.poddisruptionbudgets, { ...pdb, status }, 'status');
       } catch (err) {
+        // A conflict (an eviction wrote first) is retried with back-off, as upstream requeues it.
         if (isNotFound(err)) return;
-        if (isConflict(err)) throw err;
         throw err;
       }
     }
