@@ -105,6 +105,12 @@ describe('kubectl with the workload controllers', () => {
     const rolled = await k.ok(['rollout', 'status', 'ds/agent', '--timeout=60s']);
     expect(rolled).toContain('daemon set "agent" successfully rolled out');
     expect(await k.ok(['rollout', 'history', 'ds/agent'])).toMatch(/REVISION\s+CHANGE-CAUSE\n1\s+<none>\n2\s+<none>/);
+    // Undo applies revision 1's template again, which becomes revision 3.
+    expect(await k.ok(['rollout', 'undo', 'ds/agent'])).toContain('daemonset.apps/agent rolled back');
+    expect(await k.ok(['rollout', 'status', 'ds/agent', '--timeout=60s'])).toContain('successfully rolled out');
+    // (Replaced pods may take a moment to be gone.)
+    await eventually(async () => (await k.ok(['get', 'pods', '-l', 'app=agent', '-o', 'jsonpath={.items[*].spec.containers[0].image}'])).trim() === 'agent:1 agent:1', 'pods back at agent:1');
+    expect(await k.ok(['rollout', 'history', 'ds/agent'])).toMatch(/REVISION\s+CHANGE-CAUSE\n2\s+<none>\n3\s+<none>/);
 
     await k.ok(['apply', '-f', '-'], STS);
     // RollingUpdate is defaulted with partition 0, so kubectl reports a partitioned roll out, as against upstream.
