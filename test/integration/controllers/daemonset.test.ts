@@ -59,6 +59,7 @@ describe('daemonset controller', () => {
       const now = active(await listPods(client, 'default', 'app=agent'));
       return s?.observedGeneration === 2 && s.updatedNumberScheduled === 3 && s.numberAvailable === 3 && now.length === 3 && now.every((p) => image(p) === 'agent:2');
     }, 'rolled out to agent:2');
+    expect(active(await listPods(client, 'default', 'app=agent')).every((p) => p.metadata.labels?.['pod-template-generation'] === '2')).toBe(true);
     const revs2 = (await client.list<ControllerRevision>(R.controllerrevisions, { namespace: 'default' })).items;
     expect(revs2.map((r) => r.revision).sort()).toEqual([1, 2]);
 
