@@ -1,5 +1,8 @@
+import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { DaemonSet } from '../../../control/controllers/daemonset.js';
+import { startScheduler, type SchedulerHandle } from '../../../control/scheduler/index.js';
+import { silentLogger } from '../../../lib/log.js';
+import { targetNodeName, type DaemonSet } from '../../../control/controllers/daemonset.js';
 import type { Node, Pod } from '../../../control/controllers/objects.js';
 import type { ControllerRevision } from '../../../control/controllers/revisions.js';
 import { eventually, listPods, podTemplate, R, startCluster, type Cluster } from './harness.js';
@@ -9,7 +12,10 @@ const image = (p: Pod): string | undefined => p.spec?.containers?.[0]?.image;
 
 describe('daemonset controller', () => {
   let cluster: Cluster | undefined;
+  let scheduler: SchedulerHandle | undefined;
   afterEach(async () => {
+    await scheduler?.stop();
+    scheduler = undefined;
     await cluster?.stop();
     cluster = undefined;
   });
@@ -109,5 +115,24 @@ describe('daemonset controller', () => {
       const pods = active(await listPods(client, 'default', 'app=agent'));
       return pods.length === 2 && pods.filter((p) => image(p) === 'agent:3').length === 1 && (await ds(c)).status?.updatedNumberScheduled === 1;
     }, 'the deleted pod comes back at the new template, the other stays');
+  });
+
+  it('the real scheduler places daemon pods by their node-name affinity, tolerating a cordoned node but not a tainted one', async () => {
+    cluster = await startCluster(['daemonset'], { nodes: ['n1', 'n2', 'n3'] });
+    const c = cluster;
+    const { client } = c;
+    c.kubelet.binds = false;
+    for (const name of ['n1', 'n2', 'n3']) {
+      const n = await client.get<Node>(R.nodes, undefined, name);
+      await client.update(R.nodes, { ...n, status: { capacity: { cpu: '2', memory: '4Gi', pods: '110' }, allocatable: { cpu: '2', memory: '4Gi', pods: '110' }, conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady' }] } }, 'status');
+    }
+    await client.patch<Node>(R.nodes, undefined, 'n2', { spec: { unschedulable: true, taints: [{ key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' }] } });
+    await client.patch<Node>(R.nodes, undefined, 'n3', { spec: { taints: [{ key: 'dedicated', value: 'db', effect: 'NoSchedule' }] } });
+    scheduler = startScheduler({ client, logger: silentLogger(), registry: new Registry(), initialBackoffMs: 50, maxBackoffMs: 200 });
+    await client.create(R.daemonsets, 'default', { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: 'agent' }, spec: { selector: { matchLabels: { app: 'agent' } }, template: podTemplate({ app: 'agent' }, 'agent:1') } });
+    await eventually(async () => (await ds(c)).status?.numberAvailable === 2, 'two daemon pods placed by the scheduler and running');
+    const pods = active(await listPods(client, 'default', 'app=agent'));
+    expect(pods.map((p) => p.spec?.nodeName).sort()).toEqual(['n1', 'n2']);
+    for (const p of pods) expect(targetNodeName({ ...p, spec: { ...p.spec, nodeName: undefined } as Pod['spec'] })).toBe(p.spec?.nodeName);
   });
 });

@@ -46,6 +46,8 @@ export class FakeKubelet {
   private readonly ips = new Map<string, string>();
   /** Pods this predicate rejects are reported Running but not Ready. */
   ready: (pod: Pod) => boolean = () => true;
+  /** False when a real scheduler places pods: unbound pods are then left to it. */
+  binds = true;
   /** Nodes whose kubelet is gone: their pods are neither updated nor have their deletions confirmed. */
   readonly down = new Set<string>();
 
@@ -87,6 +89,7 @@ export class FakeKubelet {
     if (pod.spec?.nodeName && this.down.has(pod.spec.nodeName)) return undefined;
     // Confirms a deletion once: a pod with a zero grace period left waits only for its finalizers.
     if (pod.metadata.deletionTimestamp) return pod.metadata.deletionGracePeriodSeconds === 0 ? undefined : this.client.delete(R.pods, ns, name, { gracePeriodSeconds: 0 });
+    if (!pod.spec?.nodeName && !this.binds) return undefined;
     if (!pod.spec?.nodeName) return this.client.create(R.pods, ns, { apiVersion: 'v1', kind: 'Binding', metadata: { name }, target: { kind: 'Node', name: pinnedNode(pod) ?? 'n1' } } as KubeObject, 'binding', name);
     const ready = this.ready(pod);
     const isReady = pod.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
