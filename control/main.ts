@@ -49,8 +49,9 @@ const FLAGS = {
 
 export function controlHelp(): string {
   const lines = ['Usage: skiff control [flags]', '', 'Runs the control plane: the Kubernetes API server (HTTPS, client certificates and tokens) on an embedded store.', '', 'Flags:'];
-  for (const [name, f] of Object.entries(FLAGS)) lines.push(`  --${name.padEnd(24)}${f.help}`);
-  lines.push('  -h, --help                Show this help');
+  const width = Math.max(24, ...Object.keys(FLAGS).map((n) => n.length + 2));
+  for (const [name, f] of Object.entries(FLAGS)) lines.push(`  --${name.padEnd(width)}${f.help}`);
+  lines.push(`  ${'-h, --help'.padEnd(width + 2)}Show this help`);
   return lines.join('\n');
 }
 
