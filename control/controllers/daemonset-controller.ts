@@ -3,7 +3,7 @@ import { ApiStatusError, type Informer } from '../client/index.js';
 import { Controller, type ControllerContext, type SyncResult } from './controller.js';
 import { planDaemonSet, TEMPLATE_GENERATION_ANNOTATION, daemonPodTemplate, type DaemonSet } from './daemonset.js';
 import { Expectations } from './expectations.js';
-import { clone, jsonEqual, keyOf, ownerRefFor, R, splitKey, type Node, type Pod } from './objects.js';
+import { clone, jsonEqual, keyOf, ownerRefFor, R, splitKey, type Node, type Pod, sameStatus } from './objects.js';
 import { watchOwnedPods } from './owned-pods.js';
 import { claimPods, slowStartBatch, withOwnerRef } from './replicaset.js';
 import { CONTROLLER_REVISION_HASH, ownedRevisions, syncUpdateRevision, truncateHistory, type ControllerRevision } from './revisions.js';
@@ -131,7 +131,7 @@ export class DaemonSetController extends Controller {
     await truncateHistory(this.client, revs, live, ds.spec.revisionHistoryLimit ?? 10);
 
     const status = { ...plan.status };
-    if (!jsonEqual(status, ds.status ?? {})) {
+    if (!sameStatus(status, ds.status ?? {})) {
       try {
         await this.client.update(R.daemonsets, { ...ds, status }, 'status');
       } catch (err) {

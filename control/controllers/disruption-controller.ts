@@ -2,7 +2,7 @@ import { matchesLabels, selectorFromSpec } from '../api/selectors.js';
 import { ApiStatusError, type Informer } from '../client/index.js';
 import { Controller, type ControllerContext, type SyncResult } from './controller.js';
 import { countHealthy, expectedPodCount, failSafeStatus, pdbStatus, pendingDisruptions, type PodDisruptionBudget, type ScaleOf } from './disruption.js';
-import { clone, controllerRef, errorMessage, jsonEqual, keyOf, R, splitKey, type Deployment, type Obj, type Pod, type ReplicaSet } from './objects.js';
+import { clone, controllerRef, errorMessage, jsonEqual, keyOf, R, splitKey, type Deployment, type Obj, type Pod, type ReplicaSet, sameStatus } from './objects.js';
 
 const KIND = { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget' };
 const isNotFound = (err: unknown): boolean => err instanceof ApiStatusError && err.code === 404;
@@ -120,7 +120,7 @@ export class DisruptionController extends Controller {
     } catch (err) {
       status = failSafeStatus(pdb, errorMessage(err), now);
     }
-    if (!jsonEqual(status, pdb.status ?? {})) {
+    if (!sameStatus(status, pdb.status ?? {})) {
       try {
         await this.client.update(R.poddisruptionbudgets, { ...pdb, status }, 'status');
       } catch (err) {

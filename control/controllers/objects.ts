@@ -271,3 +271,24 @@ export function withoutEmpty(v: unknown): unknown {
 export function sameStored(a: unknown, b: unknown): boolean {
   return jsonEqual(withoutEmpty(a), withoutEmpty(b));
 }
+
+/**
+ * Equality of statuses as the server stores them: omitempty drops zero counters, empty strings, lists and maps, so
+ * a missing field and its zero value are the same.
+ */
+export function sameStatus(a: unknown, b: unknown): boolean {
+  const strip = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(strip);
+    if (v !== null && typeof v === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+        const y = strip(x);
+        if (y === undefined || y === 0 || y === '' || (Array.isArray(y) && y.length === 0) || (y !== null && typeof y === 'object' && !Array.isArray(y) && Object.keys(y).length === 0)) continue;
+        out[k] = y;
+      }
+      return out;
+    }
+    return v;
+  };
+  return jsonEqual(strip(a), strip(b));
+}

@@ -1,6 +1,6 @@
 import { ApiStatusError, type Informer, type ResourceRef } from '../client/index.js';
 import { Controller, type ControllerContext, type SyncResult } from './controller.js';
-import { clone, jsonEqual, keyOf, R, splitKey, type Obj } from './objects.js';
+import { clone, jsonEqual, keyOf, R, splitKey, type Obj, sameStatus } from './objects.js';
 import { quotaUsed, resourcesFor, type Listed, type ResourceQuota } from './resourcequota.js';
 
 export const DEFAULT_RESOURCE_QUOTA_SYNC_PERIOD_MS = 5 * 60 * 1000;
@@ -73,7 +73,7 @@ export class ResourceQuotaController extends Controller {
       }
     }
     const status = { hard: { ...hard }, used: quotaUsed(quota, listed, this.now()) };
-    if (jsonEqual(status, quota.status ?? {})) return;
+    if (sameStatus(status, quota.status ?? {})) return;
     try {
       await this.client.update(R.resourcequotas, { ...quota, status }, 'status');
     } catch (err) {

@@ -1,7 +1,7 @@
 import { selectorFromSpec } from '../api/selectors.js';
 import { ApiStatusError, type Informer } from '../client/index.js';
 import { Controller, type ControllerContext, type SyncResult } from './controller.js';
-import { clone, isPodReady, jsonEqual, keyOf, ownerRefFor, R, splitKey, type Obj, type Pod } from './objects.js';
+import { clone, isPodReady, jsonEqual, keyOf, ownerRefFor, R, splitKey, type Obj, type Pod, sameStatus } from './objects.js';
 import { watchOwnedPods } from './owned-pods.js';
 import { claimPods, withOwnerRef } from './replicaset.js';
 import { ownedRevisions, revisionTemplate, syncUpdateRevision, truncateHistory, type ControllerRevision } from './revisions.js';
@@ -101,7 +101,7 @@ export class StatefulSetController extends Controller {
     const live = new Set<string>([updateName, currentName, ...owned.map((p) => podRevision(p) ?? '')]);
     await truncateHistory(this.client, revs, live, set.spec.revisionHistoryLimit ?? 10);
 
-    if (!jsonEqual(plan.status, set.status ?? {})) {
+    if (!sameStatus(plan.status, set.status ?? {})) {
       try {
         await this.client.update(R.statefulsets, { ...set, status: plan.status }, 'status');
       } catch (err) {

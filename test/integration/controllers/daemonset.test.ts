@@ -77,6 +77,13 @@ describe('daemonset controller', () => {
       const s = (await ds(c)).status;
       return pods.length === 1 && pods[0]?.spec?.nodeName === 'n1' && s?.desiredNumberScheduled === 1 && s.numberMisscheduled === 0;
     }, 'only the edge node keeps a daemon pod');
+
+    // Settled: no further writes (status included) once nothing changes.
+    const head = async (): Promise<string | undefined> => (await client.list(R.pods, {})).metadata.resourceVersion;
+    await new Promise((r) => setTimeout(r, 300));
+    const before = await head();
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await head()).toBe(before);
   });
 
   it('surges a new pod beside the old one with maxSurge, and OnDelete waits for deletions', async () => {

@@ -103,5 +103,12 @@ describe('statefulset controller', () => {
       return s?.updatedReplicas === 3 && s.readyReplicas === 3 && s.currentRevision === s.updateRevision;
     }, 'rollout complete');
     expect(active(await listPods(client, 'default', 'app=db')).every((p) => image(p) === 'db:2')).toBe(true);
+
+    // Settled: no further writes (status included) once nothing changes.
+    const head = async (): Promise<string | undefined> => (await client.list(R.pods, {})).metadata.resourceVersion;
+    await new Promise((r) => setTimeout(r, 300));
+    const before = await head();
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await head()).toBe(before);
   });
 });
