@@ -1,6 +1,7 @@
 import { ApiStatusError, type Informer } from '../client/index.js';
 import { Controller, type ControllerContext, type SyncResult } from './controller.js';
 import {
+  allZonesFullyDisrupted,
   checkNodeHealth,
   DEFAULT_NODE_MONITOR_PERIOD_MS,
   desiredTaints,
@@ -10,6 +11,7 @@ import {
   podEviction,
   type Lease,
   type NodeHealth,
+  zoneOf,
 } from './nodelifecycle.js';
 import { clone, errorMessage, jsonEqual, keyOf, R, type Node, type Obj, type Pod } from './objects.js';
 
@@ -31,6 +33,8 @@ export class NodeLifecycleController extends Controller {
   private readonly pods: Informer<Pod>;
   private readonly leases: Informer<Lease & Obj>;
   private readonly health = new Map<string, NodeHealth>();
+  /** Every zone fully disrupted: evictions stop (upstream's master disruption mode). */
+  private disrupted = false;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(ctx: ControllerContext) {
@@ -113,11 +117,31 @@ export class NodeLifecycleController extends Controller {
       this.logger.info({ node: name }, 'node stopped posting status; conditions set to Unknown');
       if (result.previousReady === 'True') this.events.event(node, NODE, 'Normal', 'NodeNotReady', `Node ${name} status is now: NodeNotReady`);
     }
-    const taints = desiredTaints(node, result.ready, now);
+    const disrupted = this.updateDisruption(name, result.ready, now);
+    const taints = desiredTaints(node, result.ready, now, { noExecute: !disrupted });
     if (!jsonEqual(taints, node.spec?.taints ?? [])) {
       node = await this.client.patch<Node>(R.nodes, undefined, name, { metadata: { uid: node.metadata.uid }, spec: { taints } });
     }
     if (readyOf(node) !== undefined && readyOf(node) !== 'True') await this.markPodsNotReady(name, now);
+  }
+
+  /**
+   * Whether every zone is fully disrupted, judged from each node's Ready status (this node's just computed). Entering
+   * the mode wakes every node so their NoExecute taints come off; leaving it gives every node a fresh grace period.
+   */
+  private updateDisruption(name: string, ready: string, now: Date): boolean {
+    const nodes = this.nodes.list().map((n) => ({ zone: zoneOf(n), ready: n.metadata.name === name ? ready : n.status?.conditions?.find((c) => c.type === 'Ready')?.status }));
+    const all = allZonesFullyDisrupted(nodes);
+    if (all !== this.disrupted) {
+      this.disrupted = all;
+      if (all) this.logger.warn('Controller detected that all Nodes are not-Ready. Entering master disruption mode');
+      else {
+        this.logger.info('Controller detected that some Nodes are Ready. Exiting master disruption mode');
+        for (const h of this.health.values()) h.probeTimestamp = now.getTime();
+      }
+      for (const n of this.nodes.list()) if (n.metadata.name !== name) this.queue.add(`node/${n.metadata.name}`);
+    }
+    return all;
   }
 
   private async markPodsNotReady(nodeName: string, now: Date): Promise<void> {

@@ -103,7 +103,7 @@ const MANAGED_NO_SCHEDULE = new Set([...CONDITION_TAINTS.map((t) => t.key), TAIN
  * call for (doNoScheduleTaintingPass), and the NoExecute not-ready or unreachable taint of taint-based eviction
  * (processTaintBaseEviction), stamped with the time it was added. Other taints stay as they are.
  */
-export function desiredTaints(node: Node, readyStatus: string | undefined, now: Date): Taint[] {
+export function desiredTaints(node: Node, readyStatus: string | undefined, now: Date, opts: { noExecute?: boolean } = {}): Taint[] {
   const conditions = node.status?.conditions ?? [];
   const status = (type: string): string | undefined => (type === 'Ready' ? readyStatus : conditions.find((c) => c.type === type)?.status);
   const current = node.spec?.taints ?? [];
@@ -111,7 +111,7 @@ export function desiredTaints(node: Node, readyStatus: string | undefined, now: 
   // A node that never reported its Ready condition is not tainted yet (upstream waits for a condition to exist).
   for (const t of CONDITION_TAINTS) if (conditions.some((c) => c.type === t.type) && status(t.type) === t.status) wantedNoSchedule.add(t.key);
   if (node.spec?.unschedulable) wantedNoSchedule.add(TAINT_UNSCHEDULABLE);
-  const wantedNoExecute = readyStatus === 'False' && conditions.some((c) => c.type === 'Ready') ? TAINT_NOT_READY : readyStatus === 'Unknown' && conditions.some((c) => c.type === 'Ready') ? TAINT_UNREACHABLE : undefined;
+  const wantedNoExecute = opts.noExecute === false ? undefined : readyStatus === 'False' && conditions.some((c) => c.type === 'Ready') ? TAINT_NOT_READY : readyStatus === 'Unknown' && conditions.some((c) => c.type === 'Ready') ? TAINT_UNREACHABLE : undefined;
 
   const out: Taint[] = [];
   for (const t of current) {
@@ -161,4 +161,45 @@ export function podEviction(pod: Pod, taints: readonly Taint[], now: Date): Evic
 /** The DisruptionTarget condition the taint eviction controller adds before deleting a pod. */
 export function disruptionTargetCondition(now: Date): Condition {
   return { type: 'DisruptionTarget', status: 'True', reason: 'DeletionByTaintManager', message: 'Taint manager: deleting due to NoExecute taint', lastTransitionTime: rfc3339(now) };
+}
+
+export type ZoneState = 'Normal' | 'PartialDisruption' | 'FullDisruption';
+
+/** Upstream's --unhealthy-zone-threshold default. */
+export const UNHEALTHY_ZONE_THRESHOLD = 0.55;
+
+/** utilnode.GetZoneKey: the region and zone labels ("" for nodes that carry neither). */
+export function zoneOf(node: Node): string {
+  const l = node.metadata.labels ?? {};
+  const region = l['topology.kubernetes.io/region'] ?? l['failure-domain.beta.kubernetes.io/region'] ?? '';
+  const zone = l['topology.kubernetes.io/zone'] ?? l['failure-domain.beta.kubernetes.io/zone'] ?? '';
+  return region === '' && zone === '' ? '' : `${region}:\x00:${zone}`;
+}
+
+/**
+ * upstream's ComputeZoneState: no Ready node and some not ready is a full disruption; more than two not ready and at
+ * least the threshold's share of them is a partial one. Nodes that never reported a Ready condition do not count.
+ */
+export function computeZoneState(readyStatuses: ReadonlyArray<string | undefined>): ZoneState {
+  let ready = 0;
+  let notReady = 0;
+  for (const s of readyStatuses) {
+    if (s === undefined) continue;
+    if (s === 'True') ready++;
+    else notReady++;
+  }
+  if (ready === 0 && notReady > 0) return 'FullDisruption';
+  if (notReady > 2 && notReady / (notReady + ready) >= UNHEALTHY_ZONE_THRESHOLD) return 'PartialDisruption';
+  return 'Normal';
+}
+
+/**
+ * True when every zone is fully disrupted: the controller then suspects itself (or the network) rather than the
+ * nodes and evicts nothing, taking the NoExecute taints off ("master disruption mode").
+ */
+export function allZonesFullyDisrupted(nodes: ReadonlyArray<{ zone: string; ready: string | undefined }>): boolean {
+  const zones = new Map<string, Array<string | undefined>>();
+  for (const n of nodes) zones.set(n.zone, [...(zones.get(n.zone) ?? []), n.ready]);
+  if (zones.size === 0) return false;
+  return [...zones.values()].every((z) => computeZoneState(z) === 'FullDisruption');
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkNodeHealth, desiredTaints, markPodNotReady, podEviction, type NodeHealth } from '../../../../control/controllers/nodelifecycle.js';
+import { allZonesFullyDisrupted, checkNodeHealth, computeZoneState, desiredTaints, markPodNotReady, podEviction, zoneOf, type NodeHealth } from '../../../../control/controllers/nodelifecycle.js';
 import type { Node, Pod, Taint } from '../../../../control/controllers/objects.js';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
@@ -105,5 +105,32 @@ describe('podEviction', () => {
     const s = markPodNotReady(p, at(5));
     expect(s?.conditions).toEqual([{ type: 'Ready', status: 'False', lastTransitionTime: iso(5) }, { type: 'PodScheduled', status: 'True' }]);
     expect(markPodNotReady({ ...p, status: s ?? {} }, at(6))).toBeUndefined();
+  });
+});
+
+describe('zone disruption', () => {
+  const table: Array<{ name: string; statuses: Array<string | undefined>; want: ReturnType<typeof computeZoneState> }> = [
+    { name: 'all ready', statuses: ['True', 'True'], want: 'Normal' },
+    { name: 'one of two down', statuses: ['True', 'Unknown'], want: 'Normal' },
+    { name: 'none ready', statuses: ['Unknown', 'False'], want: 'FullDisruption' },
+    { name: 'never-reporting nodes do not count', statuses: [undefined, 'Unknown'], want: 'FullDisruption' },
+    { name: 'only never-reporting nodes', statuses: [undefined], want: 'Normal' },
+    { name: 'three of five down: partial', statuses: ['True', 'True', 'False', 'Unknown', 'Unknown'], want: 'PartialDisruption' },
+    { name: 'three of seven down: normal', statuses: ['True', 'True', 'True', 'True', 'False', 'Unknown', 'Unknown'], want: 'Normal' },
+  ];
+  for (const c of table) it(c.name, () => expect(computeZoneState(c.statuses)).toBe(c.want));
+
+  it('evictions stop only when every zone is fully disrupted', () => {
+    expect(allZonesFullyDisrupted([{ zone: 'a', ready: 'Unknown' }, { zone: 'b', ready: 'True' }])).toBe(false);
+    expect(allZonesFullyDisrupted([{ zone: 'a', ready: 'Unknown' }, { zone: 'b', ready: 'False' }])).toBe(true);
+    expect(allZonesFullyDisrupted([])).toBe(false);
+    const zoned: Node = { metadata: { name: 'x', labels: { 'topology.kubernetes.io/region': 'r', 'topology.kubernetes.io/zone': 'z' } } };
+    expect(zoneOf(zoned)).toBe('r:\x00:z');
+    expect(zoneOf(node())).toBe('');
+  });
+
+  it('in disruption mode the NoExecute taint is not wanted (and comes off), the NoSchedule one stays', () => {
+    const n = node({ ready: 'True', taints: [{ key: 'node.kubernetes.io/unreachable', effect: 'NoExecute', timeAdded: iso(1) }] });
+    expect(desiredTaints(n, 'Unknown', at(10), { noExecute: false }).map((t) => `${t.key}:${t.effect}`)).toEqual(['node.kubernetes.io/unreachable:NoSchedule']);
   });
 });
