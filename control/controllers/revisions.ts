@@ -76,6 +76,8 @@ export function planUpdateRevision(
       name: revisionName(owner.metadata.name ?? '', hash),
       namespace: owner.metadata.namespace,
       labels: { ...(owner.spec.template?.metadata?.labels ?? {}), [CONTROLLER_REVISION_HASH]: hash },
+      // The owner's annotations travel with the revision (kubernetes.io/change-cause is rollout history's CHANGE-CAUSE).
+      ...(owner.metadata.annotations ? { annotations: { ...owner.metadata.annotations } } : {}),
       ownerReferences: [{ apiVersion: opts.apiVersion, kind: opts.kind, name: owner.metadata.name ?? '', uid: owner.metadata.uid ?? '', controller: true, blockOwnerDeletion: true }],
     },
     data,

@@ -5,7 +5,7 @@ import { clone, isPodReady, jsonEqual, keyOf, ownerRefFor, R, splitKey, type Obj
 import { watchOwnedPods } from './owned-pods.js';
 import { claimPods, withOwnerRef } from './replicaset.js';
 import { ownedRevisions, revisionTemplate, syncUpdateRevision, truncateHistory, type ControllerRevision } from './revisions.js';
-import { claimsFor, newStatefulSetPod, planStatefulSet, podRevision, type StatefulSet } from './statefulset.js';
+import { claimOwnerRefs, claimsFor, newStatefulSetPod, ordinalOf, planStatefulSet, podRevision, type StatefulSet } from './statefulset.js';
 
 const KIND = { apiVersion: 'apps/v1', kind: 'StatefulSet' };
 const isNotFound = (err: unknown): boolean => err instanceof ApiStatusError && err.code === 404;
@@ -72,6 +72,9 @@ export class StatefulSetController extends Controller {
     const currentName = currentRev.metadata.name ?? updateName;
     const plan = planStatefulSet({ set, pods: owned, currentRevision: currentName, updateRevision: updateName, now });
 
+    // Claims follow the retention policy before any pod goes, so a scaled-down pod takes its claims with it.
+    await this.updateClaimOwners(set, owned);
+
     let failure: unknown;
     for (const action of plan.actions) {
       try {
@@ -113,7 +116,28 @@ export class StatefulSetController extends Controller {
     if (minReady > 0 && owned.some((p) => isPodReady(p)) && (plan.status.readyReplicas ?? 0) > plan.status.availableReplicas) return { requeueAfterMs: minReady * 1000 };
   }
 
-  /** The pod's claims, created when missing (they outlive the pod: persistentVolumeClaimRetentionPolicy Retain). */
+  /** Each live pod's claims get the owner references persistentVolumeClaimRetentionPolicy asks for. */
+  private async updateClaimOwners(set: StatefulSet, pods: readonly Pod[]): Promise<void> {
+    if (!(set.spec.volumeClaimTemplates ?? []).length) return;
+    for (const pod of pods) {
+      const ord = ordinalOf(set.metadata.name ?? '', pod);
+      if (ord === undefined || pod.metadata.deletionTimestamp) continue;
+      for (const want of claimsFor(set, ord)) {
+        let claim: Obj;
+        try {
+          claim = await this.client.get<Obj>(R.persistentvolumeclaims, want.metadata.namespace, want.metadata.name ?? '');
+        } catch (err) {
+          if (isNotFound(err)) continue;
+          throw err;
+        }
+        const refs = claimOwnerRefs(claim.metadata.ownerReferences, set, pod);
+        if (jsonEqual(refs, claim.metadata.ownerReferences ?? [])) continue;
+        await this.client.patch(R.persistentvolumeclaims, claim.metadata.namespace, claim.metadata.name ?? '', { metadata: { resourceVersion: claim.metadata.resourceVersion, ownerReferences: refs } });
+      }
+    }
+  }
+
+  /** The pod's claims, created when missing (owned by the set when persistentVolumeClaimRetentionPolicy.whenDeleted is Delete). */
   private async createClaims(set: StatefulSet, ordinal: number, pod: Pod): Promise<void> {
     for (const claim of claimsFor(set, ordinal)) {
       try {
@@ -122,6 +146,8 @@ export class StatefulSetController extends Controller {
       } catch (err) {
         if (!isNotFound(err)) throw err;
       }
+      const refs = claimOwnerRefs(undefined, set, pod);
+      if (refs.length) claim.metadata.ownerReferences = refs;
       try {
         await this.client.create<Obj>(R.persistentvolumeclaims, claim.metadata.namespace, claim);
         this.events.event(set, KIND, 'Normal', 'SuccessfulCreate', `create Claim ${claim.metadata.name} Pod ${pod.metadata.name} in StatefulSet ${set.metadata.name} success`);

@@ -5,7 +5,7 @@
  * the highest ordinal down to the partition, and the status `kubectl rollout status sts` reads.
  */
 import { CONTROLLER_REVISION_HASH } from './revisions.js';
-import { clone, isPodAvailable, isPodReady, type LabelSelector, type Obj, type Pod, type PodTemplate } from './objects.js';
+import { clone, isPodAvailable, isPodReady, type LabelSelector, type Obj, type OwnerReference, type Pod, type PodTemplate } from './objects.js';
 
 /** Labels upstream puts on every pod of a set (apps.StatefulSetPodNameLabel, apps.PodIndexLabel). */
 export const STATEFULSET_POD_NAME = 'statefulset.kubernetes.io/pod-name';
@@ -28,6 +28,7 @@ export interface StatefulSet extends Obj {
     minReadySeconds?: number;
     volumeClaimTemplates?: VolumeClaimTemplate[];
     ordinals?: { start?: number };
+    persistentVolumeClaimRetentionPolicy?: { whenDeleted?: string; whenScaled?: string };
   };
   status?: StatefulSetStatus;
 }
@@ -237,10 +238,39 @@ export function statefulSetStatus(set: StatefulSet, pods: readonly Pod[], curren
     ...(set.status?.collisionCount !== undefined ? { collisionCount: set.status.collisionCount } : {}),
     ...(set.status?.conditions ? { conditions: set.status.conditions } : {}),
   };
-  // A finished rolling update makes the update revision the current one.
-  if ((set.spec.updateStrategy?.type ?? 'RollingUpdate') === 'RollingUpdate' && updated === replicas && ready === replicas) {
+  // A finished rolling update makes the update revision the current one (completeRollingUpdate).
+  const want = set.spec.replicas ?? 1;
+  if ((set.spec.updateStrategy?.type ?? 'RollingUpdate') === 'RollingUpdate' && updated === want && ready === want && replicas === want) {
     status.currentReplicas = updated;
     status.currentRevision = updateRevision;
   }
   return status;
+}
+
+/** Whether a pod's ordinal is within the set's replicas (a pod outside is being scaled down). */
+export function inOrdinalRange(set: StatefulSet, pod: Pod): boolean {
+  const ord = ordinalOf(set.metadata.name ?? '', pod);
+  const start = set.spec.ordinals?.start ?? 0;
+  return ord !== undefined && ord >= start && ord < start + (set.spec.replicas ?? 1);
+}
+
+/**
+ * The owner references a pod's claim should carry under persistentVolumeClaimRetentionPolicy (upstream's
+ * updateClaimOwnerRefForSetAndPod): whenDeleted Delete makes the set own the claim, whenScaled Delete makes a pod being
+ * scaled down own it (so the garbage collector removes it with the pod). References to the set or pod by name with
+ * another uid are stale and go; a claim some other controller owns is left to it.
+ */
+export function claimOwnerRefs(refs: readonly OwnerReference[] | undefined, set: StatefulSet, pod: Pod): OwnerReference[] {
+  const ours = (r: OwnerReference): boolean => (r.kind === 'StatefulSet' && r.name === set.metadata.name) || (r.kind === 'Pod' && r.name === pod.metadata.name) || r.uid === set.metadata.uid || r.uid === pod.metadata.uid;
+  const others = (refs ?? []).filter((r) => !ours(r));
+  if (others.some((r) => r.controller)) return others;
+  const policy = set.spec.persistentVolumeClaimRetentionPolicy ?? {};
+  const scaledDown = !inOrdinalRange(set, pod);
+  const setRef: OwnerReference = { apiVersion: 'apps/v1', kind: 'StatefulSet', name: set.metadata.name ?? '', uid: set.metadata.uid ?? '', controller: true, blockOwnerDeletion: true };
+  const podRef: OwnerReference = { apiVersion: 'v1', kind: 'Pod', name: pod.metadata.name ?? '', uid: pod.metadata.uid ?? '', controller: true, blockOwnerDeletion: true };
+  const whenDeleted = policy.whenDeleted ?? 'Retain';
+  const whenScaled = policy.whenScaled ?? 'Retain';
+  if (whenScaled === 'Delete' && scaledDown) return [...others, podRef];
+  if (whenDeleted === 'Delete' && (whenScaled !== 'Delete' || !scaledDown)) return [...others, setRef];
+  return others;
 }

@@ -111,4 +111,31 @@ describe('statefulset controller', () => {
     await new Promise((r) => setTimeout(r, 1000));
     expect(await head()).toBe(before);
   });
+
+  it('persistentVolumeClaimRetentionPolicy Delete: scaled-down and deleted sets take their claims with them', async () => {
+    cluster = await startCluster(['statefulset', 'garbagecollector']);
+    const c = cluster;
+    const { client } = c;
+    const claimNames = async (): Promise<string[]> => names((await client.list<Obj>(R.persistentvolumeclaims, { namespace: 'default' })).items as Pod[]);
+    await client.create(R.statefulsets, 'default', {
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: { name: 'db' },
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: { app: 'db' } },
+        template: podTemplate({ app: 'db' }, 'db:1'),
+        persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Delete', whenScaled: 'Delete' },
+        volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } }],
+      },
+    });
+    await eventually(async () => (await sts(c)).status?.readyReplicas === 2, 'two ready replicas');
+    const set = await sts(c);
+    const claim = await client.get<Obj>(R.persistentvolumeclaims, 'default', 'data-db-1');
+    expect(claim.metadata.ownerReferences).toEqual([{ apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'db', uid: set.metadata.uid, controller: true, blockOwnerDeletion: true }]);
+    await client.patch(R.statefulsets, 'default', 'db', { spec: { replicas: 1 } }, 'merge', 'scale');
+    await eventually(async () => (await claimNames()).join() === 'data-db-0', 'the scaled-down pod took its claim');
+    await client.delete(R.statefulsets, 'default', 'db');
+    await eventually(async () => (await claimNames()).length === 0 && (await listPods(client, 'default', 'app=db')).length === 0, 'the deleted set took its pods and claims');
+  });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Pod } from '../../../../control/controllers/objects.js';
 import { planUpdateRevision, revisionData, revisionsToTruncate, revisionTemplate, type ControllerRevision } from '../../../../control/controllers/revisions.js';
-import { claimsFor, newStatefulSetPod, ordinalOf, planStatefulSet, statefulSetStatus, type StatefulSet } from '../../../../control/controllers/statefulset.js';
+import { claimOwnerRefs, claimsFor, newStatefulSetPod, ordinalOf, planStatefulSet, statefulSetStatus, type StatefulSet } from '../../../../control/controllers/statefulset.js';
 
 const NOW = new Date('2026-01-01T00:10:00Z');
 
@@ -73,6 +73,33 @@ describe('statefulset identities and status', () => {
     expect(done).toMatchObject({ currentReplicas: 3, updatedReplicas: 3, currentRevision: 'db-new' });
     const onDelete = statefulSetStatus(set({ onDelete: true }), [pod(0), pod(1), pod(2)], 'db-old', 'db-new', NOW);
     expect(onDelete.currentRevision).toBe('db-old');
+  });
+});
+
+describe('claim retention policy', () => {
+  const withPolicy = (whenDeleted: string, whenScaled: string): StatefulSet => {
+    const s = set({ replicas: 2 });
+    s.spec.persistentVolumeClaimRetentionPolicy = { whenDeleted, whenScaled };
+    return s;
+  };
+  const p = (ord: number): Pod => ({ ...pod(ord), metadata: { ...pod(ord).metadata, uid: `pod-${ord}` } });
+  const owners = (s: StatefulSet, ord: number, refs?: Parameters<typeof claimOwnerRefs>[0]): string[] => claimOwnerRefs(refs, s, p(ord)).map((r) => `${r.kind}/${r.name}${r.controller ? '*' : ''}`);
+  const table: Array<{ deleted: string; scaled: string; inRange: string[]; scaledDown: string[] }> = [
+    { deleted: 'Retain', scaled: 'Retain', inRange: [], scaledDown: [] },
+    { deleted: 'Delete', scaled: 'Retain', inRange: ['StatefulSet/db*'], scaledDown: ['StatefulSet/db*'] },
+    { deleted: 'Retain', scaled: 'Delete', inRange: [], scaledDown: ['Pod/db-5*'] },
+    { deleted: 'Delete', scaled: 'Delete', inRange: ['StatefulSet/db*'], scaledDown: ['Pod/db-5*'] },
+  ];
+  for (const c of table) {
+    it(`whenDeleted ${c.deleted}, whenScaled ${c.scaled}`, () => {
+      expect(owners(withPolicy(c.deleted, c.scaled), 1)).toEqual(c.inRange);
+      expect(owners(withPolicy(c.deleted, c.scaled), 5)).toEqual(c.scaledDown);
+    });
+  }
+  it('drops stale references to the set or pod, and leaves a claim another controller owns alone', () => {
+    const s = withPolicy('Delete', 'Retain');
+    expect(owners(s, 1, [{ apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'db', uid: 'old-uid', controller: true }])).toEqual(['StatefulSet/db*']);
+    expect(owners(s, 1, [{ apiVersion: 'example.com/v1', kind: 'Thing', name: 't', uid: 't', controller: true }])).toEqual(['Thing/t*']);
   });
 });
 
