@@ -230,11 +230,9 @@ export function planDaemonSet(input: DaemonSetInput): DaemonSetPlan {
       continue;
     }
     if (surging) {
-      // One old and one new pod may share the node while the new one becomes available; anything more goes.
-      const oldest = running[0];
-      const newest = running.filter(updated)[0];
-      const keep = new Set([oldest, newest].filter((p): p is Pod => !!p));
-      if (newest && oldest !== newest && available(newest)) keep.delete(oldest as Pod);
+      // The oldest old pod and the oldest new one may share the node while the new one becomes available (the
+      // rolling update retires the old one then); anything more goes.
+      const keep = new Set([running.find((p) => !updated(p)), running.find(updated)].filter((p): p is Pod => !!p));
       for (const p of running) if (!keep.has(p)) del.add(p.metadata.name ?? '');
     } else {
       for (const p of running.slice(1)) del.add(p.metadata.name ?? '');

@@ -118,6 +118,15 @@ describe('planDaemonSet', () => {
     });
   }
 
+  it('surge: a new pod created in the same second as the old one (and sorting first) does not push the old one out', () => {
+    const oldPod = pod('a', { hash: 'old', created: 0 });
+    const newPod = pod('a', { created: 0, ready: false });
+    oldPod.metadata.name = 'agent-zzz';
+    newPod.metadata.name = 'agent-aaa';
+    const r = plan(ds({ strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } } }), [node('a'), node('b')], [oldPod, newPod, pod('b', { hash: 'old' })]);
+    expect(r).toMatchObject({ create: [], delete: [] });
+  });
+
   it('surgeAndUnavailable rounds percentages up and never lets both be zero', () => {
     expect(surgeAndUnavailable(ds({ strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '10%', maxSurge: 0 } } }), 15)).toEqual({ maxSurge: 0, maxUnavailable: 2 });
     expect(surgeAndUnavailable(ds({ strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 0 } } }), 3)).toEqual({ maxSurge: 0, maxUnavailable: 1 });
