@@ -14,6 +14,7 @@ import { chainAdmission, namespaceLifecycle } from './apiserver/admission/namesp
 import { ensureKubernetesService, ensureSystemNamespaces } from './apiserver/bootstrap.js';
 import { ServiceAllocator } from './apiserver/admission/service-allocation.js';
 import { limitRangerAdmission } from './apiserver/admission/limit-ranger.js';
+import { defaultTolerationSeconds } from './apiserver/admission/default-toleration-seconds.js';
 import { priorityAdmission } from './apiserver/admission/priority.js';
 import { resourceQuotaAdmission } from './apiserver/admission/resource-quota.js';
 import { serviceAccountAdmission } from './apiserver/admission/service-account.js';
@@ -79,6 +80,10 @@ const FLAGS = {
   'cluster-signing-key-file': { type: 'string', help: 'Key of --cluster-signing-cert-file' },
   'root-ca-file': { type: 'string', help: 'CA published to every namespace as the kube-root-ca.crt ConfigMap (default: the cluster CA when this process runs the API server)' },
   'cluster-signing-duration': { type: 'string', help: 'Longest validity of certificates signed for CSRs (default 8760h0m0s)' },
+  'node-monitor-grace-period': { type: 'string', help: 'How long a node may go without renewing its Lease before it is marked Unknown (default 50s)' },
+  'node-startup-grace-period': { type: 'string', help: 'The same for a node that has never posted its status (default 1m0s)' },
+  'node-monitor-period': { type: 'string', help: 'How often node health is checked (default 5s)' },
+  'resource-quota-sync-period': { type: 'string', help: 'How often every ResourceQuota\'s usage is recalculated in full (default 5m0s)' },
   'metrics-bind-address': { type: 'string', help: 'Where /healthz and /metrics are served when this process runs no API server (default 127.0.0.1:10251)' },
 } as const;
 
@@ -197,6 +202,7 @@ async function startApiServer(str: (k: keyof typeof FLAGS) => string | undefined
       serviceAccountAdmission(storage, { mountServiceAccountToken: false }),
       nodeRestrictionAdmission(),
       priorityAdmission(storage),
+      defaultTolerationSeconds(),
       rbacEscalationAdmission({ lister: storageLister(storage), authorize: (a) => authorizer.authorize(a) }),
       resourceQuotaAdmission(storage),
       allocator.admission(),
@@ -331,6 +337,19 @@ export async function runControl(argv: string[]): Promise<number> {
     if (!Number.isFinite(t) || t < 0) return usage(`--horizontal-pod-autoscaler-tolerance: expected a non-negative number, got "${str('horizontal-pod-autoscaler-tolerance')}"`);
     hpaConfig.tolerance = t;
   }
+  const controllerConfig: ControllerConfig = {};
+  for (const [flag, field] of [
+    ['node-monitor-grace-period', 'nodeMonitorGracePeriodMs'],
+    ['node-startup-grace-period', 'nodeStartupGracePeriodMs'],
+    ['node-monitor-period', 'nodeMonitorPeriodMs'],
+    ['resource-quota-sync-period', 'resourceQuotaSyncPeriodMs'],
+  ] as const) {
+    const text = str(flag);
+    if (text === undefined) continue;
+    const ms = parseDuration(text);
+    if (ms === undefined || ms <= 0) return usage(`--${flag}: expected a duration such as 40s or 5m, got "${text}"`);
+    controllerConfig[field] = ms;
+  }
   const resolutionMs = parseDuration(str('metric-resolution') ?? '15s');
   if (resolutionMs === undefined || resolutionMs < 1000) return usage(`--metric-resolution: expected a duration of at least 1s, got "${str('metric-resolution')}"`);
   const port = Number(str('secure-port') ?? 6443);
@@ -416,7 +435,7 @@ export async function runControl(argv: string[]): Promise<number> {
       client,
       config: election,
       logger,
-      component: { start: () => startControllerManager({ client, logger: logger.child({ component: 'controller-manager' }), registry: metrics, config: { horizontalPodAutoscaler: hpaConfig, ...(rootCaPem ? { rootCaPem } : {}), ...(signingCa ? { csrSigning: { ca: signingCa, durationMs: signingDurationMs } } : {}) }, ...(controllers ? { controllers } : {}) }) },
+      component: { start: () => startControllerManager({ client, logger: logger.child({ component: 'controller-manager' }), registry: metrics, config: { ...controllerConfig, horizontalPodAutoscaler: hpaConfig, ...(rootCaPem ? { rootCaPem } : {}), ...(signingCa ? { csrSigning: { ca: signingCa, durationMs: signingDurationMs } } : {}) }, ...(controllers ? { controllers } : {}) }) },
     });
     closers.unshift(async () => {
       await elected.stop();

@@ -33,6 +33,7 @@ import { proxyPodStream, STREAMING_SUBRESOURCES } from './proxy/pod-stream.js';
 import { isTokenReview, reviewToken } from './token-review.js';
 import { ConvertingStorage } from './conversion.js';
 import { Compactor, DEFAULT_COMPACTION_INTERVAL_MS } from './storage/compactor.js';
+import { evictPod } from './eviction.js';
 import { ObjectStorage, parseResourceVersion, type KubeObject } from './storage/object-storage.js';
 
 /**
@@ -494,6 +495,7 @@ export class ApiServer {
           if (!this.opts.serviceAccountTokens) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
           return sendJson(res, 201, await issueToken(this.opts.serviceAccountTokens, storageTokenLookup(this.storage), ctx.namespace ?? 'default', info.name, body, this.now().getTime()));
         }
+        if (info.name !== undefined && sub === 'eviction' && def.kind === 'Pod') return sendJson(res, 201, await evictPod(this.rest, ctx, info.name, body));
         if (def.kind === 'Binding') {
           const b = body as { metadata?: { name?: string }; target?: { kind?: string; name?: string } };
           await this.rest.bind(ctx, b.metadata?.name ?? '', b.target ?? {});

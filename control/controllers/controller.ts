@@ -45,6 +45,7 @@ export class MeteredQueue extends WorkQueue {
   }
 }
 
+/** Per-controller flags of kube-controller-manager, by upstream's names (durations in milliseconds). */
 export interface ControllerContext {
   client: KubeClient;
   informers: SharedInformers;
@@ -58,6 +59,14 @@ export interface ControllerContext {
 }
 
 export interface ControllerConfig {
+  /** --node-monitor-grace-period (default 50 s): how long a node may go without renewing its Lease. */
+  nodeMonitorGracePeriodMs?: number;
+  /** --node-startup-grace-period (default 60 s): the same for a node that has never reported. */
+  nodeStartupGracePeriodMs?: number;
+  /** --node-monitor-period (default 5 s): how often node health is checked. */
+  nodeMonitorPeriodMs?: number;
+  /** --resource-quota-sync-period (default 5 min): the full recalculation of every quota. */
+  resourceQuotaSyncPeriodMs?: number;
   /** The cluster CA published as kube-root-ca.crt in every namespace (upstream's --root-ca-file). */
   rootCaPem?: string;
   /** The CA that csrsigning issues certificates with (--cluster-signing-cert-file/--cluster-signing-key-file). */

@@ -1,5 +1,5 @@
 /** The controllers of `skiff control` (kube-controller-manager's), their pure decisions and the manager that runs them. */
-export { Controller, MeteredQueue, type ControllerContext, type ControllerMetrics, type SyncResult } from './controller.js';
+export { Controller, MeteredQueue, type ControllerContext, type ControllerMetrics, type ControllerConfig, type SyncResult } from './controller.js';
 export { Expectations } from './expectations.js';
 export { EventRecorder } from './events.js';
 export { SharedInformers } from './informers.js';
@@ -23,3 +23,14 @@ export * from './cron-schedule.js';
 export * from './cronjob.js';
 export { CronJobController, CRONJOBS } from './cronjob-controller.js';
 export * from './ttlafterfinished.js';
+export * from './revisions.js';
+export * from './daemonset.js';
+export { DaemonSetController } from './daemonset-controller.js';
+export * from './statefulset.js';
+export { StatefulSetController } from './statefulset-controller.js';
+export * from './nodelifecycle.js';
+export { NodeLifecycleController } from './nodelifecycle-controller.js';
+export * from './disruption.js';
+export { DisruptionController } from './disruption-controller.js';
+export * from './resourcequota.js';
+export { ResourceQuotaController } from './resourcequota-controller.js';

@@ -2,6 +2,11 @@ import type { Registry } from 'prom-client';
 import type { Logger } from '../../lib/log.js';
 import type { KubeClient } from '../client/index.js';
 import type { Controller, ControllerConfig, ControllerContext } from './controller.js';
+import { DaemonSetController } from './daemonset-controller.js';
+import { DisruptionController } from './disruption-controller.js';
+import { NodeLifecycleController } from './nodelifecycle-controller.js';
+import { ResourceQuotaController } from './resourcequota-controller.js';
+import { StatefulSetController } from './statefulset-controller.js';
 import { DeploymentController } from './deployment-controller.js';
 import { EndpointsController, EndpointSliceController } from './endpoints-controller.js';
 import { SharedInformers } from './informers.js';
@@ -46,6 +51,11 @@ const FACTORIES: Record<string, (ctx: ControllerContext) => Controller | undefin
       ...(c.tolerance !== undefined ? { calc: { ...DEFAULT_CALC_CONFIG, tolerance: c.tolerance } } : {}),
     });
   },
+  daemonset: (ctx) => new DaemonSetController(ctx),
+  statefulset: (ctx) => new StatefulSetController(ctx),
+  nodelifecycle: (ctx) => new NodeLifecycleController(ctx),
+  disruption: (ctx) => new DisruptionController(ctx),
+  resourcequota: (ctx) => new ResourceQuotaController(ctx),
 };
 
 export const CONTROLLER_NAMES = Object.keys(FACTORIES);

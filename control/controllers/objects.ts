@@ -42,6 +42,7 @@ export interface Condition {
   lastTransitionTime?: string;
   lastUpdateTime?: string;
   lastProbeTime?: string | null;
+  lastHeartbeatTime?: string | null;
 }
 
 export interface ContainerPort {
@@ -127,6 +128,26 @@ export interface Service extends Obj {
   spec?: { selector?: Record<string, string>; ports?: ServicePort[]; clusterIP?: string; publishNotReadyAddresses?: boolean; type?: string };
 }
 
+export interface Taint {
+  key: string;
+  value?: string;
+  effect: string;
+  timeAdded?: string;
+}
+
+export interface Toleration {
+  key?: string;
+  operator?: string;
+  value?: string;
+  effect?: string;
+  tolerationSeconds?: number;
+}
+
+export interface Node extends Obj {
+  spec?: { unschedulable?: boolean; taints?: Taint[]; [k: string]: unknown };
+  status?: { conditions?: Condition[]; [k: string]: unknown };
+}
+
 export interface Namespace extends Obj {
   spec?: { finalizers?: string[] };
   status?: { phase?: string; conditions?: Condition[] };
@@ -144,6 +165,14 @@ export const R = {
   replicasets: { group: 'apps', version: 'v1', resource: 'replicasets' },
   deployments: { group: 'apps', version: 'v1', resource: 'deployments' },
   endpointslices: { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices' },
+  nodes: { group: '', version: 'v1', resource: 'nodes' },
+  leases: { group: 'coordination.k8s.io', version: 'v1', resource: 'leases' },
+  daemonsets: { group: 'apps', version: 'v1', resource: 'daemonsets' },
+  statefulsets: { group: 'apps', version: 'v1', resource: 'statefulsets' },
+  controllerrevisions: { group: 'apps', version: 'v1', resource: 'controllerrevisions' },
+  persistentvolumeclaims: { group: '', version: 'v1', resource: 'persistentvolumeclaims' },
+  poddisruptionbudgets: { group: 'policy', version: 'v1', resource: 'poddisruptionbudgets' },
+  resourcequotas: { group: '', version: 'v1', resource: 'resourcequotas' },
 } satisfies Record<string, ResourceRef>;
 
 // ---------- pods ----------
@@ -241,4 +270,25 @@ export function withoutEmpty(v: unknown): unknown {
 /** Equality as the server would store both: zero values do not count as differences. */
 export function sameStored(a: unknown, b: unknown): boolean {
   return jsonEqual(withoutEmpty(a), withoutEmpty(b));
+}
+
+/**
+ * Equality of statuses as the server stores them: omitempty drops zero counters, empty strings, lists and maps, so
+ * a missing field and its zero value are the same.
+ */
+export function sameStatus(a: unknown, b: unknown): boolean {
+  const strip = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(strip);
+    if (v !== null && typeof v === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+        const y = strip(x);
+        if (y === undefined || y === 0 || y === '' || (Array.isArray(y) && y.length === 0) || (y !== null && typeof y === 'object' && !Array.isArray(y) && Object.keys(y).length === 0)) continue;
+        out[k] = y;
+      }
+      return out;
+    }
+    return v;
+  };
+  return jsonEqual(strip(a), strip(b));
 }

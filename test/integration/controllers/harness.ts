@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { ApiServer } from '../../../control/apiserver/server.js';
 import { Informer, KubeClient, type KubeObject } from '../../../control/client/index.js';
-import { startControllerManager, type ControllerManager } from '../../../control/controllers/index.js';
+import { startControllerManager, type ControllerManager, type ControllerConfig } from '../../../control/controllers/index.js';
 import { R, type Pod } from '../../../control/controllers/objects.js';
 import { MemoryStore } from '../../../control/store/index.js';
 import { silentLogger } from '../../../lib/log.js';
@@ -29,9 +29,18 @@ export async function eventually<T>(check: () => Promise<T | undefined | false> 
   }
 }
 
+/** The node a pod's required node affinity pins it to with matchFields metadata.name (how DaemonSet pods are placed). */
+function pinnedNode(pod: Pod): string | undefined {
+  const terms = (pod.spec?.affinity as { nodeAffinity?: { requiredDuringSchedulingIgnoredDuringExecution?: { nodeSelectorTerms?: Array<{ matchFields?: Array<{ key: string; operator: string; values?: string[] }> }> } } } | undefined)
+    ?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
+  for (const t of terms ?? []) for (const f of t.matchFields ?? []) if (f.key === 'metadata.name' && f.operator === 'In' && f.values?.length === 1) return f.values[0];
+  return undefined;
+}
+
 /**
- * A kubelet that runs nothing: binds every pod to node "n1", reports it Running with an IP and (unless `ready` says
- * otherwise) Ready, and confirms graceful deletions at once.
+ * A kubelet that runs nothing: binds every pod to node "n1" (or to the node its affinity pins it to, standing in for
+ * the scheduler), reports it Running with an IP and (unless `ready` says otherwise) Ready, and confirms graceful
+ * deletions at once. Pods on a node in `down` are left alone, as a dead kubelet would.
  */
 export class FakeKubelet {
   private readonly informer: Informer<Pod>;
@@ -43,6 +52,10 @@ export class FakeKubelet {
   ready: (pod: Pod) => boolean = () => true;
   /** Running pods for which this returns a phase end in it (their containers exit 0 for Succeeded, 1 for Failed). */
   finish: (pod: Pod) => 'Succeeded' | 'Failed' | undefined = () => undefined;
+  /** False when a real scheduler places pods: unbound pods are then left to it. */
+  binds = true;
+  /** Nodes whose kubelet is gone: their pods are neither updated nor have their deletions confirmed. */
+  readonly down = new Set<string>();
 
   constructor(private readonly client: KubeClient) {
     this.informer = new Informer<Pod>(client, R.pods);
@@ -79,9 +92,11 @@ export class FakeKubelet {
   private step(pod: Pod): Promise<unknown> | undefined {
     const ns = pod.metadata.namespace;
     const name = pod.metadata.name ?? '';
+    if (pod.spec?.nodeName && this.down.has(pod.spec.nodeName)) return undefined;
     // Confirms a deletion once: a pod with a zero grace period left waits only for its finalizers.
     if (pod.metadata.deletionTimestamp) return pod.metadata.deletionGracePeriodSeconds === 0 ? undefined : this.client.delete(R.pods, ns, name, { gracePeriodSeconds: 0 });
-    if (!pod.spec?.nodeName) return this.client.create(R.pods, ns, { apiVersion: 'v1', kind: 'Binding', metadata: { name }, target: { kind: 'Node', name: 'n1' } } as KubeObject, 'binding', name);
+    if (!pod.spec?.nodeName && !this.binds) return undefined;
+    if (!pod.spec?.nodeName) return this.client.create(R.pods, ns, { apiVersion: 'v1', kind: 'Binding', metadata: { name }, target: { kind: 'Node', name: pinnedNode(pod) ?? 'n1' } } as KubeObject, 'binding', name);
     const phase = pod.status?.phase;
     if (phase === 'Succeeded' || phase === 'Failed') return undefined;
     const end = phase === 'Running' ? this.finish(pod) : undefined;
@@ -130,15 +145,15 @@ export interface Cluster {
 }
 
 /** An in-process API server over a MemoryStore (plain HTTP), the controller manager and a fake kubelet. */
-export async function startCluster(controllers?: string[], opts: { now?: () => Date } = {}): Promise<Cluster> {
+export async function startCluster(controllers?: string[], opts: { now?: () => Date; nodes?: string[]; config?: ControllerConfig } = {}): Promise<Cluster> {
   const store = new MemoryStore();
   const server = new ApiServer({ store, logger: silentLogger() });
   const port = await server.listen(0);
   const client = new KubeClient({ server: `http://127.0.0.1:${port}` });
   // The node the fake kubelet puts every pod on exists, so the pod GC leaves its pods alone.
-  await client.create({ group: '', version: 'v1', resource: 'nodes' }, undefined, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' } });
+  for (const name of opts.nodes ?? ['n1']) await client.create({ group: '', version: 'v1', resource: 'nodes' }, undefined, { apiVersion: 'v1', kind: 'Node', metadata: { name, labels: { 'kubernetes.io/hostname': name } } });
   const registry = new Registry();
-  const manager = startControllerManager({ client, logger: silentLogger(), registry, ...(controllers ? { controllers } : {}), ...(opts.now ? { now: opts.now } : {}) });
+  const manager = startControllerManager({ client, logger: silentLogger(), registry, ...(controllers ? { controllers } : {}), ...(opts.now ? { now: opts.now } : {}), ...(opts.config ? { config: opts.config } : {}) });
   await manager.ready;
   const kubelet = new FakeKubelet(client);
   kubelet.start();

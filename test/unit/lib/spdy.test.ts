@@ -129,10 +129,15 @@ describe('SpdySession', () => {
     const session = new SpdySession({ write: (d) => void written.push(d), end: () => (transportEnded = true) });
     const deflate = createDeflate({ dictionary: SPDY_DICTIONARY_FOR_TESTS });
     let closed = 0;
-    session.on('stream', (s: SpdyStream) => s.on('close', () => closed++));
+    let opened = 0;
+    session.on('stream', (s: SpdyStream) => {
+      opened++;
+      s.on('close', () => closed++);
+    });
     session.receive(await synStream(deflate, 3, { streamtype: 'error' }));
     session.receive(data(9, 0, Buffer.from('x')));
-    await until(() => written.length >= 1);
+    // Header blocks are inflated asynchronously: wait for the stream as well as for the reset.
+    await until(() => written.length >= 1 && opened === 1);
     const rst = frames(Buffer.concat(written))[0] as Buffer;
     expect([rst.readUInt16BE(2), rst.readUInt32BE(8), rst.readUInt32BE(12)]).toEqual([3, 9, 2]);
     session.close();

@@ -14,7 +14,7 @@ describe('controller selection', () => {
     expect(selectControllers(['*', '-garbagecollector'])).not.toContain('garbagecollector');
     expect(() => selectControllers(['nope'])).toThrow('unknown controller(s) "nope"');
     // Upstream's --controllers names.
-    expect(CONTROLLER_NAMES).toEqual(expect.arrayContaining(['replicaset', 'replicationcontroller', 'deployment', 'endpoint', 'endpointslice', 'namespace', 'garbagecollector', 'serviceaccount', 'podgc', 'job', 'cronjob', 'ttl-after-finished', 'horizontalpodautoscaling', 'csrapproving', 'csrsigning']));
+    expect(CONTROLLER_NAMES).toEqual(expect.arrayContaining(['replicaset', 'replicationcontroller', 'deployment', 'endpoint', 'endpointslice', 'namespace', 'garbagecollector', 'serviceaccount', 'podgc', 'job', 'cronjob', 'ttl-after-finished', 'horizontalpodautoscaling', 'csrapproving', 'csrsigning', 'daemonset', 'statefulset', 'nodelifecycle', 'disruption', 'resourcequota']));
   });
 });
 

@@ -134,6 +134,16 @@ describe('ReplicaSet, StatefulSet, DaemonSet, ControllerRevision strategies', ()
     const created = await rest.create(ds, ctx('kube-system'), { metadata: { name: 'agent' }, spec: { selector: { matchLabels: { app: 'web' } }, template: template() } });
     expect((created.spec as any).updateStrategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } });
     expect(created.status).toEqual({ currentNumberScheduled: 0, numberMisscheduled: 0, desiredNumberScheduled: 0, numberReady: 0 });
+    // The template generation lives in an annotation, bumped by template changes only.
+    expect(created.metadata.annotations?.['deprecated.daemonset.template.generation']).toBe('1');
+    const body = { metadata: { name: 'agent' }, spec: { selector: { matchLabels: { app: 'web' } }, template: template() } };
+    const same = await rest.update(ds, ctx('kube-system'), 'agent', { ...body, spec: { ...body.spec, minReadySeconds: 5 } });
+    expect(same.metadata.annotations?.['deprecated.daemonset.template.generation']).toBe('1');
+    expect(same.metadata.generation).toBe(2);
+    const changed = await rest.update(ds, ctx('kube-system'), 'agent', { ...body, spec: { ...body.spec, minReadySeconds: 5, template: template('other:2') } });
+    expect(changed.metadata.annotations?.['deprecated.daemonset.template.generation']).toBe('2');
+    const status = await rest.update(ds, ctx('kube-system'), 'agent', { ...changed, status: { ...(changed.status as object), numberReady: 0 } }, 'status');
+    expect(status.metadata.annotations?.['deprecated.daemonset.template.generation']).toBe('2');
   });
 
   it('keeps ControllerRevision data immutable', async () => {
