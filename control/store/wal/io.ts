@@ -2,7 +2,6 @@
  * The few filesystem operations whose durability matters, behind an injectable interface so tests can count
  * fsyncs, delay them (to exercise group commit) or make them fail.
  */
-import { writeSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 
 export interface SyncIo {
@@ -33,24 +32,6 @@ export async function writeFully(handle: FileHandle, bytes: Uint8Array, position
     const { bytesWritten } = await handle.write(bytes, done, bytes.length - done, position + done);
     if (bytesWritten <= 0) throw new Error('short write');
     done += bytesWritten;
-  }
-}
-
-/** Writes up to this many bytes on the calling thread (see writeFullyNow). */
-export const INLINE_WRITE_MAX = 1024 * 1024;
-
-/**
- * Writes all of `bytes` at `position`; a small write (up to INLINE_WRITE_MAX) goes straight to the page cache on the
- * calling thread. A WAL batch of a few KB takes microseconds that way, where a thread-pool write costs two thread
- * hand-offs (and, on a busy machine, two waits for a core) on every put's path; large ones still go to the pool.
- */
-export async function writeFullyNow(handle: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
-  if (bytes.length > INLINE_WRITE_MAX) return writeFully(handle, bytes, position);
-  let done = 0;
-  while (done < bytes.length) {
-    const n = writeSync(handle.fd, bytes, done, bytes.length - done, position + done);
-    if (n <= 0) throw new Error('short write');
-    done += n;
   }
 }
 

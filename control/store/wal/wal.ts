@@ -30,7 +30,7 @@ import {
   WalSnapshotMismatchError,
   WalSnapshotNotFoundError,
 } from './errors.js';
-import { defaultIo, nullLogger, writeFully, writeFullyNow, type SyncIo, type WalLogger } from './io.js';
+import { defaultIo, nullLogger, writeFully, type SyncIo, type WalLogger } from './io.js';
 import { lockDir, type DirLock } from './lock.js';
 import {
   FRAME_ALIGN,
@@ -511,7 +511,7 @@ export class Wal {
     const writeChunks = async (): Promise<void> => {
       if (bytes === 0) return;
       const buf = chunks.length === 1 ? chunks[0]! : concat(chunks, bytes);
-      await writeFullyNow(this.handle, buf, this.offset);
+      await writeFully(this.handle, buf, this.offset);
       this.offset += bytes;
       chunks = [];
       bytes = 0;
