@@ -545,11 +545,15 @@ export class RaftNode implements TransportHandler {
       while (!this.stopped && this.raw.hasReady()) {
         const rd = this.raw.ready();
         const snapshot = rd.snapshot !== undefined && rd.snapshot.metadata.index > 0;
+        // Nothing that needs an fsync (at most a commit index): the write is queued in order and the loop goes on
+        // without waiting for it, so the next Ready (the next put's entries) is not held up by a thread-pool hop.
+        const noWait = !rd.mustSync && !snapshot;
         // etcd's overlap (see Ready): a leader replicates while it writes its own copy, which Raft counts only
-        // after advance(); a follower's messages (acks) wait for its write.
-        const sendFirst = this.raw.raft.state === 'leader' && !rd.termChanged && !snapshot;
+        // after advance(); a follower's messages (acks) wait for its write when it holds entries or a vote.
+        const sendFirst = noWait || (this.raw.raft.state === 'leader' && !rd.termChanged && !snapshot);
         if (sendFirst && rd.messages.length > 0) this.options.transport.send(rd.messages);
         const written = persistReady(this.wal, this.snapshotter, this.storage, rd);
+        if (noWait) written.catch((err: unknown) => this.fail(err));
         // Committed entries are durable on a quorum: apply them while the write (its fsync) is in progress.
         let appliedEarly = false;
         if (!snapshot) {
@@ -558,7 +562,7 @@ export class RaftNode implements TransportHandler {
           this.applyEntries(rd.committedEntries);
           appliedEarly = true;
         }
-        await written;
+        if (!noWait) await written;
         if (this.stopped) return;
         if (!sendFirst && rd.messages.length > 0) this.options.transport.send(rd.messages);
         if (!appliedEarly) {

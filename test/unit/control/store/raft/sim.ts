@@ -360,8 +360,8 @@ export class Cluster {
 
   /**
    * Takes a Ready and starts its write, overlapping what Member's loop overlaps (see Ready): a leader sends its
-   * messages now (unless its term or vote changed, or a snapshot came), committed entries are applied now (unless
-   * a snapshot came). Until finishReady the node keeps stepping messages and ticking; a crash loses the write.
+   * messages now (unless its term or vote changed, or a snapshot came), any member does when nothing needs an
+   * fsync; committed entries are applied now (unless a snapshot came). Until finishReady the node keeps stepping messages and ticking; a crash loses the write.
    */
   beginReady(id: NodeId): Ready | undefined {
     const n = this.sim(id);
@@ -371,7 +371,8 @@ export class Cluster {
     this.checkLogMatching(id, rd.entries, (i) => raw.raft.raftLog.term(i));
     if (rd.softState?.state === 'leader' || raw.raft.state === 'leader') this.noteLeader(raw.raft.term, id);
     n.writing = rd;
-    n.sentEarly = raw.raft.state === 'leader' && !rd.termChanged && rd.snapshot === undefined;
+    // A Ready with nothing to fsync (at most a commit index) sends at once on any member, as Member does.
+    n.sentEarly = rd.snapshot === undefined && (!rd.mustSync || (raw.raft.state === 'leader' && !rd.termChanged));
     if (n.sentEarly) this.enqueue(rd.messages);
     if (rd.snapshot === undefined) for (const e of rd.committedEntries) this.apply(n, e);
     return rd;
