@@ -3,10 +3,12 @@
  * state machine.
  *
  * The loop (drive(), one at a time): take a Ready, persist its hard state, entries and snapshot through the WAL and
- * the snapshotter (persistReady, fsync'd), only then hand its messages to the transport, then install the snapshot
- * and apply the committed entries to the MemoryStore in log order, answer ReadIndex requests, advance, and take a
- * local snapshot every `snapshotCount` applied entries (compacting the in-memory log, purging WAL segments and old
- * snapshot files). tick()/step()/propose() may run while a Ready is being persisted; the next turn of the loop picks
+ * the snapshotter (persistReady: fsync'd when Raft says it must, not for a commit index alone), and meanwhile apply
+ * the committed entries to the MemoryStore in log order (they are durable on a quorum); a leader hands its messages
+ * to the transport before its own write, a follower only after it (its acks promise durability); a snapshot is
+ * installed only once persisted. Then answer ReadIndex requests, advance (where a leader's own copy starts to count
+ * toward the quorum), and take a local snapshot every `snapshotCount` applied entries (compacting the in-memory log,
+ * purging WAL segments and old snapshot files). tick()/step()/propose() may run while a Ready is being persisted; the next turn of the loop picks
  * up what they produced.
  *
  * Time: Raft ticks come from an injected Ticker every heartbeat interval (heartbeatTick = 1, electionTick =
@@ -542,12 +544,32 @@ export class RaftNode implements TransportHandler {
     try {
       while (!this.stopped && this.raw.hasReady()) {
         const rd = this.raw.ready();
-        await persistReady(this.wal, this.snapshotter, this.storage, rd);
+        const snapshot = rd.snapshot !== undefined && rd.snapshot.metadata.index > 0;
+        // Nothing that needs an fsync (at most a commit index): the write is queued in order and the loop goes on
+        // without waiting for it, so the next Ready (the next put's entries) is not held up by a thread-pool hop.
+        const noWait = !rd.mustSync && !snapshot;
+        // etcd's overlap (see Ready): a leader replicates while it writes its own copy, which Raft counts only
+        // after advance(); a follower's messages (acks) wait for its write when it holds entries or a vote.
+        const sendFirst = noWait || (this.raw.raft.state === 'leader' && !rd.termChanged && !snapshot);
+        if (sendFirst && rd.messages.length > 0) this.options.transport.send(rd.messages);
+        const written = persistReady(this.wal, this.snapshotter, this.storage, rd);
+        if (noWait) written.catch((err: unknown) => this.fail(err));
+        // Committed entries are durable on a quorum: apply them while the write (its fsync) is in progress.
+        let appliedEarly = false;
+        if (!snapshot) {
+          written.catch(() => undefined);
+          if (rd.softState !== undefined) this.onSoftState(rd.softState);
+          this.applyEntries(rd.committedEntries);
+          appliedEarly = true;
+        }
+        if (!noWait) await written;
         if (this.stopped) return;
-        if (rd.messages.length > 0) this.options.transport.send(rd.messages);
-        if (rd.softState !== undefined) this.onSoftState(rd.softState);
-        if (rd.snapshot !== undefined && rd.snapshot.metadata.index > 0) this.installSnapshot(rd.snapshot);
-        this.applyEntries(rd.committedEntries);
+        if (!sendFirst && rd.messages.length > 0) this.options.transport.send(rd.messages);
+        if (!appliedEarly) {
+          if (rd.softState !== undefined) this.onSoftState(rd.softState);
+          if (snapshot && rd.snapshot !== undefined) this.installSnapshot(rd.snapshot);
+          this.applyEntries(rd.committedEntries);
+        }
         for (const rs of rd.readStates) this.onReadState(rs);
         this.raw.advance(rd);
         this.maybeSoloCampaign();
@@ -719,6 +741,8 @@ export class RaftNode implements TransportHandler {
   private async maybeSnapshot(): Promise<void> {
     const every = this.options.snapshotCount ?? 10_000;
     if (this.applied - this.snapshotIndex < every || this.applied <= this.storage.firstIndex() - 1) return;
+    // Entries applied while their write was in progress are in storage once it finished; never snapshot past it.
+    if (this.applied > this.storage.lastIndex()) return;
     const index = this.applied;
     const data = encodeSnapshotData(index, this.memory.snapshot());
     const snap = this.storage.createSnapshot(index, this.confState, data);

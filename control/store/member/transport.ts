@@ -1,28 +1,35 @@
 /**
  * Member-to-member transport.
  *
- * Raft messages: each flush sends ONE HTTP POST per peer (`POST /raft/messages`) carrying every message queued for
- * it as a JSON array (Uint8Arrays as {"$b64": ...}); while a POST is in flight, new messages queue and go in the next
- * one. MsgSnap travels the same way. A peer that cannot be reached just loses the batch (Raft retries): the node is
- * told through reportUnreachable, and reportSnapshot(failure) for a lost MsgSnap (reportSnapshot(finish) once a
- * MsgSnap was delivered). Queues are capped; the oldest messages are dropped first.
+ * Raft messages travel on one long-lived stream per peer and direction (as etcd's stream): the sender dials
+ * `GET /raft/stream` with `Upgrade: skiff-raft/1`, the receiver answers 101 and from then on the connection carries
+ * length-prefixed binary frames (wire.ts), one per send() call per peer, written as soon as they are queued: no
+ * request/response round trip, no waiting for the previous batch. Messages queued while the stream is being dialed
+ * go in its first frame. A stream that breaks or cannot be dialed loses what was queued or in flight (Raft
+ * retries): the node is told through reportUnreachable, and the next send dials again (after a short pause when
+ * dialing failed). MsgSnap goes in its own `POST /raft/messages` (binary body), so a large snapshot never holds up
+ * heartbeats; reportSnapshot(finish) once the POST succeeded, reportSnapshot(failure) when it failed. A peer that
+ * answers the upgrade with 404 (an older member) gets every message by POST with a JSON body, as it expects.
+ * Queues are capped; the oldest messages are dropped first.
  *
  * Forwarded requests: `POST /raft/rpc/<method>` with a JSON body, answered with {"result": ...} or {"error": {code,
  * message, ...}}; RaftStore uses it to send lease keep-alives and time-to-live queries to the leader.
  *
- * Every request carries the cluster id (X-Skiff-Cluster) and the sender's member id and client URLs; requests from
- * another cluster are refused with 409. Connections are kept alive (node:http Agent). TLS: pass `tls` (cert, key, ca)
- * and https URLs; the same options serve and dial, with client certificates required (peer mTLS, as etcd's
- * --peer-client-cert-auth). Plain HTTP is what the tests exercise.
+ * Every request and stream carries the cluster id (X-Skiff-Cluster) and the sender's member id and client URLs;
+ * requests from another cluster are refused with 409. POSTs use kept-alive connections (node:http Agent). TLS: pass
+ * `tls` (cert, key, ca) and https URLs; the same options serve and dial, with client certificates required (peer
+ * mTLS, as etcd's --peer-client-cert-auth). Plain HTTP is what the tests exercise.
  */
 import * as http from 'node:http';
 import * as https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Logger } from '../../../lib/log.js';
 import { silentLogger } from '../../../lib/log.js';
 import { ErrInvalidRequest, ErrLeaseExists, ErrLeaseNotFound, ErrStoreClosed, StoreError } from '../errors.js';
 import type { Message, NodeId } from '../raft/messages.js';
 import { decodeJson, decodeMessages, encodeJson, encodeMessages } from './codec.js';
+import { FrameReader, decodeMessageBatch, encodeFrame, encodeMessageBatch } from './wire.js';
 import { ErrNoLeader, ErrNotLeader, ErrStopped, ErrTimeout } from './errors.js';
 
 /** What a transport delivers to its member. */
@@ -131,8 +138,20 @@ export interface HttpTransportOptions {
 interface PeerState {
   readonly id: NodeId;
   readonly url: URL;
+  /** Messages waiting for the stream being dialed (or, for a peer without streams, for the next POST). */
   queue: Message[];
+  /** MsgSnap waiting for a POST. */
+  snaps: Message[];
+  /** A POST of `snaps` (or of `queue`, for a peer without streams) is in flight. */
   inflight: boolean;
+  /** The open outgoing stream. */
+  stream: Duplex | undefined;
+  dialing: boolean;
+  /** After a failed dial: no new dial before this time (ms); `redial` fires then if messages wait. */
+  retryAt: number;
+  redial: NodeJS.Timeout | undefined;
+  /** The peer answered the stream upgrade with 404 (an older member): POST with JSON bodies only. */
+  noStream: boolean;
   /** Last failure (for log rate limiting) and whether the peer was reported active. */
   failing: boolean;
 }
@@ -140,6 +159,13 @@ interface PeerState {
 const H_CLUSTER = 'x-skiff-cluster';
 const H_FROM = 'x-skiff-from';
 const H_CLIENT_URLS = 'x-skiff-client-urls';
+const STREAM_PROTOCOL = 'skiff-raft/1';
+const STREAM_PATH = '/raft/stream';
+const BINARY_TYPE = 'application/x-skiff-raft';
+/** Pause after a failed dial before the next one (Raft's heartbeats keep asking). */
+const REDIAL_MS = 50;
+/** Bytes a stream may hold unsent before we stop writing to it and let Raft retry (a stalled peer). */
+const MAX_STREAM_BACKLOG = 64 * 1024 * 1024;
 
 export class HttpTransport implements Transport {
   private handler: TransportHandler | undefined;
@@ -147,6 +173,8 @@ export class HttpTransport implements Transport {
   private readonly agent: http.Agent;
   private readonly peers = new Map<NodeId, PeerState>();
   private readonly clientUrls = new Map<NodeId, string[]>();
+  /** Streams peers dialed to us: an upgraded socket is no longer the HTTP server's to close. */
+  private readonly inbound = new Set<Duplex>();
   private readonly log: Logger;
   private closed = false;
   port = 0;
@@ -164,7 +192,19 @@ export class HttpTransport implements Transport {
       : new http.Agent(agentOptions);
     for (const [id, url] of options.peers) {
       if (id === options.id) continue;
-      this.peers.set(id, { id, url: new URL(url), queue: [], inflight: false, failing: false });
+      this.peers.set(id, {
+        id,
+        url: new URL(url),
+        queue: [],
+        snaps: [],
+        inflight: false,
+        stream: undefined,
+        dialing: false,
+        retryAt: 0,
+        redial: undefined,
+        noStream: false,
+        failing: false,
+      });
     }
   }
 
@@ -177,6 +217,7 @@ export class HttpTransport implements Transport {
       ? https.createServer({ cert: tls.cert, key: tls.key, ...(tls.ca ? { ca: tls.ca, requestCert: true } : {}) }, onRequest)
       : http.createServer(onRequest);
     server.keepAliveTimeout = 30_000;
+    server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => this.acceptStream(req, socket, head));
     this.server = server;
     const host = listen.hostname.replace(/^\[(.*)\]$/, '$1');
     await new Promise<void>((resolve, reject) => {
@@ -196,44 +237,182 @@ export class HttpTransport implements Transport {
 
   send(messages: readonly Message[]): void {
     if (this.closed) return;
-    const touched = new Set<PeerState>();
+    const byPeer = new Map<PeerState, Message[]>();
     for (const m of messages) {
       const peer = this.peers.get(m.to);
       if (peer === undefined) continue;
-      peer.queue.push(m);
-      const max = this.options.maxQueue ?? 4096;
-      if (peer.queue.length > max) {
-        const dropped = peer.queue.splice(0, peer.queue.length - max);
-        for (const d of dropped) if (d.type === 'MsgSnap') this.handler?.reportSnapshot(peer.id, 'failure');
+      if (m.type === 'MsgSnap' && !peer.noStream) {
+        peer.snaps.push(m);
+        this.flushSnaps(peer);
+        continue;
       }
-      touched.add(peer);
+      const list = byPeer.get(peer);
+      if (list === undefined) byPeer.set(peer, [m]);
+      else list.push(m);
     }
-    for (const peer of touched) this.flush(peer);
+    for (const [peer, batch] of byPeer) {
+      if (peer.noStream) {
+        this.enqueue(peer, batch);
+        this.flushPost(peer);
+      } else if (peer.stream !== undefined && !peer.dialing) {
+        this.writeStream(peer, peer.stream, batch);
+      } else {
+        this.enqueue(peer, batch);
+        this.dial(peer);
+      }
+    }
   }
 
-  private flush(peer: PeerState): void {
+  private enqueue(peer: PeerState, batch: readonly Message[]): void {
+    for (const m of batch) peer.queue.push(m);
+    const max = this.options.maxQueue ?? 4096;
+    if (peer.queue.length > max) {
+      const dropped = peer.queue.splice(0, peer.queue.length - max);
+      for (const d of dropped) if (d.type === 'MsgSnap') this.handler?.reportSnapshot(peer.id, 'failure');
+    }
+  }
+
+  private writeStream(peer: PeerState, stream: Duplex, batch: readonly Message[]): void {
+    if (stream.writableLength > MAX_STREAM_BACKLOG) {
+      // The peer does not read: drop (Raft retries, and probes instead of pipelining once told).
+      this.handler?.reportUnreachable(peer.id);
+      return;
+    }
+    let frame: Buffer;
+    try {
+      frame = encodeFrame(batch);
+    } catch (err) {
+      this.log.error({ peer: peer.id, err }, 'peer transport: cannot encode messages; dropped');
+      return;
+    }
+    stream.write(frame);
+  }
+
+  /** Opens the outgoing stream to `peer`; what queued meanwhile goes in its first frame. */
+  private dial(peer: PeerState): void {
+    if (peer.dialing || peer.stream !== undefined || this.closed) return;
+    const wait = peer.retryAt - Date.now();
+    if (wait > 0) {
+      peer.redial ??= setTimeout(() => {
+        peer.redial = undefined;
+        if (peer.queue.length > 0) this.dial(peer);
+      }, wait).unref();
+      return;
+    }
+    peer.dialing = true;
+    const url = peer.url;
+    const mod = url.protocol === 'https:' ? https : http;
+    const tls = this.options.tls;
+    const req = mod.request({
+      protocol: url.protocol,
+      hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+      port: url.port,
+      path: STREAM_PATH,
+      method: 'GET',
+      agent: false,
+      headers: {
+        connection: 'Upgrade',
+        upgrade: STREAM_PROTOCOL,
+        [H_CLUSTER]: this.options.clusterId,
+        [H_FROM]: String(this.options.id),
+        [H_CLIENT_URLS]: (this.options.clientUrls ?? []).join(','),
+      },
+      ...(tls && url.protocol === 'https:'
+        ? { cert: tls.clientCert ?? tls.cert, key: tls.clientKey ?? tls.key, ...(tls.ca ? { ca: tls.ca } : {}) }
+        : {}),
+    });
+    let settled = false;
+    const failed = (err: unknown, noStream = false): void => {
+      if (settled) return;
+      settled = true;
+      peer.dialing = false;
+      req.destroy();
+      if (this.closed) return;
+      if (noStream) {
+        // An older member: POST only, from now on.
+        this.log.info({ peer: peer.id }, 'peer transport: peer has no message stream; sending by POST');
+        peer.noStream = true;
+        peer.queue = [...peer.snaps, ...peer.queue];
+        peer.snaps = [];
+        this.flushPost(peer);
+        return;
+      }
+      peer.retryAt = Date.now() + REDIAL_MS;
+      this.unreachable(peer, peer.queue.splice(0), err);
+    };
+    req.setTimeout(this.options.postTimeoutMs ?? 10_000, () => failed(new Error('no answer to the stream upgrade')));
+    req.on('error', (err) => failed(err));
+    req.on('response', (res) => {
+      res.resume();
+      failed(new Error(`HTTP ${res.statusCode} to the stream upgrade`), res.statusCode === 404);
+    });
+    req.on('upgrade', (_res: http.IncomingMessage, socket: Socket) => {
+      if (settled || this.closed) {
+        socket.destroy();
+        return;
+      }
+      settled = true;
+      req.setTimeout(0);
+      peer.dialing = false;
+      socket.setNoDelay(true);
+      socket.setKeepAlive(true, 1000);
+      peer.stream = socket;
+      if (peer.failing) this.log.info({ peer: peer.id }, 'peer transport: peer reachable again');
+      peer.failing = false;
+      // Nothing comes back on this stream; answers arrive on the peer's own.
+      socket.on('data', () => undefined);
+      socket.on('error', () => undefined);
+      socket.on('close', () => {
+        if (peer.stream !== socket) return;
+        peer.stream = undefined;
+        if (!this.closed) this.unreachable(peer, [], new Error('stream closed'));
+      });
+      const queued = peer.queue.splice(0);
+      if (queued.length > 0) this.writeStream(peer, socket, queued);
+    });
+    req.end();
+  }
+
+  private unreachable(peer: PeerState, lost: readonly Message[], err: unknown): void {
+    if (!peer.failing) this.log.warn({ peer: peer.id, url: peer.url.href, err: String(err) }, 'peer transport: peer unreachable; dropping messages');
+    peer.failing = true;
+    this.handler?.reportUnreachable(peer.id);
+    for (const m of lost) if (m.type === 'MsgSnap') this.handler?.reportSnapshot(peer.id, 'failure');
+  }
+
+  /** POSTs MsgSnap one at a time (binary body). */
+  private flushSnaps(peer: PeerState): void {
+    if (peer.inflight || peer.snaps.length === 0 || this.closed) return;
+    const batch = peer.snaps;
+    peer.snaps = [];
+    peer.inflight = true;
+    this.postBatch(peer, batch, encodeMessageBatch(batch), BINARY_TYPE, () => this.flushSnaps(peer));
+  }
+
+  /** For a peer without streams: every message by POST with a JSON body, one POST in flight. */
+  private flushPost(peer: PeerState): void {
     if (peer.inflight || peer.queue.length === 0 || this.closed) return;
     const batch = peer.queue;
     peer.queue = [];
     peer.inflight = true;
-    const body = encodeMessages(batch);
-    this.post(peer.url, '/raft/messages', body, this.options.postTimeoutMs ?? 10_000).then(
+    this.postBatch(peer, batch, encodeMessages(batch), 'application/json', () => this.flushPost(peer));
+  }
+
+  private postBatch(peer: PeerState, batch: readonly Message[], body: string | Buffer, type: string, next: () => void): void {
+    this.post(peer.url, '/raft/messages', body, this.options.postTimeoutMs ?? 10_000, type).then(
       () => {
         peer.inflight = false;
         if (peer.failing) this.log.info({ peer: peer.id }, 'peer transport: peer reachable again');
         peer.failing = false;
         for (const m of batch) if (m.type === 'MsgSnap') this.handler?.reportSnapshot(peer.id, 'finish');
-        this.flush(peer);
+        next();
       },
       (err: unknown) => {
         peer.inflight = false;
         if (this.closed) return;
-        if (!peer.failing) this.log.warn({ peer: peer.id, url: peer.url.href, err: String(err) }, 'peer transport: peer unreachable; dropping messages');
-        peer.failing = true;
-        this.handler?.reportUnreachable(peer.id);
-        for (const m of batch) if (m.type === 'MsgSnap') this.handler?.reportSnapshot(peer.id, 'failure');
+        this.unreachable(peer, batch, err);
         // Do not spin on a dead peer: messages queued meanwhile go after a short pause.
-        setTimeout(() => this.flush(peer), 50).unref();
+        setTimeout(next, REDIAL_MS).unref();
       },
     );
   }
@@ -252,7 +431,7 @@ export class HttpTransport implements Transport {
     return answer.result;
   }
 
-  private post(url: URL, path: string, body: string, timeoutMs: number): Promise<string> {
+  private post(url: URL, path: string, body: string | Buffer, timeoutMs: number, type = 'application/json'): Promise<string> {
     const mod = url.protocol === 'https:' ? https : http;
     return new Promise<string>((resolve, reject) => {
       const req = mod.request(
@@ -264,8 +443,8 @@ export class HttpTransport implements Transport {
           method: 'POST',
           agent: this.agent,
           headers: {
-            'content-type': 'application/json',
-            'content-length': Buffer.byteLength(body),
+            'content-type': type,
+            'content-length': typeof body === 'string' ? Buffer.byteLength(body) : body.length,
             [H_CLUSTER]: this.options.clusterId,
             [H_FROM]: String(this.options.id),
             [H_CLIENT_URLS]: (this.options.clientUrls ?? []).join(','),
@@ -317,13 +496,14 @@ export class HttpTransport implements Transport {
     });
     req.on('end', () => {
       if (res.headersSent) return;
-      const text = Buffer.concat(chunks).toString('utf8');
+      const body = Buffer.concat(chunks);
+      const text = (): string => body.toString('utf8');
       const handler = this.handler;
       if (handler === undefined || this.closed) return reply(503, '{"error":"stopped"}');
       if (url === '/raft/messages') {
         let messages: Message[];
         try {
-          messages = decodeMessages(text);
+          messages = req.headers['content-type'] === BINARY_TYPE ? decodeMessageBatch(body) : decodeMessages(text());
         } catch (err) {
           return reply(400, JSON.stringify({ error: String(err) }));
         }
@@ -335,7 +515,7 @@ export class HttpTransport implements Transport {
         const method = decodeURIComponent(url.slice('/raft/rpc/'.length));
         let params: unknown;
         try {
-          params = decodeJson(text);
+          params = decodeJson(text());
         } catch (err) {
           return reply(400, JSON.stringify({ error: errorToWire(err) }));
         }
@@ -349,9 +529,52 @@ export class HttpTransport implements Transport {
     });
   }
 
+  /** A peer's outgoing stream: check it belongs here, answer 101, then feed its frames to the member. */
+  private acceptStream(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    const refuse = (status: string, text: string): void => {
+      socket.end(`HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`);
+    };
+    socket.on('error', () => undefined);
+    if (req.url !== STREAM_PATH || req.headers.upgrade !== STREAM_PROTOCOL) return refuse('404 Not Found', '{"error":"not found"}');
+    if (req.headers[H_CLUSTER] !== this.options.clusterId) {
+      return refuse('409 Conflict', JSON.stringify({ error: `cluster id mismatch: this member is in cluster ${this.options.clusterId}` }));
+    }
+    if (this.closed || this.handler === undefined) return refuse('503 Service Unavailable', '{"error":"stopped"}');
+    const from = Number(req.headers[H_FROM]);
+    const urls = req.headers[H_CLIENT_URLS];
+    if (Number.isSafeInteger(from) && typeof urls === 'string' && urls !== '') this.clientUrls.set(from, urls.split(','));
+    socket.write(`HTTP/1.1 101 Switching Protocols\r\nupgrade: ${STREAM_PROTOCOL}\r\nconnection: Upgrade\r\n\r\n`);
+    if ('setNoDelay' in socket) (socket as Socket).setNoDelay(true);
+    this.inbound.add(socket);
+    socket.on('close', () => this.inbound.delete(socket));
+    const frames = new FrameReader(this.options.maxBodyBytes ?? 512 * 1024 * 1024);
+    const onData = (chunk: Buffer): void => {
+      let batches: Buffer[];
+      const messages: Message[] = [];
+      try {
+        batches = frames.push(chunk);
+        for (const b of batches) for (const m of decodeMessageBatch(b)) messages.push(m);
+      } catch (err) {
+        this.log.warn({ peer: from, err: String(err) }, 'peer transport: malformed frame on a stream; closing it');
+        socket.destroy();
+        return;
+      }
+      if (messages.length > 0 && !this.closed) this.handler?.receive(messages);
+    };
+    socket.on('data', onData);
+    if (head.length > 0) onData(head);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const peer of this.peers.values()) {
+      peer.stream?.destroy();
+      peer.stream = undefined;
+      if (peer.redial !== undefined) clearTimeout(peer.redial);
+    }
+    for (const s of this.inbound) s.destroy();
+    this.inbound.clear();
     this.agent.destroy();
     const server = this.server;
     if (server === undefined) return;
@@ -366,7 +589,7 @@ export class HttpTransport implements Transport {
 
 /**
  * An in-process network for tests: members' transports deliver to each other asynchronously (every batch goes
- * through the JSON codec, as over HTTP). Members can be cut off and reconnected.
+ * through the binary codec, as over the peer streams). Members can be cut off and reconnected.
  */
 export class MemoryNetwork {
   private readonly handlers = new Map<NodeId, TransportHandler>();
@@ -392,7 +615,7 @@ export class MemoryNetwork {
           byPeer.set(m.to, list);
         }
         for (const [to, batch] of byPeer) {
-          const wire = encodeMessages(batch);
+          const wire = encodeMessageBatch(batch);
           setImmediate(() => {
             const self = mine;
             const target = net.handlers.get(to);
@@ -403,7 +626,7 @@ export class MemoryNetwork {
               return;
             }
             net.delivered += batch.length;
-            target.receive(decodeMessages(wire));
+            target.receive(decodeMessageBatch(wire));
             for (const m of batch) if (m.type === 'MsgSnap') self?.reportSnapshot(to, 'finish');
           });
         }

@@ -31,29 +31,40 @@ function latestAtOrBefore(entries: readonly Entry[], rev: number): number {
  * The history of one key as etcd's keyIndex keeps it: a list of generations, each running from the put that
  * created the key to the tombstone that deleted it. The last generation is open (it is empty right after a
  * deletion). Entries hold their kv so a read at any retained revision needs no second lookup.
+ *
+ * Memory: most keys have one generation with a handful of entries, so the open generation is a field of its own
+ * (older ones only exist after a deletion) and starts as an exactly-sized array: a key written once costs one
+ * small object and a one-slot array instead of two grown arrays (about 150 bytes less per key).
  */
 export class KeyIndex {
-  private generations: Entry[][] = [[]];
+  /** Generations closed by a tombstone, oldest first; undefined until the key is first deleted. */
+  private closed: Entry[][] | undefined;
+  private open: Entry[];
+
+  constructor(first?: Entry) {
+    this.open = first === undefined ? [] : [first];
+  }
 
   put(entry: Entry): void {
-    this.generations[this.generations.length - 1]!.push(entry);
+    this.open.push(entry);
   }
 
   tombstone(entry: Entry): void {
-    this.generations[this.generations.length - 1]!.push(entry);
-    this.generations.push([]);
+    this.open.push(entry);
+    (this.closed ??= []).push(this.open);
+    this.open = [];
   }
 
   /** The live kv, if the key exists now. */
   current(): KeyValue | undefined {
-    const open = this.generations[this.generations.length - 1]!;
-    return open[open.length - 1]?.kv;
+    return this.open[this.open.length - 1]?.kv;
   }
 
   /** The kv as of revision `rev`, or undefined when the key did not exist then. */
   at(rev: number): KeyValue | undefined {
-    for (let g = this.generations.length - 1; g >= 0; g--) {
-      const gen = this.generations[g]!;
+    const closed = this.closed;
+    for (let g = closed === undefined ? 0 : closed.length; g >= 0; g--) {
+      const gen = closed === undefined || g === closed.length ? this.open : closed[g]!;
       if (gen.length === 0 || gen[0]!.main > rev) continue;
       const entry = gen[latestAtOrBefore(gen, rev)]!;
       return entry.tombstone ? undefined : entry.kv;
@@ -67,19 +78,23 @@ export class KeyIndex {
    * index is now empty, i.e. the key can be forgotten.
    */
   compact(rev: number): boolean {
-    let g = this.generations.length - 1;
-    while (g >= 0 && (this.generations[g]!.length === 0 || this.generations[g]![0]!.main >= rev)) g--;
+    let generations = [...(this.closed ?? []), this.open];
+    let g = generations.length - 1;
+    while (g >= 0 && (generations[g]!.length === 0 || generations[g]![0]!.main >= rev)) g--;
     if (g >= 0) {
-      const gen = this.generations[g]!;
+      const gen = generations[g]!;
       const k = latestAtOrBefore(gen, rev - 1);
       const kept = gen[k]!.tombstone ? [] : [gen.slice(k)];
-      this.generations = [...kept, ...this.generations.slice(g + 1)];
-      if (this.generations.length === 0) this.generations = [[]];
+      generations = [...kept, ...generations.slice(g + 1)];
+      if (generations.length === 0) generations = [[]];
+      this.open = generations[generations.length - 1]!;
+      this.closed = generations.length > 1 ? generations.slice(0, -1) : undefined;
     }
-    return this.generations.every((gen) => gen.length === 0);
+    return this.open.length === 0 && this.closed === undefined;
   }
 
   *entries(): Generator<Entry> {
-    for (const gen of this.generations) yield* gen;
+    if (this.closed !== undefined) for (const gen of this.closed) yield* gen;
+    yield* this.open;
   }
 }

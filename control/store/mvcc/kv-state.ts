@@ -105,13 +105,8 @@ export class MvccKv {
   /** Answers the kv the put replaced. */
   put(key: string, value: string, lease: LeaseId): KeyValue | undefined {
     const pending = this.requirePending();
-    let ki = this.index.get(key);
-    if (ki === undefined) {
-      ki = new KeyIndex();
-      this.index.set(key, ki);
-      this.keys.add(key);
-    }
-    const prev = ki.current();
+    const ki = this.index.get(key);
+    const prev = ki?.current();
     const main = this.rev + 1;
     // Frozen because readers, watchers and history all share this one object.
     const kv: KeyValue = Object.freeze({
@@ -123,7 +118,11 @@ export class MvccKv {
       lease,
     });
     const entry: Entry = { main, sub: pending.length, kv, tombstone: false };
-    ki.put(entry);
+    if (ki !== undefined) ki.put(entry);
+    else {
+      this.index.set(key, new KeyIndex(entry));
+      this.keys.add(key);
+    }
     pending.push({ entry, prev });
     return prev;
   }
@@ -207,14 +206,15 @@ export class MvccKv {
       }
       if (entry.main > revision) throw new ErrInvalidRequest('snapshot: entry newer than the snapshot revision');
       last = entry;
-      let ki = kv.index.get(entry.kv.key);
-      if (ki === undefined) {
-        ki = new KeyIndex();
-        kv.index.set(entry.kv.key, ki);
+      const ki = kv.index.get(entry.kv.key);
+      const prev = ki?.current();
+      if (ki === undefined && !entry.tombstone) kv.index.set(entry.kv.key, new KeyIndex(entry));
+      else {
+        const k = ki ?? new KeyIndex();
+        if (ki === undefined) kv.index.set(entry.kv.key, k);
+        if (entry.tombstone) k.tombstone(entry);
+        else k.put(entry);
       }
-      const prev = ki.current();
-      if (entry.tombstone) ki.tombstone(entry);
-      else ki.put(entry);
       if (entry.main >= compactRevision) {
         const tail = kv.history[kv.history.length - 1];
         if (tail?.revision === entry.main) (tail.changes as Change[]).push({ entry, prev });

@@ -267,9 +267,11 @@ export class Raft {
     this.abortLeaderTransfer();
     this.prs.resetVotes();
     const last = this.raftLog.lastIndex();
+    // Our own copy counts only as far as it is durable (see persistedTo).
+    const stable = Math.min(last, this.raftLog.unstable.offset - 1);
     for (const id of this.prs.ids()) {
       const pr = new Progress(0, last + 1, this.prs.maxInflight);
-      if (id === this.id) pr.match = last;
+      if (id === this.id) pr.match = stable;
       this.prs.progress.set(id, pr);
     }
     this.pendingConfIndex = 0;
@@ -284,11 +286,24 @@ export class Raft {
       e.term = this.term;
       e.index = li;
     }
-    li = this.raftLog.append(es);
-    // The leader counts its own (about to be persisted) entries; the application persists them before it sends
-    // the messages or applies anything from the same Ready, so no commit is observable before they are durable.
-    this.prs.get(this.id)?.maybeUpdate(li);
-    this.maybeCommit();
+    this.raftLog.append(es);
+    // Our own copy is counted toward the quorum only once the application says it is durable (persistedTo), as
+    // etcd-io/raft's self-addressed MsgAppResp: the application may send the entries to followers first.
+  }
+
+  /**
+   * The application made the log durable up to `index`, an entry of `term` (RawNode.advance). A leader now counts
+   * its own copy: a commit never rests on a copy that a crash could still lose, so committed entries may be sent,
+   * applied and acknowledged before this member's own write of them finishes.
+   */
+  persistedTo(index: number, term: number): void {
+    if (this.state !== 'leader' || this.raftLog.term(index) !== term) return;
+    const pr = this.prs.get(this.id);
+    if (pr === undefined || !pr.maybeUpdate(index)) return;
+    if (this.maybeCommit()) {
+      this.releasePendingReadIndexMessages();
+      this.bcastAppend();
+    }
   }
 
   // ---- ticks ----

@@ -18,9 +18,15 @@ import {
 import { Raft, type RaftConfig } from './raft.js';
 
 /**
- * Everything the application must do after driving the node, in this order: persist `hardState`, `entries` and
- * `snapshot` to Storage; then send `messages`; apply `snapshot` and `committedEntries` to the state machine;
- * serve `readStates` once applied; finally call advance(ready).
+ * Everything the application must do after driving the node: persist `hardState`, `entries` and `snapshot` to
+ * Storage; send `messages`; apply `snapshot` and `committedEntries` to the state machine; serve `readStates` once
+ * applied; finally, once the write is durable, call advance(ready). The simple order (persist, send, apply) is
+ * always correct. Two overlaps are allowed, as etcd's server does:
+ *  - a leader may send `messages` while its write is in progress, unless `termChanged` or a snapshot is present:
+ *    it counts its own copy toward the quorum only at advance(), so nothing commits on an unwritten copy;
+ *  - `committedEntries` (not a `snapshot`) may be applied while the write is in progress: every member acks only
+ *    durable entries, so committed ones are durable on a quorum already.
+ * Followers must persist before sending (their acks promise durability).
  */
 export interface Ready {
   /** Present only when leader or role changed. Not persisted. */
@@ -35,6 +41,13 @@ export interface Ready {
   committedEntries: Entry[];
   messages: Message[];
   readStates: ReadState[];
+  /**
+   * etcd's MustSync: entries, or a term or vote change, must be fsync'd before `messages` are sent. A hard state
+   * whose commit index alone changed may be written without waiting for an fsync (a restart recovers it).
+   */
+  mustSync: boolean;
+  /** The hard state's term or vote changed: must be durable before any message goes out, even a leader's. */
+  termChanged: boolean;
 }
 
 export class StepLocalMessageError extends Error {
@@ -183,6 +196,8 @@ export class RawNode {
       committedEntries: r.raftLog.nextCommittedEntries(),
       messages: r.msgs,
       readStates: r.readStates,
+      mustSync: false,
+      termChanged: false,
     };
     const ss = r.softState();
     if (ss.lead !== this.prevSoftState.lead || ss.state !== this.prevSoftState.state) {
@@ -190,7 +205,11 @@ export class RawNode {
       this.prevSoftState = ss;
     }
     const hs = r.hardState();
-    if (!hardStateEqual(hs, this.prevHardState)) rd.hardState = hs;
+    if (!hardStateEqual(hs, this.prevHardState)) {
+      rd.hardState = hs;
+      rd.termChanged = hs.term !== this.prevHardState.term || hs.vote !== this.prevHardState.vote;
+    }
+    rd.mustSync = rd.termChanged || rd.entries.length > 0;
     if (r.raftLog.unstable.snapshot !== undefined) rd.snapshot = r.raftLog.unstable.snapshot;
     r.msgs = [];
     r.readStates = [];
@@ -209,5 +228,6 @@ export class RawNode {
     const lastEntry = rd.entries[rd.entries.length - 1];
     if (lastEntry !== undefined) r.raftLog.stableTo(lastEntry.index, lastEntry.term);
     if (rd.snapshot !== undefined) r.raftLog.stableSnapTo(rd.snapshot.metadata.index);
+    if (lastEntry !== undefined) r.persistedTo(lastEntry.index, lastEntry.term);
   }
 }

@@ -176,6 +176,11 @@ export class MemoryStorage implements Storage {
     if (offset > this.ents.length) {
       throw new Error(`raft: missing log entry [last: ${this.lastIndex()}, append at: ${head.index}]`);
     }
+    if (offset === this.ents.length) {
+      // The usual case, a plain append: no copy of the whole log per Ready.
+      for (const e of ents) this.ents.push(e);
+      return;
+    }
     this.ents = [...this.ents.slice(0, offset), ...ents];
   }
 }

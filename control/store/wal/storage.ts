@@ -80,14 +80,16 @@ export function buildMemoryStorage(snapshot: Snapshot | undefined, hardState: Ha
 /**
  * Persists what a Ready asks for, then mirrors it into `storage`, in etcd's order: a snapshot goes to its .snap
  * file before the WAL records it (so a WAL marker always has a file), then entries and hard state are saved and
- * fsync'd (group-committed with concurrent callers). Send messages only after this resolves.
+ * fsync'd (group-committed with concurrent callers); when `mustSync` is false (only the commit index changed) the
+ * hard state is written without an fsync of its own. See Ready for what may overlap this.
  */
 export async function persistReady(
   wal: Wal,
   snapshotter: Snapshotter,
   storage: MemoryStorage,
-  rd: Pick<Ready, 'hardState' | 'entries' | 'snapshot'>,
+  rd: Pick<Ready, 'hardState' | 'entries' | 'snapshot'> & { mustSync?: boolean },
 ): Promise<void> {
+  const sync = rd.mustSync ?? true;
   if (rd.snapshot && rd.snapshot.metadata.index > 0) {
     await snapshotter.save(rd.snapshot);
     // Queued in order; group commit lets the marker and the entries share one fsync.
@@ -95,8 +97,8 @@ export async function persistReady(
       wal.saveSnapshot({ index: rd.snapshot.metadata.index, term: rd.snapshot.metadata.term }),
       wal.save(rd.hardState, rd.entries),
     ]);
-  } else {
-    await wal.save(rd.hardState, rd.entries);
+  } else if (rd.hardState !== undefined || rd.entries.length > 0) {
+    await wal.save(rd.hardState, rd.entries, { sync });
   }
   if (rd.snapshot && rd.snapshot.metadata.index > 0) storage.applySnapshot(rd.snapshot);
   if (rd.hardState) storage.setHardState(rd.hardState);

@@ -7,9 +7,10 @@
  * the current hard state, so any suffix of segments is readable on its own once older ones are purged. New segments
  * are written to a `.tmp` name, fsync'd and renamed into place, so a segment's head is never torn.
  *
- * Durability: `save()` resolves only after the records are written and fdatasync'd. Group commit: saves issued while
- * an fsync is in flight queue up and share the next write + fsync, so N concurrent saves cost far fewer than N
- * fsyncs. Records are encoded when their batch is written, so the chained CRC and segment cuts follow save order.
+ * Durability: `save()` resolves only after the records are written and fdatasync'd (unless told `sync: false`, for
+ * a hard state whose commit index alone changed: written in order, made durable by the next fsync). Group commit:
+ * saves issued while an fsync is in flight queue up and share the next write + fsync, so N concurrent saves cost far
+ * fewer than N fsyncs. Records are encoded when their batch is written, so the chained CRC and segment cuts follow save order.
  *
  * Recovery (`Wal.open`): the tail of the LAST segment may be torn by a crash (a partial record, zero-filled or
  * preallocated space, a record whose CRC does not match and after which nothing recognisable follows); it is cut
@@ -226,6 +227,8 @@ function hex(n: number): string {
 
 interface Pending {
   kind: 'save' | 'snapshot';
+  /** False: write without waiting for an fsync of its own (a later synced batch covers it). */
+  sync: boolean;
   hardState?: HardState;
   entries?: readonly Entry[];
   snapshot?: WalSnapshot;
@@ -410,15 +413,16 @@ export class Wal {
 
   /**
    * Appends `entries` (which may replace a suffix: the first index must be at most lastIndex + 1) and the hard
-   * state (skipped when undefined or empty). Resolves once durable.
+   * state (skipped when undefined or empty). Resolves once durable; with `sync: false` (etcd's MustSync false: only
+   * the commit index changed, which a restart can recover) once written, durable with the next synced batch.
    */
-  save(hardState: HardState | undefined, entries: readonly Entry[]): Promise<void> {
-    return this.enqueue({ kind: 'save', ...(hardState ? { hardState } : {}), entries });
+  save(hardState: HardState | undefined, entries: readonly Entry[], options: { sync?: boolean } = {}): Promise<void> {
+    return this.enqueue({ kind: 'save', sync: options.sync ?? true, ...(hardState ? { hardState } : {}), entries });
   }
 
   /** Records that a snapshot at this position exists (save the .snap file first). Resolves once durable. */
   saveSnapshot(snapshot: WalSnapshot): Promise<void> {
-    return this.enqueue({ kind: 'snapshot', snapshot: { index: snapshot.index, term: snapshot.term } });
+    return this.enqueue({ kind: 'snapshot', sync: true, snapshot: { index: snapshot.index, term: snapshot.term } });
   }
 
   private enqueue(p: Omit<Pending, 'resolve' | 'reject'>): Promise<void> {
@@ -503,6 +507,7 @@ export class Wal {
     let chunks: Uint8Array[] = [];
     let bytes = 0;
     let dirty = false;
+    let mustSync = false;
     const writeChunks = async (): Promise<void> => {
       if (bytes === 0) return;
       const buf = chunks.length === 1 ? chunks[0]! : concat(chunks, bytes);
@@ -522,16 +527,18 @@ export class Wal {
       }
       done.push(p);
       if (enc === undefined) continue;
+      if (p.sync) mustSync = true;
       chunks.push(enc);
       bytes += enc.length;
       if (this.offset + bytes >= this.opts.segmentSizeBytes) {
         await writeChunks();
         await this.cut();
         dirty = false;
+        mustSync = false;
       }
     }
     await writeChunks();
-    if (dirty) {
+    if (dirty && mustSync) {
       this.syncCount++;
       await this.opts.io.syncFile(this.handle);
     }

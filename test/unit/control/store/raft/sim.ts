@@ -9,6 +9,7 @@ import {
   SeededRand,
   decodeConfChange,
   type Entry,
+  type HardState,
   type Message,
   type NodeId,
   type Ready,
@@ -96,6 +97,12 @@ export class SimNode {
   readStates: { index: number; context: string }[] = [];
   /** Every entry this incarnation applied, for tests to inspect. */
   applied: Entry[] = [];
+  /** A Ready whose write is in progress (begun, not finished): a crash loses it. */
+  writing: Ready | undefined;
+  /** Whether `writing`'s messages already went out (a leader sends before its write finishes). */
+  sentEarly = false;
+  /** The hard state as of the last fsync: a commit-only change is written unsynced, and a crash may lose it. */
+  syncedHardState: HardState | undefined;
 
   constructor(
     readonly id: NodeId,
@@ -267,7 +274,7 @@ export class Cluster {
     for (let i = 0; i < maxIterations; i++) {
       let progressed = false;
       for (const n of this.live()) {
-        if (n.raw?.hasReady()) {
+        if (n.writing !== undefined || n.raw?.hasReady()) {
           this.processReady(n.id);
           progressed = true;
         }
@@ -315,8 +322,15 @@ export class Cluster {
     for (let t = 0; t < times; t++) for (const n of this.live()) n.raw?.tick();
   }
 
-  crash(id: NodeId): void {
+  /**
+   * Stops a node, losing a write in progress. `power` (default): a power loss, which also loses a commit-only hard
+   * state written without an fsync; false: a process crash (kill -9), after which the page cache still has it.
+   */
+  crash(id: NodeId, power = true): void {
     const n = this.sim(id);
+    n.writing = undefined;
+    n.sentEarly = false;
+    if (power && n.syncedHardState !== undefined) n.storage.setHardState(n.syncedHardState);
     n.raw = undefined;
     n.pendingPuts.clear();
     n.pendingReads.clear();
@@ -335,14 +349,42 @@ export class Cluster {
     return best?.raw?.status().confState.voters ?? [];
   }
 
-  /** Persist, send, apply, advance: the application's side of the Ready contract, done atomically. */
+  /** The application's side of the Ready contract, start to finish with nothing in between. */
   processReady(id: NodeId): Ready | undefined {
     const n = this.sim(id);
+    if (n.writing !== undefined) return this.finishReady(id);
+    const rd = this.beginReady(id);
+    if (rd !== undefined) this.finishReady(id);
+    return rd;
+  }
+
+  /**
+   * Takes a Ready and starts its write, overlapping what Member's loop overlaps (see Ready): a leader sends its
+   * messages now (unless its term or vote changed, or a snapshot came), any member does when nothing needs an
+   * fsync; committed entries are applied now (unless a snapshot came). Until finishReady the node keeps stepping messages and ticking; a crash loses the write.
+   */
+  beginReady(id: NodeId): Ready | undefined {
+    const n = this.sim(id);
     const raw = n.raw;
-    if (raw === undefined || !raw.hasReady()) return undefined;
+    if (raw === undefined || n.writing !== undefined || !raw.hasReady()) return undefined;
     const rd = raw.ready();
     this.checkLogMatching(id, rd.entries, (i) => raw.raft.raftLog.term(i));
     if (rd.softState?.state === 'leader' || raw.raft.state === 'leader') this.noteLeader(raw.raft.term, id);
+    n.writing = rd;
+    // A Ready with nothing to fsync (at most a commit index) sends at once on any member, as Member does.
+    n.sentEarly = rd.snapshot === undefined && (!rd.mustSync || (raw.raft.state === 'leader' && !rd.termChanged));
+    if (n.sentEarly) this.enqueue(rd.messages);
+    if (rd.snapshot === undefined) for (const e of rd.committedEntries) this.apply(n, e);
+    return rd;
+  }
+
+  /** The write of the Ready begun by beginReady is durable: store it, send what waited for it, advance. */
+  finishReady(id: NodeId): Ready | undefined {
+    const n = this.sim(id);
+    const raw = n.raw;
+    const rd = n.writing;
+    if (raw === undefined || rd === undefined) return undefined;
+    n.writing = undefined;
     if (rd.snapshot !== undefined) {
       n.storage.applySnapshot(rd.snapshot);
       n.kv = Kv.from(rd.snapshot.data);
@@ -350,8 +392,11 @@ export class Cluster {
     }
     n.storage.append(rd.entries);
     if (rd.hardState !== undefined) n.storage.setHardState(rd.hardState);
-    this.enqueue(rd.messages);
-    for (const e of rd.committedEntries) this.apply(n, e);
+    // An fsync (entries, term or vote, snapshot) makes every earlier write durable too.
+    if (rd.mustSync || rd.snapshot !== undefined) n.syncedHardState = n.storage.initialState().hardState;
+    if (!n.sentEarly) this.enqueue(rd.messages);
+    n.sentEarly = false;
+    if (rd.snapshot !== undefined) for (const e of rd.committedEntries) this.apply(n, e);
     n.readStates.push(...rd.readStates);
     raw.advance(rd);
     this.serveReads(n);
@@ -455,8 +500,12 @@ export class Cluster {
     const raw = n.raw;
     if (raw === undefined) return false;
     const applied = n.lastApplied;
+    // As Member: snapshots are taken between Readies, never while a write is in progress.
+    if (n.writing !== undefined) return false;
     if (applied <= n.storage.snapshot().metadata.index) return false;
     n.storage.createSnapshot(applied, raw.status().confState, n.kv.serialize());
+    // Saving a snapshot fsyncs the WAL, and with it every hard state written before.
+    n.syncedHardState = n.storage.initialState().hardState;
     const upTo = applied - keep;
     if (upTo >= n.storage.firstIndex()) n.storage.compact(upTo);
     return true;

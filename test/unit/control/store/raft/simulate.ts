@@ -67,7 +67,11 @@ export function simulate(seed: number, steps = 400): SimulationStats {
       if (id !== undefined) c.tick(id);
     } else if (r < 0.78) {
       const id = pickLive();
-      if (id !== undefined) c.processReady(id);
+      // Half the time a write stays in progress for a while: messages arrive, ticks pass, crashes may lose it.
+      if (id !== undefined) {
+        if (c.sim(id).writing !== undefined || rand.chance(0.5)) c.processReady(id);
+        else c.beginReady(id);
+      }
     } else if (r < 0.87) {
       const id = pickLive();
       if (id !== undefined && c.put(id, KEYS[rand.intn(KEYS.length)] ?? 'a', `v${++value}`) !== undefined) puts++;
@@ -78,7 +82,7 @@ export function simulate(seed: number, steps = 400): SimulationStats {
       const id = pickLive();
       // Keep a majority up most of the time so runs make progress, but sometimes lose it too.
       if (id !== undefined && (c.live().length > Math.floor(nodes / 2) + 1 || rand.chance(0.2))) {
-        c.crash(id);
+        c.crash(id, rand.chance(0.5));
         crashes++;
       }
     } else if (r < 0.955) {

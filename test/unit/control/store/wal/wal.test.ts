@@ -589,6 +589,27 @@ describe('Wal: group commit and durability', () => {
     await wal.close();
   });
 
+  it('a save with sync: false (commit index only) is written without an fsync; the next synced save covers it', async () => {
+    const dir = await temps.make();
+    const io = new CountingIo();
+    const wal = await Wal.create(dir, META, { io });
+    const base = io.fileSyncs;
+    await wal.save(hs(1, 0), [entry(1)]);
+    await wal.save(hs(1, 1), [], { sync: false });
+    expect(io.fileSyncs - base).toBe(1);
+    // Written in order all the same: a process crash (the page cache survives) keeps it.
+    const onDisk = recordsOf(await bytesOf(join(dir, SEG0)));
+    const last = onDisk[onDisk.length - 1];
+    expect(last?.type === RecordType.hardState ? last.hardState.commit : undefined).toBe(1);
+    await wal.save(hs(1, 1), [entry(2)]);
+    expect(io.fileSyncs - base).toBe(2);
+    await wal.close();
+    const r = await Wal.open(dir);
+    expect(indexes(r.entries)).toEqual([1, 2]);
+    expect(r.hardState.commit).toBe(1);
+    await r.wal.close();
+  });
+
   it('N concurrent saves share far fewer than N fsyncs, and all land in order', async () => {
     const dir = await temps.make();
     const io = new CountingIo();

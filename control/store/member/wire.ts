@@ -1,0 +1,357 @@
+/**
+ * The binary form of Raft messages between members (the peer stream's frames and MsgSnap POST bodies), in place of
+ * JSON with base64: a batch is a u32 count then each message; numbers are float64 (exact for the safe integers Raft
+ * uses), byte strings and UTF-8 strings a u32 length then the bytes, booleans a byte. The layout per type follows
+ * raft/messages.ts field by field. Decoding checks every length against the buffer and every type code, and
+ * throws WireFormatError on anything malformed: a peer's bad bytes never reach the Raft core.
+ */
+import type { Entry, Message, Snapshot } from '../raft/messages.js';
+
+export class WireFormatError extends Error {
+  constructor(message: string) {
+    super(`peer wire format: ${message}`);
+    this.name = 'WireFormatError';
+  }
+}
+
+/** Network message types and their codes (local types never travel). Append only: codes are on the wire. */
+const TYPES = [
+  'MsgProp',
+  'MsgApp',
+  'MsgAppResp',
+  'MsgVote',
+  'MsgVoteResp',
+  'MsgPreVote',
+  'MsgPreVoteResp',
+  'MsgHeartbeat',
+  'MsgHeartbeatResp',
+  'MsgSnap',
+  'MsgTransferLeader',
+  'MsgTimeoutNow',
+  'MsgReadIndex',
+  'MsgReadIndexResp',
+] as const;
+type WireType = (typeof TYPES)[number];
+const CODE = new Map<string, number>(TYPES.map((t, i) => [t, i]));
+
+class Writer {
+  buf: Buffer;
+  off = 0;
+  constructor(size: number) {
+    this.buf = Buffer.allocUnsafe(size);
+  }
+  private room(n: number): void {
+    if (this.off + n <= this.buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.off + n));
+    this.buf.copy(next, 0, 0, this.off);
+    this.buf = next;
+  }
+  u8(v: number): void {
+    this.room(1);
+    this.buf[this.off++] = v;
+  }
+  u32(v: number): void {
+    this.room(4);
+    this.buf.writeUInt32BE(v, this.off);
+    this.off += 4;
+  }
+  num(v: number): void {
+    this.room(8);
+    this.buf.writeDoubleBE(v, this.off);
+    this.off += 8;
+  }
+  bool(v: boolean | undefined): void {
+    this.u8(v === true ? 1 : 0);
+  }
+  bytes(b: Uint8Array): void {
+    this.u32(b.length);
+    this.room(b.length);
+    this.buf.set(b, this.off);
+    this.off += b.length;
+  }
+  str(s: string): void {
+    const n = Buffer.byteLength(s);
+    this.u32(n);
+    this.room(n);
+    this.buf.write(s, this.off, n, 'utf8');
+    this.off += n;
+  }
+  /** An optional string: a presence byte, then the string. */
+  optStr(s: string | undefined): void {
+    this.u8(s === undefined ? 0 : 1);
+    if (s !== undefined) this.str(s);
+  }
+}
+
+class Reader {
+  off = 0;
+  constructor(private readonly buf: Buffer) {}
+  private need(n: number): void {
+    if (this.off + n > this.buf.length) throw new WireFormatError(`truncated at byte ${this.off} (need ${n} more)`);
+  }
+  u8(): number {
+    this.need(1);
+    return this.buf[this.off++] as number;
+  }
+  u32(): number {
+    this.need(4);
+    const v = this.buf.readUInt32BE(this.off);
+    this.off += 4;
+    return v;
+  }
+  /** A safe integer (ids, terms, indexes). */
+  int(): number {
+    this.need(8);
+    const v = this.buf.readDoubleBE(this.off);
+    this.off += 8;
+    if (!Number.isSafeInteger(v) || v < 0) throw new WireFormatError(`expected a non-negative integer at byte ${this.off - 8}, got ${v}`);
+    return v;
+  }
+  bool(): boolean {
+    const v = this.u8();
+    if (v > 1) throw new WireFormatError(`expected a boolean at byte ${this.off - 1}`);
+    return v === 1;
+  }
+  /** A copy, so a retained entry never pins the whole frame. */
+  bytes(): Uint8Array {
+    const n = this.u32();
+    this.need(n);
+    const out = new Uint8Array(n);
+    out.set(this.buf.subarray(this.off, this.off + n));
+    this.off += n;
+    return out;
+  }
+  str(): string {
+    const n = this.u32();
+    this.need(n);
+    const s = this.buf.toString('utf8', this.off, this.off + n);
+    this.off += n;
+    return s;
+  }
+  optStr(): string | undefined {
+    return this.bool() ? this.str() : undefined;
+  }
+  done(): boolean {
+    return this.off === this.buf.length;
+  }
+}
+
+function writeEntries(w: Writer, entries: readonly Entry[]): void {
+  w.u32(entries.length);
+  for (const e of entries) {
+    w.num(e.term);
+    w.num(e.index);
+    w.u8(e.type === 'confChange' ? 1 : 0);
+    w.bytes(e.data);
+  }
+}
+
+function readEntries(r: Reader): Entry[] {
+  const n = r.u32();
+  const out: Entry[] = [];
+  for (let i = 0; i < n; i++) {
+    const term = r.int();
+    const index = r.int();
+    const t = r.u8();
+    if (t > 1) throw new WireFormatError(`unknown entry type ${t}`);
+    out.push({ term, index, type: t === 1 ? 'confChange' : 'normal', data: r.bytes() });
+  }
+  return out;
+}
+
+function writeSnapshot(w: Writer, s: Snapshot): void {
+  w.num(s.metadata.index);
+  w.num(s.metadata.term);
+  w.u32(s.metadata.confState.voters.length);
+  for (const v of s.metadata.confState.voters) w.num(v);
+  w.bytes(s.data);
+}
+
+function readSnapshot(r: Reader): Snapshot {
+  const index = r.int();
+  const term = r.int();
+  const n = r.u32();
+  const voters: number[] = [];
+  for (let i = 0; i < n; i++) voters.push(r.int());
+  return { metadata: { index, term, confState: { voters } }, data: r.bytes() };
+}
+
+function writeMessage(w: Writer, m: Message): void {
+  const code = CODE.get(m.type);
+  if (code === undefined) throw new WireFormatError(`${m.type} is a local message`);
+  w.u8(code);
+  w.num(m.from);
+  w.num(m.to);
+  w.num(m.term);
+  switch (m.type) {
+    case 'MsgProp':
+      writeEntries(w, m.entries);
+      return;
+    case 'MsgApp':
+      w.num(m.index);
+      w.num(m.logTerm);
+      w.num(m.commit);
+      writeEntries(w, m.entries);
+      return;
+    case 'MsgAppResp':
+      w.num(m.index);
+      w.bool(m.reject);
+      w.num(m.rejectHint);
+      w.num(m.logTerm);
+      return;
+    case 'MsgVote':
+    case 'MsgPreVote':
+      w.num(m.index);
+      w.num(m.logTerm);
+      w.bool(m.transfer);
+      return;
+    case 'MsgVoteResp':
+    case 'MsgPreVoteResp':
+      w.bool(m.reject);
+      return;
+    case 'MsgHeartbeat':
+      w.num(m.commit);
+      w.optStr(m.context);
+      return;
+    case 'MsgHeartbeatResp':
+      w.optStr(m.context);
+      return;
+    case 'MsgSnap':
+      writeSnapshot(w, m.snapshot);
+      return;
+    case 'MsgReadIndex':
+      w.str(m.context);
+      return;
+    case 'MsgReadIndexResp':
+      w.num(m.index);
+      w.str(m.context);
+      return;
+    default:
+      return;
+  }
+}
+
+function readMessage(r: Reader): Message {
+  const code = r.u8();
+  const type: WireType | undefined = TYPES[code];
+  if (type === undefined) throw new WireFormatError(`unknown message type code ${code}`);
+  const from = r.int();
+  const to = r.int();
+  const term = r.int();
+  const base = { from, to, term };
+  switch (type) {
+    case 'MsgProp':
+      return { type, ...base, entries: readEntries(r) };
+    case 'MsgApp': {
+      const index = r.int();
+      const logTerm = r.int();
+      const commit = r.int();
+      return { type, ...base, index, logTerm, commit, entries: readEntries(r) };
+    }
+    case 'MsgAppResp': {
+      const index = r.int();
+      const reject = r.bool();
+      const rejectHint = r.int();
+      const logTerm = r.int();
+      return { type, ...base, index, reject, rejectHint, logTerm };
+    }
+    case 'MsgVote':
+    case 'MsgPreVote': {
+      const index = r.int();
+      const logTerm = r.int();
+      return { type, ...base, index, logTerm, transfer: r.bool() };
+    }
+    case 'MsgVoteResp':
+    case 'MsgPreVoteResp':
+      return { type, ...base, reject: r.bool() };
+    case 'MsgHeartbeat': {
+      const commit = r.int();
+      const context = r.optStr();
+      return context === undefined ? { type, ...base, commit } : { type, ...base, commit, context };
+    }
+    case 'MsgHeartbeatResp': {
+      const context = r.optStr();
+      return context === undefined ? { type, ...base } : { type, ...base, context };
+    }
+    case 'MsgSnap':
+      return { type, ...base, snapshot: readSnapshot(r) };
+    case 'MsgReadIndex':
+      return { type, ...base, context: r.str() };
+    case 'MsgReadIndexResp': {
+      const index = r.int();
+      return { type, ...base, index, context: r.str() };
+    }
+    case 'MsgTransferLeader':
+    case 'MsgTimeoutNow':
+      return { type, ...base };
+  }
+}
+
+/** A batch of messages as bytes; `headroom` bytes are left free at the start (a frame header). */
+export function encodeMessageBatch(messages: readonly Message[], headroom = 0): Buffer {
+  let size = headroom + 4;
+  for (const m of messages) {
+    size += 64;
+    if (m.type === 'MsgApp' || m.type === 'MsgProp') for (const e of m.entries) size += 24 + e.data.length;
+    else if (m.type === 'MsgSnap') size += m.snapshot.data.length + 32 + 8 * m.snapshot.metadata.confState.voters.length;
+  }
+  const w = new Writer(size);
+  w.off = headroom;
+  w.u32(messages.length);
+  for (const m of messages) writeMessage(w, m);
+  return w.buf.subarray(0, w.off);
+}
+
+/** Parses a batch; throws WireFormatError on malformed bytes (trailing bytes included). */
+export function decodeMessageBatch(buf: Buffer): Message[] {
+  const r = new Reader(buf);
+  const n = r.u32();
+  const out: Message[] = [];
+  for (let i = 0; i < n; i++) out.push(readMessage(r));
+  if (!r.done()) throw new WireFormatError('trailing bytes after the last message');
+  return out;
+}
+
+/**
+ * Reassembles length-prefixed frames (u32 big-endian length, then that many bytes) from a byte stream's chunks.
+ * Throws WireFormatError when a frame announces more than `maxFrameBytes`.
+ */
+export class FrameReader {
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+
+  constructor(private readonly maxFrameBytes: number) {}
+
+  /** Feeds a chunk; returns the frames it completed, in order. */
+  push(chunk: Buffer): Buffer[] {
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    const frames: Buffer[] = [];
+    for (;;) {
+      if (this.buffered < 4) break;
+      const head = this.peekHeader();
+      if (head > this.maxFrameBytes) throw new WireFormatError(`frame of ${head} bytes exceeds the limit of ${this.maxFrameBytes}`);
+      if (this.buffered < 4 + head) break;
+      const all = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks, this.buffered);
+      frames.push(all.subarray(4, 4 + head));
+      const rest = all.subarray(4 + head);
+      this.chunks = rest.length > 0 ? [rest] : [];
+      this.buffered = rest.length;
+    }
+    return frames;
+  }
+
+  private peekHeader(): number {
+    const first = this.chunks[0] as Buffer;
+    if (first.length >= 4) return first.readUInt32BE(0);
+    const head = Buffer.concat(this.chunks, this.buffered).subarray(0, 4);
+    return head.readUInt32BE(0);
+  }
+}
+
+/** A batch as one frame: u32 length, then the batch. */
+export function encodeFrame(messages: readonly Message[]): Buffer {
+  const buf = encodeMessageBatch(messages, 4);
+  buf.writeUInt32BE(buf.length - 4, 0);
+  return buf;
+}
