@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { parseDuration } from '../../lib/duration.js';
 import type { Logger } from '../../lib/log.js';
 import { createLogger, silentLogger } from '../../lib/log.js';
 import type { Clock } from './clock.js';
@@ -37,6 +38,8 @@ export interface StoreMemberOptions {
   readonly walSegmentSizeBytes?: number;
   readonly requestTimeoutMs?: number;
   readonly reads?: 'linearizable' | 'serializable';
+  /** Period of progress notifications to idle watches that asked for them. Default 10 minutes, as etcd. */
+  readonly progressNotifyIntervalMs?: number;
   readonly peerTls?: TlsOptions;
   readonly clock?: Clock;
   readonly ticker?: Ticker;
@@ -101,7 +104,13 @@ export async function startStoreMember(options: StoreMemberOptions = {}): Promis
     logger: log,
   });
   log.info({ member: name, memberId: self.id.toString(16), clusterId, dataDir, members: members.map((m) => m.name) }, 'store: starting member');
+  // etcd's minimum lease TTL: 1.5 election timeouts (in whole heartbeats), rounded up to whole seconds, so a
+  // lease cannot expire during the election that follows a leader's failure.
+  const heartbeatMs = options.heartbeatMs ?? 100;
+  const electionTicks = Math.round((options.electionTimeoutMs ?? 1000) / heartbeatMs);
+  const minLeaseTtl = Math.max(1, Math.ceil((Math.floor((3 * electionTicks) / 2) * heartbeatMs) / 1000));
   const store = await RaftStore.open({
+    minLeaseTtl,
     id: self.id,
     name,
     peers: members.map((m) => m.id),
@@ -116,6 +125,7 @@ export async function startStoreMember(options: StoreMemberOptions = {}): Promis
     ...(options.maxSnapshots !== undefined ? { maxSnapshots: options.maxSnapshots } : {}),
     ...(options.walSegmentSizeBytes !== undefined ? { wal: { segmentSizeBytes: options.walSegmentSizeBytes } } : {}),
     ...(options.reads !== undefined ? { reads: options.reads } : {}),
+    ...(options.progressNotifyIntervalMs !== undefined ? { progressIntervalMs: options.progressNotifyIntervalMs } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.ticker ? { ticker: options.ticker } : {}),
     ...(options.onFatal ? { onFatal: options.onFatal } : {}),
@@ -231,6 +241,7 @@ const FLAGS = {
   'peer-cert-file': { def: 'none', help: 'Certificate for peer traffic (https:// peer URLs)' },
   'peer-key-file': { def: 'none', help: 'Key of --peer-cert-file' },
   'peer-trusted-ca-file': { def: 'none', help: 'CA of the peers; peers must then present a certificate it signed' },
+  'experimental-watch-progress-notify-interval': { def: '10m', help: 'Period of progress notifications to idle watches that ask for them' },
   consistency: { def: 'l', help: 'Read consistency: l (linearizable) or s (serializable)' },
   'log-level': { def: 'info', help: 'debug, info, warn or error' },
 } as const;
@@ -256,6 +267,13 @@ function positiveInt(flag: string, value: string | undefined, def: number): numb
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`--${flag}: expected a positive integer, got "${value}"`);
   return n;
+}
+
+function durationFlag(flag: string, value: string | undefined, def: number): number {
+  if (value === undefined) return def;
+  const ms = parseDuration(value);
+  if (ms === undefined || ms <= 0) throw new Error(`--${flag}: expected a positive duration such as "10m" or "500ms", got "${value}"`);
+  return ms;
 }
 
 /** `skiff store [flags]`. Returns the exit code. */
@@ -311,6 +329,7 @@ export async function runStore(argv: string[]): Promise<number> {
       maxSnapshots: positiveInt('max-snapshots', str('max-snapshots'), 5),
       walSegmentSizeBytes: positiveInt('wal-segment-size', str('wal-segment-size'), 64 * 1024 * 1024),
       reads: consistency === 's' ? 'serializable' : 'linearizable',
+      progressNotifyIntervalMs: durationFlag('experimental-watch-progress-notify-interval', str('experimental-watch-progress-notify-interval'), 600_000),
       logger,
     };
     if (memberOptions.electionTimeoutMs! < 2 * memberOptions.heartbeatMs!) {

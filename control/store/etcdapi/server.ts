@@ -166,6 +166,17 @@ interface Stream {
   close(): void;
 }
 
+/** Where a txn's ops stand: the revision it started from, and whether an op so far changed something. */
+interface TxnRevisions {
+  readonly begin: number;
+  changed: boolean;
+}
+
+/** Whether the branch a txn ran changed anything (a put, a delete that removed keys, at any depth). */
+function txnChanges(r: TxnResponse): boolean {
+  return r.responses.some((op) => op.type === 'put' || (op.type === 'delete' && op.deleted > 0) || (op.type === 'txn' && txnChanges(op)));
+}
+
 class EtcdApi {
   private readonly store: Store;
   private readonly clusterId: string;
@@ -297,32 +308,48 @@ class EtcdApi {
   }
 
   private txnResponse(r: TxnResponse, post: TxnPost): object {
-    const posts = r.succeeded ? post.success : post.failure;
+    const changed = txnChanges(r);
+    // The revision the txn started from: it takes one new revision iff it changed something.
+    const at: TxnRevisions = { begin: changed ? r.header.revision - 1 : r.header.revision, changed: false };
     return {
       header: this.header(r.header.revision),
       succeeded: r.succeeded,
-      responses: r.responses.map((op, i) => this.opResponse(op, posts[i] ?? {})),
+      responses: this.opResponses(r, post, at),
     };
   }
 
-  private opResponse(op: OpResponse, post: OpPost): object {
+  /**
+   * The responses of a txn's ops with the header revisions etcd 3.4 gives them (only the top-level header is
+   * complete; inner ones carry a revision alone): a range reports the revision it read (the txn's start, or one
+   * past it once an earlier op changed something), a put one past the start, a delete one past the start if it
+   * or an earlier op changed something, and a nested txn 0.
+   */
+  private opResponses(r: TxnResponse, post: TxnPost, at: TxnRevisions): object[] {
+    const posts = r.succeeded ? post.success : post.failure;
+    return r.responses.map((op, i) => this.opResponse(op, posts[i] ?? {}, at));
+  }
+
+  private opResponse(op: OpResponse, post: OpPost, at: TxnRevisions): object {
+    const rev = (): { revision: number } => ({ revision: at.begin + (at.changed ? 1 : 0) });
     switch (op.type) {
-      case 'range':
-        return { response_range: this.rangeResponse(op, post.range) };
+      case 'range': {
+        const { kvs, more } = post.range === undefined ? op : applyPost(op.kvs, post.range);
+        return { response_range: { header: rev(), kvs: kvs.map(toPbKv), more, count: op.count } };
+      }
       case 'put':
-        return {
-          response_put: { header: this.header(op.header.revision), prev_kv: pbKvOrNull(op.prevKv) },
-        };
+        at.changed = true;
+        return { response_put: { header: rev(), prev_kv: pbKvOrNull(op.prevKv) } };
       case 'delete':
+        if (op.deleted > 0) at.changed = true;
+        return { response_delete_range: { header: rev(), deleted: op.deleted, prev_kvs: op.prevKvs.map(toPbKv) } };
+      case 'txn':
         return {
-          response_delete_range: {
-            header: this.header(op.header.revision),
-            deleted: op.deleted,
-            prev_kvs: op.prevKvs.map(toPbKv),
+          response_txn: {
+            header: { revision: 0 },
+            succeeded: op.succeeded,
+            responses: this.opResponses(op, post.txn ?? { success: [], failure: [] }, at),
           },
         };
-      case 'txn':
-        return { response_txn: this.txnResponse(op, post.txn ?? { success: [], failure: [] }) };
     }
   }
 
@@ -429,8 +456,9 @@ class EtcdApi {
           isLearner: s.isLearner === true,
         };
       }),
-      // Skiff raises no alarms (no space quota, no corruption check): every action answers an empty list.
-      Alarm: this.unary('Alarm', async () => ({ header: this.header(await this.currentRevision()), alarms: [] })),
+      // Skiff raises no alarms (no space quota, no corruption check): every action answers an empty list, and, as
+      // etcd 3.4's Alarm does, no response header.
+      Alarm: this.unary('Alarm', async () => ({ alarms: [] })),
     };
   }
 }
