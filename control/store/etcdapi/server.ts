@@ -33,7 +33,7 @@ import {
   type RangePost,
   type TxnPost,
 } from './codec.js';
-import { rpcErrors, toGrpcError } from './errors.js';
+import { EtcdGrpcError, rpcErrors, toGrpcError } from './errors.js';
 import { loadEtcdServices } from './proto.js';
 
 /** A 64-bit unsigned id (cluster, member): etcd's are random, so numbers may not hold them exactly. */
@@ -56,6 +56,13 @@ export interface EtcdApiCluster {
   readonly clientURLs: readonly string[];
   /** Every member, this one included; a function when membership changes at run time. */
   readonly members: readonly EtcdApiMember[] | (() => readonly EtcdApiMember[]);
+  /**
+   * Run-time membership changes (etcdctl member add/remove/update); absent: refused as unimplemented. Each answers
+   * once the change is applied on this member, with the member list after it.
+   */
+  readonly add?: (peerURLs: string[], isLearner: boolean) => Promise<{ member: EtcdApiMember; members: readonly EtcdApiMember[] }>;
+  readonly remove?: (id: Uint64Like) => Promise<readonly EtcdApiMember[]>;
+  readonly update?: (id: Uint64Like, peerURLs: string[]) => Promise<readonly EtcdApiMember[]>;
 }
 
 export interface EtcdApiStatus {
@@ -419,21 +426,38 @@ class EtcdApi {
   // --- Cluster, Maintenance ------------------------------------------------------------------------------------
 
   clusterService(): grpc.UntypedServiceImplementation {
+    const cluster = this.options.cluster;
+    const pbMember = (m: EtcdApiMember): object => ({
+      ID: uint64(m.id),
+      name: m.name,
+      peerURLs: [...m.peerURLs],
+      clientURLs: [...m.clientURLs],
+      isLearner: m.isLearner === true,
+    });
+    // etcd reports no revision in membership answers: membership is not part of the key space.
+    const answer = (members: readonly EtcdApiMember[]): object => ({ header: this.header(0), members: members.map(pbMember) });
+    const unimplemented = (what: string): EtcdGrpcError => new EtcdGrpcError(grpc.status.UNIMPLEMENTED, `etcdserver: ${what} is not supported by this server`);
     return {
       MemberList: this.unary('MemberList', async () => {
-        const { members } = this.options.cluster;
-        const list = typeof members === 'function' ? members() : members;
-        return {
-          // etcd reports no revision here either: membership is not part of the key space.
-          header: this.header(0),
-          members: list.map((m) => ({
-            ID: uint64(m.id),
-            name: m.name,
-            peerURLs: [...m.peerURLs],
-            clientURLs: [...m.clientURLs],
-            isLearner: m.isLearner === true,
-          })),
-        };
+        const { members } = cluster;
+        return answer(typeof members === 'function' ? members() : members);
+      }),
+      MemberAdd: this.unary('MemberAdd', async (req: { peerURLs: string[]; isLearner: boolean }) => {
+        if (cluster.add === undefined) throw unimplemented('member add');
+        const r = await cluster.add([...(req.peerURLs ?? [])], req.isLearner === true);
+        return { ...answer(r.members), member: pbMember(r.member) };
+      }),
+      MemberRemove: this.unary('MemberRemove', async (req: { ID: Int64 }) => {
+        if (cluster.remove === undefined) throw unimplemented('member remove');
+        return answer(await cluster.remove(String(req.ID ?? '0')));
+      }),
+      MemberUpdate: this.unary('MemberUpdate', async (req: { ID: Int64; peerURLs: string[] }) => {
+        if (cluster.update === undefined) throw unimplemented('member update');
+        return answer(await cluster.update(String(req.ID ?? '0'), [...(req.peerURLs ?? [])]));
+      }),
+      // Skiff has no learners, so there is never one to promote (etcd's answer for a voting member).
+      MemberPromote: this.unary('MemberPromote', async () => {
+        throw new EtcdGrpcError(grpc.status.FAILED_PRECONDITION, 'etcdserver: can only promote a learner member');
       }),
     };
   }

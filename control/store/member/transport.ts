@@ -43,6 +43,9 @@ export interface Transport {
   call(to: NodeId, method: string, params: unknown, timeoutMs: number): Promise<unknown>;
   /** Client URLs peers advertised (learned from their requests). */
   peerClientUrls?(id: NodeId): readonly string[] | undefined;
+  /** Membership changed at run time: send to `id` at `url` from now on (member/membership.ts). */
+  setPeer?(id: NodeId, url: string): void;
+  removePeer?(id: NodeId): void;
   close(): Promise<void>;
 }
 
@@ -126,11 +129,13 @@ export interface HttpTransportOptions {
   readonly postTimeoutMs?: number;
   /** Largest request body accepted. Default 512 MiB. */
   readonly maxBodyBytes?: number;
+  /** Answers GET /members (cluster id and member list, for members joining at run time); 404 without it. */
+  readonly membersInfo?: () => unknown;
 }
 
 interface PeerState {
   readonly id: NodeId;
-  readonly url: URL;
+  url: URL;
   queue: Message[];
   inflight: boolean;
   /** Last failure (for log rate limiting) and whether the peer was reported active. */
@@ -192,6 +197,18 @@ export class HttpTransport implements Transport {
 
   peerClientUrls(id: NodeId): readonly string[] | undefined {
     return this.clientUrls.get(id);
+  }
+
+  setPeer(id: NodeId, url: string): void {
+    if (id === this.options.id) return;
+    const peer = this.peers.get(id);
+    if (peer !== undefined) peer.url = new URL(url);
+    else this.peers.set(id, { id, url: new URL(url), queue: [], inflight: false, failing: false });
+  }
+
+  removePeer(id: NodeId): void {
+    this.peers.delete(id);
+    this.clientUrls.delete(id);
   }
 
   send(messages: readonly Message[]): void {
@@ -296,6 +313,7 @@ export class HttpTransport implements Transport {
     };
     const url = req.url ?? '/';
     if (req.method === 'GET' && url === '/health') return reply(200, JSON.stringify({ id: this.options.id }));
+    if (req.method === 'GET' && url === '/members' && this.options.membersInfo) return reply(200, JSON.stringify(this.options.membersInfo()));
     if (req.method !== 'POST' || !url.startsWith('/raft/')) return reply(404, '{"error":"not found"}');
     if (req.headers[H_CLUSTER] !== this.options.clusterId) {
       return reply(409, JSON.stringify({ error: `cluster id mismatch: this member is in cluster ${this.options.clusterId}` }));
