@@ -1,5 +1,5 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -59,6 +59,8 @@ export class Member {
   client: Etcd3 | undefined;
   /** Learned from the member's status header. */
   memberIdCache: string | undefined;
+  /** Serve clients over https:// with these PEM files (etcd's --cert-file and friends); the test client uses them too. */
+  clientTls: { readonly caFile: string; readonly certFile: string; readonly keyFile: string; readonly clientCertAuth: boolean } | undefined;
 
   constructor(
     readonly name: string,
@@ -73,6 +75,27 @@ export class Member {
     return `127.0.0.1:${this.clientPort}`;
   }
 
+  get clientUrl(): string {
+    return `${this.clientTls === undefined ? 'http' : 'https'}://${this.endpoint}`;
+  }
+
+  private newClient(): Etcd3 {
+    const tls = this.clientTls;
+    return new Etcd3({
+      hosts: this.clientUrl,
+      dialTimeout: 3000,
+      ...(tls === undefined
+        ? {}
+        : {
+            credentials: {
+              rootCertificate: readFileSync(tls.caFile),
+              certChain: readFileSync(tls.certFile),
+              privateKey: readFileSync(tls.keyFile),
+            },
+          }),
+    });
+  }
+
   start(extra: readonly string[] = []): void {
     const args = [
       ENTRY,
@@ -80,7 +103,15 @@ export class Member {
       '--data-dir', this.dataDir,
       '--initial-cluster', this.initialCluster,
       '--listen-peer-urls', `http://127.0.0.1:${this.peerPort}`,
-      '--listen-client-urls', `http://127.0.0.1:${this.clientPort}`,
+      '--listen-client-urls', this.clientUrl,
+      ...(this.clientTls === undefined
+        ? []
+        : [
+            '--cert-file', this.clientTls.certFile,
+            '--key-file', this.clientTls.keyFile,
+            '--trusted-ca-file', this.clientTls.caFile,
+            ...(this.clientTls.clientCertAuth ? ['--client-cert-auth'] : []),
+          ]),
       '--heartbeat-interval', String(HEARTBEAT_MS),
       '--election-timeout', String(ELECTION_MS),
       '--snapshot-count', '50',
@@ -98,7 +129,7 @@ export class Member {
       r(code);
     }));
     this.client?.close();
-    this.client = new Etcd3({ hosts: `http://${this.endpoint}`, dialTimeout: 3000 });
+    this.client = this.newClient();
   }
 
   /** SIGKILL by PID; waits for the exit. */
@@ -118,7 +149,7 @@ export class Member {
       // fast long after the member answers: start over with a fresh client, and let the caller's poll retry.
       if (err instanceof Error && /circuit breaker/i.test(err.message)) {
         this.client?.close();
-        this.client = new Etcd3({ hosts: `http://${this.endpoint}`, dialTimeout: 3000 });
+        this.client = this.newClient();
       }
       throw err;
     }
