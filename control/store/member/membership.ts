@@ -167,6 +167,8 @@ export class Membership implements MembershipHooks {
   private noLeaderSince: number | undefined;
   private publishing = false;
   private removedSelf = false;
+  private reconciling = false;
+  private lastReconcile = 0;
 
   constructor(private readonly options: MembershipOptions) {
     this.log = options.logger ?? silentLogger();
@@ -393,6 +395,7 @@ export class Membership implements MembershipHooks {
     }
     if (lead !== NONE) {
       this.noLeaderSince = undefined;
+      this.maybeReconcile(node);
       return;
     }
     const now = Date.now();
@@ -405,18 +408,64 @@ export class Membership implements MembershipHooks {
     void this.checkRemoved(peers);
   }
 
-  /** Asks the peers; only a leader's word that this member was removed counts (a lagging peer may not know it). */
-  private async checkRemoved(peerUrls: readonly string[]): Promise<void> {
+  /**
+   * A snapshot from the leader may hold membership changes this member never saw as entries (it was down): Raft's
+   * voters then differ from the registry. The leader's registry fills the gap: members this one does not know,
+   * and removals it missed.
+   */
+  private maybeReconcile(node: RaftNode): void {
+    const voters = node.status().voters;
+    const known = new Set(this.members.keys());
+    const differ = voters.length !== known.size || voters.some((id) => !known.has(id));
+    const now = Date.now();
+    if (!differ || voters.length === 0 || this.reconciling || now - this.lastReconcile < 1000) return;
+    this.reconciling = true;
+    this.lastReconcile = now;
+    const peers = this.list()
+      .filter((m) => m.id !== this.options.self)
+      .flatMap((m) => m.peerUrls);
+    void this.fromLeader(peers)
+      .then((info) => {
+        if (info === undefined) return;
+        let changed = false;
+        for (const m of info.members) {
+          if (this.members.has(m.id) || !voters.includes(m.id)) continue;
+          this.members.set(m.id, { ...m });
+          if (m.peerUrls[0] !== undefined) this.options.transport.setPeer?.(m.id, m.peerUrls[0]);
+          changed = true;
+        }
+        for (const id of info.removed) {
+          if (!this.members.has(id) || voters.includes(id)) continue;
+          this.members.delete(id);
+          this.removed.add(id);
+          this.options.transport.removePeer?.(id);
+          changed = true;
+        }
+        if (changed) {
+          this.log.info({ members: this.list().map((m) => m.name || m.id.toString(16)) }, 'membership: caught up with the leader\'s member list (changes that came in a snapshot)');
+          this.persist();
+        }
+      })
+      .finally(() => (this.reconciling = false));
+  }
+
+  /** The registry as the leader has it (peers' answers are only trusted from the leader), or undefined. */
+  private async fromLeader(peerUrls: readonly string[]): Promise<MembersInfo | undefined> {
     for (const url of peerUrls) {
       try {
         const info = await getJson<MembersInfo>(new URL('/members', url), this.options.peerTls, 2000);
-        if (info.clusterId !== this.options.clusterId || info.leader !== info.self) continue;
-        if (info.removed.includes(this.options.self)) this.selfRemoved();
-        return;
+        if (info.clusterId === this.options.clusterId && info.leader === info.self) return info;
       } catch {
         // try the next
       }
     }
+    return undefined;
+  }
+
+  /** Asks the peers; only a leader's word that this member was removed counts (a lagging peer may not know it). */
+  private async checkRemoved(peerUrls: readonly string[]): Promise<void> {
+    const info = await this.fromLeader(peerUrls);
+    if (info?.removed.includes(this.options.self) === true) this.selfRemoved();
   }
 
   private requireNode(): RaftNode {

@@ -75,7 +75,9 @@ afterAll(async () => {
 
 describe('skiff store: membership changes with etcdctl member add/update/remove', () => {
   it('adds a member; refuses a second change while it has not started; with the printed config it joins and catches up by snapshot', async () => {
-    const [m1] = cluster.members;
+    const [m1, , m3] = cluster.members;
+    // m3 is down through the change: it will learn of it from a snapshot.
+    await m3!.kill();
     // Enough writes that the leader has taken snapshots and dropped the early log (--snapshot-count 50).
     await putKeys(m1!.endpoint, '/before/', 120);
 
@@ -115,10 +117,23 @@ describe('skiff store: membership changes with etcdctl member add/update/remove'
     );
     // m4 takes writes and every member sees them.
     await ok(m4.endpoint, ['put', '/from-m4', 'hello']);
-    for (const m of cluster.members) {
+    for (const m of cluster.members.filter((x) => x !== m3)) {
       await poll(async () => ((await ok(m.endpoint, ['get', '/from-m4', '--print-value-only', '--consistency=s'])) === 'hello\n' ? true : undefined), `${m.name} to see m4's write`);
     }
     expect((await memberList(m4.endpoint)).map((m) => m.name).sort()).toEqual(['m1', 'm2', 'm3', 'm4']);
+
+    // m3 comes back: the snapshot it gets holds m4's addition, and it learns m4's name and URLs from the leader.
+    await putKeys(m1!.endpoint, '/while-m3-down/', 60);
+    m3!.start();
+    await poll(async () => ((await countKeys(m3!.endpoint, '/while-m3-down/')) === 60 ? true : undefined), 'm3 to catch up', 60_000, 200);
+    expect(m3!.logs).toContain('member: applied snapshot from the leader');
+    await poll(
+      async () => ((await memberList(m3!.endpoint)).some((m) => m.id === m4Id && m.name === 'm4' && m.peerUrls === peerUrl) ? true : undefined),
+      'm3 to list m4',
+      30_000,
+      200,
+    );
+    expect(m3!.logs).toContain("caught up with the leader's member list");
   }, 240_000);
 
   it('moves a member to a new peer URL with member update', async () => {
