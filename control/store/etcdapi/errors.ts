@@ -65,8 +65,9 @@ const UNAVAILABLE_CODES: Record<string, () => EtcdGrpcError> = {
 const MEMBERSHIP_CODES: Record<string, () => EtcdGrpcError> = {
   'member-exists': () => new EtcdGrpcError(grpc.status.FAILED_PRECONDITION, 'etcdserver: member ID already exist'),
   'peer-url-exists': () => new EtcdGrpcError(grpc.status.FAILED_PRECONDITION, 'etcdserver: Peer URLs already exists'),
+  // etcd 3.4 answers this one with code UNKNOWN (its error is not in 3.4's gRPC error table), text as rpctypes'.
   'member-not-enough-started': () =>
-    new EtcdGrpcError(grpc.status.FAILED_PRECONDITION, 'etcdserver: re-configuration failed due to not enough started members'),
+    new EtcdGrpcError(grpc.status.UNKNOWN, 'etcdserver: re-configuration failed due to not enough started members'),
   'member-bad-urls': () => new EtcdGrpcError(grpc.status.INVALID_ARGUMENT, 'etcdserver: given member URLs are invalid'),
   'member-not-found': () => new EtcdGrpcError(grpc.status.NOT_FOUND, 'etcdserver: member not found'),
   'member-learner': () => new EtcdGrpcError(grpc.status.INVALID_ARGUMENT, 'etcdserver: learner members are not supported by Skiff'),

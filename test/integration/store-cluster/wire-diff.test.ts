@@ -278,6 +278,29 @@ describe('the same requests to etcd 3.4 and to a skiff store member', () => {
     await same('kv', 'Range', { key: B('/l/'), range_end: B('/l0') });
   });
 
+  test('Cluster: membership changes refused as etcd refuses them', async () => {
+    await same('cluster', 'MemberRemove', { ID: '12345' }, 'remove an unknown member');
+    await same('cluster', 'MemberUpdate', { ID: '12345', peerURLs: ['http://127.0.0.1:1'] }, 'update an unknown member');
+    await same('cluster', 'MemberAdd', { peerURLs: ['http://127.0.0.1'] }, 'add a peer URL without a port');
+    await same('cluster', 'MemberAdd', { peerURLs: ['ftp://127.0.0.1:1'] }, 'add a peer URL of another scheme');
+    await same('cluster', 'MemberAdd', { peerURLs: [] }, 'add with no peer URL');
+    // Each side's own peer URL is taken.
+    const own = async (c: Clients) => {
+      const list = (await call(c.cluster, 'MemberList', {})) as { ok: { members: Array<{ ID: string; peerURLs: string[] }> } };
+      return list.ok.members[0]!;
+    };
+    const [ea, sk] = [await own(sides.etcd), await own(sides.skiff)];
+    const dupA = await call(sides.etcd.cluster, 'MemberAdd', { peerURLs: ea.peerURLs });
+    const dupB = await call(sides.skiff.cluster, 'MemberAdd', { peerURLs: sk.peerURLs });
+    expect(dupB).toEqual(dupA);
+    const selfA = await call(sides.etcd.cluster, 'MemberRemove', { ID: ea.ID });
+    const selfB = await call(sides.skiff.cluster, 'MemberRemove', { ID: sk.ID });
+    expect(selfB, 'removing the only member').toEqual(selfA);
+    const promoteA = await call(sides.etcd.cluster, 'MemberPromote', { ID: ea.ID });
+    const promoteB = await call(sides.skiff.cluster, 'MemberPromote', { ID: sk.ID });
+    expect(promoteB, 'promoting a voting member').toEqual(promoteA);
+  });
+
   test('Maintenance and Cluster answer with the same fields', async () => {
     const keysOf = async (service: keyof Clients, method: string) => {
       const a = await call(sides.etcd[service], method, {});
