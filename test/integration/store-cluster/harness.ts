@@ -61,6 +61,12 @@ export class Member {
   memberIdCache: string | undefined;
   /** Serve clients over https:// with these PEM files (etcd's --cert-file and friends); the test client uses them too. */
   clientTls: { readonly caFile: string; readonly certFile: string; readonly keyFile: string; readonly clientCertAuth: boolean } | undefined;
+  /** Peer traffic over https:// with these PEM files (--peer-cert-file, --peer-key-file, --peer-trusted-ca-file). */
+  peerTls: { readonly caFile: string; readonly certFile: string; readonly keyFile: string } | undefined;
+
+  get peerUrl(): string {
+    return `${this.peerTls === undefined ? 'http' : 'https'}://127.0.0.1:${this.peerPort}`;
+  }
 
   constructor(
     readonly name: string,
@@ -102,7 +108,10 @@ export class Member {
       '--name', this.name,
       '--data-dir', this.dataDir,
       '--initial-cluster', this.initialCluster,
-      '--listen-peer-urls', `http://127.0.0.1:${this.peerPort}`,
+      '--listen-peer-urls', this.peerUrl,
+      ...(this.peerTls === undefined
+        ? []
+        : ['--peer-cert-file', this.peerTls.certFile, '--peer-key-file', this.peerTls.keyFile, '--peer-trusted-ca-file', this.peerTls.caFile]),
       '--listen-client-urls', this.clientUrl,
       ...(this.clientTls === undefined
         ? []
@@ -177,12 +186,13 @@ export class ProcCluster {
 
   private constructor(readonly root: string) {}
 
-  static async create(names: readonly string[]): Promise<ProcCluster> {
+  /** `peerScheme` https: give every member `peerTls` before starting it. */
+  static async create(names: readonly string[], peerScheme: 'http' | 'https' = 'http'): Promise<ProcCluster> {
     const root = await mkdtemp(join(tmpdir(), 'skiff-store-cluster-'));
     const c = new ProcCluster(root);
     const ports: Array<{ peer: number; client: number }> = [];
     for (const _ of names) ports.push({ peer: await freePort(), client: await freePort() });
-    const spec = names.map((n, i) => `${n}=http://127.0.0.1:${ports[i]!.peer}`).join(',');
+    const spec = names.map((n, i) => `${n}=${peerScheme}://127.0.0.1:${ports[i]!.peer}`).join(',');
     names.forEach((n, i) => c.members.push(new Member(n, ports[i]!.peer, ports[i]!.client, join(root, n), spec, c.pids)));
     return c;
   }
