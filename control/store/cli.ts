@@ -350,7 +350,7 @@ const FLAGS = {
   'initial-cluster-token': { def: 'skiff-cluster', help: 'Token shared by the initial members (ids derive from it)' },
   'initial-cluster-state': { def: 'new', help: '"new" for a founding member; "existing" to join a running cluster after etcdctl member add' },
   'listen-peer-urls': { def: "this member's URL in --initial-cluster", help: 'URL to listen on for peer traffic' },
-  'initial-advertise-peer-urls': { def: '', help: 'Accepted for etcd compatibility; peers come from --initial-cluster' },
+  'initial-advertise-peer-urls': { def: '', help: "Accepted for etcd compatibility; this member's peer URLs come from --initial-cluster" },
   'listen-client-urls': { def: 'http://localhost:2379', help: 'URLs to serve the etcd v3 API on (comma separated)' },
   'advertise-client-urls': { def: '--listen-client-urls', help: 'Client URLs told to clients and peers' },
   'heartbeat-interval': { def: '100', help: 'Time (ms) of a heartbeat interval (one Raft tick)' },
@@ -366,6 +366,7 @@ const FLAGS = {
   'peer-cert-file': { def: 'none', help: 'Certificate for peer traffic (https:// peer URLs)' },
   'peer-key-file': { def: 'none', help: 'Key of --peer-cert-file' },
   'peer-trusted-ca-file': { def: 'none', help: 'CA of the peers; peers must then present a certificate it signed' },
+  'peer-client-cert-auth': { def: 'false', help: 'Accepted for etcd compatibility: with --peer-trusted-ca-file peers always need certificates' },
   'experimental-watch-progress-notify-interval': { def: '10m', help: 'Period of progress notifications to idle watches that ask for them' },
   consistency: { def: 'l', help: 'Read consistency: l (linearizable) or s (serializable)' },
   'log-level': { def: 'info', help: 'debug, info, warn or error' },
@@ -407,7 +408,8 @@ export async function runStore(argv: string[]): Promise<number> {
   try {
     const options = Object.fromEntries(Object.keys(FLAGS).map((k) => [k, { type: 'string' as const }]));
     // etcd's boolean flags may stand alone: --client-cert-auth means --client-cert-auth=true.
-    const args = argv.map((a, i) => (a === '--client-cert-auth' && !/^(true|false)$/.test(argv[i + 1] ?? '') ? '--client-cert-auth=true' : a));
+    const bools = new Set(['--client-cert-auth', '--peer-client-cert-auth']);
+    const args = argv.map((a, i) => (bools.has(a) && !/^(true|false)$/.test(argv[i + 1] ?? '') ? `${a}=true` : a));
     ({ values } = parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true }));
   } catch (err) {
     process.stderr.write(`skiff store: ${err instanceof Error ? err.message : String(err)}\nRun "skiff store --help" for the flags.\n`);
@@ -453,6 +455,9 @@ export async function runStore(argv: string[]): Promise<number> {
     const peerKey = str('peer-key-file');
     const peerCa = str('peer-trusted-ca-file');
     if ((peerCert === undefined) !== (peerKey === undefined)) throw new Error('--peer-cert-file and --peer-key-file go together');
+    const peerCertAuth = str('peer-client-cert-auth') ?? 'false';
+    if (peerCertAuth !== 'true' && peerCertAuth !== 'false') throw new Error(`--peer-client-cert-auth: expected true or false, got "${peerCertAuth}"`);
+    if (peerCertAuth === 'true' && peerCa === undefined) throw new Error('--peer-client-cert-auth needs --peer-trusted-ca-file');
     const peerTls =
       peerCert !== undefined && peerKey !== undefined
         ? { cert: readFileSync(peerCert), key: readFileSync(peerKey), ...(peerCa !== undefined ? { ca: readFileSync(peerCa) } : {}) }

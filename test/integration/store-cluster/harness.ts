@@ -111,7 +111,7 @@ export class Member {
       '--listen-peer-urls', this.peerUrl,
       ...(this.peerTls === undefined
         ? []
-        : ['--peer-cert-file', this.peerTls.certFile, '--peer-key-file', this.peerTls.keyFile, '--peer-trusted-ca-file', this.peerTls.caFile]),
+        : ['--peer-cert-file', this.peerTls.certFile, '--peer-key-file', this.peerTls.keyFile, '--peer-trusted-ca-file', this.peerTls.caFile, '--peer-client-cert-auth']),
       '--listen-client-urls', this.clientUrl,
       ...(this.clientTls === undefined
         ? []
