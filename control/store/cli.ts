@@ -3,16 +3,21 @@
  * on its client URLs. startStoreMember() is the same thing as a library call, for `skiff control` to embed.
  */
 import { readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import * as grpc from '@grpc/grpc-js';
 import { parseArgs } from 'node:util';
+import { parseDuration } from '../../lib/duration.js';
 import type { Logger } from '../../lib/log.js';
 import { createLogger, silentLogger } from '../../lib/log.js';
 import type { Clock } from './clock.js';
-import { startEtcdApiServer, type EtcdApiMember, type EtcdApiServer } from './etcdapi/index.js';
+import { startEtcdApiServer, type EtcdApiMember, type EtcdApiServer, type Uint64Like } from './etcdapi/index.js';
 import { clusterIdOf, parseInitialCluster, type ClusterMember } from './member/cluster.js';
 import type { Ticker } from './member/node.js';
+import { ErrMembership } from './member/errors.js';
+import { ErrMemberRemovedMessage, Membership, fetchMembers, loadMembership, type MemberRecord, type MembersInfo, type MembershipOptions } from './member/membership.js';
 import { RaftStore } from './member/raft-store.js';
 import { HttpTransport, type TlsOptions } from './member/transport.js';
-import { NONE } from './raft/messages.js';
+import { NONE, type NodeId } from './raft/messages.js';
 
 export interface StoreMemberOptions {
   /** This member's name in `initialCluster`. Default 'default'. */
@@ -37,12 +42,27 @@ export interface StoreMemberOptions {
   readonly walSegmentSizeBytes?: number;
   readonly requestTimeoutMs?: number;
   readonly reads?: 'linearizable' | 'serializable';
+  /** Period of progress notifications to idle watches that asked for them. Default 10 minutes, as etcd. */
+  readonly progressNotifyIntervalMs?: number;
   readonly peerTls?: TlsOptions;
+  /** etcd's --initial-cluster-state: 'existing' joins a running cluster this member was added to. Default 'new'. */
+  readonly initialClusterState?: 'new' | 'existing';
+  /** TLS for https:// client URLs (etcd's --cert-file, --key-file, --trusted-ca-file, --client-cert-auth). */
+  readonly clientTls?: ClientTlsOptions;
   readonly clock?: Clock;
   readonly ticker?: Ticker;
   readonly logger?: Logger;
   /** The member stopped on its own (WAL failure). */
   readonly onFatal?: (error: unknown) => void;
+}
+
+export interface ClientTlsOptions {
+  readonly cert: string | Buffer;
+  readonly key: string | Buffer;
+  /** CA of client certificates (--trusted-ca-file). */
+  readonly ca?: string | Buffer;
+  /** Demand a client certificate signed by `ca` (--client-cert-auth). */
+  readonly clientCertAuth?: boolean;
 }
 
 export interface StoreMember {
@@ -53,16 +73,18 @@ export interface StoreMember {
   readonly peerPort: number;
   /** One per listenClientUrls entry. */
   readonly clientPorts: readonly number[];
-  readonly members: readonly ClusterMember[];
+  /** The member registry (run-time membership changes). */
+  readonly membership: Membership;
   close(): Promise<void>;
 }
 
-function hostPort(url: string): { host: string; port: number; listen: string } {
+function hostPort(url: string): { url: string; scheme: 'http' | 'https'; host: string; port: number; listen: string } {
   const u = new URL(url);
-  if (u.protocol !== 'http:') throw new Error(`client URL ${url}: only http:// is supported for now (TLS for clients is not wired yet)`);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error(`client URL ${url}: expected http:// or https://`);
+  const scheme = u.protocol === 'https:' ? 'https' : 'http';
   const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
-  const port = Number(u.port || 80);
-  return { host, port, listen: `${host.includes(':') ? `[${host}]` : host}:${port}` };
+  const port = Number(u.port || (scheme === 'https' ? 443 : 80));
+  return { url, scheme, host, port, listen: `${host.includes(':') ? `[${host}]` : host}:${port}` };
 }
 
 let cachedVersion: string | undefined;
@@ -87,24 +109,57 @@ export async function startStoreMember(options: StoreMemberOptions = {}): Promis
   if (self === undefined) {
     throw new Error(`--initial-cluster has no member named "${name}" (members: ${members.map((m) => m.name).join(', ')})`);
   }
-  const clusterId = clusterIdOf(members, token);
   const dataDir = options.dataDir ?? `${name}.skiff`;
   const listenClient = (options.listenClientUrls ?? []).map(hostPort);
-  const peers = new Map(members.map((m) => [m.id, m.peerUrls[0]!] as const));
+  const join = options.initialClusterState === 'existing';
+  // Who this member is and in which cluster: what its data dir recorded; else, when joining, what a running
+  // member says (it was added with etcdctl member add); else, for a founder, what --initial-cluster implies.
+  const { memberId, clusterId, initial } = await identify(dataDir, name, self, members, token, join, options.peerTls, log);
+  const peers = new Map(initial.members.map((m) => [m.id, m.peerUrls[0]!] as const));
+  let membership: Membership | undefined;
   const transport = new HttpTransport({
-    id: self.id,
+    id: memberId,
     peers,
     listen: options.listenPeerUrl ?? self.peerUrls[0]!,
     clusterId,
     clientUrls: options.advertiseClientUrls ?? (options.listenClientUrls ?? []),
     ...(options.peerTls ? { tls: options.peerTls } : {}),
+    membersInfo: () => membership?.info(),
     logger: log,
   });
-  log.info({ member: name, memberId: self.id.toString(16), clusterId, dataDir, members: members.map((m) => m.name) }, 'store: starting member');
-  const store = await RaftStore.open({
-    id: self.id,
+  log.info({ member: name, memberId: memberId.toString(16), clusterId, dataDir, join, members: initial.members.map((m) => m.name || m.id.toString(16)) }, 'store: starting member');
+  const clientPorts: number[] = [];
+  const advertised = (): readonly string[] => options.advertiseClientUrls ?? listenClient.map((l, i) => `${l.scheme}://${l.host}:${clientPorts[i] ?? l.port}`);
+  let member: StoreMember | undefined;
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  membership = new Membership({
+    self: memberId,
     name,
-    peers: members.map((m) => m.id),
+    clusterId,
+    dataDir,
+    initial,
+    transport,
+    clientUrls: advertised,
+    ...(options.peerTls ? { peerTls: options.peerTls } : {}),
+    logger: log,
+    onRemoved: (error) => {
+      log.error({ err: error.message }, 'store: this member was removed from the cluster; stopping');
+      if (options.onFatal) options.onFatal(error);
+      else void member?.close();
+    },
+  });
+  // etcd's minimum lease TTL: 1.5 election timeouts (in whole heartbeats), rounded up to whole seconds, so a
+  // lease cannot expire during the election that follows a leader's failure.
+  const heartbeatMs = options.heartbeatMs ?? 100;
+  const electionTicks = Math.round((options.electionTimeoutMs ?? 1000) / heartbeatMs);
+  const minLeaseTtl = Math.max(1, Math.ceil((Math.floor((3 * electionTicks) / 2) * heartbeatMs) / 1000));
+  const store = await RaftStore.open({
+    minLeaseTtl,
+    id: memberId,
+    name,
+    peers: initial.members.map((m) => m.id),
+    join,
+    membership,
     dataDir,
     transport,
     clusterId,
@@ -116,6 +171,7 @@ export async function startStoreMember(options: StoreMemberOptions = {}): Promis
     ...(options.maxSnapshots !== undefined ? { maxSnapshots: options.maxSnapshots } : {}),
     ...(options.walSegmentSizeBytes !== undefined ? { wal: { segmentSizeBytes: options.walSegmentSizeBytes } } : {}),
     ...(options.reads !== undefined ? { reads: options.reads } : {}),
+    ...(options.progressNotifyIntervalMs !== undefined ? { progressIntervalMs: options.progressNotifyIntervalMs } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.ticker ? { ticker: options.ticker } : {}),
     ...(options.onFatal ? { onFatal: options.onFatal } : {}),
@@ -125,7 +181,6 @@ export async function startStoreMember(options: StoreMemberOptions = {}): Promis
   log.info({ peerPort: transport.port, status: node.status() }, 'store: member started; waiting for a leader');
 
   const servers: EtcdApiServer[] = [];
-  const clientPorts: number[] = [];
   try {
     let sizeCache = { at: 0, bytes: 0 };
     const dbSize = (): number => {
@@ -134,25 +189,40 @@ export async function startStoreMember(options: StoreMemberOptions = {}): Promis
       }
       return sizeCache.bytes;
     };
-    const advertised = (): readonly string[] => options.advertiseClientUrls ?? listenClient.map((l, i) => `http://${l.host}:${clientPorts[i] ?? l.port}`);
-    const memberList = (): EtcdApiMember[] =>
-      members.map((m) => ({
-        id: BigInt(m.id),
-        name: m.name,
-        peerURLs: m.peerUrls,
-        clientURLs: m.id === self.id ? advertised() : (transport.peerClientUrls(m.id) ?? []),
-      }));
+    const registry = membership;
+    const toApi = (m: MemberRecord): EtcdApiMember => ({
+      id: BigInt(m.id),
+      name: m.name,
+      peerURLs: m.peerUrls,
+      clientURLs: m.id === memberId ? advertised() : m.clientUrls.length > 0 ? m.clientUrls : (transport.peerClientUrls(m.id) ?? []),
+    });
+    const memberIdOf = (id: Uint64Like): NodeId => {
+      const big = BigInt(id);
+      if (big <= 0n || big > BigInt(Number.MAX_SAFE_INTEGER)) throw new ErrMembership('member-not-found');
+      return Number(big);
+    };
+    const credentials = clientCredentials(options.clientTls);
     for (const l of listenClient) {
+      if (l.scheme === 'https' && credentials === undefined) {
+        throw new Error(`client URL ${l.url}: https:// needs --cert-file and --key-file`);
+      }
       const server = await startEtcdApiServer({
         store,
         listen: l.listen,
+        ...(l.scheme === 'https' ? { credentials } : {}),
         cluster: {
           clusterId: BigInt(clusterId),
-          memberId: BigInt(self.id),
+          memberId: BigInt(memberId),
           name,
           peerURLs: self.peerUrls,
           clientURLs: advertised(),
-          members: memberList,
+          members: () => registry.list().map(toApi),
+          add: async (peerURLs, isLearner) => {
+            const r = await registry.add(peerURLs, isLearner);
+            return { member: toApi(r.member), members: r.members.map(toApi) };
+          },
+          remove: async (id) => (await registry.remove(memberIdOf(id))).map(toApi),
+          update: async (id, peerURLs) => (await registry.update(memberIdOf(id), peerURLs)).map(toApi),
         },
         status: () => {
           const s = node.status();
@@ -175,9 +245,11 @@ export async function startStoreMember(options: StoreMemberOptions = {}): Promis
     }
   } catch (err) {
     for (const s of servers) await s.close();
+    membership.close();
     await store.close();
     throw err;
   }
+  membership.attach(node);
   if (clientPorts.length > 0) log.info({ clientPorts }, 'store: serving the etcd v3 API');
   // A progress line once the member knows a leader (or after a while, why not).
   const started = Date.now();
@@ -194,22 +266,81 @@ export async function startStoreMember(options: StoreMemberOptions = {}): Promis
   waitLeader.unref();
 
   let closed = false;
-  return {
+  member = {
     store,
     name,
-    memberId: self.id,
+    memberId,
     clusterId,
     peerPort: transport.port,
     clientPorts,
-    members,
+    membership,
     async close() {
       if (closed) return;
       closed = true;
       clearInterval(waitLeader);
+      membership.close();
       for (const s of servers) await s.close();
       await store.close();
     },
   };
+  return member;
+}
+
+/**
+ * This member's id, its cluster's id and the member registry to start from: the data dir's own (a restart); or,
+ * joining a running cluster, a running member's, in which this member is found by its peer URLs; or, for a
+ * founder's first start, --initial-cluster's.
+ */
+async function identify(
+  dataDir: string,
+  name: string,
+  self: ClusterMember,
+  members: readonly ClusterMember[],
+  token: string,
+  join: boolean,
+  peerTls: TlsOptions | undefined,
+  log: Logger,
+): Promise<{ memberId: NodeId; clusterId: string; initial: MembershipOptions['initial'] }> {
+  const persisted = loadMembership(dataDir);
+  if (persisted !== undefined) {
+    if (persisted.removed.includes(persisted.self)) {
+      throw new Error(`${ErrMemberRemovedMessage}; the data dir ${dataDir} must be removed before this member can be added again`);
+    }
+    return { memberId: persisted.self, clusterId: persisted.clusterId, initial: persisted };
+  }
+  if (!join) {
+    const founders = members.map((m) => ({ id: m.id, name: m.name, peerUrls: m.peerUrls, clientUrls: [] }));
+    return { memberId: self.id, clusterId: clusterIdOf(members, token), initial: { members: founders } };
+  }
+  const others = members.filter((m) => m.name !== name).flatMap((m) => m.peerUrls);
+  if (others.length === 0) throw new Error('--initial-cluster-state existing: --initial-cluster lists no other member to join');
+  let info: MembersInfo | undefined;
+  for (let attempt = 0; info === undefined; attempt++) {
+    try {
+      info = await fetchMembers(others, peerTls);
+    } catch (err) {
+      if (attempt >= 10) throw new Error(`cannot join the cluster: ${err instanceof Error ? err.message : String(err)}`);
+      log.warn({ err: String(err) }, 'store: no running member answered yet; retrying');
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+  const wanted = [...self.peerUrls].sort().join(',');
+  const me = info.members.find((m) => [...m.peerUrls].sort().join(',') === wanted);
+  if (me === undefined) {
+    throw new Error(
+      `the cluster has no member with peer URLs ${self.peerUrls.join(',')}; add it first (etcdctl member add ${name} --peer-urls=${self.peerUrls.join(',')})`,
+    );
+  }
+  if (me.name !== '' && me.name !== name) throw new Error(`the member with peer URLs ${self.peerUrls.join(',')} is named "${me.name}", not "${name}"`);
+  log.info({ memberId: me.id.toString(16), clusterId: info.clusterId, members: info.members.length }, 'store: joining a running cluster');
+  return { memberId: me.id, clusterId: info.clusterId, initial: { members: info.members, removed: info.removed } };
+}
+
+/** gRPC server credentials for https:// client URLs (etcd's --cert-file, --key-file, --trusted-ca-file, --client-cert-auth). */
+function clientCredentials(tls: ClientTlsOptions | undefined): grpc.ServerCredentials | undefined {
+  if (tls === undefined) return undefined;
+  const ca = tls.ca === undefined ? null : Buffer.from(tls.ca);
+  return grpc.ServerCredentials.createSsl(ca, [{ cert_chain: Buffer.from(tls.cert), private_key: Buffer.from(tls.key) }], tls.clientCertAuth === true);
 }
 
 const FLAGS = {
@@ -217,9 +348,9 @@ const FLAGS = {
   'data-dir': { def: '<name>.skiff', help: 'Directory for the WAL and snapshots' },
   'initial-cluster': { def: '<name>=http://localhost:2380', help: 'Initial members: name=peer-url,...' },
   'initial-cluster-token': { def: 'skiff-cluster', help: 'Token shared by the initial members (ids derive from it)' },
-  'initial-cluster-state': { def: 'new', help: 'Only "new" (adding members at run time is not supported yet)' },
+  'initial-cluster-state': { def: 'new', help: '"new" for a founding member; "existing" to join a running cluster after etcdctl member add' },
   'listen-peer-urls': { def: "this member's URL in --initial-cluster", help: 'URL to listen on for peer traffic' },
-  'initial-advertise-peer-urls': { def: '', help: 'Accepted for etcd compatibility; peers come from --initial-cluster' },
+  'initial-advertise-peer-urls': { def: '', help: "Accepted for etcd compatibility; this member's peer URLs come from --initial-cluster" },
   'listen-client-urls': { def: 'http://localhost:2379', help: 'URLs to serve the etcd v3 API on (comma separated)' },
   'advertise-client-urls': { def: '--listen-client-urls', help: 'Client URLs told to clients and peers' },
   'heartbeat-interval': { def: '100', help: 'Time (ms) of a heartbeat interval (one Raft tick)' },
@@ -228,9 +359,15 @@ const FLAGS = {
   'snapshot-catchup-entries': { def: '5000', help: 'Entries kept behind a snapshot for slow followers' },
   'max-snapshots': { def: '5', help: 'Snapshot files to retain' },
   'wal-segment-size': { def: '67108864', help: 'Bytes after which a WAL segment is cut' },
+  'cert-file': { def: 'none', help: 'Certificate for the client URLs (https://)' },
+  'key-file': { def: 'none', help: 'Key of --cert-file' },
+  'trusted-ca-file': { def: 'none', help: 'CA of client certificates (with --client-cert-auth)' },
+  'client-cert-auth': { def: 'false', help: 'Demand client certificates signed by --trusted-ca-file' },
   'peer-cert-file': { def: 'none', help: 'Certificate for peer traffic (https:// peer URLs)' },
   'peer-key-file': { def: 'none', help: 'Key of --peer-cert-file' },
   'peer-trusted-ca-file': { def: 'none', help: 'CA of the peers; peers must then present a certificate it signed' },
+  'peer-client-cert-auth': { def: 'false', help: 'Accepted for etcd compatibility: with --peer-trusted-ca-file peers always need certificates' },
+  'experimental-watch-progress-notify-interval': { def: '10m', help: 'Period of progress notifications to idle watches that ask for them' },
   consistency: { def: 'l', help: 'Read consistency: l (linearizable) or s (serializable)' },
   'log-level': { def: 'info', help: 'debug, info, warn or error' },
 } as const;
@@ -258,12 +395,22 @@ function positiveInt(flag: string, value: string | undefined, def: number): numb
   return n;
 }
 
+function durationFlag(flag: string, value: string | undefined, def: number): number {
+  if (value === undefined) return def;
+  const ms = parseDuration(value);
+  if (ms === undefined || ms <= 0) throw new Error(`--${flag}: expected a positive duration such as "10m" or "500ms", got "${value}"`);
+  return ms;
+}
+
 /** `skiff store [flags]`. Returns the exit code. */
 export async function runStore(argv: string[]): Promise<number> {
   let values: Record<string, string | boolean | undefined>;
   try {
     const options = Object.fromEntries(Object.keys(FLAGS).map((k) => [k, { type: 'string' as const }]));
-    ({ values } = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true }));
+    // etcd's boolean flags may stand alone: --client-cert-auth means --client-cert-auth=true.
+    const bools = new Set(['--client-cert-auth', '--peer-client-cert-auth']);
+    const args = argv.map((a, i) => (bools.has(a) && !/^(true|false)$/.test(argv[i + 1] ?? '') ? `${a}=true` : a));
+    ({ values } = parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true }));
   } catch (err) {
     process.stderr.write(`skiff store: ${err instanceof Error ? err.message : String(err)}\nRun "skiff store --help" for the flags.\n`);
     return 2;
@@ -281,7 +428,24 @@ export async function runStore(argv: string[]): Promise<number> {
   let memberOptions: StoreMemberOptions;
   const logger = createLogger('skiff-store', str('log-level') ?? process.env.SKIFF_LOG_LEVEL ?? 'info');
   try {
-    if ((str('initial-cluster-state') ?? 'new') !== 'new') throw new Error('--initial-cluster-state: only "new" is supported');
+    const state = str('initial-cluster-state') ?? 'new';
+    if (state !== 'new' && state !== 'existing') throw new Error(`--initial-cluster-state: expected new or existing, got "${state}"`);
+    const certFile = str('cert-file');
+    const keyFile = str('key-file');
+    const trustedCa = str('trusted-ca-file');
+    const certAuth = str('client-cert-auth') ?? 'false';
+    if (certAuth !== 'true' && certAuth !== 'false') throw new Error(`--client-cert-auth: expected true or false, got "${certAuth}"`);
+    if ((certFile === undefined) !== (keyFile === undefined)) throw new Error('--cert-file and --key-file go together');
+    if (certAuth === 'true' && trustedCa === undefined) throw new Error('--client-cert-auth needs --trusted-ca-file');
+    const clientTls: ClientTlsOptions | undefined =
+      certFile !== undefined && keyFile !== undefined
+        ? {
+            cert: readFileSync(certFile),
+            key: readFileSync(keyFile),
+            ...(trustedCa !== undefined ? { ca: readFileSync(trustedCa) } : {}),
+            clientCertAuth: certAuth === 'true',
+          }
+        : undefined;
     const consistency = str('consistency') ?? 'l';
     if (consistency !== 'l' && consistency !== 's') throw new Error(`--consistency: expected l or s, got "${consistency}"`);
     const name = str('name') ?? 'default';
@@ -291,12 +455,17 @@ export async function runStore(argv: string[]): Promise<number> {
     const peerKey = str('peer-key-file');
     const peerCa = str('peer-trusted-ca-file');
     if ((peerCert === undefined) !== (peerKey === undefined)) throw new Error('--peer-cert-file and --peer-key-file go together');
+    const peerCertAuth = str('peer-client-cert-auth') ?? 'false';
+    if (peerCertAuth !== 'true' && peerCertAuth !== 'false') throw new Error(`--peer-client-cert-auth: expected true or false, got "${peerCertAuth}"`);
+    if (peerCertAuth === 'true' && peerCa === undefined) throw new Error('--peer-client-cert-auth needs --peer-trusted-ca-file');
     const peerTls =
       peerCert !== undefined && peerKey !== undefined
         ? { cert: readFileSync(peerCert), key: readFileSync(peerKey), ...(peerCa !== undefined ? { ca: readFileSync(peerCa) } : {}) }
         : undefined;
     memberOptions = {
       ...(peerTls !== undefined ? { peerTls } : {}),
+      ...(clientTls !== undefined ? { clientTls } : {}),
+      initialClusterState: state,
       name,
       dataDir: str('data-dir') ?? `${name}.skiff`,
       initialCluster: str('initial-cluster') ?? `${name}=http://localhost:2380`,
@@ -311,6 +480,7 @@ export async function runStore(argv: string[]): Promise<number> {
       maxSnapshots: positiveInt('max-snapshots', str('max-snapshots'), 5),
       walSegmentSizeBytes: positiveInt('wal-segment-size', str('wal-segment-size'), 64 * 1024 * 1024),
       reads: consistency === 's' ? 'serializable' : 'linearizable',
+      progressNotifyIntervalMs: durationFlag('experimental-watch-progress-notify-interval', str('experimental-watch-progress-notify-interval'), 600_000),
       logger,
     };
     if (memberOptions.electionTimeoutMs! < 2 * memberOptions.heartbeatMs!) {

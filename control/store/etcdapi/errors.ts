@@ -61,6 +61,19 @@ const UNAVAILABLE_CODES: Record<string, () => EtcdGrpcError> = {
   stopped: rpcErrors.stopped,
 };
 
+/** Membership errors (member/errors.ts ErrMembership, ErrConfChangePending), by code: etcd's rpctypes. */
+const MEMBERSHIP_CODES: Record<string, () => EtcdGrpcError> = {
+  'member-exists': () => new EtcdGrpcError(grpc.status.FAILED_PRECONDITION, 'etcdserver: member ID already exist'),
+  'peer-url-exists': () => new EtcdGrpcError(grpc.status.FAILED_PRECONDITION, 'etcdserver: Peer URLs already exists'),
+  // etcd 3.4 answers this one with code UNKNOWN (its error is not in 3.4's gRPC error table), text as rpctypes'.
+  'member-not-enough-started': () =>
+    new EtcdGrpcError(grpc.status.UNKNOWN, 'etcdserver: re-configuration failed due to not enough started members'),
+  'member-bad-urls': () => new EtcdGrpcError(grpc.status.INVALID_ARGUMENT, 'etcdserver: given member URLs are invalid'),
+  'member-not-found': () => new EtcdGrpcError(grpc.status.NOT_FOUND, 'etcdserver: member not found'),
+  'member-learner': () => new EtcdGrpcError(grpc.status.INVALID_ARGUMENT, 'etcdserver: learner members are not supported by Skiff'),
+  'conf-change-pending': () => new EtcdGrpcError(grpc.status.UNAVAILABLE, 'etcdserver: unhealthy cluster'),
+};
+
 /** Maps any error thrown while serving a request to the status etcd would answer. */
 export function toGrpcError(error: unknown): EtcdGrpcError {
   if (error instanceof EtcdGrpcError) return error;
@@ -78,7 +91,7 @@ export function toGrpcError(error: unknown): EtcdGrpcError {
     return new EtcdGrpcError(grpc.status.INVALID_ARGUMENT, message);
   }
   if (error instanceof StoreError) {
-    const unavailable = UNAVAILABLE_CODES[error.code];
+    const unavailable = UNAVAILABLE_CODES[error.code] ?? MEMBERSHIP_CODES[error.code];
     if (unavailable !== undefined) return unavailable();
     return new EtcdGrpcError(grpc.status.UNKNOWN, error.message);
   }

@@ -33,7 +33,7 @@ import {
   type RangePost,
   type TxnPost,
 } from './codec.js';
-import { rpcErrors, toGrpcError } from './errors.js';
+import { EtcdGrpcError, rpcErrors, toGrpcError } from './errors.js';
 import { loadEtcdServices } from './proto.js';
 
 /** A 64-bit unsigned id (cluster, member): etcd's are random, so numbers may not hold them exactly. */
@@ -56,6 +56,13 @@ export interface EtcdApiCluster {
   readonly clientURLs: readonly string[];
   /** Every member, this one included; a function when membership changes at run time. */
   readonly members: readonly EtcdApiMember[] | (() => readonly EtcdApiMember[]);
+  /**
+   * Run-time membership changes (etcdctl member add/remove/update); absent: refused as unimplemented. Each answers
+   * once the change is applied on this member, with the member list after it.
+   */
+  readonly add?: (peerURLs: string[], isLearner: boolean) => Promise<{ member: EtcdApiMember; members: readonly EtcdApiMember[] }>;
+  readonly remove?: (id: Uint64Like) => Promise<readonly EtcdApiMember[]>;
+  readonly update?: (id: Uint64Like, peerURLs: string[]) => Promise<readonly EtcdApiMember[]>;
 }
 
 export interface EtcdApiStatus {
@@ -164,6 +171,17 @@ function uint64(value: Uint64Like): string {
 
 interface Stream {
   close(): void;
+}
+
+/** Where a txn's ops stand: the revision it started from, and whether an op so far changed something. */
+interface TxnRevisions {
+  readonly begin: number;
+  changed: boolean;
+}
+
+/** Whether the branch a txn ran changed anything (a put, a delete that removed keys, at any depth). */
+function txnChanges(r: TxnResponse): boolean {
+  return r.responses.some((op) => op.type === 'put' || (op.type === 'delete' && op.deleted > 0) || (op.type === 'txn' && txnChanges(op)));
 }
 
 class EtcdApi {
@@ -297,32 +315,48 @@ class EtcdApi {
   }
 
   private txnResponse(r: TxnResponse, post: TxnPost): object {
-    const posts = r.succeeded ? post.success : post.failure;
+    const changed = txnChanges(r);
+    // The revision the txn started from: it takes one new revision iff it changed something.
+    const at: TxnRevisions = { begin: changed ? r.header.revision - 1 : r.header.revision, changed: false };
     return {
       header: this.header(r.header.revision),
       succeeded: r.succeeded,
-      responses: r.responses.map((op, i) => this.opResponse(op, posts[i] ?? {})),
+      responses: this.opResponses(r, post, at),
     };
   }
 
-  private opResponse(op: OpResponse, post: OpPost): object {
+  /**
+   * The responses of a txn's ops with the header revisions etcd 3.4 gives them (only the top-level header is
+   * complete; inner ones carry a revision alone): a range reports the revision it read (the txn's start, or one
+   * past it once an earlier op changed something), a put one past the start, a delete one past the start if it
+   * or an earlier op changed something, and a nested txn 0.
+   */
+  private opResponses(r: TxnResponse, post: TxnPost, at: TxnRevisions): object[] {
+    const posts = r.succeeded ? post.success : post.failure;
+    return r.responses.map((op, i) => this.opResponse(op, posts[i] ?? {}, at));
+  }
+
+  private opResponse(op: OpResponse, post: OpPost, at: TxnRevisions): object {
+    const rev = (): { revision: number } => ({ revision: at.begin + (at.changed ? 1 : 0) });
     switch (op.type) {
-      case 'range':
-        return { response_range: this.rangeResponse(op, post.range) };
+      case 'range': {
+        const { kvs, more } = post.range === undefined ? op : applyPost(op.kvs, post.range);
+        return { response_range: { header: rev(), kvs: kvs.map(toPbKv), more, count: op.count } };
+      }
       case 'put':
-        return {
-          response_put: { header: this.header(op.header.revision), prev_kv: pbKvOrNull(op.prevKv) },
-        };
+        at.changed = true;
+        return { response_put: { header: rev(), prev_kv: pbKvOrNull(op.prevKv) } };
       case 'delete':
+        if (op.deleted > 0) at.changed = true;
+        return { response_delete_range: { header: rev(), deleted: op.deleted, prev_kvs: op.prevKvs.map(toPbKv) } };
+      case 'txn':
         return {
-          response_delete_range: {
-            header: this.header(op.header.revision),
-            deleted: op.deleted,
-            prev_kvs: op.prevKvs.map(toPbKv),
+          response_txn: {
+            header: { revision: 0 },
+            succeeded: op.succeeded,
+            responses: this.opResponses(op, post.txn ?? { success: [], failure: [] }, at),
           },
         };
-      case 'txn':
-        return { response_txn: this.txnResponse(op, post.txn ?? { success: [], failure: [] }) };
     }
   }
 
@@ -392,21 +426,38 @@ class EtcdApi {
   // --- Cluster, Maintenance ------------------------------------------------------------------------------------
 
   clusterService(): grpc.UntypedServiceImplementation {
+    const cluster = this.options.cluster;
+    const pbMember = (m: EtcdApiMember): object => ({
+      ID: uint64(m.id),
+      name: m.name,
+      peerURLs: [...m.peerURLs],
+      clientURLs: [...m.clientURLs],
+      isLearner: m.isLearner === true,
+    });
+    // etcd reports no revision in membership answers: membership is not part of the key space.
+    const answer = (members: readonly EtcdApiMember[]): object => ({ header: this.header(0), members: members.map(pbMember) });
+    const unimplemented = (what: string): EtcdGrpcError => new EtcdGrpcError(grpc.status.UNIMPLEMENTED, `etcdserver: ${what} is not supported by this server`);
     return {
       MemberList: this.unary('MemberList', async () => {
-        const { members } = this.options.cluster;
-        const list = typeof members === 'function' ? members() : members;
-        return {
-          // etcd reports no revision here either: membership is not part of the key space.
-          header: this.header(0),
-          members: list.map((m) => ({
-            ID: uint64(m.id),
-            name: m.name,
-            peerURLs: [...m.peerURLs],
-            clientURLs: [...m.clientURLs],
-            isLearner: m.isLearner === true,
-          })),
-        };
+        const { members } = cluster;
+        return answer(typeof members === 'function' ? members() : members);
+      }),
+      MemberAdd: this.unary('MemberAdd', async (req: { peerURLs: string[]; isLearner: boolean }) => {
+        if (cluster.add === undefined) throw unimplemented('member add');
+        const r = await cluster.add([...(req.peerURLs ?? [])], req.isLearner === true);
+        return { ...answer(r.members), member: pbMember(r.member) };
+      }),
+      MemberRemove: this.unary('MemberRemove', async (req: { ID: Int64 }) => {
+        if (cluster.remove === undefined) throw unimplemented('member remove');
+        return answer(await cluster.remove(String(req.ID ?? '0')));
+      }),
+      MemberUpdate: this.unary('MemberUpdate', async (req: { ID: Int64; peerURLs: string[] }) => {
+        if (cluster.update === undefined) throw unimplemented('member update');
+        return answer(await cluster.update(String(req.ID ?? '0'), [...(req.peerURLs ?? [])]));
+      }),
+      // Skiff has no learners, so there is never one to promote (etcd's answer for a voting member).
+      MemberPromote: this.unary('MemberPromote', async () => {
+        throw new EtcdGrpcError(grpc.status.FAILED_PRECONDITION, 'etcdserver: can only promote a learner member');
       }),
     };
   }
@@ -429,8 +480,9 @@ class EtcdApi {
           isLearner: s.isLearner === true,
         };
       }),
-      // Skiff raises no alarms (no space quota, no corruption check): every action answers an empty list.
-      Alarm: this.unary('Alarm', async () => ({ header: this.header(await this.currentRevision()), alarms: [] })),
+      // Skiff raises no alarms (no space quota, no corruption check): every action answers an empty list, and, as
+      // etcd 3.4's Alarm does, no response header.
+      Alarm: this.unary('Alarm', async () => ({ alarms: [] })),
     };
   }
 }

@@ -50,6 +50,38 @@ export class ErrStopped extends MemberError {
   }
 }
 
+/** A configuration change is proposed and not yet applied: one at a time (nothing was proposed). */
+export class ErrConfChangePending extends MemberError {
+  readonly code = 'conf-change-pending';
+  readonly retryable = false;
+  constructor() {
+    super('etcdserver: unhealthy cluster (a membership change is still pending)');
+  }
+}
+
+/**
+ * Refused membership changes, worded as etcd's (etcdapi/errors.ts maps their codes to etcd's gRPC errors). Nothing
+ * was proposed.
+ */
+export class ErrMembership extends MemberError {
+  readonly retryable = false;
+  constructor(
+    readonly code: 'member-exists' | 'peer-url-exists' | 'member-not-enough-started' | 'member-bad-urls' | 'member-not-found' | 'member-learner',
+    detail?: string,
+  ) {
+    super(`${MEMBERSHIP_MESSAGES[code]}${detail === undefined ? '' : ` (${detail})`}`);
+  }
+}
+
+export const MEMBERSHIP_MESSAGES = {
+  'member-exists': 'etcdserver: member ID already exist',
+  'peer-url-exists': 'etcdserver: Peer URLs already exists',
+  'member-not-enough-started': 'etcdserver: re-configuration failed due to not enough started members',
+  'member-bad-urls': 'etcdserver: given member URLs are invalid',
+  'member-not-found': 'etcdserver: member not found',
+  'member-learner': 'etcdserver: learner members are not supported by Skiff',
+} as const;
+
 export function isRetryable(error: unknown): boolean {
   return error instanceof MemberError && error.retryable;
 }

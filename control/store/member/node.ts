@@ -42,6 +42,7 @@ import { MemoryStore } from '../mvcc/memory-store.js';
 import {
   NONE,
   decodeConfChange,
+  type ConfChange,
   isEmptyHardState,
   type ConfState,
   type Entry,
@@ -61,7 +62,8 @@ import { openRaftStorage, persistReady, saveLocalSnapshot } from '../wal/storage
 import type { Wal, WalOptions } from '../wal/wal.js';
 import type { LeaseId, LeaseTimeToLiveResponse } from '../store.js';
 import { decodeEntry, decodeSnapshotData, encodeEntry, encodeSnapshotData } from './codec.js';
-import { ErrNoLeader, ErrNotLeader, ErrStopped, ErrTimeout } from './errors.js';
+import { ErrConfChangePending, ErrNoLeader, ErrNotLeader, ErrStopped, ErrTimeout } from './errors.js';
+import type { MembershipCommand } from './membership.js';
 import type { Transport, TransportHandler } from './transport.js';
 
 /** Calls `fn` every `ms` milliseconds until the returned function is called. */
@@ -133,6 +135,21 @@ export interface RaftNodeOptions {
   readonly seed?: number;
   /** Called once when the member stops on its own (WAL failure): the process should exit. */
   readonly onFatal?: (error: unknown) => void;
+  /**
+   * A member added at run time (etcd's --initial-cluster-state existing): its log starts empty, and the leader
+   * brings it up to date (entries or a snapshot), membership included. `peers` is then not used.
+   */
+  readonly join?: boolean;
+  /** Run-time membership (member/membership.ts): told of every applied conf change and membership command. */
+  readonly membership?: MembershipHooks;
+}
+
+/** What run-time membership needs from the apply loop (see member/membership.ts). */
+export interface MembershipHooks {
+  applyConfChange(cc: ConfChange, index: number): void;
+  applyCommand(cmd: MembershipCommand, index: number): unknown;
+  /** Requests a peer forwarded (member add/remove/update go to the leader). */
+  rpc(method: string, params: unknown): Promise<unknown> | undefined;
 }
 
 interface PendingProposal {
@@ -280,7 +297,7 @@ export class RaftNode implements TransportHandler {
     if (options.id === NONE || !Number.isSafeInteger(options.id) || options.id < 0) {
       throw new RangeError(`member id must be a positive safe integer, got ${options.id}`);
     }
-    if (!options.peers.includes(options.id)) throw new Error(`member ${options.id} is not among the initial peers`);
+    if (options.join !== true && !options.peers.includes(options.id)) throw new Error(`member ${options.id} is not among the initial peers`);
     await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
     const walDir = join(options.dataDir, 'wal');
     const snapshotter = await Snapshotter.open(join(options.dataDir, 'snap'), { logger: log });
@@ -312,7 +329,8 @@ export class RaftNode implements TransportHandler {
           'member: recovered from snapshot and WAL; replaying committed entries',
         );
       }
-      return new RaftNode(options, rec.wal, snapshotter, { storage: rec.storage, snapshot: rec.snapshot, bootstrap: rec.created || empty });
+      const bootstrap = (rec.created || empty) && options.join !== true;
+      return new RaftNode(options, rec.wal, snapshotter, { storage: rec.storage, snapshot: rec.snapshot, bootstrap });
     } catch (err) {
       await rec.wal.close();
       throw err;
@@ -394,8 +412,11 @@ export class RaftNode implements TransportHandler {
         return this.localKeepAlive(id);
       case 'leaseTimeToLive':
         return this.localTimeToLive(id, p.keys === true);
-      default:
-        throw new Error(`member: unknown rpc ${method}`);
+      default: {
+        const answer = this.options.membership?.rpc(method, p);
+        if (answer === undefined) throw new Error(`member: unknown rpc ${method}`);
+        return answer;
+      }
     }
   }
 
@@ -433,6 +454,38 @@ export class RaftNode implements TransportHandler {
       }
       this.schedule();
     });
+  }
+
+  /** Proposes a membership command (member/membership.ts); resolves with what its apply answered. */
+  proposeMembership(cmd: MembershipCommand): Promise<unknown> {
+    // Membership commands ride in normal entries beside the MVCC ones; applyCommand routes them by type.
+    return this.propose(cmd as unknown as Command);
+  }
+
+  /**
+   * Proposes a Raft configuration change, on the leader only, one at a time (ErrConfChangePending while one is
+   * unapplied); resolves with its log index once this member applied that index.
+   */
+  async proposeConfChange(cc: ConfChange): Promise<number> {
+    await this.asLeader();
+    if (this.raw.raft.pendingConfIndex > this.applied) throw new ErrConfChangePending();
+    try {
+      this.raw.proposeConfChange(cc);
+    } catch (err) {
+      throw err instanceof ProposalDroppedError ? new ErrNotLeader(err.message) : err;
+    }
+    const index = this.raw.raft.raftLog.lastIndex();
+    this.schedule();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new ErrTimeout('configuration change not applied in time')), this.requestTimeoutMs);
+    });
+    try {
+      await Promise.race([this.waitApplied(index), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+    return index;
   }
 
   /** Resolves once this member's state reflects every write acknowledged before the call (ReadIndex). */
@@ -666,13 +719,15 @@ export class RaftNode implements TransportHandler {
     for (const e of entries) {
       if (e.index <= this.applied) continue;
       if (e.type === 'confChange') {
-        this.confState = this.raw.applyConfChange(decodeConfChange(e.data));
+        const cc = decodeConfChange(e.data);
+        this.confState = this.raw.applyConfChange(cc);
         this.expectAt(e.index, undefined);
+        this.options.membership?.applyConfChange(cc, e.index);
       } else {
         const payload = decodeEntry(e.data);
         this.expectAt(e.index, payload?.id);
         if (payload !== undefined) {
-          if (payload.term === undefined || payload.term === e.term) this.applyCommand(payload.id, payload.cmd);
+          if (payload.term === undefined || payload.term === e.term) this.applyCommand(payload.id, payload.cmd, e.index);
           else this.rejectPending(payload.id, new ErrNotLeader(`proposed in term ${payload.term} but appended in term ${e.term}; not applied`));
         }
       }
@@ -710,12 +765,13 @@ export class RaftNode implements TransportHandler {
     p.reject(new ErrNotLeader('leadership changed before the proposal was committed'));
   }
 
-  private applyCommand(id: string, cmd: Command): void {
+  private applyCommand(id: string, cmd: Command | MembershipCommand, index: number): void {
     let result: unknown;
     let error: unknown;
     let failed = false;
     try {
-      result = this.memory.apply(cmd);
+      if (cmd.type === 'member') result = this.options.membership?.applyCommand(cmd, index);
+      else result = this.memory.apply(cmd);
     } catch (err) {
       failed = true;
       error = err;

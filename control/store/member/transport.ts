@@ -50,6 +50,9 @@ export interface Transport {
   call(to: NodeId, method: string, params: unknown, timeoutMs: number): Promise<unknown>;
   /** Client URLs peers advertised (learned from their requests). */
   peerClientUrls?(id: NodeId): readonly string[] | undefined;
+  /** Membership changed at run time: send to `id` at `url` from now on (member/membership.ts). */
+  setPeer?(id: NodeId, url: string): void;
+  removePeer?(id: NodeId): void;
   close(): Promise<void>;
 }
 
@@ -133,11 +136,17 @@ export interface HttpTransportOptions {
   readonly postTimeoutMs?: number;
   /** Largest request body accepted. Default 512 MiB. */
   readonly maxBodyBytes?: number;
+  /** Answers GET /members (cluster id and member list, for members joining at run time); 404 without it. */
+  readonly membersInfo?: () => unknown;
+}
+
+function newPeer(id: NodeId, url: string): PeerState {
+  return { id, url: new URL(url), queue: [], snaps: [], inflight: false, stream: undefined, dialing: false, retryAt: 0, redial: undefined, noStream: false, failing: false };
 }
 
 interface PeerState {
   readonly id: NodeId;
-  readonly url: URL;
+  url: URL;
   /** Messages waiting for the stream being dialed (or, for a peer without streams, for the next POST). */
   queue: Message[];
   /** MsgSnap waiting for a POST. */
@@ -191,20 +200,7 @@ export class HttpTransport implements Transport {
         })
       : new http.Agent(agentOptions);
     for (const [id, url] of options.peers) {
-      if (id === options.id) continue;
-      this.peers.set(id, {
-        id,
-        url: new URL(url),
-        queue: [],
-        snaps: [],
-        inflight: false,
-        stream: undefined,
-        dialing: false,
-        retryAt: 0,
-        redial: undefined,
-        noStream: false,
-        failing: false,
-      });
+      if (id !== options.id) this.peers.set(id, newPeer(id, url));
     }
   }
 
@@ -233,6 +229,28 @@ export class HttpTransport implements Transport {
 
   peerClientUrls(id: NodeId): readonly string[] | undefined {
     return this.clientUrls.get(id);
+  }
+
+  setPeer(id: NodeId, url: string): void {
+    if (id === this.options.id) return;
+    const peer = this.peers.get(id);
+    if (peer !== undefined) {
+      peer.url = new URL(url);
+      // A moved peer is dialed afresh at its new address.
+      peer.stream?.destroy();
+      peer.stream = undefined;
+    } else this.peers.set(id, newPeer(id, url));
+  }
+
+  removePeer(id: NodeId): void {
+    const peer = this.peers.get(id);
+    if (peer) {
+      peer.stream?.destroy();
+      peer.stream = undefined;
+      if (peer.redial !== undefined) clearTimeout(peer.redial);
+    }
+    this.peers.delete(id);
+    this.clientUrls.delete(id);
   }
 
   send(messages: readonly Message[]): void {
@@ -475,6 +493,7 @@ export class HttpTransport implements Transport {
     };
     const url = req.url ?? '/';
     if (req.method === 'GET' && url === '/health') return reply(200, JSON.stringify({ id: this.options.id }));
+    if (req.method === 'GET' && url === '/members' && this.options.membersInfo) return reply(200, JSON.stringify(this.options.membersInfo()));
     if (req.method !== 'POST' || !url.startsWith('/raft/')) return reply(404, '{"error":"not found"}');
     if (req.headers[H_CLUSTER] !== this.options.clusterId) {
       return reply(409, JSON.stringify({ error: `cluster id mismatch: this member is in cluster ${this.options.clusterId}` }));

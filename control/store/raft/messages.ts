@@ -60,6 +60,8 @@ export function isEmptySnapshot(s: Snapshot | undefined): boolean {
 export interface ConfChange {
   type: 'addNode' | 'removeNode';
   nodeId: NodeId;
+  /** Opaque to Raft: what the application records with the change (etcd: the member's attributes). */
+  context?: string;
 }
 
 const encoder = new TextEncoder();
@@ -79,7 +81,8 @@ export function decodeConfChange(data: Uint8Array): ConfChange {
     (parsed.type === 'addNode' || parsed.type === 'removeNode') &&
     typeof parsed.nodeId === 'number'
   ) {
-    return { type: parsed.type, nodeId: parsed.nodeId };
+    const context = (parsed as { context?: unknown }).context;
+    return { type: parsed.type, nodeId: parsed.nodeId, ...(typeof context === 'string' ? { context } : {}) };
   }
   throw new Error('raft: malformed conf change entry');
 }

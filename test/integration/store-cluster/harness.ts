@@ -1,5 +1,5 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -59,6 +59,14 @@ export class Member {
   client: Etcd3 | undefined;
   /** Learned from the member's status header. */
   memberIdCache: string | undefined;
+  /** Serve clients over https:// with these PEM files (etcd's --cert-file and friends); the test client uses them too. */
+  clientTls: { readonly caFile: string; readonly certFile: string; readonly keyFile: string; readonly clientCertAuth: boolean } | undefined;
+  /** Peer traffic over https:// with these PEM files (--peer-cert-file, --peer-key-file, --peer-trusted-ca-file). */
+  peerTls: { readonly caFile: string; readonly certFile: string; readonly keyFile: string } | undefined;
+
+  get peerUrl(): string {
+    return `${this.peerTls === undefined ? 'http' : 'https'}://127.0.0.1:${this.peerPort}`;
+  }
 
   constructor(
     readonly name: string,
@@ -73,14 +81,46 @@ export class Member {
     return `127.0.0.1:${this.clientPort}`;
   }
 
+  get clientUrl(): string {
+    return `${this.clientTls === undefined ? 'http' : 'https'}://${this.endpoint}`;
+  }
+
+  private newClient(): Etcd3 {
+    const tls = this.clientTls;
+    return new Etcd3({
+      hosts: this.clientUrl,
+      dialTimeout: 3000,
+      ...(tls === undefined
+        ? {}
+        : {
+            credentials: {
+              rootCertificate: readFileSync(tls.caFile),
+              certChain: readFileSync(tls.certFile),
+              privateKey: readFileSync(tls.keyFile),
+            },
+          }),
+    });
+  }
+
   start(extra: readonly string[] = []): void {
     const args = [
       ENTRY,
       '--name', this.name,
       '--data-dir', this.dataDir,
       '--initial-cluster', this.initialCluster,
-      '--listen-peer-urls', `http://127.0.0.1:${this.peerPort}`,
-      '--listen-client-urls', `http://127.0.0.1:${this.clientPort}`,
+      '--listen-peer-urls', this.peerUrl,
+      ...(this.peerTls === undefined
+        ? []
+        : ['--peer-cert-file', this.peerTls.certFile, '--peer-key-file', this.peerTls.keyFile, '--peer-trusted-ca-file', this.peerTls.caFile, '--peer-client-cert-auth']),
+      '--listen-client-urls', this.clientUrl,
+      ...(this.clientTls === undefined
+        ? []
+        : [
+            '--cert-file', this.clientTls.certFile,
+            '--key-file', this.clientTls.keyFile,
+            '--trusted-ca-file', this.clientTls.caFile,
+            ...(this.clientTls.clientCertAuth ? ['--client-cert-auth'] : []),
+          ]),
       '--heartbeat-interval', String(HEARTBEAT_MS),
       '--election-timeout', String(ELECTION_MS),
       '--snapshot-count', '50',
@@ -98,7 +138,7 @@ export class Member {
       r(code);
     }));
     this.client?.close();
-    this.client = new Etcd3({ hosts: `http://${this.endpoint}`, dialTimeout: 3000 });
+    this.client = this.newClient();
   }
 
   /** SIGKILL by PID; waits for the exit. */
@@ -118,7 +158,7 @@ export class Member {
       // fast long after the member answers: start over with a fresh client, and let the caller's poll retry.
       if (err instanceof Error && /circuit breaker/i.test(err.message)) {
         this.client?.close();
-        this.client = new Etcd3({ hosts: `http://${this.endpoint}`, dialTimeout: 3000 });
+        this.client = this.newClient();
       }
       throw err;
     }
@@ -146,12 +186,13 @@ export class ProcCluster {
 
   private constructor(readonly root: string) {}
 
-  static async create(names: readonly string[]): Promise<ProcCluster> {
+  /** `peerScheme` https: give every member `peerTls` before starting it. */
+  static async create(names: readonly string[], peerScheme: 'http' | 'https' = 'http'): Promise<ProcCluster> {
     const root = await mkdtemp(join(tmpdir(), 'skiff-store-cluster-'));
     const c = new ProcCluster(root);
     const ports: Array<{ peer: number; client: number }> = [];
     for (const _ of names) ports.push({ peer: await freePort(), client: await freePort() });
-    const spec = names.map((n, i) => `${n}=http://127.0.0.1:${ports[i]!.peer}`).join(',');
+    const spec = names.map((n, i) => `${n}=${peerScheme}://127.0.0.1:${ports[i]!.peer}`).join(',');
     names.forEach((n, i) => c.members.push(new Member(n, ports[i]!.peer, ports[i]!.client, join(root, n), spec, c.pids)));
     return c;
   }
