@@ -118,8 +118,9 @@ function downwardFiles(pod: Pod, items: DownwardAPIVolumeFile[], defaultMode: nu
       } else continue;
       files.push({ path: item.path, content: Buffer.from(value, 'utf8'), mode: item.mode ?? defaultMode });
     } catch (err) {
-      if (!(err instanceof DownwardAPIError)) throw err;
-      errors.push(err.message);
+      // Unsupported paths and resources, and quantities that do not parse (the API does not check a volume's
+      // divisor), are the pod's error to report, never the agent's crash.
+      errors.push(err instanceof DownwardAPIError ? err.message : `${item.path}: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
   return files;

@@ -129,6 +129,12 @@ describe('downwardAPI files (upstream CollectData)', () => {
     const pod = makePod({ containers: [c('app')], volumes: [{ name: 'info', downwardAPI: { items: [{ path: 'x', resourceFieldRef: { containerName: 'ghost', resource: 'limits.cpu' } }] } }] });
     expect(() => downwardPayload(volOf(pod, 'info'), pod, () => NODE)).toThrow('MountVolume.SetUp failed for volume "info" : container ghost not found');
   });
+
+  it('reports a divisor that is no quantity as the pod\'s mount error', () => {
+    const pod = makePod({ containers: [c('app')], volumes: [{ name: 'info', downwardAPI: { items: [{ path: 'x', resourceFieldRef: { containerName: 'app', resource: 'limits.memory', divisor: 'lots' } }] } }] });
+    expect(() => downwardPayload(volOf(pod, 'info'), pod, () => NODE)).toThrow(VolumeError);
+    expect(() => downwardPayload(volOf(pod, 'info'), pod, () => NODE)).toThrow(/^MountVolume\.SetUp failed for volume "info" : x: /);
+  });
 });
 
 describe('object-backed volumes on disk', () => {
