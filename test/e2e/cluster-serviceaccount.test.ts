@@ -71,8 +71,17 @@ describe('projected service account tokens on a real agent', () => {
       metadata: { name: 'projected', labels: { app: 'projected' } },
       spec: {
         terminationGracePeriodSeconds: 1,
-        containers: [{ name: 'app', image: 'skiff/busybox:1.0', command: ['sleep', '3600'], volumeMounts: [{ name: 'all', mountPath: '/etc/all' }] }],
+        containers: [{ name: 'app', image: 'skiff/busybox:1.0', command: ['sleep', '3600'], resources: { limits: { cpu: '250m' } }, volumeMounts: [{ name: 'all', mountPath: '/etc/all' }, { name: 'info', mountPath: '/etc/info' }] }],
         volumes: [
+          {
+            name: 'info',
+            downwardAPI: {
+              items: [
+                { path: 'cpu_limit', resourceFieldRef: { containerName: 'app', resource: 'limits.cpu', divisor: '1m' } },
+                { path: 'mem_limit', resourceFieldRef: { containerName: 'app', resource: 'limits.memory', divisor: '1Ki' } },
+              ],
+            },
+          },
           {
             name: 'all',
             projected: {
@@ -91,6 +100,10 @@ describe('projected service account tokens on a real agent', () => {
     expect(cp.k(['exec', 'projected', '--', 'cat', '/etc/all/config/greeting'])).toBe('hello');
     expect(cp.k(['exec', 'projected', '--', 'stat', '-L', '-c', '%a', '/etc/all/config/greeting']).trim()).toBe('600');
     expect(cp.k(['exec', 'projected', '--', 'cat', '/etc/all/labels'])).toBe('app="projected"');
+    // A plain downwardAPI volume: the container's limit, and the node's allocatable where it sets none.
+    expect(cp.k(['exec', 'projected', '--', 'cat', '/etc/info/cpu_limit'])).toBe('250');
+    const allocatable = cp.k(['get', 'node', agent.nodeName, '-o', 'jsonpath={.status.allocatable.memory}']);
+    expect(`${cp.k(['exec', 'projected', '--', 'cat', '/etc/info/mem_limit'])}Ki`).toBe(allocatable);
     const vault = cp.k(['exec', 'projected', '--', 'cat', '/etc/all/vault-token']);
     const claims = JSON.parse(Buffer.from(vault.split('.')[1] as string, 'base64url').toString()) as { aud: string[]; exp: number; iat: number };
     expect(claims.aud).toEqual(['vault']);
