@@ -197,9 +197,7 @@ async function startApiServer(str: (k: keyof typeof FLAGS) => string | undefined
     admission: chainAdmission([
       namespaceLifecycle(storage),
       limitRangerAdmission(storage),
-      // The token volume waits for the agent to project serviceAccountToken volumes (TokenRequest): until then a pod
-      // with one could not start.
-      serviceAccountAdmission(storage, { mountServiceAccountToken: false }),
+      serviceAccountAdmission(storage),
       nodeRestrictionAdmission(),
       priorityAdmission(storage),
       defaultTolerationSeconds(),

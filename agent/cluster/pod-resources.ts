@@ -3,9 +3,11 @@ import type { KubeClient } from '../../control/client/index.js';
 import type { Logger } from '../../lib/log.js';
 import type { EventRecorder } from '../events.js';
 import type { EnvContext } from '../kuberuntime/env.js';
-import { refreshObjectVolumes, type VolumeObjects } from '../kuberuntime/volumes.js';
+import { podTokenProjections } from '../kuberuntime/volume-payload.js';
+import { refreshPodVolumes, type VolumeObjects } from '../kuberuntime/volumes.js';
 import { ReferencedObjects } from './objects.js';
 import { ServiceEnv } from './services.js';
+import { clientTokenRequester, ServiceAccountTokenManager, type RequestToken } from './token-manager.js';
 
 export interface PodResourcesOptions {
   client: KubeClient;
@@ -16,9 +18,14 @@ export interface PodResourcesOptions {
   /** Where the kubelet's warnings about a pod go (skipped envFrom keys). */
   events(): EventRecorder;
   syncTimeoutMs?: number;
+  /** The TokenRequest API (tests pass a fake); default: through the client. */
+  requestToken?: RequestToken;
 }
 
 const fromApi = (pod: Pod): boolean => pod.metadata.annotations?.['kubernetes.io/config.source'] === 'api';
+
+/** A pod's token projection as the per-pod results are keyed: audience and lifetime. */
+const projectionKey = (p: { audience?: string; expirationSeconds: number }): string => `${p.audience ?? ''}|${p.expirationSeconds}`;
 
 const decode = (data: Record<string, string> | undefined): Record<string, string> => {
   const out: Record<string, string> = {};
@@ -34,8 +41,12 @@ const decode = (data: Record<string, string> | undefined): Record<string, string
 export class PodResources {
   readonly objects: ReferencedObjects;
   readonly services: ServiceEnv;
+  readonly tokens: ServiceAccountTokenManager;
+  /** Per pod, the token (or why there is none) for each of its token projections, as of its last preparation. */
+  private readonly podTokens = new Map<string, Map<string, { token: string } | { error: string }>>();
 
   constructor(private readonly opts: PodResourcesOptions) {
+    this.tokens = new ServiceAccountTokenManager({ request: opts.requestToken ?? clientTokenRequester(opts.client), logger: opts.logger });
     this.objects = new ReferencedObjects({
       client: opts.client,
       logger: opts.logger,
@@ -57,16 +68,52 @@ export class PodResources {
     this.objects.stop();
   }
 
-  /** Before each sync of an API pod: watch what it references, and bring its mounted ConfigMaps/Secrets up to date. */
+  /**
+   * Before each sync of an API pod: watch what it references, get (or refresh) its service account tokens, and bring
+   * its mounted ConfigMaps, Secrets, downward API files and projected tokens up to date. Periodic resyncs make this
+   * the kubelet's periodic remount, so tokens are rewritten before they expire.
+   */
   async preparePod(pod: Pod): Promise<void> {
     if (!fromApi(pod)) return;
-    await Promise.all([this.objects.registerPod(pod), this.services.waitForSync(this.opts.syncTimeoutMs)]);
-    const updated = await refreshObjectVolumes(this.opts.rootDir, pod, this.volumeObjects(pod) as VolumeObjects);
-    if (updated.length > 0) this.opts.logger.info({ pod: `${pod.metadata.namespace}/${pod.metadata.name}`, volumes: updated }, 'updated mounted configmap/secret volumes');
+    await Promise.all([this.objects.registerPod(pod), this.services.waitForSync(this.opts.syncTimeoutMs), this.prepareTokens(pod)]);
+    const updated = await refreshPodVolumes(this.opts.rootDir, pod, this.volumeObjects(pod) as VolumeObjects);
+    if (updated.length > 0) this.opts.logger.info({ pod: `${pod.metadata.namespace}/${pod.metadata.name}`, volumes: updated }, 'updated mounted volumes');
+  }
+
+  /** Fetches through the token manager every token the pod's projected volumes ask for. */
+  private async prepareTokens(pod: Pod): Promise<void> {
+    const uid = pod.metadata.uid ?? '';
+    const projections = podTokenProjections(pod);
+    if (projections.length === 0) {
+      this.podTokens.delete(uid);
+      return;
+    }
+    this.tokens.cleanup();
+    const serviceAccount = pod.spec.serviceAccountName || 'default';
+    const results = new Map<string, { token: string } | { error: string }>();
+    await Promise.all(
+      projections.map(async (p) => {
+        try {
+          const token = await this.tokens.get(pod.metadata.namespace, serviceAccount, {
+            ...(p.audience ? { audiences: [p.audience] } : {}),
+            expirationSeconds: p.expirationSeconds,
+            boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: pod.metadata.name ?? '', uid },
+          });
+          results.set(projectionKey(p), { token });
+        } catch (err) {
+          const error = err instanceof Error ? err.message : String(err);
+          this.opts.logger.warn({ pod: `${pod.metadata.namespace}/${pod.metadata.name}`, serviceAccount, err: error }, 'cannot get a service account token');
+          results.set(projectionKey(p), { error });
+        }
+      }),
+    );
+    this.podTokens.set(uid, results);
   }
 
   podGone(uid: string): void {
     this.objects.unregisterPod(uid);
+    this.tokens.deletePod(uid);
+    this.podTokens.delete(uid);
   }
 
   envExtras(pod: Pod): Omit<EnvContext, 'pod' | 'podIP' | 'hostIP'> {
@@ -95,6 +142,12 @@ export class PodResources {
     return {
       configMap: (namespace, name) => this.objects.get('configmaps', namespace, name) as ReturnType<VolumeObjects['configMap']>,
       secret: (namespace, name) => this.objects.get('secrets', namespace, name) as ReturnType<VolumeObjects['secret']>,
+      serviceAccountToken: (p, projection) => {
+        const result = this.podTokens.get(p.metadata.uid ?? '')?.get(projectionKey(projection));
+        if (!result) throw new Error('failed to fetch token: not requested yet');
+        if ('error' in result) throw new Error(result.error);
+        return result.token;
+      },
     };
   }
 }

@@ -1,5 +1,6 @@
 import type { Container, Pod } from '../../control/api/index.js';
-import { cpuMillis, memoryBytes } from '../../control/api/index.js';
+import type { ResourceList } from '../../control/api/index.js';
+import { containerResourceValue, DownwardAPIError, hostAllocatable } from './downward-api.js';
 
 /**
  * Expands `$(VAR)` references as the kubelet does: a reference to a defined variable is replaced, `$$` escapes a
@@ -55,6 +56,8 @@ export interface EnvContext {
   secret?(namespace: string, name: string): Record<string, string> | undefined;
   /** envFrom keys that are not valid variable names are skipped; this hears of them (the kubelet's event). */
   invalidEnvFromKeys?(kind: 'configMap' | 'secret', name: string, keys: string[]): void;
+  /** What limits.* reads for a container without that limit (upstream: the node's allocatable); default this host. */
+  nodeAllocatable?: ResourceList;
 }
 
 /** Upstream's IsEnvVarName (the kubelet's check on envFrom keys). */
@@ -110,18 +113,13 @@ function fieldRefValue(ctx: EnvContext, fieldPath: string): string {
   }
 }
 
-function resourceValue(container: Container, resource: string, divisor: string | number | undefined): string {
-  const [kind, name] = resource.split('.') as [string, string];
-  const bag = kind === 'limits' ? container.resources?.limits : container.resources?.requests;
-  const q = bag?.[name];
-  if (name === 'cpu') {
-    const millis = q !== undefined ? cpuMillis(q) : 0;
-    const div = divisor !== undefined ? cpuMillis(divisor) : 1000;
-    return String(Math.ceil(millis / (div || 1000)));
+function envResourceValue(ctx: EnvContext, container: Container, resource: string, divisor: string | number | undefined): string {
+  try {
+    return containerResourceValue(container, resource, divisor, ctx.nodeAllocatable ?? hostAllocatable());
+  } catch (err) {
+    if (err instanceof DownwardAPIError) throw new EnvError(err.message);
+    throw err;
   }
-  const bytes = q !== undefined ? memoryBytes(q) : 0;
-  const div = divisor !== undefined ? memoryBytes(divisor) : 1;
-  return String(Math.ceil(bytes / (div || 1)));
 }
 
 /** The container's environment, in upstream's order: service variables, envFrom, then env (later wins). */
@@ -157,7 +155,7 @@ export function containerEnv(container: Container, ctx: EnvContext): Array<{ nam
     if (e.valueFrom) {
       const vf = e.valueFrom;
       if (vf.fieldRef) values.set(e.name, fieldRefValue(ctx, vf.fieldRef.fieldPath));
-      else if (vf.resourceFieldRef) values.set(e.name, resourceValue(container, vf.resourceFieldRef.resource, vf.resourceFieldRef.divisor));
+      else if (vf.resourceFieldRef) values.set(e.name, envResourceValue(ctx, container, vf.resourceFieldRef.resource, vf.resourceFieldRef.divisor));
       else if (vf.configMapKeyRef) {
         const v = lookupKey(ctx, 'configMap', ns, vf.configMapKeyRef.name ?? '', vf.configMapKeyRef.key, vf.configMapKeyRef.optional);
         if (v === undefined) continue;

@@ -2,7 +2,7 @@ import { lstat, mkdtemp, readdir, readFile, readlink, rm, stat } from 'node:fs/p
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { objectPayload, preparePodVolumes, refreshObjectVolumes, VolumeError, writeAtomicPayload, type VolumeObjects } from '../../../../agent/kuberuntime/volumes.js';
+import { objectPayload, preparePodVolumes, refreshPodVolumes, VolumeError, writeAtomicPayload, type VolumeObjects } from '../../../../agent/kuberuntime/volumes.js';
 import { c, makePod } from '../kuberuntime/fixtures.js';
 
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
@@ -91,9 +91,9 @@ describe('configMap and secret volumes (upstream MakePayload and AtomicWriter)',
     expect(sec.hostPath).toContain('kubernetes.io~secret');
     expect(await readFile(join(cfg.hostPath, 'k'), 'utf8')).toBe('one');
     expect((await stat(join(sec.hostPath, 'pw'))).mode & 0o777).toBe(0o400);
-    expect(await refreshObjectVolumes(dir, pod, objs)).toEqual([]);
+    expect(await refreshPodVolumes(dir, pod, objs)).toEqual([]);
     cms.cm = { data: { k: 'two' } };
-    expect(await refreshObjectVolumes(dir, pod, objs)).toEqual(['cfg']);
+    expect(await refreshPodVolumes(dir, pod, objs)).toEqual(['cfg']);
     expect(await readFile(join(cfg.hostPath, 'k'), 'utf8')).toBe('two');
   });
 

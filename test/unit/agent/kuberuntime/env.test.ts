@@ -7,6 +7,16 @@ const vars: Record<string, string> = { A: 'alpha', B: 'beta', EMPTY: '' };
 const lookup = (n: string): string | undefined => vars[n];
 
 describe('expandVars (upstream third_party/forked/golang/expansion)', () => {
+  it('reads the node allocatable for limits.* when the container sets no limit (requests stay 0)', () => {
+    const env = [
+      ['CPU_LIMIT', 'limits.cpu', undefined],
+      ['MEM_LIMIT_MI', 'limits.memory', '1Mi'],
+      ['CPU_REQ', 'requests.cpu', undefined],
+    ].map(([name, resource, divisor]) => ({ name, valueFrom: { resourceFieldRef: { resource, ...(divisor ? { divisor } : {}) } } }));
+    const pod = makePod({ containers: [c('app', { env })] });
+    expect(envOf(pod, { nodeAllocatable: { cpu: '6', memory: '2Gi' } })).toEqual({ CPU_LIMIT: '6', MEM_LIMIT_MI: '2048', CPU_REQ: '0' });
+  });
+
   it.each([
     ['$(A)', 'alpha'],
     ['x-$(A)-$(B)-y', 'x-alpha-beta-y'],
