@@ -28,6 +28,11 @@ import { DEFAULT_LEADER_ELECTION, runElected, type LeaderElectionConfig } from '
 import { selectControllers, startControllerManager } from './controllers/index.js';
 import { startScheduler } from './scheduler/index.js';
 import type { ControllerConfig } from './controllers/controller.js';
+import { CidrSet } from './controllers/nodeipam/cidr-set.js';
+import { DEFAULT_NODE_CIDR_MASK_SIZE } from './controllers/nodeipam/range-allocator.js';
+
+/** Skiff's --cluster-cidr default (upstream has none; this is the range kubeadm-style guides and flannel use). */
+export const DEFAULT_CLUSTER_CIDR = '10.244.0.0/16';
 import type { ResourceMetricsSource } from './apiserver/metrics-api.js';
 import { kubeletNodeFetcher, ResourceMetricsScraper } from './metrics/scraper.js';
 import type { KubeletClientConfig } from './apiserver/proxy/kubelet-client.js';
@@ -79,6 +84,9 @@ const FLAGS = {
   'cluster-signing-key-file': { type: 'string', help: 'Key of --cluster-signing-cert-file' },
   'root-ca-file': { type: 'string', help: 'CA published to every namespace as the kube-root-ca.crt ConfigMap (default: the cluster CA when this process runs the API server)' },
   'cluster-signing-duration': { type: 'string', help: 'Longest validity of certificates signed for CSRs (default 8760h0m0s)' },
+  'allocate-node-cidrs': { type: 'string', help: 'Give every node a pod range (spec.podCIDR) from --cluster-cidr (default true)' },
+  'cluster-cidr': { type: 'string', help: 'CIDR range of the pods in the cluster, cut into node ranges (default 10.244.0.0/16)' },
+  'node-cidr-mask-size': { type: 'string', help: 'Mask size of each node\'s pod range within --cluster-cidr (default 24)' },
   'metrics-bind-address': { type: 'string', help: 'Where /healthz and /metrics are served when this process runs no API server (default 127.0.0.1:10251)' },
 } as const;
 
@@ -331,6 +339,21 @@ export async function runControl(argv: string[]): Promise<number> {
     if (!Number.isFinite(t) || t < 0) return usage(`--horizontal-pod-autoscaler-tolerance: expected a non-negative number, got "${str('horizontal-pod-autoscaler-tolerance')}"`);
     hpaConfig.tolerance = t;
   }
+  const allocateText = (str('allocate-node-cidrs') ?? 'true').toLowerCase();
+  if (allocateText !== 'true' && allocateText !== 'false') return usage(`--allocate-node-cidrs: expected true or false, got "${str('allocate-node-cidrs')}"`);
+  let nodeIpam: ControllerConfig['nodeIpam'];
+  if (allocateText === 'true') {
+    const clusterCidr = str('cluster-cidr') ?? DEFAULT_CLUSTER_CIDR;
+    const maskText = str('node-cidr-mask-size') ?? String(DEFAULT_NODE_CIDR_MASK_SIZE);
+    const nodeCidrMaskSize = Number(maskText);
+    if (!/^\d+$/.test(maskText)) return usage(`--node-cidr-mask-size: expected a number such as 24, got "${maskText}"`);
+    try {
+      new CidrSet(clusterCidr, nodeCidrMaskSize);
+    } catch (err) {
+      return usage(`--cluster-cidr/--node-cidr-mask-size: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    nodeIpam = { clusterCidr, nodeCidrMaskSize };
+  }
   const resolutionMs = parseDuration(str('metric-resolution') ?? '15s');
   if (resolutionMs === undefined || resolutionMs < 1000) return usage(`--metric-resolution: expected a duration of at least 1s, got "${str('metric-resolution')}"`);
   const port = Number(str('secure-port') ?? 6443);
@@ -416,7 +439,7 @@ export async function runControl(argv: string[]): Promise<number> {
       client,
       config: election,
       logger,
-      component: { start: () => startControllerManager({ client, logger: logger.child({ component: 'controller-manager' }), registry: metrics, config: { horizontalPodAutoscaler: hpaConfig, ...(rootCaPem ? { rootCaPem } : {}), ...(signingCa ? { csrSigning: { ca: signingCa, durationMs: signingDurationMs } } : {}) }, ...(controllers ? { controllers } : {}) }) },
+      component: { start: () => startControllerManager({ client, logger: logger.child({ component: 'controller-manager' }), registry: metrics, config: { horizontalPodAutoscaler: hpaConfig, ...(nodeIpam ? { nodeIpam } : {}), ...(rootCaPem ? { rootCaPem } : {}), ...(signingCa ? { csrSigning: { ca: signingCa, durationMs: signingDurationMs } } : {}) }, ...(controllers ? { controllers } : {}) }) },
     });
     closers.unshift(async () => {
       await elected.stop();
