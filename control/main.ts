@@ -352,7 +352,7 @@ export async function runControl(argv: string[]): Promise<number> {
     } catch (err) {
       return usage(`--cluster-cidr/--node-cidr-mask-size: ${err instanceof Error ? err.message : String(err)}`);
     }
-    nodeIpam = { clusterCidr, nodeCidrMaskSize };
+    nodeIpam = { clusterCidr, nodeCidrMaskSize, serviceCidr: str('service-cluster-ip-range') ?? '10.96.0.0/12' };
   }
   const resolutionMs = parseDuration(str('metric-resolution') ?? '15s');
   if (resolutionMs === undefined || resolutionMs < 1000) return usage(`--metric-resolution: expected a duration of at least 1s, got "${str('metric-resolution')}"`);

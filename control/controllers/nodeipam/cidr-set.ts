@@ -109,6 +109,19 @@ export class CidrSet {
     return true;
   }
 
+  /**
+   * Marks as used whatever part of the cluster CIDR another range overlaps (the service CIDR, as upstream's
+   * filterOutServiceRange), so that no node gets pod addresses that are also service IPs. Returns whether any did.
+   */
+  occupyOverlap(cidr: string): boolean {
+    const other = parseIPv4Cidr(cidr);
+    const clusterSize = 2 ** (32 - this.prefix);
+    const otherSize = 2 ** (32 - other.prefix);
+    if (other.base + otherSize <= this.base || other.base >= this.base + clusterSize) return false;
+    this.occupy(other.prefix <= this.prefix ? this.clusterCidr : formatIPv4Cidr(other.base, other.prefix));
+    return true;
+  }
+
   /** Whether a CIDR lies within the cluster CIDR. */
   contains(cidr: string): boolean {
     try {

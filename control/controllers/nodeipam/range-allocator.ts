@@ -15,6 +15,8 @@ export interface NodeIpamConfig {
   clusterCidr: string;
   /** --node-cidr-mask-size (upstream's IPv4 default: 24) */
   nodeCidrMaskSize: number;
+  /** --service-cluster-ip-range: subnets it overlaps are never given to nodes. */
+  serviceCidr?: string;
 }
 
 export const DEFAULT_NODE_CIDR_MASK_SIZE = 24;
@@ -36,6 +38,7 @@ export class NodeIpamController extends Controller {
     // One worker: allocations and releases are decided one at a time.
     super('nodeipam', { ...ctx, workers: 1 });
     this.cidrs = new CidrSet(config.clusterCidr, config.nodeCidrMaskSize);
+    if (config.serviceCidr && this.cidrs.occupyOverlap(config.serviceCidr)) this.logger.info({ serviceCIDR: config.serviceCidr }, 'the service CIDR overlaps the cluster CIDR: its subnets are not given to nodes');
     this.nodes = this.watch<NodeObj>(NODES);
     const enqueue = (n: NodeObj): void => this.queue.add(n.metadata.name ?? '');
     this.nodes.addHandlers({ onAdd: enqueue, onUpdate: (_o, n) => enqueue(n), onDelete: enqueue });

@@ -44,6 +44,16 @@ describe('node IPAM CIDR set', () => {
     expect(set.allocateNext()).toBe('10.244.2.0/24');
   });
 
+  it('keeps the subnets a service CIDR overlaps out of the pool', () => {
+    const set = new CidrSet('10.0.0.0/22', 24);
+    expect(set.occupyOverlap('10.0.1.0/25')).toBe(true);
+    expect(set.occupyOverlap('10.96.0.0/12')).toBe(false);
+    expect([set.allocateNext(), set.allocateNext(), set.allocateNext()]).toEqual(['10.0.0.0/24', '10.0.2.0/24', '10.0.3.0/24']);
+    const all = new CidrSet('10.100.0.0/16', 24);
+    expect(all.occupyOverlap('10.96.0.0/12')).toBe(true);
+    expect(all.allocateNext()).toBeUndefined();
+  });
+
   it('refuses CIDRs outside the cluster CIDR and bad mask sizes', () => {
     const set = new CidrSet('10.244.0.0/16', 24);
     expect(set.contains('10.245.0.0/24')).toBe(false);
