@@ -166,6 +166,9 @@ describe.skipIf(!canRun)('skiff up / skiff down', () => {
     expect(secrets.code).not.toBe(0);
     expect(secrets.out).toContain('User "system:kube-proxy" cannot list resource "secrets" in API group "" in the namespace "kube-system"');
     expect(as('proxy.kubeconfig', ['get', 'services', '-A', '-o', 'name']).out).toContain('service/kubernetes');
+    // The proxy masquerades ClusterIP traffic from outside the cluster CIDR (the kubernetes service's at least).
+    const clusterCidr = cidrFlags[1] ?? '10.244.0.0/16';
+    await eventually(() => (spawnSync('iptables-save', ['-t', 'nat'], { encoding: 'utf8' }).stdout ?? '').includes(`! -s ${clusterCidr} `), `a masquerade rule for traffic from outside ${clusterCidr}`, 30_000, 500);
   });
 
   it('is idempotent: a second skiff up finds everything running', async () => {
