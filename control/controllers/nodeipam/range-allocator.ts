@@ -7,6 +7,7 @@
  */
 import type { Informer } from '../../client/index.js';
 import { Controller, type ControllerContext, type SyncResult } from '../controller.js';
+import { EventRecorder } from '../events.js';
 import type { Obj } from '../objects.js';
 import { CidrSet } from './cidr-set.js';
 
@@ -33,11 +34,14 @@ export class NodeIpamController extends Controller {
   /** The ranges this controller counts as used, by node: what it releases when the node goes. */
   private readonly byNode = new Map<string, { uid: string | undefined; cidrs: string[] }>();
   private primed = false;
+  /** Upstream's range allocator records as "cidrAllocator", not as the controller. */
+  private readonly recorder: EventRecorder;
 
   constructor(ctx: ControllerContext, config: NodeIpamConfig) {
     // One worker: allocations and releases are decided one at a time.
     super('nodeipam', { ...ctx, workers: 1 });
     this.cidrs = new CidrSet(config.clusterCidr, config.nodeCidrMaskSize);
+    this.recorder = new EventRecorder(ctx.client, 'cidrAllocator', this.now);
     if (config.serviceCidr && this.cidrs.occupyOverlap(config.serviceCidr)) this.logger.info({ serviceCIDR: config.serviceCidr }, 'the service CIDR overlaps the cluster CIDR: its subnets are not given to nodes');
     this.nodes = this.watch<NodeObj>(NODES);
     const enqueue = (n: NodeObj): void => this.queue.add(n.metadata.name ?? '');
@@ -97,7 +101,7 @@ export class NodeIpamController extends Controller {
     }
     const cidr = this.cidrs.allocateNext();
     if (!cidr) {
-      this.events.event(node, { apiVersion: 'v1', kind: 'Node' }, 'Normal', 'CIDRNotAvailable', `Node ${name} status is now: CIDRNotAvailable`);
+      this.recorder.event(node, { apiVersion: 'v1', kind: 'Node' }, 'Normal', 'CIDRNotAvailable', `Node ${name} status is now: CIDRNotAvailable`);
       throw new Error(`failed to allocate a pod CIDR for node ${name}: ${this.cidrs.clusterCidr} has no /${this.cidrs.nodeMaskSize} left`);
     }
     try {

@@ -69,6 +69,7 @@ describe('nodeipam controller (range allocator)', () => {
     await client.create(NODES, undefined, node('c'));
     const event = await eventually(async () => (await client.list<KubeObject & { reason?: string; message?: string; involvedObject?: { kind?: string; name?: string } }>(EVENTS, { namespace: 'default' })).items.find((e) => e.reason === 'CIDRNotAvailable' && e.involvedObject?.name === 'c'), 'a CIDRNotAvailable event for node c');
     expect(event.involvedObject?.kind).toBe('Node');
+    expect((event as { source?: { component?: string } }).source?.component).toBe('cidrAllocator');
     expect(event.message).toBe('Node c status is now: CIDRNotAvailable');
     expect(await cidrOf(client, 'c')).toBeUndefined();
     const freed = (await cidrOf(client, 'a'))?.podCIDR;
