@@ -188,6 +188,15 @@ describe.skipIf(!canRun)('skiff up / skiff down', () => {
     const body = await eventually(async () => (await fetch(`http://${ip}/`, { signal: AbortSignal.timeout(3000) })).text(), 'the pod answers', 60_000, 500);
     expect(body).toBe('web\n');
     expect((await ourContainers()).length).toBeGreaterThan(0);
+    // The node may have tokens for the service account of a pod it runs, bound to that pod only (NodeRestriction).
+    const asAgent = (args: string[]) => kubectl(['--kubeconfig', join(dataDir, 'agent.kubeconfig'), ...args]);
+    const unbound = asAgent(['create', 'token', 'default']);
+    expect(unbound.code).not.toBe(0);
+    expect(unbound.out).toContain('serviceaccounts "default" is forbidden: node requested token not bound to a pod');
+    const uid = k(['get', 'pod', 'web', '-o', 'jsonpath={.metadata.uid}']);
+    const bound = asAgent(['create', 'token', 'default', '--bound-object-kind', 'Pod', '--bound-object-name', 'web', '--bound-object-uid', uid]);
+    expect(bound.code, bound.out).toBe(0);
+    expect(bound.out.trim().split('.')).toHaveLength(3);
     // Under their own identities, the agent and the proxy were refused nothing they do.
     for (const d of ['agent', 'proxy']) expect(readFileSync(join(dataDir, 'logs', `${d}.log`), 'utf8')).not.toMatch(/forbidden|\b403\b/i);
   }, 240_000);

@@ -288,6 +288,29 @@ export function nodeRestrictionMessage(user: UserInfo | undefined, op: 'create' 
   return undefined;
 }
 
+/**
+ * NodeRestriction's check of a TokenRequest (serviceaccounts/<name>/token) made by a node, as upstream's
+ * admitServiceAccount: the token must be bound to a pod (by name and uid) that is scheduled on that node. Undefined
+ * when allowed or when the user is not a node; the pod's absence is the 404 `podGetter` reports.
+ */
+export async function nodeTokenRequestMessage(user: UserInfo | undefined, namespace: string, body: unknown, getPod: (namespace: string, name: string) => Promise<KubeObject | undefined>): Promise<string | undefined> {
+  const { isNode, nodeName } = nodeIdentity(user);
+  if (!isNode) return undefined;
+  const ref = ((body ?? {}) as { spec?: { boundObjectRef?: { apiVersion?: string; kind?: string; name?: string; uid?: string } } }).spec?.boundObjectRef;
+  if (!ref || ref.apiVersion !== 'v1' || ref.kind !== 'Pod' || !ref.name) return 'node requested token not bound to a pod';
+  if (!ref.uid) return 'node requested token with a pod binding without a uid';
+  const pod = await getPod(namespace, ref.name);
+  if (!pod) throw new ApiError(404, 'NotFound', `pods ${JSON.stringify(ref.name)} not found`, { name: ref.name, kind: 'pods' });
+  if (pod.metadata.uid !== ref.uid) return `the UID in the bound object reference (${ref.uid}) does not match the UID in record. The object might have been deleted and then recreated`;
+  if (podSpec(pod).nodeName !== nodeName) return 'node requested token bound to a pod scheduled on a different node';
+  return undefined;
+}
+
+/** The 403 of a TokenRequest NodeRestriction refuses, worded as upstream's admission.NewForbidden. */
+export function tokenRequestForbidden(serviceAccount: string, message: string): ApiError {
+  return new ApiError(403, 'Forbidden', `serviceaccounts ${JSON.stringify(serviceAccount)} is forbidden: ${message}`, { name: serviceAccount, kind: 'serviceaccounts' });
+}
+
 /** The request context admission sees, when the server passes the requesting user along. */
 export type UserRequestContext = RequestContext & { user?: UserInfo };
 
