@@ -277,9 +277,16 @@ export function nodeRestrictionMessage(user: UserInfo | undefined, op: 'create' 
       if (!bound(old) || !bound(obj)) return `node ${q} can only update pod status for pods with spec.nodeName set to itself`;
       return undefined;
     }
-    case '/nodes':
+    case '/nodes': {
       if (op === 'delete') return undefined;
-      return obj.metadata.name === nodeName ? undefined : `node ${q} is not allowed to modify node ${JSON.stringify(obj.metadata.name ?? '')}`;
+      if (obj.metadata.name !== nodeName) return `node ${q} is not allowed to modify node ${JSON.stringify(obj.metadata.name ?? '')}`;
+      const forbidden = forbiddenNodeLabels(obj.metadata.labels ?? {}, op === 'update' ? (old?.metadata.labels ?? {}) : {});
+      if (op === 'create') return forbidden.length ? `node ${q} is not allowed to set the following labels: ${forbidden.join(', ')}` : undefined;
+      // A node may not lift its own taints (to draw workloads that are kept away from it) nor relabel itself.
+      const taints = (n: KubeObject | undefined): string => JSON.stringify((n?.spec as { taints?: unknown } | undefined)?.taints ?? []);
+      if (taints(obj) !== taints(old)) return `node ${q} is not allowed to modify taints`;
+      return forbidden.length ? `node ${q} is not allowed to modify labels: ${forbidden.join(', ')}` : undefined;
+    }
     case 'coordination.k8s.io/leases':
       if (op === 'delete') return undefined;
       if (obj.metadata.namespace !== NODE_LEASE_NAMESPACE) return `can only access leases in the ${JSON.stringify(NODE_LEASE_NAMESPACE)} system namespace`;
@@ -309,6 +316,43 @@ export async function nodeTokenRequestMessage(user: UserInfo | undefined, namesp
 /** The 403 of a TokenRequest NodeRestriction refuses, worded as upstream's admission.NewForbidden. */
 export function tokenRequestForbidden(serviceAccount: string, message: string): ApiError {
   return new ApiError(403, 'Forbidden', `serviceaccounts ${JSON.stringify(serviceAccount)} is forbidden: ${message}`, { name: serviceAccount, kind: 'serviceaccounts' });
+}
+
+/** The labels kubelets may set on their own Node (upstream's kubeletapis.KubeletLabels) besides their namespaces. */
+const KUBELET_LABELS = new Set([
+  'kubernetes.io/hostname',
+  'kubernetes.io/os',
+  'kubernetes.io/arch',
+  'beta.kubernetes.io/os',
+  'beta.kubernetes.io/arch',
+  'beta.kubernetes.io/instance-type',
+  'node.kubernetes.io/instance-type',
+  'failure-domain.beta.kubernetes.io/zone',
+  'failure-domain.beta.kubernetes.io/region',
+  'topology.kubernetes.io/zone',
+  'topology.kubernetes.io/region',
+]);
+const KUBELET_LABEL_NAMESPACES = ['kubelet.kubernetes.io', 'node.kubernetes.io'];
+
+const inNamespace = (ns: string, domain: string): boolean => ns === domain || ns.endsWith(`.${domain}`);
+
+/**
+ * The label keys a node may not set or change on itself, sorted (NodeRestriction's getForbiddenLabels): anything in
+ * node-restriction.kubernetes.io, and kubernetes.io / k8s.io labels other than the kubelet's own.
+ */
+export function forbiddenNodeLabels(labels: Record<string, string>, old: Record<string, string>): string[] {
+  const changed = new Set<string>();
+  for (const [k, v] of Object.entries(labels)) if (old[k] !== v) changed.add(k);
+  for (const k of Object.keys(old)) if (!(k in labels)) changed.add(k);
+  return [...changed]
+    .filter((key) => {
+      const i = key.indexOf('/');
+      const ns = i >= 0 ? key.slice(0, i) : '';
+      if (inNamespace(ns, 'node-restriction.kubernetes.io')) return true;
+      if (!inNamespace(ns, 'kubernetes.io') && !inNamespace(ns, 'k8s.io')) return false;
+      return !KUBELET_LABELS.has(key) && !KUBELET_LABEL_NAMESPACES.some((allowed) => inNamespace(ns, allowed));
+    })
+    .sort();
 }
 
 /** The request context admission sees, when the server passes the requesting user along. */
