@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import Dockerode from 'dockerode';
 import type { Pod } from '../control/api/index.js';
-import { createLogger } from '../lib/log.js';
-import { KubeClient, loadKubeconfig } from '../control/client/index.js';
+import { createLogger, type Logger } from '../lib/log.js';
+import { KubeClient, loadKubeconfig, type KubeObject } from '../control/client/index.js';
 import { bootstrapClientCertificate } from './cluster/tls-bootstrap.js';
 import { Agent } from './agent.js';
 import { ApiPodSource } from './cluster/api-source.js';
@@ -10,7 +10,7 @@ import { clusterHooks } from './cluster/hooks.js';
 import { MirrorPods } from './cluster/mirror-pods.js';
 import { NodeRegistration } from './cluster/node-status.js';
 import { PodResources } from './cluster/pod-resources.js';
-import { agentHelp, ConfigError, describeConfig, loadAgentConfig, nodeNameOf } from './options.js';
+import { agentHelp, ConfigError, describeConfig, loadAgentConfig, nodeNameOf, STANDALONE_POD_CIDR } from './options.js';
 import { DockerRuntime } from './runtime/docker.js';
 import { ensurePodNetwork, podNetworkName } from './runtime/pod-network.js';
 import { readFile } from 'node:fs/promises';
@@ -25,6 +25,32 @@ export function dockerOptions(endpoint: string): Dockerode.DockerOptions {
   if (endpoint.startsWith('unix://')) return { socketPath: endpoint.slice('unix://'.length) };
   const u = new URL(endpoint.replace(/^tcp:/, 'http:'));
   return { host: u.hostname, port: Number(u.port || 2375), protocol: 'http' };
+}
+
+/**
+ * Waits until this node's Node has spec.podCIDR (set once by the control plane's nodeipam controller), saying so in
+ * the log now and then, as the kubelet waits for its pod CIDR before the network is ready.
+ */
+async function waitForNodePodCIDR(client: KubeClient, nodeName: string, logger: Logger): Promise<string> {
+  logger.info({ node: nodeName }, "waiting for this node's pod CIDR (spec.podCIDR) from the control plane; --pod-cidr sets one instead");
+  let nextNote = Date.now() + 30_000;
+  for (;;) {
+    try {
+      const node = await client.get<KubeObject & { spec?: { podCIDR?: string; podCIDRs?: string[] } }>({ group: '', version: 'v1', resource: 'nodes' }, undefined, nodeName);
+      const cidr = node.spec?.podCIDRs?.find((c) => !c.includes(':')) ?? node.spec?.podCIDR;
+      if (cidr) {
+        logger.info({ node: nodeName, podCIDR: cidr }, "using the node's pod CIDR");
+        return cidr;
+      }
+    } catch (err) {
+      logger.debug({ err: err instanceof Error ? err.message : String(err) }, 'cannot read the node yet');
+    }
+    if (Date.now() >= nextNote) {
+      logger.warn({ node: nodeName }, 'still no spec.podCIDR on this node: does the control plane allocate node CIDRs (--allocate-node-cidrs, --cluster-cidr)?');
+      nextNote = Date.now() + 30_000;
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
 }
 
 /** `skiff agent`: runs until SIGTERM/SIGINT; pods keep running when it stops. */
@@ -47,8 +73,20 @@ export async function runAgent(argv: string[]): Promise<number> {
   const logger = createLogger('skiff-agent');
   const nodeName = nodeNameOf(config);
   const docker = new Dockerode(dockerOptions(config.containerRuntimeEndpoint));
-  const networkName = podNetworkName(config.podCIDR);
-  const runtime = new DockerRuntime({ docker, nodeName, networkName, pauseImage: config.podInfraContainerImage, logger: logger.child({ component: 'runtime' }) });
+  // The pod range: --pod-cidr when given (it wins, as kubelet's); in a cluster otherwise the Node's spec.podCIDR, known
+  // only once the node is registered and the control plane's node IPAM has given it one; standalone a fixed default.
+  let podCIDR: string | undefined = config.podCIDR ?? (config.kubeconfig ? undefined : STANDALONE_POD_CIDR);
+  let networkName = podCIDR ? podNetworkName(podCIDR) : '';
+  const runtime = new DockerRuntime({
+    docker,
+    nodeName,
+    // Read when a sandbox is created, which is after the pod range is known.
+    get networkName() {
+      return networkName;
+    },
+    pauseImage: config.podInfraContainerImage,
+    logger: logger.child({ component: 'runtime' }),
+  });
   // Cluster mode: the API server in --kubeconfig is one more pod source, and hears about this node and its pods.
   let client: KubeClient | undefined;
   if (config.bootstrapKubeconfig && !config.kubeconfig) {
@@ -102,7 +140,8 @@ export async function runAgent(argv: string[]): Promise<number> {
         }
       : {}),
     prepareRuntime: async () => {
-      await ensurePodNetwork(docker, config.podCIDR, logger);
+      if (!podCIDR) throw new Error('the pod CIDR is not known yet');
+      await ensurePodNetwork(docker, podCIDR, logger, nodeName);
       if (!(await runtime.hasImage(config.podInfraContainerImage))) {
         logger.warn({ image: config.podInfraContainerImage }, 'sandbox image missing: run "skiff images build"');
       }
@@ -147,7 +186,7 @@ export async function runAgent(argv: string[]): Promise<number> {
     }
   }
   resources?.start();
-  await agent.start();
+  // In a cluster the node registers first: its pod range may be what the control plane gives the registered Node.
   let registration: NodeRegistration | undefined;
   if (client) {
     registration = new NodeRegistration({
@@ -163,6 +202,13 @@ export async function runAgent(argv: string[]): Promise<number> {
       logger: logger.child({ component: 'node' }),
     });
     await registration.start();
+    if (!podCIDR) {
+      podCIDR = await waitForNodePodCIDR(client, nodeName, logger);
+      networkName = podNetworkName(podCIDR);
+    }
+  }
+  await agent.start();
+  if (client) {
     if (apiSource) {
       mirrors = new MirrorPods(
         client,

@@ -48,7 +48,11 @@ export const AgentConfigSchema = z
         webhook: z.object({ enabled: z.boolean().default(true) }).prefault({}),
       })
       .prefault({}),
-    podCIDR: cidr.default('10.88.0.0/16'),
+    /**
+     * The pod range of this node's bridge network. Unset: in cluster mode the Node's spec.podCIDR (given by the control
+     * plane's node IPAM), standalone STANDALONE_POD_CIDR; as kubelet's --pod-cidr, a given value wins.
+     */
+    podCIDR: cidr.optional(),
     podInfraContainerImage: z.string().default('skiff/pause:3.10'),
     containerRuntimeEndpoint: z.string().default('unix:///var/run/docker.sock'),
     nodeIP: z.string().optional(),
@@ -76,6 +80,9 @@ export const AgentConfigSchema = z
   })
   .strict();
 
+/** The pod range of an agent that runs without a control plane and without --pod-cidr. */
+export const STANDALONE_POD_CIDR = '10.88.0.0/16';
+
 export type AgentConfig = z.output<typeof AgentConfigSchema>;
 export type AgentConfigInput = z.input<typeof AgentConfigSchema>;
 
@@ -95,7 +102,7 @@ const FLAGS = [
   ['tls-private-key-file', 'tlsPrivateKeyFile', 'string', 'Key of --tls-cert-file'],
   ['client-ca-file', 'clientCAFile', 'string', 'CA whose client certificates the node server accepts (authentication.x509.clientCAFile)'],
   ['read-only-port', 'readOnlyPort', 'number', 'Port of the read-only HTTP API: /healthz, /pods, /metrics, /containerLogs (default 10255; 0 disables)'],
-  ['pod-cidr', 'podCIDR', 'string', 'IP range for pods on the bridge network Skiff creates (default 10.88.0.0/16)'],
+  ['pod-cidr', 'podCIDR', 'string', 'IP range for pods on the bridge network Skiff creates (default: the Node\'s spec.podCIDR in a cluster, else 10.88.0.0/16)'],
   ['pod-infra-container-image', 'podInfraContainerImage', 'string', 'Sandbox (pause) image (default skiff/pause:3.10)'],
   ['container-runtime-endpoint', 'containerRuntimeEndpoint', 'string', 'Docker endpoint (default unix:///var/run/docker.sock)'],
   ['node-ip', 'nodeIP', 'string', "The node's IP address, reported as hostIP (default: the first non-internal IPv4)"],

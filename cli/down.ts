@@ -9,7 +9,7 @@ import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LABEL_SKIFF_NODE } from '../agent/runtime/labels.js';
-import { podNetworkName, removePodNetwork } from '../agent/runtime/pod-network.js';
+import { removeNodePodNetworks } from '../agent/runtime/pod-network.js';
 import {
   CONTEXT_NAME,
   DAEMONS,
@@ -83,7 +83,7 @@ function run(cmd: string, args: string[]): Promise<{ code: number; output: strin
 /** A purge removes only a directory that `skiff up` made: never `/`, and only with Skiff's own files in it. */
 export function looksLikeDataDir(dir: string, entries: string[]): boolean {
   if (resolve(dir) === '/') return false;
-  const ours = new Set(['skiff-up.json', 'control', 'agent', 'run', 'logs', 'docker']);
+  const ours = new Set(['skiff-up.json', 'control', 'agent', 'run', 'logs', 'docker', 'agent.kubeconfig', 'proxy.kubeconfig']);
   return entries.includes('skiff-up.json') || (entries.length > 0 && entries.every((e) => ours.has(e)));
 }
 
@@ -124,7 +124,8 @@ export async function runDown(argv: string[]): Promise<number> {
   const saved = loadSettings(dataDir);
   if (!existsSync(settingsPath(dataDir))) note(`no ${settingsPath(dataDir)}: using the defaults of skiff up`);
   const nodeName = (saved.nodeName ?? hostname()).toLowerCase();
-  const podCIDR = saved.podCIDR ?? '10.88.0.0/16';
+  // Before the node took its range from the control plane, `skiff up` saved the one it gave the agent.
+  const legacyPodCIDR = (saved as { podCIDR?: string }).podCIDR;
   const kubeconfig = str('kubeconfig') ? userKubeconfigPath(str('kubeconfig')) : (saved.kubeconfig ?? userKubeconfigPath(undefined));
   let failures = 0;
   const warn = (msg: string): void => {
@@ -167,9 +168,10 @@ export async function runDown(argv: string[]): Promise<number> {
     } catch (err) {
       warn(`listing containers: ${err instanceof Error ? err.message : String(err)}`);
     }
-    step(`removing the pod network ${podNetworkName(podCIDR)}`);
+    step(`removing the pod network of node ${nodeName}`);
     try {
-      await removePodNetwork(docker, podCIDR);
+      const removed = await removeNodePodNetworks(docker, nodeName, legacyPodCIDR);
+      note(removed.length ? `removed ${removed.join(', ')}` : 'none there');
     } catch (err) {
       warn(`removing the pod network: ${err instanceof Error ? err.message : String(err)}`);
     }

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { KubeClient, loadKubeconfig, type KubeObject } from '../control/client/index.js';
+import { agentKubeconfigPath, ensureComponentKubeconfig, nodeIdentity, proxyIdentity, proxyKubeconfigPath } from './identities.js';
 
 export const DEFAULT_DATA_DIR = '/var/lib/skiff';
 export const CONTEXT_NAME = 'skiff';
@@ -27,7 +28,8 @@ export interface UpSettings {
   /** The user's kubeconfig the `skiff` context was merged into. */
   kubeconfig: string;
   securePort: number;
-  podCIDR: string;
+  /** The pods' range (--cluster-cidr of the control plane and the proxy); each node gets a /24 of it. */
+  clusterCIDR: string;
   readOnlyPort: number;
   nodeName: string;
   controlArgs: string[];
@@ -274,16 +276,29 @@ async function ensureKubeDnsService(client: KubeClient): Promise<void> {
   }
 }
 
+export const DEFAULT_CLUSTER_CIDR = '10.244.0.0/16';
+
+/**
+ * Each daemon's flags. The agent and the proxy use their own identities (cli/identities.ts), never the admin's; the
+ * agent takes its pod range from its Node's spec.podCIDR, which the control plane cuts from --cluster-cidr.
+ */
 export function daemonArgs(s: UpSettings, d: Daemon): string[] {
-  const admin = adminKubeconfigPath(s.dataDir);
   switch (d) {
     case 'control':
-      return ['--data-dir', join(s.dataDir, 'control'), '--secure-port', String(s.securePort), ...s.controlArgs];
+      return ['--data-dir', join(s.dataDir, 'control'), '--secure-port', String(s.securePort), '--cluster-cidr', s.clusterCIDR, ...s.controlArgs];
     case 'agent':
-      return ['--kubeconfig', admin, '--root-dir', join(s.dataDir, 'agent'), '--hostname-override', s.nodeName, '--pod-cidr', s.podCIDR, '--read-only-port', String(s.readOnlyPort), ...DNS_FLAGS, ...s.agentArgs];
+      return ['--kubeconfig', agentKubeconfigPath(s.dataDir), '--root-dir', join(s.dataDir, 'agent'), '--hostname-override', s.nodeName, '--read-only-port', String(s.readOnlyPort), ...DNS_FLAGS, ...s.agentArgs];
     case 'proxy':
-      return ['--kubeconfig', admin, '--hostname-override', s.nodeName, '--cluster-cidr', s.podCIDR, ...DNS_FLAGS, ...s.proxyArgs];
+      return ['--kubeconfig', proxyKubeconfigPath(s.dataDir), '--hostname-override', s.nodeName, '--cluster-cidr', s.clusterCIDR, ...DNS_FLAGS, ...s.proxyArgs];
   }
+}
+
+/** Writes the agent's or the proxy's kubeconfig (its own identity, signed by the cluster CA) when missing or stale. */
+async function ensureDaemonIdentity(s: UpSettings, d: 'agent' | 'proxy'): Promise<void> {
+  const server = (await loadKubeconfig(adminKubeconfigPath(s.dataDir))).server;
+  const caDir = join(s.dataDir, 'control', 'pki');
+  const [path, id] = d === 'agent' ? [agentKubeconfigPath(s.dataDir), nodeIdentity(s.nodeName)] : [proxyKubeconfigPath(s.dataDir), proxyIdentity()];
+  if (await ensureComponentKubeconfig(path, caDir, server, id)) note(`${path}: client certificate for ${id.commonName} signed by the cluster CA`);
 }
 
 /** Starts `skiff <daemon>` detached from this process (its own session), output appended to its log file. */
@@ -388,7 +403,7 @@ Flags:
   --data-dir DIR          Where everything is kept (default ${DEFAULT_DATA_DIR})
   --kubeconfig PATH       kubeconfig to merge the "skiff" context into (default: $KUBECONFIG, else ~/.kube/config)
   --secure-port N         Port of the API server (default 6443)
-  --pod-cidr CIDR         The node's pod range (default 10.88.0.0/16)
+  --cluster-cidr CIDR     The pods' range; the node gets a /24 of it (default ${DEFAULT_CLUSTER_CIDR}; --pod-cidr is an alias)
   --read-only-port N      The agent's read-only port (default 10255; 0 disables)
   --node-name NAME        Node name (default: the hostname)
   --control-arg=FLAG      Extra flag for skiff control, e.g. --control-arg=--listen-peer-urls=http://127.0.0.1:2390 (repeatable)
@@ -483,6 +498,7 @@ export async function runUp(argv: string[]): Promise<number> {
         'data-dir': { type: 'string' },
         kubeconfig: { type: 'string' },
         'secure-port': { type: 'string' },
+        'cluster-cidr': { type: 'string' },
         'pod-cidr': { type: 'string' },
         'read-only-port': { type: 'string' },
         'node-name': { type: 'string' },
@@ -509,13 +525,16 @@ export async function runUp(argv: string[]): Promise<number> {
     const dataDir = resolve(str('data-dir') ?? DEFAULT_DATA_DIR);
     const saved = loadSettings(dataDir);
     const sudo = str('kubeconfig') || process.env.KUBECONFIG ? undefined : sudoUser();
-    const podCIDR = str('pod-cidr') ?? saved.podCIDR ?? '10.88.0.0/16';
-    if (!/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/.test(podCIDR)) throw new UpError(`--pod-cidr: expected an IPv4 CIDR such as 10.88.0.0/16, got "${podCIDR}"`);
+    if (str('cluster-cidr') && str('pod-cidr') && str('cluster-cidr') !== str('pod-cidr')) throw new UpError('--pod-cidr is another name for --cluster-cidr: give one of them');
+    const cidrFlag = str('cluster-cidr') ? 'cluster-cidr' : 'pod-cidr';
+    const clusterCIDR = str('cluster-cidr') ?? str('pod-cidr') ?? saved.clusterCIDR ?? DEFAULT_CLUSTER_CIDR;
+    if (!/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/.test(clusterCIDR)) throw new UpError(`--${cidrFlag}: expected an IPv4 CIDR such as ${DEFAULT_CLUSTER_CIDR}, got "${clusterCIDR}"`);
+    if (Number(clusterCIDR.split('/')[1]) > 24) throw new UpError(`--${cidrFlag}: ${clusterCIDR} is smaller than the /24 each node gets`);
     const s: UpSettings = {
       dataDir,
       kubeconfig: str('kubeconfig') || !saved.kubeconfig ? userKubeconfigPath(str('kubeconfig'), process.env, sudo?.home ?? homedir()) : saved.kubeconfig,
       securePort: str('secure-port') ? parsePort('secure-port', str('secure-port') as string) : (saved.securePort ?? 6443),
-      podCIDR,
+      clusterCIDR,
       readOnlyPort: str('read-only-port') ? parsePort('read-only-port', str('read-only-port') as string, true) : (saved.readOnlyPort ?? 10255),
       nodeName: (str('node-name') ?? saved.nodeName ?? hostname()).toLowerCase(),
       controlArgs: list('control-arg') ?? saved.controlArgs ?? [],
@@ -543,7 +562,7 @@ export async function runUp(argv: string[]): Promise<number> {
       note(`${r.built.length} built, ${r.skipped.length} up to date`);
     }
 
-    // The control plane first: the agent and the proxy need its admin kubeconfig.
+    // The control plane first: the agent's and the proxy's certificates are signed by its CA.
     const admin = adminKubeconfigPath(dataDir);
     const titles: Record<Daemon, string> = { control: 'the control plane', agent: 'the agent', proxy: 'the proxy' };
     const pids = {} as Record<Daemon, number>;
@@ -554,6 +573,7 @@ export async function runUp(argv: string[]): Promise<number> {
         pids[d] = running;
         continue;
       }
+      if (d !== 'control') await ensureDaemonIdentity(s, d);
       step(`starting ${titles[d]} (log: ${logPath(dataDir, d)})`);
       const pid = await startDaemon(s, d);
       pids[d] = pid;

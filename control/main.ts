@@ -29,6 +29,11 @@ import { DEFAULT_LEADER_ELECTION, runElected, type LeaderElectionConfig } from '
 import { selectControllers, startControllerManager } from './controllers/index.js';
 import { startScheduler } from './scheduler/index.js';
 import type { ControllerConfig } from './controllers/controller.js';
+import { CidrSet } from './controllers/nodeipam/cidr-set.js';
+import { DEFAULT_NODE_CIDR_MASK_SIZE } from './controllers/nodeipam/range-allocator.js';
+
+/** Skiff's --cluster-cidr default (upstream has none; this is the range kubeadm-style guides and flannel use). */
+export const DEFAULT_CLUSTER_CIDR = '10.244.0.0/16';
 import type { ResourceMetricsSource } from './apiserver/metrics-api.js';
 import { kubeletNodeFetcher, ResourceMetricsScraper } from './metrics/scraper.js';
 import type { KubeletClientConfig } from './apiserver/proxy/kubelet-client.js';
@@ -84,6 +89,9 @@ const FLAGS = {
   'node-startup-grace-period': { type: 'string', help: 'The same for a node that has never posted its status (default 1m0s)' },
   'node-monitor-period': { type: 'string', help: 'How often node health is checked (default 5s)' },
   'resource-quota-sync-period': { type: 'string', help: 'How often every ResourceQuota\'s usage is recalculated in full (default 5m0s)' },
+  'allocate-node-cidrs': { type: 'string', help: 'Give every node a pod range (spec.podCIDR) from --cluster-cidr (default true)' },
+  'cluster-cidr': { type: 'string', help: 'CIDR range of the pods in the cluster, cut into node ranges (default 10.244.0.0/16)' },
+  'node-cidr-mask-size': { type: 'string', help: 'Mask size of each node\'s pod range within --cluster-cidr (default 24)' },
   'metrics-bind-address': { type: 'string', help: 'Where /healthz and /metrics are served when this process runs no API server (default 127.0.0.1:10251)' },
 } as const;
 
@@ -348,6 +356,21 @@ export async function runControl(argv: string[]): Promise<number> {
     if (ms === undefined || ms <= 0) return usage(`--${flag}: expected a duration such as 40s or 5m, got "${text}"`);
     controllerConfig[field] = ms;
   }
+  const allocateText = (str('allocate-node-cidrs') ?? 'true').toLowerCase();
+  if (allocateText !== 'true' && allocateText !== 'false') return usage(`--allocate-node-cidrs: expected true or false, got "${str('allocate-node-cidrs')}"`);
+  let nodeIpam: ControllerConfig['nodeIpam'];
+  if (allocateText === 'true') {
+    const clusterCidr = str('cluster-cidr') ?? DEFAULT_CLUSTER_CIDR;
+    const maskText = str('node-cidr-mask-size') ?? String(DEFAULT_NODE_CIDR_MASK_SIZE);
+    const nodeCidrMaskSize = Number(maskText);
+    if (!/^\d+$/.test(maskText)) return usage(`--node-cidr-mask-size: expected a number such as 24, got "${maskText}"`);
+    try {
+      new CidrSet(clusterCidr, nodeCidrMaskSize);
+    } catch (err) {
+      return usage(`--cluster-cidr/--node-cidr-mask-size: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    nodeIpam = { clusterCidr, nodeCidrMaskSize, serviceCidr: str('service-cluster-ip-range') ?? '10.96.0.0/12' };
+  }
   const resolutionMs = parseDuration(str('metric-resolution') ?? '15s');
   if (resolutionMs === undefined || resolutionMs < 1000) return usage(`--metric-resolution: expected a duration of at least 1s, got "${str('metric-resolution')}"`);
   const port = Number(str('secure-port') ?? 6443);
@@ -433,7 +456,7 @@ export async function runControl(argv: string[]): Promise<number> {
       client,
       config: election,
       logger,
-      component: { start: () => startControllerManager({ client, logger: logger.child({ component: 'controller-manager' }), registry: metrics, config: { ...controllerConfig, horizontalPodAutoscaler: hpaConfig, ...(rootCaPem ? { rootCaPem } : {}), ...(signingCa ? { csrSigning: { ca: signingCa, durationMs: signingDurationMs } } : {}) }, ...(controllers ? { controllers } : {}) }) },
+      component: { start: () => startControllerManager({ client, logger: logger.child({ component: 'controller-manager' }), registry: metrics, config: { ...controllerConfig, horizontalPodAutoscaler: hpaConfig, ...(nodeIpam ? { nodeIpam } : {}), ...(rootCaPem ? { rootCaPem } : {}), ...(signingCa ? { csrSigning: { ca: signingCa, durationMs: signingDurationMs } } : {}) }, ...(controllers ? { controllers } : {}) }) },
     });
     closers.unshift(async () => {
       await elected.stop();

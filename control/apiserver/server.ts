@@ -8,7 +8,7 @@ import type { Logger } from '../../lib/log.js';
 import { MAX_NESTING, maxBracketDepth } from '../../lib/nesting.js';
 import type { Store } from '../store/index.js';
 import type { Authenticator, UserInfo } from './authn.js';
-import { ANONYMOUS_USER, authorizeRequest, handleAccessReview, isAccessReview, type Authorizer } from './authz/index.js';
+import { ANONYMOUS_USER, authorizeRequest, handleAccessReview, isAccessReview, nodeTokenRequestMessage, tokenRequestForbidden, type Authorizer } from './authz/index.js';
 import { aggregatedContentType, aggregatedDiscovery, negotiateAggregatedDiscovery } from './discovery/aggregated.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery/discovery.js';
 import { groupVersionDocument, openApiV2Document, openApiV3Discovery } from './openapi/openapi.js';
@@ -24,7 +24,7 @@ import { registerAllPrinters } from './printing/printers/index.js';
 import { decodeKubeProtobuf, isKubeProtobuf, loadKubeProtobufSchemas } from './protobuf/index.js';
 import { toTable, type IncludeObject } from './printing/table.js';
 import { applyScale, toScale } from './scale.js';
-import { apiVersionOf, type ResourceDef } from './resources.js';
+import { apiVersionOf, findResource, type ResourceDef } from './resources.js';
 import { parseSelection, Rest, type Admission, type RequestContext } from './rest.js';
 import type { KubeletClientConfig } from './proxy/kubelet-client.js';
 import { servePodLog } from './proxy/pod-log.js';
@@ -493,6 +493,10 @@ export class ApiServer {
         }
         if (info.name !== undefined && sub === 'token' && def.kind === 'ServiceAccount') {
           if (!this.opts.serviceAccountTokens) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+          // NodeRestriction: a node may only ask for tokens bound to its own pods (TokenRequests skip the admission chain here).
+          const pods = findResource('', 'v1', 'pods') as ResourceDef;
+          const refused = await nodeTokenRequestMessage(ctx.user, ctx.namespace ?? 'default', body, (ns, name) => this.storage.tryGet(pods, ns, name));
+          if (refused !== undefined) throw tokenRequestForbidden(info.name, refused);
           return sendJson(res, 201, await issueToken(this.opts.serviceAccountTokens, storageTokenLookup(this.storage), ctx.namespace ?? 'default', info.name, body, this.now().getTime()));
         }
         if (info.name !== undefined && sub === 'eviction' && def.kind === 'Pod') return sendJson(res, 201, await evictPod(this.rest, ctx, info.name, body));

@@ -71,6 +71,8 @@ export interface ControllerConfig {
   rootCaPem?: string;
   /** The CA that csrsigning issues certificates with (--cluster-signing-cert-file/--cluster-signing-key-file). */
   csrSigning?: { ca: { cert: string; key: string }; durationMs?: number };
+  /** Node IPAM (--allocate-node-cidrs with --cluster-cidr and --node-cidr-mask-size); absent: no allocation. */
+  nodeIpam?: { clusterCidr: string; nodeCidrMaskSize: number; serviceCidr?: string };
   horizontalPodAutoscaler?: {
     syncPeriodMs?: number;
     downscaleStabilizationMs?: number;

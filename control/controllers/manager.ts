@@ -15,6 +15,7 @@ import { CronJobController } from './cronjob-controller.js';
 import { JobController } from './job-controller.js';
 import { controllerMetrics } from './metrics.js';
 import { NamespaceController } from './namespace.js';
+import { NodeIpamController } from './nodeipam/range-allocator.js';
 import { errorMessage } from './objects.js';
 import { PodGcController } from './podgc.js';
 import { RootCaCertPublisher } from './rootcacertpublisher.js';
@@ -43,6 +44,8 @@ const FACTORIES: Record<string, (ctx: ControllerContext) => Controller | undefin
   'root-ca-cert-publisher': (ctx) => (ctx.config?.rootCaPem ? new RootCaCertPublisher(ctx, ctx.config.rootCaPem) : undefined),
   csrapproving: (ctx) => new CsrApprovingController(ctx),
   csrsigning: (ctx) => (ctx.config?.csrSigning ? new CsrSigningController(ctx, ctx.config.csrSigning) : undefined),
+  // Off unless --allocate-node-cidrs with a --cluster-cidr, as upstream.
+  nodeipam: (ctx) => (ctx.config?.nodeIpam ? new NodeIpamController(ctx, ctx.config.nodeIpam) : undefined),
   horizontalpodautoscaling: (ctx) => {
     const c = ctx.config?.horizontalPodAutoscaler ?? {};
     return new HorizontalPodAutoscalerController(ctx, {

@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { nodeIdentity } from '../../cli/identities.js';
 import { AgentProcess, eventually } from '../integration/agent/harness.js';
 import { ControlPlane } from './control-harness.js';
 
@@ -25,7 +27,10 @@ describe('workloads on a control plane with an agent in cluster mode', () => {
   beforeAll(async () => {
     await cp.start();
     // The API server reaches the agent's node API on the node's InternalIP: listen on every address, not just loopback.
-    agent = new AgentProcess({ args: ['--kubeconfig', cp.kubeconfig, '--address', '0.0.0.0'] });
+    const nodeKubeconfig = join(cp.dir, 'node.kubeconfig');
+    agent = new AgentProcess({ args: ['--kubeconfig', nodeKubeconfig, '--address', '0.0.0.0'] });
+    // The agent is the node: system:node:<name> in system:nodes, as a joined or `skiff up` node is.
+    await cp.writeKubeconfig(nodeKubeconfig, nodeIdentity(agent.nodeName));
     await agent.start();
     await eventually(() => cp.k(['get', 'node', agent.nodeName, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']) === 'True', 'node Ready');
   });
@@ -221,5 +226,9 @@ spec:
       WEB_PORT_80_TCP_ADDR: ip,
     });
     cp.k(['delete', 'pod', 'client', '--wait=false']);
+  });
+
+  it('did all of it as the node: the API server refused the agent nothing', () => {
+    expect(agent.logs()).not.toMatch(/forbidden|\b403\b/i);
   });
 });

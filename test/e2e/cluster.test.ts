@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { nodeIdentity } from '../../cli/identities.js';
 import { AgentProcess, eventually } from '../integration/agent/harness.js';
 import { ControlPlane } from './control-harness.js';
 
@@ -8,7 +10,10 @@ describe('a control plane and an agent in cluster mode', () => {
   let agent: AgentProcess;
   beforeAll(async () => {
     await cp.start();
-    agent = new AgentProcess({ args: ['--kubeconfig', cp.kubeconfig, '--node-labels', 'disktype=ssd'] });
+    const nodeKubeconfig = join(cp.dir, 'node.kubeconfig');
+    agent = new AgentProcess({ args: ['--kubeconfig', nodeKubeconfig, '--node-labels', 'disktype=ssd'] });
+    // The agent is the node: system:node:<name> in system:nodes, as a joined or `skiff up` node is.
+    await cp.writeKubeconfig(nodeKubeconfig, nodeIdentity(agent.nodeName));
     await agent.start();
   });
   afterAll(async () => {
@@ -76,5 +81,9 @@ describe('a control plane and an agent in cluster mode', () => {
     expect((await agent.pod('static-web'))?.status.phase).toBe('Running');
     agent.removeManifest('static.yaml');
     await eventually(() => cp.kubectl(['get', 'pod', name]).code !== 0, 'mirror pod removed');
+  });
+
+  it('did all of it as the node: the API server refused the agent nothing', () => {
+    expect(agent.logs()).not.toMatch(/forbidden|\b403\b/i);
   });
 });

@@ -2,6 +2,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { ensureComponentKubeconfig, type ComponentIdentity } from '../../cli/identities.js';
+import { loadKubeconfig } from '../../control/client/index.js';
 import { eventually, freePort } from '../integration/agent/harness.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -50,6 +52,16 @@ export class ControlPlane {
 
   logs(): string {
     return this.output;
+  }
+
+  /**
+   * Writes a kubeconfig for another identity than the admin's, signed by this cluster's CA (as `skiff up` does for its
+   * agent and proxy): nodeIdentity(name) for an agent that is the node, proxyIdentity() for a proxy.
+   */
+  async writeKubeconfig(path: string, id: ComponentIdentity): Promise<string> {
+    const server = (await loadKubeconfig(this.kubeconfig)).server;
+    await ensureComponentKubeconfig(path, join(this.dir, 'data', 'pki'), server, id);
+    return path;
   }
 
   /** kubectl with this cluster's kubeconfig; `bin` picks another kubectl version. */

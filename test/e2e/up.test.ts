@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +7,7 @@ import Dockerode from 'dockerode';
 import { execa } from 'execa';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, freePodCidr, freePort } from '../integration/agent/harness.js';
+import { eventually, freePort } from '../integration/agent/harness.js';
 import { SKIFF } from './control-harness.js';
 
 /**
@@ -24,7 +25,10 @@ describe.skipIf(!canRun)('skiff up / skiff down', () => {
   const kubeconfig = join(dir, 'kubeconfig');
   const nodeName = `skiff-up-${Math.random().toString(36).slice(2, 8)}`;
   let flags: string[] = [];
+  /** The node's spec.podCIDR, given by the control plane's node IPAM; its bridge network is named after it. */
   let podCidr = '';
+  /** What `skiff up` is given: nothing (the default cluster CIDR, 10.244.0.0/16) unless its first /24 is taken here. */
+  let cidrFlags: string[] = [];
   const pids: number[] = [];
 
   const kubectl = (args: string[]): { code: number; out: string } => {
@@ -63,12 +67,18 @@ describe.skipIf(!canRun)('skiff up / skiff down', () => {
 
   beforeAll(async () => {
     const [port, peerPort, roPort, nodePort] = [await freePort(), await freePort(), await freePort(), await freePort()];
-    podCidr = await freePodCidr(docker);
+    const subnets = new Set((await docker.listNetworks()).flatMap((n) => (n.IPAM?.Config ?? []).map((c) => c.Subnet)));
+    if ([...subnets].some((c) => c?.startsWith('10.244.'))) {
+      // Another bridge in the default range on this dockerd: a /24 of it through the old flag name, which still works.
+      let third = 0;
+      while (subnets.has(`10.244.${third}.0/24`) || third === 0) third = 1 + Math.floor(Math.random() * 254);
+      cidrFlags = ['--pod-cidr', `10.244.${third}.0/24`];
+    }
     flags = [
       '--data-dir', dataDir,
       '--kubeconfig', kubeconfig,
       '--secure-port', String(port),
-      '--pod-cidr', podCidr,
+      ...cidrFlags,
       '--read-only-port', String(roPort),
       '--node-name', nodeName,
       `--control-arg=--listen-peer-urls=http://127.0.0.1:${peerPort}`,
@@ -90,6 +100,7 @@ describe.skipIf(!canRun)('skiff up / skiff down', () => {
     for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGKILL');
     for (const c of await ourContainers().catch(() => [])) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
     if (podCidr && (await networkExists().catch(() => false))) await docker.getNetwork(`skiff-${podCidr.replace(/[./]/g, '-')}`).remove().catch(() => undefined);
+    for (const n of await docker.listNetworks({ filters: { label: [`io.skiff.node=${nodeName}`] } }).catch(() => [])) await docker.getNetwork(n.Id).remove().catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -122,10 +133,43 @@ describe.skipIf(!canRun)('skiff up / skiff down', () => {
     expect(cluster['certificate-authority']).toBeUndefined();
     expect(Object.keys(cfg.users.find((u) => u.name === 'skiff')?.user ?? {}).sort()).toEqual(['client-certificate-data', 'client-key-data']);
 
+    // The node's pod range comes from the control plane, out of the cluster CIDR, and names its bridge network.
+    podCidr = k(['get', 'node', nodeName, '-o', 'jsonpath={.spec.podCIDR}']);
+    expect(podCidr).toMatch(cidrFlags.length ? new RegExp(`^${cidrFlags[1]?.replace(/\./g, '\\.')}$`) : /^10\.244\.\d{1,3}\.0\/24$/);
+    expect(k(['get', 'node', nodeName, '-o', 'jsonpath={.spec.podCIDRs}'])).toBe(`["${podCidr}"]`);
     expect(await networkExists()).toBe(true);
+    // No --pod-cidr for the agent: it waited for the Node's range and says which one it uses.
+    expect(readFileSync(join(dataDir, 'logs', 'agent.log'), 'utf8')).toContain(`"podCIDR":"${podCidr}","msg":"using the node's pod CIDR"`);
     expect(processesUsing(dataDir)).toHaveLength(3);
     expect(k(['get', 'nodes'])).toMatch(new RegExp(`^${nodeName}\\s+Ready\\s`, 'm'));
   }, 360_000);
+
+  it('runs the agent as system:node:<name> and the proxy as system:kube-proxy, each with its own kubeconfig', async () => {
+    const subject = (file: string): string => {
+      const user = (parse(readFileSync(file, 'utf8')) as Kubeconfig).users[0]?.user ?? {};
+      return new X509Certificate(Buffer.from(String(user['client-certificate-data']), 'base64')).subject;
+    };
+    expect(subject(join(dataDir, 'agent.kubeconfig'))).toBe(`CN=system:node:${nodeName}\nO=system:nodes`);
+    expect(subject(join(dataDir, 'proxy.kubeconfig'))).toBe('CN=system:kube-proxy');
+    // The daemons run with those kubeconfigs, not the admin's.
+    const cmdline = (d: string): string => readFileSync(`/proc/${readFileSync(join(dataDir, 'run', `${d}.pid`), 'utf8').trim()}/cmdline`, 'utf8').split('\0').join(' ');
+    expect(cmdline('agent')).toContain(`--kubeconfig ${join(dataDir, 'agent.kubeconfig')}`);
+    expect(cmdline('proxy')).toContain(`--kubeconfig ${join(dataDir, 'proxy.kubeconfig')}`);
+    for (const d of ['agent', 'proxy']) expect(cmdline(d)).not.toContain('admin.kubeconfig');
+    // The API server knows them by those names: what the Node authorizer and system:node-proxier do not allow fails.
+    const as = (file: string, args: string[]) => kubectl(['--kubeconfig', join(dataDir, file), ...args]);
+    const nodes = as('agent.kubeconfig', ['get', 'nodes']);
+    expect(nodes.code).not.toBe(0);
+    expect(nodes.out).toContain(`User "system:node:${nodeName}" cannot list resource "nodes" in API group "" at the cluster scope`);
+    expect(as('agent.kubeconfig', ['get', 'node', nodeName, '-o', 'name']).out.trim()).toBe(`node/${nodeName}`);
+    const secrets = as('proxy.kubeconfig', ['get', 'secrets', '-n', 'kube-system']);
+    expect(secrets.code).not.toBe(0);
+    expect(secrets.out).toContain('User "system:kube-proxy" cannot list resource "secrets" in API group "" in the namespace "kube-system"');
+    expect(as('proxy.kubeconfig', ['get', 'services', '-A', '-o', 'name']).out).toContain('service/kubernetes');
+    // The proxy masquerades ClusterIP traffic from outside the cluster CIDR (the kubernetes service's at least).
+    const clusterCidr = cidrFlags[1] ?? '10.244.0.0/16';
+    await eventually(() => (spawnSync('iptables-save', ['-t', 'nat'], { encoding: 'utf8' }).stdout ?? '').includes(`! -s ${clusterCidr} `), `a masquerade rule for traffic from outside ${clusterCidr}`, 30_000, 500);
+  });
 
   it('is idempotent: a second skiff up finds everything running', async () => {
     const r = await skiff(['up', ...flags, '--skip-images', '--timeout', '120'], 180_000);
@@ -139,9 +183,22 @@ describe.skipIf(!canRun)('skiff up / skiff down', () => {
     await eventually(() => k(['get', 'pod', 'web', '-o', 'jsonpath={.status.phase}']) === 'Running', 'pod web Running', 150_000, 1000);
     expect(k(['get', 'pod', 'web', '-o', 'jsonpath={.spec.nodeName}'])).toBe(nodeName);
     const ip = k(['get', 'pod', 'web', '-o', 'jsonpath={.status.podIP}']);
+    // The pod's address lies in the node's pod range (a /24: the first three octets).
+    expect(ip.split('.').slice(0, 3).join('.')).toBe(podCidr.split('.').slice(0, 3).join('.'));
     const body = await eventually(async () => (await fetch(`http://${ip}/`, { signal: AbortSignal.timeout(3000) })).text(), 'the pod answers', 60_000, 500);
     expect(body).toBe('web\n');
     expect((await ourContainers()).length).toBeGreaterThan(0);
+    // The node may have tokens for the service account of a pod it runs, bound to that pod only (NodeRestriction).
+    const asAgent = (args: string[]) => kubectl(['--kubeconfig', join(dataDir, 'agent.kubeconfig'), ...args]);
+    const unbound = asAgent(['create', 'token', 'default']);
+    expect(unbound.code).not.toBe(0);
+    expect(unbound.out).toContain('serviceaccounts "default" is forbidden: node requested token not bound to a pod');
+    const uid = k(['get', 'pod', 'web', '-o', 'jsonpath={.metadata.uid}']);
+    const bound = asAgent(['create', 'token', 'default', '--bound-object-kind', 'Pod', '--bound-object-name', 'web', '--bound-object-uid', uid]);
+    expect(bound.code, bound.out).toBe(0);
+    expect(bound.out.trim().split('.')).toHaveLength(3);
+    // Under their own identities, the agent and the proxy were refused nothing they do.
+    for (const d of ['agent', 'proxy']) expect(readFileSync(join(dataDir, 'logs', `${d}.log`), 'utf8')).not.toMatch(/forbidden|\b403\b/i);
   }, 240_000);
 
   it('skiff down stops and removes everything but the data dir; --purge removes that too', async () => {

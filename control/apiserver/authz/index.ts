@@ -11,7 +11,7 @@ import { aggregateErrors, RBAC_GROUP, RbacAuthorizer, SERVICE_ACCOUNT_PREFIX, se
 export { ANONYMOUS_USER, attributesFor, nonResourceAttributes, resourceAttributes, type Attributes } from './attributes.js';
 export { covers, escalationMessage, rbacEscalationAdmission, type EscalationOptions } from './escalation.js';
 export { bootstrapPolicyObjects, ensureBootstrapPolicy, nodeRules } from './bootstrap-policy.js';
-export { NodeAuthorizer, nodeIdentity, nodeRestrictionAdmission, nodeRestrictionMessage, type ObjectGetter, type UserRequestContext } from './node.js';
+export { NodeAuthorizer, nodeIdentity, nodeRestrictionAdmission, nodeRestrictionMessage, nodeTokenRequestMessage, tokenRequestForbidden, type ObjectGetter, type UserRequestContext } from './node.js';
 export { RbacAuthorizer, ruleAllows, type Decision, type PolicyRule, type RbacKind, type RbacLister } from './rbac.js';
 
 /**

@@ -277,15 +277,82 @@ export function nodeRestrictionMessage(user: UserInfo | undefined, op: 'create' 
       if (!bound(old) || !bound(obj)) return `node ${q} can only update pod status for pods with spec.nodeName set to itself`;
       return undefined;
     }
-    case '/nodes':
+    case '/nodes': {
       if (op === 'delete') return undefined;
-      return obj.metadata.name === nodeName ? undefined : `node ${q} is not allowed to modify node ${JSON.stringify(obj.metadata.name ?? '')}`;
+      if (obj.metadata.name !== nodeName) return `node ${q} is not allowed to modify node ${JSON.stringify(obj.metadata.name ?? '')}`;
+      const forbidden = forbiddenNodeLabels(obj.metadata.labels ?? {}, op === 'update' ? (old?.metadata.labels ?? {}) : {});
+      if (op === 'create') return forbidden.length ? `node ${q} is not allowed to set the following labels: ${forbidden.join(', ')}` : undefined;
+      // A node may not lift its own taints (to draw workloads that are kept away from it) nor relabel itself.
+      const taints = (n: KubeObject | undefined): string => JSON.stringify((n?.spec as { taints?: unknown } | undefined)?.taints ?? []);
+      if (taints(obj) !== taints(old)) return `node ${q} is not allowed to modify taints`;
+      return forbidden.length ? `node ${q} is not allowed to modify labels: ${forbidden.join(', ')}` : undefined;
+    }
     case 'coordination.k8s.io/leases':
       if (op === 'delete') return undefined;
       if (obj.metadata.namespace !== NODE_LEASE_NAMESPACE) return `can only access leases in the ${JSON.stringify(NODE_LEASE_NAMESPACE)} system namespace`;
       return obj.metadata.name === nodeName ? undefined : 'can only access node lease with the same name as the requesting node';
   }
   return undefined;
+}
+
+/**
+ * NodeRestriction's check of a TokenRequest (serviceaccounts/<name>/token) made by a node, as upstream's
+ * admitServiceAccount: the token must be bound to a pod (by name and uid) that is scheduled on that node. Undefined
+ * when allowed or when the user is not a node; the pod's absence is the 404 `podGetter` reports.
+ */
+export async function nodeTokenRequestMessage(user: UserInfo | undefined, namespace: string, body: unknown, getPod: (namespace: string, name: string) => Promise<KubeObject | undefined>): Promise<string | undefined> {
+  const { isNode, nodeName } = nodeIdentity(user);
+  if (!isNode) return undefined;
+  const ref = ((body ?? {}) as { spec?: { boundObjectRef?: { apiVersion?: string; kind?: string; name?: string; uid?: string } } }).spec?.boundObjectRef;
+  if (!ref || ref.apiVersion !== 'v1' || ref.kind !== 'Pod' || !ref.name) return 'node requested token not bound to a pod';
+  if (!ref.uid) return 'node requested token with a pod binding without a uid';
+  const pod = await getPod(namespace, ref.name);
+  if (!pod) throw new ApiError(404, 'NotFound', `pods ${JSON.stringify(ref.name)} not found`, { name: ref.name, kind: 'pods' });
+  if (pod.metadata.uid !== ref.uid) return `the UID in the bound object reference (${ref.uid}) does not match the UID in record. The object might have been deleted and then recreated`;
+  if (podSpec(pod).nodeName !== nodeName) return 'node requested token bound to a pod scheduled on a different node';
+  return undefined;
+}
+
+/** The 403 of a TokenRequest NodeRestriction refuses, worded as upstream's admission.NewForbidden. */
+export function tokenRequestForbidden(serviceAccount: string, message: string): ApiError {
+  return new ApiError(403, 'Forbidden', `serviceaccounts ${JSON.stringify(serviceAccount)} is forbidden: ${message}`, { name: serviceAccount, kind: 'serviceaccounts' });
+}
+
+/** The labels kubelets may set on their own Node (upstream's kubeletapis.KubeletLabels) besides their namespaces. */
+const KUBELET_LABELS = new Set([
+  'kubernetes.io/hostname',
+  'kubernetes.io/os',
+  'kubernetes.io/arch',
+  'beta.kubernetes.io/os',
+  'beta.kubernetes.io/arch',
+  'beta.kubernetes.io/instance-type',
+  'node.kubernetes.io/instance-type',
+  'failure-domain.beta.kubernetes.io/zone',
+  'failure-domain.beta.kubernetes.io/region',
+  'topology.kubernetes.io/zone',
+  'topology.kubernetes.io/region',
+]);
+const KUBELET_LABEL_NAMESPACES = ['kubelet.kubernetes.io', 'node.kubernetes.io'];
+
+const inNamespace = (ns: string, domain: string): boolean => ns === domain || ns.endsWith(`.${domain}`);
+
+/**
+ * The label keys a node may not set or change on itself, sorted (NodeRestriction's getForbiddenLabels): anything in
+ * node-restriction.kubernetes.io, and kubernetes.io / k8s.io labels other than the kubelet's own.
+ */
+export function forbiddenNodeLabels(labels: Record<string, string>, old: Record<string, string>): string[] {
+  const changed = new Set<string>();
+  for (const [k, v] of Object.entries(labels)) if (old[k] !== v) changed.add(k);
+  for (const k of Object.keys(old)) if (!(k in labels)) changed.add(k);
+  return [...changed]
+    .filter((key) => {
+      const i = key.indexOf('/');
+      const ns = i >= 0 ? key.slice(0, i) : '';
+      if (inNamespace(ns, 'node-restriction.kubernetes.io')) return true;
+      if (!inNamespace(ns, 'kubernetes.io') && !inNamespace(ns, 'k8s.io')) return false;
+      return !KUBELET_LABELS.has(key) && !KUBELET_LABEL_NAMESPACES.some((allowed) => inNamespace(ns, allowed));
+    })
+    .sort();
 }
 
 /** The request context admission sees, when the server passes the requesting user along. */

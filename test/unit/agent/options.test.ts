@@ -40,11 +40,12 @@ describe('loadAgentConfig: defaults', () => {
       address: '0.0.0.0',
       rootDir: '/var/lib/skiff/agent',
       maxPods: 110,
-      podCIDR: '10.88.0.0/16',
       staticPodURLHeader: {},
       crashLoopBackOff: { maxContainerRestartPeriod: 300_000, initialContainerRestartPeriod: 10_000, resetPeriod: 600_000 },
     });
     expect(config.staticPodPath).toBeUndefined();
+    // Unset, so that a node in a cluster takes its range from its Node's spec.podCIDR.
+    expect(config.podCIDR).toBeUndefined();
   });
 });
 

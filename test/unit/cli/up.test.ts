@@ -118,11 +118,11 @@ describe('daemon processes', () => {
     expect(isSkiffDaemonCmdline('', 'proxy')).toBe(false);
   });
 
-  it('gives each daemon its flags, the agent and the proxy the control plane admin kubeconfig', () => {
-    const s: UpSettings = { dataDir: '/d', kubeconfig: '/k', securePort: 7443, podCIDR: '10.88.5.0/24', readOnlyPort: 0, nodeName: 'n1', controlArgs: ['--event-ttl=2h'], agentArgs: [], proxyArgs: ['--metrics-bind-address=127.0.0.1:0'] };
-    expect(daemonArgs(s, 'control')).toEqual(['--data-dir', '/d/control', '--secure-port', '7443', '--event-ttl=2h']);
-    expect(daemonArgs(s, 'agent')).toEqual(['--kubeconfig', '/d/control/pki/admin.kubeconfig', '--root-dir', '/d/agent', '--hostname-override', 'n1', '--pod-cidr', '10.88.5.0/24', '--read-only-port', '0', '--cluster-dns', '10.96.0.10', '--cluster-domain', 'cluster.local']);
-    expect(daemonArgs(s, 'proxy')).toEqual(['--kubeconfig', '/d/control/pki/admin.kubeconfig', '--hostname-override', 'n1', '--cluster-cidr', '10.88.5.0/24', '--cluster-dns', '10.96.0.10', '--cluster-domain', 'cluster.local', '--metrics-bind-address=127.0.0.1:0']);
+  it('gives each daemon its flags: the cluster CIDR to the control plane and the proxy, their own kubeconfigs to the agent and the proxy', () => {
+    const s: UpSettings = { dataDir: '/d', kubeconfig: '/k', securePort: 7443, clusterCIDR: '10.200.0.0/16', readOnlyPort: 0, nodeName: 'n1', controlArgs: ['--event-ttl=2h'], agentArgs: [], proxyArgs: ['--metrics-bind-address=127.0.0.1:0'] };
+    expect(daemonArgs(s, 'control')).toEqual(['--data-dir', '/d/control', '--secure-port', '7443', '--cluster-cidr', '10.200.0.0/16', '--event-ttl=2h']);
+    expect(daemonArgs(s, 'agent')).toEqual(['--kubeconfig', '/d/agent.kubeconfig', '--root-dir', '/d/agent', '--hostname-override', 'n1', '--read-only-port', '0', '--cluster-dns', '10.96.0.10', '--cluster-domain', 'cluster.local']);
+    expect(daemonArgs(s, 'proxy')).toEqual(['--kubeconfig', '/d/proxy.kubeconfig', '--hostname-override', 'n1', '--cluster-cidr', '10.200.0.0/16', '--cluster-dns', '10.96.0.10', '--cluster-domain', 'cluster.local', '--metrics-bind-address=127.0.0.1:0']);
   });
 
   it('purges only directories that look like a Skiff data dir', () => {
