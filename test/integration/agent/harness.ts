@@ -138,6 +138,9 @@ export class AgentProcess {
       this.podCidr,
       '--file-check-frequency',
       '2s',
+      // The control plane reaches the agent at its node IP: loopback, so that no test traffic uses the host's own
+      // network address.
+      ...((this.opts.args ?? []).includes('--node-ip') ? [] : ['--node-ip', '127.0.0.1']),
       ...(this.opts.runtimeEndpoint ? ['--container-runtime-endpoint', this.opts.runtimeEndpoint] : []),
       ...(this.opts.args ?? []),
     ];
