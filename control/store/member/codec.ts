@@ -10,6 +10,7 @@
 import type { Command } from '../mvcc/commands.js';
 import type { StoreSnapshot } from '../mvcc/snapshot.js';
 import type { Message } from '../raft/messages.js';
+import { NETWORK_MESSAGE_TYPES } from './wire.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -87,22 +88,8 @@ export function encodeMessages(messages: readonly Message[]): string {
   return JSON.stringify(messages, replacer);
 }
 
-const MESSAGE_TYPES = new Set([
-  'MsgProp',
-  'MsgApp',
-  'MsgAppResp',
-  'MsgVote',
-  'MsgVoteResp',
-  'MsgPreVote',
-  'MsgPreVoteResp',
-  'MsgHeartbeat',
-  'MsgHeartbeatResp',
-  'MsgSnap',
-  'MsgTransferLeader',
-  'MsgTimeoutNow',
-  'MsgReadIndex',
-  'MsgReadIndexResp',
-]);
+/** The types that travel between members (the binary stream and the JSON fallback accept the same ones). */
+const MESSAGE_TYPES = new Set<string>(NETWORK_MESSAGE_TYPES);
 
 /** Parses a batch received from a peer; drops anything that is not a well-formed network message. */
 export function decodeMessages(text: string): Message[] {

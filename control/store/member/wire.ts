@@ -15,7 +15,7 @@ export class WireFormatError extends Error {
 }
 
 /** Network message types and their codes (local types never travel). Append only: codes are on the wire. */
-const TYPES = [
+export const NETWORK_MESSAGE_TYPES = [
   'MsgProp',
   'MsgApp',
   'MsgAppResp',
@@ -31,8 +31,8 @@ const TYPES = [
   'MsgReadIndex',
   'MsgReadIndexResp',
 ] as const;
-type WireType = (typeof TYPES)[number];
-const CODE = new Map<string, number>(TYPES.map((t, i) => [t, i]));
+type WireType = (typeof NETWORK_MESSAGE_TYPES)[number];
+const CODE = new Map<string, number>(NETWORK_MESSAGE_TYPES.map((t, i) => [t, i]));
 
 class Writer {
   buf: Buffer;
@@ -233,7 +233,7 @@ function writeMessage(w: Writer, m: Message): void {
 
 function readMessage(r: Reader): Message {
   const code = r.u8();
-  const type: WireType | undefined = TYPES[code];
+  const type: WireType | undefined = NETWORK_MESSAGE_TYPES[code];
   if (type === undefined) throw new WireFormatError(`unknown message type code ${code}`);
   const from = r.int();
   const to = r.int();

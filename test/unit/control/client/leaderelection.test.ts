@@ -1,27 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { decide, LeaderElector, microTime, recordKey, type LeaderElectionRecord, type LeaseLock } from '../../../../control/client/leaderelection/index.js';
-import type { QueueClock } from '../../../../control/client/index.js';
+import { manualClock } from './manual-clock.js';
 import { silentLogger } from '../../../../lib/log.js';
 
-function manualClock(): QueueClock & { advance(ms: number): void } {
-  let now = 1_000_000;
-  const timers: Array<{ at: number; fn: () => void; cancelled: boolean }> = [];
-  return {
-    now: () => now,
-    setTimeout(fn, ms) {
-      const t = { at: now + ms, fn, cancelled: false };
-      timers.push(t);
-      return { cancel: () => (t.cancelled = true) };
-    },
-    advance(ms) {
-      now += ms;
-      for (const t of timers.filter((x) => !x.cancelled && x.at <= now)) {
-        t.cancelled = true;
-        t.fn();
-      }
-    },
-  };
-}
 
 /** One Lease held in memory, with the API server's compare-and-swap on resourceVersion. */
 class MemoryLease {
@@ -126,7 +107,7 @@ describe('leader elector', () => {
   }
 
   it('lets exactly one of two candidates lead, and hands over at once on a graceful stop', async () => {
-    const clock = manualClock();
+    const clock = manualClock(1_000_000);
     const lease = new MemoryLease();
     const a = candidate('a', lease, clock);
     const b = candidate('b', lease, clock);
@@ -150,7 +131,7 @@ describe('leader elector', () => {
   });
 
   it('takes over from a holder that vanished only after the lease duration', async () => {
-    const clock = manualClock();
+    const clock = manualClock(1_000_000);
     const lease = new MemoryLease();
     const a = candidate('a', lease, clock);
     a.elector.start();
@@ -180,7 +161,7 @@ describe('leader elector', () => {
   });
 
   it('steps down as soon as it sees another holder, and campaigns again', async () => {
-    const clock = manualClock();
+    const clock = manualClock(1_000_000);
     const lease = new MemoryLease();
     const a = candidate('a', lease, clock);
     a.elector.start();

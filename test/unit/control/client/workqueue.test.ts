@@ -1,25 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { WorkQueue, type QueueClock } from '../../../../control/client/index.js';
+import { WorkQueue } from '../../../../control/client/index.js';
+import { manualClock } from './manual-clock.js';
 
-function manualClock(): QueueClock & { advance(ms: number): void } {
-  let now = 0;
-  const timers: Array<{ at: number; fn: () => void; cancelled: boolean }> = [];
-  return {
-    now: () => now,
-    setTimeout(fn, ms) {
-      const t = { at: now + ms, fn, cancelled: false };
-      timers.push(t);
-      return { cancel: () => (t.cancelled = true) };
-    },
-    advance(ms) {
-      now += ms;
-      for (const t of timers.filter((x) => !x.cancelled && x.at <= now)) {
-        t.cancelled = true;
-        t.fn();
-      }
-    },
-  };
-}
 
 describe('work queue', () => {
   it('queues a key once, and processes a key added while processing once more afterwards', async () => {
