@@ -47,17 +47,20 @@ describe('kubectl against skiff control: admission and API semantics', () => {
 
   it('charges quota in admission and refuses what exceeds it', async () => {
     await cp.namespace('quoted');
-    cp.k(['create', 'quota', 'small', '-n', 'quoted', '--hard=pods=2,count/configmaps=1']);
-    // The resource quota controller's part (status.hard and status.used), written here by hand.
-    cp.k(['patch', 'quota', 'small', '-n', 'quoted', '--subresource=status', '--type=merge', '-p', '{"status":{"hard":{"pods":"2","count/configmaps":"1"},"used":{"pods":"1","count/configmaps":"0"}}}']);
+    // The namespace's kube-root-ca.crt counts against count/configmaps, as upstream.
+    await eventually(() => cp.kubectl(['get', 'configmap', 'kube-root-ca.crt', '-n', 'quoted']).code === 0, 'kube-root-ca.crt in quoted', 30_000);
+    cp.k(['create', 'quota', 'small', '-n', 'quoted', '--hard=pods=2,count/configmaps=2']);
+    // The resource quota controller fills in status.hard and status.used before admission enforces the quota.
+    await eventually(() => cp.k(['get', 'quota', 'small', '-n', 'quoted', '-o', 'jsonpath={.status.used.count/configmaps}']) === '1', 'the quota controller to count kube-root-ca.crt', 60_000);
     cp.k(['create', 'configmap', 'one', '-n', 'quoted']);
     const two = cp.kubectl(['create', 'configmap', 'two', '-n', 'quoted']);
     expect(two.code).not.toBe(0);
-    expect(two.stderr).toContain('configmaps "two" is forbidden: exceeded quota: small, requested: count/configmaps=1, used: count/configmaps=1, limited: count/configmaps=1');
+    expect(two.stderr).toContain('configmaps "two" is forbidden: exceeded quota: small, requested: count/configmaps=1, used: count/configmaps=2, limited: count/configmaps=2');
     cp.k(['run', 'p1', '-n', 'quoted', '--image=skiff/web:1.0']);
-    const p2 = cp.kubectl(['run', 'p2', '-n', 'quoted', '--image=skiff/web:1.0']);
-    expect(p2.stderr.trim()).toBe('Error from server (Forbidden): pods "p2" is forbidden: exceeded quota: small, requested: pods=1, used: pods=2, limited: pods=2');
-    expect(cp.k(['describe', 'quota', 'small', '-n', 'quoted'])).toMatch(/count\/configmaps\s+1\s+1\n\s*pods\s+2\s+2/);
+    cp.k(['run', 'p2', '-n', 'quoted', '--image=skiff/web:1.0']);
+    const p3 = cp.kubectl(['run', 'p3', '-n', 'quoted', '--image=skiff/web:1.0']);
+    expect(p3.stderr.trim()).toBe('Error from server (Forbidden): pods "p3" is forbidden: exceeded quota: small, requested: pods=1, used: pods=2, limited: pods=2');
+    await eventually(() => /count\/configmaps\s+2\s+2\n\s*pods\s+2\s+2/.test(cp.k(['describe', 'quota', 'small', '-n', 'quoted'])), 'kubectl describe quota to show the usage', 30_000);
   });
 
   it('answers unknown fields with 400 under Strict and warns under Warn, as upstream', () => {
