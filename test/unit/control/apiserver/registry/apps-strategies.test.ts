@@ -2,36 +2,18 @@
 // status on create that main-resource updates keep, generation bumped only on real spec changes, immutable selectors,
 // field selectors.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseSelection, Rest, selects, type RequestContext } from '../../../../../control/apiserver/rest.js';
-import { findResource, type ResourceDef } from '../../../../../control/apiserver/resources.js';
-import { ObjectStorage } from '../../../../../control/apiserver/storage/object-storage.js';
-import { MemoryStore } from '../../../../../control/store/index.js';
-
-const def = (resource: string, group: string, version = 'v1'): ResourceDef => {
-  const d = findResource(group, version, resource);
-  if (!d) throw new Error(resource);
-  return d;
-};
-const ctx = (namespace?: string, strict = true): RequestContext => ({ namespace, strict, dryRun: false, now: new Date('2026-01-01T00:00:00Z') });
+import { parseSelection, Rest, selects } from '../../../../../control/apiserver/rest.js';
+import type { MemoryStore } from '../../../../../control/store/index.js';
+import { ctx, def, freshRest, rejection } from './fixture.js';
 
 let store: MemoryStore;
 let rest: Rest;
 beforeEach(() => {
-  store = new MemoryStore({ autoTickMs: 60_000 });
-  rest = new Rest(new ObjectStorage(store), undefined);
+  ({ store, rest } = freshRest());
 });
 afterEach(async () => {
   await store.close();
 });
-
-async function rejection(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    return (e as Error).message;
-  }
-  throw new Error('expected a rejection');
-}
 
 const template = (image = 'nginx:1.25') => ({ metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image }] } });
 const deploymentBody = (image?: string) => ({ metadata: { name: 'web' }, spec: { selector: { matchLabels: { app: 'web' } }, template: template(image) } });

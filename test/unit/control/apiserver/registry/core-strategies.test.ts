@@ -1,37 +1,20 @@
 // The core/v1 strategies behind the generic REST layer: defaults stored, status owned by the server on create and
 // kept on main-resource updates, update rules refused with upstream's messages, field selectors.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseSelection, Rest, selects, type RequestContext } from '../../../../../control/apiserver/rest.js';
+import { parseSelection, Rest, selects } from '../../../../../control/apiserver/rest.js';
 import { strategyFor } from '../../../../../control/apiserver/registry/index.js';
-import { findResource, type ResourceDef } from '../../../../../control/apiserver/resources.js';
-import { ObjectStorage, type KubeObject } from '../../../../../control/apiserver/storage/object-storage.js';
-import { MemoryStore } from '../../../../../control/store/index.js';
-
-const def = (resource: string, group = '', version = 'v1'): ResourceDef => {
-  const d = findResource(group, version, resource);
-  if (!d) throw new Error(resource);
-  return d;
-};
-const ctx = (namespace?: string): RequestContext => ({ namespace, strict: true, dryRun: false, now: new Date('2026-01-01T00:00:00Z') });
+import type { KubeObject } from '../../../../../control/apiserver/storage/object-storage.js';
+import type { MemoryStore } from '../../../../../control/store/index.js';
+import { ctx, def, freshRest, rejection } from './fixture.js';
 
 let store: MemoryStore;
 let rest: Rest;
 beforeEach(() => {
-  store = new MemoryStore({ autoTickMs: 60_000 });
-  rest = new Rest(new ObjectStorage(store), undefined);
+  ({ store, rest } = freshRest());
 });
 afterEach(async () => {
   await store.close();
 });
-
-async function rejection(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    return (e as Error).message;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('Service strategy', () => {
   const svcs = def('services');

@@ -1,37 +1,20 @@
 // The policy, rbac, coordination, discovery, scheduling and certificates strategies behind the generic REST layer.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseSelection, Rest, selects, type RequestContext } from '../../../../../control/apiserver/rest.js';
-import { findResource, type ResourceDef } from '../../../../../control/apiserver/resources.js';
-import { ObjectStorage } from '../../../../../control/apiserver/storage/object-storage.js';
-import { MemoryStore } from '../../../../../control/store/index.js';
+import { parseSelection, Rest, selects } from '../../../../../control/apiserver/rest.js';
+import type { MemoryStore } from '../../../../../control/store/index.js';
+import { ctx, def, freshRest, rejection } from './fixture.js';
 import { bootstrapPolicyObjects } from '../../../../../control/apiserver/authz/bootstrap-policy.js';
 import { formatFieldError, parseClusterRole, parseClusterRoleBinding } from '../../../../../control/api/index.js';
 
-const def = (resource: string, group: string, version = 'v1'): ResourceDef => {
-  const d = findResource(group, version, resource);
-  if (!d) throw new Error(resource);
-  return d;
-};
-const ctx = (namespace?: string): RequestContext => ({ namespace, strict: true, dryRun: false, now: new Date('2026-01-01T00:00:00Z') });
 
 let store: MemoryStore;
 let rest: Rest;
 beforeEach(() => {
-  store = new MemoryStore({ autoTickMs: 60_000 });
-  rest = new Rest(new ObjectStorage(store), undefined);
+  ({ store, rest } = freshRest());
 });
 afterEach(async () => {
   await store.close();
 });
-
-async function rejection(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    return (e as Error).message;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('PodDisruptionBudget strategy', () => {
   it('refuses minAvailable with maxUnavailable and bumps generation on spec changes', async () => {
