@@ -42,7 +42,12 @@ async function expectAcked(m: Member): Promise<void> {
 
 async function caughtUp(m: Member, leader: Member): Promise<void> {
   const target = (await leader.status()).raftIndex;
-  await poll(async () => ((await m.status()).applied >= target ? true : undefined), `${m.name} to apply up to ${target}`, 60_000, 50);
+  try {
+    await poll(async () => ((await m.status()).applied >= target ? true : undefined), `${m.name} to apply up to ${target}`, 60_000, 50);
+  } catch (err) {
+    // The member's own log says why it is not there (it may have exited at start).
+    throw new Error(`${(err as Error).message}\n--- last lines of ${m.name}'s log ---\n${m.logTail(40)}`);
+  }
 }
 
 beforeAll(async () => {
