@@ -12,6 +12,13 @@
  * saves issued while an fsync is in flight queue up and share the next write + fsync, so N concurrent saves cost far
  * fewer than N fsyncs. Records are encoded when their batch is written, so the chained CRC and segment cuts follow save order.
  *
+ * Snapshots: a snapshot is usable only once the log recorded its marker. A torn tail can take the last segment's
+ * last records, so a marker there is not a safe place to recover from: a local snapshot's marker is written with
+ * `seal` (the segment is cut right after it, so the marker sits in a sealed segment whose damage is refused, never
+ * repaired away), and releaseLockTo() frees only segments that such a sealed snapshot covers. A snapshot received
+ * from the leader is recorded together with a hard state whose commit covers it, so the entries that follow it can
+ * never be read as a gap after an older snapshot when the tail loses their hard state.
+ *
  * Recovery (`Wal.open`): the tail of the LAST segment may be torn by a crash (a partial record, zero-filled or
  * preallocated space, a record whose CRC does not match and after which nothing recognisable follows); it is cut
  * back to the last valid record and logged. Damage anywhere else (an earlier segment, or a bad record followed by a
@@ -232,6 +239,8 @@ interface Pending {
   hardState?: HardState;
   entries?: readonly Entry[];
   snapshot?: WalSnapshot;
+  /** Cut a new segment right after this item (a sealed snapshot marker). */
+  seal?: boolean;
   resolve: () => void;
   reject: (err: unknown) => void;
 }
@@ -242,6 +251,8 @@ export class Wal {
   private failed: WalFailedError | undefined;
   private closed = false;
   private releasable = 0;
+  /** Index of the newest snapshot whose marker this Wal wrote into a segment it has since sealed. */
+  private sealedSnapshot = 0;
   /** fsyncs issued on segment files (data syncs); exposed for metrics and tests. */
   syncCount = 0;
   /** Write batches flushed. */
@@ -305,8 +316,11 @@ export class Wal {
     try {
       await removeTmp(dir);
       checkSequence(segments);
+      // The last segment starting at or below the snapshot. Failing that, a first retained segment starting right
+      // after it will do: a segment named for index i was opened once everything before i was written.
       let start = -1;
       for (let i = 0; i < segments.length; i++) if (segments[i]!.index <= snap.index) start = i;
+      if (start < 0 && segments[0]!.index === snap.index + 1) start = 0;
       if (start < 0) throw new WalSnapshotNotFoundError(snap.index, snap.term, 'is older than every retained segment');
 
       let metadata: Uint8Array | undefined;
@@ -420,9 +434,24 @@ export class Wal {
     return this.enqueue({ kind: 'save', sync: options.sync ?? true, ...(hardState ? { hardState } : {}), entries });
   }
 
-  /** Records that a snapshot at this position exists (save the .snap file first). Resolves once durable. */
-  saveSnapshot(snapshot: WalSnapshot): Promise<void> {
-    return this.enqueue({ kind: 'snapshot', sync: true, snapshot: { index: snapshot.index, term: snapshot.term } });
+  /**
+   * Records that a snapshot at this position exists (save the .snap file first). Resolves once durable. `hardState`
+   * is written right after the marker, in the same write (its commit must be at least the snapshot's index: the
+   * marker is only usable when a recorded commit covers it). `seal` cuts a new segment after the marker, which
+   * makes the snapshot one releaseLockTo() may purge up to.
+   */
+  saveSnapshot(snapshot: WalSnapshot, options: { hardState?: HardState; seal?: boolean } = {}): Promise<void> {
+    const hs = options.hardState;
+    if (hs !== undefined && hs.commit < snapshot.index) {
+      return Promise.reject(new RangeError(`wal: hard state commit ${hs.commit} does not cover snapshot ${snapshot.index}`));
+    }
+    return this.enqueue({
+      kind: 'snapshot',
+      sync: true,
+      snapshot: { index: snapshot.index, term: snapshot.term },
+      ...(hs !== undefined && !isEmptyHardState(hs) ? { hardState: hs } : {}),
+      ...(options.seal === true ? { seal: true } : {}),
+    });
   }
 
   private enqueue(p: Omit<Pending, 'resolve' | 'reject'>): Promise<void> {
@@ -476,6 +505,7 @@ export class Wal {
       const s = p.snapshot!;
       recs.push({ type: RecordType.snapshot, snapshot: s });
       enti = Math.max(enti, s.index);
+      if (p.hardState) recs.push({ type: RecordType.hardState, hardState: { ...p.hardState } });
     } else {
       const ents = p.entries ?? [];
       if (ents.length > 0) {
@@ -530,11 +560,12 @@ export class Wal {
       if (p.sync) mustSync = true;
       chunks.push(enc);
       bytes += enc.length;
-      if (this.offset + bytes >= this.opts.segmentSizeBytes) {
+      if (p.seal === true || this.offset + bytes >= this.opts.segmentSizeBytes) {
         await writeChunks();
         await this.cut();
         dirty = false;
         mustSync = false;
+        if (p.seal === true) this.sealedSnapshot = Math.max(this.sealedSnapshot, p.snapshot!.index);
       }
     }
     await writeChunks();
@@ -570,9 +601,12 @@ export class Wal {
 
   /**
    * Marks segments that hold nothing past `index` as removable by purge(): all before the last segment that starts
-   * at or below `index`. Call once a snapshot at `index` is durable (its .snap file and WAL marker saved).
+   * at or below `index`. Call once a snapshot at `index` is durable (its .snap file and WAL marker saved). Only a
+   * snapshot whose marker was sealed (saveSnapshot with `seal`) releases anything: `index` is capped at the newest
+   * such one, so the retained segments always hold a marker no torn tail can take.
    */
   releaseLockTo(index: number): void {
+    index = Math.min(index, this.sealedSnapshot);
     let keep = 0;
     for (let i = 0; i < this.segments.length; i++) if (this.segments[i]!.index <= index) keep = i;
     this.releasable = Math.max(this.releasable, Math.min(keep, this.segments.length - 1));
