@@ -23,7 +23,7 @@ import { checkAborted, cpuSeconds, machine, median, now, percentile, progress, r
  *  - memory: KEYS keys loaded (txns of 100 puts), then VmRSS of every member (/proc/<pid>/status).
  * CPU seconds of the members over each phase (from /proc) are kept in the JSON, as CPU ms per operation.
  *
- * Environment: SKIFF_BENCH_STORE_SEQ (1000), SKIFF_BENCH_STORE_CONC (5000), SKIFF_BENCH_STORE_CLIENTS (64),
+ * Environment: SKIFF_BENCH_STORE_SEQ (1000), SKIFF_BENCH_STORE_CONC (5000), SKIFF_BENCH_STORE_WARMUP (3000 puts), SKIFF_BENCH_STORE_CLIENTS (64),
  * SKIFF_BENCH_STORE_WATCH (2000 events), SKIFF_BENCH_STORE_WATCH_WRITERS (4), SKIFF_BENCH_STORE_KEYS (100000),
  * SKIFF_BENCH_STORE_VALUE_BYTES (256), SKIFF_BENCH_STORE_SIZES ("1,3"), SKIFF_BENCH_STORE_ROUNDS (1: (etcd, skiff) pairs per size,
  * alternating which starts; each figure is the median over the rounds), SKIFF_BENCH_STORE_HEARTBEAT (100 ms),
@@ -45,6 +45,8 @@ function envInt(name: string, def: number): number {
 export interface StoreBenchOptions {
   seq: number;
   conc: number;
+  /** Puts (and ranges) of warm-up before the measured phases. */
+  warmup: number;
   clients: number;
   watch: number;
   watchWriters: number;
@@ -66,6 +68,7 @@ function optionsFromEnv(): StoreBenchOptions {
     .filter((n) => Number.isSafeInteger(n) && n > 0);
   return {
     seq: envInt('SKIFF_BENCH_STORE_SEQ', 1000),
+    warmup: envInt('SKIFF_BENCH_STORE_WARMUP', 3000),
     conc: envInt('SKIFF_BENCH_STORE_CONC', 5000),
     clients: envInt('SKIFF_BENCH_STORE_CLIENTS', 64),
     watch: envInt('SKIFF_BENCH_STORE_WATCH', 2000),
@@ -265,11 +268,18 @@ async function benchCluster(kind: StoreKind, size: number, o: StoreBenchOptions)
     const seqClient = leaderClients[0] as Etcd3;
     const seqRangeClient = open(follower.endpoint);
 
-    progress(`store: ${tag}: warm-up (every connection, 200 puts)`);
+    // Warm-up: every connection once, then WARMUP puts and ranges from 8 clients and a fifth of that one at a time.
+    // V8 optimises a function only after thousands of calls: after 200 puts, a Skiff member still ran the put path
+    // mostly unoptimised (1.2 ms of user CPU per sequential put against 0.45 ms once warm), which measured the JIT
+    // rather than the store. etcd is compiled ahead of time and gets the same warm-up.
+    progress(`store: ${tag}: warm-up (every connection, ${o.warmup} puts and ranges from 8 clients, ${Math.ceil(o.warmup / 5)} one at a time)`);
     await drive(o.clients, leaderClients, (i, c) => c.kv.put({ key: keyBuf('warm', i), value }));
     await drive(o.clients, spreadClients, (i, c) => c.kv.range({ key: keyBuf('warm', i) }));
     await seqRangeClient.kv.range({ key: keyBuf('warm', 0) });
-    await drive(200, leaderClients.slice(0, 8), (i, c) => c.kv.put({ key: keyBuf('warm', i), value }));
+    await drive(o.warmup, leaderClients.slice(0, 8), (i, c) => c.kv.put({ key: keyBuf('warm', i), value }));
+    await drive(Math.ceil(o.warmup / 5), [seqClient], (i, c) => c.kv.put({ key: keyBuf('warm', i), value }));
+    await drive(o.warmup, spreadClients.slice(0, 8), (i, c) => c.kv.range({ key: keyBuf('warm', i) }));
+    await drive(Math.ceil(o.warmup / 5), [seqRangeClient], (i, c) => c.kv.range({ key: keyBuf('warm', i) }));
 
     const phase = async (name: string, n: number, cs: Etcd3[], op: (i: number, c: Etcd3) => Promise<unknown>): Promise<Phase> => {
       checkAborted();

@@ -92,9 +92,13 @@ export async function persistReady(
   const sync = rd.mustSync ?? true;
   if (rd.snapshot && rd.snapshot.metadata.index > 0) {
     await snapshotter.save(rd.snapshot);
-    // Queued in order; group commit lets the marker and the entries share one fsync.
+    const { index, term } = rd.snapshot.metadata;
+    // The marker goes with a hard state committing exactly it (term and vote as the Ready's), so a torn tail that
+    // takes the entries or the final hard state after it still leaves the snapshot usable. Queued in order; group
+    // commit lets the marker and the entries share one fsync.
+    const prev = rd.hardState ?? storage.initialState().hardState;
     await Promise.all([
-      wal.saveSnapshot({ index: rd.snapshot.metadata.index, term: rd.snapshot.metadata.term }),
+      wal.saveSnapshot({ index, term }, { hardState: { term: Math.max(prev.term, term), vote: prev.vote, commit: index } }),
       wal.save(rd.hardState, rd.entries),
     ]);
   } else if (rd.hardState !== undefined || rd.entries.length > 0) {
@@ -107,10 +111,11 @@ export async function persistReady(
 
 /**
  * Records a snapshot the application took of its own state (after MemoryStorage.createSnapshot): .snap file, WAL
- * marker, then releases WAL segments wholly before it. Call wal.purge() / snapshotter.purge() afterwards to delete.
+ * marker in a sealed segment, then releases WAL segments wholly before it. Call wal.purge() / snapshotter.purge()
+ * afterwards to delete (keep at least one .snap: the newest is the one recovery starts from).
  */
 export async function saveLocalSnapshot(wal: Wal, snapshotter: Snapshotter, snapshot: Snapshot): Promise<void> {
   await snapshotter.save(snapshot);
-  await wal.saveSnapshot({ index: snapshot.metadata.index, term: snapshot.metadata.term });
+  await wal.saveSnapshot({ index: snapshot.metadata.index, term: snapshot.metadata.term }, { seal: true });
   wal.releaseLockTo(snapshot.metadata.index);
 }

@@ -12,6 +12,21 @@
  * saves issued while an fsync is in flight queue up and share the next write + fsync, so N concurrent saves cost far
  * fewer than N fsyncs. Records are encoded when their batch is written, so the chained CRC and segment cuts follow save order.
  *
+ * A batch's write and fdatasync are blocking system calls on the event loop's thread (as etcd's raft loop does its
+ * WAL writes) when the io offers syncFileNow: on a disk that syncs in tens of microseconds, the thread-pool round
+ * trips of an async write and sync cost several times the calls themselves (futex handoffs, an eventfd wake-up,
+ * an event-loop turn each), and the Raft loop waits for the batch either way. When blocking fdatasyncs take more
+ * than BLOCKING_SYNC_LIMIT_MS on average (a moving average: one slow sync on a busy machine is no trend), the WAL
+ * goes back to the thread pool for THREAD_POOL_PERIOD_MS, so a slow disk does not stall reads, watches and
+ * heartbeats; then it tries blocking calls again.
+ *
+ * Snapshots: a snapshot is usable only once the log recorded its marker. A torn tail can take the last segment's
+ * last records, so a marker there is not a safe place to recover from: a local snapshot's marker is written with
+ * `seal` (the segment is cut right after it, so the marker sits in a sealed segment whose damage is refused, never
+ * repaired away), and releaseLockTo() frees only segments that such a sealed snapshot covers. A snapshot received
+ * from the leader is recorded together with a hard state whose commit covers it, so the entries that follow it can
+ * never be read as a gap after an older snapshot when the tail loses their hard state.
+ *
  * Recovery (`Wal.open`): the tail of the LAST segment may be torn by a crash (a partial record, zero-filled or
  * preallocated space, a record whose CRC does not match and after which nothing recognisable follows); it is cut
  * back to the last valid record and logged. Damage anywhere else (an earlier segment, or a bad record followed by a
@@ -30,7 +45,7 @@ import {
   WalSnapshotMismatchError,
   WalSnapshotNotFoundError,
 } from './errors.js';
-import { defaultIo, nullLogger, writeFully, type SyncIo, type WalLogger } from './io.js';
+import { defaultIo, nullLogger, writeFully, writeFullyNow, type SyncIo, type WalLogger } from './io.js';
 import { lockDir, type DirLock } from './lock.js';
 import {
   FRAME_ALIGN,
@@ -45,6 +60,10 @@ import {
 
 export const DEFAULT_SEGMENT_SIZE = 64 * 1024 * 1024;
 
+/** Blocking fdatasyncs averaging longer than this move the WAL's I/O to the thread pool for a while. */
+export const BLOCKING_SYNC_LIMIT_MS = 2;
+export const THREAD_POOL_PERIOD_MS = 10_000;
+
 export interface WalOptions {
   /** A segment is cut once it reaches this many bytes (checked after each save). Default 64 MiB. */
   segmentSizeBytes?: number;
@@ -53,6 +72,8 @@ export interface WalOptions {
   /** fsync hooks; tests inject counters, delays and failures. */
   io?: SyncIo;
   logger?: WalLogger;
+  /** Milliseconds, for timing blocking fdatasyncs. Default performance.now; tests inject one. */
+  clock?: () => number;
 }
 
 export interface OpenOptions extends WalOptions {
@@ -232,6 +253,8 @@ interface Pending {
   hardState?: HardState;
   entries?: readonly Entry[];
   snapshot?: WalSnapshot;
+  /** Cut a new segment right after this item (a sealed snapshot marker). */
+  seal?: boolean;
   resolve: () => void;
   reject: (err: unknown) => void;
 }
@@ -242,10 +265,18 @@ export class Wal {
   private failed: WalFailedError | undefined;
   private closed = false;
   private releasable = 0;
+  /** Index of the newest snapshot whose marker this Wal wrote into a segment it has since sealed. */
+  private sealedSnapshot = 0;
   /** fsyncs issued on segment files (data syncs); exposed for metrics and tests. */
   syncCount = 0;
   /** Write batches flushed. */
   batchCount = 0;
+  /** Batches written with blocking system calls (the rest went through the thread pool). */
+  blockingBatchCount = 0;
+  /** performance.now() until which batches go through the thread pool (a blocking fdatasync was slow). */
+  private threadPoolUntil = 0;
+  /** Moving average of blocking fdatasync durations (ms). */
+  private syncAvgMs = 0;
 
   private constructor(
     readonly dir: string,
@@ -263,7 +294,13 @@ export class Wal {
   private static resolveOptions(o: WalOptions = {}): Required<WalOptions> {
     const size = o.segmentSizeBytes ?? DEFAULT_SEGMENT_SIZE;
     if (!Number.isSafeInteger(size) || size < 64) throw new RangeError(`wal: segmentSizeBytes ${size} is too small`);
-    return { segmentSizeBytes: size, preallocate: o.preallocate ?? false, io: o.io ?? defaultIo, logger: o.logger ?? nullLogger };
+    return {
+      segmentSizeBytes: size,
+      preallocate: o.preallocate ?? false,
+      io: o.io ?? defaultIo,
+      logger: o.logger ?? nullLogger,
+      clock: o.clock ?? (() => performance.now()),
+    };
   }
 
   static async exists(dir: string): Promise<boolean> {
@@ -305,8 +342,11 @@ export class Wal {
     try {
       await removeTmp(dir);
       checkSequence(segments);
+      // The last segment starting at or below the snapshot. Failing that, a first retained segment starting right
+      // after it will do: a segment named for index i was opened once everything before i was written.
       let start = -1;
       for (let i = 0; i < segments.length; i++) if (segments[i]!.index <= snap.index) start = i;
+      if (start < 0 && segments[0]!.index === snap.index + 1) start = 0;
       if (start < 0) throw new WalSnapshotNotFoundError(snap.index, snap.term, 'is older than every retained segment');
 
       let metadata: Uint8Array | undefined;
@@ -420,9 +460,24 @@ export class Wal {
     return this.enqueue({ kind: 'save', sync: options.sync ?? true, ...(hardState ? { hardState } : {}), entries });
   }
 
-  /** Records that a snapshot at this position exists (save the .snap file first). Resolves once durable. */
-  saveSnapshot(snapshot: WalSnapshot): Promise<void> {
-    return this.enqueue({ kind: 'snapshot', sync: true, snapshot: { index: snapshot.index, term: snapshot.term } });
+  /**
+   * Records that a snapshot at this position exists (save the .snap file first). Resolves once durable. `hardState`
+   * is written right after the marker, in the same write (its commit must be at least the snapshot's index: the
+   * marker is only usable when a recorded commit covers it). `seal` cuts a new segment after the marker, which
+   * makes the snapshot one releaseLockTo() may purge up to.
+   */
+  saveSnapshot(snapshot: WalSnapshot, options: { hardState?: HardState; seal?: boolean } = {}): Promise<void> {
+    const hs = options.hardState;
+    if (hs !== undefined && hs.commit < snapshot.index) {
+      return Promise.reject(new RangeError(`wal: hard state commit ${hs.commit} does not cover snapshot ${snapshot.index}`));
+    }
+    return this.enqueue({
+      kind: 'snapshot',
+      sync: true,
+      snapshot: { index: snapshot.index, term: snapshot.term },
+      ...(hs !== undefined && !isEmptyHardState(hs) ? { hardState: hs } : {}),
+      ...(options.seal === true ? { seal: true } : {}),
+    });
   }
 
   private enqueue(p: Omit<Pending, 'resolve' | 'reject'>): Promise<void> {
@@ -443,8 +498,11 @@ export class Wal {
   }
 
   private async flushLoop(): Promise<void> {
-    // Let every save issued in the current tick join the first batch.
-    await Promise.resolve();
+    // Let every save issued in the current tick join the first batch. Before blocking calls, also let what this
+    // tick set in motion run first: a member saves the next entries right after applying committed ones, and the
+    // answers to those must not wait behind an fdatasync.
+    if (this.blockingNow()) await new Promise<void>((resolve) => setImmediate(resolve));
+    else await Promise.resolve();
     while (this.queue.length > 0) {
       const batch = this.queue;
       this.queue = [];
@@ -476,6 +534,7 @@ export class Wal {
       const s = p.snapshot!;
       recs.push({ type: RecordType.snapshot, snapshot: s });
       enti = Math.max(enti, s.index);
+      if (p.hardState) recs.push({ type: RecordType.hardState, hardState: { ...p.hardState } });
     } else {
       const ents = p.entries ?? [];
       if (ents.length > 0) {
@@ -501,6 +560,11 @@ export class Wal {
     return enc.bytes;
   }
 
+  /** Whether batches are written with blocking calls right now (see the class comment). */
+  private blockingNow(): boolean {
+    return this.opts.io.syncFileNow !== undefined && this.opts.clock() >= this.threadPoolUntil;
+  }
+
   /** Writes and fsyncs one batch, cutting segments as they fill. Returns the items that were written. */
   private async writeBatch(batch: Pending[]): Promise<Pending[]> {
     const done: Pending[] = [];
@@ -508,10 +572,13 @@ export class Wal {
     let bytes = 0;
     let dirty = false;
     let mustSync = false;
+    const syncNow = this.opts.io.syncFileNow;
+    const blocking = syncNow !== undefined && this.blockingNow();
     const writeChunks = async (): Promise<void> => {
       if (bytes === 0) return;
       const buf = chunks.length === 1 ? chunks[0]! : concat(chunks, bytes);
-      await writeFully(this.handle, buf, this.offset);
+      if (blocking) writeFullyNow(this.handle.fd, buf, this.offset);
+      else await writeFully(this.handle, buf, this.offset);
       this.offset += bytes;
       chunks = [];
       bytes = 0;
@@ -530,19 +597,36 @@ export class Wal {
       if (p.sync) mustSync = true;
       chunks.push(enc);
       bytes += enc.length;
-      if (this.offset + bytes >= this.opts.segmentSizeBytes) {
+      if (p.seal === true || this.offset + bytes >= this.opts.segmentSizeBytes) {
         await writeChunks();
         await this.cut();
         dirty = false;
         mustSync = false;
+        if (p.seal === true) this.sealedSnapshot = Math.max(this.sealedSnapshot, p.snapshot!.index);
       }
     }
     await writeChunks();
     if (dirty && mustSync) {
       this.syncCount++;
-      await this.opts.io.syncFile(this.handle);
+      if (blocking) {
+        const started = this.opts.clock();
+        syncNow.call(this.opts.io, this.handle.fd);
+        const ended = this.opts.clock();
+        this.syncAvgMs += (ended - started - this.syncAvgMs) / 8;
+        if (this.syncAvgMs > BLOCKING_SYNC_LIMIT_MS) {
+          this.threadPoolUntil = ended + THREAD_POOL_PERIOD_MS;
+          this.opts.logger.info(
+            { dir: this.dir, fdatasyncAvgMs: Math.round(this.syncAvgMs * 10) / 10, forMs: THREAD_POOL_PERIOD_MS },
+            'wal: slow fdatasyncs; writing through the thread pool for a while',
+          );
+          this.syncAvgMs = 0;
+        }
+      } else {
+        await this.opts.io.syncFile(this.handle);
+      }
     }
     this.batchCount++;
+    if (blocking) this.blockingBatchCount++;
     return done;
   }
 
@@ -570,9 +654,12 @@ export class Wal {
 
   /**
    * Marks segments that hold nothing past `index` as removable by purge(): all before the last segment that starts
-   * at or below `index`. Call once a snapshot at `index` is durable (its .snap file and WAL marker saved).
+   * at or below `index`. Call once a snapshot at `index` is durable (its .snap file and WAL marker saved). Only a
+   * snapshot whose marker was sealed (saveSnapshot with `seal`) releases anything: `index` is capped at the newest
+   * such one, so the retained segments always hold a marker no torn tail can take.
    */
   releaseLockTo(index: number): void {
+    index = Math.min(index, this.sealedSnapshot);
     let keep = 0;
     for (let i = 0; i < this.segments.length; i++) if (this.segments[i]!.index <= index) keep = i;
     this.releasable = Math.max(this.releasable, Math.min(keep, this.segments.length - 1));

@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { cp, readFile, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../../../control/store/clock.js';
@@ -10,6 +10,7 @@ import { Snapshotter } from '../../../../../control/store/wal/snapshotter.js';
 import { buildMemoryStorage, openRaftStorage, persistReady, saveLocalSnapshot } from '../../../../../control/store/wal/storage.js';
 import type { Wal } from '../../../../../control/store/wal/wal.js';
 import { listSegments } from '../../../../../control/store/wal/wal.js';
+import { RecordType, decodeRecord } from '../../../../../control/store/wal/record.js';
 import { entries, hs, tempDirs } from './helpers.js';
 
 const temps = tempDirs();
@@ -147,6 +148,101 @@ describe('recovering Raft storage and the MVCC store from snapshot + WAL', () =>
     expect(again.storage.initialState()).toEqual({ hardState: hs(3, 52), confState: { voters: [1, 2, 3] } });
     expect(again.storage.lastIndex()).toBe(52);
     await again.wal.close();
+  });
+
+  it('a torn tail anywhere in the last segment never takes away the snapshot recovery starts from', async () => {
+    // Small segments and frequent snapshots, so purges leave few segments and a snapshot marker is often the last
+    // record. After every step the data dir is copied (a crash image: every save so far has resolved) and the last
+    // segment is cut back to the start of, and 5 bytes into, each of its last two records after the segment head.
+    const root = await temps.make();
+    const a = await start(join(root, 'wal'), join(root, 'snap'), 1024);
+    const indexOf = new Map<string, number>();
+    let images = 0;
+    const crashImages = async (): Promise<void> => {
+      const segs = await listSegments(join(root, 'wal'));
+      const lastName = segs[segs.length - 1]!.name;
+      const buf = new Uint8Array(await readFile(join(root, 'wal', lastName)));
+      const recs: { off: number; entry?: number; head: boolean }[] = [];
+      let off = 0;
+      let crc = 0;
+      for (;;) {
+        const r = decodeRecord(buf, off, crc);
+        if (r.kind !== 'ok') break;
+        const t = r.record.type;
+        recs.push({ off, head: t === RecordType.crc || t === RecordType.metadata || (recs.length === 2 && t === RecordType.hardState), ...(t === RecordType.entry ? { entry: r.record.entry.index } : {}) });
+        crc = r.crc;
+        off = r.next;
+      }
+      for (const rec of recs.slice(-2).filter((x) => !x.head)) {
+        for (const cutAt of [rec.off, rec.off + 5]) {
+          const copy = await temps.make('skiff-crash-');
+          await cp(root, copy, { recursive: true });
+          await truncate(join(copy, 'wal', lastName), cutAt);
+          const where = `${lastName} cut at ${cutAt} of ${buf.length} (${segs.length} segments, snapshot ${a.storage.snapshot().metadata.index})`;
+          const b = await start(join(copy, 'wal'), join(copy, 'snap'), 1024).catch((err: unknown) => {
+            throw new Error(`${where}: ${(err as Error).message}`);
+          });
+          // Every put whose entry lies before the cut is there again (a restarted single member commits it).
+          const kept = Math.max(0, ...recs.filter((x) => x.off < rec.off && x.entry !== undefined).map((x) => x.entry!));
+          for (const [key, index] of indexOf) {
+            if (index <= kept) expect(b.store.read({ key }).kvs[0]?.value, `${key} at ${index}; ${where}`).toBe(key);
+          }
+          await b.wal.close();
+          images++;
+        }
+      }
+    };
+    for (let i = 0; i < 40; i++) {
+      await a.put(`/t/${i}`, `/t/${i}`);
+      indexOf.set(`/t/${i}`, a.applied);
+      await crashImages();
+      if (i % 4 === 3) {
+        await a.snapshot();
+        await a.wal.purge();
+        await a.snapshotter.purge(2);
+        await crashImages();
+      }
+    }
+    expect(images).toBeGreaterThan(150);
+    await a.wal.close();
+  }, 120_000);
+
+  it('a snapshot from the leader stays usable when a torn tail takes the entries and hard state saved with it', async () => {
+    const root = await temps.make();
+    const walDir = join(root, 'wal');
+    const snapshotter = await Snapshotter.open(join(root, 'snap'));
+    const rec = await openRaftStorage(walDir, snapshotter);
+    await persistReady(rec.wal, snapshotter, rec.storage, { hardState: hs(1, 10), entries: entries(1, 10) });
+    const older = rec.storage.createSnapshot(5, { voters: [1, 2, 3] }, enc.encode('{"at":5}'));
+    await saveLocalSnapshot(rec.wal, snapshotter, older);
+    // One Ready holding the leader's snapshot and the entries appended after it.
+    const snapshot = { metadata: { index: 50, term: 3, confState: { voters: [1, 2, 3] } }, data: enc.encode('{"at":50}') };
+    await persistReady(rec.wal, snapshotter, rec.storage, { snapshot, hardState: hs(3, 52), entries: entries(51, 52, 3) });
+    await rec.wal.close();
+    const segs = await listSegments(walDir);
+    const last = join(walDir, segs[segs.length - 1]!.name);
+    const full = new Uint8Array(await readFile(last));
+    const offsets: number[] = [];
+    for (let off = 0, crc = 0; ; ) {
+      const r = decodeRecord(full, off, crc);
+      if (r.kind !== 'ok') break;
+      offsets.push(off);
+      crc = r.crc;
+      off = r.next;
+    }
+    // Cut back to the final hard state, then to each entry: the snapshot at 50 is what recovery starts from.
+    for (const [cut, want] of [
+      [offsets[offsets.length - 1]!, [51, 52]],
+      [offsets[offsets.length - 2]!, [51]],
+      [offsets[offsets.length - 3]!, []],
+    ] as const) {
+      await writeFile(last, full.subarray(0, cut + 3));
+      const again = await openRaftStorage(walDir, snapshotter);
+      expect(again.snapshot?.metadata.index, `cut at ${cut}`).toBe(50);
+      expect(again.entries.map((e) => e.index)).toEqual(want);
+      expect(again.hardState).toEqual(hs(3, 50));
+      await again.wal.close();
+    }
   });
 
   it('buildMemoryStorage without a snapshot', () => {
