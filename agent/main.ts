@@ -6,6 +6,7 @@ import { KubeClient, loadKubeconfig, type KubeObject } from '../control/client/i
 import { bootstrapClientCertificate } from './cluster/tls-bootstrap.js';
 import { Agent } from './agent.js';
 import { ApiPodSource } from './cluster/api-source.js';
+import { ApiEventSink } from './cluster/event-sink.js';
 import { clusterHooks } from './cluster/hooks.js';
 import { MirrorPods } from './cluster/mirror-pods.js';
 import { NodeRegistration } from './cluster/node-status.js';
@@ -148,6 +149,11 @@ export async function runAgent(argv: string[]): Promise<number> {
     },
   });
   agentRef = agent;
+  // Cluster mode: what the agent records (Pulled, Started, Killing, Unhealthy, BackOff ...) shows in kubectl get events.
+  if (client) {
+    const sink = new ApiEventSink(client, nodeName, logger.child({ component: 'event-sink' }));
+    agent.events.onEvent((e) => sink.post(e));
+  }
   logger.info({ config: describeConfig(config), node: nodeName }, 'starting agent');
   const server = new ReadOnlyServer(agent, logger.child({ component: 'server' }));
   if (config.readOnlyPort !== 0) {

@@ -76,6 +76,11 @@ export function latestByName(runtime: RuntimeContainer[]): Map<string, RuntimeCo
   return out;
 }
 
+/** The newest instance of a container that has exited, if any (its finish time is where a back-off counts from). */
+function newestExited(runtime: RuntimeContainer[], name: string): RuntimeContainer | undefined {
+  return runtime.filter((c) => c.name === name && c.state === 'exited').sort(newestFirst)[0];
+}
+
 export function latestSandbox(runtime: RuntimeContainer[]): RuntimeContainer | undefined {
   return runtime.filter((c) => c.name === 'POD').sort(newestFirst)[0];
 }
@@ -253,8 +258,21 @@ export function computePodActions(input: ActionInputs): PodActions {
       // Upstream says "will be restarted" only when it will be.
       const message = kill.restart ? `${kill.message}, will be restarted` : kill.message;
       actions.containersToKill.push({ id: prev.id, name: c.name, reason: 'Killing', message });
-      // A probe kill ends with SIGTERM/SIGKILL, a non-zero exit: OnFailure restarts it, Never does not.
-      if (kill.restart) actions.containersToStart.push({ container: c, init: false, attempt: prev.attempt + 1, previous: { startedAt: prev.startedAt, finishedAt: new Date(input.now) } });
+      if (!kill.restart) continue;
+      // A probe kill ends with SIGTERM/SIGKILL, a non-zero exit: OnFailure restarts it, Never does not. The restart
+      // honours the back-off counted from the previous dead instance, as upstream's doBackOff does (it looks at the
+      // newest exited instance): a container that keeps failing its liveness probe ends in CrashLoopBackOff.
+      const dead = newestExited(runtime, c.name);
+      const remaining = dead ? input.backoffRemaining(c.name, dead.finishedAt?.getTime() ?? input.now) : 0;
+      if (remaining > 0) {
+        actions.waiting.set(c.name, {
+          reason: 'CrashLoopBackOff',
+          message: `back-off ${goDuration(input.backoffDelay(c.name))} restarting failed container=${c.name} pod=${podRef}`,
+          retryAt: input.now + remaining,
+        });
+        continue;
+      }
+      actions.containersToStart.push({ container: c, init: false, attempt: prev.attempt + 1, previous: { startedAt: prev.startedAt, finishedAt: new Date(input.now) } });
       continue;
     }
     if (prev.state === 'exited' && shouldRestart(policy, prev.exitCode)) restartOrWait(c, false, prev);

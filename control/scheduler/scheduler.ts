@@ -281,6 +281,8 @@ export function startScheduler(opts: SchedulerOptions): SchedulerHandle {
       queue.done(qp.key);
       snapshot.clearNomination(qp.key);
       recorder.forget(pod);
+      // Upstream's "Scheduled" event, written in the background so that binding never waits for it.
+      void recorder.record(pod, 'Normal', 'Scheduled', `Successfully assigned ${ns}/${podName} to ${node}`).finally(() => recorder.forget(pod));
       expireAssumed(qp.key);
       m.attempts.inc({ result: 'scheduled', profile: name });
       m.duration.observe({ result: 'scheduled', profile: name }, (performance.now() - started) / 1000);

@@ -153,6 +153,9 @@ describe('scheduler against the API server', () => {
     await eventually(async () => (await c.list(EVENTS, { namespace: 'default' })).items.find((e) => e.reason === 'FailedScheduling'), 'FailedScheduling event');
     await c.patch(NODES, undefined, 'only', { spec: { unschedulable: false } });
     expect(await boundTo(c, 'p')).toBe('only');
+    // A bound pod gets upstream's Scheduled event.
+    const ev = await eventually(async () => (await c.list(EVENTS, { namespace: 'default' })).items.find((e) => e.reason === 'Scheduled'), 'Scheduled event');
+    expect(ev).toMatchObject({ type: 'Normal', message: 'Successfully assigned default/p to only', involvedObject: { kind: 'Pod', name: 'p', namespace: 'default' }, source: { component: 'default-scheduler' } });
   });
 
   it('preempts lower-priority pods for a higher-priority one', async () => {

@@ -309,6 +309,35 @@ describe('computePodActions: running containers', () => {
     expect(a.containersToStart).toEqual([]);
   });
 
+  it('a liveness failure after an earlier restart waits out the back-off from the previous dead instance (CrashLoopBackOff)', () => {
+    const pod = probed();
+    const dead = exited(pod, 'app', 137, { attempt: 0, finishedAt: new Date(NOW - 3000) });
+    const app = ctr(pod, 'app', { attempt: 1 });
+    const since: number[] = [];
+    const a = compute(pod, [sandbox(), dead, app], {
+      liveness: () => 'failure',
+      backoffRemaining: (_name, finishedAt) => {
+        since.push(finishedAt);
+        return Math.max(0, finishedAt + 10_000 - NOW);
+      },
+      backoffDelay: () => 10_000,
+    });
+    expect(since).toEqual([NOW - 3000]);
+    expect(killed(a)).toEqual([app.id]);
+    expect(a.containersToStart).toEqual([]);
+    expect(a.waiting.get('app')).toEqual({ reason: 'CrashLoopBackOff', message: `back-off 10s restarting failed container=app pod=web_default(${pod.metadata.uid})`, retryAt: NOW + 7000 });
+    expect(a.killPod).toBe(false);
+  });
+
+  it('a liveness failure restarts at once when the back-off since the previous dead instance is over', () => {
+    const pod = probed();
+    const dead = exited(pod, 'app', 137, { attempt: 0, finishedAt: new Date(NOW - 60_000) });
+    const app = ctr(pod, 'app', { attempt: 1 });
+    const a = compute(pod, [sandbox(), dead, app], { liveness: () => 'failure', backoffRemaining: (_n, finishedAt) => Math.max(0, finishedAt + 10_000 - NOW) });
+    expect(started(a)).toEqual([['app', false, 2]]);
+    expect(a.waiting.size).toBe(0);
+  });
+
   it('restartPolicy OnFailure: a liveness failure restarts the container (a kill is a failure)', () => {
     const pod = probed('OnFailure');
     const a = compute(pod, [sandbox(), ctr(pod, 'app')], { liveness: () => 'failure' });
