@@ -122,8 +122,16 @@ export async function runAgent(argv: string[]): Promise<number> {
         events: () => (agentRef as Agent).events,
       })
     : undefined;
-  const cluster = client
-    ? { ...clusterHooks(client, logger, () => mirrors), ...(resources ? { preparePod: (pod: Pod) => resources.preparePod(pod), podGone: (uid: string) => resources.podGone(uid) } : {}) }
+  const hooks = client ? clusterHooks(client, logger, () => mirrors, (namespace, name) => apiSource?.current(namespace, name)) : undefined;
+  const cluster = hooks
+    ? {
+        ...hooks,
+        podGone: (uid: string) => {
+          hooks.podGone?.(uid);
+          resources?.podGone(uid);
+        },
+        ...(resources ? { preparePod: (pod: Pod) => resources.preparePod(pod) } : {}),
+      }
     : undefined;
   const agent = new Agent(config, {
     runtime,
