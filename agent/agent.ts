@@ -399,6 +399,11 @@ export class Agent {
     return status;
   }
 
+  /** False from a failed relist of the runtime until one succeeds again (the node is NotReady meanwhile). */
+  runtimeReady(): boolean {
+    return this.runtimeHealthy;
+  }
+
   /** Syncs a pod again and reports its status even if unchanged (its mirror pod was just created). */
   resyncPod(uid: string): void {
     this.reported.delete(uid);

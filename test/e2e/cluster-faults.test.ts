@@ -129,8 +129,10 @@ describe('faults while a deployment runs (control plane, agent on a private dock
         const orphans = containers.filter((c) => !uids.has(c.Labels['io.kubernetes.pod.uid'] ?? ''));
         if (orphans.length > 0) throw new Error(`orphan containers: ${orphans.map((c) => `${c.Names[0]} ${c.State}`).join(', ')}`);
 
-        const node = json<{ status: { conditions?: Array<{ type: string; status: string }> } }>(['get', 'node', a().nodeName]);
+        const node = json<{ spec: { taints?: Array<{ key: string }> }; status: { conditions?: Array<{ type: string; status: string }> } }>(['get', 'node', a().nodeName]);
         if (node.status.conditions?.find((c) => c.type === 'Ready')?.status !== 'True') throw new Error(`node not Ready: ${JSON.stringify(node.status.conditions)}`);
+        // The node lifecycle controller's not-ready/unreachable taints are gone again.
+        if ((node.spec.taints ?? []).length > 0) throw new Error(`node tainted: ${JSON.stringify(node.spec.taints)}`);
 
         const ips = pods.map((p) => p.status.podIP).sort();
         const targets = pods.map((p) => p.metadata.uid).sort();
@@ -297,6 +299,12 @@ describe('faults while a deployment runs (control plane, agent on a private dock
     const before = await converged('the deployment settled before the dockerd restart');
     await d().stop();
     await eventually(() => /cannot list containers/.test(a().logs()), 'the agent to notice that Docker is gone', 60_000);
+    // Meanwhile the node says why it cannot run pods, as the kubelet does.
+    await eventually(
+      () => cp.k(['get', 'node', a().nodeName, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}/{.status.conditions[?(@.type=="Ready")].message}']) === 'False/container runtime is down',
+      'the node NotReady while Docker is away',
+      LONG,
+    );
     await d().start();
     const after = await converged('the deployment settled after the dockerd restart');
     expect(Object.keys(after).sort()).toEqual(Object.keys(before).sort());
