@@ -1,4 +1,4 @@
-import type { Pod, PodStatus } from '../../control/api/index.js';
+import { PodStatus, type Pod } from '../../control/api/index.js';
 import { ApiStatusError, type KubeClient, type KubeObject } from '../../control/client/index.js';
 import type { Logger } from '../../lib/log.js';
 import type { ClusterHooks } from '../agent.js';
@@ -40,7 +40,9 @@ export function clusterHooks(client: KubeClient, logger: Logger, mirrors: () => 
       // The watch has not caught up with the agent's own last write yet: what it shows is older, not someone else's.
       const mine = written.get(uid);
       if (mine !== undefined && !notOlder(obj.metadata.resourceVersion ?? '', mine)) return undefined;
-      return (obj as KubeObject & { status?: PodStatus }).status ?? {};
+      // What the watch delivered is validated like any input: a status the agent cannot read is not compared.
+      const parsed = PodStatus.safeParse((obj as KubeObject & { status?: unknown }).status ?? {});
+      return parsed.success ? parsed.data : undefined;
     },
     podGone(uid: string): void {
       written.delete(uid);
