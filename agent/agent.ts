@@ -12,6 +12,7 @@ import type { AgentConfig } from './options.js';
 import { PodWorkers } from './pod-workers.js';
 import { createProbeExecutor, ProbeManager, proberResultLabel, type ProbeExecutor } from './prober/index.js';
 import type { ContainerRuntime, RuntimeContainer } from './runtime/runtime.js';
+import { statusDiverged } from './status/diverged.js';
 import { generatePodStatus } from './status/generate.js';
 
 export interface AgentDeps {
@@ -43,6 +44,11 @@ export interface ClusterHooks {
   reportStatus(pod: Pod, status: PodStatus): Promise<boolean>;
   /** A pod being deleted has stopped: remove it from the API for good (grace period 0, uid precondition). */
   confirmDeletion(pod: Pod): Promise<void>;
+  /**
+   * The pod's status in the API server as the agent's watch shows it, once the watch has seen the agent's own last
+   * write; undefined when unknown (not an API pod, or the watch lags behind).
+   */
+  statusInApi?(pod: Pod): PodStatus | undefined;
   /** Before a pod is synced: fetch what it references (ConfigMaps, Secrets) and refresh its mounted copies. */
   preparePod?(pod: Pod): Promise<void>;
   /** The pod is gone from the node: stop watching what it referenced. */
@@ -336,7 +342,10 @@ export class Agent {
     let next = out.nextSyncAt;
     if (this.deps.cluster) {
       const text = JSON.stringify(status);
-      if (this.reported.get(uid) !== text) {
+      // Written before, but changed in the API since by someone else (the node lifecycle controller marks pods not
+      // ready when the node goes NotReady): write it again, or it stays wrong until the agent's own view changes.
+      const inApi = this.reported.get(uid) === text ? this.deps.cluster.statusInApi?.(pod) : undefined;
+      if (this.reported.get(uid) !== text || (inApi !== undefined && statusDiverged(status, inApi))) {
         if (await this.deps.cluster.reportStatus(pod, status)) this.reported.set(uid, text);
         // Nowhere to report yet (a mirror pod on its way): try again shortly.
         else next = Math.min(next ?? Number.POSITIVE_INFINITY, this.now() + 2000);
@@ -388,6 +397,11 @@ export class Agent {
       if (seenAt !== undefined && !previous) this.metrics.podStartDuration.observe((this.now() - seenAt) / 1000);
     }
     return status;
+  }
+
+  /** False from a failed relist of the runtime until one succeeds again (the node is NotReady meanwhile). */
+  runtimeReady(): boolean {
+    return this.runtimeHealthy;
   }
 
   /** Syncs a pod again and reports its status even if unchanged (its mirror pod was just created). */

@@ -123,8 +123,16 @@ export async function runAgent(argv: string[]): Promise<number> {
         events: () => (agentRef as Agent).events,
       })
     : undefined;
-  const cluster = client
-    ? { ...clusterHooks(client, logger, () => mirrors), ...(resources ? { preparePod: (pod: Pod) => resources.preparePod(pod), podGone: (uid: string) => resources.podGone(uid) } : {}) }
+  const hooks = client ? clusterHooks(client, logger, () => mirrors, (namespace, name) => apiSource?.current(namespace, name)) : undefined;
+  const cluster = hooks
+    ? {
+        ...hooks,
+        podGone: (uid: string) => {
+          hooks.podGone?.(uid);
+          resources?.podGone(uid);
+        },
+        ...(resources ? { preparePod: (pod: Pod) => resources.preparePod(pod) } : {}),
+      }
     : undefined;
   const agent = new Agent(config, {
     runtime,
@@ -202,7 +210,8 @@ export async function runAgent(argv: string[]): Promise<number> {
       maxPods: config.maxPods,
       labels: config.nodeLabels,
       taints: config.registerWithTaints,
-      runtimeVersion: () => runtime.version().catch(() => 'docker://unknown'),
+      runtimeVersion: () => runtime.version(),
+      runtimeUp: () => agent.runtimeReady(),
       version: `v1.32.0-skiff`,
       kubeletPort: securePort,
       logger: logger.child({ component: 'node' }),

@@ -1,25 +1,51 @@
-import type { Pod, PodStatus } from '../../control/api/index.js';
-import { ApiStatusError, type KubeClient } from '../../control/client/index.js';
+import { PodStatus, type Pod } from '../../control/api/index.js';
+import { ApiStatusError, type KubeClient, type KubeObject } from '../../control/client/index.js';
 import type { Logger } from '../../lib/log.js';
 import type { ClusterHooks } from '../agent.js';
 import type { MirrorPods } from './mirror-pods.js';
 
 const PODS = { group: '', version: 'v1', resource: 'pods' };
 
-/** Status reports and deletion confirmations for pods that came from the API server. */
-export function clusterHooks(client: KubeClient, logger: Logger, mirrors: () => MirrorPods | undefined): ClusterHooks {
+/** True when resource version `a` is `b` or later (Skiff's are store revisions; anything else only matches itself). */
+function notOlder(a: string, b: string): boolean {
+  return /^\d+$/.test(a) && /^\d+$/.test(b) ? BigInt(a) >= BigInt(b) : a === b;
+}
+
+/**
+ * Status reports and deletion confirmations for pods that came from the API server. `apiPod` is the pod as the
+ * agent's watch has it now.
+ */
+export function clusterHooks(client: KubeClient, logger: Logger, mirrors: () => MirrorPods | undefined, apiPod: (namespace: string, name: string) => KubeObject | undefined = () => undefined): ClusterHooks {
+  /** The resource version each pod's last status write produced, by pod UID. */
+  const written = new Map<string, string>();
   return {
     async reportStatus(pod: Pod, status: PodStatus): Promise<boolean> {
       // Static pods report through their mirror pod; pods from the API server to themselves.
       if (pod.metadata.annotations?.['kubernetes.io/config.source'] !== 'api') return (await mirrors()?.reportStatus(pod, status)) ?? false;
       try {
-        await client.patch(PODS, pod.metadata.namespace, pod.metadata.name ?? '', { status }, 'merge', 'status');
+        const updated = await client.patch(PODS, pod.metadata.namespace, pod.metadata.name ?? '', { status }, 'merge', 'status');
+        if (updated.metadata.resourceVersion) written.set(pod.metadata.uid ?? '', updated.metadata.resourceVersion);
         return true;
       } catch (err) {
         // Gone already (deleted meanwhile): nothing to report. Anything else is retried by the next sync.
         if (err instanceof ApiStatusError && err.code === 404) return true;
         throw err;
       }
+    },
+    statusInApi(pod: Pod): PodStatus | undefined {
+      if (pod.metadata.annotations?.['kubernetes.io/config.source'] !== 'api') return undefined;
+      const uid = pod.metadata.uid ?? '';
+      const obj = apiPod(pod.metadata.namespace ?? 'default', pod.metadata.name ?? '');
+      if (!obj || obj.metadata.uid !== uid) return undefined;
+      // The watch has not caught up with the agent's own last write yet: what it shows is older, not someone else's.
+      const mine = written.get(uid);
+      if (mine !== undefined && !notOlder(obj.metadata.resourceVersion ?? '', mine)) return undefined;
+      // What the watch delivered is validated like any input: a status the agent cannot read is not compared.
+      const parsed = PodStatus.safeParse((obj as KubeObject & { status?: unknown }).status ?? {});
+      return parsed.success ? parsed.data : undefined;
+    },
+    podGone(uid: string): void {
+      written.delete(uid);
     },
     async confirmDeletion(pod: Pod): Promise<void> {
       try {

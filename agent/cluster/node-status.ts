@@ -1,6 +1,7 @@
 import { cpus, hostname, release, totalmem, type as osType } from 'node:os';
 import { ApiStatusError, type KubeClient, type KubeObject } from '../../control/client/index.js';
 import type { Logger } from '../../lib/log.js';
+import { nodeConditions, type NodeCondition } from './node-conditions.js';
 
 const NODES = { group: '', version: 'v1', resource: 'nodes' };
 const LEASES = { group: 'coordination.k8s.io', version: 'v1', resource: 'leases' };
@@ -13,6 +14,8 @@ export interface NodeRegistrationOptions {
   labels: Record<string, string>;
   taints: Array<{ key: string; value?: string; effect: string }>;
   runtimeVersion: () => Promise<string>;
+  /** Whether the container runtime answers now (the node is NotReady while it does not); always up when absent. */
+  runtimeUp?: () => boolean;
   version: string;
   logger: Logger;
   /**
@@ -43,6 +46,10 @@ export class NodeRegistration {
   private leaseTimer: NodeJS.Timeout | undefined;
   private statusTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** The conditions the Node has (last posted, or found at registration), for their transition times. */
+  private conditions: NodeCondition[] | undefined;
+  /** The runtime's version as last reported, kept while the runtime does not answer. */
+  private runtimeVersion = 'docker://unknown';
 
   constructor(private readonly opts: NodeRegistrationOptions) {}
 
@@ -50,26 +57,15 @@ export class NodeRegistration {
     return this.opts.now?.() ?? new Date();
   }
 
-  private async status(): Promise<Record<string, unknown>> {
+  private async status(): Promise<{ conditions: NodeCondition[] } & Record<string, unknown>> {
     const now = rfc3339(this.now());
-    const condition = (type: string, status: string, reason: string, message: string): Record<string, string> => ({
-      type,
-      status,
-      reason,
-      message,
-      lastHeartbeatTime: now,
-      lastTransitionTime: now,
-    });
+    this.runtimeVersion = await this.opts.runtimeVersion().catch(() => this.runtimeVersion);
+    const conditions = nodeConditions({ runtimeUp: this.opts.runtimeUp?.() ?? true, now, ...(this.conditions ? { previous: this.conditions } : {}) });
     const capacity = nodeCapacity(this.opts.maxPods);
     return {
       capacity,
       allocatable: capacity,
-      conditions: [
-        condition('MemoryPressure', 'False', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'),
-        condition('DiskPressure', 'False', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'),
-        condition('PIDPressure', 'False', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'),
-        condition('Ready', 'True', 'KubeletReady', 'kubelet is posting ready status'),
-      ],
+      conditions,
       addresses: [
         { type: 'InternalIP', address: this.opts.nodeIP },
         { type: 'Hostname', address: this.opts.nodeName },
@@ -81,7 +77,7 @@ export class NodeRegistration {
         bootID: '',
         kernelVersion: release(),
         osImage: `${osType()} (${hostname()})`,
-        containerRuntimeVersion: await this.opts.runtimeVersion(),
+        containerRuntimeVersion: this.runtimeVersion,
         kubeletVersion: this.opts.version,
         kubeProxyVersion: '',
         operatingSystem: 'linux',
@@ -120,6 +116,9 @@ export class NodeRegistration {
     } catch (err) {
       if (!(err instanceof ApiStatusError && err.code === 409)) throw err;
       this.opts.logger.info({ node: nodeName }, 'node already registered');
+      // A restarted agent: the conditions' transition times carry on from what the Node says.
+      const node = await client.get<KubeObject & { status?: { conditions?: NodeCondition[] } }>(NODES, undefined, nodeName).catch(() => undefined);
+      this.conditions = node?.status?.conditions;
     }
     await this.postStatus();
   }
@@ -127,7 +126,9 @@ export class NodeRegistration {
   async postStatus(): Promise<void> {
     if (this.stopped) return;
     try {
-      await this.opts.client.patch(NODES, undefined, this.opts.nodeName, { status: await this.status() }, 'merge', 'status');
+      const status = await this.status();
+      await this.opts.client.patch(NODES, undefined, this.opts.nodeName, { status }, 'merge', 'status');
+      this.conditions = status.conditions;
     } catch (err) {
       this.opts.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'cannot post node status');
     }

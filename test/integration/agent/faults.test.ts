@@ -4,7 +4,7 @@ import Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildImages } from '../../../images/build.js';
 import { AgentProcess, eventually, isRunningReady, podYaml, type PodWithStatus } from './harness.js';
-import { PrivateDockerd } from './private-dockerd.js';
+import { podCidrFreeEverywhere, PrivateDockerd } from './private-dockerd.js';
 
 /**
  * Faults around the agent: the agent itself restarting, containers changed behind its back, and Docker restarting.
@@ -352,26 +352,6 @@ describe('containers removed or stopped behind the agent’s back', () => {
     await answers(after.pod);
   });
 });
-
-/** A /24 that neither dockerd uses and no host route covers: both daemons' bridges live in the same kernel. */
-async function podCidrFreeEverywhere(dockers: Dockerode[]): Promise<string> {
-  const used = new Set<string>();
-  for (const d of dockers) {
-    for (const n of await d.listNetworks()) for (const c of n.IPAM?.Config ?? []) if (c.Subnet) used.add(c.Subnet);
-  }
-  const routes = spawnSync('ip', ['-4', 'route', 'show'], { encoding: 'utf8' }).stdout ?? '';
-  for (const line of routes.split('\n')) {
-    const dst = line.split(' ')[0];
-    if (dst && dst.includes('/')) used.add(dst);
-  }
-  const prefixes = [...used].map((c) => c.split('.').slice(0, 2).join('.'));
-  for (let i = 0; i < 200; i++) {
-    // 10.89/16 stays clear of the harness's 10.88.100-249 range that other suites pick from the system daemon.
-    const cidr = `10.89.${10 + Math.floor(Math.random() * 240)}.0/24`;
-    if (!used.has(cidr) && !prefixes.some((p) => used.has(`${p}.0.0/16`) && cidr.startsWith(`${p}.`))) return cidr;
-  }
-  throw new Error('no free pod CIDR');
-}
 
 describe('dockerd restart (a private dockerd)', () => {
   let dockerd: PrivateDockerd | undefined;

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { Agent } from '../../../agent/agent.js';
+import { Agent, type ClusterHooks } from '../../../agent/agent.js';
+import type { PodStatus } from '../../../control/api/index.js';
 import { AgentConfigSchema, type AgentConfigInput } from '../../../agent/options.js';
 import type { ExecutorResult, ProbeExecutor } from '../../../agent/prober/index.js';
 import { silentLogger } from '../../../lib/log.js';
@@ -241,6 +242,44 @@ describe('Agent with a fake runtime', () => {
     for (const res of held.splice(0)) res.end('');
     await until(() => runtime.byPod(uid).length === 0, 'the orphan pod to be removed');
     expect(agent.pods()).toEqual([]);
+  });
+});
+
+describe('Agent reporting status to an API server', () => {
+  it('writes a status again when someone else changed it in the API (a pod marked not ready), and only then', async () => {
+    const reports: PodStatus[] = [];
+    /** The pod's status as the fake API server has it: what the agent wrote, unless the test changes it. */
+    let inApi: PodStatus | undefined;
+    const cluster: ClusterHooks = {
+      async reportStatus(_pod, status) {
+        reports.push(status);
+        inApi = status;
+        return true;
+      },
+      async confirmDeletion() {},
+      statusInApi: () => inApi,
+    };
+    const config = AgentConfigSchema.parse({ staticPodPath: manifests, rootDir: root, readOnlyPort: 0, nodeIP: '192.168.1.10', fileCheckFrequency: '50ms', syncFrequency: '200ms' });
+    const agent = new Agent(config, { runtime, logger: silentLogger(), nodeName: 'node1', probeExecutor: probes, relistPeriodMs: 30, cluster });
+    cleanups.push(() => agent.stop());
+    await writeManifest('web', podDoc('web'));
+    await agent.start();
+    const uid = (await until(() => running(agent, 'web'), 'web to run')).metadata.uid ?? '';
+    const ready = (s: PodStatus | undefined) => s?.conditions?.find((c) => c.type === 'Ready')?.status;
+    await until(() => ready(reports.at(-1)) === 'True', 'a Ready status written');
+
+    // Resyncs with the API's copy as written write nothing.
+    const syncs = () => runtime.calls.filter((c) => c === `listPodContainers:${uid}`).length;
+    const written = reports.length;
+    const before = syncs();
+    await until(() => syncs() >= before + 3, 'three more syncs of the pod');
+    expect(reports.length).toBe(written);
+
+    // The node lifecycle controller marks the pod not ready: the next sync puts it right.
+    inApi = { ...(inApi as PodStatus), conditions: (inApi?.conditions ?? []).map((c) => (c.type === 'Ready' ? { ...c, status: 'False' } : c)) };
+    await until(() => reports.length > written, 'the status written again');
+    expect(ready(reports.at(-1))).toBe('True');
+    expect(ready(inApi)).toBe('True');
   });
 });
 
