@@ -119,7 +119,9 @@ class ControlProcess {
     this.port = await freePort();
     const peer = await freePort();
     const fd = openSync(this.log, 'a');
-    const args = [SKIFF, 'control', '--secure-port', String(this.port), '--bind-address', '127.0.0.1', '--data-dir', join(this.dir, 'data'), '--listen-peer-urls', `http://127.0.0.1:${peer}`];
+    // SKIFF_BENCH_CONTROL_NODE_ARGS: extra node flags for the control process (e.g. --cpu-prof --cpu-prof-dir=DIR).
+    const nodeArgs = (process.env.SKIFF_BENCH_CONTROL_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const args = [...nodeArgs, SKIFF, 'control', '--secure-port', String(this.port), '--bind-address', '127.0.0.1', '--data-dir', join(this.dir, 'data'), '--listen-peer-urls', `http://127.0.0.1:${peer}`];
     const child = spawn(process.execPath, args, { env: { ...process.env, SKIFF_LOG_FORMAT: 'json' }, stdio: ['ignore', fd, fd] });
     closeSync(fd);
     this.child = child;
@@ -138,13 +140,13 @@ class ControlProcess {
     );
   }
 
-  /** SIGTERM, then SIGKILL after 5 s; by PID. */
+  /** SIGTERM, then SIGKILL after 5 s (60 s with extra node flags: a profile takes a while to write); by PID. */
   async stop(): Promise<void> {
     const child = this.child;
     if (child && !this.exited) {
       const done = new Promise<void>((r) => child.once('exit', () => r()));
       child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      const timer = setTimeout(() => child.kill('SIGKILL'), process.env.SKIFF_BENCH_CONTROL_NODE_ARGS ? 60_000 : 5000);
       await done;
       clearTimeout(timer);
     }
@@ -256,9 +258,14 @@ export async function apiserverBench(opts: ApiserverBenchOptions = {}): Promise<
     const perClient = Math.ceil(pods / clients);
     progress(`create: ${clients} clients x ${perClient} pods...`);
     let created = 0;
+    const updates = 20;
+    // The first pods of each client as the server returned them: the update step PUTs them back (a PUT of the bare
+    // create body would drop what admission added, e.g. the service account volume, which pod updates may not do).
+    const asCreated = new Map<string, { metadata: { labels?: Record<string, string>; resourceVersion?: string } }>();
     const tCreate = now();
     const createMs = await concurrently(clients, perClient, async (c, i) => {
-      await must(agent, port, 'POST', '/api/v1/namespaces/bench/pods', podBody(`p-${c}-${i}`, { app: 'bench', client: String(c) }));
+      const r = await must(agent, port, 'POST', '/api/v1/namespaces/bench/pods', podBody(`p-${c}-${i}`, { app: 'bench', client: String(c) }));
+      if (i < updates) asCreated.set(`p-${c}-${i}`, JSON.parse(r.body.toString()) as { metadata: { labels?: Record<string, string> } });
       if (++created % 1000 === 0) progress(`  ${created} pods (${((now() - tCreate) / 1000).toFixed(1)} s)`);
     });
     const createWallS = (now() - tCreate) / 1000;
@@ -268,10 +275,14 @@ export async function apiserverBench(opts: ApiserverBenchOptions = {}): Promise<
     progress(`get: ${clients} clients x 40...`);
     const getMs = await concurrently(clients, 40, (c, i) => must(agent, port, 'GET', `/api/v1/namespaces/bench/pods/p-${c}-${(i * 7) % perClient}`).then(() => undefined));
 
-    progress(`update: ${clients} clients x 20 (PUT, each client its own pods)...`);
-    const updateMs = await concurrently(clients, 20, (c, i) =>
-      must(agent, port, 'PUT', `/api/v1/namespaces/bench/pods/p-${c}-${i}`, podBody(`p-${c}-${i}`, { app: 'bench', client: String(c), updated: 'yes' })).then(() => undefined),
-    );
+    progress(`update: ${clients} clients x ${updates} (PUT, each client its own pods)...`);
+    const updateMs = await concurrently(clients, updates, (c, i) => {
+      const pod = asCreated.get(`p-${c}-${i}`);
+      if (!pod) throw new Error(`no created body for p-${c}-${i}`);
+      // Unconditional (no resourceVersion): the scheduler may have written the pod's status since.
+      const body = { ...pod, metadata: { ...pod.metadata, labels: { ...pod.metadata.labels, updated: 'yes' }, resourceVersion: undefined } };
+      return must(agent, port, 'PUT', `/api/v1/namespaces/bench/pods/p-${c}-${i}`, body).then(() => undefined);
+    });
 
     progress(`list: ${clients} clients x 10 (namespace of 100 pods)...`);
     const listMs = await concurrently(clients, 10, (_c, _i) => must(agent, port, 'GET', '/api/v1/namespaces/bench-small/pods').then(() => undefined));
@@ -339,7 +350,7 @@ export async function apiserverBench(opts: ApiserverBenchOptions = {}): Promise<
     await concurrently(clients, 2, () => must(floorAgent, floor.port, 'GET', '/warm').then(() => undefined));
     const floorCreateMs = await concurrently(clients, perClient, (c, i) => must(floorAgent, floor.port, 'POST', '/create', podBody(`p-${c}-${i}`, { app: 'bench' })).then(() => undefined));
     const floorGetMs = await concurrently(clients, 40, () => must(floorAgent, floor.port, 'GET', '/get').then(() => undefined));
-    const floorUpdateMs = await concurrently(clients, 20, (c, i) => must(floorAgent, floor.port, 'PUT', '/update', podBody(`p-${c}-${i}`, { app: 'bench' })).then(() => undefined));
+    const floorUpdateMs = await concurrently(clients, updates, () => must(floorAgent, floor.port, 'PUT', '/update', sample).then(() => undefined));
     const floorBigListMs: number[] = [];
     for (let i = 0; i < 5; i++) {
       const t = now();

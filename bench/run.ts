@@ -15,6 +15,7 @@ import { ABORT_EXIT_CODE, Aborted, aborted, installSignalHandlers, progress, run
  *
  * Environment knobs of the agent section: SKIFF_BENCH_PROBE_PERIOD (readiness probe period of the bench pods, s;
  * default 10; a startup probe every 1 s gates it), SKIFF_BENCH_SKIFF (the skiff.js to run as the agent; default dist/cli/skiff.js).
+ * Apiserver section: SKIFF_BENCH_CONTROL_NODE_ARGS (extra node flags for the control process, e.g. --cpu-prof --cpu-prof-dir=DIR).
  *
  * Adding a section (store, apiserver, proxy): write bench/<name>.ts exporting an async function returning
  * { lines, json }, and add it to SECTIONS.

@@ -9,6 +9,11 @@ export type DecodeResult<T> = { ok: true; obj: T; warnings: string[] } | { ok: f
 export interface DecodeOptions {
   /** Reject fields the schema does not know (fieldValidation=Strict) instead of warning. */
   strict?: boolean;
+  /**
+   * The input is an earlier decode's output with server-side additions (mutating admission), so it holds no field
+   * the schema does not know: the search for unknown fields (a walk of the whole object) is skipped.
+   */
+  decodedBefore?: boolean;
 }
 
 export const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -88,7 +93,7 @@ export function decodeKind<S extends z.ZodType>(
   if (errors.length > 0) return { ok: false, errors };
 
   const warnings: string[] = [];
-  for (const field of findUnknownFields(schema, raw)) {
+  for (const field of opts.decodedBefore ? [] : findUnknownFields(schema, raw)) {
     // Same text as upstream's strict decoding error and its fieldValidation=Warn warning.
     const text = `unknown field "${field}"`;
     if (opts.strict) errors.push({ type: 'FieldValueInvalid', field, detail: text, unknownField: true });

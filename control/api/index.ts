@@ -57,6 +57,8 @@ export type ParsePodResult = { ok: true; pod: Pod; warnings: string[] } | { ok: 
 export interface ParsePodOptions {
   /** Reject fields the schema does not know (upstream's fieldValidation=Strict) instead of warning. */
   strict?: boolean;
+  /** See DecodeOptions.decodedBefore. */
+  decodedBefore?: boolean;
 }
 
 /**

@@ -9,8 +9,25 @@ const join = (path: string, name: string): string => (path === '' ? name : `${pa
 
 export function findUnknownFields(schema: z.ZodType, value: unknown, path = ''): string[] {
   const out: string[] = [];
-  walk(schema, value, path, out);
+  walk(schema, value, path === '' ? [] : [path], out);
   return out;
+}
+
+/**
+ * Where the walk is, as the pieces of its path: a field name, an array index, or "[key]" of a map. The text is
+ * made only for a field that is reported, not for every field visited (most bodies have no unknown field at all).
+ * A field name never starts with "[": only names the schema declares are walked into.
+ */
+type PathPieces = Array<string | number>;
+
+function pathText(pieces: PathPieces): string {
+  let text = '';
+  for (const p of pieces) {
+    if (typeof p === 'number') text += `[${p}]`;
+    else if (p.startsWith('[') || text === '') text += p;
+    else text += `.${p}`;
+  }
+  return text;
 }
 
 /** What walk needs of a schema, worked out once per schema: wrappers unwrapped, shapes and element types found. */
@@ -40,23 +57,36 @@ function nodeOf(schema: z.ZodType): Node {
   return node;
 }
 
-function walk(schema: z.ZodType, value: unknown, path: string, out: string[]): void {
+function walk(schema: z.ZodType, value: unknown, path: PathPieces, out: string[]): void {
   if (value === undefined) return;
   const node = nodeOf(schema);
   switch (node.kind) {
     case 'array':
-      if (Array.isArray(value)) value.forEach((item, i) => walk(node.element, item, `${path}[${i}]`, out));
+      if (!Array.isArray(value)) return;
+      for (let i = 0; i < value.length; i++) {
+        path.push(i);
+        walk(node.element, value[i], path, out);
+        path.pop();
+      }
       return;
     case 'record':
-      if (isPlainObject(value)) for (const [k, v] of Object.entries(value)) walk(node.value, v, `${path}[${k}]`, out);
+      if (!isPlainObject(value)) return;
+      for (const [k, v] of Object.entries(value)) {
+        path.push(`[${k}]`);
+        walk(node.value, v, path, out);
+        path.pop();
+      }
       return;
     case 'object':
       if (!isPlainObject(value)) return;
       for (const [k, v] of Object.entries(value)) {
         // hasOwn, so inherited names such as "__proto__" or "constructor" count as unknown.
         const field = Object.hasOwn(node.shape, k) ? node.shape[k] : undefined;
-        if (field) walk(field, v, join(path, k), out);
-        else if (!node.open) out.push(join(path, k));
+        if (field) {
+          path.push(k);
+          walk(field, v, path, out);
+          path.pop();
+        } else if (!node.open) out.push(join(pathText(path), k));
       }
       return;
     case 'leaf':

@@ -177,8 +177,9 @@ export class Rest {
     if (!prepared.ok) throw refusal(def, meta.name ?? '', prepared.errors);
     let final = this.typed(def, prepared.obj);
     if (await this.admission?.mutate?.('create', def, final, undefined, ctx)) {
-      // What the mutating plugins added (defaults, volumes) is defaulted and validated like the rest.
-      const again = strategy.prepareCreate(final, { ...ctx, strict: false });
+      // What the mutating plugins added (defaults, volumes) is defaulted and validated like the rest. The body's
+      // unknown fields were found (and warned about) the first time; this decode's own findings would be dropped.
+      const again = strategy.prepareCreate(final, { ...ctx, strict: false, decodedBefore: true });
       if (!again.ok) throw refusal(def, meta.name ?? '', again.errors);
       final = this.typed(def, again.obj);
     }

@@ -37,7 +37,7 @@ export function typedStrategy<S extends z.ZodType>(def: ResourceDef, h: KindHand
   };
   return {
     prepareCreate: (obj: KubeObject, ctx: PrepareContext): Prepared => {
-      const decoded = decodeKind(h.schema, { ...obj, ...type }, type, { strict: ctx.strict });
+      const decoded = decodeKind(h.schema, { ...obj, ...type }, type, { strict: ctx.strict, ...(ctx.decodedBefore ? { decodedBefore: true } : {}) });
       if (!decoded.ok) return decoded;
       const prepared = h.prepareCreate ? h.prepareCreate(decoded.obj) : decoded.obj;
       const errors = h.validateCreate(prepared);

@@ -15,7 +15,7 @@ function prepare(obj: KubeObject, ctx: PrepareContext, old?: KubeObject): Prepar
   const result = validate
     ? decodeKind(Pod, { ...obj, ...POD_TYPE }, POD_TYPE, { strict: ctx.strict }, validate)
     : (() => {
-        const r = parsePod({ ...obj, ...POD_TYPE }, { strict: ctx.strict });
+        const r = parsePod({ ...obj, ...POD_TYPE }, { strict: ctx.strict, ...(ctx.decodedBefore ? { decodedBefore: true } : {}) });
         return r.ok ? { ok: true as const, obj: r.pod, warnings: r.warnings } : r;
       })();
   if (!result.ok) return result;

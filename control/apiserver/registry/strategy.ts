@@ -14,6 +14,11 @@ export type Prepared = { ok: true; obj: KubeObject; warnings: string[] } | { ok:
 export interface PrepareContext {
   /** fieldValidation=Strict: unknown fields are errors rather than warnings. */
   strict: boolean;
+  /**
+   * The object is what an earlier prepareCreate returned, with mutating admission's additions: it has no unknown
+   * fields to look for (the REST layer prepares it again only to default and validate what admission added).
+   */
+  decodedBefore?: boolean;
 }
 
 export interface Strategy {

@@ -34,4 +34,19 @@ describe('pod GC controller', () => {
     await gc.start();
     await eventually(async () => (await listPods(client)).map((p) => p.metadata.name).sort().join(',') === 'done-2,on-n1', 'ghost pod and oldest finished pod collected');
   });
+
+  it('started on a cluster without pods or nodes, collects pods created later on its periodic pass', async () => {
+    const store = new MemoryStore();
+    const server = new ApiServer({ store, logger: silentLogger() });
+    const client = new KubeClient({ server: `http://127.0.0.1:${await server.listen(0)}` });
+    const informers = new SharedInformers(client);
+    const gc = new PodGcController({ client, informers, logger: silentLogger() }, { quarantineMs: 200, periodMs: 100 });
+    cleanups.push(() => store.close(), () => server.close(), () => client.close(), () => informers.stop(), () => gc.stop());
+    informers.start();
+    await gc.start();
+    const pod = (name: string, node?: string) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { ...(node ? { nodeName: node } : {}), containers: [{ name: 'c', image: 'x' }] } });
+    await client.create(R.pods, 'default', pod('pending'));
+    await client.create(R.pods, 'default', pod('on-ghost', 'ghost'));
+    await eventually(async () => (await listPods(client)).map((p) => p.metadata.name).join(',') === 'pending', 'pod of the missing node collected');
+  });
 });
