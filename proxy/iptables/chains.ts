@@ -93,5 +93,6 @@ export const serviceFirewallChainName = (spn: string, proto: string): string => 
 export const endpointChainName = (spn: string, proto: string, endpoint: string): string => `KUBE-SEP-${hash16(spn + proto.toLowerCase() + endpoint)}`;
 
 export function isServiceChainName(chain: string): boolean {
-  return SERVICE_CHAIN_PREFIXES.some((p) => chain.startsWith(p));
+  // Called for every chain of every sync: the common prefix first.
+  return chain.startsWith('KUBE-') && SERVICE_CHAIN_PREFIXES.some((p) => chain.startsWith(p));
 }

@@ -204,7 +204,7 @@ export class IptablesProxier {
     for (const e of this.endpoints.values()) for (const [name, list] of e.byPort) if (list.length) endpoints.set(name, list);
     let report: SyncReport;
     try {
-      let existing = new Set(this.activeChains);
+      let existing: ReadonlySet<string> = this.activeChains;
       // A full sync checks the jumps from the built-in chains with one iptables-save (which takes no xtables lock),
       // started before the rendering so that it runs while it does. The first sync (and the first after a failure)
       // waits for it before restoring: it also shows service chains left by an earlier run, to delete. Later full
@@ -212,7 +212,7 @@ export class IptablesProxier {
       // leaves the built-in chains alone, so missing jumps are as well added after it.
       const readAll = full && this.needSave;
       const save = full ? settled(mustRun(this.opts.run, 'iptables-save', []).then((r) => r.stdout)) : undefined;
-      const render = (existingNatChains: Set<string>, partial: boolean): RenderResult =>
+      const render = (existingNatChains: ReadonlySet<string>, partial: boolean): RenderResult =>
         renderRules({
           services,
           endpoints,

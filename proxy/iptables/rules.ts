@@ -104,7 +104,6 @@ export function renderRules(input: RenderInput): RenderResult {
   // Every service port's chunk, in order; the shared chains' rules gathered from them.
   const chunks: ServiceChunk[] = [];
   const skipped: boolean[] = [];
-  const active = new Set<string>();
   const filterServiceRules: string[] = [];
   const natServicesBlocks: string[] = [];
   const natNodePortsBlocks: string[] = [];
@@ -119,7 +118,6 @@ export function renderRules(input: RenderInput): RenderResult {
     const skip = changed !== undefined && !changed.has(svc.service);
     chunks.push(chunk);
     skipped.push(skip);
-    for (const c of chunk.active) active.add(c);
     for (const l of chunk.filter) filterServiceRules.push(l);
     if (chunk.natServicesText) natServicesBlocks.push(chunk.natServicesText);
     if (chunk.natNodePortsText) natNodePortsBlocks.push(chunk.natNodePortsText);
@@ -132,9 +130,27 @@ export function renderRules(input: RenderInput): RenderResult {
     }
   }
 
-  // Service chains that exist but are no longer used: a chain line flushes them, -X deletes them.
+  // The service chains in use: the last render's, updated with what changed since when there is one (a partial sync
+  // among thousands of services changes a few chains), else gathered from every chunk.
+  const delta = cache.delta();
+  let active: Set<string>;
+  if (delta.last && delta.dropped.length === 0 && delta.added.length === 0) {
+    active = delta.last.active as Set<string>;
+  } else if (delta.last) {
+    active = new Set(delta.last.active);
+    for (const cs of delta.dropped) for (const c of cs) active.delete(c);
+    for (const cs of delta.added) for (const c of cs) active.add(c);
+  } else {
+    active = new Set();
+    for (const chunk of chunks) for (const c of chunk.active) active.add(c);
+  }
+
+  // Service chains that exist but are no longer used: a chain line flushes them, -X deletes them. When the chains
+  // known to exist are the ones the last render used, only those of the chunks replaced since may have gone.
   const deleted: string[] = [];
-  for (const c of new Set(input.existingNatChains ?? [])) {
+  const existing = input.existingNatChains ?? [];
+  const candidates = delta.last !== undefined && existing === delta.last.active ? delta.dropped.flat() : existing instanceof Set ? existing : new Set(existing);
+  for (const c of new Set(candidates)) {
     if (!isServiceChainName(c) || active.has(c)) continue;
     deleted.push(c);
   }
@@ -146,8 +162,12 @@ export function renderRules(input: RenderInput): RenderResult {
   const shared = new Map<string, string>();
   for (const [c, ls] of filterByChain) shared.set(`filter/${c}`, ls.join('\n'));
   const lines = (ls: readonly string[]): string => (ls.length ? `${ls.join('\n')}\n` : '');
-  shared.set(`nat/${KUBE_SERVICES}`, joined([lines(dns), ...natServicesBlocks, lines(nodePortJumps)]));
-  shared.set(`nat/${KUBE_NODEPORTS}`, joined(natNodePortsBlocks));
+  // The big shared chains are put together again only when a chunk's part of them changed.
+  const lastShared = delta.last?.shared;
+  const lastServices = delta.natServicesChanged ? undefined : lastShared?.get(`nat/${KUBE_SERVICES}`);
+  const lastNodePorts = delta.natNodePortsChanged ? undefined : lastShared?.get(`nat/${KUBE_NODEPORTS}`);
+  shared.set(`nat/${KUBE_SERVICES}`, lastServices ?? joined([lines(dns), ...natServicesBlocks, lines(nodePortJumps)]));
+  shared.set(`nat/${KUBE_NODEPORTS}`, lastNodePorts ?? joined(natNodePortsBlocks));
   shared.set(`nat/${KUBE_POSTROUTING}`, postrouting.join('\n'));
   shared.set(`nat/${KUBE_MARK_MASQ}`, markMasq.join('\n'));
 
@@ -192,6 +212,7 @@ export function renderRules(input: RenderInput): RenderResult {
   if (services) out.push(lines(nodePortJumps));
   out.push('COMMIT\n');
 
+  cache.finish({ active, shared });
   const globalNatRules = postrouting.length + markMasq.length + dns.length + nodePortJumps.length;
   const natRules = globalNatRules + natSharedRules + ownRulesWritten;
   return {

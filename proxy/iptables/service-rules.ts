@@ -266,27 +266,63 @@ interface CacheEntry {
   chunk: ServiceChunk;
 }
 
+/** What a render made that the next one may start from (when nothing it depends on changed). */
+export interface RenderMemo {
+  /** The service chains in use: returned as is, never changed afterwards. */
+  active: ReadonlySet<string>;
+  /** The shared chains' rules ("table/chain" → text). */
+  shared: ReadonlyMap<string, string>;
+}
+
+/** What changed since the last render, as the chunks of this one were looked up. */
+export interface RenderDelta {
+  /** The last render's outcome; undefined for the first render, and after the options changed. */
+  last: RenderMemo | undefined;
+  /** Chains of the chunks replaced or forgotten, and of the chunks rendered anew (each a list of lists). */
+  dropped: ReadonlyArray<readonly string[]>;
+  added: ReadonlyArray<readonly string[]>;
+  /** Whether some chunk's rules in the shared nat chains KUBE-SERVICES or KUBE-NODEPORTS changed (or came, or went). */
+  natServicesChanged: boolean;
+  natNodePortsChanged: boolean;
+}
+
 /**
  * The chunks of the last render, by service port name, each remembered with what it was rendered from. A chunk is
  * reused when the service port and its endpoints are the very objects it was rendered from (the proxier keeps them
- * until they change) or, failing that, equal in content; anything else renders the service port again.
+ * until they change) or, failing that, equal in content; anything else renders the service port again. The cache
+ * also notes what changed since the last render (RenderDelta), so that a render in which one service port changed
+ * can update the last one's chain set and shared chains instead of going over all of them again.
  */
 export class ServiceRulesCache {
   private optionsKey: string | undefined;
   private readonly entries = new Map<string, CacheEntry>();
   private sortedNames: string[] = [];
   private readonly sortedSet = new Set<string>();
+  private last: RenderMemo | undefined;
+  private dropped: Array<readonly string[]> = [];
+  private added: Array<readonly string[]> = [];
+  private natServicesChanged = false;
+  private natNodePortsChanged = false;
+  /** A render began and has not finished (it threw): what the next one sees changed is unknown. */
+  private rendering = false;
   /** Service ports rendered (not taken from the cache) since the last begin(). */
   rendered = 0;
 
   /** Starts a render with these options: a change of options forgets every chunk. */
   begin(o: RenderOptions): void {
     const key = JSON.stringify(o);
+    if (this.rendering) this.last = undefined;
+    this.rendering = true;
     if (key !== this.optionsKey) {
       this.entries.clear();
+      this.last = undefined;
       this.optionsKey = key;
     }
     this.rendered = 0;
+    this.dropped = [];
+    this.added = [];
+    this.natServicesChanged = false;
+    this.natNodePortsChanged = false;
   }
 
   /** The service ports by name (upstream's order: name, then protocol; names are unique, so by name). */
@@ -305,7 +341,11 @@ export class ServiceRulesCache {
       this.sortedSet.clear();
       for (const n of this.sortedNames) this.sortedSet.add(n);
       // Service ports gone: forget their chunks.
-      for (const n of this.entries.keys()) if (!services.has(n)) this.entries.delete(n);
+      for (const [n, e] of this.entries) {
+        if (services.has(n)) continue;
+        this.entries.delete(n);
+        this.replaced(e.chunk, undefined);
+      }
     }
     return this.sortedNames;
   }
@@ -327,7 +367,26 @@ export class ServiceRulesCache {
     this.rendered++;
     const chunk = renderServiceChunk(o, svc, endpoints ?? []);
     this.entries.set(svc.name, { svc, endpoints, key, chunk });
+    this.replaced(e?.chunk, chunk);
     return chunk;
+  }
+
+  /** What changed since the last render (call after every chunk of this one has been looked up). */
+  delta(): RenderDelta {
+    return { last: this.last, dropped: this.dropped, added: this.added, natServicesChanged: this.natServicesChanged, natNodePortsChanged: this.natNodePortsChanged };
+  }
+
+  /** Ends a render: what it made is what the next one starts from. */
+  finish(memo: RenderMemo): void {
+    this.last = memo;
+    this.rendering = false;
+  }
+
+  private replaced(before: ServiceChunk | undefined, after: ServiceChunk | undefined): void {
+    if (before?.active.length) this.dropped.push(before.active);
+    if (after?.active.length) this.added.push(after.active);
+    if ((before?.natServicesText ?? '') !== (after?.natServicesText ?? '')) this.natServicesChanged = true;
+    if ((before?.natNodePortsText ?? '') !== (after?.natNodePortsText ?? '')) this.natNodePortsChanged = true;
   }
 }
 
