@@ -42,7 +42,8 @@ export interface ProxyDeps {
 export function createProvider(cfg: ProxyConfig, deps: Required<ProxyDeps>): ProxyProvider {
   const metrics = createProxyMetrics(deps.registry);
   const common = { run: deps.run, nodeName: nodeName(cfg), metrics, logger: deps.logger, minSyncPeriodMs: cfg.minSyncPeriodMs, syncPeriodMs: cfg.syncPeriodMs };
-  if (cfg.proxyMode === 'userspace') return new UserspaceProxier({ ...common, listenIP: cfg.bindAddress, udpIdleTimeoutMs: cfg.udpTimeoutMs });
+  const clusterDNS = cfg.dns ? { serviceIP: cfg.dns.clusterDNS, address: cfg.dns.bindAddress, port: cfg.dns.port } : undefined;
+  if (cfg.proxyMode === 'userspace') return new UserspaceProxier({ ...common, listenIP: cfg.bindAddress, udpIdleTimeoutMs: cfg.udpTimeoutMs, ...(clusterDNS ? { clusterDNS } : {}) });
   const ips = nodePortIPs(cfg.nodePortAddresses);
   const nodeIP = firstNodeIP();
   return new IptablesProxier({
@@ -53,7 +54,7 @@ export function createProvider(cfg: ProxyConfig, deps: Required<ProxyDeps>): Pro
       ...(cfg.clusterCIDR ? { clusterCIDR: cfg.clusterCIDR } : {}),
       ...(ips ? { nodePortIPs: ips } : {}),
       ...(nodeIP ? { nodeIP } : {}),
-      ...(cfg.dns ? { clusterDNS: { serviceIP: cfg.dns.clusterDNS, address: cfg.dns.bindAddress, port: cfg.dns.port } } : {}),
+      ...(clusterDNS ? { clusterDNS } : {}),
     },
   });
 }

@@ -133,7 +133,7 @@ export function endpointsByPort(ep: ServiceEndpoints, nodeName: string): Map<str
  * Upstream's endpoint categorisation for one set (all of a service's endpoints, or the local ones): the ready ones,
  * or when there are none, the serving-and-terminating ones, so connections drain instead of being refused.
  */
-export function usableEndpoints(list: EndpointInfo[]): EndpointInfo[] {
+export function usableEndpoints(list: readonly EndpointInfo[]): EndpointInfo[] {
   const ready = list.filter((e) => e.ready);
   return ready.length > 0 ? ready : list.filter((e) => e.serving && e.terminating);
 }
@@ -156,13 +156,4 @@ export function buildEndpointsMap(endpoints: Iterable<ServiceEndpoints>, nodeNam
   const m: EndpointsMap = new Map();
   for (const e of endpoints) for (const [k, v] of endpointsByPort(e, nodeName)) if (v.length) m.set(k, v);
   return m;
-}
-
-/** A stable text of what matters to the rules for one Service, so updates that change nothing are ignored. */
-export function serviceFingerprint(svc: ServiceLike | undefined): string {
-  return svc ? JSON.stringify(servicePorts(svc)) : '';
-}
-
-export function endpointsFingerprint(ep: ServiceEndpoints | undefined, nodeName: string): string {
-  return ep ? JSON.stringify([...endpointsByPort(ep, nodeName)]) : '';
 }

@@ -5,23 +5,17 @@ import { silentLogger, type Logger } from '../../lib/log.js';
 import { conntrackNothingDeleted, staleConntrackArgs } from '../conntrack.js';
 import { CommandError, mustRun, type CommandRunner } from '../exec.js';
 import { createProxyMetrics, type ProxyMetrics } from '../metrics.js';
-import {
-  buildEndpointsMap,
-  buildServicePortMap,
-  endpointsFingerprint,
-  namespacedName,
-  serviceFingerprint,
-  type EndpointsMap,
-  type ServicePortMap,
-} from '../model.js';
+import { endpointsByPort, namespacedName, servicePorts, type EndpointInfo, type EndpointsMap, type ServicePortInfo, type ServicePortMap } from '../model.js';
 import { BoundedFrequencyRunner } from '../runner.js';
 import { USERSPACE_JUMP_RULES, USERSPACE_NAT_CHAINS } from '../userspace/rules.js';
-import { chainsInSave, isServiceChainName, JUMP_RULES, jumpRuleArgs, renderCleanup, renderRules, type JumpRule, type RenderOptions, type RenderResult } from './rules.js';
+import { chainsInSave, isServiceChainName, JUMP_RULES, jumpRuleArgs, renderCleanup, renderRules, ServiceRulesCache, type JumpRule, type RenderOptions, type RenderResult } from './rules.js';
 
 /**
  * The iptables proxier: tracks Service and Endpoints changes, and a bounded-frequency runner turns them into one
  * `iptables-restore --noflush` per sync. A full sync (at start, every syncPeriod, after a failure) writes every
- * chain and deletes stale ones; a partial sync in between rewrites only the changed services' chains.
+ * chain and deletes stale ones; a partial sync in between rewrites only the changed services' chains. Each Service's
+ * ports and endpoints are worked out once per change and kept, and the rules of each service port are rendered once
+ * per change too (ServiceRulesCache): a sync only puts together what it already has.
  */
 
 export interface IptablesProxierOptions {
@@ -47,8 +41,12 @@ export interface SyncReport {
 }
 
 export class IptablesProxier {
-  private readonly services = new Map<string, Service>();
-  private readonly endpoints = new Map<string, ServiceEndpoints>();
+  /** The ports of each Service ("namespace/name") and what they were computed from (JSON), as of the last change. */
+  private readonly services = new Map<string, { ports: ServicePortInfo[]; fingerprint: string }>();
+  /** The endpoints of each Service by service port name, and their fingerprint (JSON). */
+  private readonly endpoints = new Map<string, { byPort: Map<string, EndpointInfo[]>; fingerprint: string }>();
+  /** The rendered rules of each service port, kept from one sync to the next. */
+  private readonly rulesCache = new ServiceRulesCache();
   private readonly slices = new EndpointSliceTracker();
   /** Services ("namespace/name") whose Service or Endpoints changed since the last successful sync. */
   private pending = new Set<string>();
@@ -134,20 +132,23 @@ export class IptablesProxier {
   }
 
   private setService(key: string, svc: Service | undefined): void {
-    const before = serviceFingerprint(this.services.get(key));
-    if (svc) this.services.set(key, svc);
+    const ports = svc ? servicePorts(svc) : [];
+    const fingerprint = svc ? JSON.stringify(ports) : '';
+    // An update that changes nothing the rules depend on keeps the objects (and so the cached rules) as they are.
+    if (fingerprint === (this.services.get(key)?.fingerprint ?? '')) return;
+    if (svc) this.services.set(key, { ports, fingerprint });
     else this.services.delete(key);
-    if (serviceFingerprint(svc) === before) return;
     this.metrics.serviceChanges.inc();
     this.pending.add(key);
     this.requestSync();
   }
 
   private setEndpoints(key: string, ep: ServiceEndpoints | undefined): void {
-    const before = endpointsFingerprint(this.endpoints.get(key), this.opts.nodeName);
-    if (ep) this.endpoints.set(key, ep);
+    const byPort = ep ? endpointsByPort(ep, this.opts.nodeName) : new Map<string, EndpointInfo[]>();
+    const fingerprint = ep ? JSON.stringify([...byPort]) : '';
+    if (fingerprint === (this.endpoints.get(key)?.fingerprint ?? '')) return;
+    if (ep) this.endpoints.set(key, { byPort, fingerprint });
     else this.endpoints.delete(key);
-    if (endpointsFingerprint(ep, this.opts.nodeName) === before) return;
     this.metrics.endpointChanges.inc();
     this.pending.add(key);
     this.requestSync();
@@ -197,34 +198,39 @@ export class IptablesProxier {
     const full = this.needFullSync || startedAt - this.lastFullSync >= this.syncPeriodMs - 5;
     const changed = this.pending;
     this.pending = new Set();
-    const services = buildServicePortMap(this.services.values());
-    const endpoints = buildEndpointsMap(this.endpoints.values(), this.opts.nodeName);
+    const services: ServicePortMap = new Map();
+    for (const s of this.services.values()) for (const p of s.ports) services.set(p.name, p);
+    const endpoints: EndpointsMap = new Map();
+    for (const e of this.endpoints.values()) for (const [name, list] of e.byPort) if (list.length) endpoints.set(name, list);
     let report: SyncReport;
     try {
-      let existing = new Set(this.activeChains);
-      // A full sync checks the jumps from the built-in chains, with commands started before the rendering so that
-      // they run while it does. The first sync (and the first after a failure) reads nat and filter with one
-      // iptables-save, which also shows service chains left by an earlier run, to delete; later full syncs know every
-      // chain they made, and read only the small filter table plus one `iptables -C` per nat jump.
+      let existing: ReadonlySet<string> = this.activeChains;
+      // A full sync checks the jumps from the built-in chains with one iptables-save (which takes no xtables lock),
+      // started before the rendering so that it runs while it does. The first sync (and the first after a failure)
+      // waits for it before restoring: it also shows service chains left by an earlier run, to delete. Later full
+      // syncs know every chain they made, and look at the jumps only once the restore is under way: the restore
+      // leaves the built-in chains alone, so missing jumps are as well added after it.
       const readAll = full && this.needSave;
-      const checks = full ? this.startJumpChecks(readAll) : undefined;
-      let result = renderRules({
-        services,
-        endpoints,
-        options: this.opts.render ?? {},
-        ...(full ? {} : { changedServices: changed, previousShared: this.appliedShared }),
-        existingNatChains: existing,
-      });
-      if (checks) {
-        const { missing, natSave } = await checks;
-        for (const j of missing) await ensureJump(this.opts.run, j);
-        if (natSave !== undefined) {
-          const before = existing.size;
-          existing = new Set([...existing, ...chainsInSave(natSave)]);
-          // Chains only the kernel knew of (left by an earlier run): render again so that they are deleted too.
-          if (existing.size > before && [...existing].some((c) => isServiceChainName(c) && !result.activeNatChains.has(c) && !result.deletedNatChains.includes(c))) {
-            result = renderRules({ services, endpoints, options: this.opts.render ?? {}, existingNatChains: existing });
-          }
+      const save = full ? settled(mustRun(this.opts.run, 'iptables-save', []).then((r) => r.stdout)) : undefined;
+      const render = (existingNatChains: ReadonlySet<string>, partial: boolean): RenderResult =>
+        renderRules({
+          services,
+          endpoints,
+          options: this.opts.render ?? {},
+          ...(partial ? { changedServices: changed, previousShared: this.appliedShared } : {}),
+          existingNatChains,
+          cache: this.rulesCache,
+        });
+      let result = render(existing, !full);
+      if (save && readAll) {
+        const saved = await save;
+        if ('error' in saved) throw saved.error;
+        for (const j of missingJumps(saved.value)) await ensureJump(this.opts.run, j);
+        const before = existing.size;
+        existing = new Set([...existing, ...chainsInSave(tableSection(saved.value, 'nat'))]);
+        // Chains only the kernel knew of (left by an earlier run): render again so that they are deleted too.
+        if (existing.size > before && [...existing].some((c) => isServiceChainName(c) && !result.activeNatChains.has(c) && !result.deletedNatChains.includes(c))) {
+          result = render(existing, false);
         }
       }
       this.metrics.rulesTotal.set({ table: 'filter' }, result.filterRules);
@@ -237,6 +243,11 @@ export class IptablesProxier {
         this.metrics.restoreFailures.inc();
         if (!full) this.metrics.partialRestoreFailures.inc();
         throw err;
+      }
+      if (save && !readAll) {
+        const saved = await save;
+        if ('error' in saved) throw saved.error;
+        for (const j of missingJumps(saved.value)) await ensureJump(this.opts.run, j);
       }
       this.activeChains = result.activeNatChains;
       this.needFullSync = false;
@@ -271,21 +282,6 @@ export class IptablesProxier {
   }
 
 
-  /** The jumps to ensure (and, when `readAll`, the nat table as iptables-save shows it). */
-  private async startJumpChecks(readAll: boolean): Promise<{ missing: JumpRule[]; natSave?: string }> {
-    if (readAll) {
-      const saved = (await mustRun(this.opts.run, 'iptables-save', [])).stdout;
-      return { missing: missingJumps(saved), natSave: tableSection(saved, 'nat') };
-    }
-    const natJumps = JUMP_RULES.filter((j) => j.table === 'nat');
-    const [filterSave, ...natChecks] = await Promise.all([
-      mustRun(this.opts.run, 'iptables-save', ['-t', 'filter']),
-      ...natJumps.map((j) => this.opts.run('iptables', ['-w', '-t', 'nat', '-C', j.from, ...jumpRuleArgs(j)])),
-    ]);
-    const missingFilter = missingJumps(filterSave.stdout).filter((j) => j.table === 'filter');
-    return { missing: [...missingFilter, ...natJumps.filter((_, i) => natChecks[i]?.exitCode !== 0)] };
-  }
-
   private async cleanConntrack(services: ServicePortMap, endpoints: EndpointsMap): Promise<void> {
     for (const args of staleConntrackArgs(this.appliedServices, this.appliedEndpoints, services, endpoints)) {
       const r = await this.opts.run('conntrack', args);
@@ -295,6 +291,14 @@ export class IptablesProxier {
       }
     }
   }
+}
+
+/** A promise's outcome without rejecting: nothing goes unhandled while the sync awaits other things first. */
+function settled<T>(p: Promise<T>): Promise<{ value: T } | { error: unknown }> {
+  return p.then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  );
 }
 
 /** The "*table ... COMMIT" part of an iptables-save dump. */

@@ -1,137 +1,16 @@
-import { createHash } from 'node:crypto';
-import { cidrContains } from '../options.js';
-import { usableEndpoints, type EndpointInfo, type EndpointsMap, type ServicePortInfo, type ServicePortMap } from '../model.js';
+import type { EndpointsMap, ServicePortMap } from '../model.js';
+import { FILTER_CHAINS, isServiceChainName, KUBE_FORWARD, KUBE_MARK_MASQ, KUBE_NODEPORTS, KUBE_POSTROUTING, KUBE_SERVICES, NAT_CHAINS } from './chains.js';
+import { chainLine, comment, DEFAULT_RENDER_OPTIONS, ServiceRulesCache, type RenderOptions, type ServiceChunk } from './service-rules.js';
+
+export * from './chains.js';
+export { DEFAULT_RENDER_OPTIONS, probability, ServiceRulesCache, type RenderOptions } from './service-rules.js';
 
 /**
  * The iptables ruleset of kube-proxy's iptables mode, rendered as iptables-restore text by pure code: Services and
  * their ready endpoints in, the nat and filter tables out. Chain names, rule order and comments follow upstream's
- * pkg/proxy/iptables/proxier.go so that `iptables-save` on a Skiff node reads like one on a Kubernetes node.
+ * pkg/proxy/iptables/proxier.go. Each service port's rules come from a chunk (service-rules.ts) that a cache keeps
+ * from one render to the next; this file puts the chunks and the shared rules together.
  */
-
-export const KUBE_SERVICES = 'KUBE-SERVICES';
-export const KUBE_EXTERNAL_SERVICES = 'KUBE-EXTERNAL-SERVICES';
-export const KUBE_NODEPORTS = 'KUBE-NODEPORTS';
-export const KUBE_POSTROUTING = 'KUBE-POSTROUTING';
-export const KUBE_MARK_MASQ = 'KUBE-MARK-MASQ';
-export const KUBE_FORWARD = 'KUBE-FORWARD';
-export const KUBE_PROXY_FIREWALL = 'KUBE-PROXY-FIREWALL';
-
-export const FILTER_CHAINS = [KUBE_SERVICES, KUBE_EXTERNAL_SERVICES, KUBE_FORWARD, KUBE_NODEPORTS, KUBE_PROXY_FIREWALL] as const;
-export const NAT_CHAINS = [KUBE_SERVICES, KUBE_NODEPORTS, KUBE_POSTROUTING, KUBE_MARK_MASQ] as const;
-
-const SERVICE_CHAIN_PREFIXES = ['KUBE-SVC-', 'KUBE-SVL-', 'KUBE-EXT-', 'KUBE-FW-', 'KUBE-SEP-'];
-
-/** The jumps from the built-in chains into ours; ensured one rule at a time (iptables -C / -I), never restored. */
-export interface JumpRule {
-  table: 'filter' | 'nat';
-  from: string;
-  to: string;
-  comment: string;
-  extra: string[];
-}
-
-const NEW = ['-m', 'conntrack', '--ctstate', 'NEW'];
-export const JUMP_RULES: readonly JumpRule[] = [
-  { table: 'filter', to: KUBE_EXTERNAL_SERVICES, from: 'INPUT', comment: 'kubernetes externally-visible service portals', extra: NEW },
-  { table: 'filter', to: KUBE_EXTERNAL_SERVICES, from: 'FORWARD', comment: 'kubernetes externally-visible service portals', extra: NEW },
-  { table: 'filter', to: KUBE_NODEPORTS, from: 'INPUT', comment: 'kubernetes health check service ports', extra: [] },
-  { table: 'filter', to: KUBE_SERVICES, from: 'FORWARD', comment: 'kubernetes service portals', extra: NEW },
-  { table: 'filter', to: KUBE_SERVICES, from: 'OUTPUT', comment: 'kubernetes service portals', extra: NEW },
-  { table: 'filter', to: KUBE_FORWARD, from: 'FORWARD', comment: 'kubernetes forwarding rules', extra: [] },
-  { table: 'filter', to: KUBE_PROXY_FIREWALL, from: 'INPUT', comment: 'kubernetes load balancer firewall', extra: NEW },
-  { table: 'filter', to: KUBE_PROXY_FIREWALL, from: 'OUTPUT', comment: 'kubernetes load balancer firewall', extra: NEW },
-  { table: 'filter', to: KUBE_PROXY_FIREWALL, from: 'FORWARD', comment: 'kubernetes load balancer firewall', extra: NEW },
-  { table: 'nat', to: KUBE_SERVICES, from: 'OUTPUT', comment: 'kubernetes service portals', extra: [] },
-  { table: 'nat', to: KUBE_SERVICES, from: 'PREROUTING', comment: 'kubernetes service portals', extra: [] },
-  { table: 'nat', to: KUBE_POSTROUTING, from: 'POSTROUTING', comment: 'kubernetes postrouting rules', extra: [] },
-];
-
-/** The arguments of a jump rule after the chain name, as `iptables -t T -C FROM <args>` takes them. */
-export function jumpRuleArgs(j: JumpRule): string[] {
-  return [...j.extra, '-m', 'comment', '--comment', j.comment, '-j', j.to];
-}
-
-/** Chain names are asked for many times per sync; remember them (bounded, cleared when it grows too big). */
-const hashCache = new Map<string, string>();
-
-function hash16(text: string): string {
-  let h = hashCache.get(text);
-  if (h === undefined) {
-    h = base32(createHash('sha256').update(text).digest()).slice(0, 16);
-    if (hashCache.size >= 200_000) hashCache.clear();
-    hashCache.set(text, h);
-  }
-  return h;
-}
-
-/** RFC 4648 base32 (Go's base32.StdEncoding), enough of it for chain names. */
-export function base32(buf: Uint8Array): string {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let out = '';
-  let bits = 0;
-  let value = 0;
-  for (const byte of buf) {
-    value = (value << 8) | byte;
-    bits += 8;
-    while (bits >= 5) {
-      out += alphabet[(value >>> (bits - 5)) & 31];
-      bits -= 5;
-    }
-    value &= (1 << bits) - 1;
-  }
-  if (bits > 0) out += alphabet[(value << (5 - bits)) & 31];
-  while (out.length % 8) out += '=';
-  return out;
-}
-
-/** Upstream's portProtoHash: servicePortName + lower-case protocol. */
-export function portProtoHash(servicePortName: string, protocol: string): string {
-  return hash16(servicePortName + protocol.toLowerCase());
-}
-
-export const serviceChainName = (spn: string, proto: string): string => `KUBE-SVC-${portProtoHash(spn, proto)}`;
-export const serviceLocalChainName = (spn: string, proto: string): string => `KUBE-SVL-${portProtoHash(spn, proto)}`;
-export const serviceExternalChainName = (spn: string, proto: string): string => `KUBE-EXT-${portProtoHash(spn, proto)}`;
-export const serviceFirewallChainName = (spn: string, proto: string): string => `KUBE-FW-${portProtoHash(spn, proto)}`;
-export const endpointChainName = (spn: string, proto: string, endpoint: string): string => `KUBE-SEP-${hash16(spn + proto.toLowerCase() + endpoint)}`;
-
-export function isServiceChainName(chain: string): boolean {
-  return SERVICE_CHAIN_PREFIXES.some((p) => chain.startsWith(p));
-}
-
-/** Upstream's computeProbability: 1/n with ten decimals. */
-export function probability(n: number): string {
-  return (1 / n).toFixed(10);
-}
-
-export interface RenderOptions {
-  /** The fwmark bit marking packets to masquerade (upstream: 1 << --iptables-masquerade-bit, 14). */
-  masqueradeMark: string;
-  /** SNAT every packet sent to a ClusterIP (--masquerade-all). */
-  masqueradeAll: boolean;
-  /** Traffic from outside this CIDR to a ClusterIP is masqueraded (--cluster-cidr); also "pod" traffic for Local policy. */
-  clusterCIDR?: string;
-  /** Node IPs that accept NodePorts; undefined or empty: every local address (--nodeport-addresses). */
-  nodePortIPs?: string[];
-  /** Whether NodePorts answer on 127.0.0.0/8 (needs route_localnet; upstream --iptables-localhost-nodeports). */
-  localhostNodePorts: boolean;
-  /** Add --random-fully to the MASQUERADE rule. */
-  randomFully: boolean;
-  /** The node's IP: a loadBalancerSourceRanges entry containing it also admits traffic from the LB IPs themselves. */
-  nodeIP?: string;
-  /**
-   * The cluster DNS (Skiff's addition): UDP and TCP port 53 of this Service IP go to the proxy's DNS server on this
-   * node, REDIRECTed to `port` when it listens on every address, else DNATed to `address:port`.
-   */
-  clusterDNS?: { serviceIP: string; address: string; port: number };
-}
-
-export const DEFAULT_RENDER_OPTIONS: RenderOptions = {
-  masqueradeMark: '0x4000',
-  masqueradeAll: false,
-  localhostNodePorts: false,
-  randomFully: false,
-};
 
 export interface RenderInput {
   services: ServicePortMap;
@@ -146,6 +25,11 @@ export interface RenderInput {
   existingNatChains?: Iterable<string>;
   /** Partial sync: the shared chains as the last successful sync wrote them; unchanged ones are left out. */
   previousShared?: ReadonlyMap<string, string>;
+  /**
+   * The chunks of earlier renders, reused for service ports that did not change (the text is the same either way).
+   * Without one, every service port is rendered.
+   */
+  cache?: ServiceRulesCache;
 }
 
 export interface RenderResult {
@@ -161,301 +45,187 @@ export interface RenderResult {
   natRulesTotal: number;
   /** Service chains written (declared) by this text. */
   writtenNatChains: number;
+  /** Service ports rendered anew rather than taken from the cache. */
+  renderedServicePorts: number;
   /** The rules of each shared chain ("table/chain" → text), for the next partial sync's previousShared. */
   shared: Map<string, string>;
 }
 
-class Lines {
-  readonly lines: string[] = [];
-  write(...parts: Array<string | readonly string[]>): void {
-    this.lines.push(parts.flat().join(' '));
-  }
-  get count(): number {
-    return this.lines.length;
-  }
+/** The chain a rule line appends to ("-A CHAIN ..."), or '' for other lines. */
+function ruleChain(line: string): string {
+  return line.startsWith('-A ') ? line.slice(3, line.indexOf(' ', 3)) : '';
 }
 
-/** Counts the lines a partial sync leaves out (for the rule-count metric) without building them. */
-class CountingLines extends Lines {
-  private n = 0;
-  override write(): void {
-    this.n++;
-  }
-  override get count(): number {
-    return this.n;
-  }
+/** Whole lines (each ending in a newline) joined by newlines, as the shared map keeps a chain's rules. */
+function joined(blocks: readonly string[]): string {
+  const text = blocks.join('');
+  return text.endsWith('\n') ? text.slice(0, -1) : text;
 }
 
-/** A comment argument as iptables-restore reads it: quoted when it has spaces. */
-function quoted(text: string): string {
-  return /[\s"]/.test(text) ? `"${text.replace(/"/g, '\\"')}"` : text;
-}
-
-function comment(text: string): string[] {
-  return ['-m', 'comment', '--comment', quoted(text)];
-}
-
-const chainLine = (chain: string): string => `:${chain} - [0:0]`;
-
-function sortedServices(services: ServicePortMap): ServicePortInfo[] {
-  return [...services.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.protocol < b.protocol ? -1 : a.protocol > b.protocol ? 1 : 0));
-}
-
-/** Renders the whole ruleset. Pure: the same input gives the same text. */
+/** Renders the whole ruleset. Pure: the same input gives the same text, with or without a cache. */
 export function renderRules(input: RenderInput): RenderResult {
   const o: RenderOptions = { ...DEFAULT_RENDER_OPTIONS, ...input.options };
+  const cache = input.cache ?? new ServiceRulesCache();
+  cache.begin(o);
   const mark = `${o.masqueradeMark}/${o.masqueradeMark}`;
-  const filterChains = new Lines();
-  const filterRules = new Lines();
-  const natChains = new Lines();
-  const natRules = new Lines();
-  const skippedChains = new CountingLines();
-  const skippedRules = new CountingLines();
+  const changed = input.changedServices;
 
-  for (const c of FILTER_CHAINS) filterChains.write(chainLine(c));
-  for (const c of NAT_CHAINS) natChains.write(chainLine(c));
-
-  natRules.write('-A', KUBE_POSTROUTING, '-m', 'mark', '!', '--mark', mark, '-j', 'RETURN');
-  // Clear the mark so that a packet going through the stack again is not masqueraded twice.
-  natRules.write('-A', KUBE_POSTROUTING, '-j', 'MARK', '--xor-mark', o.masqueradeMark);
-  natRules.write('-A', KUBE_POSTROUTING, comment('kubernetes service traffic requiring SNAT'), '-j', 'MASQUERADE', o.randomFully ? ['--random-fully'] : []);
-  natRules.write('-A', KUBE_MARK_MASQ, '-j', 'MARK', '--or-mark', o.masqueradeMark);
-
+  const postrouting = [
+    `-A ${KUBE_POSTROUTING} -m mark ! --mark ${mark} -j RETURN`,
+    // Clear the mark so that a packet going through the stack again is not masqueraded twice.
+    `-A ${KUBE_POSTROUTING} -j MARK --xor-mark ${o.masqueradeMark}`,
+    `-A ${KUBE_POSTROUTING} ${comment('kubernetes service traffic requiring SNAT')} -j MASQUERADE${o.randomFully ? ' --random-fully' : ''}`,
+  ];
+  const markMasq = [`-A ${KUBE_MARK_MASQ} -j MARK --or-mark ${o.masqueradeMark}`];
   // The cluster DNS comes first, before any Service (such as kube-dns) with the same IP and port.
+  const dns: string[] = [];
   if (o.clusterDNS) {
     const d = o.clusterDNS;
-    for (const proto of ['udp', 'tcp']) {
-      const target = d.address === '0.0.0.0' ? ['REDIRECT', '--to-ports', String(d.port)] : ['DNAT', '--to-destination', `${d.address}:${d.port}`];
-      natRules.write('-A', KUBE_SERVICES, comment('skiff cluster DNS'), '-m', proto, '-p', proto, '-d', `${d.serviceIP}/32`, '--dport', '53', '-j', target);
+    const target = d.address === '0.0.0.0' ? `REDIRECT --to-ports ${d.port}` : `DNAT --to-destination ${d.address}:${d.port}`;
+    for (const proto of ['udp', 'tcp']) dns.push(`-A ${KUBE_SERVICES} ${comment('skiff cluster DNS')} -m ${proto} -p ${proto} -d ${d.serviceIP}/32 --dport 53 -j ${target}`);
+  }
+  // The NodePort jump must be the last rule of KUBE-SERVICES.
+  const nodePortComment = comment('kubernetes service nodeports; NOTE: this must be the last rule in this chain');
+  const nodePortJumps: string[] = [];
+  if (!o.nodePortIPs?.length) {
+    nodePortJumps.push(`-A ${KUBE_SERVICES} ${nodePortComment} -m addrtype --dst-type LOCAL${o.localhostNodePorts ? '' : ' ! -d 127.0.0.0/8'} -j ${KUBE_NODEPORTS}`);
+  } else {
+    for (const ip of o.nodePortIPs) {
+      if (ip.startsWith('127.') && !o.localhostNodePorts) continue;
+      nodePortJumps.push(`-A ${KUBE_SERVICES} ${nodePortComment} -d ${ip} -j ${KUBE_NODEPORTS}`);
     }
   }
+  const forward = [
+    `-A ${KUBE_FORWARD} -m conntrack --ctstate INVALID -j DROP`,
+    `-A ${KUBE_FORWARD} ${comment('kubernetes forwarding rules')} -m mark --mark ${mark} -j ACCEPT`,
+    `-A ${KUBE_FORWARD} ${comment('kubernetes forwarding conntrack rule')} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`,
+  ];
 
-  const active = new Set<string>();
+  // Every service port's chunk, in order; the shared chains' rules gathered from them.
+  const chunks: ServiceChunk[] = [];
+  const skipped: boolean[] = [];
+  const filterServiceRules: string[] = [];
+  const natServicesBlocks: string[] = [];
+  const natNodePortsBlocks: string[] = [];
+  let natSharedRules = 0;
+  let ownRulesWritten = 0;
+  let ownRulesSkipped = 0;
   let writtenNatChains = 0;
-
-  for (const svc of sortedServices(input.services)) {
-    const proto = svc.protocol.toLowerCase();
-    const name = svc.name;
-    const pm = ['-m', proto, '-p', proto];
-    const candidates = input.endpoints.get(name) ?? [];
-    const all = usableEndpoints(candidates);
-    const local = usableEndpoints(candidates.filter((e) => e.local));
-    const hasEndpoints = all.length > 0;
-
-    const clusterChain = serviceChainName(name, proto);
-    const localChain = serviceLocalChainName(name, proto);
-    const extChain = serviceExternalChainName(name, proto);
-
-    const usesClusterEndpoints = !svc.internalPolicyLocal || (svc.externallyAccessible && !svc.externalPolicyLocal);
-    const usesLocalEndpoints = svc.internalPolicyLocal || svc.externalPolicyLocal;
-    const usesClusterPolicy = usesClusterEndpoints && all.length > 0;
-    const usesLocalChain = usesLocalEndpoints && local.length > 0;
-    // Endpoints reachable from here: all of them when Cluster policy is in use, else the local ones.
-    const reachable = usesClusterEndpoints ? all : local;
-    for (const ep of reachable) active.add(endpointChainName(name, proto, ep.endpoint));
-    if (usesClusterPolicy) active.add(clusterChain);
-    if (usesLocalChain) active.add(localChain);
-
-    const internalChain = svc.internalPolicyLocal ? localChain : clusterChain;
-    const hasInternal = svc.internalPolicyLocal ? local.length > 0 : hasEndpoints;
-    const externalPolicyChain = svc.externalPolicyLocal ? localChain : clusterChain;
-    const hasExternal = svc.externalPolicyLocal ? local.length > 0 : hasEndpoints;
-    const usesExtChain = hasEndpoints && svc.externallyAccessible;
-    if (usesExtChain) active.add(extChain);
-    const fwChain = serviceFirewallChainName(name, proto);
-    const usesFWChain = hasEndpoints && svc.loadBalancerIPs.length > 0 && svc.loadBalancerSourceRanges.length > 0;
-    if (usesFWChain) active.add(fwChain);
-    const loadBalancerChain = usesFWChain ? fwChain : extChain;
-
-    let internalTarget = '';
-    let internalComment = '';
-    let externalTarget = '';
-    let externalComment = '';
-    if (!hasEndpoints) {
-      internalTarget = externalTarget = 'REJECT';
-      internalComment = externalComment = `${name} has no endpoints`;
-    } else {
-      if (!hasInternal) {
-        internalTarget = 'DROP';
-        internalComment = `${name} has no local endpoints`;
-      }
-      if (!hasExternal) {
-        externalTarget = 'DROP';
-        externalComment = `${name} has no local endpoints`;
-      }
-    }
-
-    const dport = ['--dport', String(svc.port)];
-    // The ClusterIP.
-    if (hasInternal) {
-      natRules.write('-A', KUBE_SERVICES, comment(`${name} cluster IP`), pm, '-d', svc.clusterIP, dport, '-j', internalChain);
-    } else {
-      filterRules.write('-A', KUBE_SERVICES, comment(internalComment), pm, '-d', svc.clusterIP, dport, '-j', internalTarget);
-    }
-    // External IPs.
-    for (const ip of svc.externalIPs) {
-      if (hasEndpoints) natRules.write('-A', KUBE_SERVICES, comment(`${name} external IP`), pm, '-d', ip, dport, '-j', extChain);
-      if (!hasExternal) filterRules.write('-A', KUBE_EXTERNAL_SERVICES, comment(externalComment), pm, '-d', ip, dport, '-j', externalTarget);
-    }
-    // Load-balancer ingress IPs.
-    for (const ip of svc.loadBalancerIPs) {
-      if (hasEndpoints) natRules.write('-A', KUBE_SERVICES, comment(`${name} loadbalancer IP`), pm, '-d', ip, dport, '-j', loadBalancerChain);
-      // What the FW chain does not send on reaches the filter table still addressed to the LB IP: dropped there.
-      if (usesFWChain) filterRules.write('-A', KUBE_PROXY_FIREWALL, comment(`${name} traffic not accepted by ${fwChain}`), pm, '-d', ip, dport, '-j', 'DROP');
-    }
-    if (!hasExternal) {
-      for (const ip of svc.loadBalancerIPs) filterRules.write('-A', KUBE_EXTERNAL_SERVICES, comment(externalComment), pm, '-d', ip, dport, '-j', externalTarget);
-    }
-    // The NodePort.
-    if (svc.nodePort) {
-      const np = ['--dport', String(svc.nodePort)];
-      if (hasEndpoints) natRules.write('-A', KUBE_NODEPORTS, comment(name), pm, np, '-j', extChain);
-      if (!hasExternal) filterRules.write('-A', KUBE_EXTERNAL_SERVICES, comment(externalComment), '-m', 'addrtype', '--dst-type', 'LOCAL', pm, np, '-j', externalTarget);
-    }
-
+  for (const name of cache.sorted(input.services)) {
+    const svc = input.services.get(name)!;
+    const chunk = cache.chunk(o, svc, input.endpoints.get(name));
     // The service's own chains: skipped on a partial sync when neither the Service nor its Endpoints changed.
-    const skip = input.changedServices !== undefined && !input.changedServices.has(svc.service);
-    const chains = skip ? skippedChains : natChains;
-    const rules = skip ? skippedRules : natRules;
-    const declare = (c: string): void => {
-      chains.write(chainLine(c));
-      if (!skip) writtenNatChains++;
-    };
-
-    if (hasInternal) {
-      const args = [comment(`${name} cluster IP`), pm, '-d', svc.clusterIP, dport].flat();
-      if (o.masqueradeAll) rules.write('-A', internalChain, args, '-j', KUBE_MARK_MASQ);
-      else if (o.clusterCIDR) rules.write('-A', internalChain, args, '!', '-s', o.clusterCIDR, '-j', KUBE_MARK_MASQ);
-    }
-
-    if (usesExtChain) {
-      declare(extChain);
-      if (!svc.externalPolicyLocal) {
-        // Endpoints may be on other nodes: masquerade so that replies come back through this node.
-        rules.write('-A', extChain, comment(`masquerade traffic for ${name} external destinations`), '-j', KUBE_MARK_MASQ);
-      } else {
-        if (o.clusterCIDR) rules.write('-A', extChain, comment(`pod traffic for ${name} external destinations`), '-s', o.clusterCIDR, '-j', clusterChain);
-        rules.write('-A', extChain, comment(`masquerade LOCAL traffic for ${name} external destinations`), '-m', 'addrtype', '--src-type', 'LOCAL', '-j', KUBE_MARK_MASQ);
-        rules.write('-A', extChain, comment(`route LOCAL traffic for ${name} external destinations`), '-m', 'addrtype', '--src-type', 'LOCAL', '-j', clusterChain);
-      }
-      if (hasExternal) rules.write('-A', extChain, '-j', externalPolicyChain);
-    }
-
-    if (usesFWChain) {
-      declare(fwChain);
-      // Only VIP-like load balancers that keep the client's address can be filtered by source here.
-      const fw = [comment(`${name} loadbalancer IP`)].flat();
-      let allowFromNode = false;
-      for (const cidr of svc.loadBalancerSourceRanges) {
-        rules.write('-A', fwChain, fw, '-s', cidr, '-j', extChain);
-        if (o.nodeIP && cidrContains(cidr, o.nodeIP)) allowFromNode = true;
-      }
-      // The LB IP is often a local address: the node's own requests then arrive from the LB IP.
-      if (allowFromNode) for (const ip of svc.loadBalancerIPs) rules.write('-A', fwChain, fw, '-s', ip, '-j', extChain);
-      rules.write('-A', fwChain, comment(`other traffic to ${name} will be dropped by KUBE-PROXY-FIREWALL`));
-    }
-
-    if (usesClusterPolicy) {
-      declare(clusterChain);
-      writeServiceToEndpoints(rules, svc, clusterChain, all);
-    }
-    if (usesLocalChain) {
-      declare(localChain);
-      writeServiceToEndpoints(rules, svc, localChain, local);
-    }
-
-    for (const ep of reachable) {
-      const sep = endpointChainName(name, proto, ep.endpoint);
-      declare(sep);
-      // Hairpin: an endpoint reaching itself through the service must be masqueraded, or it would answer itself.
-      rules.write('-A', sep, comment(name), '-s', ep.ip, '-j', KUBE_MARK_MASQ);
-      const affinity = svc.affinitySeconds > 0 ? ['-m', 'recent', '--name', sep, '--set'] : [];
-      rules.write('-A', sep, comment(name), affinity, pm, '-j', 'DNAT', '--to-destination', ep.endpoint);
+    const skip = changed !== undefined && !changed.has(svc.service);
+    chunks.push(chunk);
+    skipped.push(skip);
+    for (const l of chunk.filter) filterServiceRules.push(l);
+    if (chunk.natServicesText) natServicesBlocks.push(chunk.natServicesText);
+    if (chunk.natNodePortsText) natNodePortsBlocks.push(chunk.natNodePortsText);
+    natSharedRules += chunk.natSharedRules;
+    if (skip) {
+      ownRulesSkipped += chunk.ownRules;
+    } else {
+      ownRulesWritten += chunk.ownRules;
+      writtenNatChains += chunk.ownChains;
     }
   }
 
-  // Service chains that exist but are no longer used: a chain line flushes them, -X deletes them.
+  // The service chains in use: the last render's, updated with what changed since when there is one (a partial sync
+  // among thousands of services changes a few chains), else gathered from every chunk.
+  const delta = cache.delta();
+  let active: Set<string>;
+  if (delta.last && delta.dropped.length === 0 && delta.added.length === 0) {
+    active = delta.last.active as Set<string>;
+  } else if (delta.last) {
+    active = new Set(delta.last.active);
+    for (const cs of delta.dropped) for (const c of cs) active.delete(c);
+    for (const cs of delta.added) for (const c of cs) active.add(c);
+  } else {
+    active = new Set();
+    for (const chunk of chunks) for (const c of chunk.active) active.add(c);
+  }
+
+  // Service chains that exist but are no longer used: a chain line flushes them, -X deletes them. When the chains
+  // known to exist are the ones the last render used, only those of the chunks replaced since may have gone.
   const deleted: string[] = [];
-  for (const c of new Set(input.existingNatChains ?? [])) {
+  const existing = input.existingNatChains ?? [];
+  const candidates = delta.last !== undefined && existing === delta.last.active ? delta.dropped.flat() : existing instanceof Set ? existing : new Set(existing);
+  for (const c of new Set(candidates)) {
     if (!isServiceChainName(c) || active.has(c)) continue;
     deleted.push(c);
   }
   deleted.sort();
-  for (const c of deleted) {
-    natChains.write(chainLine(c));
-    natRules.write('-X', c);
-  }
-
-  // The NodePort jump must be the last rule of KUBE-SERVICES.
-  const nodePortComment = comment('kubernetes service nodeports; NOTE: this must be the last rule in this chain');
-  if (!o.nodePortIPs?.length) {
-    natRules.write('-A', KUBE_SERVICES, nodePortComment, '-m', 'addrtype', '--dst-type', 'LOCAL', o.localhostNodePorts ? [] : ['!', '-d', '127.0.0.0/8'], '-j', KUBE_NODEPORTS);
-  } else {
-    for (const ip of o.nodePortIPs) {
-      if (ip.startsWith('127.') && !o.localhostNodePorts) continue;
-      natRules.write('-A', KUBE_SERVICES, nodePortComment, '-d', ip, '-j', KUBE_NODEPORTS);
-    }
-  }
-
-  filterRules.write('-A', KUBE_FORWARD, '-m', 'conntrack', '--ctstate', 'INVALID', '-j', 'DROP');
-  filterRules.write('-A', KUBE_FORWARD, comment('kubernetes forwarding rules'), '-m', 'mark', '--mark', mark, '-j', 'ACCEPT');
-  filterRules.write('-A', KUBE_FORWARD, comment('kubernetes forwarding conntrack rule'), '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', '-j', 'ACCEPT');
 
   // The shared chains (KUBE-SERVICES, KUBE-NODEPORTS, the filter chains...) as written, by "table/chain".
+  const filterByChain = new Map<string, string[]>(FILTER_CHAINS.map((c) => [c, []]));
+  for (const l of [...filterServiceRules, ...forward]) filterByChain.get(ruleChain(l))?.push(l);
   const shared = new Map<string, string>();
-  const sharedLines = (table: string, chains: readonly string[], lines: string[]): Map<string, string[]> => {
-    const by = new Map<string, string[]>(chains.map((c) => [c, []]));
-    for (const l of lines) {
-      const chain = l.startsWith('-A ') ? l.slice(3, l.indexOf(' ', 3)) : '';
-      by.get(chain)?.push(l);
-    }
-    for (const [c, ls] of by) shared.set(`${table}/${c}`, ls.join('\n'));
-    return by;
-  };
-  sharedLines('filter', FILTER_CHAINS, filterRules.lines);
-  sharedLines('nat', NAT_CHAINS, natRules.lines);
+  for (const [c, ls] of filterByChain) shared.set(`filter/${c}`, ls.join('\n'));
+  const lines = (ls: readonly string[]): string => (ls.length ? `${ls.join('\n')}\n` : '');
+  // The big shared chains are put together again only when a chunk's part of them changed.
+  const lastShared = delta.last?.shared;
+  const lastServices = delta.natServicesChanged ? undefined : lastShared?.get(`nat/${KUBE_SERVICES}`);
+  const lastNodePorts = delta.natNodePortsChanged ? undefined : lastShared?.get(`nat/${KUBE_NODEPORTS}`);
+  shared.set(`nat/${KUBE_SERVICES}`, lastServices ?? joined([lines(dns), ...natServicesBlocks, lines(nodePortJumps)]));
+  shared.set(`nat/${KUBE_NODEPORTS}`, lastNodePorts ?? joined(natNodePortsBlocks));
+  shared.set(`nat/${KUBE_POSTROUTING}`, postrouting.join('\n'));
+  shared.set(`nat/${KUBE_MARK_MASQ}`, markMasq.join('\n'));
+
   // A partial sync leaves out the shared chains that are what they were after the last sync: restoring them again
   // would flush and re-add thousands of KUBE-SERVICES rules for a change that did not touch them.
-  const prev = input.changedServices !== undefined ? input.previousShared : undefined;
-  const unchanged = (table: string, chain: string): boolean => {
+  const prev = changed !== undefined ? input.previousShared : undefined;
+  const written = (table: string, chain: string): boolean => {
     const key = `${table}/${chain}`;
-    return prev !== undefined && shared.has(key) && prev.get(key) === shared.get(key);
+    return prev === undefined || prev.get(key) !== shared.get(key);
   };
-  const keepLine = (table: string, l: string): boolean => {
-    if (l.startsWith(':')) return !unchanged(table, l.slice(1, l.indexOf(' ')));
-    if (l.startsWith('-A ')) return !unchanged(table, l.slice(3, l.indexOf(' ', 3)));
-    return true;
-  };
-  const filterOut = prev ? [...filterChains.lines, ...filterRules.lines].filter((l) => keepLine('filter', l)) : [...filterChains.lines, ...filterRules.lines];
-  const natOut = prev ? [...natChains.lines, ...natRules.lines].filter((l) => keepLine('nat', l)) : [...natChains.lines, ...natRules.lines];
-  const text = [...(filterOut.length ? ['*filter', ...filterOut, 'COMMIT'] : []), '*nat', ...natOut, 'COMMIT', ''].join('\n');
+
+  const out: string[] = [];
+  const filterChainsOut = FILTER_CHAINS.filter((c) => written('filter', c));
+  if (filterChainsOut.length) {
+    out.push('*filter\n', ...filterChainsOut.map((c) => `${chainLine(c)}\n`));
+    const writtenSet = new Set<string>(filterChainsOut);
+    for (const l of filterServiceRules) if (writtenSet.has(ruleChain(l))) out.push(`${l}\n`);
+    if (writtenSet.has(KUBE_FORWARD)) out.push(lines(forward));
+    out.push('COMMIT\n');
+  }
+  out.push('*nat\n');
+  const services = written('nat', KUBE_SERVICES);
+  const nodePorts = written('nat', KUBE_NODEPORTS);
+  for (const c of NAT_CHAINS) if (written('nat', c)) out.push(`${chainLine(c)}\n`);
+  chunks.forEach((chunk, i) => {
+    if (!skipped[i]) out.push(chunk.declText);
+  });
+  for (const c of deleted) out.push(`${chainLine(c)}\n`);
+  if (written('nat', KUBE_POSTROUTING)) out.push(lines(postrouting));
+  if (written('nat', KUBE_MARK_MASQ)) out.push(lines(markMasq));
+  if (services) out.push(lines(dns));
+  chunks.forEach((chunk, i) => {
+    if (services && nodePorts && !skipped[i]) {
+      out.push(chunk.natText);
+      return;
+    }
+    if (services) out.push(chunk.natServicesText);
+    if (nodePorts) out.push(chunk.natNodePortsText);
+    if (!skipped[i]) out.push(chunk.ownText);
+  });
+  for (const c of deleted) out.push(`-X ${c}\n`);
+  if (services) out.push(lines(nodePortJumps));
+  out.push('COMMIT\n');
+
+  cache.finish({ active, shared });
+  const globalNatRules = postrouting.length + markMasq.length + dns.length + nodePortJumps.length;
+  const natRules = globalNatRules + natSharedRules + ownRulesWritten;
   return {
-    text,
+    text: out.join(''),
     shared,
     activeNatChains: active,
     deletedNatChains: deleted,
-    filterRules: filterRules.count,
-    natRules: natRules.count - deleted.length,
-    natRulesTotal: natRules.count + skippedRules.count - deleted.length,
+    filterRules: filterServiceRules.length + forward.length,
+    natRules,
+    natRulesTotal: natRules + ownRulesSkipped,
     writtenNatChains,
+    renderedServicePorts: cache.rendered,
   };
-}
-
-function writeServiceToEndpoints(rules: Lines, svc: ServicePortInfo, chain: string, endpoints: EndpointInfo[]): void {
-  const proto = svc.protocol.toLowerCase();
-  if (svc.affinitySeconds > 0) {
-    for (const ep of endpoints) {
-      const sep = endpointChainName(svc.name, proto, ep.endpoint);
-      rules.write('-A', chain, comment(`${svc.name} -> ${ep.endpoint}`), '-m', 'recent', '--name', sep, '--rcheck', '--seconds', String(svc.affinitySeconds), '--reap', '-j', sep);
-    }
-  }
-  const n = endpoints.length;
-  endpoints.forEach((ep, i) => {
-    const sep = endpointChainName(svc.name, proto, ep.endpoint);
-    // Rule i matches with probability 1/(n-i) of what reaches it, so every endpoint gets 1/n; the last always matches.
-    const stat = i < n - 1 ? ['-m', 'statistic', '--mode', 'random', '--probability', probability(n - i)] : [];
-    rules.write('-A', chain, comment(`${svc.name} -> ${ep.endpoint}`), stat, '-j', sep);
-  });
 }
 
 /** Chain names declared in an iptables-save dump of one table. */

@@ -8,7 +8,7 @@ import { createProxyMetrics, type ProxyMetrics } from '../metrics.js';
 import { buildEndpointsMap, buildServicePortMap, namespacedName, usableEndpoints, type ServicePortInfo } from '../model.js';
 import { BoundedFrequencyRunner } from '../runner.js';
 import { RoundRobin } from './roundrobin.js';
-import { renderUserspaceRules, USERSPACE_JUMP_RULES, type Portal } from './rules.js';
+import { renderUserspaceRules, USERSPACE_JUMP_RULES, type ClusterDnsPortal, type Portal } from './rules.js';
 import { listenTCP, listenUDP, type ProxySocket } from './socket.js';
 
 /**
@@ -30,6 +30,8 @@ export interface UserspaceProxierOptions {
   udpIdleTimeoutMs?: number;
   /** Skip iptables altogether (tests that talk to the listeners directly). */
   noIptables?: boolean;
+  /** The cluster DNS (--cluster-dns): port 53 of its Service IP goes to the proxy's DNS server, as in iptables mode. */
+  clusterDNS?: ClusterDnsPortal;
 }
 
 interface Listener {
@@ -179,7 +181,7 @@ export class UserspaceProxier {
           for (const j of USERSPACE_JUMP_RULES) await ensureJump(this.opts.run, j);
           this.jumpsEnsured = true;
         }
-        await mustRun(this.opts.run, 'iptables-restore', ['-w', '--noflush', '--counters'], renderUserspaceRules(portals, this.listenIP));
+        await mustRun(this.opts.run, 'iptables-restore', ['-w', '--noflush', '--counters'], renderUserspaceRules(portals, this.listenIP, this.opts.clusterDNS));
         this.metrics.rulesLastSync.set({ table: 'nat' }, portals.length);
       } catch (err) {
         ok = false;

@@ -31,13 +31,30 @@ export interface Portal {
   proxyPort: number;
 }
 
+/** The proxy's cluster DNS server, whose Service IP's port 53 is sent to it (as iptables mode does in KUBE-SERVICES). */
+export interface ClusterDnsPortal {
+  serviceIP: string;
+  /** Where the DNS server listens: 0.0.0.0 (REDIRECT to `port`) or one address (DNAT to address:port). */
+  address: string;
+  port: number;
+}
+
 /**
  * iptables-restore text (for --noflush) of every portal. With the listener on all addresses REDIRECT is enough;
- * with a specific listen address, traffic is DNATed to it.
+ * with a specific listen address, traffic is DNATed to it. The cluster DNS comes first, before any Service (such as
+ * kube-dns) with the same IP and port.
  */
-export function renderUserspaceRules(portals: Portal[], listenIP = '0.0.0.0'): string {
+export function renderUserspaceRules(portals: Portal[], listenIP = '0.0.0.0', clusterDNS?: ClusterDnsPortal): string {
   const lines = ['*nat', ...USERSPACE_NAT_CHAINS.map((c) => `:${c} - [0:0]`)];
-  const target = (port: number): string => (listenIP === '0.0.0.0' ? `-j REDIRECT --to-ports ${port}` : `-j DNAT --to-destination ${listenIP}:${port}`);
+  const redirect = (address: string, port: number): string => (address === '0.0.0.0' ? `-j REDIRECT --to-ports ${port}` : `-j DNAT --to-destination ${address}:${port}`);
+  const target = (port: number): string => redirect(listenIP, port);
+  if (clusterDNS) {
+    for (const proto of ['udp', 'tcp']) {
+      for (const chain of [PORTALS_CONTAINER, PORTALS_HOST]) {
+        lines.push(`-A ${chain} -m comment --comment "skiff cluster DNS" -p ${proto} -m ${proto} -d ${clusterDNS.serviceIP}/32 --dport 53 ${redirect(clusterDNS.address, clusterDNS.port)}`);
+      }
+    }
+  }
   const sorted = [...portals].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.protocol.localeCompare(b.protocol)));
   for (const p of sorted) {
     const proto = p.protocol.toLowerCase();

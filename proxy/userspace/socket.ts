@@ -21,10 +21,32 @@ function splitHostPort(endpoint: string): [string, number] {
   return [endpoint.slice(0, i), Number(endpoint.slice(i + 1))];
 }
 
-function dial(endpoint: string, timeoutMs: number): Promise<Socket> {
+/** What the endpoint sends goes to the client through this buffer (see dial). */
+const RELAY_BUFFER_BYTES = 64 * 1024;
+
+/**
+ * Connects to an endpoint whose replies go straight to `client`: each read lands in `buffer` (one per connection,
+ * no allocation per chunk, no readable-stream machinery), and the next read waits until the client has taken the
+ * chunk (it is written at once on loopback and LANs; else reading pauses until the client drains: backpressure).
+ * No Nagle delay on the endpoint side, as Go's dialer (and so upstream's userspace proxy) has it.
+ */
+function dial(endpoint: string, timeoutMs: number, client: Socket, buffer: Buffer): Promise<Socket> {
   const [host, port] = splitHostPort(endpoint);
   return new Promise((resolve, reject) => {
-    const s = connect({ host, port });
+    const s: Socket = connect({
+      host,
+      port,
+      noDelay: true,
+      onread: {
+        buffer,
+        callback: (n: number, buf: Uint8Array): boolean => {
+          client.write(buf.subarray(0, n));
+          if (client.writableLength === 0) return true;
+          client.once('drain', () => s.resume());
+          return false;
+        },
+      },
+    });
     const timer = setTimeout(() => {
       s.destroy();
       reject(new Error(`dial ${endpoint}: timed out after ${timeoutMs} ms`));
@@ -54,7 +76,7 @@ export interface ListenOptions {
 
 export async function listenTCP(o: ListenOptions): Promise<ProxySocket> {
   const conns = new Set<Socket>();
-  const server: Server = createServer({ pauseOnConnect: true }, (client) => {
+  const server: Server = createServer({ pauseOnConnect: true, noDelay: true }, (client) => {
     conns.add(client);
     client.once('close', () => conns.delete(client));
     client.on('error', () => client.destroy());
@@ -63,11 +85,12 @@ export async function listenTCP(o: ListenOptions): Promise<ProxySocket> {
   async function relay(client: Socket): Promise<void> {
     const clientIP = (client.remoteAddress ?? '').replace(/^::ffff:/, '');
     const attempts = Math.min(Math.max(o.lb.endpoints(o.name).length, 1), 8);
+    const buffer = Buffer.allocUnsafe(RELAY_BUFFER_BYTES);
     for (let i = 0; i < attempts; i++) {
       const ep = o.lb.next(o.name, clientIP, i > 0);
       if (!ep) break;
       try {
-        const upstream = await dial(ep, DIAL_TIMEOUTS_MS[Math.min(i, DIAL_TIMEOUTS_MS.length - 1)]!);
+        const upstream = await dial(ep, DIAL_TIMEOUTS_MS[Math.min(i, DIAL_TIMEOUTS_MS.length - 1)]!, client, buffer);
         if (client.destroyed) {
           upstream.destroy();
           return;
@@ -76,8 +99,9 @@ export async function listenTCP(o: ListenOptions): Promise<ProxySocket> {
         upstream.once('close', () => conns.delete(upstream));
         upstream.on('error', () => client.destroy());
         client.on('error', () => upstream.destroy());
+        // The endpoint's replies are relayed by dial's reader; its end (FIN) ends the client's side too.
+        upstream.on('end', () => client.end());
         client.pipe(upstream);
-        upstream.pipe(client);
         client.resume();
         return;
       } catch (err) {

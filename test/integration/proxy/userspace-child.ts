@@ -1,14 +1,26 @@
 import { createInterface } from 'node:readline';
+import { DEFAULT_DNS_TTL } from '../../../proxy/dns/answer.js';
+import { resolverUpstream } from '../../../proxy/dns/forward.js';
+import { ClusterDnsServer } from '../../../proxy/dns/server.js';
+import { ClusterDnsView } from '../../../proxy/dns/view.js';
 import { execRunner } from '../../../proxy/exec.js';
 import { UserspaceProxier } from '../../../proxy/userspace/proxier.js';
 
 /**
- * Runs the userspace proxier inside the network namespace the test starts it in (its listeners must live there).
+ * Runs the userspace proxier inside the network namespace the test starts it in (its listeners must live there),
+ * with the cluster DNS as `skiff proxy --proxy-mode userspace --cluster-dns 10.96.0.53` has it: a DNS server on
+ * 0.0.0.0:10053 fed the same Services, and the proxier sending port 53 of 10.96.0.53 to it.
  * Commands come as JSON lines on stdin; each gets one JSON line back on stdout.
  */
-const p = new UserspaceProxier({ run: execRunner(), nodeName: 'node-a', minSyncPeriodMs: 0 });
-p.onServicesSynced();
-p.onEndpointsSynced();
+const DNS_PORT = 10053;
+const view = new ClusterDnsView('cluster.local');
+const dns = new ClusterDnsServer({ view, upstream: resolverUpstream([], 1000), config: { domain: 'cluster.local', ttl: DEFAULT_DNS_TTL }, host: '0.0.0.0', port: DNS_PORT });
+await dns.start();
+const p = new UserspaceProxier({ run: execRunner(), nodeName: 'node-a', minSyncPeriodMs: 0, clusterDNS: { serviceIP: '10.96.0.53', address: '0.0.0.0', port: DNS_PORT } });
+for (const consumer of [p, view]) {
+  consumer.onServicesSynced();
+  consumer.onEndpointsSynced();
+}
 
 type Msg = { op: 'service' | 'endpoints' | 'deleteService'; obj: never } | { op: 'sync' } | { op: 'stop' } | { op: 'port'; name: string };
 
@@ -20,12 +32,15 @@ rl.on('line', (line) => {
     switch (msg.op) {
       case 'service':
         p.onServiceAdd(msg.obj);
+        view.onServiceAdd(msg.obj);
         break;
       case 'deleteService':
         p.onServiceDelete(msg.obj);
+        view.onServiceDelete(msg.obj);
         break;
       case 'endpoints':
         p.onEndpointsAdd(msg.obj);
+        view.onEndpointsAdd(msg.obj);
         break;
       case 'sync':
         process.stdout.write(`${JSON.stringify({ ok: await p.sync() })}\n`);
@@ -35,6 +50,7 @@ rl.on('line', (line) => {
         return;
       case 'stop':
         await p.stop();
+        await dns.stop();
         process.stdout.write('{"stopped":true}\n');
         process.exit(0);
     }

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execRunner } from '../../../proxy/exec.js';
 import { cleanupIptables } from '../../../proxy/iptables/proxier.js';
 import { eps, svc } from '../../unit/proxy/fixtures.js';
-import { canNetns, NetLab, tally } from './netlab.js';
+import { BUSYBOX, canNetns, NetLab, tally } from './netlab.js';
 
 /**
  * Userspace mode end to end: the proxier runs as a child process inside the lab's node namespace (bundled from
@@ -25,6 +25,25 @@ let replies: AsyncIterator<string>;
 const WEB = '10.96.0.10';
 const STICKY = '10.96.0.20';
 const EMPTY = '10.96.0.30';
+/** The cluster DNS Service IP the child's proxier sends to its DNS server (see userspace-child.ts). */
+const DNS_IP = '10.96.0.53';
+
+/** Asks argv[1]:53 over TCP for the A record of argv[2] and prints the first address. */
+const TCP_QUERY = `
+const net = require('node:net');
+const packet = require('dns-packet');
+const [server, name] = process.argv.slice(1);
+const c = net.connect(53, server, () => c.write(packet.streamEncode({ type: 'query', id: 7, flags: packet.RECURSION_DESIRED, questions: [{ type: 'A', name }] })));
+let buf = Buffer.alloc(0);
+c.on('data', (d) => {
+  buf = Buffer.concat([buf, d]);
+  if (buf.length < 2 || buf.length < 2 + buf.readUInt16BE(0)) return;
+  process.stdout.write(String(packet.streamDecode(buf).answers?.[0]?.data ?? 'no answer'));
+  c.destroy();
+});
+c.on('error', (e) => process.stdout.write(e.message));
+setTimeout(() => { process.stdout.write('timeout'); process.exit(0); }, 10000).unref();
+`;
 
 async function send(msg: unknown): Promise<Record<string, unknown>> {
   child!.stdin!.write(`${JSON.stringify(msg)}\n`);
@@ -98,6 +117,14 @@ describe.skipIf(!canNetns)('userspace proxier in a network namespace', () => {
     const [line] = await lab.fetch(lab.client, `http://${EMPTY}/`, 1);
     expect(line).toMatch(/^ERR/);
     expect(Date.now() - t0).toBeLessThan(1000);
+  });
+
+  it('sends the cluster DNS Service IP to the DNS server: UDP from a pod, TCP from the node itself', async () => {
+    const udp = await execa('ip', ['netns', 'exec', lab.client, BUSYBOX, 'timeout', '10', BUSYBOX, 'nslookup', 'web.default.svc.cluster.local.', DNS_IP], { reject: false });
+    expect(`${udp.stdout}\n${udp.stderr}`).toMatch(new RegExp(`Name:\\s*web\\.default\\.svc\\.cluster\\.local[\\s\\S]*Address:\\s*${WEB.replace(/\./g, '\\.')}`));
+    // busybox's nslookup has no TCP mode: one query over TCP (2-byte length prefix) with dns-packet.
+    const tcp = await execa('ip', ['netns', 'exec', lab.node, process.execPath, '-e', TCP_QUERY, DNS_IP, 'web.default.svc.cluster.local'], { cwd: root, reject: false });
+    expect(tcp.stdout).toBe(WEB);
   });
 
   it('cleanup removes the redirect chains', async () => {

@@ -16,15 +16,17 @@ interface Call {
   at: number;
 }
 
-/** Records commands; iptables -C always says "missing"; iptables-restore fails while `failRestores` > 0. */
+/** Records commands; iptables -C always says "missing"; iptables-restore fails while `failRestores` > 0, iptables-save while `failSaves`. */
 class FakeIptables {
   calls: Call[] = [];
   failRestores = 0;
+  failSaves = false;
   natSave = '*nat\n:PREROUTING ACCEPT [0:0]\nCOMMIT\n';
   filterSave = '*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n';
   run: CommandRunner = async (cmd, args, input) => {
     this.calls.push({ cmd, args, ...(input !== undefined ? { input } : {}), at: Date.now() });
     const ok = (stdout = ''): CommandResult => ({ exitCode: 0, stdout, stderr: '' });
+    if (cmd === 'iptables-save' && this.failSaves) return { exitCode: 4, stdout: '', stderr: 'iptables-save: permission denied' };
     if (cmd === 'iptables-save') return ok(args.includes('nat') ? this.natSave : args.includes('filter') ? this.filterSave : this.filterSave + this.natSave);
     if (cmd === 'iptables-restore') {
       if (this.failRestores > 0) {
@@ -105,8 +107,49 @@ describe('IptablesProxier', () => {
     expect(p.history.at(-1)).toMatchObject({ full: false, ok: true });
     expect(text).toContain(`:${serviceChainName('default/b', 'tcp')} - [0:0]`);
     expect(text).not.toContain(`:${serviceChainName('default/a', 'tcp')} - [0:0]`);
-    // A partial sync neither re-checks jumps nor reads the tables.
+    // A partial sync neither re-checks jumps nor reads the tables, and renders b's rules only.
     expect(fake.calls.slice(before).map((c) => c.cmd)).toEqual(['iptables-restore']);
+    expect(p.history.at(-1)?.result?.renderedServicePorts).toBe(1);
+    // A full resync with nothing changed renders nothing anew, and writes every chain still.
+    p.forceFullSync();
+    await until(() => fake.restores().length === 3, 'full restore');
+    expect(p.history.at(-1)).toMatchObject({ full: true, ok: true, result: { renderedServicePorts: 0 } });
+    expect(fake.restores()[2]!.input).toContain(`:${serviceChainName('default/a', 'tcp')} - [0:0]`);
+  });
+
+  it('later full syncs read the jumps with one iptables-save while restoring, and put back missing ones after', async () => {
+    const fake = new FakeIptables();
+    const { p } = make(fake);
+    p.onServiceAdd(svc('a'));
+    p.onServicesSynced();
+    p.onEndpointsSynced();
+    await p.syncProxyRules();
+    const before = fake.calls.length;
+    p.forceFullSync();
+    await p.syncProxyRules();
+    const calls = fake.calls.slice(before);
+    expect(calls.filter((c) => c.cmd === 'iptables-save').map((c) => c.args)).toEqual([[]]);
+    const restore = calls.findIndex((c) => c.cmd === 'iptables-restore');
+    const inserts = calls.map((c, i) => (c.args.includes('-I') ? i : -1)).filter((i) => i >= 0);
+    // The fake's save shows no jump: every one is inserted again, once the restore has been started.
+    expect(inserts).toHaveLength(JUMP_RULES.length);
+    expect(Math.min(...inserts)).toBeGreaterThan(restore);
+    expect(p.history.at(-1)).toMatchObject({ full: true, ok: true });
+  });
+
+  it('a failing iptables-save fails the full sync, which is retried', async () => {
+    const fake = new FakeIptables();
+    const { p, registry } = make(fake);
+    p.onServiceAdd(svc('a'));
+    p.onServicesSynced();
+    p.onEndpointsSynced();
+    await p.syncProxyRules();
+    fake.failSaves = true;
+    p.forceFullSync();
+    const r = await p.syncProxyRules();
+    expect(r).toMatchObject({ full: true, ok: false });
+    expect(r.error?.message).toMatch(/permission denied/);
+    expect(await registry.metrics()).toMatch(/^kubeproxy_sync_proxy_rules_iptables_restore_failures_total 0$/m);
   });
 
   it('ignores updates that change nothing the rules depend on', async () => {

@@ -14,6 +14,7 @@ import {
   serviceChainName,
   serviceExternalChainName,
   serviceFirewallChainName,
+  ServiceRulesCache,
   type RenderOptions,
 } from '../../../proxy/iptables/rules.js';
 import { eps, svc } from './fixtures.js';
@@ -267,6 +268,75 @@ describe('renderRules behaviour', () => {
 
   it('renders the same text for the same input whatever the order', () => {
     expect(render([...services].reverse(), [...endpoints].reverse()).text).toBe(render(services, endpoints).text);
+  });
+});
+
+describe('the rendering cache', () => {
+  const services = [
+    svc('a', { clusterIP: '10.96.0.1' }),
+    svc('b', { type: 'NodePort', clusterIP: '10.96.0.2', ports: [{ name: 'http', port: 80, nodePort: 30002 }, { name: 'dns', port: 53, protocol: 'UDP' }] }),
+    svc('c', { clusterIP: '10.96.0.3', affinity: 600 }),
+    svc('d', { type: 'LoadBalancer', clusterIP: '10.96.0.4', ports: [{ port: 443, nodePort: 30443 }], lbIPs: ['203.0.113.4'], sourceRanges: ['198.51.100.0/24'], externalTrafficPolicy: 'Local' }),
+  ];
+  const endpoints = [
+    eps('a', ['10.244.0.1']),
+    eps('b', ['10.244.0.2', '10.244.0.3'], [{ name: 'http', port: 8080 }, { name: 'dns', port: 53, protocol: 'UDP' }]),
+    eps('c', ['10.244.0.4', '10.244.0.5']),
+    eps('d', [{ ip: '10.244.0.6', nodeName: 'node-a' }, { ip: '10.244.1.6', nodeName: 'node-b' }], [{ port: 8443 }]),
+  ];
+  const options: Partial<RenderOptions> = { clusterCIDR: '10.244.0.0/16', nodeIP: '198.51.100.9', clusterDNS: { serviceIP: '10.96.0.10', address: '0.0.0.0', port: 10053 } };
+  const maps = (s: Service[], e: Endpoints[]) => ({ services: buildServicePortMap(s), endpoints: buildEndpointsMap(e.map(endpointsFromV1), 'node-a') });
+  /** Everything but the count of rendered service ports, which is what the cache changes. */
+  const comparable = (r: ReturnType<typeof renderRules>) => ({ ...r, renderedServicePorts: undefined });
+
+  it('renders every service port once, then reuses them all; the text is what a render without cache gives', () => {
+    const cache = new ServiceRulesCache();
+    const first = renderRules({ ...maps(services, endpoints), options, cache });
+    expect(first.renderedServicePorts).toBe(5);
+    const uncached = renderRules({ ...maps(services, endpoints), options });
+    expect(comparable(first)).toEqual(comparable(uncached));
+    // The same objects again (as the proxier passes them), and equal ones built afresh: nothing is rendered.
+    const m = maps(services, endpoints);
+    const again = renderRules({ ...m, options, cache });
+    expect(renderRules({ ...m, options, cache }).renderedServicePorts).toBe(0);
+    expect(again.text).toBe(uncached.text);
+  });
+
+  it('re-renders only the service port whose endpoints changed, and the result equals a full render', () => {
+    const cache = new ServiceRulesCache();
+    const before = renderRules({ ...maps(services, endpoints), options, cache });
+    const moved = [...endpoints.slice(0, 2), eps('c', ['10.244.0.4', '10.244.0.7']), endpoints[3]!];
+    const full = renderRules({ ...maps(services, moved), options, cache });
+    expect(full.renderedServicePorts).toBe(1);
+    expect(comparable(full)).toEqual(comparable(renderRules({ ...maps(services, moved), options })));
+    expect(full.text).toContain('--to-destination 10.244.0.7:8080');
+    // A partial sync of that change, from the cache, is the partial sync rendered from scratch.
+    const partialInput = { ...maps(services, moved), options, changedServices: new Set(['default/c']), previousShared: before.shared, existingNatChains: before.activeNatChains };
+    const cache2 = new ServiceRulesCache();
+    renderRules({ ...maps(services, endpoints), options, cache: cache2 });
+    const partial = renderRules({ ...partialInput, cache: cache2 });
+    expect(partial.renderedServicePorts).toBe(1);
+    expect(comparable(partial)).toEqual(comparable(renderRules(partialInput)));
+    // The endpoint that went away: its chain is deleted, the new one declared.
+    expect(partial.deletedNatChains).toEqual([endpointChainName('default/c', 'tcp', '10.244.0.5:8080')]);
+    expect(partial.text).toContain(`:${endpointChainName('default/c', 'tcp', '10.244.0.7:8080')} - [0:0]`);
+    expect(partial.text).not.toContain(serviceChainName('default/a', 'tcp'));
+  });
+
+  it('re-renders a changed Service, forgets a deleted one, and starts over when the options change', () => {
+    const cache = new ServiceRulesCache();
+    renderRules({ ...maps(services, endpoints), options, cache });
+    const changed = [services[0]!, { ...services[1]!, spec: { ...services[1]!.spec, externalIPs: ['192.168.1.50'] } } as Service, services[2]!];
+    const r = renderRules({ ...maps(changed, endpoints), options, cache });
+    // b has two ports: both rendered again; d is gone.
+    expect(r.renderedServicePorts).toBe(2);
+    expect(comparable(r)).toEqual(comparable(renderRules({ ...maps(changed, endpoints), options })));
+    expect(r.text).not.toContain('default/d');
+    // d back: rendered again (its chunk was forgotten).
+    expect(renderRules({ ...maps(services, endpoints), options, cache }).renderedServicePorts).toBe(3);
+    const masqAll = renderRules({ ...maps(services, endpoints), options: { ...options, masqueradeAll: true }, cache });
+    expect(masqAll.renderedServicePorts).toBe(5);
+    expect(comparable(masqAll)).toEqual(comparable(renderRules({ ...maps(services, endpoints), options: { ...options, masqueradeAll: true } })));
   });
 });
 

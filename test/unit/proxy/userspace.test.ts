@@ -1,4 +1,10 @@
+import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
+import { silentLogger } from '../../../lib/log.js';
+import type { CommandRunner } from '../../../proxy/exec.js';
+import { createProvider } from '../../../proxy/main.js';
+import { parseProxyFlags } from '../../../proxy/options.js';
+import { UserspaceProxier } from '../../../proxy/userspace/proxier.js';
 import { RoundRobin } from '../../../proxy/userspace/roundrobin.js';
 import { renderUserspaceRules } from '../../../proxy/userspace/rules.js';
 
@@ -66,5 +72,48 @@ describe('renderUserspaceRules', () => {
       ].join('\n'),
     );
     expect(renderUserspaceRules([{ name: 'a/b', protocol: 'TCP', clusterIP: '10.96.0.1', port: 80, nodePort: 0, externalIPs: [], proxyPort: 1 }], '10.0.0.5')).toContain('-j DNAT --to-destination 10.0.0.5:1');
+  });
+});
+
+describe('the cluster DNS in userspace mode', () => {
+  const portal = { name: 'kube-system/kube-dns:dns', protocol: 'UDP' as const, clusterIP: '10.96.0.10', port: 53, nodePort: 0, externalIPs: [], proxyPort: 40002 };
+
+  it('sends UDP and TCP port 53 of the DNS Service IP to the DNS server, before any Service portal', () => {
+    const lines = renderUserspaceRules([portal], '0.0.0.0', { serviceIP: '10.96.0.10', address: '0.0.0.0', port: 10053 }).split('\n');
+    const rules = lines.filter((l) => l.startsWith('-A '));
+    expect(rules.slice(0, 4)).toEqual([
+      '-A KUBE-PORTALS-CONTAINER -m comment --comment "skiff cluster DNS" -p udp -m udp -d 10.96.0.10/32 --dport 53 -j REDIRECT --to-ports 10053',
+      '-A KUBE-PORTALS-HOST -m comment --comment "skiff cluster DNS" -p udp -m udp -d 10.96.0.10/32 --dport 53 -j REDIRECT --to-ports 10053',
+      '-A KUBE-PORTALS-CONTAINER -m comment --comment "skiff cluster DNS" -p tcp -m tcp -d 10.96.0.10/32 --dport 53 -j REDIRECT --to-ports 10053',
+      '-A KUBE-PORTALS-HOST -m comment --comment "skiff cluster DNS" -p tcp -m tcp -d 10.96.0.10/32 --dport 53 -j REDIRECT --to-ports 10053',
+    ]);
+    // The kube-dns Service's own portal is still there, after them.
+    expect(rules[4]).toBe('-A KUBE-PORTALS-CONTAINER -m comment --comment kube-system/kube-dns:dns -p udp -m udp -d 10.96.0.10/32 --dport 53 -j REDIRECT --to-ports 40002');
+    // A DNS server on one address is DNATed to, whatever the listeners' address.
+    const dnat = renderUserspaceRules([], '0.0.0.0', { serviceIP: '10.96.0.10', address: '10.88.0.1', port: 53 });
+    expect(dnat).toContain('-A KUBE-PORTALS-HOST -m comment --comment "skiff cluster DNS" -p tcp -m tcp -d 10.96.0.10/32 --dport 53 -j DNAT --to-destination 10.88.0.1:53');
+    expect(renderUserspaceRules([portal])).not.toContain('cluster DNS');
+  });
+
+  it('skiff proxy --proxy-mode userspace --cluster-dns writes the redirect, with no Service at all', async () => {
+    const restores: string[] = [];
+    const run: CommandRunner = async (cmd, _args, input) => {
+      if (cmd === 'iptables-restore') restores.push(input ?? '');
+      return { exitCode: 0, stdout: '', stderr: '' };
+    };
+    const cfg = parseProxyFlags(['--master', 'http://unused', '--proxy-mode', 'userspace', '--cluster-dns', '10.96.0.10', '--dns-port', '10053']);
+    const provider = createProvider(cfg, { run, logger: silentLogger(), registry: new Registry() });
+    expect(provider).toBeInstanceOf(UserspaceProxier);
+    const p = provider as UserspaceProxier;
+    p.onServicesSynced();
+    p.onEndpointsSynced();
+    try {
+      expect(await p.sync()).toBe(true);
+    } finally {
+      await p.stop();
+    }
+    expect(restores).toHaveLength(1);
+    expect(restores[0]).toContain('-A KUBE-PORTALS-CONTAINER -m comment --comment "skiff cluster DNS" -p udp -m udp -d 10.96.0.10/32 --dport 53 -j REDIRECT --to-ports 10053');
+    expect(restores[0]).toContain('-A KUBE-PORTALS-HOST -m comment --comment "skiff cluster DNS" -p tcp -m tcp -d 10.96.0.10/32 --dport 53 -j REDIRECT --to-ports 10053');
   });
 });
