@@ -74,6 +74,8 @@ interface PodLike extends KubeObject {
 /** When the watch first saw each pod, Running and Ready (bench clock, ms). */
 interface PodTimes {
   seen: number;
+  /** Wall clock at `seen`, to compare with dockerd's timestamps. */
+  seenWall: number;
   running?: number;
   ready?: number;
 }
@@ -95,7 +97,7 @@ class PodWatch {
         if (e.type === 'BOOKMARK' || e.type === 'ERROR' || e.type === 'DELETED') return;
         const t = now();
         const name = e.object.metadata.name ?? '';
-        const rec = this.times.get(name) ?? { seen: t };
+        const rec = this.times.get(name) ?? { seen: t, seenWall: Date.now() };
         this.times.set(name, rec);
         if (rec.running === undefined && e.object.status?.phase === 'Running') rec.running = t;
         if (rec.ready === undefined && (e.object.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True')) rec.ready = t;
@@ -143,7 +145,7 @@ class BenchCluster {
   readonly kubeconfig: string;
   private flags: string[] = [];
 
-  constructor(private readonly docker: Dockerode) {
+  constructor(readonly docker: Dockerode) {
     this.dir = mkdtempSync(join(tmpdir(), 'skiff-bench-cluster-'));
     this.dataDir = join(this.dir, 'data');
     this.kubeconfig = join(this.dir, 'kubeconfig');
@@ -263,17 +265,58 @@ class BenchCluster {
   }
 }
 
+/** Where a pod's time went, in ms after the watch first saw it: dockerd's sandbox Created, app StartedAt; then the Running event. */
+interface Breakdown {
+  sandboxCreated: number;
+  appStarted: number;
+  /** From the app's start in dockerd to the watch showing the pod Running (status report + watch delivery). */
+  startToRunningSeen: number;
+}
+
+const dockerMs = (s: string | undefined): number => (s && !s.startsWith('0001-') ? Date.parse(s) : Number.NaN);
+
+async function breakdown(docker: Dockerode, cluster: BenchCluster, watch: PodWatch, podNames: string[]): Promise<Breakdown[]> {
+  const want = new Set(podNames);
+  const byPod = new Map<string, { sandbox?: number; app?: number }>();
+  for (const c of await cluster.containers()) {
+    const pod = c.Labels['io.kubernetes.pod.name'] ?? '';
+    if (!want.has(pod)) continue;
+    const info = await docker.getContainer(c.Id).inspect().catch(() => undefined);
+    if (!info) continue;
+    const rec = byPod.get(pod) ?? {};
+    if (c.Labels['io.kubernetes.docker.type'] === 'podsandbox') rec.sandbox = dockerMs(info.Created);
+    else rec.app = dockerMs(info.State.StartedAt);
+    byPod.set(pod, rec);
+  }
+  const out: Breakdown[] = [];
+  for (const [pod, r] of byPod) {
+    const t = watch.times.get(pod);
+    if (!t || r.sandbox === undefined || r.app === undefined || t.running === undefined) continue;
+    out.push({ sandboxCreated: r.sandbox - t.seenWall, appStarted: r.app - t.seenWall, startToRunningSeen: t.running - t.seen - (r.app - t.seenWall) });
+  }
+  return out;
+}
+
+function breakdownStats(b: Breakdown[]): Record<string, Record<string, number>> {
+  return {
+    sandboxCreatedMs: stats(b.map((x) => x.sandboxCreated)),
+    appStartedMs: stats(b.map((x) => x.appStarted)),
+    appStartToRunningSeenMs: stats(b.map((x) => x.startToRunningSeen)),
+  };
+}
+
 /** Creates one pod through the API and times it to Running and Ready; then deletes it and waits for its containers to go. */
-async function onePod(client: KubeClient, watch: PodWatch, cluster: BenchCluster, name: string): Promise<{ running: number; ready: number }> {
+async function onePod(client: KubeClient, watch: PodWatch, cluster: BenchCluster, name: string): Promise<{ running: number; ready: number; breakdown?: Breakdown }> {
   const t0 = now();
   await client.create(PODS, NAMESPACE, podObject(name));
   const times = await pollUntil(async () => {
     const t = watch.times.get(name);
     return t?.running !== undefined && t.ready !== undefined ? t : undefined;
   }, `pod ${name} Running and Ready`, 10, 120_000);
+  const [bd] = await breakdown(cluster.docker, cluster, watch, [name]);
   await client.delete(PODS, NAMESPACE, name, { gracePeriodSeconds: 0 });
   await pollUntil(async () => (await cluster.containers(name)).length === 0, `pod ${name}'s containers removed`, 100, 60_000);
-  return { running: (times.running as number) - t0, ready: (times.ready as number) - t0 };
+  return { running: (times.running as number) - t0, ready: (times.ready as number) - t0, ...(bd ? { breakdown: bd } : {}) };
 }
 
 export async function clusterBench(opts: ClusterBenchOptions = {}): Promise<SectionOutput> {
@@ -322,7 +365,7 @@ export async function clusterBench(opts: ClusterBenchOptions = {}): Promise<Sect
     await onePod(client, watch, cluster, 'warm');
 
     const floorOne: FloorPodResult[] = [];
-    const clusterOne: Array<{ running: number; ready: number }> = [];
+    const clusterOne: Array<{ running: number; ready: number; breakdown?: Breakdown }> = [];
     for (let i = 0; i < runs; i++) {
       checkAborted();
       const doFloor = async (): Promise<void> => void floorOne.push(await floor.one(`r${i}`));
@@ -379,6 +422,7 @@ export async function clusterBench(opts: ClusterBenchOptions = {}): Promise<Sect
     const perReady = list.map((t) => (t.ready as number) - t.seen);
     progress(`Deployment: all ${replicas} Running in ${allRunning.toFixed(2)} s, Ready in ${allReady.toFixed(2)} s; per pod p99 Running ${(p(perRunning, 99) / 1000).toFixed(2)} s, Ready ${(p(perReady, 99) / 1000).toFixed(2)} s`);
 
+    const deployBreakdown = await breakdown(docker, cluster, watch, deployPods().map(([n]) => n));
     await sleep(3000);
     const rssLoaded = cluster.rssMb();
     progress(`RSS with ${replicas} pods: control ${rssLoaded.control.toFixed(1)} MB, agent ${rssLoaded.agent.toFixed(1)} MB, proxy ${rssLoaded.proxy.toFixed(1)} MB`);
@@ -452,8 +496,8 @@ export async function clusterBench(opts: ClusterBenchOptions = {}): Promise<Sect
         cluster: {
           upSeconds: round(upSeconds, 2),
           downSeconds: round(downSeconds, 2),
-          single: { runningMs: stats(singleRunning), readyMs: stats(singleReady), raw: clusterOne.map((x) => ({ running: round(x.running, 1), ready: round(x.ready, 1) })) },
-          deployment: { allRunningSeconds: round(allRunning, 2), allReadySeconds: round(allReady, 2), perPodRunningMs: stats(perRunning), perPodReadyMs: stats(perReady), deleteSeconds: round(deleteSeconds, 2) },
+          single: { runningMs: stats(singleRunning), readyMs: stats(singleReady), breakdown: breakdownStats(clusterOne.flatMap((x) => (x.breakdown ? [x.breakdown] : []))), raw: clusterOne.map((x) => ({ running: round(x.running, 1), ready: round(x.ready, 1) })) },
+          deployment: { allRunningSeconds: round(allRunning, 2), allReadySeconds: round(allReady, 2), perPodRunningMs: stats(perRunning), perPodReadyMs: stats(perReady), breakdown: breakdownStats(deployBreakdown), deleteSeconds: round(deleteSeconds, 2) },
           rssMb: { idle: rssIdle, withPods: rssLoaded },
           leftAfterDown: left,
         },
