@@ -39,8 +39,8 @@ import {
  * seconds (default 1).
  *
  * The `skiff up` it runs programs the host's iptables (the proxy): run it under `flock /tmp/skiff-host.lock`.
- * SKIFF_BENCH_CLUSTER_CPU_PROF=DIR runs every daemon with `node --cpu-prof --cpu-prof-dir=DIR` (profiles written when
- * `skiff down` stops them). The daemons' logs are copied to .tmp/bench-cluster-logs before the purge.
+ * SKIFF_BENCH_CLUSTER_CPU_PROF=DIR profiles every daemon (bench/cpu-profile.ts; DIR/<daemon>-<pid>.cpuprofile, written
+ * when `skiff down` stops them). The daemons' logs are copied to .tmp/bench-cluster-logs before the purge.
  */
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -179,7 +179,10 @@ class BenchCluster {
   /** Runs `skiff <args>`, relaying its steps as progress lines; resolves with its exit code and output. */
   private skiff(args: string[], timeoutMs: number): Promise<{ code: number; out: string }> {
     const env: NodeJS.ProcessEnv = { ...process.env, KUBECONFIG: '' };
-    if (CPU_PROF_DIR) env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${CPU_PROF_DIR}`.trim();
+    if (CPU_PROF_DIR) {
+      env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --import=${join(import.meta.dirname, 'cpu-profile.js')}`.trim();
+      env.SKIFF_CPU_PROFILE_DIR = CPU_PROF_DIR;
+    }
     return new Promise((res, rej) => {
       const child = spawn(process.execPath, [SKIFF, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
       const kill = onExit(() => child.kill('SIGKILL'));
