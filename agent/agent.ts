@@ -247,7 +247,14 @@ export class Agent {
       this.lastKnown.set(uid, pod);
       if (!this.firstSeen.has(uid)) this.firstSeen.set(uid, this.now());
     }
-    for (const uid of new Set([...previous.keys(), ...d.pods.keys()])) this.workers.enqueue(uid);
+    // Only the pods that came, went or changed: a burst of pods arriving one by one must not sync every pod again on
+    // each arrival (the level-triggered resync still visits them all every syncFrequency).
+    for (const uid of new Set([...previous.keys(), ...d.pods.keys()])) {
+      const before = previous.get(uid);
+      const after = d.pods.get(uid);
+      if (before !== undefined && after !== undefined && (before === after || JSON.stringify(before) === JSON.stringify(after))) continue;
+      this.workers.enqueue(uid);
+    }
   }
 
   /** The PLEG: notices containers that changed, died or vanished, and pods the agent does not want. */

@@ -39,8 +39,8 @@ import {
 const ROOT = resolve(import.meta.dirname, '../..');
 /** SKIFF_BENCH_SKIFF points the agent benchmark at another build (e.g. a patched copy, for an A/B comparison). */
 const SKIFF = process.env.SKIFF_BENCH_SKIFF ? resolve(process.env.SKIFF_BENCH_SKIFF) : join(ROOT, 'dist/cli/skiff.js');
-const PAUSE_IMAGE = 'skiff/pause:3.10';
-const WEB_IMAGE = 'skiff/web:1.0';
+export const PAUSE_IMAGE = 'skiff/pause:3.10';
+export const WEB_IMAGE = 'skiff/web:1.0';
 const BENCH_LABEL = 'io.skiff.bench';
 
 export interface AgentBenchOptions {
@@ -64,7 +64,7 @@ const POLL_BURST_MS = 50;
 const PROBE_PERIOD_S = Number(process.env.SKIFF_BENCH_PROBE_PERIOD ?? 10) || 10;
 const STARTUP_PERIOD_S = 1;
 
-interface Timing {
+export interface Timing {
   /** ms from the first call (floor) or the manifest rename (agent) to every container running. */
   running: number;
   /** ms to Ready: /healthz answering (floor) or the agent reporting the Ready condition (agent). */
@@ -74,7 +74,7 @@ interface Timing {
 // ---- helpers ---------------------------------------------------------------------------------------------------
 
 /** Two /24s that no docker network or host route uses: one for the floor network, one for the agent's pods. */
-async function freeCidrs(docker: Dockerode, n: number): Promise<string[]> {
+export async function freeCidrs(docker: Dockerode, n: number): Promise<string[]> {
   const used = new Set<string>();
   for (const net of await docker.listNetworks()) for (const c of net.IPAM?.Config ?? []) if (c.Subnet) used.add(c.Subnet);
   try {
@@ -103,7 +103,7 @@ async function freeCidrs(docker: Dockerode, n: number): Promise<string[]> {
  * sandbox together with the containers in its namespaces, dozens at once, can leave dockerd with a phantom endpoint
  * that keeps the network from ever being removed ("has active endpoints").
  */
-async function removeByLabel(docker: Dockerode, label: string): Promise<number> {
+export async function removeByLabel(docker: Dockerode, label: string): Promise<number> {
   let removed = 0;
   for (let attempt = 0; attempt < 5; attempt++) {
     const list = await docker.listContainers({ all: true, filters: { label: [label] } });
@@ -133,7 +133,7 @@ async function removeByLabel(docker: Dockerode, label: string): Promise<number> 
 }
 
 /** Removes a network, retrying briefly while dockerd finishes detaching removed containers. */
-async function removeNetwork(docker: Dockerode, name: string): Promise<void> {
+export async function removeNetwork(docker: Dockerode, name: string): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {
       await docker.getNetwork(name).remove();
@@ -169,7 +169,7 @@ function summarize(xs: number[]): Record<string, number> {
 
 // ---- floor -----------------------------------------------------------------------------------------------------
 
-interface FloorPodResult extends Timing {
+export interface FloorPodResult extends Timing {
   /** ms from the first call to the sandbox's Created time in dockerd (for the breakdown). */
   sandboxCreated: number;
 }
@@ -209,7 +209,7 @@ async function floorPod(docker: Dockerode, network: string, name: string, labels
 }
 
 /** The floor's own network and containers (labelled with the run id), created on demand and removed at the end. */
-class Floor {
+export class Floor {
   readonly network: string;
   readonly label: string;
   readonly labels: Record<string, string>;
@@ -248,14 +248,20 @@ class Floor {
 
   /** `n` pods created concurrently; every pod's clock starts together, so the slowest pod is the burst's time. */
   async burst(n: number): Promise<Timing & { p50Running: number }> {
-    const each = await Promise.all(Array.from({ length: n }, (_, i) => floorPod(this.docker, this.network, `${this.runId}-b${i}`, this.labels)));
-    progress(`floor: removing ${n} pods`);
-    await removeByLabel(this.docker, this.label);
+    const each = await this.burstEach(n);
     return {
       running: Math.max(...each.map((e) => e.running)),
       ready: Math.max(...each.map((e) => e.ready)),
       p50Running: percentile(each.map((e) => e.running), 50),
     };
+  }
+
+  /** `n` pods created concurrently, then removed: each pod's own timing, every clock started together. */
+  async burstEach(n: number): Promise<FloorPodResult[]> {
+    const each = await Promise.all(Array.from({ length: n }, (_, i) => floorPod(this.docker, this.network, `${this.runId}-b${i}`, this.labels)));
+    progress(`floor: removing ${n} pods`);
+    await removeByLabel(this.docker, this.label);
+    return each;
   }
 }
 

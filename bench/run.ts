@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { agentBench, type SectionOutput } from './agent.js';
 import { apiserverBench } from './apiserver.js';
+import { clusterBench } from './cluster.js';
 import { deploymentBench } from './deployment.js';
 import { proxyBench } from './proxy.js';
 import { schedulerBench } from './scheduler.js';
@@ -14,8 +15,10 @@ import { ABORT_EXIT_CODE, Aborted, aborted, installSignalHandlers, progress, run
  * Figures go to stdout, progress to stderr, and each section's details to .tmp/bench-<section>.json.
  *
  * Environment knobs of the agent section: SKIFF_BENCH_PROBE_PERIOD (readiness probe period of the bench pods, s;
- * default 10; a startup probe every 1 s gates it), SKIFF_BENCH_SKIFF (the skiff.js to run as the agent; default dist/cli/skiff.js).
+ * default 10; a startup probe every 1 s gates it), SKIFF_BENCH_SKIFF (the skiff.js to run as the agent, and the cluster section's skiff; default dist/cli/skiff.js).
  * Apiserver section: SKIFF_BENCH_CONTROL_NODE_ARGS (extra node flags for the control process, e.g. --cpu-prof --cpu-prof-dir=DIR).
+ * Of the cluster section: SKIFF_BENCH_CLUSTER_PROBE_PERIOD (readiness probe period of its pods, s; default 1),
+ * SKIFF_BENCH_CLUSTER_CPU_PROF=DIR (CPU profiles of the daemons, written when skiff down stops them).
  *
  * Adding a section (store, apiserver, proxy): write bench/<name>.ts exporting an async function returning
  * { lines, json }, and add it to SECTIONS.
@@ -50,6 +53,10 @@ const SECTIONS: Record<string, Section> = {
   deployment: {
     describe: 'controllers: a 1,000-replica Deployment to all pods bound on 100 simulated nodes vs the same pods created directly',
     run: () => deploymentBench(),
+  },
+  cluster: {
+    describe: 'skiff up on this machine: pod create through the API to Running/Ready (1 pod, 100-replica Deployment) vs Docker, skiff up/down times, daemons\' RSS (needs root; run under flock /tmp/skiff-host.lock)',
+    run: () => clusterBench(),
   },
 };
 

@@ -8,6 +8,65 @@ const PODS = { group: '', version: 'v1', resource: 'pods' };
 /** Marks a pod in the API as the mirror of a static pod; its value is the static pod's config hash. */
 export const MIRROR_ANNOTATION = 'kubernetes.io/config.mirror';
 
+/** What the agent acts on in an API pod: all of it but the status and the metadata that every write changes. */
+export function podIntent(obj: KubeObject): KubeObject {
+  const { status: _status, ...rest } = obj;
+  const { resourceVersion: _rv, managedFields: _mf, ...metadata } = obj.metadata;
+  return { ...rest, metadata };
+}
+
+type Decoded = { pod: Pod } | { error: SourceError };
+
+/**
+ * The API pods decoded (defaults, validation) for the agent and kept between pushes: a pod is decoded again only
+ * when its intent (podIntent) changed, so that the status updates of a burst of pods cost neither a decode of every
+ * pod nor a new desired set, which would sync every pod again.
+ */
+export class ApiPodDecoder {
+  private readonly entries = new Map<string, { intent: string; decoded: Decoded }>();
+  private decodedOnce = false;
+
+  /** The set to push, in the order given; `changed` is false when it is the same as the previous call's. */
+  decode(objs: KubeObject[]): { pods: Pod[]; errors: SourceError[]; changed: boolean } {
+    const pods: Pod[] = [];
+    const errors: SourceError[] = [];
+    const seen = new Set<string>();
+    // The first set is news even when empty: it tells that the API source has answered.
+    let changed = !this.decodedOnce;
+    this.decodedOnce = true;
+    for (const obj of objs) {
+      const key = obj.metadata.uid || `${obj.metadata.namespace}/${obj.metadata.name}`;
+      seen.add(key);
+      const intent = podIntent(obj);
+      const text = JSON.stringify(intent);
+      let entry = this.entries.get(key);
+      if (entry?.intent !== text) {
+        entry = { intent: text, decoded: decodeApiPod(intent) };
+        this.entries.set(key, entry);
+        changed = true;
+      }
+      if ('pod' in entry.decoded) pods.push(entry.decoded.pod);
+      else errors.push(entry.decoded.error);
+    }
+    for (const key of [...this.entries.keys()]) {
+      if (seen.has(key)) continue;
+      this.entries.delete(key);
+      changed = true;
+    }
+    return { pods, errors, changed };
+  }
+}
+
+function decodeApiPod(obj: KubeObject): Decoded {
+  const parsed = parsePod({ ...obj, apiVersion: 'v1', kind: 'Pod' });
+  if (!parsed.ok) {
+    return { error: { origin: `api pod ${obj.metadata.namespace}/${obj.metadata.name}`, message: `pod "${obj.metadata.name}" cannot run: ${parsed.errors.map((e) => e.field).join(', ')}` } };
+  }
+  const pod = parsed.pod;
+  pod.metadata.annotations = { ...(pod.metadata.annotations ?? {}), 'kubernetes.io/config.source': 'api' };
+  return { pod };
+}
+
 /**
  * The API server as a pod source (the kubelet's "api" source): the pods bound to this node, watched through an
  * informer with fieldSelector spec.nodeName=<node>. Every change pushes the complete set, like the other sources.
@@ -15,6 +74,7 @@ export const MIRROR_ANNOTATION = 'kubernetes.io/config.mirror';
 export class ApiPodSource implements PodSource {
   readonly name = 'api';
   private readonly informer: Informer;
+  private readonly decoder = new ApiPodDecoder();
 
   constructor(
     private readonly opts: { client: KubeClient; nodeName: string; logger: Logger; onUpdate: SourceListener },
@@ -29,22 +89,10 @@ export class ApiPodSource implements PodSource {
 
   private push(): void {
     if (!this.informer.hasSynced()) return;
-    const pods: Pod[] = [];
-    const errors: SourceError[] = [];
-    for (const obj of this.informer.list()) {
-      // Mirror pods stand for this node's static pods in the API; running them would run those pods twice.
-      if (obj.metadata.annotations?.[MIRROR_ANNOTATION]) continue;
-      const parsed = parsePod({ ...obj, apiVersion: 'v1', kind: 'Pod' });
-      const origin = `api pod ${obj.metadata.namespace}/${obj.metadata.name}`;
-      if (!parsed.ok) {
-        errors.push({ origin, message: `pod "${obj.metadata.name}" cannot run: ${parsed.errors.map((e) => e.field).join(', ')}` });
-        continue;
-      }
-      const pod = parsed.pod;
-      pod.metadata.annotations = { ...(pod.metadata.annotations ?? {}), 'kubernetes.io/config.source': 'api' };
-      pods.push(pod);
-    }
-    this.opts.onUpdate({ source: this.name, pods, errors, origins: pods.map((p) => `api pod ${p.metadata.namespace}/${p.metadata.name}`) });
+    const decoded = this.decoder.decode(this.informer.list().filter((obj) => !obj.metadata.annotations?.[MIRROR_ANNOTATION]));
+    // Status writes (the agent's own, mostly) change nothing the agent acts on: no new set to merge and sync.
+    if (!decoded.changed) return;
+    this.opts.onUpdate({ source: this.name, pods: decoded.pods, errors: decoded.errors, origins: decoded.pods.map((p) => `api pod ${p.metadata.namespace}/${p.metadata.name}`) });
   }
 
   async start(): Promise<void> {

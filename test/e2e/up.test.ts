@@ -83,8 +83,9 @@ describe.skipIf(!canRun)('skiff up / skiff down', () => {
       '--node-name', nodeName,
       `--control-arg=--listen-peer-urls=http://127.0.0.1:${peerPort}`,
       '--control-arg=--bind-address=127.0.0.1',
-      '--agent-arg=--address=127.0.0.1',
-      // The node server's TLS port: never the machine's 10250, which something else may hold.
+      // The node server's TLS port: never the machine's 10250, which something else may hold. On every address, as
+      // in the other e2e suites: the API server dials the node's InternalIP (kubectl exec and logs).
+      '--agent-arg=--address=0.0.0.0',
       `--agent-arg=--port=${nodePort}`,
       '--proxy-arg=--metrics-bind-address=127.0.0.1:0',
     ];
@@ -199,6 +200,37 @@ describe.skipIf(!canRun)('skiff up / skiff down', () => {
     expect(bound.out.trim().split('.')).toHaveLength(3);
     // Under their own identities, the agent and the proxy were refused nothing they do.
     for (const d of ['agent', 'proxy']) expect(readFileSync(join(dataDir, 'logs', `${d}.log`), 'utf8')).not.toMatch(/forbidden|\b403\b/i);
+  }, 240_000);
+
+  it('gives pods the cluster DNS at 10.96.0.10, which resolves kubernetes.default to the kubernetes Service', async () => {
+    k(['run', 'dns', '--image=skiff/busybox:1.0', '--restart=Never', '--command', '--', 'sleep', '3600']);
+    await eventually(() => k(['get', 'pod', 'dns', '-o', 'jsonpath={.status.phase}']) === 'Running', 'pod dns Running', 150_000, 1000);
+    const resolv = k(['exec', 'dns', '--', 'cat', '/etc/resolv.conf']);
+    expect(resolv).toContain('nameserver 10.96.0.10\n');
+    expect(resolv).toMatch(/^search default\.svc\.cluster\.local svc\.cluster\.local cluster\.local\b/m);
+    const clusterIP = k(['get', 'service', 'kubernetes', '-o', 'jsonpath={.spec.clusterIP}']);
+    expect(clusterIP).toMatch(/^10\.96\.\d+\.\d+$/);
+    const ip = clusterIP.replace(/\./g, '\\.');
+    const execOut = (args: string[], want: RegExp, what: string): Promise<string> =>
+      eventually(
+        () => {
+          const r = kubectl(['exec', 'dns', '--', ...args]);
+          if (!want.test(r.out)) throw new Error(`${args.join(' ')} said:\n${r.out}`);
+          return r.out;
+        },
+        what,
+        60_000,
+        1000,
+      );
+    // The full name, asked of the nameserver in resolv.conf.
+    const full = await execOut(['nslookup', 'kubernetes.default.svc.cluster.local'], new RegExp(`Name:\\s*kubernetes\\.default\\.svc\\.cluster\\.local\\s+Address:\\s*${ip}\\b`), 'the full name to resolve');
+    expect(full).toMatch(/^Server:\s*10\.96\.0\.10$/m);
+    // busybox's nslookup applies the search path only to names without a dot (busybox bug 11161): "kubernetes" goes
+    // through it; "kubernetes.default" is resolved the way applications resolve it, by the libc resolver (ping prints
+    // the address it resolved; a ClusterIP does not answer pings, which does not matter here).
+    await execOut(['nslookup', 'kubernetes'], new RegExp(`Name:\\s*kubernetes\\.default\\.svc\\.cluster\\.local\\s+Address:\\s*${ip}\\b`), 'kubernetes through the search path');
+    await execOut(['ping', '-c', '1', '-W', '1', 'kubernetes.default'], new RegExp(`^PING kubernetes\\.default \\(${ip}\\)`, 'm'), 'kubernetes.default through the search path');
+    k(['delete', 'pod', 'dns', '--grace-period=0', '--force']);
   }, 240_000);
 
   it('skiff down stops and removes everything but the data dir; --purge removes that too', async () => {

@@ -123,6 +123,28 @@ describe('Agent with a fake runtime', () => {
     expect(agent.events.list({ uid }).map((e) => e.reason)).toEqual(expect.arrayContaining(['Pulling', 'Pulled', 'Created', 'Started']));
   });
 
+  it('syncs only the pod that arrived, not every pod already running', async () => {
+    await writeManifest('a', podDoc('a'));
+    // No periodic resync within the test: only what the new pods cause is counted.
+    const agent = await startAgent({ syncFrequency: '1h' });
+    const a = await until(() => running(agent, 'a'), 'a to run');
+    const uidA = a.metadata.uid ?? '';
+    // Each sync of a pod lists its containers (twice when there is nothing to do).
+    const listsOfA = (): number => runtime.calls.filter((c) => c === `listPodContainers:${uidA}`).length;
+    const before = listsOfA();
+    for (const name of ['b', 'c', 'd', 'e']) {
+      await writeManifest(name, podDoc(name));
+      await until(() => running(agent, name), `${name} to run`);
+    }
+    // Four arrivals, one after the other: syncing every pod on each would have listed a's containers 8 times more.
+    // At most one sync of a may still have been due from its own start (the relist noticing its containers).
+    expect(listsOfA() - before).toBeLessThanOrEqual(2);
+    // A change to a pod syncs that pod.
+    const settled = listsOfA();
+    await writeManifest('a', { ...podDoc('a'), metadata: { name: 'a', labels: { tier: 'front' } } });
+    await until(() => listsOfA() > settled, 'a to be synced after its manifest changed');
+  });
+
   it('stops and removes a pod whose manifest is deleted', async () => {
     const file = await writeManifest('web', podDoc('web', { terminationGracePeriodSeconds: 7 }));
     const agent = await startAgent();
