@@ -22,8 +22,11 @@ export function formatMap(m: Record<string, string> | undefined): string {
     .join('\n');
 }
 
-/** A downwardAPI file's fieldRef (ExtractFieldPathAsString for the paths volumes allow). */
-export function volumeFieldValue(pod: Pod, fieldPath: string): string {
+/**
+ * ExtractFieldPathAsString: the pod metadata a fieldRef names, which is all a downwardAPI file may name and what an
+ * environment variable's fieldRef falls back to after the fields only env has (env.ts).
+ */
+export function podFieldPathValue(pod: Pod, fieldPath: string): string {
   const sub = /^metadata\.(labels|annotations)\['(.+)'\]$/.exec(fieldPath);
   if (sub) {
     const map = sub[1] === 'labels' ? pod.metadata.labels : pod.metadata.annotations;

@@ -81,16 +81,13 @@ describe('containerEnv', () => {
         containers: [
           c('app', {
             env: [
-              ['NAME', 'metadata.name'],
-              ['NS', 'metadata.namespace'],
-              ['UID', 'metadata.uid'],
               ['NODE', 'spec.nodeName'],
               ['SA', 'spec.serviceAccountName'],
               ['POD_IP', 'status.podIP'],
               ['HOST_IP', 'status.hostIP'],
+              // The pod's metadata as downwardAPI files read it (downward-api.test.ts has every path).
+              ['NAME', 'metadata.name'],
               ['TIER', "metadata.labels['tier']"],
-              ['NOTE', "metadata.annotations['example.com/note']"],
-              ['MISSING', "metadata.labels['nope']"],
             ].map(([name, fieldPath]) => ({ name, valueFrom: { fieldRef: { fieldPath } } })),
           }),
         ],
@@ -98,17 +95,20 @@ describe('containerEnv', () => {
       { namespace: 'prod', labels: { tier: 'web' }, annotations: { 'example.com/note': 'hi' } },
     );
     expect(envOf(pod)).toEqual({
-      NAME: 'web',
-      NS: 'prod',
-      UID: 'uid-1',
       NODE: 'node-1',
       SA: 'robot',
       POD_IP: '10.88.0.5',
       HOST_IP: '192.168.1.10',
+      NAME: 'web',
       TIER: 'web',
-      NOTE: 'hi',
-      MISSING: '',
     });
+  });
+
+  it('refuses a fieldRef path it does not know (validation keeps them out of stored pods)', () => {
+    const pod = makePod({ containers: [c('app', { env: [{ name: 'X', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }] })] });
+    const ref = pod.spec.containers[0]?.env?.[0]?.valueFrom?.fieldRef;
+    if (ref) ref.fieldPath = 'spec.hostname';
+    expect(() => envOf(pod)).toThrow(new EnvError('unsupported fieldPath: spec.hostname'));
   });
 
   it('a fieldRef value can be referenced by a later variable', () => {
