@@ -1,4 +1,3 @@
-import { cpus, totalmem } from 'node:os';
 import type { Container, Pod, ResourceList } from '../../control/api/index.js';
 import { cpuMillis, memoryBytes } from '../../control/api/index.js';
 
@@ -8,11 +7,6 @@ import { cpuMillis, memoryBytes } from '../../control/api/index.js';
  */
 
 export class DownwardAPIError extends Error {}
-
-/** What the node can give a container: the figures the agent reports as the Node's allocatable (no reservations). */
-export function hostAllocatable(): ResourceList {
-  return { cpu: String(cpus().length), memory: `${Math.floor(totalmem() / 1024)}Ki` };
-}
 
 /** Upstream's FormatMap: `key="value"` lines sorted by key (the value quoted like Go's %q). */
 export function formatMap(m: Record<string, string> | undefined): string {

@@ -1,6 +1,7 @@
 import type { Container, Pod } from '../../control/api/index.js';
 import type { ResourceList } from '../../control/api/index.js';
-import { containerResourceValue, DownwardAPIError, hostAllocatable, podFieldPathValue } from './downward-api.js';
+import { hostCapacity } from '../node-capacity.js';
+import { containerResourceValue, DownwardAPIError, podFieldPathValue } from './downward-api.js';
 
 /**
  * Expands `$(VAR)` references as the kubelet does: a reference to a defined variable is replaced, `$$` escapes a
@@ -114,7 +115,7 @@ function asEnvError(fn: () => string): string {
 }
 
 function envResourceValue(ctx: EnvContext, container: Container, resource: string, divisor: string | number | undefined): string {
-  return asEnvError(() => containerResourceValue(container, resource, divisor, ctx.nodeAllocatable ?? hostAllocatable()));
+  return asEnvError(() => containerResourceValue(container, resource, divisor, ctx.nodeAllocatable ?? hostCapacity()));
 }
 
 /** The container's environment, in upstream's order: service variables, envFrom, then env (later wins). */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { containerEnv, EnvError, expandCommand, expandVars, type EnvContext } from '../../../../agent/kuberuntime/env.js';
+import { nodeCapacity } from '../../../../agent/node-capacity.js';
 import type { Pod } from '../../../../control/api/index.js';
 import { c, makePod } from './fixtures.js';
 
@@ -15,6 +16,16 @@ describe('expandVars (upstream third_party/forked/golang/expansion)', () => {
     ].map(([name, resource, divisor]) => ({ name, valueFrom: { resourceFieldRef: { resource, ...(divisor ? { divisor } : {}) } } }));
     const pod = makePod({ containers: [c('app', { env })] });
     expect(envOf(pod, { nodeAllocatable: { cpu: '6', memory: '2Gi' } })).toEqual({ CPU_LIMIT: '6', MEM_LIMIT_MI: '2048', CPU_REQ: '0' });
+  });
+
+  it('by default reads for a missing limit what the agent posts as the Node\'s allocatable', () => {
+    const env = [
+      ['CPU_LIMIT', 'limits.cpu', undefined],
+      ['MEM_LIMIT', 'limits.memory', '1Ki'],
+      ['DISK_LIMIT', 'limits.ephemeral-storage', undefined],
+    ].map(([name, resource, divisor]) => ({ name, valueFrom: { resourceFieldRef: { resource, ...(divisor ? { divisor } : {}) } } }));
+    const node = nodeCapacity(110);
+    expect(envOf(makePod({ containers: [c('app', { env })] }))).toEqual({ CPU_LIMIT: node.cpu, MEM_LIMIT: node.memory?.replace(/Ki$/, ''), DISK_LIMIT: node['ephemeral-storage'] });
   });
 
   it.each([
