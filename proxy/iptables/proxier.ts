@@ -1,6 +1,7 @@
 import { Registry } from 'prom-client';
-import type { Endpoints, Service } from '../../control/api/core/index.js';
-import { EndpointSliceTracker, endpointsFromV1, type EndpointSliceLike, type ServiceEndpoints } from '../endpoints.js';
+import type { Service } from '../../control/api/core/index.js';
+import type { ServiceEndpoints } from '../endpoints.js';
+import { EndpointsEventHandlers } from '../endpoints-events.js';
 import { silentLogger, type Logger } from '../../lib/log.js';
 import { conntrackNothingDeleted, staleConntrackArgs } from '../conntrack.js';
 import { CommandError, mustRun, type CommandRunner } from '../exec.js';
@@ -46,10 +47,9 @@ export interface SyncReport {
   error?: Error;
 }
 
-export class IptablesProxier {
+export class IptablesProxier extends EndpointsEventHandlers {
   private readonly services = new Map<string, Service>();
   private readonly endpoints = new Map<string, ServiceEndpoints>();
-  private readonly slices = new EndpointSliceTracker();
   /** Services ("namespace/name") whose Service or Endpoints changed since the last successful sync. */
   private pending = new Set<string>();
   private servicesSynced = false;
@@ -73,6 +73,7 @@ export class IptablesProxier {
   readonly history: SyncReport[] = [];
 
   constructor(private readonly opts: IptablesProxierOptions) {
+    super();
     this.minSyncPeriodMs = opts.minSyncPeriodMs ?? 1000;
     this.syncPeriodMs = opts.syncPeriodMs ?? 30_000;
     this.metrics = opts.metrics ?? createProxyMetrics(opts.registry ?? new Registry());
@@ -96,32 +97,6 @@ export class IptablesProxier {
     this.setService(namespacedName(svc), undefined);
   }
 
-  onEndpointsAdd(ep: Endpoints): void {
-    this.onEndpointsUpdate(undefined, ep);
-  }
-
-  onEndpointsUpdate(_old: Endpoints | undefined, ep: Endpoints): void {
-    this.setEndpoints(namespacedName(ep), endpointsFromV1(ep));
-  }
-
-  onEndpointsDelete(ep: Endpoints): void {
-    this.setEndpoints(namespacedName(ep), undefined);
-  }
-
-  onEndpointSliceAdd(slice: EndpointSliceLike): void {
-    const r = this.slices.set(slice);
-    if (r) this.setEndpoints(r.key, r.endpoints);
-  }
-
-  onEndpointSliceUpdate(_old: EndpointSliceLike | undefined, slice: EndpointSliceLike): void {
-    this.onEndpointSliceAdd(slice);
-  }
-
-  onEndpointSliceDelete(slice: EndpointSliceLike): void {
-    const r = this.slices.delete(slice);
-    if (r) this.setEndpoints(r.key, r.endpoints);
-  }
-
   /** The informers have listed everything; syncs may begin (none happens before both have). */
   onServicesSynced(): void {
     this.servicesSynced = true;
@@ -143,7 +118,7 @@ export class IptablesProxier {
     this.requestSync();
   }
 
-  private setEndpoints(key: string, ep: ServiceEndpoints | undefined): void {
+  protected setEndpoints(key: string, ep: ServiceEndpoints | undefined): void {
     const before = endpointsFingerprint(this.endpoints.get(key), this.opts.nodeName);
     if (ep) this.endpoints.set(key, ep);
     else this.endpoints.delete(key);
