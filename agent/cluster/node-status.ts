@@ -1,6 +1,7 @@
-import { cpus, hostname, release, totalmem, type as osType } from 'node:os';
+import { hostname, release, type as osType } from 'node:os';
 import { ApiStatusError, type KubeClient, type KubeObject } from '../../control/client/index.js';
 import type { Logger } from '../../lib/log.js';
+import { nodeCapacity } from '../node-capacity.js';
 import { nodeConditions, type NodeCondition } from './node-conditions.js';
 
 const NODES = { group: '', version: 'v1', resource: 'nodes' };
@@ -32,11 +33,6 @@ export interface NodeRegistrationOptions {
 
 const rfc3339 = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 const microTime = (d: Date): string => d.toISOString().replace(/Z$/, '000Z');
-
-/** The node's capacity as the kubelet reports it: CPU cores, memory in Ki, pods; allocatable the same (no reservations). */
-export function nodeCapacity(maxPods: number): Record<string, string> {
-  return { cpu: String(cpus().length), memory: `${Math.floor(totalmem() / 1024)}Ki`, pods: String(maxPods), 'ephemeral-storage': '0' };
-}
 
 /**
  * Registers this agent's Node, keeps its Lease in kube-node-lease renewed and its status (Ready and the pressure

@@ -1,4 +1,3 @@
-import { cpus, totalmem } from 'node:os';
 import type { Container, Pod, ResourceList } from '../../control/api/index.js';
 import { cpuMillis, memoryBytes } from '../../control/api/index.js';
 
@@ -9,11 +8,6 @@ import { cpuMillis, memoryBytes } from '../../control/api/index.js';
 
 export class DownwardAPIError extends Error {}
 
-/** What the node can give a container: the figures the agent reports as the Node's allocatable (no reservations). */
-export function hostAllocatable(): ResourceList {
-  return { cpu: String(cpus().length), memory: `${Math.floor(totalmem() / 1024)}Ki` };
-}
-
 /** Upstream's FormatMap: `key="value"` lines sorted by key (the value quoted like Go's %q). */
 export function formatMap(m: Record<string, string> | undefined): string {
   return Object.keys(m ?? {})
@@ -22,8 +16,11 @@ export function formatMap(m: Record<string, string> | undefined): string {
     .join('\n');
 }
 
-/** A downwardAPI file's fieldRef (ExtractFieldPathAsString for the paths volumes allow). */
-export function volumeFieldValue(pod: Pod, fieldPath: string): string {
+/**
+ * ExtractFieldPathAsString: the pod metadata a fieldRef names, which is all a downwardAPI file may name and what an
+ * environment variable's fieldRef falls back to after the fields only env has (env.ts).
+ */
+export function podFieldPathValue(pod: Pod, fieldPath: string): string {
   const sub = /^metadata\.(labels|annotations)\['(.+)'\]$/.exec(fieldPath);
   if (sub) {
     const map = sub[1] === 'labels' ? pod.metadata.labels : pod.metadata.annotations;

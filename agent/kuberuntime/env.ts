@@ -1,6 +1,7 @@
 import type { Container, Pod } from '../../control/api/index.js';
 import type { ResourceList } from '../../control/api/index.js';
-import { containerResourceValue, DownwardAPIError, hostAllocatable } from './downward-api.js';
+import { hostCapacity } from '../node-capacity.js';
+import { containerResourceValue, DownwardAPIError, podFieldPathValue } from './downward-api.js';
 
 /**
  * Expands `$(VAR)` references as the kubelet does: a reference to a defined variable is replaced, `$$` escapes a
@@ -84,20 +85,10 @@ function lookupKey(ctx: EnvContext, kind: 'configMap' | 'secret', ns: string, na
 
 export class EnvError extends Error {}
 
+/** podFieldSelectorRuntimeValue: the fields only the running pod knows, then the pod's metadata. */
 function fieldRefValue(ctx: EnvContext, fieldPath: string): string {
   const { pod } = ctx;
-  const sub = /^metadata\.(labels|annotations)\['(.+)'\]$/.exec(fieldPath);
-  if (sub) {
-    const map = sub[1] === 'labels' ? pod.metadata.labels : pod.metadata.annotations;
-    return map?.[sub[2] as string] ?? '';
-  }
   switch (fieldPath) {
-    case 'metadata.name':
-      return pod.metadata.name ?? '';
-    case 'metadata.namespace':
-      return pod.metadata.namespace;
-    case 'metadata.uid':
-      return pod.metadata.uid ?? '';
     case 'spec.nodeName':
       return pod.spec.nodeName ?? '';
     case 'spec.serviceAccountName':
@@ -109,17 +100,22 @@ function fieldRefValue(ctx: EnvContext, fieldPath: string): string {
     case 'status.podIPs':
       return ctx.podIP ?? '';
     default:
-      throw new EnvError(`unsupported fieldRef "${fieldPath}"`);
+      return asEnvError(() => podFieldPathValue(pod, fieldPath));
   }
 }
 
-function envResourceValue(ctx: EnvContext, container: Container, resource: string, divisor: string | number | undefined): string {
+/** The downward API's errors, as the environment's. */
+function asEnvError(fn: () => string): string {
   try {
-    return containerResourceValue(container, resource, divisor, ctx.nodeAllocatable ?? hostAllocatable());
+    return fn();
   } catch (err) {
     if (err instanceof DownwardAPIError) throw new EnvError(err.message);
     throw err;
   }
+}
+
+function envResourceValue(ctx: EnvContext, container: Container, resource: string, divisor: string | number | undefined): string {
+  return asEnvError(() => containerResourceValue(container, resource, divisor, ctx.nodeAllocatable ?? hostCapacity()));
 }
 
 /** The container's environment, in upstream's order: service variables, envFrom, then env (later wins). */

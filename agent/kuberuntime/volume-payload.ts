@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Pod, ResourceList, Volume } from '../../control/api/index.js';
 import { DownwardAPIVolumeFile } from '../../control/api/pod.js';
-import { containerResourceValue, DownwardAPIError, findContainer, volumeFieldValue } from './downward-api.js';
+import { containerResourceValue, DownwardAPIError, findContainer, podFieldPathValue } from './downward-api.js';
 
 /**
  * What the object-backed volumes (configMap, secret, downwardAPI, projected) contain: upstream's MakePayload,
@@ -111,7 +111,7 @@ function downwardFiles(pod: Pod, items: DownwardAPIVolumeFile[], defaultMode: nu
   for (const item of items) {
     try {
       let value: string;
-      if (item.fieldRef) value = volumeFieldValue(pod, item.fieldRef.fieldPath);
+      if (item.fieldRef) value = podFieldPathValue(pod, item.fieldRef.fieldPath);
       else if (item.resourceFieldRef) {
         const ref = item.resourceFieldRef;
         value = containerResourceValue(findContainer(pod, ref.containerName ?? ''), ref.resource, ref.divisor, allocatable());

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Pod, ResourceList, Volume } from '../../control/api/index.js';
 import type { PodMounts } from '../runtime/runtime.js';
 import { DATA_DIR, writeAtomicPayload } from './atomic-writer.js';
-import { hostAllocatable } from './downward-api.js';
+import { hostCapacity } from '../node-capacity.js';
 import { downwardPayload, objectPayload, projectedPayload, VolumeError, type ProjectedFile, type VolumeObjects } from './volume-payload.js';
 
 export { writeAtomicPayload } from './atomic-writer.js';
@@ -77,7 +77,7 @@ export function objectVolumeDir(rootDir: string, uid: string, vol: Volume): stri
   return volumeDir(rootDir, uid, OBJECT_PLUGINS[objectPluginOf(vol) ?? 'configMap'], vol.name);
 }
 
-const allocatableOf = (objects: VolumeObjects | undefined): (() => ResourceList) => () => objects?.nodeAllocatable?.() ?? hostAllocatable();
+const allocatableOf = (objects: VolumeObjects | undefined): (() => ResourceList) => () => objects?.nodeAllocatable?.() ?? hostCapacity();
 
 /** What an object-backed volume holds now, or undefined for the other kinds. */
 function volumePayload(vol: Volume, pod: Pod, objects: VolumeObjects | undefined): ProjectedFile[] | undefined {

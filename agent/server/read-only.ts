@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { PassThrough, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { closeServer, listenOn } from '../../lib/http-server.js';
 import type { Logger } from '../../lib/log.js';
 import type { Agent } from '../agent.js';
 import { formatSourceError } from '../config/index.js';
@@ -90,18 +90,11 @@ export class ReadOnlyServer {
     server.headersTimeout = 30_000;
     server.requestTimeout = 60_000;
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, address, () => resolve());
-    });
-    return (server.address() as AddressInfo).port;
+    return listenOn(server, port, address);
   }
 
-  async close(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+  close(): Promise<void> {
+    return closeServer(this.server);
   }
 
   /** Answers one request; the secure server calls this after authenticating and authorizing it. */

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { closeServer, listenOn } from '../../lib/http-server.js';
 import type { Logger } from '../../lib/log.js';
 import { isWebSocketRequest, WebSocketConnection } from '../../lib/websocket.js';
 import type { Agent } from '../agent.js';
@@ -83,19 +83,11 @@ export class SecureServer {
     server.headersTimeout = 30_000;
     server.requestTimeout = 0;
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, address, () => resolve());
-    });
-    return (server.address() as AddressInfo).port;
+    return listenOn(server, port, address);
   }
 
-  async close(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    for (const s of this.sockets) s.destroy();
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+  close(): Promise<void> {
+    return closeServer(this.server, this.sockets);
   }
 
   /** 401 when nobody vouches for the request, 403 when the user may not do it. */

@@ -1,9 +1,9 @@
 import { createServer as createHttpServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { Duplex } from 'node:stream';
 import { parseAllDocuments } from 'yaml';
+import { closeServer, listenOn } from '../../lib/http-server.js';
 import type { Logger } from '../../lib/log.js';
 import { MAX_NESTING, maxBracketDepth } from '../../lib/nesting.js';
 import type { Store } from '../store/index.js';
@@ -280,23 +280,16 @@ export class ApiServer {
       this.handleUpgrade(req, socket, head).catch((err: unknown) => this.failRaw(socket, err, req));
     });
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => resolve());
-    });
+    const bound = await listenOn(server, port, host);
     this.compactor.start(this.opts.compactionIntervalMs ?? DEFAULT_COMPACTION_INTERVAL_MS);
-    return (server.address() as AddressInfo).port;
+    return bound;
   }
 
   async close(): Promise<void> {
     for (const stop of this.watches) stop();
-    for (const socket of this.upgraded) socket.destroy();
     this.rest.watchCache.close();
     await this.compactor.stop();
-    const server = this.server;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closeServer(this.server, this.upgraded);
   }
 
   private fail(res: ServerResponse, err: unknown, req: IncomingMessage): void {

@@ -1,3 +1,4 @@
+import { claimObjects } from './controller-ref-manager.js';
 import { selectorFromSpec } from '../api/selectors.js';
 import { ApiStatusError, type Informer } from '../client/index.js';
 import { Controller, type ControllerContext, type SyncResult } from './controller.js';
@@ -5,7 +6,7 @@ import { planDaemonSet, TEMPLATE_GENERATION_ANNOTATION, daemonPodTemplate, type 
 import { Expectations } from './expectations.js';
 import { clone, jsonEqual, keyOf, ownerRefFor, R, splitKey, type Node, type Pod, sameStatus } from './objects.js';
 import { watchOwnedPods } from './owned-pods.js';
-import { claimPods, slowStartBatch, withOwnerRef } from './replicaset.js';
+import { slowStartBatch } from './replicaset.js';
 import { CONTROLLER_REVISION_HASH, ownedRevisions, syncUpdateRevision, truncateHistory, type ControllerRevision } from './revisions.js';
 
 const KIND = { apiVersion: 'apps/v1', kind: 'DaemonSet' };
@@ -67,16 +68,8 @@ export class DaemonSetController extends Controller {
       return;
     }
     const deleting = !!ds.metadata.deletionTimestamp;
-    const claim = claimPods(ds.metadata.uid ?? '', deleting, selector, this.pods.list().filter((p) => p.metadata.namespace === namespace));
     const ref = ownerRefFor(ds, KIND.apiVersion, KIND.kind);
-    const owned = [...claim.owned];
-    for (const pod of claim.adopt) {
-      try {
-        owned.push(await this.client.patch<Pod>(R.pods, namespace, pod.metadata.name ?? '', { metadata: { uid: pod.metadata.uid, ownerReferences: withOwnerRef(pod.metadata.ownerReferences, ref) } }));
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-      }
-    }
+    const owned = await claimObjects(this.client, R.pods, ds, ref, selector, this.pods.list().filter((p) => p.metadata.namespace === namespace));
     if (deleting) return;
 
     const revs = ownedRevisions(ds.metadata.uid ?? '', this.revisions.list().filter((r) => r.metadata.namespace === namespace));

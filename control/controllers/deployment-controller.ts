@@ -1,3 +1,4 @@
+import { claimObjects } from './controller-ref-manager.js';
 import { selectorFromSpec } from '../api/selectors.js';
 import { ApiStatusError, type Informer } from '../client/index.js';
 import { Controller, type ControllerContext, type SyncResult } from './controller.js';
@@ -30,7 +31,6 @@ import {
   type ScaleStep,
 } from './deployment.js';
 import { clone, controllerRef, jsonEqual, keyOf, ownerRefFor, R, rfc3339, splitKey, type Deployment, type OwnerReference, type Pod, type ReplicaSet } from './objects.js';
-import { claimPods, withOwnerRef, withoutOwnerRef } from './replicaset.js';
 
 const DEPLOYMENT = { apiVersion: 'apps/v1', kind: 'Deployment' };
 
@@ -126,24 +126,9 @@ export class DeploymentController extends Controller {
   private async claimReplicaSets(d: Deployment, namespace: string | undefined): Promise<ReplicaSet[]> {
     const selector = selectorFromSpec(d.spec.selector);
     const candidates = this.replicaSets.list().filter((rs) => rs.metadata.namespace === namespace);
-    const claim = claimPods<ReplicaSet>(d.metadata.uid ?? '', !!d.metadata.deletionTimestamp, selector, candidates);
-    const owned = claim.owned.map((rs) => clone(rs));
-    const ref = ownerRefFor(d, 'apps/v1', 'Deployment');
-    for (const rs of claim.adopt) {
-      try {
-        owned.push(await this.client.patch<ReplicaSet>(R.replicasets, namespace, rs.metadata.name ?? '', { metadata: { uid: rs.metadata.uid, ownerReferences: withOwnerRef(rs.metadata.ownerReferences, ref) } }));
-      } catch (err) {
-        if (!isCode(err, 404)) throw err;
-      }
-    }
-    for (const rs of claim.release) {
-      try {
-        await this.client.patch(R.replicasets, namespace, rs.metadata.name ?? '', { metadata: { uid: rs.metadata.uid, ownerReferences: withoutOwnerRef(rs.metadata.ownerReferences, d.metadata.uid ?? '') } });
-      } catch (err) {
-        if (!isCode(err, 404)) throw err;
-      }
-    }
-    return owned;
+    const owned = await claimObjects(this.client, R.replicasets, d, ownerRefFor(d, 'apps/v1', 'Deployment'), selector, candidates);
+    // What follows changes them in place.
+    return owned.map((rs) => clone(rs));
   }
 
   /**

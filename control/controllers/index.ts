@@ -3,7 +3,7 @@ export { Controller, MeteredQueue, type ControllerContext, type ControllerMetric
 export { Expectations } from './expectations.js';
 export { EventRecorder } from './events.js';
 export { SharedInformers } from './informers.js';
-export type { Condition, Deployment, Namespace, Obj, OwnerReference, Pod, PodTemplate, ReplicaSet, ReplicationController, Service, ServicePort } from './objects.js';
+export type { Condition, Deployment, Namespace, Obj, OwnerReference, Pod, PodTemplate, ReplicaSet, ReplicationController, ResourceQuota, Service, ServicePort } from './objects.js';
 export { controllerMetrics } from './metrics.js';
 export { CONTROLLER_NAMES, selectControllers, startControllerManager, type ControllerManager, type ControllerManagerOptions } from './manager.js';
 export * from './replicaset.js';
@@ -32,5 +32,4 @@ export * from './nodelifecycle.js';
 export { NodeLifecycleController } from './nodelifecycle-controller.js';
 export * from './disruption.js';
 export { DisruptionController } from './disruption-controller.js';
-export * from './resourcequota.js';
 export { ResourceQuotaController } from './resourcequota-controller.js';

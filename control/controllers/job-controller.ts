@@ -1,3 +1,4 @@
+import { claimObjects } from './controller-ref-manager.js';
 import { selectorFromSpec } from '../api/selectors.js';
 import { ApiStatusError, type Informer, type ResourceRef } from '../client/index.js';
 import { Controller, type ControllerContext, type SyncResult } from './controller.js';
@@ -40,7 +41,7 @@ import {
   type JobStatus,
 } from './job.js';
 import { clone, controllerRef, errorMessage, isPodReady, jsonEqual, keyOf, ownerRefFor, R, rfc3339, splitKey, type Condition, type Pod } from './objects.js';
-import { claimPods, slowStartBatch, withOwnerRef, withoutOwnerRef } from './replicaset.js';
+import { claimPods, slowStartBatch } from './replicaset.js';
 
 export const JOBS: ResourceRef = { group: 'batch', version: 'v1', resource: 'jobs' };
 const JOB_KIND = { apiVersion: 'batch/v1', kind: 'Job' };
@@ -495,25 +496,9 @@ export class JobController extends Controller {
   private async podsForJob(job: Job, ns: string): Promise<Pod[]> {
     const selector = job.spec.selector ? selectorFromSpec(job.spec.selector as Parameters<typeof selectorFromSpec>[0]) : 'nothing';
     const candidates = this.pods.list().filter((p) => p.metadata.namespace === ns);
-    const claim = claimPods(job.metadata.uid ?? '', !!job.metadata.deletionTimestamp, selector, candidates);
-    const owned = [...claim.owned];
-    const ref = ownerRefFor(job, JOB_KIND.apiVersion, JOB_KIND.kind);
-    for (const pod of claim.adopt) {
-      try {
-        const finalizers = [...new Set([...(pod.metadata.finalizers ?? []), JOB_TRACKING_FINALIZER])];
-        owned.push(await this.client.patch<Pod>(R.pods, ns, pod.metadata.name ?? '', { metadata: { uid: pod.metadata.uid, ownerReferences: withOwnerRef(pod.metadata.ownerReferences, ref), finalizers } }));
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-      }
-    }
-    for (const pod of claim.release) {
-      try {
-        await this.client.patch(R.pods, ns, pod.metadata.name ?? '', { metadata: { uid: pod.metadata.uid, ownerReferences: withoutOwnerRef(pod.metadata.ownerReferences, job.metadata.uid ?? '') } });
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-      }
-    }
-    return owned;
+    return claimObjects(this.client, R.pods, job, ownerRefFor(job, JOB_KIND.apiVersion, JOB_KIND.kind), selector, candidates, {
+      adoptMetadata: (pod) => ({ finalizers: [...new Set([...(pod.metadata.finalizers ?? []), JOB_TRACKING_FINALIZER])] }),
+    });
   }
 
   private async createPods(job: Job, key: string, ns: string, count: number, indexes: number[], perIndex: PerIndex | undefined): Promise<{ created: number; error?: unknown }> {

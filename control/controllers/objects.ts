@@ -23,6 +23,7 @@ export interface Meta {
   generation?: number;
   creationTimestamp?: string;
   deletionTimestamp?: string;
+  deletionGracePeriodSeconds?: number;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
   ownerReferences?: OwnerReference[];
@@ -151,6 +152,11 @@ export interface Node extends Obj {
 export interface Namespace extends Obj {
   spec?: { finalizers?: string[] };
   status?: { phase?: string; conditions?: Condition[] };
+}
+
+export interface ResourceQuota extends Obj {
+  spec?: { hard?: Record<string, string>; scopes?: string[]; scopeSelector?: { matchExpressions?: Array<{ scopeName: string; operator: string; values?: string[] }> } };
+  status?: { hard?: Record<string, string>; used?: Record<string, string> };
 }
 
 // ---------- resources ----------

@@ -1,9 +1,10 @@
+import { claimObjects } from './controller-ref-manager.js';
 import { selectorFromSpec, type Requirement } from '../api/selectors.js';
 import { ApiStatusError, type Informer, type ResourceRef } from '../client/index.js';
 import { Controller, type ControllerContext, type SyncResult } from './controller.js';
 import { Expectations } from './expectations.js';
 import { clone, controllerRef, isPodReady, jsonEqual, keyOf, ownerRefFor, R, splitKey, type Obj, type OwnerReference, type Pod, type PodTemplate, type ReplicaSetStatus } from './objects.js';
-import { claimPods, reconcileReplicaSet, replicaSetStatus, slowStartBatch, withOwnerRef, withoutOwnerRef } from './replicaset.js';
+import { claimPods, reconcileReplicaSet, replicaSetStatus, slowStartBatch } from './replicaset.js';
 
 /** What differs between a ReplicaSet and a ReplicationController: the API coordinates and the selector's shape. */
 interface ReplicaKind {
@@ -144,25 +145,8 @@ export class ReplicaSetController extends Controller {
     const selector = this.kind.selector(owner);
     const deleting = !!owner.metadata.deletionTimestamp;
     const candidates = this.pods.list().filter((p) => p.metadata.namespace === namespace);
-    const claim = claimPods(owner.metadata.uid ?? '', deleting, selector, candidates);
     const ref = ownerRefFor(owner, this.kind.apiVersion, this.kind.kind);
-    const owned = [...claim.owned];
-    for (const pod of claim.adopt) {
-      try {
-        // The uid is a precondition: adopting a pod that was replaced under the same name must fail.
-        const patched = await this.client.patch<Pod>(R.pods, namespace, pod.metadata.name ?? '', { metadata: { uid: pod.metadata.uid, ownerReferences: withOwnerRef(pod.metadata.ownerReferences, ref) } });
-        owned.push(patched);
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-      }
-    }
-    for (const pod of claim.release) {
-      try {
-        await this.client.patch(R.pods, namespace, pod.metadata.name ?? '', { metadata: { uid: pod.metadata.uid, ownerReferences: withoutOwnerRef(pod.metadata.ownerReferences, owner.metadata.uid ?? '') } });
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-      }
-    }
+    const owned = await claimObjects(this.client, R.pods, owner, ref, selector, candidates);
 
     const input = {
       replicas: owner.spec.replicas ?? 1,

@@ -1,7 +1,7 @@
 import { ApiStatusError, type Informer, type ResourceRef } from '../client/index.js';
 import { Controller, type ControllerContext, type SyncResult } from './controller.js';
-import { clone, jsonEqual, keyOf, R, splitKey, type Obj, sameStatus } from './objects.js';
-import { quotaUsed, resourcesFor, type Listed, type ResourceQuota } from './resourcequota.js';
+import { quotaScopes, quotaUsed, resourcesToList, type ListedObjects } from '../api/quota/index.js';
+import { clone, jsonEqual, keyOf, R, splitKey, type Obj, type ResourceQuota, sameStatus } from './objects.js';
 
 export const DEFAULT_RESOURCE_QUOTA_SYNC_PERIOD_MS = 5 * 60 * 1000;
 const isNotFound = (err: unknown): boolean => err instanceof ApiStatusError && err.code === 404;
@@ -56,8 +56,8 @@ export class ResourceQuotaController extends Controller {
     const quota = clone(cached);
     const { namespace } = splitKey(key);
     const hard = quota.spec?.hard ?? {};
-    const listed: Listed[] = [];
-    for (const r of resourcesFor(hard)) {
+    const listed: ListedObjects[] = [];
+    for (const r of resourcesToList(hard)) {
       const inf = this.watched.get(`${r.group}/${r.resource}`);
       if (inf) {
         listed.push({ ...r, items: inf.list().filter((o) => o.metadata.namespace === namespace) });
@@ -72,7 +72,7 @@ export class ResourceQuotaController extends Controller {
         listed.push({ ...r, items: [] });
       }
     }
-    const status = { hard: { ...hard }, used: quotaUsed(quota, listed, this.now()) };
+    const status = { hard: { ...hard }, used: quotaUsed(hard, quotaScopes(quota.spec), quota.status?.used, listed, this.now()) };
     if (sameStatus(status, quota.status ?? {})) return;
     try {
       await this.client.update(R.resourcequotas, { ...quota, status }, 'status');

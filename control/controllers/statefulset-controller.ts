@@ -1,9 +1,9 @@
+import { claimObjects } from './controller-ref-manager.js';
 import { selectorFromSpec } from '../api/selectors.js';
 import { ApiStatusError, type Informer } from '../client/index.js';
 import { Controller, type ControllerContext, type SyncResult } from './controller.js';
 import { clone, isPodReady, jsonEqual, keyOf, ownerRefFor, R, splitKey, type Obj, type Pod, sameStatus } from './objects.js';
 import { watchOwnedPods } from './owned-pods.js';
-import { claimPods, withOwnerRef } from './replicaset.js';
 import { ownedRevisions, revisionTemplate, syncUpdateRevision, truncateHistory, type ControllerRevision } from './revisions.js';
 import { claimOwnerRefs, claimsFor, newStatefulSetPod, ordinalOf, planStatefulSet, podRevision, type StatefulSet } from './statefulset.js';
 
@@ -41,23 +41,8 @@ export class StatefulSetController extends Controller {
     const { namespace } = splitKey(key);
     const now = this.now();
     const deleting = !!set.metadata.deletionTimestamp;
-    const claim = claimPods(set.metadata.uid ?? '', deleting, selectorOf(set), this.pods.list().filter((p) => p.metadata.namespace === namespace));
     const ref = ownerRefFor(set, KIND.apiVersion, KIND.kind);
-    const owned = [...claim.owned];
-    for (const pod of claim.adopt) {
-      try {
-        owned.push(await this.client.patch<Pod>(R.pods, namespace, pod.metadata.name ?? '', { metadata: { uid: pod.metadata.uid, ownerReferences: withOwnerRef(pod.metadata.ownerReferences, ref) } }));
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-      }
-    }
-    for (const pod of claim.release) {
-      try {
-        await this.client.patch(R.pods, namespace, pod.metadata.name ?? '', { metadata: { uid: pod.metadata.uid, ownerReferences: (pod.metadata.ownerReferences ?? []).filter((r) => r.uid !== set.metadata.uid) } });
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-      }
-    }
+    const owned = await claimObjects(this.client, R.pods, set, ref, selectorOf(set), this.pods.list().filter((p) => p.metadata.namespace === namespace));
     if (deleting) return;
 
     const revs = ownedRevisions(set.metadata.uid ?? '', this.revisions.list().filter((r) => r.metadata.namespace === namespace));

@@ -1,6 +1,6 @@
-import type { Endpoints, Service } from '../../control/api/core/index.js';
-import type { EndpointSlice } from '../../control/api/discovery/endpointslice.js';
-import { EndpointSliceTracker, endpointsFromV1, type EndpointAddress, type ServiceEndpoints } from '../endpoints.js';
+import type { Service } from '../../control/api/core/index.js';
+import type { EndpointAddress, ServiceEndpoints } from '../endpoints.js';
+import { EndpointsEventHandlers } from '../endpoints-events.js';
 
 /**
  * What the cluster DNS knows: Services and their endpoints, kept current by the same informer events the proxier
@@ -47,16 +47,17 @@ export function endpointLabel(a: Pick<EndpointAddress, 'ip' | 'hostname'>): stri
   return (a.hostname || a.ip.replace(/[.:]/g, '-')).toLowerCase();
 }
 
-export class ClusterDnsView {
+export class ClusterDnsView extends EndpointsEventHandlers {
   private readonly services = new Map<string, DnsService>();
   private readonly endpoints = new Map<string, ServiceEndpoints>();
-  private readonly slices = new EndpointSliceTracker();
   /** IP → the names pointing at it; rebuilt lazily after a change. */
   private reverse: Map<string, string[]> | undefined;
   servicesSynced = false;
   endpointsSynced = false;
 
-  constructor(private readonly domain: string) {}
+  constructor(private readonly domain: string) {
+    super();
+  }
 
   // ---- the informer side (the same handler names as the proxiers, so connectInformers feeds it too) ----------
 
@@ -68,30 +69,6 @@ export class ClusterDnsView {
   }
   onServiceDelete(svc: Service): void {
     this.services.delete(`${svc.metadata.namespace ?? 'default'}/${svc.metadata.name ?? ''}`);
-    this.reverse = undefined;
-  }
-  onEndpointsAdd(ep: Endpoints): void {
-    this.setEndpoints(endpointsFromV1(ep));
-  }
-  onEndpointsUpdate(_old: Endpoints | undefined, ep: Endpoints): void {
-    this.setEndpoints(endpointsFromV1(ep));
-  }
-  onEndpointsDelete(ep: Endpoints): void {
-    this.endpoints.delete(`${ep.metadata.namespace ?? 'default'}/${ep.metadata.name ?? ''}`);
-    this.reverse = undefined;
-  }
-  onEndpointSliceAdd(slice: EndpointSlice): void {
-    const r = this.slices.set(slice);
-    if (r) this.setEndpoints(r.endpoints);
-  }
-  onEndpointSliceUpdate(_old: EndpointSlice | undefined, slice: EndpointSlice): void {
-    this.onEndpointSliceAdd(slice);
-  }
-  onEndpointSliceDelete(slice: EndpointSlice): void {
-    const r = this.slices.delete(slice);
-    if (!r) return;
-    if (r.endpoints) this.setEndpoints(r.endpoints);
-    else this.endpoints.delete(r.key);
     this.reverse = undefined;
   }
   onServicesSynced(): void {
@@ -109,8 +86,9 @@ export class ClusterDnsView {
     this.reverse = undefined;
   }
 
-  setEndpoints(ep: ServiceEndpoints): void {
-    this.endpoints.set(`${ep.namespace}/${ep.name}`, ep);
+  protected setEndpoints(key: string, ep: ServiceEndpoints | undefined): void {
+    if (ep) this.endpoints.set(key, ep);
+    else this.endpoints.delete(key);
     this.reverse = undefined;
   }
 

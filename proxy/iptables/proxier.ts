@@ -1,6 +1,7 @@
 import { Registry } from 'prom-client';
-import type { Endpoints, Service } from '../../control/api/core/index.js';
-import { EndpointSliceTracker, endpointsFromV1, type EndpointSliceLike, type ServiceEndpoints } from '../endpoints.js';
+import type { Service } from '../../control/api/core/index.js';
+import type { ServiceEndpoints } from '../endpoints.js';
+import { EndpointsEventHandlers } from '../endpoints-events.js';
 import { silentLogger, type Logger } from '../../lib/log.js';
 import { conntrackNothingDeleted, staleConntrackArgs } from '../conntrack.js';
 import { CommandError, mustRun, type CommandRunner } from '../exec.js';
@@ -40,14 +41,13 @@ export interface SyncReport {
   error?: Error;
 }
 
-export class IptablesProxier {
+export class IptablesProxier extends EndpointsEventHandlers {
   /** The ports of each Service ("namespace/name") and what they were computed from (JSON), as of the last change. */
   private readonly services = new Map<string, { ports: ServicePortInfo[]; fingerprint: string }>();
   /** The endpoints of each Service by service port name, and their fingerprint (JSON). */
   private readonly endpoints = new Map<string, { byPort: Map<string, EndpointInfo[]>; fingerprint: string }>();
   /** The rendered rules of each service port, kept from one sync to the next. */
   private readonly rulesCache = new ServiceRulesCache();
-  private readonly slices = new EndpointSliceTracker();
   /** Services ("namespace/name") whose Service or Endpoints changed since the last successful sync. */
   private pending = new Set<string>();
   private servicesSynced = false;
@@ -71,6 +71,7 @@ export class IptablesProxier {
   readonly history: SyncReport[] = [];
 
   constructor(private readonly opts: IptablesProxierOptions) {
+    super();
     this.minSyncPeriodMs = opts.minSyncPeriodMs ?? 1000;
     this.syncPeriodMs = opts.syncPeriodMs ?? 30_000;
     this.metrics = opts.metrics ?? createProxyMetrics(opts.registry ?? new Registry());
@@ -92,32 +93,6 @@ export class IptablesProxier {
 
   onServiceDelete(svc: Service): void {
     this.setService(namespacedName(svc), undefined);
-  }
-
-  onEndpointsAdd(ep: Endpoints): void {
-    this.onEndpointsUpdate(undefined, ep);
-  }
-
-  onEndpointsUpdate(_old: Endpoints | undefined, ep: Endpoints): void {
-    this.setEndpoints(namespacedName(ep), endpointsFromV1(ep));
-  }
-
-  onEndpointsDelete(ep: Endpoints): void {
-    this.setEndpoints(namespacedName(ep), undefined);
-  }
-
-  onEndpointSliceAdd(slice: EndpointSliceLike): void {
-    const r = this.slices.set(slice);
-    if (r) this.setEndpoints(r.key, r.endpoints);
-  }
-
-  onEndpointSliceUpdate(_old: EndpointSliceLike | undefined, slice: EndpointSliceLike): void {
-    this.onEndpointSliceAdd(slice);
-  }
-
-  onEndpointSliceDelete(slice: EndpointSliceLike): void {
-    const r = this.slices.delete(slice);
-    if (r) this.setEndpoints(r.key, r.endpoints);
   }
 
   /** The informers have listed everything; syncs may begin (none happens before both have). */
@@ -143,7 +118,7 @@ export class IptablesProxier {
     this.requestSync();
   }
 
-  private setEndpoints(key: string, ep: ServiceEndpoints | undefined): void {
+  protected setEndpoints(key: string, ep: ServiceEndpoints | undefined): void {
     const byPort = ep ? endpointsByPort(ep, this.opts.nodeName) : new Map<string, EndpointInfo[]>();
     const fingerprint = ep ? JSON.stringify([...byPort]) : '';
     if (fingerprint === (this.endpoints.get(key)?.fingerprint ?? '')) return;

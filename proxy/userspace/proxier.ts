@@ -1,6 +1,7 @@
 import { Registry } from 'prom-client';
-import type { Endpoints, Service } from '../../control/api/core/index.js';
-import { EndpointSliceTracker, endpointsFromV1, type EndpointSliceLike, type ServiceEndpoints } from '../endpoints.js';
+import type { Service } from '../../control/api/core/index.js';
+import type { ServiceEndpoints } from '../endpoints.js';
+import { EndpointsEventHandlers } from '../endpoints-events.js';
 import { silentLogger, type Logger } from '../../lib/log.js';
 import { mustRun, type CommandRunner } from '../exec.js';
 import { ensureJump } from '../iptables/proxier.js';
@@ -39,10 +40,9 @@ interface Listener {
   socket: ProxySocket;
 }
 
-export class UserspaceProxier {
+export class UserspaceProxier extends EndpointsEventHandlers {
   private readonly services = new Map<string, Service>();
   private readonly endpoints = new Map<string, ServiceEndpoints>();
-  private readonly slices = new EndpointSliceTracker();
   private readonly listeners = new Map<string, Listener>();
   readonly lb = new RoundRobin();
   readonly metrics: ProxyMetrics;
@@ -58,6 +58,7 @@ export class UserspaceProxier {
   private readonly minSyncPeriodMs: number;
 
   constructor(private readonly opts: UserspaceProxierOptions) {
+    super();
     this.metrics = opts.metrics ?? createProxyMetrics(opts.registry ?? new Registry());
     this.log = opts.logger ?? silentLogger();
     this.listenIP = opts.listenIP ?? '0.0.0.0';
@@ -77,27 +78,7 @@ export class UserspaceProxier {
     this.services.delete(namespacedName(svc));
     this.changed('service');
   }
-  onEndpointsAdd(ep: Endpoints): void {
-    this.onEndpointsUpdate(undefined, ep);
-  }
-  onEndpointsUpdate(_old: Endpoints | undefined, ep: Endpoints): void {
-    this.setEndpoints(namespacedName(ep), endpointsFromV1(ep));
-  }
-  onEndpointsDelete(ep: Endpoints): void {
-    this.setEndpoints(namespacedName(ep), undefined);
-  }
-  onEndpointSliceAdd(slice: EndpointSliceLike): void {
-    const r = this.slices.set(slice);
-    if (r) this.setEndpoints(r.key, r.endpoints);
-  }
-  onEndpointSliceUpdate(_old: EndpointSliceLike | undefined, slice: EndpointSliceLike): void {
-    this.onEndpointSliceAdd(slice);
-  }
-  onEndpointSliceDelete(slice: EndpointSliceLike): void {
-    const r = this.slices.delete(slice);
-    if (r) this.setEndpoints(r.key, r.endpoints);
-  }
-  private setEndpoints(key: string, ep: ServiceEndpoints | undefined): void {
+  protected setEndpoints(key: string, ep: ServiceEndpoints | undefined): void {
     if (ep) this.endpoints.set(key, ep);
     else this.endpoints.delete(key);
     this.changed('endpoints');

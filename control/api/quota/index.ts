@@ -1,2 +1,3 @@
 export * from './resource-list.js';
 export * from './usage.js';
+export * from './used.js';

@@ -36,23 +36,21 @@ export interface QuotaEvaluator {
 /** count/<resource>[.<group>]: the object count resource name for any kind. */
 export const objectCountName = (group: string, resource: string): string => `count/${group ? `${resource}.${group}` : resource}`;
 
-/** The short count names core kinds had before count/<resource> existed. */
-const LEGACY_COUNT: Record<string, string> = {
-  configmaps: 'configmaps',
-  resourcequotas: 'resourcequotas',
-  replicationcontrollers: 'replicationcontrollers',
-  secrets: 'secrets',
-};
+/** The short count names core kinds other than pods, services and claims had before count/<resource> existed. */
+export const LEGACY_COUNT_NAMES: readonly string[] = ['configmaps', 'resourcequotas', 'replicationcontrollers', 'secrets'];
 
 const one = (): string => '1';
 
+/** Only pods fall under scopes: a quota with any scope never covers other kinds (upstream's MatchesNoScopeFunc). */
+const matchesNoScope = (): boolean => false;
+
 function objectCountEvaluator(group: string, resource: string): QuotaEvaluator {
-  const names = [objectCountName(group, resource), ...(group === '' && LEGACY_COUNT[resource] ? [LEGACY_COUNT[resource] as string] : [])];
+  const names = [objectCountName(group, resource), ...(group === '' && LEGACY_COUNT_NAMES.includes(resource) ? [resource] : [])];
   return {
     groupResource: group ? `${resource}.${group}` : resource,
     handles: (op) => op === 'create',
     matchingResources: (input) => input.filter((n) => names.includes(n)),
-    matchesScope: () => true,
+    matchesScope: matchesNoScope,
     usage: () => Object.fromEntries(names.map((n) => [n, one()])),
     constraints: () => undefined,
   };
@@ -141,11 +139,10 @@ export function podResourceTotals(spec: PodSpecForQuota, which: 'requests' | 'li
 export function podCountsForQuota(pod: QuotaObject, now: Date): boolean {
   const phase = (pod.status as { phase?: string } | undefined)?.phase;
   if (phase === 'Succeeded' || phase === 'Failed') return false;
+  // Only a deletion with a grace period runs out; without one the pod counts until it is gone.
   const deletion = pod.metadata?.deletionTimestamp;
-  if (deletion) {
-    const grace = (pod.metadata?.deletionGracePeriodSeconds ?? 0) * 1000;
-    if (now.getTime() > Date.parse(deletion) + grace) return false;
-  }
+  const grace = pod.metadata?.deletionGracePeriodSeconds;
+  if (deletion && grace !== undefined && now.getTime() > Date.parse(deletion) + grace * 1000) return false;
   return true;
 }
 
@@ -232,7 +229,7 @@ export const serviceEvaluator: QuotaEvaluator = {
   // A type change can add node ports or a load balancer, so updates are charged too.
   handles: (op) => op === 'create' || op === 'update',
   matchingResources: (input) => input.filter((n) => SERVICE_RESOURCES.includes(n)),
-  matchesScope: () => true,
+  matchesScope: matchesNoScope,
   usage(svc) {
     const spec = (svc.spec ?? {}) as { type?: string; ports?: Array<{ nodePort?: number }>; allocateLoadBalancerNodePorts?: boolean };
     const ports = (spec.ports ?? []).length;
@@ -263,7 +260,7 @@ export const persistentVolumeClaimEvaluator: QuotaEvaluator = {
         ['count/persistentvolumeclaims', 'persistentvolumeclaims', 'requests.storage'].includes(n) ||
         (n.includes(STORAGE_CLASS_SUFFIX) && (n.endsWith('/requests.storage') || n.endsWith('/persistentvolumeclaims'))),
     ),
-  matchesScope: () => true,
+  matchesScope: matchesNoScope,
   usage(pvc) {
     const spec = (pvc.spec ?? {}) as { storageClassName?: string; resources?: Resources };
     const out: ResourceList = { 'count/persistentvolumeclaims': '1', persistentvolumeclaims: '1' };

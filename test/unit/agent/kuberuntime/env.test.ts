@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { containerEnv, EnvError, expandCommand, expandVars, type EnvContext } from '../../../../agent/kuberuntime/env.js';
+import { nodeCapacity } from '../../../../agent/node-capacity.js';
 import type { Pod } from '../../../../control/api/index.js';
 import { c, makePod } from './fixtures.js';
 
@@ -15,6 +16,16 @@ describe('expandVars (upstream third_party/forked/golang/expansion)', () => {
     ].map(([name, resource, divisor]) => ({ name, valueFrom: { resourceFieldRef: { resource, ...(divisor ? { divisor } : {}) } } }));
     const pod = makePod({ containers: [c('app', { env })] });
     expect(envOf(pod, { nodeAllocatable: { cpu: '6', memory: '2Gi' } })).toEqual({ CPU_LIMIT: '6', MEM_LIMIT_MI: '2048', CPU_REQ: '0' });
+  });
+
+  it('by default reads for a missing limit what the agent posts as the Node\'s allocatable', () => {
+    const env = [
+      ['CPU_LIMIT', 'limits.cpu', undefined],
+      ['MEM_LIMIT', 'limits.memory', '1Ki'],
+      ['DISK_LIMIT', 'limits.ephemeral-storage', undefined],
+    ].map(([name, resource, divisor]) => ({ name, valueFrom: { resourceFieldRef: { resource, ...(divisor ? { divisor } : {}) } } }));
+    const node = nodeCapacity(110);
+    expect(envOf(makePod({ containers: [c('app', { env })] }))).toEqual({ CPU_LIMIT: node.cpu, MEM_LIMIT: node.memory?.replace(/Ki$/, ''), DISK_LIMIT: node['ephemeral-storage'] });
   });
 
   it.each([
@@ -81,16 +92,13 @@ describe('containerEnv', () => {
         containers: [
           c('app', {
             env: [
-              ['NAME', 'metadata.name'],
-              ['NS', 'metadata.namespace'],
-              ['UID', 'metadata.uid'],
               ['NODE', 'spec.nodeName'],
               ['SA', 'spec.serviceAccountName'],
               ['POD_IP', 'status.podIP'],
               ['HOST_IP', 'status.hostIP'],
+              // The pod's metadata as downwardAPI files read it (downward-api.test.ts has every path).
+              ['NAME', 'metadata.name'],
               ['TIER', "metadata.labels['tier']"],
-              ['NOTE', "metadata.annotations['example.com/note']"],
-              ['MISSING', "metadata.labels['nope']"],
             ].map(([name, fieldPath]) => ({ name, valueFrom: { fieldRef: { fieldPath } } })),
           }),
         ],
@@ -98,17 +106,20 @@ describe('containerEnv', () => {
       { namespace: 'prod', labels: { tier: 'web' }, annotations: { 'example.com/note': 'hi' } },
     );
     expect(envOf(pod)).toEqual({
-      NAME: 'web',
-      NS: 'prod',
-      UID: 'uid-1',
       NODE: 'node-1',
       SA: 'robot',
       POD_IP: '10.88.0.5',
       HOST_IP: '192.168.1.10',
+      NAME: 'web',
       TIER: 'web',
-      NOTE: 'hi',
-      MISSING: '',
     });
+  });
+
+  it('refuses a fieldRef path it does not know (validation keeps them out of stored pods)', () => {
+    const pod = makePod({ containers: [c('app', { env: [{ name: 'X', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }] })] });
+    const ref = pod.spec.containers[0]?.env?.[0]?.valueFrom?.fieldRef;
+    if (ref) ref.fieldPath = 'spec.hostname';
+    expect(() => envOf(pod)).toThrow(new EnvError('unsupported fieldPath: spec.hostname'));
   });
 
   it('a fieldRef value can be referenced by a later variable', () => {
