@@ -11,20 +11,27 @@ function notOlder(a: string, b: string): boolean {
   return /^\d+$/.test(a) && /^\d+$/.test(b) ? BigInt(a) >= BigInt(b) : a === b;
 }
 
+const fromApi = (pod: Pod): boolean => pod.metadata.annotations?.['kubernetes.io/config.source'] === 'api';
+
 /**
- * Status reports and deletion confirmations for pods that came from the API server. `apiPod` is the pod as the
- * agent's watch has it now.
+ * Status reports (to API pods themselves, to static pods' mirrors) and deletion confirmations. `apiPod` is the pod as
+ * the agent's watch has it now.
  */
 export function clusterHooks(client: KubeClient, logger: Logger, mirrors: () => MirrorPods | undefined, apiPod: (namespace: string, name: string) => KubeObject | undefined = () => undefined): ClusterHooks {
   /** The resource version each pod's last status write produced, by pod UID. */
   const written = new Map<string, string>();
   return {
     async reportStatus(pod: Pod, status: PodStatus): Promise<boolean> {
+      const uid = pod.metadata.uid ?? '';
       // Static pods report through their mirror pod; pods from the API server to themselves.
-      if (pod.metadata.annotations?.['kubernetes.io/config.source'] !== 'api') return (await mirrors()?.reportStatus(pod, status)) ?? false;
+      if (!fromApi(pod)) {
+        const updated = await mirrors()?.reportStatus(pod, status);
+        if (updated?.metadata.resourceVersion) written.set(uid, updated.metadata.resourceVersion);
+        return updated !== undefined;
+      }
       try {
         const updated = await client.patch(PODS, pod.metadata.namespace, pod.metadata.name ?? '', { status }, 'merge', 'status');
-        if (updated.metadata.resourceVersion) written.set(pod.metadata.uid ?? '', updated.metadata.resourceVersion);
+        if (updated.metadata.resourceVersion) written.set(uid, updated.metadata.resourceVersion);
         return true;
       } catch (err) {
         // Gone already (deleted meanwhile): nothing to report. Anything else is retried by the next sync.
@@ -33,10 +40,16 @@ export function clusterHooks(client: KubeClient, logger: Logger, mirrors: () => 
       }
     },
     statusInApi(pod: Pod): PodStatus | undefined {
-      if (pod.metadata.annotations?.['kubernetes.io/config.source'] !== 'api') return undefined;
       const uid = pod.metadata.uid ?? '';
-      const obj = apiPod(pod.metadata.namespace ?? 'default', pod.metadata.name ?? '');
-      if (!obj || obj.metadata.uid !== uid) return undefined;
+      let obj: KubeObject | undefined;
+      if (fromApi(pod)) {
+        obj = apiPod(pod.metadata.namespace ?? 'default', pod.metadata.name ?? '');
+        if (obj?.metadata.uid !== uid) return undefined;
+      } else {
+        // A mirror pod has a UID of its own.
+        obj = mirrors()?.mirrorOf(pod);
+      }
+      if (!obj) return undefined;
       // The watch has not caught up with the agent's own last write yet: what it shows is older, not someone else's.
       const mine = written.get(uid);
       if (mine !== undefined && !notOlder(obj.metadata.resourceVersion ?? '', mine)) return undefined;

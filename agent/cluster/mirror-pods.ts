@@ -101,15 +101,19 @@ export class MirrorPods {
     }
   }
 
-  /** Writes a static pod's status onto its mirror pod; false while the mirror does not exist yet. */
-  async reportStatus(pod: Pod, status: PodStatus): Promise<boolean> {
+  /** The mirror pod of this static pod as the watch has it, if it is the mirror of the pod's current config. */
+  mirrorOf(pod: Pod): KubeObject | undefined {
     const mirror = this.source.mirrors().get(`${pod.metadata.namespace}/${pod.metadata.name}`);
-    if (!mirror || mirror.metadata.annotations?.[MIRROR_ANNOTATION] !== pod.metadata.annotations?.[HASH]) return false;
+    return mirror && mirror.metadata.annotations?.[MIRROR_ANNOTATION] === pod.metadata.annotations?.[HASH] ? mirror : undefined;
+  }
+
+  /** Writes a static pod's status onto its mirror pod, returning the updated mirror; undefined while there is none. */
+  async reportStatus(pod: Pod, status: PodStatus): Promise<KubeObject | undefined> {
+    if (!this.mirrorOf(pod)) return undefined;
     try {
-      await this.client.patch(PODS, pod.metadata.namespace, pod.metadata.name ?? '', { status }, 'merge', 'status');
-      return true;
+      return await this.client.patch(PODS, pod.metadata.namespace, pod.metadata.name ?? '', { status }, 'merge', 'status');
     } catch (err) {
-      if (err instanceof ApiStatusError && err.code === 404) return false;
+      if (err instanceof ApiStatusError && err.code === 404) return undefined;
       throw err;
     }
   }

@@ -316,4 +316,11 @@ describe('faults while a deployment runs (control plane, agent on a private dock
       expect(s.restartCount).toBeGreaterThan(b.restartCount);
     }
   }, 600_000);
+
+  it('went through every fault as the node: the API server refused the agent nothing, and the agent never crashed', () => {
+    expect(a().logs()).not.toMatch(/forbidden/i);
+    expect(a().logs()).not.toMatch(/"level":(50|60)[^\n]*(uncaught|unhandled)/i);
+    const pid = a().pid as number;
+    expect(() => process.kill(pid, 0)).not.toThrow();
+  });
 });
