@@ -180,6 +180,35 @@ describe.skipIf(!canRun)('the walkthrough with kubectl on a skiff up cluster', (
     expect(await eventually(() => get(`http://${row[5]}/`), 'the pod to answer', 30_000, 500)).toBe(`${pod}\n`);
   });
 
+  it('runs the pod on the node as a pause container holding its network and the app container in it (Docker)', async () => {
+    const [pod] = await webPods();
+    const uid = await jsonpath(['get', 'pod', pod as string], '{.metadata.uid}');
+    const containers = await docker.listContainers({ filters: { label: [`io.kubernetes.pod.uid=${uid}`, `io.skiff.node=${nodeName}`] } });
+    const byName = new Map(containers.map((c) => [c.Names[0]?.replace(/^\//, ''), c]));
+    const sandbox = byName.get(`k8s_POD_${pod}_${ns}_${uid}_0`);
+    const app = byName.get(`k8s_web_${pod}_${ns}_${uid}_0`);
+    expect(sandbox?.Image).toBe('skiff/pause:3.10');
+    expect(sandbox?.Labels['io.kubernetes.docker.type']).toBe('podsandbox');
+    expect(app?.Image).toBe('skiff/web:1.0');
+    expect(app?.Labels).toMatchObject({ 'io.kubernetes.docker.type': 'container', 'io.kubernetes.container.name': 'web', 'io.kubernetes.pod.namespace': ns, 'io.kubernetes.pod.name': pod });
+    expect(app?.HostConfig.NetworkMode).toBe(`container:${sandbox?.Id}`);
+    expect((await docker.getContainer(app?.Id as string).inspect()).State.Running).toBe(true);
+  });
+
+  it('shows the pod as YAML with metadata, spec and the status the node reports', async () => {
+    const [pod] = await webPods();
+    const yaml = await k(['get', 'pod', pod as string, '-o', 'yaml']);
+    expect(yaml).toMatch(/^apiVersion: v1$/m);
+    expect(yaml).toMatch(/^kind: Pod$/m);
+    const o = await json(['get', 'pod', pod as string]);
+    expect(o.metadata).toMatchObject({ name: pod, namespace: ns, labels: { app: 'web', 'pod-template-hash': expect.any(String) }, uid: expect.any(String), resourceVersion: expect.any(String), creationTimestamp: expect.any(String) });
+    expect(o.metadata.ownerReferences).toEqual([expect.objectContaining({ apiVersion: 'apps/v1', kind: 'ReplicaSet', controller: true, blockOwnerDeletion: true })]);
+    expect(o.spec).toMatchObject({ nodeName, restartPolicy: 'Always', containers: [expect.objectContaining({ name: 'web', image: 'skiff/web:1.0' })] });
+    expect(o.status).toMatchObject({ phase: 'Running', hostIP: expect.any(String), podIP: expect.any(String), qosClass: 'BestEffort', startTime: expect.any(String) });
+    expect(o.status.conditions.map((c: Obj) => `${c.type}=${c.status}`).sort()).toEqual(['ContainersReady=True', 'Initialized=True', 'PodReadyToStartContainers=True', 'PodScheduled=True', 'Ready=True']);
+    expect(o.status.containerStatuses[0]).toMatchObject({ name: 'web', ready: true, restartCount: 0, image: 'skiff/web:1.0', containerID: expect.stringMatching(/^docker:\/\/[0-9a-f]{64}$/), state: { running: { startedAt: expect.any(String) } } });
+  });
+
   it('prints the pod log with kubectl logs and follows it with logs -f', async () => {
     const [pod] = await webPods();
     expect(await k(['logs', pod as string])).toContain('web-server: listening on port 80\n');
@@ -461,6 +490,21 @@ spec:
     expect(env).toBe('GAME=[enemies=aliens\nlives=3\n]\nDB_PASSWORD=s3cret\nDB_user=admin\n');
   });
 
+  it('ends pods by restartPolicy: Never to Completed or Error, OnFailure restarts a failed container', async () => {
+    expect(await k(['run', 'done', '--image=skiff/busybox:1.0', '--restart=Never', '--', 'exit-with', '0'])).toBe('pod/done created\n');
+    expect(await k(['run', 'broken', '--image=skiff/busybox:1.0', '--restart=Never', '--', 'exit-with', '3'])).toBe('pod/broken created\n');
+    expect(await k(['run', 'retry', '--image=skiff/busybox:1.0', '--restart=OnFailure', '--', 'exit-with', '1', '1'])).toBe('pod/retry created\n');
+    await eventually(async () => (await jsonpath(['get', 'pod', 'done'], '{.status.phase}')) === 'Succeeded', 'pod done Succeeded', 120_000, 500);
+    await eventually(async () => (await jsonpath(['get', 'pod', 'broken'], '{.status.phase}')) === 'Failed', 'pod broken Failed', 120_000, 500);
+    const status = async (pod: string): Promise<string[]> => rows(await k(['get', 'pod', pod]))[0]?.slice(1, 4) ?? [];
+    expect(await status('done')).toEqual(['0/1', 'Completed', '0']);
+    expect(await status('broken')).toEqual(['0/1', 'Error', '0']);
+    expect((await json(['get', 'pod', 'broken'])).status.containerStatuses[0].state.terminated).toMatchObject({ exitCode: 3, reason: 'Error' });
+    await eventually(async () => Number(await jsonpath(['get', 'pod', 'retry'], '{.status.containerStatuses[0].restartCount}')) >= 1, 'pod retry restarted', 120_000, 500);
+    expect(await jsonpath(['get', 'pod', 'retry'], '{.status.phase}')).not.toMatch(/Succeeded|Failed/);
+    await k(['delete', 'pod', 'done', 'broken', 'retry', '--wait=false']);
+  });
+
   it('restarts a container whose liveness probe fails, into CrashLoopBackOff', async () => {
     await k(
       ['apply', '-f', '-'],
@@ -602,6 +646,37 @@ spec:
     const pods = await webPods();
     expect(pods).toContain((await eventually(() => get(`http://${gateway}:${port}/`), 'the NodePort from this machine', 60_000, 500)).trim());
     expect(pods).toContain((await k(['exec', 'client', '--', 'timeout', '10', 'wget', '-q', '-O-', `http://${gateway}:${port}/`])).trim());
+  });
+
+  it('runs a ReplicationController too: its pods run and join a service by their labels', async () => {
+    await k(
+      ['apply', '-f', '-'],
+      `apiVersion: v1
+kind: ReplicationController
+metadata:
+  name: legacy
+spec:
+  replicas: 2
+  selector: {app: legacy}
+  template:
+    metadata:
+      labels: {app: legacy}
+    spec:
+      containers:
+      - name: web
+        image: skiff/web:1.0
+`,
+    );
+    await eventually(async () => (await jsonpath(['get', 'rc', 'legacy'], '{.status.readyReplicas}')) === '2', 'replication controller legacy ready', 120_000, 500);
+    const rc = await k(['get', 'rc', 'legacy']);
+    expect(header(rc)).toEqual(['NAME', 'DESIRED', 'CURRENT', 'READY', 'AGE']);
+    expect(rows(rc)[0]?.slice(0, 4)).toEqual(['legacy', '2', '2', '2']);
+    expect(await k(['expose', 'rc', 'legacy', '--port', '80'])).toBe('service/legacy exposed\n');
+    const ips = await podIPs('app=legacy');
+    expect(ips).toHaveLength(2);
+    await eventually(async () => (await endpoints('legacy')).join() === ips.map((i) => `${i}:80`).join(), 'the endpoints of legacy', 60_000, 500);
+    const svc = await jsonpath(['get', 'svc', 'legacy'], '{.spec.clusterIP}');
+    expect(await eventually(() => get(`http://${svc}/`), 'service legacy to answer', 60_000, 500)).toMatch(/^legacy-[a-z0-9]{5}\n$/);
   });
 
   it('lists the events of the namespace: Scheduled, Pulled, Created, Started, Killing, Unhealthy, BackOff', async () => {
