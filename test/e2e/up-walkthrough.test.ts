@@ -139,7 +139,7 @@ describe.skipIf(!canRun)('the walkthrough with kubectl on a skiff up cluster', (
   it('shows the node Ready in get nodes and its capacity, conditions and pods in describe node', async () => {
     const nodes = await kc(['get', 'nodes']);
     expect(header(nodes)).toEqual(['NAME', 'STATUS', 'ROLES', 'AGE', 'VERSION']);
-    expect(rows(nodes)).toContainEqual([nodeName, 'Ready', '<none>', expect.stringMatching(/^\d+s$/), expect.stringMatching(/^v1\.32\./)]);
+    expect(rows(nodes)).toContainEqual([nodeName, 'Ready', '<none>', expect.stringMatching(/^\d+[smh]/), expect.stringMatching(/^v1\.32\./)]);
     const describe = await kc(['describe', 'node', nodeName]);
     for (const section of ['Capacity:', 'Allocatable:', 'Conditions:', 'Non-terminated Pods:', 'Allocated resources:', 'Events:']) expect(describe).toMatch(new RegExp(`^${section}`, 'm'));
     expect(describe).toMatch(/^ {2}pods:\s+110$/m);
@@ -151,7 +151,7 @@ describe.skipIf(!canRun)('the walkthrough with kubectl on a skiff up cluster', (
     const file = join(dir, 'ns.yaml');
     writeFileSync(file, `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${ns}\n`);
     expect(await kc(['create', '-f', file])).toBe(`namespace/${ns} created\n`);
-    expect(rows(await kc(['get', 'ns']))).toContainEqual([ns, 'Active', expect.stringMatching(/^\d+s$/)]);
+    expect(rows(await kc(['get', 'ns']))).toContainEqual([ns, 'Active', expect.stringMatching(/^\d+[smh]/)]);
     expect(await kc(['describe', 'ns', ns])).toMatch(/^Status:\s+Active$/m);
     expect(await kc(['create', 'configmap', 'twice', '--from-literal=a=b'])).toBe('configmap/twice created\n');
     expect(await kc(['get', 'configmap', 'twice', '-o', 'jsonpath={.metadata.namespace}'])).toBe('default');
