@@ -108,7 +108,7 @@ export class Agent {
     this.probes = new ProbeManager({
       executor: deps.probeExecutor ?? createProbeExecutor(deps.runtime),
       logger: logger.child({ component: 'prober' }),
-      onProbe: (kind, result, labels) => {
+      onProbe: (kind, result, labels, output) => {
         const pod = this.desired.get(labels.podUid);
         const kindName = `${kind[0]?.toUpperCase()}${kind.slice(1)}`;
         this.metrics.probes.inc({
@@ -119,8 +119,9 @@ export class Agent {
           namespace: pod?.metadata.namespace ?? '',
           pod_uid: labels.podUid,
         });
-        // Only a probe that ran and failed is news to the user; a stopped container is not "unhealthy".
-        if (pod && result === 'failure') this.events.event(pod, 'Warning', 'Unhealthy', `${kindName} probe failed`, `spec.containers{${labels.containerName}}`);
+        // Only a probe that ran and failed is news to the user; a stopped container is not "unhealthy". The message is
+        // upstream's "<Kind> probe failed: <output>".
+        if (pod && result === 'failure') this.events.event(pod, 'Warning', 'Unhealthy', `${kindName} probe failed: ${output ?? ''}`, `spec.containers{${labels.containerName}}`);
       },
     });
     this.probes.onChange((podUid) => this.workers.enqueue(podUid));

@@ -39,8 +39,11 @@ export interface ProbedContainer {
 
 export type ProbeChangeListener = (podUid: string, containerName: string, kind: ProbeKind, result: ProbeResult) => void;
 
-/** Called after every attempt; 'unknown' means the probe could not be run (see PROBER_PROBE_TOTAL). */
-export type ProbeCounter = (kind: ProbeKind, result: ProbeResult, labels: { podUid: string; containerName: string }) => void;
+/**
+ * Called after every attempt; 'unknown' means the probe could not be run (see PROBER_PROBE_TOTAL). `output` is what
+ * the attempt said (HTTP status, command output, dial error), for the Unhealthy event's message.
+ */
+export type ProbeCounter = (kind: ProbeKind, result: ProbeResult, labels: { podUid: string; containerName: string }, output?: string) => void;
 
 /** Upstream's metric for onProbe: prober_probe_total{probe_type, result, container, pod, namespace, pod_uid}. */
 export const PROBER_PROBE_TOTAL = 'prober_probe_total';
@@ -312,7 +315,7 @@ export class ProbeManager {
         (res) => {
           w.inFlight = false;
           if (!this.current(w, containerId)) return;
-          this.onProbe?.(w.kind, res.result, { podUid: w.podUid, containerName: w.containerName });
+          this.onProbe?.(w.kind, res.result, { podUid: w.podUid, containerName: w.containerName }, res.output);
           const log = { podUid: w.podUid, container: w.containerName, probe: w.kind, output: res.output };
           if (res.warning) this.logger?.warn(log, 'probe succeeded with a warning');
           else if (res.result === 'failure') this.logger?.debug(log, 'probe failed');

@@ -139,7 +139,7 @@ describe.skipIf(!canRun)('the walkthrough with kubectl on a skiff up cluster', (
   it('shows the node Ready in get nodes and its capacity, conditions and pods in describe node', async () => {
     const nodes = await kc(['get', 'nodes']);
     expect(header(nodes)).toEqual(['NAME', 'STATUS', 'ROLES', 'AGE', 'VERSION']);
-    expect(rows(nodes)).toContainEqual([nodeName, 'Ready', '<none>', expect.stringMatching(/^\d+s$/), expect.stringMatching(/^v1\.32\./)]);
+    expect(rows(nodes)).toContainEqual([nodeName, 'Ready', '<none>', expect.stringMatching(/^\d+[smh]/), expect.stringMatching(/^v1\.32\./)]);
     const describe = await kc(['describe', 'node', nodeName]);
     for (const section of ['Capacity:', 'Allocatable:', 'Conditions:', 'Non-terminated Pods:', 'Allocated resources:', 'Events:']) expect(describe).toMatch(new RegExp(`^${section}`, 'm'));
     expect(describe).toMatch(/^ {2}pods:\s+110$/m);
@@ -151,7 +151,7 @@ describe.skipIf(!canRun)('the walkthrough with kubectl on a skiff up cluster', (
     const file = join(dir, 'ns.yaml');
     writeFileSync(file, `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${ns}\n`);
     expect(await kc(['create', '-f', file])).toBe(`namespace/${ns} created\n`);
-    expect(rows(await kc(['get', 'ns']))).toContainEqual([ns, 'Active', expect.stringMatching(/^\d+s$/)]);
+    expect(rows(await kc(['get', 'ns']))).toContainEqual([ns, 'Active', expect.stringMatching(/^\d+[smh]/)]);
     expect(await kc(['describe', 'ns', ns])).toMatch(/^Status:\s+Active$/m);
     expect(await kc(['create', 'configmap', 'twice', '--from-literal=a=b'])).toBe('configmap/twice created\n');
     expect(await kc(['get', 'configmap', 'twice', '-o', 'jsonpath={.metadata.namespace}'])).toBe('default');
@@ -178,6 +178,35 @@ describe.skipIf(!canRun)('the walkthrough with kubectl on a skiff up cluster', (
     expect(row[5]?.split('.').slice(0, 3).join('.')).toBe(podCidr.split('.').slice(0, 3).join('.'));
     // The pod answers on its IP (routed to the node's bridge) with its name.
     expect(await eventually(() => get(`http://${row[5]}/`), 'the pod to answer', 30_000, 500)).toBe(`${pod}\n`);
+  });
+
+  it('runs the pod on the node as a pause container holding its network and the app container in it (Docker)', async () => {
+    const [pod] = await webPods();
+    const uid = await jsonpath(['get', 'pod', pod as string], '{.metadata.uid}');
+    const containers = await docker.listContainers({ filters: { label: [`io.kubernetes.pod.uid=${uid}`, `io.skiff.node=${nodeName}`] } });
+    const byName = new Map(containers.map((c) => [c.Names[0]?.replace(/^\//, ''), c]));
+    const sandbox = byName.get(`k8s_POD_${pod}_${ns}_${uid}_0`);
+    const app = byName.get(`k8s_web_${pod}_${ns}_${uid}_0`);
+    expect(sandbox?.Image).toBe('skiff/pause:3.10');
+    expect(sandbox?.Labels['io.kubernetes.docker.type']).toBe('podsandbox');
+    expect(app?.Image).toBe('skiff/web:1.0');
+    expect(app?.Labels).toMatchObject({ 'io.kubernetes.docker.type': 'container', 'io.kubernetes.container.name': 'web', 'io.kubernetes.pod.namespace': ns, 'io.kubernetes.pod.name': pod });
+    expect(app?.HostConfig.NetworkMode).toBe(`container:${sandbox?.Id}`);
+    expect((await docker.getContainer(app?.Id as string).inspect()).State.Running).toBe(true);
+  });
+
+  it('shows the pod as YAML with metadata, spec and the status the node reports', async () => {
+    const [pod] = await webPods();
+    const yaml = await k(['get', 'pod', pod as string, '-o', 'yaml']);
+    expect(yaml).toMatch(/^apiVersion: v1$/m);
+    expect(yaml).toMatch(/^kind: Pod$/m);
+    const o = await json(['get', 'pod', pod as string]);
+    expect(o.metadata).toMatchObject({ name: pod, namespace: ns, labels: { app: 'web', 'pod-template-hash': expect.any(String) }, uid: expect.any(String), resourceVersion: expect.any(String), creationTimestamp: expect.any(String) });
+    expect(o.metadata.ownerReferences).toEqual([expect.objectContaining({ apiVersion: 'apps/v1', kind: 'ReplicaSet', controller: true, blockOwnerDeletion: true })]);
+    expect(o.spec).toMatchObject({ nodeName, restartPolicy: 'Always', containers: [expect.objectContaining({ name: 'web', image: 'skiff/web:1.0' })] });
+    expect(o.status).toMatchObject({ phase: 'Running', hostIP: expect.any(String), podIP: expect.any(String), qosClass: 'BestEffort', startTime: expect.any(String) });
+    expect(o.status.conditions.map((c: Obj) => `${c.type}=${c.status}`).sort()).toEqual(['ContainersReady=True', 'Initialized=True', 'PodReadyToStartContainers=True', 'PodScheduled=True', 'Ready=True']);
+    expect(o.status.containerStatuses[0]).toMatchObject({ name: 'web', ready: true, restartCount: 0, image: 'skiff/web:1.0', containerID: expect.stringMatching(/^docker:\/\/[0-9a-f]{64}$/), state: { running: { startedAt: expect.any(String) } } });
   });
 
   it('prints the pod log with kubectl logs and follows it with logs -f', async () => {
@@ -461,6 +490,21 @@ spec:
     expect(env).toBe('GAME=[enemies=aliens\nlives=3\n]\nDB_PASSWORD=s3cret\nDB_user=admin\n');
   });
 
+  it('ends pods by restartPolicy: Never to Completed or Error, OnFailure restarts a failed container', async () => {
+    expect(await k(['run', 'done', '--image=skiff/busybox:1.0', '--restart=Never', '--', 'exit-with', '0'])).toBe('pod/done created\n');
+    expect(await k(['run', 'broken', '--image=skiff/busybox:1.0', '--restart=Never', '--', 'exit-with', '3'])).toBe('pod/broken created\n');
+    expect(await k(['run', 'retry', '--image=skiff/busybox:1.0', '--restart=OnFailure', '--', 'exit-with', '1', '1'])).toBe('pod/retry created\n');
+    await eventually(async () => (await jsonpath(['get', 'pod', 'done'], '{.status.phase}')) === 'Succeeded', 'pod done Succeeded', 120_000, 500);
+    await eventually(async () => (await jsonpath(['get', 'pod', 'broken'], '{.status.phase}')) === 'Failed', 'pod broken Failed', 120_000, 500);
+    const status = async (pod: string): Promise<string[]> => rows(await k(['get', 'pod', pod]))[0]?.slice(1, 4) ?? [];
+    expect(await status('done')).toEqual(['0/1', 'Completed', '0']);
+    expect(await status('broken')).toEqual(['0/1', 'Error', '0']);
+    expect((await json(['get', 'pod', 'broken'])).status.containerStatuses[0].state.terminated).toMatchObject({ exitCode: 3, reason: 'Error' });
+    await eventually(async () => Number(await jsonpath(['get', 'pod', 'retry'], '{.status.containerStatuses[0].restartCount}')) >= 1, 'pod retry restarted', 120_000, 500);
+    expect(await jsonpath(['get', 'pod', 'retry'], '{.status.phase}')).not.toMatch(/Succeeded|Failed/);
+    await k(['delete', 'pod', 'done', 'broken', 'retry', '--wait=false']);
+  });
+
   it('restarts a container whose liveness probe fails, into CrashLoopBackOff', async () => {
     await k(
       ['apply', '-f', '-'],
@@ -495,7 +539,7 @@ spec:
     const status = (await json(['get', 'pod', 'unhealthy'])).status.containerStatuses[0] as Obj;
     expect(status.lastState.terminated).toMatchObject({ reason: expect.any(String), exitCode: expect.any(Number) });
     const events = await k(['get', 'events', '--field-selector', 'involvedObject.name=unhealthy', '-o', 'jsonpath={range .items[*]}{.reason}: {.message}{"\\n"}{end}']);
-    expect(events).toMatch(/^Unhealthy: Liveness probe failed/m);
+    expect(events).toContain('Unhealthy: Liveness probe failed: HTTP probe failed with statuscode: 404\n');
     expect(events).toContain('Killing: Container web failed liveness probe, will be restarted');
     expect(events).toMatch(/^BackOff: Back-off restarting failed container web in pod unhealthy_walk\(/m);
     // It keeps going: the restart count grows.
@@ -536,7 +580,7 @@ spec:
     expect(pod.status.conditions.find((c: Obj) => c.type === 'Ready')?.status).toBe('False');
     expect(pod.status.containerStatuses[0]).toMatchObject({ ready: false, restartCount: 0, started: true });
     expect(pod.status.containerStatuses[0].state.running).toBeDefined();
-    expect(await k(['get', 'events', '--field-selector', 'involvedObject.name=gate,reason=Unhealthy', '-o', 'jsonpath={.items[*].message}'])).toContain('Readiness probe failed');
+    expect(await k(['get', 'events', '--field-selector', 'involvedObject.name=gate,reason=Unhealthy', '-o', 'jsonpath={.items[*].message}'])).toContain("Readiness probe failed: cat: can't open '/tmp/ready': No such file or directory");
   });
 
   it('selects and changes labels; a pod whose label no longer matches leaves the endpoints and is replaced', async () => {
@@ -602,6 +646,37 @@ spec:
     const pods = await webPods();
     expect(pods).toContain((await eventually(() => get(`http://${gateway}:${port}/`), 'the NodePort from this machine', 60_000, 500)).trim());
     expect(pods).toContain((await k(['exec', 'client', '--', 'timeout', '10', 'wget', '-q', '-O-', `http://${gateway}:${port}/`])).trim());
+  });
+
+  it('runs a ReplicationController too: its pods run and join a service by their labels', async () => {
+    await k(
+      ['apply', '-f', '-'],
+      `apiVersion: v1
+kind: ReplicationController
+metadata:
+  name: legacy
+spec:
+  replicas: 2
+  selector: {app: legacy}
+  template:
+    metadata:
+      labels: {app: legacy}
+    spec:
+      containers:
+      - name: web
+        image: skiff/web:1.0
+`,
+    );
+    await eventually(async () => (await jsonpath(['get', 'rc', 'legacy'], '{.status.readyReplicas}')) === '2', 'replication controller legacy ready', 120_000, 500);
+    const rc = await k(['get', 'rc', 'legacy']);
+    expect(header(rc)).toEqual(['NAME', 'DESIRED', 'CURRENT', 'READY', 'AGE']);
+    expect(rows(rc)[0]?.slice(0, 4)).toEqual(['legacy', '2', '2', '2']);
+    expect(await k(['expose', 'rc', 'legacy', '--port', '80'])).toBe('service/legacy exposed\n');
+    const ips = await podIPs('app=legacy');
+    expect(ips).toHaveLength(2);
+    await eventually(async () => (await endpoints('legacy')).join() === ips.map((i) => `${i}:80`).join(), 'the endpoints of legacy', 60_000, 500);
+    const svc = await jsonpath(['get', 'svc', 'legacy'], '{.spec.clusterIP}');
+    expect(await eventually(() => get(`http://${svc}/`), 'service legacy to answer', 60_000, 500)).toMatch(/^legacy-[a-z0-9]{5}\n$/);
   });
 
   it('lists the events of the namespace: Scheduled, Pulled, Created, Started, Killing, Unhealthy, BackOff', async () => {

@@ -28,7 +28,7 @@ class FakeProbes implements ProbeExecutor {
   }
   private answer(): ExecutorResult {
     this.calls++;
-    return { result: this.result, output: '' };
+    return { result: this.result, output: this.result === 'failure' ? 'HTTP probe failed with statuscode: 500' : '' };
   }
 }
 
@@ -230,6 +230,8 @@ describe('Agent with a fake runtime', () => {
     probes.result = 'success';
     expect(runtime.containers.get(first ?? '')?.state ?? 'removed').not.toBe('running');
     expect(agent.events.list({ uid }).some((e) => e.reason === 'Killing' && e.message.includes('failed liveness probe'))).toBe(true);
+    // The Unhealthy event says what the probe saw, as upstream's "<Kind> probe failed: <output>".
+    expect(agent.events.list({ uid }).find((e) => e.reason === 'Unhealthy')).toMatchObject({ type: 'Warning', message: 'Liveness probe failed: HTTP probe failed with statuscode: 500', involvedObject: { fieldPath: 'spec.containers{app}' } });
   });
 
   it('does not delete pods of a source it has not heard from yet', async () => {
