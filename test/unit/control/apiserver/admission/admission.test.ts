@@ -235,6 +235,24 @@ describe('admission chain (NamespaceLifecycle, LimitRanger, ServiceAccount, Prio
       expect(((await server.rest.get(quotas, ctx(), 'q')) as Json).status.used).toEqual({ 'count/configmaps': '3', configmaps: '3' });
     });
 
+    it('reads the quotas of a namespace that has none for concurrent requests at once, not one after another', async () => {
+      // A storage that counts the quota reads in flight; each answers (no quotas) on the next turn of the loop.
+      let inFlight = 0;
+      let most = 0;
+      const fake = {
+        list: async (): Promise<{ items: KubeObject[]; resourceVersion: string }> => {
+          most = Math.max(most, ++inFlight);
+          await new Promise((r) => setImmediate(r));
+          inFlight--;
+          return { items: [], resourceVersion: '1' };
+        },
+      } as unknown as ObjectStorage;
+      const admission = resourceQuotaAdmission(fake);
+      const obj = pod('p') as KubeObject;
+      await Promise.all(Array.from({ length: 5 }, () => admission.admit('create', pods, { ...obj, metadata: { ...obj.metadata, namespace: 'busy' } }, undefined, ctx('busy'))));
+      expect(most).toBe(5);
+    });
+
     it('does not charge a dry run', async () => {
       await quota({ pods: '5' }, { pods: '0' });
       await server.rest.create(pods, ctx('default', { dryRun: true }), pod('dry'));
