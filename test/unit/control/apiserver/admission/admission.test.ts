@@ -201,6 +201,28 @@ describe('admission chain (NamespaceLifecycle, LimitRanger, ServiceAccount, Prio
     });
   });
 
+  describe('LimitRanger reads', () => {
+    it('reads the namespace\'s ranges once per request: the create defaults from them and is checked against them', async () => {
+      let reads = 0;
+      const fake = {
+        list: async (): Promise<{ items: KubeObject[]; resourceVersion: string }> => {
+          reads++;
+          return { items: [{ metadata: { name: 'lr', namespace: 'default' }, spec: { limits: [{ type: 'Container', default: { cpu: '300m' } }] } } as KubeObject], resourceVersion: '1' };
+        },
+      } as unknown as ObjectStorage;
+      const admission = limitRangerAdmission(fake);
+      const request = ctx();
+      const obj: KubeObject = { ...(pod('lr-pod') as KubeObject), metadata: { name: 'lr-pod', namespace: 'default' } };
+      expect(await admission.mutate?.('create', pods, obj, undefined, request)).toBe(true);
+      expect((obj.spec as Json).containers[0].resources.limits).toEqual({ cpu: '300m' });
+      await admission.admit('create', pods, obj, undefined, request);
+      expect(reads).toBe(1);
+      // Another request reads again.
+      await admission.admit('create', pods, obj, undefined, ctx());
+      expect(reads).toBe(2);
+    });
+  });
+
   describe('ResourceQuota', () => {
     const quota = async (hard: Json, used: Json): Promise<void> => {
       await create(quotas, { metadata: { name: 'q' }, spec: { hard } });
