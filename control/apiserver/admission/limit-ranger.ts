@@ -2,7 +2,7 @@ import { canonicalQuantity } from '../../api/index.js';
 import { compareQuantities, cpuMillis, memoryBytes } from '../../api/quantity.js';
 import { podResourceTotals, type ResourceList } from '../../api/quota/index.js';
 import { findResource, type ResourceDef } from '../resources.js';
-import type { Admission } from '../rest.js';
+import type { Admission, RequestContext } from '../rest.js';
 import type { KubeObject, ObjectStorage } from '../storage/object-storage.js';
 import { admissionForbidden, isPod } from './forbidden.js';
 
@@ -167,20 +167,28 @@ export const aggregate = (errs: string[]): string => (errs.length === 1 ? (errs[
 export function limitRangerAdmission(storage: ObjectStorage): Admission {
   const lrDef = findResource('', 'v1', 'limitranges') as ResourceDef;
   const isClaim = (def: ResourceDef): boolean => def.group === '' && def.resource === 'persistentvolumeclaims';
-  const ranges = async (ns: string): Promise<LimitRangeLike[]> => (await storage.list(lrDef, ns)).items as LimitRangeLike[];
+  // One read per request: a pod's create defaults from the namespace's ranges and then is checked against them.
+  const read = new WeakMap<RequestContext, { ns: string; ranges: Promise<LimitRangeLike[]> }>();
+  const ranges = (ns: string, ctx: RequestContext): Promise<LimitRangeLike[]> => {
+    const earlier = read.get(ctx);
+    if (earlier?.ns === ns) return earlier.ranges;
+    const r = storage.list(lrDef, ns).then((l) => l.items as LimitRangeLike[]);
+    read.set(ctx, { ns, ranges: r });
+    return r;
+  };
   return {
     async mutate(op, def, obj, _old, ctx) {
       // Containers cannot change after creation, so only new pods are defaulted.
       if (op !== 'create' || !isPod(def)) return false;
       let changed = false;
-      for (const range of await ranges(obj.metadata.namespace ?? ctx.namespace ?? '')) if (applyLimitRangeDefaults(range, obj)) changed = true;
+      for (const range of await ranges(obj.metadata.namespace ?? ctx.namespace ?? '', ctx)) if (applyLimitRangeDefaults(range, obj)) changed = true;
       return changed;
     },
     async admit(op, def, obj, old, ctx) {
       if (op === 'delete' || old?.metadata.deletionTimestamp) return;
       const pod = isPod(def) && op === 'create';
       if (!pod && !isClaim(def)) return;
-      for (const range of await ranges(obj.metadata.namespace ?? ctx.namespace ?? '')) {
+      for (const range of await ranges(obj.metadata.namespace ?? ctx.namespace ?? '', ctx)) {
         const errs = pod ? podLimitRangeErrors(range, obj) : claimLimitRangeErrors(range, obj, old);
         if (errs.length > 0) throw admissionForbidden(def, obj, aggregate(errs));
       }

@@ -1,4 +1,5 @@
 import { findResource, type ResourceDef } from '../resources.js';
+import { ObjectCache } from '../storage/object-cache.js';
 import type { Admission } from '../rest.js';
 import type { KubeObject, ObjectStorage } from '../storage/object-storage.js';
 import { admissionForbidden, isPod } from './forbidden.js';
@@ -33,7 +34,9 @@ export function defaultPriorityClass(classes: readonly PriorityClassLike[]): Pri
 export function priorityAdmission(storage: ObjectStorage): Admission {
   const pcDef = findResource('scheduling.k8s.io', 'v1', 'priorityclasses') as ResourceDef;
   const isPriorityClass = (def: ResourceDef): boolean => def.group === 'scheduling.k8s.io' && def.resource === 'priorityclasses';
-  const listClasses = async (): Promise<PriorityClassLike[]> => (await storage.list(pcDef, undefined)).items as unknown as PriorityClassLike[];
+  // Read from a watch-fed cache, as upstream's plugin reads its PriorityClass lister: no store round trip per pod.
+  const classes = new ObjectCache(storage, pcDef);
+  const listClasses = async (): Promise<PriorityClassLike[]> => (await classes.list()) as unknown as PriorityClassLike[];
   return {
     async mutate(op, def, pod, old) {
       if (!isPod(def)) return false;
@@ -65,7 +68,7 @@ export function priorityAdmission(storage: ObjectStorage): Admission {
           policy = dpc.preemptionPolicy;
         }
       } else {
-        const pc = (await storage.tryGet(pcDef, undefined, name)) as PriorityClassLike | undefined;
+        const pc = (await classes.get(name)) as PriorityClassLike | undefined;
         if (!pc) throw admissionForbidden(def, pod, `no PriorityClass with name ${name} was found`);
         priority = pc.value ?? 0;
         policy = pc.preemptionPolicy;

@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { findResource, type ResourceDef } from '../resources.js';
 import type { Admission } from '../rest.js';
+import { ObjectCache } from '../storage/object-cache.js';
 import type { KubeObject, ObjectStorage } from '../storage/object-storage.js';
 import { admissionForbidden, isPod } from './forbidden.js';
 
@@ -142,6 +143,9 @@ function secretReferenceError(sa: ServiceAccount, saName: string, spec: PodSpec)
 
 export function serviceAccountAdmission(storage: ObjectStorage, opts: ServiceAccountAdmissionOptions = {}): Admission {
   const saDef = findResource('', 'v1', 'serviceaccounts') as ResourceDef;
+  // Read from a watch-fed cache, as upstream's plugin reads its ServiceAccount lister (one not held is read from the
+  // store, so the retries below still see an account made a moment ago).
+  const accounts = new ObjectCache(storage, saDef);
   const mount = opts.mountServiceAccountToken ?? true;
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const suffix = opts.nameSuffix ?? randomSuffix;
@@ -165,7 +169,7 @@ export function serviceAccountAdmission(storage: ObjectStorage, opts: ServiceAcc
     const interval = 100 + randomInt(100);
     for (let i = 0; i < attempts; i++) {
       if (i > 0) await sleep(interval);
-      const sa = await storage.tryGet(saDef, namespace, name);
+      const sa = await accounts.get(name, namespace);
       if (sa) return sa;
     }
     return undefined;
@@ -213,7 +217,7 @@ export function serviceAccountAdmission(storage: ObjectStorage, opts: ServiceAcc
       const ns = pod.metadata.namespace ?? ctx.namespace ?? '';
       if (!spec.serviceAccountName) throw admissionForbidden(def, pod, `no service account specified for pod ${ns}/${pod.metadata.name ?? ''}`);
       const recalled = recall(pod.metadata.uid);
-      const sa = recalled?.metadata.name === spec.serviceAccountName ? recalled : await storage.tryGet(saDef, ns, spec.serviceAccountName);
+      const sa = recalled?.metadata.name === spec.serviceAccountName ? recalled : await accounts.get(spec.serviceAccountName, ns);
       if (!sa) throw notFound(def, pod, ns, spec.serviceAccountName);
       if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(sa.metadata.annotations?.[ENFORCE_MOUNTABLE_SECRETS_ANNOTATION] ?? '')) {
         const why = secretReferenceError(sa as unknown as ServiceAccount, spec.serviceAccountName, spec);

@@ -201,6 +201,28 @@ describe('admission chain (NamespaceLifecycle, LimitRanger, ServiceAccount, Prio
     });
   });
 
+  describe('LimitRanger reads', () => {
+    it('reads the namespace\'s ranges once per request: the create defaults from them and is checked against them', async () => {
+      let reads = 0;
+      const fake = {
+        list: async (): Promise<{ items: KubeObject[]; resourceVersion: string }> => {
+          reads++;
+          return { items: [{ metadata: { name: 'lr', namespace: 'default' }, spec: { limits: [{ type: 'Container', default: { cpu: '300m' } }] } } as KubeObject], resourceVersion: '1' };
+        },
+      } as unknown as ObjectStorage;
+      const admission = limitRangerAdmission(fake);
+      const request = ctx();
+      const obj: KubeObject = { ...(pod('lr-pod') as KubeObject), metadata: { name: 'lr-pod', namespace: 'default' } };
+      expect(await admission.mutate?.('create', pods, obj, undefined, request)).toBe(true);
+      expect((obj.spec as Json).containers[0].resources.limits).toEqual({ cpu: '300m' });
+      await admission.admit('create', pods, obj, undefined, request);
+      expect(reads).toBe(1);
+      // Another request reads again.
+      await admission.admit('create', pods, obj, undefined, ctx());
+      expect(reads).toBe(2);
+    });
+  });
+
   describe('ResourceQuota', () => {
     const quota = async (hard: Json, used: Json): Promise<void> => {
       await create(quotas, { metadata: { name: 'q' }, spec: { hard } });
@@ -233,6 +255,24 @@ describe('admission chain (NamespaceLifecycle, LimitRanger, ServiceAccount, Prio
       const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => (r.reason as ApiError).message);
       expect(refused.every((m) => /exceeded quota: q, requested: configmaps=1,count\/configmaps=1, used: configmaps=3,count\/configmaps=3, limited: configmaps=3,count\/configmaps=3$/.test(m))).toBe(true);
       expect(((await server.rest.get(quotas, ctx(), 'q')) as Json).status.used).toEqual({ 'count/configmaps': '3', configmaps: '3' });
+    });
+
+    it('reads the quotas of a namespace that has none for concurrent requests at once, not one after another', async () => {
+      // A storage that counts the quota reads in flight; each answers (no quotas) on the next turn of the loop.
+      let inFlight = 0;
+      let most = 0;
+      const fake = {
+        list: async (): Promise<{ items: KubeObject[]; resourceVersion: string }> => {
+          most = Math.max(most, ++inFlight);
+          await new Promise((r) => setImmediate(r));
+          inFlight--;
+          return { items: [], resourceVersion: '1' };
+        },
+      } as unknown as ObjectStorage;
+      const admission = resourceQuotaAdmission(fake);
+      const obj = pod('p') as KubeObject;
+      await Promise.all(Array.from({ length: 5 }, () => admission.admit('create', pods, { ...obj, metadata: { ...obj.metadata, namespace: 'busy' } }, undefined, ctx('busy'))));
+      expect(most).toBe(5);
     });
 
     it('does not charge a dry run', async () => {
