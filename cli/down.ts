@@ -7,8 +7,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { LABEL_SKIFF_NODE } from '../agent/runtime/labels.js';
+import { parseCommandFlags } from '../lib/command-flags.js';
 import { removeNodePodNetworks } from '../agent/runtime/pod-network.js';
 import {
   CONTEXT_NAME,
@@ -88,28 +88,18 @@ export function looksLikeDataDir(dir: string, entries: string[]): boolean {
 }
 
 export async function runDown(argv: string[]): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        'data-dir': { type: 'string' },
-        kubeconfig: { type: 'string' },
-        purge: { type: 'boolean' },
-        'grace-period': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    process.stderr.write(`skiff down: ${err instanceof Error ? err.message : String(err)}\nRun "skiff down --help" for the flags.\n`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(`${DOWN_HELP}\n`);
-    return 0;
-  }
+  const parsed = parseCommandFlags('down', () => DOWN_HELP, {
+    args: argv,
+    allowPositionals: false,
+    options: {
+      'data-dir': { type: 'string' },
+      kubeconfig: { type: 'string' },
+      purge: { type: 'boolean' },
+      'grace-period': { type: 'string' },
+    },
+  });
+  if ('exitCode' in parsed) return parsed.exitCode;
+  const values: Record<string, string | boolean | undefined> = parsed.values;
   const str = (k: string): string | undefined => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
   const graceSec = Number(str('grace-period') ?? 20);
   if (!Number.isFinite(graceSec) || graceSec < 0) {

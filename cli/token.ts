@@ -1,9 +1,9 @@
 import { createPublicKey, createHash, randomInt } from 'node:crypto';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { KubeClient, loadKubeconfig, type KubeObject } from '../control/client/index.js';
 import { bootstrapTokenSecret } from '../control/apiserver/bootstrap-token.js';
+import { parseCommandFlags } from '../lib/command-flags.js';
 import { parseDuration } from '../lib/duration.js';
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
@@ -31,23 +31,13 @@ export function tokenHelp(): string {
 
 /** `skiff token create`. */
 export async function runToken(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: { ttl: { type: 'string' }, description: { type: 'string' }, 'print-join-command': { type: 'boolean' }, kubeconfig: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-    });
-  } catch (err) {
-    process.stderr.write(`skiff token: ${err instanceof Error ? err.message : String(err)}\nRun "skiff token --help" for the flags.\n`);
-    return 2;
-  }
+  const parsed = parseCommandFlags('token', tokenHelp, {
+    args: argv,
+    allowPositionals: true,
+    options: { ttl: { type: 'string' }, description: { type: 'string' }, 'print-join-command': { type: 'boolean' }, kubeconfig: { type: 'string' } },
+  });
+  if ('exitCode' in parsed) return parsed.exitCode;
   const { values, positionals } = parsed;
-  if (values.help) {
-    process.stdout.write(`${tokenHelp()}\n`);
-    return 0;
-  }
   if (positionals[0] !== 'create' || positionals.length !== 1) {
     process.stderr.write(`skiff token: expected "create"${positionals.length ? `, got "${positionals.join(' ')}"` : ''}\nRun "skiff token --help" for usage.\n`);
     return 2;

@@ -8,9 +8,9 @@ import { chmod, chown, mkdir, readFile, rename, stat, writeFile } from 'node:fs/
 import { homedir, hostname } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { KubeClient, loadKubeconfig, type KubeObject } from '../control/client/index.js';
+import { parseCommandFlags } from '../lib/command-flags.js';
 import { agentKubeconfigPath, ensureComponentKubeconfig, nodeIdentity, proxyIdentity, proxyKubeconfigPath } from './identities.js';
 
 export const DEFAULT_DATA_DIR = '/var/lib/skiff';
@@ -488,36 +488,26 @@ async function ensurePackages(): Promise<void> {
 type NodeLike = { status?: { conditions?: Array<{ type?: string; status?: string; reason?: string; message?: string }> } };
 
 export async function runUp(argv: string[]): Promise<number> {
-  let values: Record<string, string | boolean | string[] | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        'data-dir': { type: 'string' },
-        kubeconfig: { type: 'string' },
-        'secure-port': { type: 'string' },
-        'cluster-cidr': { type: 'string' },
-        'pod-cidr': { type: 'string' },
-        'read-only-port': { type: 'string' },
-        'node-name': { type: 'string' },
-        'control-arg': { type: 'string', multiple: true },
-        'agent-arg': { type: 'string', multiple: true },
-        'proxy-arg': { type: 'string', multiple: true },
-        timeout: { type: 'string' },
-        'skip-images': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    process.stderr.write(`skiff up: ${err instanceof Error ? err.message : String(err)}\nRun "skiff up --help" for the flags.\n`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(`${UP_HELP}\n`);
-    return 0;
-  }
+  const parsed = parseCommandFlags('up', () => UP_HELP, {
+    args: argv,
+    allowPositionals: false,
+    options: {
+      'data-dir': { type: 'string' },
+      kubeconfig: { type: 'string' },
+      'secure-port': { type: 'string' },
+      'cluster-cidr': { type: 'string' },
+      'pod-cidr': { type: 'string' },
+      'read-only-port': { type: 'string' },
+      'node-name': { type: 'string' },
+      'control-arg': { type: 'string', multiple: true },
+      'agent-arg': { type: 'string', multiple: true },
+      'proxy-arg': { type: 'string', multiple: true },
+      timeout: { type: 'string' },
+      'skip-images': { type: 'boolean' },
+    },
+  });
+  if ('exitCode' in parsed) return parsed.exitCode;
+  const values: Record<string, string | boolean | string[] | undefined> = parsed.values;
   const str = (k: string): string | undefined => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
   const list = (k: string): string[] | undefined => (Array.isArray(values[k]) ? (values[k] as string[]) : undefined);
   const started = Date.now();

@@ -2,7 +2,7 @@ import { createPublicKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCommandFlags } from '../lib/command-flags.js';
 import { parseDuration } from '../lib/duration.js';
 import { createLogger, type Logger } from '../lib/log.js';
 import { bootstrapTokenAuthenticator, type TokenSecret } from './apiserver/bootstrap-token.js';
@@ -304,20 +304,12 @@ async function serveMetrics(address: string, registry: Registry): Promise<{ clos
  * `--only` splits them across processes, and leader election lets several of them stand by for each other.
  */
 export async function runControl(argv: string[]): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    const options = Object.fromEntries(Object.keys(FLAGS).map((k) => [k, { type: 'string' as const }]));
-    // Upstream's boolean flag is also written bare.
-    const args = argv.map((a) => (a === '--leader-elect' ? '--leader-elect=true' : a));
-    ({ values } = parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true }));
-  } catch (err) {
-    process.stderr.write(`skiff control: ${err instanceof Error ? err.message : String(err)}\nRun "skiff control --help" for the flags.\n`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(`${controlHelp()}\n`);
-    return 0;
-  }
+  const options = Object.fromEntries(Object.keys(FLAGS).map((k) => [k, { type: 'string' as const }]));
+  // Upstream's boolean flag is also written bare.
+  const args = argv.map((a) => (a === '--leader-elect' ? '--leader-elect=true' : a));
+  const parsed = parseCommandFlags('control', controlHelp, { args, options });
+  if ('exitCode' in parsed) return parsed.exitCode;
+  const values: Record<string, string | boolean | undefined> = parsed.values;
   const str = (k: keyof typeof FLAGS): string | undefined => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
   const usage = (message: string): number => {
     process.stderr.write(`skiff control: ${message}\n`);

@@ -45,6 +45,10 @@ export class ApiStatusError extends Error {
   }
 }
 
+/** Whether an error is the API server's answer with this HTTP status (404: apierrors.IsNotFound, 409: IsConflict/IsAlreadyExists). */
+export const hasStatusCode = (err: unknown, code: number): boolean => err instanceof ApiStatusError && err.code === code;
+export const isNotFound = (err: unknown): boolean => hasStatusCode(err, 404);
+
 export interface ListOptions {
   namespace?: string;
   labelSelector?: string;

@@ -1,4 +1,4 @@
-import { ApiStatusError, type KubeClient, type ResourceRef } from '../client/index.js';
+import { isNotFound, type KubeClient, type ResourceRef } from '../client/index.js';
 import type { Requirement } from '../api/selectors.js';
 import type { Obj, OwnerReference } from './objects.js';
 import { claimPods, withOwnerRef, withoutOwnerRef } from './replicaset.js';
@@ -28,7 +28,7 @@ export async function claimObjects<T extends Obj>(
   const owned = [...claim.owned];
   const patch = (obj: T, metadata: Record<string, unknown>): Promise<T | undefined> =>
     client.patch<T>(resource, obj.metadata.namespace, obj.metadata.name ?? '', { metadata: { uid: obj.metadata.uid, ...metadata } }).catch((err: unknown) => {
-      if (err instanceof ApiStatusError && err.code === 404) return undefined;
+      if (isNotFound(err)) return undefined;
       throw err;
     });
   for (const obj of claim.adopt) {

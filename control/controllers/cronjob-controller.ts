@@ -1,5 +1,5 @@
 import { isKnownTimeZone } from '../api/batch/cron.js';
-import { ApiStatusError, type Informer, type ResourceRef } from '../client/index.js';
+import { hasStatusCode, isNotFound, type Informer, type ResourceRef } from '../client/index.js';
 import { Controller, type ControllerContext, type SyncResult } from './controller.js';
 import { localTimeZone } from './cron-schedule.js';
 import {
@@ -23,8 +23,7 @@ import { clone, controllerRef, errorMessage, jsonEqual, keyOf, rfc3339 } from '.
 export const CRONJOBS: ResourceRef = { group: 'batch', version: 'v1', resource: 'cronjobs' };
 const CRONJOB_KIND = { apiVersion: 'batch/v1', kind: 'CronJob' };
 
-const isNotFound = (err: unknown): boolean => err instanceof ApiStatusError && err.code === 404;
-const isAlreadyExists = (err: unknown): boolean => err instanceof ApiStatusError && err.code === 409;
+const isAlreadyExists = (err: unknown): boolean => hasStatusCode(err, 409);
 
 /**
  * upstream's CronJob controller (v2): each CronJob is looked at when its schedule next fires (the work queue's

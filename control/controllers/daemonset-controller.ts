@@ -1,6 +1,6 @@
 import { claimObjects } from './controller-ref-manager.js';
 import { selectorFromSpec } from '../api/selectors.js';
-import { ApiStatusError, type Informer } from '../client/index.js';
+import { isNotFound, type Informer } from '../client/index.js';
 import { Controller, type ControllerContext, type SyncResult } from './controller.js';
 import { planDaemonSet, TEMPLATE_GENERATION_ANNOTATION, daemonPodTemplate, type DaemonSet } from './daemonset.js';
 import { Expectations } from './expectations.js';
@@ -10,7 +10,6 @@ import { slowStartBatch } from './replicaset.js';
 import { CONTROLLER_REVISION_HASH, ownedRevisions, syncUpdateRevision, truncateHistory, type ControllerRevision } from './revisions.js';
 
 const KIND = { apiVersion: 'apps/v1', kind: 'DaemonSet' };
-const isNotFound = (err: unknown): boolean => err instanceof ApiStatusError && err.code === 404;
 const selectorOf = (ds: DaemonSet) => selectorFromSpec(ds.spec.selector as Parameters<typeof selectorFromSpec>[0]);
 
 /**

@@ -1,6 +1,6 @@
 import { claimObjects } from './controller-ref-manager.js';
 import { selectorFromSpec } from '../api/selectors.js';
-import { ApiStatusError, type Informer } from '../client/index.js';
+import { hasStatusCode, type Informer } from '../client/index.js';
 import { Controller, type ControllerContext, type SyncResult } from './controller.js';
 import {
   buildNewReplicaSet,
@@ -33,8 +33,6 @@ import {
 import { clone, controllerRef, jsonEqual, keyOf, ownerRefFor, R, rfc3339, splitKey, type Deployment, type OwnerReference, type Pod, type ReplicaSet } from './objects.js';
 
 const DEPLOYMENT = { apiVersion: 'apps/v1', kind: 'Deployment' };
-
-const isCode = (err: unknown, code: number): boolean => err instanceof ApiStatusError && err.code === code;
 
 /**
  * upstream's DeploymentController: owns ReplicaSets, one per template, and rolls from the old ones to the new one
@@ -157,7 +155,7 @@ export class DeploymentController extends Controller {
         newRS = await this.client.create<ReplicaSet>(R.replicasets, namespace, draft);
         if (initial > 0) this.events.event(d, DEPLOYMENT, 'Normal', 'ScalingReplicaSet', `Scaled up replica set ${newRS.metadata.name} from 0 to ${initial}`);
       } catch (err) {
-        if (!isCode(err, 409)) throw err;
+        if (!hasStatusCode(err, 409)) throw err;
         // The name is taken: ours with the same template (a stale cache) is fine; anything else is a hash collision.
         const existing = await this.client.get<ReplicaSet>(R.replicasets, namespace, draft.metadata.name ?? '');
         if (controllerRef(existing)?.uid === d.metadata.uid && equalIgnoreHash(existing.spec.template, d.spec.template)) {
@@ -209,7 +207,7 @@ export class DeploymentController extends Controller {
       d.metadata.resourceVersion = updated.metadata.resourceVersion;
       d.status = updated.status;
     } catch (err) {
-      if (!isCode(err, 404)) throw err;
+      if (!hasStatusCode(err, 404)) throw err;
     }
   }
 
@@ -225,7 +223,7 @@ export class DeploymentController extends Controller {
       try {
         await this.client.delete(R.replicasets, d.metadata.namespace, name);
       } catch (err) {
-        if (!isCode(err, 404)) throw err;
+        if (!hasStatusCode(err, 404)) throw err;
       }
     }
   }

@@ -1,11 +1,10 @@
 import { matchesLabels, selectorFromSpec } from '../api/selectors.js';
-import { ApiStatusError, type Informer } from '../client/index.js';
+import { isNotFound, type Informer } from '../client/index.js';
 import { Controller, type ControllerContext, type SyncResult } from './controller.js';
 import { countHealthy, expectedPodCount, failSafeStatus, pdbStatus, pendingDisruptions, type PodDisruptionBudget, type ScaleOf } from './disruption.js';
 import { clone, controllerRef, errorMessage, jsonEqual, keyOf, R, splitKey, type Deployment, type Obj, type Pod, type ReplicaSet, sameStatus } from './objects.js';
 
 const KIND = { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget' };
-const isNotFound = (err: unknown): boolean => err instanceof ApiStatusError && err.code === 404;
 type Scalable = Obj & { spec?: { replicas?: number } };
 
 /** The pods a budget covers: its namespace, its selector (an empty one selects every pod, a missing one none). */

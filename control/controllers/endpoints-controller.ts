@@ -1,10 +1,8 @@
-import { ApiStatusError, type Informer } from '../client/index.js';
+import { hasStatusCode, type Informer } from '../client/index.js';
 import { Controller, type ControllerContext, type SyncResult } from './controller.js';
 import { endpointsLabels, endpointSubsets, MANAGED_BY, MANAGED_BY_LABEL, reconcileEndpointSlices, selectedPods, SERVICE_NAME_LABEL, type EndpointSlice, type EndpointSubset } from './endpoints.js';
 import { jsonEqual, keyOf, R, sameStored, splitKey, type Obj, type Pod, type Service } from './objects.js';
 import { matchesLabels, selectorFromSpec } from '../api/selectors.js';
-
-const isCode = (err: unknown, code: number): boolean => err instanceof ApiStatusError && err.code === code;
 
 interface EndpointsObj extends Obj {
   subsets?: EndpointSubset[];
@@ -87,7 +85,7 @@ export class EndpointsController extends ServicePodController {
       try {
         await this.client.delete(R.endpoints, namespace, name);
       } catch (err) {
-        if (!isCode(err, 404)) throw err;
+        if (!hasStatusCode(err, 404)) throw err;
       }
       return;
     }
@@ -103,7 +101,7 @@ export class EndpointsController extends ServicePodController {
         await this.client.create(R.endpoints, namespace, body);
         return;
       } catch (err) {
-        if (!isCode(err, 409)) throw err;
+        if (!hasStatusCode(err, 409)) throw err;
         const live = await this.client.get<EndpointsObj>(R.endpoints, namespace, name);
         await this.client.update(R.endpoints, { ...live, metadata: { ...live.metadata, labels }, subsets });
         return;
@@ -152,7 +150,7 @@ export class EndpointSliceController extends ServicePodController {
       try {
         await this.client.delete(R.endpointslices, namespace, n);
       } catch (err) {
-        if (!isCode(err, 404)) throw err;
+        if (!hasStatusCode(err, 404)) throw err;
       }
       written.set(n, 'deleted');
     }

@@ -4,14 +4,12 @@
  * propagationPolicy=Orphan keeps an "orphan" finalizer until its dependents no longer point at it; an owner deleted
  * with propagationPolicy=Foreground keeps "foregroundDeletion" until its blocking dependents are gone.
  */
-import { ApiStatusError, type Informer, type KubeObject, type ResourceRef } from '../client/index.js';
+import { hasStatusCode, type Informer, type KubeObject, type ResourceRef } from '../client/index.js';
 import { Controller, type ControllerContext, type SyncResult } from './controller.js';
 import { clone, type Obj, type OwnerReference } from './objects.js';
 
 export const ORPHAN_FINALIZER = 'orphan';
 export const FOREGROUND_FINALIZER = 'foregroundDeletion';
-
-const isCode = (err: unknown, code: number): boolean => err instanceof ApiStatusError && err.code === code;
 
 export interface GcResource extends ResourceRef {
   kind: string;
@@ -220,7 +218,7 @@ export class GarbageCollector extends Controller {
         await this.client.patch(res, obj.metadata.namespace, obj.metadata.name ?? '', { metadata: { uid: obj.metadata.uid, ownerReferences: decision.ownerReferences.length ? decision.ownerReferences : null } });
       }
     } catch (err) {
-      if (!isCode(err, 404) && !isCode(err, 409)) throw err;
+      if (!hasStatusCode(err, 404) && !hasStatusCode(err, 409)) throw err;
     }
   }
 
@@ -237,7 +235,7 @@ export class GarbageCollector extends Controller {
       const live = await this.client.get(res, res.namespaced ? dependent.metadata.namespace : undefined, ref.name);
       return live.metadata.uid === ref.uid ? classify(live) : 'dangling';
     } catch (err) {
-      if (isCode(err, 404)) return 'dangling';
+      if (hasStatusCode(err, 404)) return 'dangling';
       throw err;
     }
   }
@@ -255,7 +253,7 @@ export class GarbageCollector extends Controller {
       try {
         await this.client.delete(depNode.res, dep.metadata.namespace, dep.metadata.name ?? '', { propagationPolicy: 'Foreground', preconditions: { uid: dep.metadata.uid ?? '' } });
       } catch (err) {
-        if (!isCode(err, 404) && !isCode(err, 409)) throw err;
+        if (!hasStatusCode(err, 404) && !hasStatusCode(err, 409)) throw err;
       }
     }
   }
@@ -267,7 +265,7 @@ export class GarbageCollector extends Controller {
         const refs = orphanedReferences(dep.obj, uid);
         await this.client.patch(dep.res, dep.obj.metadata.namespace, dep.obj.metadata.name ?? '', { metadata: { uid: dep.obj.metadata.uid, ownerReferences: refs.length ? refs : null } });
       } catch (err) {
-        if (!isCode(err, 404) && !isCode(err, 409)) throw err;
+        if (!hasStatusCode(err, 404) && !hasStatusCode(err, 409)) throw err;
       }
     }
     return this.removeFinalizer(node, ORPHAN_FINALIZER);
@@ -281,7 +279,7 @@ export class GarbageCollector extends Controller {
       try {
         live = (await this.client.get(res, obj.metadata.namespace, obj.metadata.name ?? '')) as Obj;
       } catch (err) {
-        if (isCode(err, 404)) return;
+        if (hasStatusCode(err, 404)) return;
         throw err;
       }
       if (live.metadata.uid !== obj.metadata.uid || !(live.metadata.finalizers ?? []).includes(finalizer)) return;
@@ -290,8 +288,8 @@ export class GarbageCollector extends Controller {
         await this.client.update(res, { ...live, metadata: { ...live.metadata, finalizers } });
         return;
       } catch (err) {
-        if (isCode(err, 404)) return;
-        if (!isCode(err, 409)) throw err;
+        if (hasStatusCode(err, 404)) return;
+        if (!hasStatusCode(err, 409)) throw err;
       }
     }
     throw new Error(`could not remove finalizer ${finalizer} from ${obj.metadata.namespace ?? ''}/${obj.metadata.name}: conflicts`);

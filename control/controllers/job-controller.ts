@@ -1,6 +1,6 @@
 import { claimObjects } from './controller-ref-manager.js';
 import { selectorFromSpec } from '../api/selectors.js';
-import { ApiStatusError, type Informer, type ResourceRef } from '../client/index.js';
+import { isNotFound, type Informer, type ResourceRef } from '../client/index.js';
 import { Controller, type ControllerContext, type SyncResult } from './controller.js';
 import { Expectations } from './expectations.js';
 import {
@@ -55,8 +55,6 @@ interface PerIndex {
   delayed: Map<number, Pod>;
   now: number;
 }
-
-const isNotFound = (err: unknown): boolean => err instanceof ApiStatusError && err.code === 404;
 
 /**
  * upstream's Job controller: runs a Job's pods to completion (parallelism, completions, Indexed completion mode),

@@ -1,8 +1,6 @@
-import { ApiStatusError, type Informer, type KubeObject, type ResourceRef } from '../client/index.js';
+import { hasStatusCode, type Informer, type KubeObject, type ResourceRef } from '../client/index.js';
 import { Controller, type ControllerContext, type SyncResult } from './controller.js';
 import { clone, errorMessage, rfc3339, R, sameStored, type Condition, type Namespace } from './objects.js';
-
-const isCode = (err: unknown, code: number): boolean => err instanceof ApiStatusError && err.code === code;
 
 /** The finalizer the namespace controller owns in spec.finalizers. */
 export const NAMESPACE_FINALIZER = 'kubernetes';
@@ -101,8 +99,8 @@ export class NamespaceController extends Controller {
         const updated = await this.client.update<Namespace>(R.namespaces, { ...ns, status: { ...(ns.status ?? {}), phase: 'Terminating', conditions } }, 'status');
         ns.metadata.resourceVersion = updated.metadata.resourceVersion;
       } catch (err) {
-        if (isCode(err, 404)) return;
-        if (!isCode(err, 409)) throw err;
+        if (hasStatusCode(err, 404)) return;
+        if (!hasStatusCode(err, 409)) throw err;
       }
     }
     if (report.failures.length) throw new Error(`namespace ${name}: ${report.failures.join('; ')}`);
@@ -110,7 +108,7 @@ export class NamespaceController extends Controller {
     try {
       await this.client.update(R.namespaces, { ...ns, metadata: { ...ns.metadata, resourceVersion: undefined }, spec: { ...(ns.spec ?? {}), finalizers: finalizers.filter((f) => f !== NAMESPACE_FINALIZER) } }, 'finalize');
     } catch (err) {
-      if (!isCode(err, 404)) throw err;
+      if (!hasStatusCode(err, 404)) throw err;
     }
   }
 
@@ -123,7 +121,7 @@ export class NamespaceController extends Controller {
         items = (await this.client.list(ref, { namespace })).items;
       } catch (err) {
         // A resource this server does not serve has nothing to delete.
-        if (isCode(err, 404) || isCode(err, 405)) continue;
+        if (hasStatusCode(err, 404) || hasStatusCode(err, 405)) continue;
         report.failures.push(`${ref.resource}: ${errorMessage(err)}`);
         continue;
       }
@@ -134,7 +132,7 @@ export class NamespaceController extends Controller {
         try {
           await this.client.delete(ref, namespace, item.metadata.name ?? '', { propagationPolicy: 'Background' });
         } catch (err) {
-          if (isCode(err, 404) || isCode(err, 409)) continue;
+          if (hasStatusCode(err, 404) || hasStatusCode(err, 409)) continue;
           report.failures.push(`${ref.resource} ${item.metadata.name}: ${errorMessage(err)}`);
         }
       }

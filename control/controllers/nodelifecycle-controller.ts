@@ -1,4 +1,4 @@
-import { ApiStatusError, type Informer } from '../client/index.js';
+import { isNotFound, type Informer } from '../client/index.js';
 import { Controller, type ControllerContext, type SyncResult } from './controller.js';
 import {
   allZonesFullyDisrupted,
@@ -17,7 +17,6 @@ import { clone, errorMessage, jsonEqual, keyOf, R, type Node, type Obj, type Pod
 
 const NODE = { apiVersion: 'v1', kind: 'Node' };
 const POD = { apiVersion: 'v1', kind: 'Pod' };
-const isNotFound = (err: unknown): boolean => err instanceof ApiStatusError && err.code === 404;
 const readyOf = (n: Node | undefined): string | undefined => n?.status?.conditions?.find((c) => c.type === 'Ready')?.status;
 const hasNoExecute = (n: Node | undefined): boolean => (n?.spec?.taints ?? []).some((t) => t.effect === 'NoExecute');
 

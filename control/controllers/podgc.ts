@@ -3,11 +3,9 @@
  * scheduled, pods bound to a node that no longer exists (after a quarantine, and a live check) — and keeps the
  * number of finished pods under --terminated-pod-gc-threshold, oldest first.
  */
-import { ApiStatusError, type Informer } from '../client/index.js';
+import { hasStatusCode, type Informer } from '../client/index.js';
 import { Controller, type ControllerContext, type SyncResult } from './controller.js';
 import { keyOf, R, type Obj, type Pod } from './objects.js';
-
-const isCode = (err: unknown, code: number): boolean => err instanceof ApiStatusError && err.code === code;
 
 export interface PodGcOptions {
   /** Finished pods kept at most (upstream's default is 12500; 0 turns the check off). */
@@ -94,7 +92,7 @@ export class PodGcController extends Controller {
       try {
         await this.client.delete(R.pods, namespace, name ?? '', { gracePeriodSeconds: 0 });
       } catch (err) {
-        if (!isCode(err, 404)) throw err;
+        if (!hasStatusCode(err, 404)) throw err;
       }
     }
     return { requeueAfterMs: this.opts.periodMs ?? 20_000 };
@@ -105,7 +103,7 @@ export class PodGcController extends Controller {
       await this.client.get({ group: '', version: 'v1', resource: 'nodes' }, undefined, name);
       return true;
     } catch (err) {
-      if (isCode(err, 404)) return false;
+      if (hasStatusCode(err, 404)) return false;
       throw err;
     }
   }

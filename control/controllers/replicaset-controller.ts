@@ -1,6 +1,6 @@
 import { claimObjects } from './controller-ref-manager.js';
 import { selectorFromSpec, type Requirement } from '../api/selectors.js';
-import { ApiStatusError, type Informer, type ResourceRef } from '../client/index.js';
+import { isNotFound, type Informer, type ResourceRef } from '../client/index.js';
 import { Controller, type ControllerContext, type SyncResult } from './controller.js';
 import { Expectations } from './expectations.js';
 import { clone, controllerRef, isPodReady, jsonEqual, keyOf, ownerRefFor, R, splitKey, type Obj, type OwnerReference, type Pod, type PodTemplate, type ReplicaSetStatus } from './objects.js';
@@ -37,8 +37,6 @@ const KINDS: Record<'ReplicaSet' | 'ReplicationController', ReplicaKind> = {
     },
   },
 };
-
-const isNotFound = (err: unknown): boolean => err instanceof ApiStatusError && err.code === 404;
 
 /**
  * upstream's ReplicaSetController (which also runs ReplicationControllers): keeps spec.replicas active pods owned by

@@ -1,10 +1,9 @@
-import { ApiStatusError, type Informer, type ResourceRef } from '../client/index.js';
+import { isNotFound, type Informer, type ResourceRef } from '../client/index.js';
 import { Controller, type ControllerContext, type SyncResult } from './controller.js';
 import { quotaScopes, quotaUsed, resourcesToList, type ListedObjects } from '../api/quota/index.js';
 import { clone, jsonEqual, keyOf, R, splitKey, type Obj, type ResourceQuota, sameStatus } from './objects.js';
 
 export const DEFAULT_RESOURCE_QUOTA_SYNC_PERIOD_MS = 5 * 60 * 1000;
-const isNotFound = (err: unknown): boolean => err instanceof ApiStatusError && err.code === 404;
 
 /**
  * upstream's ResourceQuotaController: recalculates status.used (and copies spec.hard to status.hard) of every quota,

@@ -1,8 +1,6 @@
-import { ApiStatusError, type Informer } from '../client/index.js';
+import { hasStatusCode, type Informer } from '../client/index.js';
 import { Controller, type ControllerContext, type SyncResult } from './controller.js';
 import { R, type Namespace, type Obj } from './objects.js';
-
-const isCode = (err: unknown, code: number): boolean => err instanceof ApiStatusError && err.code === code;
 
 /** The accounts every namespace gets (upstream's --service-account-names default). */
 export const DEFAULT_SERVICE_ACCOUNTS = ['default'];
@@ -42,7 +40,7 @@ export class ServiceAccountController extends Controller {
         await this.client.create(R.serviceaccounts, name, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: sa, namespace: name } });
       } catch (err) {
         // Already there (the cache lagged) or the namespace started terminating meanwhile: nothing to do.
-        if (isCode(err, 409) || isCode(err, 403) || isCode(err, 404)) continue;
+        if (hasStatusCode(err, 409) || hasStatusCode(err, 403) || hasStatusCode(err, 404)) continue;
         throw err;
       }
     }

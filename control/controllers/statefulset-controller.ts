@@ -1,6 +1,6 @@
 import { claimObjects } from './controller-ref-manager.js';
 import { selectorFromSpec } from '../api/selectors.js';
-import { ApiStatusError, type Informer } from '../client/index.js';
+import { hasStatusCode, isNotFound, type Informer } from '../client/index.js';
 import { Controller, type ControllerContext, type SyncResult } from './controller.js';
 import { clone, isPodReady, jsonEqual, keyOf, ownerRefFor, R, splitKey, type Obj, type Pod, sameStatus } from './objects.js';
 import { watchOwnedPods } from './owned-pods.js';
@@ -8,8 +8,7 @@ import { ownedRevisions, revisionTemplate, syncUpdateRevision, truncateHistory, 
 import { claimOwnerRefs, claimsFor, newStatefulSetPod, ordinalOf, planStatefulSet, podRevision, type StatefulSet } from './statefulset.js';
 
 const KIND = { apiVersion: 'apps/v1', kind: 'StatefulSet' };
-const isNotFound = (err: unknown): boolean => err instanceof ApiStatusError && err.code === 404;
-const isConflict = (err: unknown): boolean => err instanceof ApiStatusError && err.code === 409;
+const isConflict = (err: unknown): boolean => hasStatusCode(err, 409);
 const selectorOf = (s: StatefulSet) => selectorFromSpec(s.spec.selector as Parameters<typeof selectorFromSpec>[0]);
 
 /**

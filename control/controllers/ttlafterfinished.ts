@@ -1,10 +1,8 @@
-import { ApiStatusError, type Informer } from '../client/index.js';
+import { isNotFound, type Informer } from '../client/index.js';
 import { Controller, type ControllerContext, type SyncResult } from './controller.js';
 import { finishedCondition, type Job } from './job.js';
 import { JOBS } from './job-controller.js';
 import { keyOf } from './objects.js';
-
-const isNotFound = (err: unknown): boolean => err instanceof ApiStatusError && err.code === 404;
 
 /** Whether a finished Job's TTL is set (upstream's needsCleanup). */
 export function needsCleanup(job: Job): boolean {

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import * as grpc from '@grpc/grpc-js';
-import { parseArgs } from 'node:util';
+import { parseCommandFlags } from '../../lib/command-flags.js';
 import { parseDuration } from '../../lib/duration.js';
 import type { Logger } from '../../lib/log.js';
 import { createLogger, silentLogger } from '../../lib/log.js';
@@ -404,21 +404,13 @@ function durationFlag(flag: string, value: string | undefined, def: number): num
 
 /** `skiff store [flags]`. Returns the exit code. */
 export async function runStore(argv: string[]): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    const options = Object.fromEntries(Object.keys(FLAGS).map((k) => [k, { type: 'string' as const }]));
-    // etcd's boolean flags may stand alone: --client-cert-auth means --client-cert-auth=true.
-    const bools = new Set(['--client-cert-auth', '--peer-client-cert-auth']);
-    const args = argv.map((a, i) => (bools.has(a) && !/^(true|false)$/.test(argv[i + 1] ?? '') ? `${a}=true` : a));
-    ({ values } = parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true }));
-  } catch (err) {
-    process.stderr.write(`skiff store: ${err instanceof Error ? err.message : String(err)}\nRun "skiff store --help" for the flags.\n`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(`${storeHelp()}\n`);
-    return 0;
-  }
+  const options = Object.fromEntries(Object.keys(FLAGS).map((k) => [k, { type: 'string' as const }]));
+  // etcd's boolean flags may stand alone: --client-cert-auth means --client-cert-auth=true.
+  const bools = new Set(['--client-cert-auth', '--peer-client-cert-auth']);
+  const args = argv.map((a, i) => (bools.has(a) && !/^(true|false)$/.test(argv[i + 1] ?? '') ? `${a}=true` : a));
+  const parsed = parseCommandFlags('store', storeHelp, { args, options });
+  if ('exitCode' in parsed) return parsed.exitCode;
+  const values: Record<string, string | boolean | undefined> = parsed.values;
   const str = (k: keyof typeof FLAGS): string | undefined => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
   const list = (k: keyof typeof FLAGS): string[] | undefined =>
     str(k)

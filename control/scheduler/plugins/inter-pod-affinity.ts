@@ -30,16 +30,16 @@ function incDomain(m: Map<string, Map<string, number>>, key: string, value: stri
   byValue.set(value, (byValue.get(value) ?? 0) + by);
 }
 
+/** Nothing counted yet: a map per required (anti-)affinity term of the pod. */
+function emptyFilterState(pod: CycleContext['pod']): FilterState {
+  return { existingAnti: new Map(), affinity: pod.requiredAffinity.map(() => new Map()), affinityAny: false, anti: pod.requiredAntiAffinity.map(() => new Map()) };
+}
+
 /** The same state from the snapshot's indexes: each group of alike pods or alike terms is matched once. */
 function computeFilterStateIndexed(ctx: CycleContext): FilterState {
   const { pod, snapshot } = ctx;
   const ns = snapshot.namespaceLabels;
-  const state: FilterState = {
-    existingAnti: new Map(),
-    affinity: pod.requiredAffinity.map(() => new Map()),
-    affinityAny: false,
-    anti: pod.requiredAntiAffinity.map(() => new Map()),
-  };
+  const state = emptyFilterState(pod);
   const addCounts = (m: Map<string, number>, key: string, nodes: Map<string, number>): boolean => {
     let any = false;
     for (const [name, n] of nodes) {
@@ -75,12 +75,7 @@ function computeFilterState(ctx: CycleContext): FilterState {
   const { pod, snapshot } = ctx;
   if (snapshot.indexed && !snapshot.hasPod(pod.key)) return computeFilterStateIndexed(ctx);
   const ns = snapshot.namespaceLabels;
-  const state: FilterState = {
-    existingAnti: new Map(),
-    affinity: pod.requiredAffinity.map(() => new Map()),
-    affinityAny: false,
-    anti: pod.requiredAntiAffinity.map(() => new Map()),
-  };
+  const state = emptyFilterState(pod);
   const ownTerms = pod.requiredAffinity.length + pod.requiredAntiAffinity.length > 0;
   for (const node of snapshot.nodeList()) {
     if (!ownTerms && node.podsWithRequiredAntiAffinity === 0) continue;
