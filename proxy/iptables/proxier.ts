@@ -327,10 +327,21 @@ export function tableSection(save: string, table: string): string {
 
 /** The jump rules an iptables-save dump does not show (as iptables-save prints them: comments quoted). */
 export function missingJumps(save: string): JumpRule[] {
-  const lines = { filter: new Set(tableSection(save, 'filter').split('\n')), nat: new Set(tableSection(save, 'nat').split('\n')) };
+  // The dump holds every rule (megabytes with thousands of services): look the few lines up where they would be
+  // rather than splitting it all.
+  const bounds = (table: string): [number, number] => {
+    const start = save.indexOf(`*${table}\n`);
+    if (start < 0) return [-1, -1];
+    const end = save.indexOf('\nCOMMIT', start);
+    return [start, end < 0 ? save.length : end];
+  };
+  const tables = { filter: bounds('filter'), nat: bounds('nat') };
   return JUMP_RULES.filter((j) => {
+    const [start, end] = tables[j.table];
+    if (start < 0) return true;
     const args = jumpRuleArgs(j).map((a) => (/\s/.test(a) ? `"${a}"` : a));
-    return !lines[j.table].has(`-A ${j.from} ${args.join(' ')}`);
+    const at = save.indexOf(`\n-A ${j.from} ${args.join(' ')}\n`, start);
+    return at < 0 || at >= end;
   });
 }
 
