@@ -67,6 +67,8 @@ export class IptablesProxier extends EndpointsEventHandlers {
   private readonly log: Logger;
   private readonly minSyncPeriodMs: number;
   private readonly syncPeriodMs: number;
+  /** The jumps being checked after a full sync (see syncProxyRules); the next sync waits for it. */
+  private jumpCheck: Promise<void> | undefined;
   /** Every sync's outcome, for tests and debugging (the last 50). */
   readonly history: SyncReport[] = [];
 
@@ -142,11 +144,13 @@ export class IptablesProxier extends EndpointsEventHandlers {
 
   async stop(): Promise<void> {
     await this.runner.stop();
+    await this.jumpCheck;
   }
 
-  /** Waits for the sync in progress, if any. */
-  idle(): Promise<void> {
-    return this.runner.idle();
+  /** Waits for the sync in progress, if any, and for the jump check a full sync left running. */
+  async idle(): Promise<void> {
+    await this.runner.idle();
+    await this.jumpCheck;
   }
 
   /** Forces the next sync to be a full one. */
@@ -167,6 +171,7 @@ export class IptablesProxier extends EndpointsEventHandlers {
       this.log.debug('not syncing iptables until Services and Endpoints have been received');
       return { full: false, ok: false };
     }
+    await this.jumpCheck;
     const start = process.hrtime.bigint();
     const startedAt = Date.now();
     // The periodic run comes syncPeriod after the last run started; measure from starts too.
@@ -183,8 +188,8 @@ export class IptablesProxier extends EndpointsEventHandlers {
       // A full sync checks the jumps from the built-in chains with one iptables-save (which takes no xtables lock),
       // started before the rendering so that it runs while it does. The first sync (and the first after a failure)
       // waits for it before restoring: it also shows service chains left by an earlier run, to delete. Later full
-      // syncs know every chain they made, and look at the jumps only once the restore is under way: the restore
-      // leaves the built-in chains alone, so missing jumps are as well added after it.
+      // syncs know every chain they made, and do not wait for it: the restore leaves the built-in chains alone, so
+      // missing jumps are as well added once the save is read, after the sync (the next one waits for that).
       const readAll = full && this.needSave;
       const save = full ? settled(mustRun(this.opts.run, 'iptables-save', []).then((r) => r.stdout)) : undefined;
       const render = (existingNatChains: ReadonlySet<string>, partial: boolean): RenderResult =>
@@ -219,11 +224,7 @@ export class IptablesProxier extends EndpointsEventHandlers {
         if (!full) this.metrics.partialRestoreFailures.inc();
         throw err;
       }
-      if (save && !readAll) {
-        const saved = await save;
-        if ('error' in saved) throw saved.error;
-        for (const j of missingJumps(saved.value)) await ensureJump(this.opts.run, j);
-      }
+      if (save && !readAll) this.jumpCheck = this.ensureJumpsFrom(save);
       this.activeChains = result.activeNatChains;
       this.needFullSync = false;
       this.needSave = false;
@@ -257,6 +258,21 @@ export class IptablesProxier extends EndpointsEventHandlers {
   }
 
 
+  /** Adds the jumps an iptables-save shows missing; when that fails, the next sync is a full one that reads everything. */
+  private async ensureJumpsFrom(save: Promise<{ value: string } | { error: unknown }>): Promise<void> {
+    try {
+      const saved = await save;
+      if ('error' in saved) throw saved.error;
+      for (const j of missingJumps(saved.value)) await ensureJump(this.opts.run, j);
+    } catch (e) {
+      this.log.error({ err: e instanceof Error ? e.message : String(e) }, 'failed to check the jumps into the proxy chains; resyncing');
+      this.needSave = true;
+      this.forceFullSync();
+    } finally {
+      this.jumpCheck = undefined;
+    }
+  }
+
   private async cleanConntrack(services: ServicePortMap, endpoints: EndpointsMap): Promise<void> {
     for (const args of staleConntrackArgs(this.appliedServices, this.appliedEndpoints, services, endpoints)) {
       const r = await this.opts.run('conntrack', args);
@@ -286,10 +302,21 @@ export function tableSection(save: string, table: string): string {
 
 /** The jump rules an iptables-save dump does not show (as iptables-save prints them: comments quoted). */
 export function missingJumps(save: string): JumpRule[] {
-  const lines = { filter: new Set(tableSection(save, 'filter').split('\n')), nat: new Set(tableSection(save, 'nat').split('\n')) };
+  // The dump holds every rule (megabytes with thousands of services): look the few lines up where they would be
+  // rather than splitting it all.
+  const bounds = (table: string): [number, number] => {
+    const start = save.indexOf(`*${table}\n`);
+    if (start < 0) return [-1, -1];
+    const end = save.indexOf('\nCOMMIT', start);
+    return [start, end < 0 ? save.length : end];
+  };
+  const tables = { filter: bounds('filter'), nat: bounds('nat') };
   return JUMP_RULES.filter((j) => {
+    const [start, end] = tables[j.table];
+    if (start < 0) return true;
     const args = jumpRuleArgs(j).map((a) => (/\s/.test(a) ? `"${a}"` : a));
-    return !lines[j.table].has(`-A ${j.from} ${args.join(' ')}`);
+    const at = save.indexOf(`\n-A ${j.from} ${args.join(' ')}\n`, start);
+    return at < 0 || at >= end;
   });
 }
 
