@@ -252,11 +252,13 @@ export class IptablesProxier extends EndpointsEventHandlers {
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
     this.metrics.syncDuration.observe(seconds);
     (full ? this.metrics.syncFullDuration : this.metrics.syncPartialDuration).observe(seconds);
+    // Only the newest report keeps its restore text and chain sets: at 5,000 services one text is ~8 MB.
+    const previous = this.history.at(-1);
+    if (previous?.result) this.history[this.history.length - 1] = { ...previous, result: summarizeRender(previous.result) };
     this.history.push(report);
     if (this.history.length > 50) this.history.shift();
     return report;
   }
-
 
   /** Adds the jumps an iptables-save shows missing; when that fails, the next sync is a full one that reads everything. */
   private async ensureJumpsFrom(save: Promise<{ value: string } | { error: unknown }>): Promise<void> {
@@ -352,4 +354,9 @@ export async function cleanupIptables(run: CommandRunner): Promise<Error[]> {
     errors.push(e instanceof Error ? e : new Error(String(e)));
   }
   return errors;
+}
+
+/** A render's figures without the text, sets and maps it was made of. */
+function summarizeRender(r: RenderResult): RenderResult {
+  return { ...r, text: '', activeNatChains: new Set(), deletedNatChains: [], shared: new Map() };
 }

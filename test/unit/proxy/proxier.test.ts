@@ -115,6 +115,10 @@ describe('IptablesProxier', () => {
     await until(() => fake.restores().length === 3, 'full restore');
     expect(p.history.at(-1)).toMatchObject({ full: true, ok: true, result: { renderedServicePorts: 0 } });
     expect(fake.restores()[2]!.input).toContain(`:${serviceChainName('default/a', 'tcp')} - [0:0]`);
+    // Only the newest report keeps the restore text; older ones keep their figures.
+    expect(p.history.at(-1)?.result?.text).toBe(fake.restores()[2]!.input);
+    expect(p.history.slice(0, -1).map((r) => r.result?.text)).toEqual(['', '']);
+    expect(p.history.at(-2)?.result?.renderedServicePorts).toBe(1);
   });
 
   it('later full syncs read the jumps with one iptables-save while restoring, and put back missing ones after', async () => {
