@@ -88,6 +88,10 @@ export class Agent {
   private readonly fingerprints = new Map<string, string>();
   /** The status last written to the API server per pod, so unchanged statuses are not written again. */
   private readonly reported = new Map<string, string>();
+  /** The status write in progress per pod, so that writes of one pod go one at a time. */
+  private readonly reporting = new Map<string, Promise<boolean>>();
+  /** What each pod's last sync saw of the runtime, for a status recomputed between syncs (a probe's new verdict). */
+  private readonly lastSync = new Map<string, { runtime: RuntimeContainer[]; waiting: Map<string, Waiting> }>();
   private sourceErrors: SourceError[] = [];
   private relistTimer: NodeJS.Timeout | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
@@ -124,7 +128,12 @@ export class Agent {
         if (pod && result === 'failure') this.events.event(pod, 'Warning', 'Unhealthy', `${kindName} probe failed: ${output ?? ''}`, `spec.containers{${labels.containerName}}`);
       },
     });
-    this.probes.onChange((podUid) => this.workers.enqueue(podUid));
+    this.probes.onChange((podUid) => {
+      // The new verdict shows in the status at once (the kubelet's prober tells its status manager directly): in a
+      // burst, the pod's next sync may wait behind many pods being created. The sync still follows (liveness acts).
+      this.refreshStatus(podUid);
+      this.workers.enqueue(podUid);
+    });
     const cb = config.crashLoopBackOff;
     this.syncer = new PodSyncer({
       runtime: deps.runtime,
@@ -326,6 +335,7 @@ export class Agent {
       this.probes.removePod(uid);
       this.statuses.delete(uid);
       this.reported.delete(uid);
+      this.lastSync.delete(uid);
       this.lastKnown.delete(uid);
       this.firstSeen.delete(uid);
       this.workers.forget(uid);
@@ -346,20 +356,55 @@ export class Agent {
     await this.deps.cluster?.preparePod?.(pod);
     const out = await this.syncer.sync(pod);
     end();
-    const status = this.updateStatus(pod, out.runtime, out.waiting);
+    this.lastSync.set(uid, { runtime: out.runtime, waiting: out.waiting });
+    this.updateStatus(pod, out.runtime, out.waiting);
     let next = out.nextSyncAt;
-    if (this.deps.cluster) {
-      const text = JSON.stringify(status);
-      // Written before, but changed in the API since by someone else (the node lifecycle controller marks pods not
-      // ready when the node goes NotReady): write it again, or it stays wrong until the agent's own view changes.
-      const inApi = this.reported.get(uid) === text ? this.deps.cluster.statusInApi?.(pod) : undefined;
-      if (this.reported.get(uid) !== text || (inApi !== undefined && statusDiverged(status, inApi))) {
-        if (await this.deps.cluster.reportStatus(pod, status)) this.reported.set(uid, text);
-        // Nowhere to report yet (a mirror pod on its way): try again shortly.
-        else next = Math.min(next ?? Number.POSITIVE_INFINITY, this.now() + 2000);
-      }
-    }
+    // Nowhere to report yet (a mirror pod on its way): try again shortly.
+    if (this.deps.cluster && !(await this.report(uid, pod))) next = Math.min(next ?? Number.POSITIVE_INFINITY, this.now() + 2000);
     return next !== undefined ? { nextSyncAt: next } : {};
+  }
+
+  /** Recomputes a pod's status from its last sync's view of the runtime and the probes' verdicts now, and reports it. */
+  private refreshStatus(uid: string): void {
+    const pod = this.desired.get(uid);
+    const last = this.lastSync.get(uid);
+    if (!pod || !last || pod.metadata.deletionTimestamp || this.stopped) return;
+    this.updateStatus(pod, last.runtime, last.waiting);
+    // A failed write is retried by the sync that follows every probe change.
+    if (this.deps.cluster) this.report(uid, pod).catch(() => undefined);
+  }
+
+  /**
+   * Writes the pod's latest status to the API server unless it was the last one written. One write at a time per
+   * pod, each sending the newest status when its turn comes, so that a sync and a probe change never write out of order.
+   * False when there was nowhere to write it yet.
+   */
+  private report(uid: string, pod: Pod): Promise<boolean> {
+    const cluster = this.deps.cluster;
+    if (!cluster) return Promise.resolve(true);
+    const previous = this.reporting.get(uid) ?? Promise.resolve(true);
+    const mine = previous
+      .catch(() => true)
+      .then(async () => {
+        const status = this.statuses.get(uid);
+        if (!status || !this.desired.has(uid)) return true;
+        const text = JSON.stringify(status);
+        if (this.reported.get(uid) === text) {
+          // Written before, but changed in the API since by someone else (the node lifecycle controller marks pods
+          // not ready when the node goes NotReady): write it again, or it stays wrong until the agent's own view changes.
+          const inApi = cluster.statusInApi?.(pod);
+          if (inApi === undefined || !statusDiverged(status, inApi)) return true;
+        }
+        if (!(await cluster.reportStatus(pod, status))) return false;
+        if (this.desired.has(uid)) this.reported.set(uid, text);
+        return true;
+      });
+    this.reporting.set(uid, mine);
+    const forget = (): void => {
+      if (this.reporting.get(uid) === mine) this.reporting.delete(uid);
+    };
+    mine.then(forget, forget);
+    return mine;
   }
 
   private updateStatus(pod: Pod, runtime: RuntimeContainer[], waiting: Map<string, Waiting>): PodStatus {

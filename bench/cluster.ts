@@ -441,7 +441,11 @@ export async function clusterBench(opts: ClusterBenchOptions = {}): Promise<Sect
     client = undefined;
     progress('skiff down --purge...');
     t0 = now();
-    await cluster.down();
+    // A failed `skiff down` is reported beside the figures, which stay valid; what it left is listed below.
+    const downError = await cluster.down().then(
+      () => undefined,
+      (err: unknown) => (err instanceof Error ? err.message : String(err)),
+    );
     const downSeconds = (now() - t0) / 1000;
     const nat = await new Promise<string>((res) => {
       const c = spawn('iptables-save', ['-t', 'nat'], { stdio: ['ignore', 'pipe', 'ignore'] });
@@ -452,10 +456,13 @@ export async function clusterBench(opts: ClusterBenchOptions = {}): Promise<Sect
     });
     const left = {
       containers: (await cluster.containers()).length,
+      networks: (await docker.listNetworks({ filters: { label: [`io.skiff.node=${cluster.nodeName}`] } })).map((n) => n.Name),
       dataDir: existsSync(cluster.dataDir),
       kubeServicesChain: /^:KUBE-SERVICES /m.test(nat),
     };
-    if (left.containers || left.dataDir || left.kubeServicesChain) progress(`skiff down --purge left something behind: ${JSON.stringify(left)}`);
+    const leftSomething = left.containers > 0 || left.networks.length > 0 || left.dataDir || left.kubeServicesChain;
+    if (downError) progress(`skiff down --purge failed: ${downError}`);
+    if (leftSomething) progress(`skiff down --purge left something behind: ${JSON.stringify(left)}`);
 
     const singleRunning = clusterOne.map((x) => x.running);
     const singleReady = clusterOne.map((x) => x.ready);
@@ -484,7 +491,11 @@ export async function clusterBench(opts: ClusterBenchOptions = {}): Promise<Sect
       ]),
     ];
     return {
-      lines: [...ratios.map(ratioText), ...absolutes.map(absoluteText)],
+      lines: [
+        ...ratios.map(ratioText),
+        ...absolutes.map(absoluteText),
+        ...(downError || leftSomething ? [`skiff down --purge FAILED to clean up: ${JSON.stringify(left)}${downError ? ` (${downError.split('\n').find((l) => l.includes('warning')) ?? 'see above'})` : ''}`] : []),
+      ],
       json: {
         section: 'cluster',
         at: new Date().toISOString(),
@@ -503,6 +514,7 @@ export async function clusterBench(opts: ClusterBenchOptions = {}): Promise<Sect
           deployment: { allRunningSeconds: round(allRunning, 2), allReadySeconds: round(allReady, 2), perPodRunningMs: stats(perRunning), perPodReadyMs: stats(perReady), breakdown: breakdownStats(deployBreakdown), deleteSeconds: round(deleteSeconds, 2) },
           rssMb: { idle: rssIdle, withPods: rssLoaded },
           leftAfterDown: left,
+          downError: downError ?? null,
         },
       },
     };

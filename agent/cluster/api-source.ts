@@ -23,7 +23,7 @@ type Decoded = { pod: Pod } | { error: SourceError };
  * pod nor a new desired set, which would sync every pod again.
  */
 export class ApiPodDecoder {
-  private readonly entries = new Map<string, { intent: string; decoded: Decoded }>();
+  private readonly entries = new Map<string, { resourceVersion: string; intent: string; decoded: Decoded }>();
   private decodedOnce = false;
 
   /** The set to push, in the order given; `changed` is false when it is the same as the previous call's. */
@@ -37,13 +37,19 @@ export class ApiPodDecoder {
     for (const obj of objs) {
       const key = obj.metadata.uid || `${obj.metadata.namespace}/${obj.metadata.name}`;
       seen.add(key);
-      const intent = podIntent(obj);
-      const text = JSON.stringify(intent);
+      const resourceVersion = obj.metadata.resourceVersion ?? '';
       let entry = this.entries.get(key);
-      if (entry?.intent !== text) {
-        entry = { intent: text, decoded: decodeApiPod(intent) };
+      // The same version of the object is the same pod: no need to look into it (every event lists every pod).
+      if (!entry || !resourceVersion || entry.resourceVersion !== resourceVersion) {
+        const intent = podIntent(obj);
+        const text = JSON.stringify(intent);
+        if (entry?.intent !== text) {
+          entry = { resourceVersion, intent: text, decoded: decodeApiPod(intent) };
+          changed = true;
+        } else {
+          entry = { ...entry, resourceVersion };
+        }
         this.entries.set(key, entry);
-        changed = true;
       }
       if ('pod' in entry.decoded) pods.push(entry.decoded.pod);
       else errors.push(entry.decoded.error);

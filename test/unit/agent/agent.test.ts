@@ -145,6 +145,20 @@ describe('Agent with a fake runtime', () => {
     await until(() => listsOfA() > settled, 'a to be synced after its manifest changed');
   });
 
+  it('shows a new readiness verdict in the status without waiting for a sync of the pod', async () => {
+    probes.result = 'failure';
+    await writeManifest('web', podDoc('web', { containers: [{ name: 'app', image: 'busybox:1.36', command: ['sleep', '3600'], readinessProbe: { exec: { command: ['true'] }, periodSeconds: 1 } }] }));
+    const agent = await startAgent();
+    const isReady = (): boolean => (running(agent, 'web')?.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+    await until(() => running(agent, 'web') && probes.calls > 0, 'web to run and be probed');
+    expect(isReady()).toBe(false);
+    // Every runtime call fails from now on, so no sync of the pod can complete.
+    runtime.down = true;
+    probes.result = 'success';
+    await until(() => isReady(), 'web to be Ready');
+    expect(running(agent, 'web')?.status?.containerStatuses?.[0]?.ready).toBe(true);
+  });
+
   it('stops and removes a pod whose manifest is deleted', async () => {
     const file = await writeManifest('web', podDoc('web', { terminationGracePeriodSeconds: 7 }));
     const agent = await startAgent();

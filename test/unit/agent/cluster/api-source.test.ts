@@ -58,6 +58,18 @@ describe('ApiPodDecoder', () => {
     expect(newImage.pods[0]?.spec.containers[0]?.image).toBe('skiff/web:2.0');
   });
 
+  it('takes an object of the same resourceVersion as the same pod without looking into it', () => {
+    const decoder = new ApiPodDecoder();
+    const first = decoder.decode([apiPod('a', { resourceVersion: '5' })]);
+    // A relist hands out new copies of unchanged objects: same version, same decoded pod (the label, which a real
+    // object of that version could not have, only shows that the copy was not looked into).
+    const again = decoder.decode([apiPod('a', { resourceVersion: '5', labels: { copied: 'yes' } })]);
+    expect(again.changed).toBe(false);
+    expect(again.pods[0]).toBe(first.pods[0]);
+    // A new version with a new intent is decoded.
+    expect(decoder.decode([apiPod('a', { resourceVersion: '6', labels: { tier: 'front' } })]).pods[0]?.metadata.labels).toEqual({ tier: 'front' });
+  });
+
   it('reports pods that come and go', () => {
     const decoder = new ApiPodDecoder();
     decoder.decode([apiPod('a')]);
