@@ -12,13 +12,10 @@
  * saves issued while an fsync is in flight queue up and share the next write + fsync, so N concurrent saves cost far
  * fewer than N fsyncs. Records are encoded when their batch is written, so the chained CRC and segment cuts follow save order.
  *
- * A small batch's write and fdatasync are blocking system calls on the event loop's thread (as etcd's raft loop
- * does its WAL writes) when the io offers syncFileNow: on a disk that syncs in tens of microseconds, the thread-pool
- * round trips of an async write and sync cost several times the calls themselves (futex handoffs, an eventfd
- * wake-up, an event-loop turn each), and the Raft loop waits for the batch either way. A batch of more than
- * BLOCKING_MAX_ENTRIES entries (many clients at once) goes through the thread pool: there the loop's work on the
- * next requests overlapping the fdatasync matters more than the hops (in two bench runs under heavy load, a single
- * member at 64 clients lost 30-40 % of its throughput with every batch blocking). When blocking fdatasyncs take more
+ * A batch's write and fdatasync are blocking system calls on the event loop's thread (as etcd's raft loop does its
+ * WAL writes) when the io offers syncFileNow: on a disk that syncs in tens of microseconds, the thread-pool round
+ * trips of an async write and sync cost several times the calls themselves (futex handoffs, an eventfd wake-up,
+ * an event-loop turn each), and the Raft loop waits for the batch either way. When blocking fdatasyncs take more
  * than BLOCKING_SYNC_LIMIT_MS on average (a moving average: one slow sync on a busy machine is no trend), the WAL
  * goes back to the thread pool for THREAD_POOL_PERIOD_MS, so a slow disk does not stall reads, watches and
  * heartbeats; then it tries blocking calls again.
@@ -65,8 +62,6 @@ export const DEFAULT_SEGMENT_SIZE = 64 * 1024 * 1024;
 
 /** Blocking fdatasyncs averaging longer than this move the WAL's I/O to the thread pool for a while. */
 export const BLOCKING_SYNC_LIMIT_MS = 2;
-/** Batches with more entries than this are written through the thread pool. */
-export const BLOCKING_MAX_ENTRIES = 8;
 export const THREAD_POOL_PERIOD_MS = 10_000;
 
 export interface WalOptions {
@@ -506,7 +501,7 @@ export class Wal {
     // Let every save issued in the current tick join the first batch. Before blocking calls, also let what this
     // tick set in motion run first: a member saves the next entries right after applying committed ones, and the
     // answers to those must not wait behind an fdatasync.
-    if (this.blockingNow(this.queue)) await new Promise<void>((resolve) => setImmediate(resolve));
+    if (this.blockingNow()) await new Promise<void>((resolve) => setImmediate(resolve));
     else await Promise.resolve();
     while (this.queue.length > 0) {
       const batch = this.queue;
@@ -566,11 +561,8 @@ export class Wal {
   }
 
   /** Whether batches are written with blocking calls right now (see the class comment). */
-  private blockingNow(batch: readonly Pending[]): boolean {
-    if (this.opts.io.syncFileNow === undefined || this.opts.clock() < this.threadPoolUntil) return false;
-    let entries = 0;
-    for (const p of batch) entries += p.entries?.length ?? 0;
-    return entries <= BLOCKING_MAX_ENTRIES;
+  private blockingNow(): boolean {
+    return this.opts.io.syncFileNow !== undefined && this.opts.clock() >= this.threadPoolUntil;
   }
 
   /** Writes and fsyncs one batch, cutting segments as they fill. Returns the items that were written. */
@@ -581,7 +573,7 @@ export class Wal {
     let dirty = false;
     let mustSync = false;
     const syncNow = this.opts.io.syncFileNow;
-    const blocking = syncNow !== undefined && this.blockingNow(batch);
+    const blocking = syncNow !== undefined && this.blockingNow();
     const writeChunks = async (): Promise<void> => {
       if (bytes === 0) return;
       const buf = chunks.length === 1 ? chunks[0]! : concat(chunks, bytes);

@@ -15,7 +15,7 @@ import {
 } from '../../../../../control/store/wal/errors.js';
 import { LOCK_FILE } from '../../../../../control/store/wal/lock.js';
 import { RecordType, decodeRecord, type WalRecord } from '../../../../../control/store/wal/record.js';
-import { BLOCKING_MAX_ENTRIES, BLOCKING_SYNC_LIMIT_MS, THREAD_POOL_PERIOD_MS, Wal, listSegments, segmentName, type WalOptions } from '../../../../../control/store/wal/wal.js';
+import { BLOCKING_SYNC_LIMIT_MS, THREAD_POOL_PERIOD_MS, Wal, listSegments, segmentName, type WalOptions } from '../../../../../control/store/wal/wal.js';
 import type { SyncIo } from '../../../../../control/store/wal/io.js';
 import { CaptureLogger, CountingIo, deferred, entries, entry, hs, noSyncIo, tempDirs } from './helpers.js';
 
@@ -628,18 +628,6 @@ describe('Wal: group commit and durability', () => {
     expect(indexes(r.entries)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
     expect(r.hardState.commit).toBe(20);
     await r.wal.close();
-  });
-
-  it('a batch of many entries (many clients at once) goes through the thread pool', async () => {
-    const dir = await temps.make();
-    const t = blockingIo();
-    const wal = await Wal.create(dir, META, { io: t.io, clock: t.clock });
-    const created = t.asyncSyncs;
-    await wal.save(hs(1, 0), entries(1, BLOCKING_MAX_ENTRIES));
-    expect([t.blocking, t.asyncSyncs - created]).toEqual([1, 0]);
-    await Promise.all(Array.from({ length: BLOCKING_MAX_ENTRIES + 1 }, (_, i) => wal.save(undefined, [entry(BLOCKING_MAX_ENTRIES + 1 + i)])));
-    expect([t.blocking, t.asyncSyncs - created]).toEqual([1, 1]);
-    await wal.close();
   });
 
   it('a blocking batch waits for what the saving tick set in motion (answers to applied entries go out first)', async () => {
