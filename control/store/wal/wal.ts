@@ -498,11 +498,8 @@ export class Wal {
   }
 
   private async flushLoop(): Promise<void> {
-    // Let every save issued in the current tick join the first batch. Before blocking calls, also let what this
-    // tick set in motion run first: a member saves the next entries right after applying committed ones, and the
-    // answers to those must not wait behind an fdatasync.
-    if (this.blockingNow()) await new Promise<void>((resolve) => setImmediate(resolve));
-    else await Promise.resolve();
+    // Let every save issued in the current tick join the first batch.
+    await Promise.resolve();
     while (this.queue.length > 0) {
       const batch = this.queue;
       this.queue = [];
@@ -560,11 +557,6 @@ export class Wal {
     return enc.bytes;
   }
 
-  /** Whether batches are written with blocking calls right now (see the class comment). */
-  private blockingNow(): boolean {
-    return this.opts.io.syncFileNow !== undefined && this.opts.clock() >= this.threadPoolUntil;
-  }
-
   /** Writes and fsyncs one batch, cutting segments as they fill. Returns the items that were written. */
   private async writeBatch(batch: Pending[]): Promise<Pending[]> {
     const done: Pending[] = [];
@@ -573,7 +565,7 @@ export class Wal {
     let dirty = false;
     let mustSync = false;
     const syncNow = this.opts.io.syncFileNow;
-    const blocking = syncNow !== undefined && this.blockingNow();
+    const blocking = syncNow !== undefined && this.opts.clock() >= this.threadPoolUntil;
     const writeChunks = async (): Promise<void> => {
       if (bytes === 0) return;
       const buf = chunks.length === 1 ? chunks[0]! : concat(chunks, bytes);

@@ -630,27 +630,6 @@ describe('Wal: group commit and durability', () => {
     await r.wal.close();
   });
 
-  it('a blocking batch waits for what the saving tick set in motion (answers to applied entries go out first)', async () => {
-    const dir = await temps.make();
-    const t = blockingIo();
-    const order: string[] = [];
-    const syncNow = t.io.syncFileNow;
-    t.io.syncFileNow = (fd: number) => {
-      order.push('fdatasync');
-      syncNow!(fd);
-    };
-    const wal = await Wal.create(dir, META, { io: t.io, clock: t.clock });
-    const saved = wal.save(hs(1, 0), [entry(1)]);
-    // An answer a few promise hops away, as a resolved proposal reaching its gRPC handler.
-    void Promise.resolve()
-      .then(() => undefined)
-      .then(() => undefined)
-      .then(() => order.push('answer'));
-    await saved;
-    expect(order).toEqual(['answer', 'fdatasync']);
-    await wal.close();
-  });
-
   it('goes back to the thread pool for a while when blocking fdatasyncs are slow on average, then tries again', async () => {
     const dir = await temps.make();
     const logger = new CaptureLogger();
