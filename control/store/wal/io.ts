@@ -2,17 +2,11 @@
  * The few filesystem operations whose durability matters, behind an injectable interface so tests can count
  * fsyncs, delay them (to exercise group commit) or make them fail.
  */
-import { fdatasyncSync, writeSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 
 export interface SyncIo {
   /** Makes the data written through `handle` durable (fdatasync). */
   syncFile(handle: FileHandle): Promise<void>;
-  /**
-   * The same as a blocking system call on the calling thread. When present, the WAL may write and sync a batch
-   * without a thread-pool round trip (see Wal); tests that delay or gate syncFile leave it out.
-   */
-  syncFileNow?(fd: number): void;
   /** Makes directory entries (created, renamed, removed files) durable. */
   syncDir(dir: string): Promise<void>;
 }
@@ -20,9 +14,6 @@ export interface SyncIo {
 export const defaultIo: SyncIo = {
   async syncFile(handle) {
     await handle.datasync();
-  },
-  syncFileNow(fd) {
-    fdatasyncSync(fd);
   },
   async syncDir(dir) {
     const h = await open(dir, 'r');
@@ -41,16 +32,6 @@ export async function writeFully(handle: FileHandle, bytes: Uint8Array, position
     const { bytesWritten } = await handle.write(bytes, done, bytes.length - done, position + done);
     if (bytesWritten <= 0) throw new Error('short write');
     done += bytesWritten;
-  }
-}
-
-/** writeFully as blocking system calls on the calling thread. */
-export function writeFullyNow(fd: number, bytes: Uint8Array, position: number): void {
-  let done = 0;
-  while (done < bytes.length) {
-    const n = writeSync(fd, bytes, done, bytes.length - done, position + done);
-    if (n <= 0) throw new Error('short write');
-    done += n;
   }
 }
 

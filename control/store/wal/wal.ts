@@ -12,14 +12,6 @@
  * saves issued while an fsync is in flight queue up and share the next write + fsync, so N concurrent saves cost far
  * fewer than N fsyncs. Records are encoded when their batch is written, so the chained CRC and segment cuts follow save order.
  *
- * A batch's write and fdatasync are blocking system calls on the event loop's thread (as etcd's raft loop does its
- * WAL writes) when the io offers syncFileNow: on a disk that syncs in tens of microseconds, the thread-pool round
- * trips of an async write and sync cost several times the calls themselves (futex handoffs, an eventfd wake-up,
- * an event-loop turn each), and the Raft loop waits for the batch either way. When blocking fdatasyncs take more
- * than BLOCKING_SYNC_LIMIT_MS on average (a moving average: one slow sync on a busy machine is no trend), the WAL
- * goes back to the thread pool for THREAD_POOL_PERIOD_MS, so a slow disk does not stall reads, watches and
- * heartbeats; then it tries blocking calls again.
- *
  * Snapshots: a snapshot is usable only once the log recorded its marker. A torn tail can take the last segment's
  * last records, so a marker there is not a safe place to recover from: a local snapshot's marker is written with
  * `seal` (the segment is cut right after it, so the marker sits in a sealed segment whose damage is refused, never
@@ -45,7 +37,7 @@ import {
   WalSnapshotMismatchError,
   WalSnapshotNotFoundError,
 } from './errors.js';
-import { defaultIo, nullLogger, writeFully, writeFullyNow, type SyncIo, type WalLogger } from './io.js';
+import { defaultIo, nullLogger, writeFully, type SyncIo, type WalLogger } from './io.js';
 import { lockDir, type DirLock } from './lock.js';
 import {
   FRAME_ALIGN,
@@ -60,10 +52,6 @@ import {
 
 export const DEFAULT_SEGMENT_SIZE = 64 * 1024 * 1024;
 
-/** Blocking fdatasyncs averaging longer than this move the WAL's I/O to the thread pool for a while. */
-export const BLOCKING_SYNC_LIMIT_MS = 2;
-export const THREAD_POOL_PERIOD_MS = 10_000;
-
 export interface WalOptions {
   /** A segment is cut once it reaches this many bytes (checked after each save). Default 64 MiB. */
   segmentSizeBytes?: number;
@@ -72,8 +60,6 @@ export interface WalOptions {
   /** fsync hooks; tests inject counters, delays and failures. */
   io?: SyncIo;
   logger?: WalLogger;
-  /** Milliseconds, for timing blocking fdatasyncs. Default performance.now; tests inject one. */
-  clock?: () => number;
 }
 
 export interface OpenOptions extends WalOptions {
@@ -271,12 +257,6 @@ export class Wal {
   syncCount = 0;
   /** Write batches flushed. */
   batchCount = 0;
-  /** Batches written with blocking system calls (the rest went through the thread pool). */
-  blockingBatchCount = 0;
-  /** performance.now() until which batches go through the thread pool (a blocking fdatasync was slow). */
-  private threadPoolUntil = 0;
-  /** Moving average of blocking fdatasync durations (ms). */
-  private syncAvgMs = 0;
 
   private constructor(
     readonly dir: string,
@@ -294,13 +274,7 @@ export class Wal {
   private static resolveOptions(o: WalOptions = {}): Required<WalOptions> {
     const size = o.segmentSizeBytes ?? DEFAULT_SEGMENT_SIZE;
     if (!Number.isSafeInteger(size) || size < 64) throw new RangeError(`wal: segmentSizeBytes ${size} is too small`);
-    return {
-      segmentSizeBytes: size,
-      preallocate: o.preallocate ?? false,
-      io: o.io ?? defaultIo,
-      logger: o.logger ?? nullLogger,
-      clock: o.clock ?? (() => performance.now()),
-    };
+    return { segmentSizeBytes: size, preallocate: o.preallocate ?? false, io: o.io ?? defaultIo, logger: o.logger ?? nullLogger };
   }
 
   static async exists(dir: string): Promise<boolean> {
@@ -564,13 +538,10 @@ export class Wal {
     let bytes = 0;
     let dirty = false;
     let mustSync = false;
-    const syncNow = this.opts.io.syncFileNow;
-    const blocking = syncNow !== undefined && this.opts.clock() >= this.threadPoolUntil;
     const writeChunks = async (): Promise<void> => {
       if (bytes === 0) return;
       const buf = chunks.length === 1 ? chunks[0]! : concat(chunks, bytes);
-      if (blocking) writeFullyNow(this.handle.fd, buf, this.offset);
-      else await writeFully(this.handle, buf, this.offset);
+      await writeFully(this.handle, buf, this.offset);
       this.offset += bytes;
       chunks = [];
       bytes = 0;
@@ -600,25 +571,9 @@ export class Wal {
     await writeChunks();
     if (dirty && mustSync) {
       this.syncCount++;
-      if (blocking) {
-        const started = this.opts.clock();
-        syncNow.call(this.opts.io, this.handle.fd);
-        const ended = this.opts.clock();
-        this.syncAvgMs += (ended - started - this.syncAvgMs) / 8;
-        if (this.syncAvgMs > BLOCKING_SYNC_LIMIT_MS) {
-          this.threadPoolUntil = ended + THREAD_POOL_PERIOD_MS;
-          this.opts.logger.info(
-            { dir: this.dir, fdatasyncAvgMs: Math.round(this.syncAvgMs * 10) / 10, forMs: THREAD_POOL_PERIOD_MS },
-            'wal: slow fdatasyncs; writing through the thread pool for a while',
-          );
-          this.syncAvgMs = 0;
-        }
-      } else {
-        await this.opts.io.syncFile(this.handle);
-      }
+      await this.opts.io.syncFile(this.handle);
     }
     this.batchCount++;
-    if (blocking) this.blockingBatchCount++;
     return done;
   }
 

@@ -1,6 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { fdatasyncSync } from 'node:fs';
-import { copyFile, readdir, readFile, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
+import { copyFile, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -15,8 +14,7 @@ import {
 } from '../../../../../control/store/wal/errors.js';
 import { LOCK_FILE } from '../../../../../control/store/wal/lock.js';
 import { RecordType, decodeRecord, type WalRecord } from '../../../../../control/store/wal/record.js';
-import { BLOCKING_SYNC_LIMIT_MS, THREAD_POOL_PERIOD_MS, Wal, listSegments, segmentName, type WalOptions } from '../../../../../control/store/wal/wal.js';
-import type { SyncIo } from '../../../../../control/store/wal/io.js';
+import { Wal, listSegments, segmentName, type WalOptions } from '../../../../../control/store/wal/wal.js';
 import { CaptureLogger, CountingIo, deferred, entries, entry, hs, noSyncIo, tempDirs } from './helpers.js';
 
 const temps = tempDirs();
@@ -588,84 +586,6 @@ describe('Wal: segments', () => {
 });
 
 describe('Wal: group commit and durability', () => {
-  /** An io whose blocking fdatasync advances a fake clock by `syncMs` (a disk that fast or that slow). */
-  function blockingIo(): { io: SyncIo; clock: () => number; syncMs: number; blocking: number; asyncSyncs: number; advance(ms: number): void } {
-    let now = 0;
-    const t = {
-      syncMs: 0.05,
-      blocking: 0,
-      asyncSyncs: 0,
-      clock: () => now,
-      advance: (ms: number) => void (now += ms),
-      io: {
-        syncFile: async (h: FileHandle) => {
-          t.asyncSyncs++;
-          await h.datasync();
-        },
-        syncFileNow: (fd: number) => {
-          t.blocking++;
-          fdatasyncSync(fd);
-          now += t.syncMs;
-        },
-        syncDir: async () => {},
-      } satisfies SyncIo,
-    };
-    return t;
-  }
-
-  it('writes and syncs a batch with blocking calls while the disk syncs fast; the records read back', async () => {
-    const dir = await temps.make();
-    const t = blockingIo();
-    const wal = await Wal.create(dir, META, { io: t.io, clock: t.clock });
-    const created = t.asyncSyncs; // the new segment's head
-    for (let i = 1; i <= 20; i++) await wal.save(hs(1, i - 1), [entry(i)]);
-    await wal.save(hs(1, 20), [], { sync: false });
-    expect(wal.blockingBatchCount).toBe(wal.batchCount);
-    expect(t.blocking).toBe(20);
-    expect(t.asyncSyncs).toBe(created);
-    await wal.close();
-    const r = await Wal.open(dir, { io: noSyncIo });
-    expect(indexes(r.entries)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
-    expect(r.hardState.commit).toBe(20);
-    await r.wal.close();
-  });
-
-  it('goes back to the thread pool for a while when blocking fdatasyncs are slow on average, then tries again', async () => {
-    const dir = await temps.make();
-    const logger = new CaptureLogger();
-    const t = blockingIo();
-    const wal = await Wal.create(dir, META, { io: t.io, clock: t.clock, logger });
-    const created = t.asyncSyncs;
-    t.syncMs = 0.05;
-    for (let i = 1; i <= 5; i++) await wal.save(hs(1, i - 1), [entry(i)]);
-    // One slow sync among fast ones is no trend.
-    t.syncMs = 3 * BLOCKING_SYNC_LIMIT_MS;
-    await wal.save(hs(1, 5), [entry(6)]);
-    t.syncMs = 0.05;
-    for (let i = 7; i <= 10; i++) await wal.save(hs(1, i - 1), [entry(i)]);
-    expect(t.asyncSyncs).toBe(created);
-    // A disk that stays slow.
-    t.syncMs = 4 * BLOCKING_SYNC_LIMIT_MS;
-    let i = 11;
-    while (t.asyncSyncs === created) {
-      await wal.save(hs(1, i - 1), [entry(i)]);
-      i++;
-      expect(i).toBeLessThan(40);
-    }
-    expect(logger.lines.some((l) => /slow fdatasyncs/.test(l.msg))).toBe(true);
-    const blockingSoFar = t.blocking;
-    for (let k = 0; k < 5; k++, i++) await wal.save(hs(1, i - 1), [entry(i)]);
-    expect(t.blocking).toBe(blockingSoFar);
-    t.advance(THREAD_POOL_PERIOD_MS);
-    t.syncMs = 0.05;
-    await wal.save(hs(1, i - 1), [entry(i)]);
-    expect(t.blocking).toBe(blockingSoFar + 1);
-    await wal.close();
-    const r = await Wal.open(dir, { io: noSyncIo });
-    expect(indexes(r.entries)).toEqual(Array.from({ length: i }, (_, k) => k + 1));
-    await r.wal.close();
-  });
-
   it('sequential saves each fsync once', async () => {
     const dir = await temps.make();
     const io = new CountingIo();
