@@ -4,16 +4,20 @@ import type { KeyValue, LeaseId, RangeRequest } from '../store.js';
 import { KeyIndex, tombstoneKv, type Entry } from './key-index.js';
 import { SortedKeySet } from './sorted-keys.js';
 
-/** One key's change within a revision, with the kv it replaced (for watchers' prevKv). */
-export interface Change {
-  readonly entry: Entry;
-  readonly prev: KeyValue | undefined;
-}
-
-/** Everything one revision changed, in the order it was changed. */
+/**
+ * Everything one revision changed, in the order it was changed: entries[i] is the i-th change and prevs[i] the kv
+ * it replaced (for watchers' prevKv). Two parallel arrays rather than one object per change: the history keeps a
+ * record of every revision since the last compaction, so per-change objects would cost ~40 bytes per key written.
+ */
 export interface RevisionRecord {
   readonly revision: number;
-  readonly changes: readonly Change[];
+  readonly entries: readonly Entry[];
+  readonly prevs: readonly (KeyValue | undefined)[];
+}
+
+interface PendingWrite {
+  readonly entries: Entry[];
+  readonly prevs: (KeyValue | undefined)[];
 }
 
 export interface RangeResult {
@@ -34,7 +38,7 @@ export class MvccKv {
   private keys = new SortedKeySet();
   /** Records for consecutive revisions from the compaction revision (or 2) up to `rev`. */
   private history: RevisionRecord[] = [];
-  private pending: Change[] | undefined;
+  private pending: PendingWrite | undefined;
 
   get revision(): number {
     return this.rev;
@@ -51,7 +55,7 @@ export class MvccKv {
 
   /** The revision reads see: inside a write that has changed something, its own not-yet-committed revision. */
   private readRevision(): number {
-    return this.pending !== undefined && this.pending.length > 0 ? this.rev + 1 : this.rev;
+    return this.pending !== undefined && this.pending.entries.length > 0 ? this.rev + 1 : this.rev;
   }
 
   /** Validates a read revision (0/absent = current) the way etcd does. */
@@ -94,10 +98,10 @@ export class MvccKv {
 
   begin(): void {
     if (this.pending !== undefined) throw new Error('mvcc: write already in progress');
-    this.pending = [];
+    this.pending = { entries: [], prevs: [] };
   }
 
-  private requirePending(): Change[] {
+  private requirePending(): PendingWrite {
     if (this.pending === undefined) throw new Error('mvcc: write outside begin()/commit()');
     return this.pending;
   }
@@ -117,13 +121,14 @@ export class MvccKv {
       version: (prev?.version ?? 0) + 1,
       lease,
     });
-    const entry: Entry = { main, sub: pending.length, kv, tombstone: false };
+    const entry: Entry = { main, sub: pending.entries.length, kv, tombstone: false };
     if (ki !== undefined) ki.put(entry);
     else {
       this.index.set(key, new KeyIndex(entry));
       this.keys.add(key);
     }
-    pending.push({ entry, prev });
+    pending.entries.push(entry);
+    pending.prevs.push(prev);
     return prev;
   }
 
@@ -135,20 +140,21 @@ export class MvccKv {
     for (const prev of victims) {
       const ki = this.index.get(prev.key)!;
       if (ki.current() === undefined) continue;
-      const entry: Entry = { main, sub: pending.length, kv: tombstoneKv(prev.key, main), tombstone: true };
+      const entry: Entry = { main, sub: pending.entries.length, kv: tombstoneKv(prev.key, main), tombstone: true };
       ki.tombstone(entry);
-      pending.push({ entry, prev });
+      pending.entries.push(entry);
+      pending.prevs.push(prev);
     }
     return victims;
   }
 
   /** Ends the write; answers its record, or undefined when it changed nothing (the revision stays put). */
   commit(): RevisionRecord | undefined {
-    const changes = this.requirePending();
+    const { entries, prevs } = this.requirePending();
     this.pending = undefined;
-    if (changes.length === 0) return undefined;
+    if (entries.length === 0) return undefined;
     this.rev++;
-    const record: RevisionRecord = { revision: this.rev, changes };
+    const record: RevisionRecord = { revision: this.rev, entries, prevs };
     this.history.push(record);
     return record;
   }
@@ -159,7 +165,7 @@ export class MvccKv {
     // Only keys changed in the discarded records can have entries to drop: older ones were trimmed last time.
     const cut = this.historyIndex(revision);
     const touched = new Set<string>();
-    for (let i = 0; i < cut; i++) for (const c of this.history[i]!.changes) touched.add(c.entry.kv.key);
+    for (let i = 0; i < cut; i++) for (const e of this.history[i]!.entries) touched.add(e.kv.key);
     for (const key of touched) {
       if (this.index.get(key)?.compact(revision) === true) {
         this.index.delete(key);
@@ -217,8 +223,10 @@ export class MvccKv {
       }
       if (entry.main >= compactRevision) {
         const tail = kv.history[kv.history.length - 1];
-        if (tail?.revision === entry.main) (tail.changes as Change[]).push({ entry, prev });
-        else kv.history.push({ revision: entry.main, changes: [{ entry, prev }] });
+        if (tail?.revision === entry.main) {
+          (tail.entries as Entry[]).push(entry);
+          (tail.prevs as (KeyValue | undefined)[]).push(prev);
+        } else kv.history.push({ revision: entry.main, entries: [entry], prevs: [prev] });
       }
     }
     kv.keys = SortedKeySet.fromSorted([...kv.index.keys()].sort());
