@@ -108,10 +108,63 @@ export class KeyIndex {
     return Array.isArray(this.open) && this.open.length === 0 && this.closed === undefined;
   }
 
+  /** The only entry, when the history is one put in the open generation. */
+  soleEntry(): Entry | undefined {
+    return this.closed === undefined && !Array.isArray(this.open) ? this.open : undefined;
+  }
+
   *entries(): Generator<Entry> {
     if (this.closed !== undefined) for (const gen of this.closed) yield* gen;
     const open = this.open;
     if (Array.isArray(open)) yield* open;
     else yield open;
   }
+}
+
+/**
+ * What the key index maps a key to. Most keys are written once (or compacted down to their latest put), so such a
+ * key is mapped to that put's entry alone, without a KeyIndex around it (about 40 bytes less per key); a second
+ * change turns it into a KeyIndex.
+ */
+export type KeyHistory = KeyIndex | Entry;
+
+export function historyCurrent(h: KeyHistory): KeyValue | undefined {
+  return h instanceof KeyIndex ? h.current() : h.kv;
+}
+
+export function historyAt(h: KeyHistory, rev: number): KeyValue | undefined {
+  if (h instanceof KeyIndex) return h.at(rev);
+  return h.main <= rev ? h.kv : undefined;
+}
+
+export function* historyEntries(h: KeyHistory): Generator<Entry> {
+  if (h instanceof KeyIndex) yield* h.entries();
+  else yield h;
+}
+
+/** The history after a put: `entry` alone for a new key, else a KeyIndex (updated in place when it was one). */
+export function withPut(h: KeyHistory | undefined, entry: Entry): KeyHistory {
+  if (h === undefined) return entry;
+  if (h instanceof KeyIndex) {
+    h.put(entry);
+    return h;
+  }
+  const ki = new KeyIndex(h);
+  ki.put(entry);
+  return ki;
+}
+
+/** The history after a deletion (tombstone entry) of a key that exists or existed. */
+export function withTombstone(h: KeyHistory | undefined, entry: Entry): KeyIndex {
+  const ki = h instanceof KeyIndex ? h : new KeyIndex(h);
+  ki.tombstone(entry);
+  return ki;
+}
+
+/** KeyIndex.compact for either form: the history left, its sole entry when one put is all that is left, or undefined when nothing is. */
+export function compacted(h: KeyHistory, rev: number): KeyHistory | undefined {
+  // A lone put is the newest entry at or before any rev it is older than: compaction keeps it.
+  if (!(h instanceof KeyIndex)) return h;
+  if (h.compact(rev)) return undefined;
+  return h.soleEntry() ?? h;
 }

@@ -1,7 +1,17 @@
 import { ErrCompacted, ErrFutureRev, ErrInvalidRequest } from '../errors.js';
 import { UNBOUNDED, toInterval, type KeyInterval } from '../keys.js';
 import type { KeyValue, LeaseId, RangeRequest } from '../store.js';
-import { KeyIndex, tombstoneKv, type Entry } from './key-index.js';
+import {
+  compacted,
+  historyAt,
+  historyCurrent,
+  historyEntries,
+  tombstoneKv,
+  withPut,
+  withTombstone,
+  type Entry,
+  type KeyHistory,
+} from './key-index.js';
 import { SortedKeySet } from './sorted-keys.js';
 
 /**
@@ -34,7 +44,7 @@ export interface RangeResult {
 export class MvccKv {
   private rev = 1;
   private compactRev = 0;
-  private index = new Map<string, KeyIndex>();
+  private index = new Map<string, KeyHistory>();
   private keys = new SortedKeySet();
   /** Records for consecutive revisions from the compaction revision (or 2) up to `rev`. */
   private history: RevisionRecord[] = [];
@@ -68,7 +78,8 @@ export class MvccKv {
   }
 
   get(key: string, revision?: number): KeyValue | undefined {
-    return this.index.get(key)?.at(revision ?? this.readRevision());
+    const h = this.index.get(key);
+    return h === undefined ? undefined : historyAt(h, revision ?? this.readRevision());
   }
 
   range(request: RangeRequest): RangeResult {
@@ -86,12 +97,13 @@ export class MvccKv {
 
   private *kvsIn(iv: KeyInterval, rev: number): Generator<KeyValue> {
     if (iv.end === undefined) {
-      const kv = this.index.get(iv.start)?.at(rev);
+      const h = this.index.get(iv.start);
+      const kv = h === undefined ? undefined : historyAt(h, rev);
       if (kv !== undefined) yield kv;
       return;
     }
     for (const key of this.keys.range(iv.start, iv.end === UNBOUNDED ? undefined : iv.end)) {
-      const kv = this.index.get(key)!.at(rev);
+      const kv = historyAt(this.index.get(key)!, rev);
       if (kv !== undefined) yield kv;
     }
   }
@@ -109,8 +121,8 @@ export class MvccKv {
   /** Answers the kv the put replaced. */
   put(key: string, value: string, lease: LeaseId): KeyValue | undefined {
     const pending = this.requirePending();
-    const ki = this.index.get(key);
-    const prev = ki?.current();
+    const h = this.index.get(key);
+    const prev = h === undefined ? undefined : historyCurrent(h);
     const main = this.rev + 1;
     // Frozen because readers, watchers and history all share this one object.
     const kv: KeyValue = Object.freeze({
@@ -122,11 +134,9 @@ export class MvccKv {
       lease,
     });
     const entry: Entry = { main, sub: pending.entries.length, kv, tombstone: false };
-    if (ki !== undefined) ki.put(entry);
-    else {
-      this.index.set(key, new KeyIndex(entry));
-      this.keys.add(key);
-    }
+    const next = withPut(h, entry);
+    if (next !== h) this.index.set(key, next);
+    if (h === undefined) this.keys.add(key);
     pending.entries.push(entry);
     pending.prevs.push(prev);
     return prev;
@@ -138,10 +148,11 @@ export class MvccKv {
     const victims = [...this.kvsIn(iv, this.readRevision())];
     const main = this.rev + 1;
     for (const prev of victims) {
-      const ki = this.index.get(prev.key)!;
-      if (ki.current() === undefined) continue;
+      const h = this.index.get(prev.key)!;
+      if (historyCurrent(h) === undefined) continue;
       const entry: Entry = { main, sub: pending.entries.length, kv: tombstoneKv(prev.key, main), tombstone: true };
-      ki.tombstone(entry);
+      const next = withTombstone(h, entry);
+      if (next !== h) this.index.set(prev.key, next);
       pending.entries.push(entry);
       pending.prevs.push(prev);
     }
@@ -167,10 +178,13 @@ export class MvccKv {
     const touched = new Set<string>();
     for (let i = 0; i < cut; i++) for (const e of this.history[i]!.entries) touched.add(e.kv.key);
     for (const key of touched) {
-      if (this.index.get(key)?.compact(revision) === true) {
+      const h = this.index.get(key);
+      if (h === undefined) continue;
+      const next = compacted(h, revision);
+      if (next === undefined) {
         this.index.delete(key);
         this.keys.delete(key);
-      }
+      } else if (next !== h) this.index.set(key, next);
     }
     this.history = this.history.slice(cut);
     this.compactRev = revision;
@@ -196,7 +210,7 @@ export class MvccKv {
   /** Every retained entry, in revision order: the snapshot form of this state. */
   entries(): Entry[] {
     const all: Entry[] = [];
-    for (const ki of this.index.values()) for (const e of ki.entries()) all.push(e);
+    for (const h of this.index.values()) for (const e of historyEntries(h)) all.push(e);
     return all.sort((a, b) => a.main - b.main || a.sub - b.sub);
   }
 
@@ -212,15 +226,10 @@ export class MvccKv {
       }
       if (entry.main > revision) throw new ErrInvalidRequest('snapshot: entry newer than the snapshot revision');
       last = entry;
-      const ki = kv.index.get(entry.kv.key);
-      const prev = ki?.current();
-      if (ki === undefined && !entry.tombstone) kv.index.set(entry.kv.key, new KeyIndex(entry));
-      else {
-        const k = ki ?? new KeyIndex();
-        if (ki === undefined) kv.index.set(entry.kv.key, k);
-        if (entry.tombstone) k.tombstone(entry);
-        else k.put(entry);
-      }
+      const h = kv.index.get(entry.kv.key);
+      const prev = h === undefined ? undefined : historyCurrent(h);
+      const next = entry.tombstone ? withTombstone(h, entry) : withPut(h, entry);
+      if (next !== h) kv.index.set(entry.kv.key, next);
       if (entry.main >= compactRevision) {
         const tail = kv.history[kv.history.length - 1];
         if (tail?.revision === entry.main) {
