@@ -34,8 +34,8 @@ function latestAtOrBefore(entries: readonly Entry[], rev: number): number {
  *
  * Memory: most keys have one generation holding one entry (written once, or compacted down to the latest), so
  * the open generation is a field of its own (older ones only exist after a deletion), and a one-entry open
- * generation is that entry itself rather than an array around it: a key written once costs one small object
- * (about 200 bytes less per key than two grown arrays).
+ * generation is that entry itself rather than an array around it (a one-slot array costs about 56 bytes). A key
+ * whose whole history is one put is not even given a KeyIndex: see KeyHistory below.
  */
 export class KeyIndex {
   /** Generations closed by a tombstone, oldest first; undefined until the key is first deleted. */
