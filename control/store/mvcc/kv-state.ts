@@ -1,19 +1,33 @@
 import { ErrCompacted, ErrFutureRev, ErrInvalidRequest } from '../errors.js';
 import { UNBOUNDED, toInterval, type KeyInterval } from '../keys.js';
 import type { KeyValue, LeaseId, RangeRequest } from '../store.js';
-import { KeyIndex, tombstoneKv, type Entry } from './key-index.js';
+import {
+  compacted,
+  historyAt,
+  historyCurrent,
+  historyEntries,
+  tombstoneKv,
+  withPut,
+  withTombstone,
+  type Entry,
+  type KeyHistory,
+} from './key-index.js';
 import { SortedKeySet } from './sorted-keys.js';
 
-/** One key's change within a revision, with the kv it replaced (for watchers' prevKv). */
-export interface Change {
-  readonly entry: Entry;
-  readonly prev: KeyValue | undefined;
-}
-
-/** Everything one revision changed, in the order it was changed. */
+/**
+ * Everything one revision changed, in the order it was changed: entries[i] is the i-th change and prevs[i] the kv
+ * it replaced (for watchers' prevKv). Two parallel arrays rather than one object per change: the history keeps a
+ * record of every revision since the last compaction, so per-change objects would cost ~40 bytes per key written.
+ */
 export interface RevisionRecord {
   readonly revision: number;
-  readonly changes: readonly Change[];
+  readonly entries: readonly Entry[];
+  readonly prevs: readonly (KeyValue | undefined)[];
+}
+
+interface PendingWrite {
+  readonly entries: Entry[];
+  readonly prevs: (KeyValue | undefined)[];
 }
 
 export interface RangeResult {
@@ -30,11 +44,11 @@ export interface RangeResult {
 export class MvccKv {
   private rev = 1;
   private compactRev = 0;
-  private index = new Map<string, KeyIndex>();
+  private index = new Map<string, KeyHistory>();
   private keys = new SortedKeySet();
   /** Records for consecutive revisions from the compaction revision (or 2) up to `rev`. */
   private history: RevisionRecord[] = [];
-  private pending: Change[] | undefined;
+  private pending: PendingWrite | undefined;
 
   get revision(): number {
     return this.rev;
@@ -51,7 +65,7 @@ export class MvccKv {
 
   /** The revision reads see: inside a write that has changed something, its own not-yet-committed revision. */
   private readRevision(): number {
-    return this.pending !== undefined && this.pending.length > 0 ? this.rev + 1 : this.rev;
+    return this.pending !== undefined && this.pending.entries.length > 0 ? this.rev + 1 : this.rev;
   }
 
   /** Validates a read revision (0/absent = current) the way etcd does. */
@@ -64,7 +78,8 @@ export class MvccKv {
   }
 
   get(key: string, revision?: number): KeyValue | undefined {
-    return this.index.get(key)?.at(revision ?? this.readRevision());
+    const h = this.index.get(key);
+    return h === undefined ? undefined : historyAt(h, revision ?? this.readRevision());
   }
 
   range(request: RangeRequest): RangeResult {
@@ -82,22 +97,23 @@ export class MvccKv {
 
   private *kvsIn(iv: KeyInterval, rev: number): Generator<KeyValue> {
     if (iv.end === undefined) {
-      const kv = this.index.get(iv.start)?.at(rev);
+      const h = this.index.get(iv.start);
+      const kv = h === undefined ? undefined : historyAt(h, rev);
       if (kv !== undefined) yield kv;
       return;
     }
     for (const key of this.keys.range(iv.start, iv.end === UNBOUNDED ? undefined : iv.end)) {
-      const kv = this.index.get(key)!.at(rev);
+      const kv = historyAt(this.index.get(key)!, rev);
       if (kv !== undefined) yield kv;
     }
   }
 
   begin(): void {
     if (this.pending !== undefined) throw new Error('mvcc: write already in progress');
-    this.pending = [];
+    this.pending = { entries: [], prevs: [] };
   }
 
-  private requirePending(): Change[] {
+  private requirePending(): PendingWrite {
     if (this.pending === undefined) throw new Error('mvcc: write outside begin()/commit()');
     return this.pending;
   }
@@ -105,8 +121,8 @@ export class MvccKv {
   /** Answers the kv the put replaced. */
   put(key: string, value: string, lease: LeaseId): KeyValue | undefined {
     const pending = this.requirePending();
-    const ki = this.index.get(key);
-    const prev = ki?.current();
+    const h = this.index.get(key);
+    const prev = h === undefined ? undefined : historyCurrent(h);
     const main = this.rev + 1;
     // Frozen because readers, watchers and history all share this one object.
     const kv: KeyValue = Object.freeze({
@@ -117,13 +133,12 @@ export class MvccKv {
       version: (prev?.version ?? 0) + 1,
       lease,
     });
-    const entry: Entry = { main, sub: pending.length, kv, tombstone: false };
-    if (ki !== undefined) ki.put(entry);
-    else {
-      this.index.set(key, new KeyIndex(entry));
-      this.keys.add(key);
-    }
-    pending.push({ entry, prev });
+    const entry: Entry = { main, sub: pending.entries.length, kv, tombstone: false };
+    const next = withPut(h, entry);
+    if (next !== h) this.index.set(key, next);
+    if (h === undefined) this.keys.add(key);
+    pending.entries.push(entry);
+    pending.prevs.push(prev);
     return prev;
   }
 
@@ -133,22 +148,24 @@ export class MvccKv {
     const victims = [...this.kvsIn(iv, this.readRevision())];
     const main = this.rev + 1;
     for (const prev of victims) {
-      const ki = this.index.get(prev.key)!;
-      if (ki.current() === undefined) continue;
-      const entry: Entry = { main, sub: pending.length, kv: tombstoneKv(prev.key, main), tombstone: true };
-      ki.tombstone(entry);
-      pending.push({ entry, prev });
+      const h = this.index.get(prev.key)!;
+      if (historyCurrent(h) === undefined) continue;
+      const entry: Entry = { main, sub: pending.entries.length, kv: tombstoneKv(prev.key, main), tombstone: true };
+      const next = withTombstone(h, entry);
+      if (next !== h) this.index.set(prev.key, next);
+      pending.entries.push(entry);
+      pending.prevs.push(prev);
     }
     return victims;
   }
 
   /** Ends the write; answers its record, or undefined when it changed nothing (the revision stays put). */
   commit(): RevisionRecord | undefined {
-    const changes = this.requirePending();
+    const { entries, prevs } = this.requirePending();
     this.pending = undefined;
-    if (changes.length === 0) return undefined;
+    if (entries.length === 0) return undefined;
     this.rev++;
-    const record: RevisionRecord = { revision: this.rev, changes };
+    const record: RevisionRecord = { revision: this.rev, entries, prevs };
     this.history.push(record);
     return record;
   }
@@ -159,12 +176,15 @@ export class MvccKv {
     // Only keys changed in the discarded records can have entries to drop: older ones were trimmed last time.
     const cut = this.historyIndex(revision);
     const touched = new Set<string>();
-    for (let i = 0; i < cut; i++) for (const c of this.history[i]!.changes) touched.add(c.entry.kv.key);
+    for (let i = 0; i < cut; i++) for (const e of this.history[i]!.entries) touched.add(e.kv.key);
     for (const key of touched) {
-      if (this.index.get(key)?.compact(revision) === true) {
+      const h = this.index.get(key);
+      if (h === undefined) continue;
+      const next = compacted(h, revision);
+      if (next === undefined) {
         this.index.delete(key);
         this.keys.delete(key);
-      }
+      } else if (next !== h) this.index.set(key, next);
     }
     this.history = this.history.slice(cut);
     this.compactRev = revision;
@@ -190,7 +210,7 @@ export class MvccKv {
   /** Every retained entry, in revision order: the snapshot form of this state. */
   entries(): Entry[] {
     const all: Entry[] = [];
-    for (const ki of this.index.values()) for (const e of ki.entries()) all.push(e);
+    for (const h of this.index.values()) for (const e of historyEntries(h)) all.push(e);
     return all.sort((a, b) => a.main - b.main || a.sub - b.sub);
   }
 
@@ -206,19 +226,16 @@ export class MvccKv {
       }
       if (entry.main > revision) throw new ErrInvalidRequest('snapshot: entry newer than the snapshot revision');
       last = entry;
-      const ki = kv.index.get(entry.kv.key);
-      const prev = ki?.current();
-      if (ki === undefined && !entry.tombstone) kv.index.set(entry.kv.key, new KeyIndex(entry));
-      else {
-        const k = ki ?? new KeyIndex();
-        if (ki === undefined) kv.index.set(entry.kv.key, k);
-        if (entry.tombstone) k.tombstone(entry);
-        else k.put(entry);
-      }
+      const h = kv.index.get(entry.kv.key);
+      const prev = h === undefined ? undefined : historyCurrent(h);
+      const next = entry.tombstone ? withTombstone(h, entry) : withPut(h, entry);
+      if (next !== h) kv.index.set(entry.kv.key, next);
       if (entry.main >= compactRevision) {
         const tail = kv.history[kv.history.length - 1];
-        if (tail?.revision === entry.main) (tail.changes as Change[]).push({ entry, prev });
-        else kv.history.push({ revision: entry.main, changes: [{ entry, prev }] });
+        if (tail?.revision === entry.main) {
+          (tail.entries as Entry[]).push(entry);
+          (tail.prevs as (KeyValue | undefined)[]).push(prev);
+        } else kv.history.push({ revision: entry.main, entries: [entry], prevs: [prev] });
       }
     }
     kv.keys = SortedKeySet.fromSorted([...kv.index.keys()].sort());

@@ -111,7 +111,10 @@ export class WatchHub {
   private deliver(w: Watcher, record: RevisionRecord): void {
     const { prevKv, noPut, noDelete } = w.request;
     const events: WatchEvent[] = [];
-    for (const { entry, prev } of record.changes) {
+    const { entries, prevs } = record;
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i]!;
+      const prev = prevs[i];
       if (!intervalContains(w.interval, entry.kv.key)) continue;
       if (entry.tombstone ? noDelete === true : noPut === true) continue;
       const type = entry.tombstone ? 'DELETE' : 'PUT';
