@@ -109,8 +109,11 @@ export class Agent {
     this.hostIP = config.nodeIP ?? defaultNodeIP();
     this.events = new MemoryEventRecorder(deps.nodeName, logger.child({ component: 'events' }));
     this.events.onEvent((e) => this.metrics.events.inc({ type: e.type, reason: e.reason }));
+    // One executor for probes and lifecycle hooks: the same exec and HTTP client serve both, as upstream's prober
+    // and handler runner share the runtime's command runner.
+    const executor = deps.probeExecutor ?? createProbeExecutor(deps.runtime);
     this.probes = new ProbeManager({
-      executor: deps.probeExecutor ?? createProbeExecutor(deps.runtime),
+      executor,
       logger: logger.child({ component: 'prober' }),
       onProbe: (kind, result, labels, output) => {
         const pod = this.desired.get(labels.podUid);
@@ -147,6 +150,7 @@ export class Agent {
       now: this.now,
       hostIP: this.hostIP,
       dns: { clusterDNS: config.clusterDNS, clusterDomain: config.clusterDomain, resolvConf: config.resolvConf },
+      hookExecutor: executor,
       ...(deps.envExtras ? { envExtras: deps.envExtras } : {}),
       ...(deps.volumeObjects ? { volumeObjects: deps.volumeObjects } : {}),
     });

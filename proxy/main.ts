@@ -51,6 +51,7 @@ export function createProvider(cfg: ProxyConfig, deps: Required<ProxyDeps>): Pro
     render: {
       masqueradeMark: masqueradeMark(cfg.masqueradeBit),
       masqueradeAll: cfg.masqueradeAll,
+      localhostNodePorts: cfg.localhostNodePorts,
       ...(cfg.clusterCIDR ? { clusterCIDR: cfg.clusterCIDR } : {}),
       ...(ips ? { nodePortIPs: ips } : {}),
       ...(nodeIP ? { nodeIP } : {}),

@@ -19,6 +19,8 @@ export interface ProxyConfig {
   hostnameOverride?: string;
   masqueradeAll: boolean;
   masqueradeBit: number;
+  /** iptables mode: NodePorts also answer on 127.0.0.0/8 (--iptables-localhost-nodeports, upstream default true). */
+  localhostNodePorts: boolean;
   /** Userspace mode: where listeners bind. */
   bindAddress: string;
   udpTimeoutMs: number;
@@ -55,6 +57,7 @@ const FLAGS = [
   ['hostname-override', 'string', 'Node name to use instead of the hostname (for Local traffic policy)'],
   ['masquerade-all', 'boolean', 'SNAT all traffic sent to a ClusterIP'],
   ['iptables-masquerade-bit', 'string', 'Bit of the fwmark that marks packets to SNAT, 0-31 (default 14)'],
+  ['iptables-localhost-nodeports', 'string', 'iptables mode: NodePorts also answer on 127.0.0.1 (sets net.ipv4.conf.all.route_localnet=1); true (default) or false'],
   ['bind-address', 'string', 'userspace mode: the address the service listeners bind to (default 0.0.0.0)'],
   ['udp-timeout', 'string', 'userspace mode: how long an idle UDP flow is kept (default 250ms)'],
   ['endpoints-source', 'string', 'Where endpoints come from: endpointslices (default) or endpoints (v1 Endpoints)'],
@@ -78,13 +81,26 @@ function duration(flag: string, v: string | undefined, def: number): number {
   return ms;
 }
 
+/** Flags that are booleans upstream but default to true here, so they take a value: --flag, --flag=true, --flag=false. */
+const BOOL_VALUE_FLAGS = ['--iptables-localhost-nodeports'];
+
+function boolFlag(flag: string, v: string | undefined, def: boolean): boolean {
+  if (v === undefined) return def;
+  // The spellings Go's strconv.ParseBool accepts.
+  if (['1', 't', 'T', 'true', 'TRUE', 'True'].includes(v)) return true;
+  if (['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(v)) return false;
+  throw new ProxyConfigError(`--${flag}: invalid boolean "${v}" (expected true or false)`);
+}
+
 const CIDR = /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/;
 
 export function parseProxyFlags(argv: string[]): ProxyConfig {
   const options = Object.fromEntries(FLAGS.map(([n, t]) => [n, { type: t }])) as Record<string, { type: 'string' | 'boolean' }>;
   let values: Record<string, string | boolean | undefined>;
+  // A Go bool flag: given bare it means true, and it also takes =true/=false.
+  const args = argv.map((a) => (BOOL_VALUE_FLAGS.includes(a) ? `${a}=true` : a));
   try {
-    values = parseArgs({ args: argv, options, allowPositionals: false, strict: true }).values as Record<string, string | boolean | undefined>;
+    values = parseArgs({ args, options, allowPositionals: false, strict: true }).values as Record<string, string | boolean | undefined>;
   } catch (err) {
     throw new ProxyConfigError(`${err instanceof Error ? err.message : String(err)}\nRun "skiff proxy --help" for the flags.`);
   }
@@ -100,6 +116,7 @@ export function parseProxyFlags(argv: string[]): ProxyConfig {
   if (clusterCIDR !== undefined && !CIDR.test(clusterCIDR)) throw new ProxyConfigError(`--cluster-cidr: "${clusterCIDR}" is not an IPv4 CIDR`);
   const bit = Number(str('iptables-masquerade-bit') ?? '14');
   if (!Number.isInteger(bit) || bit < 0 || bit > 31) throw new ProxyConfigError(`--iptables-masquerade-bit: must be an integer 0-31`);
+  const localhostNodePorts = boolFlag('iptables-localhost-nodeports', str('iptables-localhost-nodeports'), true);
   const metricsBindAddress = str('metrics-bind-address') ?? '127.0.0.1:10249';
   if (!/^[^:]*:\d+$/.test(metricsBindAddress)) throw new ProxyConfigError(`--metrics-bind-address: expected host:port, got "${metricsBindAddress}"`);
   const endpointsSource = str('endpoints-source') ?? 'endpointslices';
@@ -114,6 +131,7 @@ export function parseProxyFlags(argv: string[]): ProxyConfig {
     metricsBindAddress,
     masqueradeAll: values['masquerade-all'] === true,
     masqueradeBit: bit,
+    localhostNodePorts,
     bindAddress: str('bind-address') ?? '0.0.0.0',
     udpTimeoutMs: duration('udp-timeout', str('udp-timeout'), 250),
     help: values.help === true,

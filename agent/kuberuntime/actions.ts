@@ -37,6 +37,8 @@ export interface ContainerToKill {
   /** Event reason and message, as upstream words them. */
   reason: string;
   message: string;
+  /** A failing probe with its own terminationGracePeriodSeconds stops the container within that instead. */
+  cause?: 'livenessProbe' | 'startupProbe';
 }
 
 export interface Waiting {
@@ -242,14 +244,14 @@ export function computePodActions(input: ActionInputs): PodActions {
       continue;
     }
     if (prev.state === 'running') {
-      let kill: { message: string; restart: boolean } | undefined;
+      let kill: { message: string; restart: boolean; cause?: 'livenessProbe' | 'startupProbe' } | undefined;
       if (prev.specHash && prev.specHash !== containerSpecHash(c)) {
         // A changed spec is replaced whatever the restart policy, as upstream.
         kill = { message: `Container ${c.name} definition changed`, restart: true };
       } else if (c.startupProbe && input.startup(c.name, prev.id) === 'failure') {
-        kill = { message: `Container ${c.name} failed startup probe`, restart: policy !== 'Never' };
+        kill = { message: `Container ${c.name} failed startup probe`, restart: policy !== 'Never', cause: 'startupProbe' };
       } else if (c.livenessProbe && input.liveness(c.name, prev.id) === 'failure') {
-        kill = { message: `Container ${c.name} failed liveness probe`, restart: policy !== 'Never' };
+        kill = { message: `Container ${c.name} failed liveness probe`, restart: policy !== 'Never', cause: 'livenessProbe' };
       }
       if (!kill) {
         keep++;
@@ -257,7 +259,7 @@ export function computePodActions(input: ActionInputs): PodActions {
       }
       // Upstream says "will be restarted" only when it will be.
       const message = kill.restart ? `${kill.message}, will be restarted` : kill.message;
-      actions.containersToKill.push({ id: prev.id, name: c.name, reason: 'Killing', message });
+      actions.containersToKill.push({ id: prev.id, name: c.name, reason: 'Killing', message, ...(kill.cause ? { cause: kill.cause } : {}) });
       if (!kill.restart) continue;
       // A probe kill ends with SIGTERM/SIGKILL, a non-zero exit: OnFailure restarts it, Never does not. The restart
       // honours the back-off counted from the previous dead instance, as upstream's doBackOff does (it looks at the

@@ -1,12 +1,16 @@
 import type { Container, Pod } from '../../control/api/index.js';
 import type { Logger } from '../../lib/log.js';
 import type { EventRecorder } from '../events.js';
+import { realClock, type Clock } from '../prober/clock.js';
+import { createProbeExecutor, type ProbeExecutor } from '../prober/executor.js';
 import type { ContainerRuntime, PodMounts, RuntimeContainer } from '../runtime/runtime.js';
-import { computePodActions, type ContainerToStart, type ProbeVerdict, type Waiting } from './actions.js';
+import { computePodActions, latestSandbox, type ContainerToStart, type ProbeVerdict, type Waiting } from './actions.js';
 import { Backoff } from './backoff.js';
 import { containerEnv, EnvError, expandCommand, type EnvContext } from './env.js';
 import { containerSpecHash } from './hash.js';
+import { realSleep, runLifecycleHandler, type HookRunnerDeps } from './lifecycle-hooks.js';
 import { managesResolvConf, writePodResolvConf, type PodDnsSettings } from './resolv-file.js';
+import { killGraceSeconds, shouldRunPreStop, stopWithPreStop, type KillCause } from './termination.js';
 import { preparePodVolumes, removePodDir, VolumeError, type VolumeObjects } from './volumes.js';
 
 /** What the sync needs to know of probes: verdicts per container instance. */
@@ -31,6 +35,24 @@ export interface PodSyncerDeps {
   volumeObjects?: (pod: Pod) => VolumeObjects | undefined;
   /** --cluster-dns, --cluster-domain, --resolv-conf: the pods' /etc/resolv.conf. */
   dns?: PodDnsSettings;
+  /** Runs lifecycle hooks' exec and httpGet handlers; the prober's executor, so both share one client. */
+  hookExecutor?: ProbeExecutor;
+  /** Sleep handlers' wait; real timers unless a test drives it. */
+  hookSleep?: HookRunnerDeps['sleep'];
+  /** Times the preStop hook against the grace period. */
+  clock?: Clock;
+}
+
+/** One container to stop, with what its stop needs to know. */
+interface Kill {
+  id: string;
+  name: string;
+  running: boolean;
+  /** The Killing event's message; upstream's default is "Stopping container <name>". */
+  message?: string;
+  cause?: KillCause;
+  /** The grace period to use instead of the one the pod and cause give (a pod being deleted). */
+  graceSeconds?: number;
 }
 
 export interface SyncOutcome {
@@ -51,8 +73,13 @@ const errText = (err: unknown): string => (err instanceof Error ? err.message : 
 export class PodSyncer {
   /** When each image last failed to pull, per pod: ImagePullBackOff counts from there. */
   private readonly pullFailedAt = new Map<string, number>();
+  private readonly hooks: HookRunnerDeps;
+  private readonly clock: Clock;
 
-  constructor(private readonly deps: PodSyncerDeps) {}
+  constructor(private readonly deps: PodSyncerDeps) {
+    this.hooks = { executor: deps.hookExecutor ?? createProbeExecutor(deps.runtime), sleep: deps.hookSleep ?? realSleep };
+    this.clock = deps.clock ?? realClock;
+  }
 
   private key(pod: Pod, name: string): string {
     return `${pod.metadata.uid}/${name}`;
@@ -77,12 +104,13 @@ export class PodSyncer {
       this.deps.events.event(pod, 'Warning', 'BackOff', `Back-off restarting failed container ${name} in pod ${pod.metadata.name}_${pod.metadata.namespace}(${uid})`, `spec.containers{${name}}`);
     }
 
-    if (actions.killPod) await this.killAll(pod, before, 'Killing');
+    const podIP = this.podIPOf(pod, before);
+    if (actions.killPod) await this.killAll(pod, before, podIP);
+    const stateOf = new Map(before.map((c) => [c.id, c.state]));
     await Promise.all(
-      actions.containersToKill.map(async (k) => {
-        this.deps.events.event(pod, 'Normal', k.reason, k.message, `spec.containers{${k.name}}`);
-        await runtime.stopContainer(k.id, this.graceFor(pod, k.name));
-      }),
+      actions.containersToKill.map((k) =>
+        this.killContainer(pod, { id: k.id, name: k.name, running: stateOf.get(k.id) === 'running', message: k.message, cause: k.cause ?? 'other' }, podIP),
+      ),
     );
 
     let sandboxId = actions.sandboxId;
@@ -133,10 +161,42 @@ export class PodSyncer {
     return { waiting, runtime: after, ...(retries.length > 0 ? { nextSyncAt: Math.min(...retries) } : {}) };
   }
 
-  private graceFor(pod: Pod, containerName: string): number {
-    const c = pod.spec.containers.find((x) => x.name === containerName);
-    const probeGrace = c?.livenessProbe?.terminationGracePeriodSeconds;
-    return probeGrace ?? pod.spec.terminationGracePeriodSeconds ?? 30;
+  /** The address an httpGet hook without a host goes to: the sandbox's IP, or the node's for hostNetwork pods. */
+  private podIPOf(pod: Pod, containers: RuntimeContainer[]): string | undefined {
+    return pod.spec.hostNetwork ? this.deps.hostIP : latestSandbox(containers)?.ip;
+  }
+
+  private specOf(pod: Pod, name: string): Container | undefined {
+    return pod.spec.containers.find((c) => c.name === name) ?? pod.spec.initContainers.find((c) => c.name === name);
+  }
+
+  /**
+   * Stops one container as upstream's killContainer: the Killing event, the preStop hook within the grace period
+   * (FailedPreStopHook when it fails), then the stop signal with what is left of the grace period.
+   */
+  private async killContainer(pod: Pod, k: Kill, podIP: string | undefined): Promise<void> {
+    const spec = this.specOf(pod, k.name);
+    const fieldPath = `spec.containers{${k.name}}`;
+    const grace = k.graceSeconds ?? killGraceSeconds(pod, spec, k.cause ?? 'other');
+    this.deps.events.event(pod, 'Normal', 'Killing', k.message ?? `Stopping container ${k.name}`, fieldPath);
+    const preStop = spec?.lifecycle?.preStop;
+    const runPreStop =
+      preStop && spec && shouldRunPreStop(spec, k.running, grace)
+        ? async (signal: AbortSignal): Promise<void> => {
+            const outcome = await runLifecycleHandler(this.hooks, preStop, { pod, container: spec, containerId: k.id, podIP }, signal);
+            // A hook the grace period cut off is not reported: the stop has already moved on without it.
+            if (outcome.ok || signal.aborted) return;
+            this.deps.logger.warn({ pod: `${pod.metadata.namespace}/${pod.metadata.name}`, container: k.name, err: outcome.message }, 'PreStop hook failed');
+            // Upstream keeps the handler's output out of the event, lest it leak secrets.
+            this.deps.events.event(pod, 'Warning', 'FailedPreStopHook', 'PreStopHook failed', fieldPath);
+          }
+        : undefined;
+    await stopWithPreStop({
+      graceSeconds: grace,
+      ...(runPreStop ? { preStop: runPreStop } : {}),
+      stop: (seconds) => this.deps.runtime.stopContainer(k.id, seconds),
+      clock: this.clock,
+    });
   }
 
   /** Pulls the image as the container's imagePullPolicy says; records the wait reason when it cannot. */
@@ -225,18 +285,23 @@ export class PodSyncer {
       return;
     }
     this.deps.events.event(pod, 'Normal', 'Started', `Started container ${c.name}`, fieldPath);
+    const postStart = c.lifecycle?.postStart;
+    if (!postStart) return;
+    // Synchronous, as upstream: the pod's next container and its next status wait for the hook.
+    const outcome = await runLifecycleHandler(this.hooks, postStart, { pod, container: c, containerId: id, podIP }, new AbortController().signal);
+    if (outcome.ok) return;
+    this.deps.logger.warn({ pod: `${pod.metadata.namespace}/${pod.metadata.name}`, container: c.name, err: outcome.message }, 'PostStart hook failed');
+    // Upstream keeps the handler's output out of the event, lest it leak secrets; the status's message carries it.
+    this.deps.events.event(pod, 'Warning', 'FailedPostStartHook', 'PostStartHook failed', fieldPath);
+    await this.killContainer(pod, { id, name: c.name, running: true, message: 'FailedPostStartHook' }, podIP);
+    waiting.set(c.name, { reason: 'PostStartHookError', message: outcome.message });
   }
 
-  private async killAll(pod: Pod, containers: RuntimeContainer[], reason: string): Promise<void> {
+  private async killAll(pod: Pod, containers: RuntimeContainer[], podIP: string | undefined): Promise<void> {
     const { runtime } = this.deps;
     const active = containers.filter((c) => c.state === 'running' || c.state === 'created');
     const apps = active.filter((c) => c.name !== 'POD');
-    await Promise.all(
-      apps.map(async (c) => {
-        this.deps.events.event(pod, 'Normal', reason, `Stopping container ${c.name}`, `spec.containers{${c.name}}`);
-        await runtime.stopContainer(c.id, pod.spec.terminationGracePeriodSeconds ?? 30);
-      }),
-    );
+    await Promise.all(apps.map((c) => this.killContainer(pod, { id: c.id, name: c.name, running: c.state === 'running' }, podIP)));
     for (const s of active.filter((c) => c.name === 'POD')) await runtime.stopContainer(s.id, 0);
   }
 
@@ -249,10 +314,12 @@ export class PodSyncer {
     const containers = await runtime.listPodContainers(uid);
     const grace = graceSeconds ?? pod?.spec.terminationGracePeriodSeconds ?? 30;
     const apps = containers.filter((c) => c.name !== 'POD' && (c.state === 'running' || c.state === 'created'));
+    const podIP = pod ? this.podIPOf(pod, containers) : undefined;
     await Promise.all(
       apps.map(async (c) => {
-        if (pod) this.deps.events.event(pod, 'Normal', 'Killing', `Stopping container ${c.name}`, `spec.containers{${c.name}}`);
-        await runtime.stopContainer(c.id, grace);
+        // A pod whose spec is lost can run no hook: its containers just get the grace period.
+        if (!pod) return runtime.stopContainer(c.id, grace);
+        return this.killContainer(pod, { id: c.id, name: c.name, running: c.state === 'running', graceSeconds: grace }, podIP);
       }),
     );
     for (const c of containers.filter((x) => x.name === 'POD')) await runtime.stopContainer(c.id, 0);

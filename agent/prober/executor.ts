@@ -16,6 +16,10 @@ export interface ExecutorResult {
   output: string;
   /** Upstream's probe.Warning: counted as success but worth a warning (a redirect the prober did not follow). */
   warning?: boolean;
+  /** The HTTP status the server answered with, when it answered (lifecycle hooks look at no status code). */
+  statusCode?: number;
+  /** The command's exit code, when an exec ran to its end (lifecycle hook messages quote it). */
+  exitCode?: number;
 }
 
 export interface ProbeExecutor {
@@ -113,12 +117,12 @@ async function httpProbe(
     }
     if (res.status >= 200 && res.status < 400) {
       if (res.status >= 300) {
-        return { result: 'success', warning: true, output: `Probe terminated redirects, Response body: ${res.body}` };
+        return { result: 'success', warning: true, statusCode: res.status, output: `Probe terminated redirects, Response body: ${res.body}` };
       }
-      return { result: 'success', output: res.body };
+      return { result: 'success', statusCode: res.status, output: res.body };
     }
     // Upstream keeps the body out of the failure message (kubernetes#99425).
-    return { result: 'failure', output: `HTTP probe failed with statuscode: ${res.status}` };
+    return { result: 'failure', statusCode: res.status, output: `HTTP probe failed with statuscode: ${res.status}` };
   }
 }
 
@@ -214,7 +218,7 @@ async function execProbe(
     timer = setTimeout(() => resolve(timedOut), timeoutMs + EXEC_GRACE_MS);
   });
   const run = runtime.exec(containerId, command, timeoutMs).then(
-    (r): ExecutorResult => ({ result: r.exitCode === 0 ? 'success' : 'failure', output: r.output }),
+    (r): ExecutorResult => ({ result: r.exitCode === 0 ? 'success' : 'failure', output: r.output, exitCode: r.exitCode }),
     (err: unknown): ExecutorResult => {
       // A timed-out exec is a failure (upstream's ExecProbeTimeout); any other runtime error means the probe could
       // not run at all, which the manager throws away.

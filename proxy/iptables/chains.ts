@@ -12,8 +12,15 @@ export const KUBE_POSTROUTING = 'KUBE-POSTROUTING';
 export const KUBE_MARK_MASQ = 'KUBE-MARK-MASQ';
 export const KUBE_FORWARD = 'KUBE-FORWARD';
 export const KUBE_PROXY_FIREWALL = 'KUBE-PROXY-FIREWALL';
+/**
+ * Upstream's kubelet and kube-proxy both make this one (kubeletFirewallChain): it drops outside traffic to 127.0.0.0/8,
+ * which route_localnet would otherwise let in. Skiff's agent does not make it, so the proxy's cleanup removes it.
+ */
+export const KUBE_FIREWALL = 'KUBE-FIREWALL';
 
 export const FILTER_CHAINS = [KUBE_SERVICES, KUBE_EXTERNAL_SERVICES, KUBE_FORWARD, KUBE_NODEPORTS, KUBE_PROXY_FIREWALL] as const;
+/** Every filter chain the proxy may make: KUBE-FIREWALL is written only while localhost NodePorts are on. */
+export const CLEANUP_FILTER_CHAINS = [...FILTER_CHAINS, KUBE_FIREWALL] as const;
 export const NAT_CHAINS = [KUBE_SERVICES, KUBE_NODEPORTS, KUBE_POSTROUTING, KUBE_MARK_MASQ] as const;
 
 const SERVICE_CHAIN_PREFIXES = ['KUBE-SVC-', 'KUBE-SVL-', 'KUBE-EXT-', 'KUBE-FW-', 'KUBE-SEP-'];
@@ -23,6 +30,7 @@ export interface JumpRule {
   table: 'filter' | 'nat';
   from: string;
   to: string;
+  /** Empty: a jump without a comment (upstream's KUBE-FIREWALL jumps have none). */
   comment: string;
   extra: string[];
 }
@@ -38,6 +46,8 @@ export const JUMP_RULES: readonly JumpRule[] = [
   { table: 'filter', to: KUBE_PROXY_FIREWALL, from: 'INPUT', comment: 'kubernetes load balancer firewall', extra: NEW },
   { table: 'filter', to: KUBE_PROXY_FIREWALL, from: 'OUTPUT', comment: 'kubernetes load balancer firewall', extra: NEW },
   { table: 'filter', to: KUBE_PROXY_FIREWALL, from: 'FORWARD', comment: 'kubernetes load balancer firewall', extra: NEW },
+  { table: 'filter', to: KUBE_FIREWALL, from: 'INPUT', comment: '', extra: [] },
+  { table: 'filter', to: KUBE_FIREWALL, from: 'OUTPUT', comment: '', extra: [] },
   { table: 'nat', to: KUBE_SERVICES, from: 'OUTPUT', comment: 'kubernetes service portals', extra: [] },
   { table: 'nat', to: KUBE_SERVICES, from: 'PREROUTING', comment: 'kubernetes service portals', extra: [] },
   { table: 'nat', to: KUBE_POSTROUTING, from: 'POSTROUTING', comment: 'kubernetes postrouting rules', extra: [] },
@@ -45,7 +55,7 @@ export const JUMP_RULES: readonly JumpRule[] = [
 
 /** The arguments of a jump rule after the chain name, as `iptables -t T -C FROM <args>` takes them. */
 export function jumpRuleArgs(j: JumpRule): string[] {
-  return [...j.extra, '-m', 'comment', '--comment', j.comment, '-j', j.to];
+  return [...j.extra, ...(j.comment ? ['-m', 'comment', '--comment', j.comment] : []), '-j', j.to];
 }
 
 /** Chain names are asked for many times per sync; remember them (bounded, cleared when it grows too big). */

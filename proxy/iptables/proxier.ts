@@ -9,7 +9,8 @@ import { createProxyMetrics, type ProxyMetrics } from '../metrics.js';
 import { endpointsByPort, namespacedName, servicePorts, type EndpointInfo, type EndpointsMap, type ServicePortInfo, type ServicePortMap } from '../model.js';
 import { BoundedFrequencyRunner } from '../runner.js';
 import { USERSPACE_JUMP_RULES, USERSPACE_NAT_CHAINS } from '../userspace/rules.js';
-import { chainsInSave, isServiceChainName, JUMP_RULES, jumpRuleArgs, renderCleanup, renderRules, ServiceRulesCache, type JumpRule, type RenderOptions, type RenderResult } from './rules.js';
+import { ensureRouteLocalnet } from './route-localnet.js';
+import { chainsInSave, DEFAULT_RENDER_OPTIONS, isServiceChainName, JUMP_RULES, jumpRuleArgs, localhostNodePortsActive, renderCleanup, renderRules, ServiceRulesCache, type JumpRule, type RenderOptions, type RenderResult } from './rules.js';
 
 /**
  * The iptables proxier: tracks Service and Endpoints changes, and a bounded-frequency runner turns them into one
@@ -58,6 +59,8 @@ export class IptablesProxier extends EndpointsEventHandlers {
   /** The shared chains as the last successful sync left them. */
   private appliedShared = new Map<string, string>();
   private lastFullSync = -Infinity;
+  /** Whether route_localnet has been seen set (or set) for localhost NodePorts; checked once per process. */
+  private routeLocalnetEnsured = false;
   private activeChains = new Set<string>();
   private appliedServices: ServicePortMap = new Map();
   private appliedEndpoints: EndpointsMap = new Map();
@@ -184,6 +187,11 @@ export class IptablesProxier extends EndpointsEventHandlers {
     for (const e of this.endpoints.values()) for (const [name, list] of e.byPort) if (list.length) endpoints.set(name, list);
     let report: SyncReport;
     try {
+      // Before any rule that sends 127.0.0.0/8 traffic to a NodePort: without route_localnet the kernel drops it.
+      if (!this.routeLocalnetEnsured && localhostNodePortsActive({ ...DEFAULT_RENDER_OPTIONS, ...this.opts.render })) {
+        await ensureRouteLocalnet(this.opts.run, this.log);
+        this.routeLocalnetEnsured = true;
+      }
       let existing: ReadonlySet<string> = this.activeChains;
       // A full sync checks the jumps from the built-in chains with one iptables-save (which takes no xtables lock),
       // started before the rendering so that it runs while it does. The first sync (and the first after a failure)

@@ -1,5 +1,5 @@
 import type { EndpointsMap, ServicePortMap } from '../model.js';
-import { FILTER_CHAINS, isServiceChainName, KUBE_FORWARD, KUBE_MARK_MASQ, KUBE_NODEPORTS, KUBE_POSTROUTING, KUBE_SERVICES, NAT_CHAINS } from './chains.js';
+import { CLEANUP_FILTER_CHAINS, FILTER_CHAINS, isServiceChainName, KUBE_FIREWALL, KUBE_FORWARD, KUBE_MARK_MASQ, KUBE_NODEPORTS, KUBE_POSTROUTING, KUBE_SERVICES, NAT_CHAINS } from './chains.js';
 import { chainLine, comment, DEFAULT_RENDER_OPTIONS, ServiceRulesCache, type RenderOptions, type ServiceChunk } from './service-rules.js';
 
 export * from './chains.js';
@@ -62,6 +62,16 @@ function joined(blocks: readonly string[]): string {
   return text.endsWith('\n') ? text.slice(0, -1) : text;
 }
 
+/**
+ * Whether NodePorts answer on 127.0.0.0/8: --iptables-localhost-nodeports and NodePort addresses that include
+ * loopback (none given means every local address). This is when upstream sets route_localnet=1 and adds the
+ * KUBE-FIREWALL rule that keeps outside traffic to 127.0.0.0/8 out.
+ */
+export function localhostNodePortsActive(o: Pick<RenderOptions, 'localhostNodePorts' | 'nodePortIPs'>): boolean {
+  if (!o.localhostNodePorts) return false;
+  return !o.nodePortIPs?.length || o.nodePortIPs.some((ip) => ip.startsWith('127.'));
+}
+
 /** Renders the whole ruleset. Pure: the same input gives the same text, with or without a cache. */
 export function renderRules(input: RenderInput): RenderResult {
   const o: RenderOptions = { ...DEFAULT_RENDER_OPTIONS, ...input.options };
@@ -95,6 +105,13 @@ export function renderRules(input: RenderInput): RenderResult {
       nodePortJumps.push(`-A ${KUBE_SERVICES} ${nodePortComment} -d ${ip} -j ${KUBE_NODEPORTS}`);
     }
   }
+  // route_localnet lets packets to 127.0.0.0/8 in from any interface (kubernetes#90259): drop those that are not
+  // replies and were not DNATed to a NodePort's endpoint, as upstream does.
+  const localnet = localhostNodePortsActive(o)
+    ? [
+        `-A ${KUBE_FIREWALL} ${comment('block incoming localnet connections')} -d 127.0.0.0/8 ! -s 127.0.0.0/8 -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP`,
+      ]
+    : [];
   const forward = [
     `-A ${KUBE_FORWARD} -m conntrack --ctstate INVALID -j DROP`,
     `-A ${KUBE_FORWARD} ${comment('kubernetes forwarding rules')} -m mark --mark ${mark} -j ACCEPT`,
@@ -161,6 +178,7 @@ export function renderRules(input: RenderInput): RenderResult {
   for (const l of [...filterServiceRules, ...forward]) filterByChain.get(ruleChain(l))?.push(l);
   const shared = new Map<string, string>();
   for (const [c, ls] of filterByChain) shared.set(`filter/${c}`, ls.join('\n'));
+  shared.set(`filter/${KUBE_FIREWALL}`, localnet.join('\n'));
   const lines = (ls: readonly string[]): string => (ls.length ? `${ls.join('\n')}\n` : '');
   // The big shared chains are put together again only when a chunk's part of them changed.
   const lastShared = delta.last?.shared;
@@ -181,11 +199,15 @@ export function renderRules(input: RenderInput): RenderResult {
 
   const out: string[] = [];
   const filterChainsOut = FILTER_CHAINS.filter((c) => written('filter', c));
-  if (filterChainsOut.length) {
+  // As upstream, the chain is declared only with its rule: with localhost NodePorts off it stays as it is (empty).
+  const firewallOut = localnet.length > 0 && written('filter', KUBE_FIREWALL);
+  if (filterChainsOut.length || firewallOut) {
     out.push('*filter\n', ...filterChainsOut.map((c) => `${chainLine(c)}\n`));
+    if (firewallOut) out.push(`${chainLine(KUBE_FIREWALL)}\n`);
     const writtenSet = new Set<string>(filterChainsOut);
     for (const l of filterServiceRules) if (writtenSet.has(ruleChain(l))) out.push(`${l}\n`);
     if (writtenSet.has(KUBE_FORWARD)) out.push(lines(forward));
+    if (firewallOut) out.push(lines(localnet));
     out.push('COMMIT\n');
   }
   out.push('*nat\n');
@@ -220,7 +242,7 @@ export function renderRules(input: RenderInput): RenderResult {
     shared,
     activeNatChains: active,
     deletedNatChains: deleted,
-    filterRules: filterServiceRules.length + forward.length,
+    filterRules: filterServiceRules.length + forward.length + localnet.length,
     natRules,
     natRulesTotal: natRules + ownRulesSkipped,
     writtenNatChains,
@@ -245,7 +267,7 @@ export function renderCleanup(natSave: string, filterSave: string, extraNatChain
   const out: string[] = [];
   const natOurs = [...NAT_CHAINS, ...extraNatChains].filter((c) => nat.has(c));
   natOurs.push(...[...nat].filter(isServiceChainName).sort());
-  const filterOurs = FILTER_CHAINS.filter((c) => filter.has(c));
+  const filterOurs = CLEANUP_FILTER_CHAINS.filter((c) => filter.has(c));
   if (filterOurs.length) out.push('*filter', ...filterOurs.map(chainLine), ...filterOurs.map((c) => `-X ${c}`), 'COMMIT');
   if (natOurs.length) out.push('*nat', ...natOurs.map(chainLine), ...natOurs.map((c) => `-X ${c}`), 'COMMIT');
   return out.length ? `${out.join('\n')}\n` : '';

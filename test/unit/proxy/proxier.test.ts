@@ -374,3 +374,43 @@ describe('BoundedFrequencyRunner', () => {
     expect(n).toBeGreaterThanOrEqual(3);
   });
 });
+
+describe('IptablesProxier with localhost NodePorts', () => {
+  function makeLocal(fake: FakeIptables, render: { localhostNodePorts: boolean; nodePortIPs?: string[] }) {
+    const p = new IptablesProxier({ run: fake.run, nodeName: 'node-a', registry: new Registry(), minSyncPeriodMs: 0, syncPeriodMs: 60_000, retryBaseMs: 20, render });
+    proxiers.push(p);
+    return p;
+  }
+  const sysctls = (fake: FakeIptables) => fake.calls.filter((c) => c.cmd === 'sysctl').map((c) => c.args.join(' '));
+
+  it('sets route_localnet before its first restore, once, and writes the KUBE-FIREWALL rule', async () => {
+    const fake = new FakeIptables();
+    const p = makeLocal(fake, { localhostNodePorts: true });
+    p.onServiceAdd(svc('np', { type: 'NodePort', clusterIP: '10.96.0.20', ports: [{ port: 80, nodePort: 30080 }] }));
+    p.onEndpointsAdd(eps('np', ['10.244.1.2'], [{ port: 8080 }]));
+    p.onServicesSynced();
+    p.onEndpointsSynced();
+    p.start();
+    await until(() => fake.restores().length === 1, 'first restore');
+    // The fake's sysctl prints nothing, i.e. not "1": the proxy writes it.
+    expect(sysctls(fake)).toEqual(['-n net.ipv4.conf.all.route_localnet', '-q -w net.ipv4.conf.all.route_localnet=1']);
+    const firstSysctl = fake.calls.findIndex((c) => c.cmd === 'sysctl');
+    expect(firstSysctl).toBeLessThan(fake.calls.findIndex((c) => c.cmd === 'iptables-restore'));
+    expect(fake.restores()[0]!.input).toContain('-A KUBE-FIREWALL -m comment --comment "block incoming localnet connections"');
+    p.forceFullSync();
+    await until(() => fake.restores().length === 2, 'second restore');
+    expect(sysctls(fake)).toHaveLength(2);
+  });
+
+  it('leaves route_localnet alone when off, or when the NodePort addresses exclude loopback', async () => {
+    for (const render of [{ localhostNodePorts: false }, { localhostNodePorts: true, nodePortIPs: ['10.0.0.5'] }]) {
+      const fake = new FakeIptables();
+      const p = makeLocal(fake, render);
+      p.onServicesSynced();
+      p.onEndpointsSynced();
+      p.start();
+      await until(() => fake.restores().length === 1, 'first restore');
+      expect(sysctls(fake)).toEqual([]);
+    }
+  });
+});

@@ -294,7 +294,8 @@ describe('computePodActions: running containers', () => {
       },
     });
     expect(calls).toContain(`app/${app.id}`);
-    expect(a.containersToKill).toEqual([{ id: app.id, name: 'app', reason: 'Killing', message: `Container app ${words}, will be restarted` }]);
+    // The cause picks the probe's own terminationGracePeriodSeconds for the stop.
+    expect(a.containersToKill).toEqual([{ id: app.id, name: 'app', reason: 'Killing', message: `Container app ${words}, will be restarted`, cause: `${kind}Probe` }]);
     expect(started(a)).toEqual([['app', false, 2]]);
     expect(a.killPod).toBe(false);
   });

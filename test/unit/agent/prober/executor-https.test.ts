@@ -32,7 +32,7 @@ describe('httpGet over HTTPS', () => {
     try {
       const ex = createProbeExecutor({ exec: () => Promise.reject(new Error('unused')) });
       const { port } = server.address() as AddressInfo;
-      expect(await ex.httpGet(`https://127.0.0.1:${port}/`, [], 2000)).toEqual({ result: 'success', output: 'tls ok' });
+      expect(await ex.httpGet(`https://127.0.0.1:${port}/`, [], 2000)).toEqual({ result: 'success', statusCode: 200, output: 'tls ok' });
     } finally {
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));

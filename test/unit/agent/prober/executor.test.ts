@@ -71,7 +71,7 @@ describe('httpGet', () => {
   it('succeeds on 200 and sends kube-probe headers', async () => {
     seen.length = 0;
     const r = await ex.httpGet(`${base}/ok`, [{ name: 'X-Custom', value: 'a' }], 2000);
-    expect(r).toEqual({ result: 'success', output: 'fine' });
+    expect(r).toEqual({ result: 'success', statusCode: 200, output: 'fine' });
     expect(seen[0]).toMatchObject({ 'user-agent': PROBE_USER_AGENT, accept: '*/*', 'x-custom': 'a' });
     expect(PROBE_USER_AGENT).toMatch(/^kube-probe\/1\.\d+$/);
   });
@@ -84,7 +84,7 @@ describe('httpGet', () => {
 
   it('fails on 500 without leaking the body', async () => {
     const r = await ex.httpGet(`${base}/fail`, [], 2000);
-    expect(r).toEqual({ result: 'failure', output: 'HTTP probe failed with statuscode: 500' });
+    expect(r).toEqual({ result: 'failure', statusCode: 500, output: 'HTTP probe failed with statuscode: 500' });
   });
 
   it('treats a redirect to another host as success with a warning, without following it', async () => {
@@ -94,7 +94,7 @@ describe('httpGet', () => {
   });
 
   it('follows redirects on the same host', async () => {
-    expect(await ex.httpGet(`${base}/same`, [], 2000)).toEqual({ result: 'success', output: 'fine' });
+    expect(await ex.httpGet(`${base}/same`, [], 2000)).toEqual({ result: 'success', statusCode: 200, output: 'fine' });
     expect((await ex.httpGet(`${base}/same-fail`, [], 2000)).result).toBe('failure');
     const loop = await ex.httpGet(`${base}/loop`, [], 2000);
     expect(loop.result).toBe('failure');
@@ -138,8 +138,8 @@ describe('exec', () => {
 
   it('maps exit codes', async () => {
     const ex = runtime(async (cmd) => ({ exitCode: cmd[0] === 'ok' ? 0 : 1, output: 'out' }));
-    expect(await ex.exec('c1', ['ok'], 1000)).toEqual({ result: 'success', output: 'out' });
-    expect(await ex.exec('c1', ['bad'], 1000)).toEqual({ result: 'failure', output: 'out' });
+    expect(await ex.exec('c1', ['ok'], 1000)).toEqual({ result: 'success', output: 'out', exitCode: 0 });
+    expect(await ex.exec('c1', ['bad'], 1000)).toEqual({ result: 'failure', output: 'out', exitCode: 1 });
   });
 
   it("turns the runtime's timeout into a failure and other errors into a rejection", async () => {
