@@ -117,6 +117,8 @@ describe.skipIf(!canRun)('the walkthrough with kubectl on a skiff up cluster', (
         '--agent-arg=--address=0.0.0.0',
         `--agent-arg=--port=${nodePort}`,
         '--proxy-arg=--metrics-bind-address=127.0.0.1:0',
+        // NodePorts on 127.0.0.1 need the host's route_localnet=1 (upstream's default): not for a test, which leaves the host as it found it.
+        '--proxy-arg=--iptables-localhost-nodeports=false',
         `--proxy-arg=--dns-port=${dnsPort}`,
       ],
       300_000,

@@ -88,6 +88,8 @@ describe.skipIf(!canRun)('skiff up / skiff down', () => {
       '--agent-arg=--address=0.0.0.0',
       `--agent-arg=--port=${nodePort}`,
       '--proxy-arg=--metrics-bind-address=127.0.0.1:0',
+      // NodePorts on 127.0.0.1 need the host's route_localnet=1 (upstream's default): not for a test, which leaves the host as it found it.
+      '--proxy-arg=--iptables-localhost-nodeports=false',
     ];
     // A kubeconfig with someone else's context, which must survive both commands.
     writeFileSync(
