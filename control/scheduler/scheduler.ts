@@ -135,7 +135,6 @@ export function startScheduler(opts: SchedulerOptions): SchedulerHandle {
       const p = asPod(o);
       queue.delete(p);
       snapshot.clearNomination(podKey(p));
-      recorder.forget(p);
     },
   });
   const withAffinity = (p: SchedPod): boolean => {
@@ -280,9 +279,8 @@ export function startScheduler(opts: SchedulerOptions): SchedulerHandle {
       await client.create(PODS, ns, { apiVersion: 'v1', kind: 'Binding', metadata: { name: podName, namespace: ns, ...(pod.metadata.uid ? { uid: pod.metadata.uid } : {}) }, target: { apiVersion: 'v1', kind: 'Node', name: node } } as KubeObject, 'binding', podName);
       queue.done(qp.key);
       snapshot.clearNomination(qp.key);
-      recorder.forget(pod);
       // Upstream's "Scheduled" event, written in the background so that binding never waits for it.
-      void recorder.record(pod, 'Normal', 'Scheduled', `Successfully assigned ${ns}/${podName} to ${node}`).finally(() => recorder.forget(pod));
+      void recorder.record(pod, 'Normal', 'Scheduled', `Successfully assigned ${ns}/${podName} to ${node}`);
       expireAssumed(qp.key);
       m.attempts.inc({ result: 'scheduled', profile: name });
       m.duration.observe({ result: 'scheduled', profile: name }, (performance.now() - started) / 1000);

@@ -183,6 +183,8 @@ export interface NodeStatus {
   readonly commit: number;
   readonly applied: number;
   readonly snapshotIndex: number;
+  /** The first entry still held in the in-memory log (the ones before it were compacted into a snapshot). */
+  readonly logFirstIndex: number;
   readonly voters: NodeId[];
 }
 
@@ -539,6 +541,7 @@ export class RaftNode implements TransportHandler {
       commit: s.hardState.commit,
       applied: this.applied,
       snapshotIndex: this.snapshotIndex,
+      logFirstIndex: this.storage.firstIndex(),
       voters: [...this.confState.voters],
     };
   }
@@ -804,7 +807,10 @@ export class RaftNode implements TransportHandler {
     const snap = this.storage.createSnapshot(index, this.confState, data);
     await saveLocalSnapshot(this.wal, this.snapshotter, snap);
     this.snapshotIndex = index;
-    const compactTo = index - (this.options.snapshotCatchUpEntries ?? 5_000);
+    // The entries kept after a snapshot let a lagging follower catch up without a snapshot of its own. A group of
+    // one voter has no follower to serve (a member that joins later is sent a snapshot), so it keeps none.
+    const catchUp = this.confState.voters.length === 1 && this.confState.voters[0] === this.id ? 0 : (this.options.snapshotCatchUpEntries ?? 5_000);
+    const compactTo = index - catchUp;
     if (compactTo > this.storage.firstIndex() - 1) this.storage.compact(compactTo);
     const purged = await this.wal.purge();
     const purgedSnaps = await this.snapshotter.purge(this.options.maxSnapshots ?? 5);

@@ -76,6 +76,9 @@ describe('raft store member', () => {
     const acked = new Map<string, string>();
     for (let batch = 0; batch < 10; batch++) for (const [k, v] of await writeMany(s, `/s/${batch}/`, 20)) acked.set(k, v);
     expect(s.node.status().snapshotIndex).toBeGreaterThan(150);
+    // One voter has no follower to keep catch-up entries for: the in-memory log starts right after the snapshot.
+    const st = s.node.status();
+    expect(st.logFirstIndex).toBeGreaterThan(st.snapshotIndex);
     const snaps = await readdir(join(cluster.dataDir(1), 'snap'));
     expect(snaps.filter((n) => n.endsWith('.snap')).length).toBeLessThanOrEqual(5);
     const segments = (await readdir(join(cluster.dataDir(1), 'wal'))).filter((n) => n.endsWith('.wal'));
@@ -192,6 +195,9 @@ describe('raft store member', () => {
     const s = cluster.store(lagging);
     await until(() => s.node.status().applied >= cluster!.store(lead).node.status().commit, 'snapshot catch-up');
     expect(s.node.status().snapshotIndex).toBeGreaterThan(0);
+    // With followers the leader keeps snapshotCatchUpEntries behind its snapshot.
+    const leadStatus = cluster.store(lead).node.status();
+    expect(leadStatus.logFirstIndex).toBeLessThanOrEqual(leadStatus.snapshotIndex - 1);
     expect((await s.rangeSerializable({ key: '/c/', prefix: true, countOnly: true })).count).toBe(60);
     await expectAll(s, acked, '/c/');
     // And it restarts from the snapshot it received.
