@@ -15,7 +15,9 @@ import {
   now,
   onCleanup,
   onExit,
+  dockerMs,
   percentile,
+  podContainerTimes,
   pollUntil,
   progress,
   randomId,
@@ -157,11 +159,6 @@ async function healthz(ip: string): Promise<boolean> {
   }
 }
 
-const dockerMs = (s: string | undefined): number | undefined => {
-  if (!s || s.startsWith('0001-')) return undefined;
-  const t = Date.parse(s);
-  return Number.isNaN(t) ? undefined : t;
-};
 
 function summarize(xs: number[]): Record<string, number> {
   return { median: round(median(xs)), min: round(Math.min(...xs)), max: round(Math.max(...xs)) };
@@ -455,18 +452,12 @@ spec:
 
 /** Per-pod timeline from dockerd's own timestamps: manifest written → sandbox created → app started. */
 async function breakdown(agent: BenchAgent, writtenAt: number, podNames: string[]): Promise<Record<string, number[]>> {
-  const sandboxCreated: number[] = [];
-  const appStarted: number[] = [];
-  const list = await agent.all();
-  const want = new Set(podNames.map((n) => agent.podName(n)));
-  for (const c of list) {
-    if (!want.has(c.Labels['io.kubernetes.pod.name'] ?? '')) continue;
-    const info = await agent.docker.getContainer(c.Id).inspect().catch(() => undefined);
-    if (!info) continue;
-    if (c.Labels['io.kubernetes.docker.type'] === 'podsandbox') sandboxCreated.push((dockerMs(info.Created) ?? Number.NaN) - writtenAt);
-    else appStarted.push((dockerMs(info.State.StartedAt) ?? Number.NaN) - writtenAt);
-  }
-  return { sandboxCreated: sandboxCreated.sort((a, b) => a - b), appStarted: appStarted.sort((a, b) => a - b) };
+  const times = [...(await podContainerTimes(agent.docker, await agent.all(), podNames.map((n) => agent.podName(n)))).values()];
+  const since = (t: number | undefined): number[] => (t === undefined ? [] : [t - writtenAt]);
+  return {
+    sandboxCreated: times.flatMap((t) => since(t.sandboxCreated)).sort((a, b) => a - b),
+    appStarted: times.flatMap((t) => since(t.appStarted)).sort((a, b) => a - b),
+  };
 }
 
 /**

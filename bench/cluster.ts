@@ -16,6 +16,7 @@ import {
   onCleanup,
   onExit,
   percentile,
+  podContainerTimes,
   pollUntil,
   progress,
   randomId,
@@ -278,26 +279,12 @@ interface Breakdown {
   startToRunningSeen: number;
 }
 
-const dockerMs = (s: string | undefined): number => (s && !s.startsWith('0001-') ? Date.parse(s) : Number.NaN);
-
 async function breakdown(docker: Dockerode, cluster: BenchCluster, watch: PodWatch, podNames: string[]): Promise<Breakdown[]> {
-  const want = new Set(podNames);
-  const byPod = new Map<string, { sandbox?: number; app?: number }>();
-  for (const c of await cluster.containers()) {
-    const pod = c.Labels['io.kubernetes.pod.name'] ?? '';
-    if (!want.has(pod)) continue;
-    const info = await docker.getContainer(c.Id).inspect().catch(() => undefined);
-    if (!info) continue;
-    const rec = byPod.get(pod) ?? {};
-    if (c.Labels['io.kubernetes.docker.type'] === 'podsandbox') rec.sandbox = dockerMs(info.Created);
-    else rec.app = dockerMs(info.State.StartedAt);
-    byPod.set(pod, rec);
-  }
   const out: Breakdown[] = [];
-  for (const [pod, r] of byPod) {
+  for (const [pod, r] of await podContainerTimes(docker, await cluster.containers(), podNames)) {
     const t = watch.times.get(pod);
-    if (!t || r.sandbox === undefined || r.app === undefined || t.running === undefined) continue;
-    out.push({ sandboxCreated: r.sandbox - t.seenWall, appStarted: r.app - t.seenWall, startToRunningSeen: t.running - t.seen - (r.app - t.seenWall) });
+    if (!t || r.sandboxCreated === undefined || r.appStarted === undefined || t.running === undefined) continue;
+    out.push({ sandboxCreated: r.sandboxCreated - t.seenWall, appStarted: r.appStarted - t.seenWall, startToRunningSeen: t.running - t.seen - (r.appStarted - t.seenWall) });
   }
   return out;
 }

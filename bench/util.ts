@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import type Dockerode from 'dockerode';
 
 /** Shared helpers for `npm run bench` sections: timing, polling, /proc readings, cleanup, output. */
 
@@ -235,4 +236,35 @@ export function absoluteText(l: AbsoluteLine): string {
   const d = l.digits ?? 1;
   const target = l.target !== undefined ? ` (target <= ${l.target} ${l.unit}${l.value > l.target ? ', OVER' : ''})` : '';
   return `${l.label}: ${l.value.toFixed(d)} ${l.unit}${target}`;
+}
+
+/** A Docker timestamp in ms since the epoch; undefined for Docker's zero time ("0001-...") or garbage. */
+export function dockerMs(s: string | undefined): number | undefined {
+  if (!s || s.startsWith('0001-')) return undefined;
+  const t = Date.parse(s);
+  return Number.isNaN(t) ? undefined : t;
+}
+
+/**
+ * From dockerd's own timestamps: when each of `podNames`' sandbox was created and its app container started, from
+ * the containers given (the node's, listed by label). Pods missing either are left out.
+ */
+export async function podContainerTimes(
+  docker: Dockerode,
+  containers: readonly Dockerode.ContainerInfo[],
+  podNames: Iterable<string>,
+): Promise<Map<string, { sandboxCreated?: number; appStarted?: number }>> {
+  const want = new Set(podNames);
+  const byPod = new Map<string, { sandboxCreated?: number; appStarted?: number }>();
+  for (const c of containers) {
+    const pod = c.Labels['io.kubernetes.pod.name'] ?? '';
+    if (!want.has(pod)) continue;
+    const info = await docker.getContainer(c.Id).inspect().catch(() => undefined);
+    if (!info) continue;
+    const rec = byPod.get(pod) ?? {};
+    if (c.Labels['io.kubernetes.docker.type'] === 'podsandbox') rec.sandboxCreated = dockerMs(info.Created);
+    else rec.appStarted = dockerMs(info.State.StartedAt);
+    byPod.set(pod, rec);
+  }
+  return byPod;
 }
