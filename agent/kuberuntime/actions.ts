@@ -196,17 +196,19 @@ export function computePodActions(input: ActionInputs): PodActions {
   actions.containersToRemove = garbage(runtime, sandbox.id);
 
   // Restarts honour CrashLoopBackOff: the wait counts from when the previous instance finished.
-  const restartOrWait = (c: Container, init: boolean, prev: RuntimeContainer): void => {
-    const finishedAt = prev.finishedAt?.getTime() ?? input.now;
+  /** Whether `c` is still backing off from an instance that finished at `finishedAt` (then it waits, said so). */
+  const backingOff = (c: Container, finishedAt: number): boolean => {
     const remaining = input.backoffRemaining(c.name, finishedAt);
-    if (remaining > 0) {
-      actions.waiting.set(c.name, {
-        reason: 'CrashLoopBackOff',
-        message: `back-off ${goDuration(input.backoffDelay(c.name))} restarting failed container=${c.name} pod=${podRef}`,
-        retryAt: input.now + remaining,
-      });
-      return;
-    }
+    if (remaining <= 0) return false;
+    actions.waiting.set(c.name, {
+      reason: 'CrashLoopBackOff',
+      message: `back-off ${goDuration(input.backoffDelay(c.name))} restarting failed container=${c.name} pod=${podRef}`,
+      retryAt: input.now + remaining,
+    });
+    return true;
+  };
+  const restartOrWait = (c: Container, init: boolean, prev: RuntimeContainer): void => {
+    if (backingOff(c, prev.finishedAt?.getTime() ?? input.now)) return;
     actions.containersToStart.push({ container: c, init, attempt: prev.attempt + 1, previous: { startedAt: prev.startedAt, finishedAt: prev.finishedAt } });
   };
 
@@ -265,15 +267,7 @@ export function computePodActions(input: ActionInputs): PodActions {
       // honours the back-off counted from the previous dead instance, as upstream's doBackOff does (it looks at the
       // newest exited instance): a container that keeps failing its liveness probe ends in CrashLoopBackOff.
       const dead = newestExited(runtime, c.name);
-      const remaining = dead ? input.backoffRemaining(c.name, dead.finishedAt?.getTime() ?? input.now) : 0;
-      if (remaining > 0) {
-        actions.waiting.set(c.name, {
-          reason: 'CrashLoopBackOff',
-          message: `back-off ${goDuration(input.backoffDelay(c.name))} restarting failed container=${c.name} pod=${podRef}`,
-          retryAt: input.now + remaining,
-        });
-        continue;
-      }
+      if (dead && backingOff(c, dead.finishedAt?.getTime() ?? input.now)) continue;
       actions.containersToStart.push({ container: c, init: false, attempt: prev.attempt + 1, previous: { startedAt: prev.startedAt, finishedAt: new Date(input.now) } });
       continue;
     }
