@@ -8,6 +8,17 @@ import { containerEnv, EnvError, expandCommand, type EnvContext } from './env.js
 import { containerSpecHash } from './hash.js';
 import { managesResolvConf, writePodResolvConf, type PodDnsSettings } from './resolv-file.js';
 import { preparePodVolumes, removePodDir, VolumeError, type VolumeObjects } from './volumes.js';
+import { Semaphore } from './semaphore.js';
+
+/**
+ * How many sandbox network operations (a sandbox's start, which connects it to the pod network, and its stop or
+ * removal, which disconnects it) the agent runs against Docker at once. dockerd 20.10, asked to disconnect ~100
+ * endpoints from one bridge network at the same moment (a 100-replica Deployment deleted), sometimes leaves phantom
+ * endpoints behind: the network then reports "has active endpoints" with no container attached and cannot be
+ * removed until dockerd restarts. Upstream's kubelet has no knob for this (its CRI runtimes serialise network setup
+ * themselves), so it is a constant; a handful at a time costs little against Docker's own per-call latency.
+ */
+export const SANDBOX_NETWORK_CONCURRENCY = 4;
 
 /** What the sync needs to know of probes: verdicts per container instance. */
 export interface ProbeReader {
@@ -31,6 +42,8 @@ export interface PodSyncerDeps {
   volumeObjects?: (pod: Pod) => VolumeObjects | undefined;
   /** --cluster-dns, --cluster-domain, --resolv-conf: the pods' /etc/resolv.conf. */
   dns?: PodDnsSettings;
+  /** Bounds sandbox network operations across all pods; default SANDBOX_NETWORK_CONCURRENCY. */
+  sandboxOps?: Semaphore;
 }
 
 export interface SyncOutcome {
@@ -51,8 +64,11 @@ const errText = (err: unknown): string => (err instanceof Error ? err.message : 
 export class PodSyncer {
   /** When each image last failed to pull, per pod: ImagePullBackOff counts from there. */
   private readonly pullFailedAt = new Map<string, number>();
+  private readonly sandboxOps: Semaphore;
 
-  constructor(private readonly deps: PodSyncerDeps) {}
+  constructor(private readonly deps: PodSyncerDeps) {
+    this.sandboxOps = deps.sandboxOps ?? new Semaphore(SANDBOX_NETWORK_CONCURRENCY);
+  }
 
   private key(pod: Pod, name: string): string {
     return `${pod.metadata.uid}/${name}`;
@@ -91,7 +107,8 @@ export class PodSyncer {
         throw new Error(`sandbox image ${this.deps.pauseImage} is missing: run "skiff images build"`);
       }
       if (actions.sandboxAttempt > 0) this.deps.events.event(pod, 'Normal', 'SandboxChanged', 'Pod sandbox changed, it will be killed and re-created.');
-      sandboxId = await runtime.createSandbox(pod, actions.sandboxAttempt);
+      const attempt = actions.sandboxAttempt;
+      sandboxId = await this.sandboxOps.run(() => runtime.createSandbox(pod, attempt));
     }
 
     if (sandboxId && actions.containersToStart.length > 0) {
@@ -119,10 +136,12 @@ export class PodSyncer {
     }
 
     // Removing dead containers is housekeeping: a failure (Docker's "device or resource busy" after a daemon restart)
-    // must not stop the pod's status from being computed; the next sync tries again.
+    // must not stop the pod's status from being computed; the next sync tries again. computePodActions lists app
+    // containers before sandboxes, and they go in that order.
+    const sandboxIds = new Set(before.filter((c) => c.name === 'POD').map((c) => c.id));
     for (const id of actions.containersToRemove) {
       try {
-        await runtime.removeContainer(id);
+        await this.removeOne(id, sandboxIds.has(id));
       } catch (err) {
         this.deps.logger.warn({ pod: `${pod.metadata.namespace}/${pod.metadata.name}`, container: id, err: errText(err) }, 'cannot remove a dead container yet');
       }
@@ -237,7 +256,14 @@ export class PodSyncer {
         await runtime.stopContainer(c.id, pod.spec.terminationGracePeriodSeconds ?? 30);
       }),
     );
-    for (const s of active.filter((c) => c.name === 'POD')) await runtime.stopContainer(s.id, 0);
+    for (const s of active.filter((c) => c.name === 'POD')) await this.sandboxOps.run(() => runtime.stopContainer(s.id, 0));
+  }
+
+  /** Removes a container; a sandbox's removal disconnects it from the pod network, so it takes a sandbox slot. */
+  private async removeOne(id: string, sandbox: boolean): Promise<void> {
+    const { runtime } = this.deps;
+    if (sandbox) await this.sandboxOps.run(() => runtime.removeContainer(id));
+    else await runtime.removeContainer(id);
   }
 
   /**
@@ -255,8 +281,12 @@ export class PodSyncer {
         await runtime.stopContainer(c.id, grace);
       }),
     );
-    for (const c of containers.filter((x) => x.name === 'POD')) await runtime.stopContainer(c.id, 0);
-    for (const c of containers) await runtime.removeContainer(c.id);
+    const sandboxes = containers.filter((x) => x.name === 'POD');
+    for (const c of sandboxes) await this.sandboxOps.run(() => runtime.stopContainer(c.id, 0));
+    // App containers go before their sandbox: they live in its network namespace, and Docker releases the sandbox's
+    // network endpoint only once nothing else holds it.
+    for (const c of containers) if (c.name !== 'POD') await runtime.removeContainer(c.id);
+    for (const c of sandboxes) await this.removeOne(c.id, true);
     this.deps.crashBackoff.forgetPrefix(`${uid}/`);
     this.deps.pullBackoff.forgetPrefix(`${uid}/`);
     await removePodDir(this.deps.rootDir, uid);
