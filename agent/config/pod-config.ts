@@ -33,15 +33,39 @@ export class PodConfig {
   private readonly listeners = new Set<DesiredListener>();
   private current: DesiredPods = { pods: new Map(), errors: [] };
   private signature = stableStringify([[], []]);
+  /**
+   * Each pod's canonical text, by object identity. Sources hand over the same object for a pod that did not change
+   * (the API source keeps its decoded pods between pushes) and a new one when it did, and nothing mutates a pod once
+   * a source has sent it; so a pod is serialised once, not on every update of every source (sorting the keys of a
+   * hundred pods on each of a burst's updates was most of the agent's CPU).
+   */
+  private readonly podSignatures = new WeakMap<Pod, string>();
+
+  /** `sign` turns one pod into its canonical text; injectable so tests can count the work. */
+  constructor(private readonly sign: (pod: Pod) => string = stableStringify) {}
 
   update(u: SourceUpdate): void {
     this.sources.set(u.source, { ...u, pods: [...u.pods], errors: [...u.errors], origins: u.origins ? [...u.origins] : undefined });
     const next = merge([...this.sources.values()]);
-    const signature = stableStringify([[...next.pods.entries()], next.errors]);
+    const signature = this.signatureOf(next);
     if (signature === this.signature) return;
     this.signature = signature;
     this.current = next;
     for (const listener of this.listeners) listener(copy(next));
+  }
+
+  /** The same text as stableStringify([[...pods.entries()], errors]), built from the cached per-pod texts. */
+  private signatureOf(d: DesiredPods): string {
+    const entries: string[] = [];
+    for (const [uid, pod] of d.pods) {
+      let text = this.podSignatures.get(pod);
+      if (text === undefined) {
+        text = this.sign(pod);
+        this.podSignatures.set(pod, text);
+      }
+      entries.push(`[${JSON.stringify(uid)},${text}]`);
+    }
+    return `[[${entries.join(',')}],${stableStringify(d.errors)}]`;
   }
 
   /** Subscribes to changes; returns the unsubscribe function. */
