@@ -32,16 +32,46 @@ export class PodConfig {
   private readonly sources = new Map<string, SourceUpdate>();
   private readonly listeners = new Set<DesiredListener>();
   private current: DesiredPods = { pods: new Map(), errors: [] };
-  private signature = stableStringify([[], []]);
+  /** The last set's signature: [uid, pod text] per pod in order, then the errors' text (see signatureOf). */
+  private signature: string[] = [stableStringify([])];
+  /**
+   * Each pod's canonical text, by object identity. Sources hand over the same object for a pod that did not change
+   * (the API source keeps its decoded pods between pushes) and a new one when it did, and nothing mutates a pod once
+   * a source has sent it; so a pod is serialised once, not on every update of every source (sorting the keys of a
+   * hundred pods on each of a burst's updates was most of the agent's CPU).
+   */
+  private readonly podSignatures = new WeakMap<Pod, string>();
+
+  /** `sign` turns one pod into its canonical text; injectable so tests can count the work. */
+  constructor(private readonly sign: (pod: Pod) => string = stableStringify) {}
 
   update(u: SourceUpdate): void {
     this.sources.set(u.source, { ...u, pods: [...u.pods], errors: [...u.errors], origins: u.origins ? [...u.origins] : undefined });
     const next = merge([...this.sources.values()]);
-    const signature = stableStringify([[...next.pods.entries()], next.errors]);
-    if (signature === this.signature) return;
+    const signature = this.signatureOf(next);
+    if (sameStrings(signature, this.signature)) return;
     this.signature = signature;
     this.current = next;
     for (const listener of this.listeners) listener(copy(next));
+  }
+
+  /**
+   * The set as strings: each pod's UID and cached text, then the errors' text. Two sets have equal signatures exactly
+   * when stableStringify([[...pods.entries()], errors]) of both is equal, without building that text: an unchanged
+   * pod contributes the very same cached string, which compares in constant time.
+   */
+  private signatureOf(d: DesiredPods): string[] {
+    const out: string[] = [];
+    for (const [uid, pod] of d.pods) {
+      let text = this.podSignatures.get(pod);
+      if (text === undefined) {
+        text = this.sign(pod);
+        this.podSignatures.set(pod, text);
+      }
+      out.push(uid, text);
+    }
+    out.push(stableStringify(d.errors));
+    return out;
   }
 
   /** Subscribes to changes; returns the unsubscribe function. */
@@ -111,6 +141,12 @@ function compareCandidates(a: Candidate, b: Candidate): number {
   if (bySource !== 0) return bySource;
   if (a.origin !== b.origin) return a.origin < b.origin ? -1 : 1;
   return a.index - b.index;
+}
+
+function sameStrings(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function copy(d: DesiredPods): DesiredPods {

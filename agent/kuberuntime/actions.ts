@@ -121,6 +121,8 @@ function goDuration(ms: number): string {
  */
 function garbage(runtime: RuntimeContainer[], keepSandboxId: string | undefined): string[] {
   const out: string[] = [];
+  // Sandboxes last: app containers are removed before the sandbox whose network namespace they joined.
+  const sandboxes: string[] = [];
   const newest = latestByName(runtime);
   const newestDead = new Map<string, string>();
   for (const c of [...runtime].sort(newestFirst)) {
@@ -129,14 +131,14 @@ function garbage(runtime: RuntimeContainer[], keepSandboxId: string | undefined)
   for (const c of runtime) {
     if (c.state === 'running') continue;
     if (c.name === 'POD') {
-      if (keepSandboxId !== undefined && c.id !== keepSandboxId) out.push(c.id);
+      if (keepSandboxId !== undefined && c.id !== keepSandboxId) sandboxes.push(c.id);
       continue;
     }
     if (newest.get(c.name)?.id === c.id) continue;
     if (newestDead.get(c.name) === c.id) continue;
     out.push(c.id);
   }
-  return out;
+  return [...out, ...sandboxes];
 }
 
 export function computePodActions(input: ActionInputs): PodActions {

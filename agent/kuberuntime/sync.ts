@@ -12,6 +12,17 @@ import { realSleep, runLifecycleHandler, type HookRunnerDeps } from './lifecycle
 import { managesResolvConf, writePodResolvConf, type PodDnsSettings } from './resolv-file.js';
 import { killGraceSeconds, shouldRunPreStop, stopWithPreStop, type KillCause } from './termination.js';
 import { preparePodVolumes, removePodDir, VolumeError, type VolumeObjects } from './volumes.js';
+import { Semaphore } from './semaphore.js';
+
+/**
+ * How many sandbox network operations (a sandbox's start, which connects it to the pod network, and its stop or
+ * removal, which disconnects it) the agent runs against Docker at once. dockerd 20.10, asked to disconnect ~100
+ * endpoints from one bridge network at the same moment (a 100-replica Deployment deleted), sometimes leaves phantom
+ * endpoints behind: the network then reports "has active endpoints" with no container attached and cannot be
+ * removed until dockerd restarts. Upstream's kubelet has no knob for this (its CRI runtimes serialise network setup
+ * themselves), so it is a constant; a handful at a time costs little against Docker's own per-call latency.
+ */
+export const SANDBOX_NETWORK_CONCURRENCY = 4;
 
 /** What the sync needs to know of probes: verdicts per container instance. */
 export interface ProbeReader {
@@ -41,6 +52,8 @@ export interface PodSyncerDeps {
   hookSleep?: HookRunnerDeps['sleep'];
   /** Times the preStop hook against the grace period. */
   clock?: Clock;
+  /** Bounds sandbox network operations across all pods; default SANDBOX_NETWORK_CONCURRENCY. */
+  sandboxOps?: Semaphore;
 }
 
 /** One container to stop, with what its stop needs to know. */
@@ -75,10 +88,12 @@ export class PodSyncer {
   private readonly pullFailedAt = new Map<string, number>();
   private readonly hooks: HookRunnerDeps;
   private readonly clock: Clock;
+  private readonly sandboxOps: Semaphore;
 
   constructor(private readonly deps: PodSyncerDeps) {
     this.hooks = { executor: deps.hookExecutor ?? createProbeExecutor(deps.runtime), sleep: deps.hookSleep ?? realSleep };
     this.clock = deps.clock ?? realClock;
+    this.sandboxOps = deps.sandboxOps ?? new Semaphore(SANDBOX_NETWORK_CONCURRENCY);
   }
 
   private key(pod: Pod, name: string): string {
@@ -119,7 +134,8 @@ export class PodSyncer {
         throw new Error(`sandbox image ${this.deps.pauseImage} is missing: run "skiff images build"`);
       }
       if (actions.sandboxAttempt > 0) this.deps.events.event(pod, 'Normal', 'SandboxChanged', 'Pod sandbox changed, it will be killed and re-created.');
-      sandboxId = await runtime.createSandbox(pod, actions.sandboxAttempt);
+      const attempt = actions.sandboxAttempt;
+      sandboxId = await this.sandboxOps.run(() => runtime.createSandbox(pod, attempt));
     }
 
     if (sandboxId && actions.containersToStart.length > 0) {
@@ -147,10 +163,12 @@ export class PodSyncer {
     }
 
     // Removing dead containers is housekeeping: a failure (Docker's "device or resource busy" after a daemon restart)
-    // must not stop the pod's status from being computed; the next sync tries again.
+    // must not stop the pod's status from being computed; the next sync tries again. computePodActions lists app
+    // containers before sandboxes, and they go in that order.
+    const sandboxIds = new Set(before.filter((c) => c.name === 'POD').map((c) => c.id));
     for (const id of actions.containersToRemove) {
       try {
-        await runtime.removeContainer(id);
+        await this.removeOne(id, sandboxIds.has(id));
       } catch (err) {
         this.deps.logger.warn({ pod: `${pod.metadata.namespace}/${pod.metadata.name}`, container: id, err: errText(err) }, 'cannot remove a dead container yet');
       }
@@ -302,7 +320,14 @@ export class PodSyncer {
     const active = containers.filter((c) => c.state === 'running' || c.state === 'created');
     const apps = active.filter((c) => c.name !== 'POD');
     await Promise.all(apps.map((c) => this.killContainer(pod, { id: c.id, name: c.name, running: c.state === 'running' }, podIP)));
-    for (const s of active.filter((c) => c.name === 'POD')) await runtime.stopContainer(s.id, 0);
+    for (const s of active.filter((c) => c.name === 'POD')) await this.sandboxOps.run(() => runtime.stopContainer(s.id, 0));
+  }
+
+  /** Removes a container; a sandbox's removal disconnects it from the pod network, so it takes a sandbox slot. */
+  private async removeOne(id: string, sandbox: boolean): Promise<void> {
+    const { runtime } = this.deps;
+    if (sandbox) await this.sandboxOps.run(() => runtime.removeContainer(id));
+    else await runtime.removeContainer(id);
   }
 
   /**
@@ -322,8 +347,12 @@ export class PodSyncer {
         return this.killContainer(pod, { id: c.id, name: c.name, running: c.state === 'running', graceSeconds: grace }, podIP);
       }),
     );
-    for (const c of containers.filter((x) => x.name === 'POD')) await runtime.stopContainer(c.id, 0);
-    for (const c of containers) await runtime.removeContainer(c.id);
+    const sandboxes = containers.filter((x) => x.name === 'POD');
+    for (const c of sandboxes) await this.sandboxOps.run(() => runtime.stopContainer(c.id, 0));
+    // App containers go before their sandbox: they live in its network namespace, and Docker releases the sandbox's
+    // network endpoint only once nothing else holds it.
+    for (const c of containers) if (c.name !== 'POD') await runtime.removeContainer(c.id);
+    for (const c of sandboxes) await this.removeOne(c.id, true);
     this.deps.crashBackoff.forgetPrefix(`${uid}/`);
     this.deps.pullBackoff.forgetPrefix(`${uid}/`);
     await removePodDir(this.deps.rootDir, uid);

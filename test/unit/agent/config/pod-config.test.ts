@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Pod } from '../../../../control/api/index.js';
 import { parseManifestText } from '../../../../agent/config/manifest.js';
 import { merge, PodConfig, type DesiredPods } from '../../../../agent/config/pod-config.js';
+import { stableStringify } from '../../../../agent/config/static-pod.js';
 import type { SourceUpdate } from '../../../../agent/config/types.js';
 import { podDoc } from './fixtures.js';
 
@@ -75,6 +76,52 @@ describe('PodConfig', () => {
     expect([...config.desired().pods.keys()]).toEqual(['u2']);
     off();
     config.update(update('url', []));
+    expect(seen).toHaveLength(4);
+  });
+
+  it('serialises each pod object once, however many updates carry it', () => {
+    const signed: Pod[] = [];
+    const config = new PodConfig((p) => {
+      signed.push(p);
+      return stableStringify(p);
+    });
+    const seen: DesiredPods[] = [];
+    config.onChange((d) => seen.push(d));
+    const pods = Array.from({ length: 50 }, (_, i) => pod(`p${i}`, `u${i}`));
+    const api = (set: Pod[]): SourceUpdate => update('api', set.map((p) => [p, `api pod default/${p.metadata.name}`]));
+    for (let n = 1; n <= pods.length; n++) config.update(api(pods.slice(0, n)));
+    // A burst: 50 updates, each the whole set so far; every pod is signed when it first appears, never again.
+    expect(seen).toHaveLength(50);
+    expect(signed).toHaveLength(50);
+    expect(new Set(signed).size).toBe(50);
+    // Another source's update re-merges the set without signing the API pods again.
+    config.update(update('file', [[pod('static', 'us'), '/m/static.yaml']]));
+    expect(seen).toHaveLength(51);
+    expect(signed).toHaveLength(51);
+  });
+
+  it('tells a changed pod from the same content in a new object, as the full serialisation did', () => {
+    const config = new PodConfig();
+    const seen: DesiredPods[] = [];
+    config.onChange((d) => seen.push(d));
+    const a = pod('a', 'u1');
+    config.update(update('api', [[a, 'o']]));
+    expect(seen).toHaveLength(1);
+    // Same content, new object (a source that decodes again): no change.
+    config.update(update('api', [[pod('a', 'u1'), 'o']]));
+    expect(seen).toHaveLength(1);
+    // Changed content in a new object: a change, and the listener gets that object.
+    const changed = pod('a', 'u1');
+    changed.spec.containers[0] = { ...(changed.spec.containers[0] as Pod['spec']['containers'][number]), image: 'nginx:2' };
+    config.update(update('api', [[changed, 'o']]));
+    expect(seen).toHaveLength(2);
+    expect(seen[1]?.pods.get('u1')).toBe(changed);
+    // Back to the first object: a change again (its cached text is still right).
+    config.update(update('api', [[a, 'o']]));
+    expect(seen).toHaveLength(3);
+    expect(seen[2]?.pods.get('u1')).toBe(a);
+    // The same pods under another UID key are another set.
+    config.update(update('api', [[pod('a', 'u2'), 'o']]));
     expect(seen).toHaveLength(4);
   });
 });
