@@ -167,12 +167,16 @@ export async function startCluster(controllers?: string[], opts: { now?: () => D
     registry,
     store,
     async stop() {
-      kubelet.stop();
-      await manager.stop();
-      client.close();
-      await server.close();
-      await store.close();
-      kubeconfig.remove();
+      // The temp kubeconfig goes even when a shutdown step throws.
+      try {
+        kubelet.stop();
+        await manager.stop();
+        client.close();
+        await server.close();
+        await store.close();
+      } finally {
+        kubeconfig.remove();
+      }
     },
   };
 }
