@@ -2,6 +2,7 @@
  * The few filesystem operations whose durability matters, behind an injectable interface so tests can count
  * fsyncs, delay them (to exercise group commit) or make them fail.
  */
+import { writeSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 
 export interface SyncIo {
@@ -25,9 +26,23 @@ export const defaultIo: SyncIo = {
   },
 };
 
+/**
+ * Up to this many bytes are copied into the page cache on the calling thread: a thread-pool round trip costs more
+ * than the copy (about 0.1 ms of a 0.5 ms put here), and the fsync that makes them durable stays asynchronous.
+ */
+const SYNC_WRITE_MAX_BYTES = 256 * 1024;
+
 /** Writes all of `bytes` at `position`, looping over short writes. */
 export async function writeFully(handle: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
   let done = 0;
+  if (bytes.length <= SYNC_WRITE_MAX_BYTES) {
+    while (done < bytes.length) {
+      const written = writeSync(handle.fd, bytes, done, bytes.length - done, position + done);
+      if (written <= 0) throw new Error('short write');
+      done += written;
+    }
+    return;
+  }
   while (done < bytes.length) {
     const { bytesWritten } = await handle.write(bytes, done, bytes.length - done, position + done);
     if (bytesWritten <= 0) throw new Error('short write');
