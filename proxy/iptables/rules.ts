@@ -1,5 +1,5 @@
 import type { EndpointsMap, ServicePortMap } from '../model.js';
-import { CLEANUP_FILTER_CHAINS, FILTER_CHAINS, isServiceChainName, KUBE_FIREWALL, KUBE_FORWARD, KUBE_MARK_MASQ, KUBE_NODEPORTS, KUBE_POSTROUTING, KUBE_SERVICES, NAT_CHAINS } from './chains.js';
+import { CLEANUP_FILTER_CHAINS, FILTER_CHAINS, isServiceChainName, JUMP_RULES, jumpRuleText, KUBE_FIREWALL, KUBE_FORWARD, KUBE_MARK_MASQ, KUBE_NODEPORTS, KUBE_POSTROUTING, KUBE_SERVICES, NAT_CHAINS } from './chains.js';
 import { chainLine, comment, DEFAULT_RENDER_OPTIONS, ServiceRulesCache, type RenderOptions, type ServiceChunk } from './service-rules.js';
 
 export * from './chains.js';
@@ -30,6 +30,13 @@ export interface RenderInput {
    * Without one, every service port is rendered.
    */
   cache?: ServiceRulesCache;
+  /**
+   * Each table the text writes also checks (`-C`) that the jumps from the built-in chains into the proxy's chains
+   * are there, right after its chain declarations: iptables-restore stops at the first missing one and applies
+   * nothing of that table, so the restore that applies the rules notices a flush of the tables too (see
+   * failedRestoreLine). Off by default: the text is then only the rules.
+   */
+  checkJumps?: boolean;
 }
 
 export interface RenderResult {
@@ -197,6 +204,8 @@ export function renderRules(input: RenderInput): RenderResult {
     return prev === undefined || prev.get(key) !== shared.get(key);
   };
 
+  const checks = (table: 'filter' | 'nat'): string => (input.checkJumps ? lines(JUMP_RULES.filter((j) => j.table === table).map((j) => `-C ${jumpRuleText(j)}`)) : '');
+
   const out: string[] = [];
   const filterChainsOut = FILTER_CHAINS.filter((c) => written('filter', c));
   // As upstream, the chain is declared only with its rule: with localhost NodePorts off it stays as it is (empty).
@@ -204,6 +213,7 @@ export function renderRules(input: RenderInput): RenderResult {
   if (filterChainsOut.length || firewallOut) {
     out.push('*filter\n', ...filterChainsOut.map((c) => `${chainLine(c)}\n`));
     if (firewallOut) out.push(`${chainLine(KUBE_FIREWALL)}\n`);
+    out.push(checks('filter'));
     const writtenSet = new Set<string>(filterChainsOut);
     for (const l of filterServiceRules) if (writtenSet.has(ruleChain(l))) out.push(`${l}\n`);
     if (writtenSet.has(KUBE_FORWARD)) out.push(lines(forward));
@@ -218,6 +228,7 @@ export function renderRules(input: RenderInput): RenderResult {
     if (!skipped[i]) out.push(chunk.declText);
   });
   for (const c of deleted) out.push(`${chainLine(c)}\n`);
+  out.push(checks('nat'));
   if (written('nat', KUBE_POSTROUTING)) out.push(lines(postrouting));
   if (written('nat', KUBE_MARK_MASQ)) out.push(lines(markMasq));
   if (services) out.push(lines(dns));
@@ -248,6 +259,24 @@ export function renderRules(input: RenderInput): RenderResult {
     writtenNatChains,
     renderedServicePorts: cache.rendered,
   };
+}
+
+/**
+ * The line of a restore text that iptables-restore reports as failed ("line N failed", as both the legacy and the
+ * nft backends print it), or undefined when stderr names none. A line starting with "-C " is a jump check that
+ * found its jump missing.
+ */
+export function failedRestoreLine(stderr: string, text: string): string | undefined {
+  const m = /line (\d+) failed/.exec(stderr);
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  let at = 0;
+  for (let i = 1; i < n; i++) {
+    at = text.indexOf('\n', at) + 1;
+    if (at === 0) return undefined;
+  }
+  const end = text.indexOf('\n', at);
+  return text.slice(at, end < 0 ? undefined : end);
 }
 
 /** Chain names declared in an iptables-save dump of one table. */

@@ -7,6 +7,8 @@ import { EndpointSliceTracker, endpointsFromV1, type ServiceEndpoints } from '..
 import {
   base32,
   endpointChainName,
+  failedRestoreLine,
+  JUMP_RULES,
   portProtoHash,
   probability,
   renderCleanup,
@@ -337,6 +339,52 @@ describe('the rendering cache', () => {
     const masqAll = renderRules({ ...maps(services, endpoints), options: { ...options, masqueradeAll: true }, cache });
     expect(masqAll.renderedServicePorts).toBe(5);
     expect(comparable(masqAll)).toEqual(comparable(renderRules({ ...maps(services, endpoints), options: { ...options, masqueradeAll: true } })));
+  });
+});
+
+describe('jump checks in the restore text', () => {
+  const services = [svc('a', { clusterIP: '10.96.0.1' }), svc('b', { clusterIP: '10.96.0.2' })];
+  const endpoints = [eps('a', ['10.244.0.1']), eps('b', ['10.244.0.2'])];
+  const input = { services: buildServicePortMap(services), endpoints: buildEndpointsMap(endpoints.map(endpointsFromV1), 'node-a') };
+
+  it('checks every jump of each table it writes, after the declarations and before any rule', () => {
+    const plain = renderRules(input);
+    const r = renderRules({ ...input, checkJumps: true });
+    const lines = r.text.split('\n');
+    // Only -C lines were added; the rules are the same.
+    expect(lines.filter((l) => !l.startsWith('-C ')).join('\n')).toBe(plain.text);
+    for (const table of ['filter', 'nat'] as const) {
+      const start = lines.indexOf(`*${table}`);
+      const end = lines.indexOf('COMMIT', start);
+      const section = lines.slice(start + 1, end);
+      const checks = section.filter((l) => l.startsWith('-C '));
+      expect(checks).toHaveLength(JUMP_RULES.filter((j) => j.table === table).length);
+      const first = section.findIndex((l) => l.startsWith('-C '));
+      expect(section.slice(0, first).every((l) => l.startsWith(':'))).toBe(true);
+      expect(section.slice(first, first + checks.length).every((l) => l.startsWith('-C '))).toBe(true);
+    }
+    // As iptables-save prints the jumps: the same text iptables-restore reads back.
+    expect(r.text).toContain('\n-C PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES\n');
+    expect(r.text).toContain('\n-C OUTPUT -m conntrack --ctstate NEW -m comment --comment "kubernetes service portals" -j KUBE-SERVICES\n');
+    expect(r.text).toContain('\n-C INPUT -j KUBE-FIREWALL\n');
+  });
+
+  it('a partial sync that leaves the filter table alone checks the nat jumps only', () => {
+    const cache = new ServiceRulesCache();
+    const full = renderRules({ ...input, cache, checkJumps: true });
+    const moved = { ...input, endpoints: buildEndpointsMap([eps('a', ['10.244.0.9']), eps('b', ['10.244.0.2'])].map(endpointsFromV1), 'node-a') };
+    const partial = renderRules({ ...moved, cache, checkJumps: true, changedServices: new Set(['default/a']), previousShared: full.shared, existingNatChains: full.activeNatChains });
+    expect(partial.text).not.toContain('*filter');
+    expect(partial.text.split('\n').filter((l) => l.startsWith('-C '))).toHaveLength(JUMP_RULES.filter((j) => j.table === 'nat').length);
+  });
+
+  it('finds the line iptables-restore reports as failed, as the legacy and nft backends word it', () => {
+    const text = '*nat\n:KUBE-SERVICES - [0:0]\n-C PREROUTING -j KUBE-SERVICES\n-A KUBE-SERVICES -j RETURN\nCOMMIT\n';
+    expect(failedRestoreLine('iptables-restore: line 3 failed\n', text)).toBe('-C PREROUTING -j KUBE-SERVICES');
+    expect(failedRestoreLine('iptables-nft-restore: line 4 failed: Bad rule (does a matching rule exist in that chain?).', text)).toBe('-A KUBE-SERVICES -j RETURN');
+    expect(failedRestoreLine('iptables-restore: line 1 failed', text)).toBe('*nat');
+    expect(failedRestoreLine('iptables-restore: line 40 failed', text)).toBeUndefined();
+    expect(failedRestoreLine('Another app is currently holding the xtables lock.', text)).toBeUndefined();
   });
 });
 
