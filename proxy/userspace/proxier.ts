@@ -154,7 +154,7 @@ export class UserspaceProxier extends EndpointsEventHandlers {
           continue;
         }
       }
-      portals.push({ name, protocol: svc.protocol, clusterIP: svc.clusterIP, port: svc.port, nodePort: svc.nodePort, externalIPs: svc.externalIPs, proxyPort: l.socket.port });
+      portals.push({ name, protocol: svc.protocol, clusterIP: svc.clusterIP, port: svc.port, nodePort: svc.nodePort, externalIPs: svc.externalIPs, proxyPort: l.socket.port, ...(l.socket.loopbackPort ? { loopbackPort: l.socket.loopbackPort } : {}) });
     }
     if (!this.opts.noIptables) {
       try {

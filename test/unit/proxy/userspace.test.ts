@@ -73,6 +73,16 @@ describe('renderUserspaceRules', () => {
     );
     expect(renderUserspaceRules([{ name: 'a/b', protocol: 'TCP', clusterIP: '10.96.0.1', port: 80, nodePort: 0, externalIPs: [], proxyPort: 1 }], '10.0.0.5')).toContain('-j DNAT --to-destination 10.0.0.5:1');
   });
+
+  it("sends the node's own traffic (the OUTPUT chains) to the listener's loopback socket when it has one", () => {
+    const udp = { name: 'a/u', protocol: 'UDP' as const, clusterIP: '10.96.0.7', port: 53, nodePort: 30053, externalIPs: [], proxyPort: 40002, loopbackPort: 40003 };
+    const lines = renderUserspaceRules([udp]).split('\n');
+    expect(lines.filter((l) => / KUBE-(PORTALS|NODEPORT)-HOST /.test(l)).every((l) => l.endsWith('--to-ports 40003'))).toBe(true);
+    expect(lines.filter((l) => / KUBE-(PORTALS|NODEPORT)-CONTAINER /.test(l)).every((l) => l.endsWith('--to-ports 40002'))).toBe(true);
+    expect(lines.filter((l) => l.startsWith('-A '))).toHaveLength(4);
+    // A listener on one address is DNATed to: replies leave from that address, from the node too.
+    expect(renderUserspaceRules([udp], '10.0.0.5')).not.toContain('40003');
+  });
 });
 
 describe('the cluster DNS in userspace mode', () => {
