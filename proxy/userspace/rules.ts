@@ -42,6 +42,11 @@ export interface ClusterDnsPortal {
   /** Where the DNS server listens: 0.0.0.0 (REDIRECT to `port`) or one address (DNAT to address:port). */
   address: string;
   port: number;
+  /**
+   * On 0.0.0.0, the port of the server's UDP socket on 127.0.0.1, where the node's own UDP queries go (the OUTPUT
+   * chain), for the reply to leave from 127.0.0.1 (see socket.ts listenUDP).
+   */
+  loopbackPort?: number;
 }
 
 /**
@@ -56,7 +61,8 @@ export function renderUserspaceRules(portals: Portal[], listenIP = '0.0.0.0', cl
   if (clusterDNS) {
     for (const proto of ['udp', 'tcp']) {
       for (const chain of [PORTALS_CONTAINER, PORTALS_HOST]) {
-        lines.push(`-A ${chain} -m comment --comment "skiff cluster DNS" -p ${proto} -m ${proto} -d ${clusterDNS.serviceIP}/32 --dport 53 ${redirect(clusterDNS.address, clusterDNS.port)}`);
+        const port = chain === PORTALS_HOST && proto === 'udp' && clusterDNS.address === '0.0.0.0' ? (clusterDNS.loopbackPort ?? clusterDNS.port) : clusterDNS.port;
+        lines.push(`-A ${chain} -m comment --comment "skiff cluster DNS" -p ${proto} -m ${proto} -d ${clusterDNS.serviceIP}/32 --dport 53 ${redirect(clusterDNS.address, port)}`);
       }
     }
   }

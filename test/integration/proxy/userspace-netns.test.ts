@@ -133,9 +133,11 @@ describe.skipIf(!canNetns)('userspace proxier in a network namespace', () => {
     expect(Date.now() - t0).toBeLessThan(1000);
   });
 
-  it('sends the cluster DNS Service IP to the DNS server: UDP from a pod, TCP from the node itself', async () => {
-    const udp = await execa('ip', ['netns', 'exec', lab.client, BUSYBOX, 'timeout', '10', BUSYBOX, 'nslookup', 'web.default.svc.cluster.local.', DNS_IP], { reject: false });
-    expect(`${udp.stdout}\n${udp.stderr}`).toMatch(new RegExp(`Name:\\s*web\\.default\\.svc\\.cluster\\.local[\\s\\S]*Address:\\s*${WEB.replace(/\./g, '\\.')}`));
+  it('sends the cluster DNS Service IP to the DNS server: UDP from a pod and from the node itself, TCP from the node', async () => {
+    for (const ns of [lab.client, lab.node]) {
+      const udp = await execa('ip', ['netns', 'exec', ns, BUSYBOX, 'timeout', '10', BUSYBOX, 'nslookup', 'web.default.svc.cluster.local.', DNS_IP], { reject: false });
+      expect(`${udp.stdout}\n${udp.stderr}`).toMatch(new RegExp(`Name:\\s*web\\.default\\.svc\\.cluster\\.local[\\s\\S]*Address:\\s*${WEB.replace(/\./g, '\\.')}`));
+    }
     // busybox's nslookup has no TCP mode: one query over TCP (2-byte length prefix) with dns-packet.
     const tcp = await execa('ip', ['netns', 'exec', lab.node, process.execPath, '-e', TCP_QUERY, DNS_IP, 'web.default.svc.cluster.local'], { cwd: root, reject: false });
     expect(tcp.stdout).toBe(WEB);

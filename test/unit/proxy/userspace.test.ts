@@ -88,6 +88,18 @@ describe('renderUserspaceRules', () => {
 describe('the cluster DNS in userspace mode', () => {
   const portal = { name: 'kube-system/kube-dns:dns', protocol: 'UDP' as const, clusterIP: '10.96.0.10', port: 53, nodePort: 0, externalIPs: [], proxyPort: 40002 };
 
+  it("sends the node's own UDP queries to the DNS server's loopback socket when it has one", () => {
+    const rules = renderUserspaceRules([], '0.0.0.0', { serviceIP: '10.96.0.10', address: '0.0.0.0', port: 10053, loopbackPort: 41000 })
+      .split('\n')
+      .filter((l) => l.startsWith('-A '));
+    expect(rules.map((l) => `${l.split(' ')[1]} ${/-p (\w+)/.exec(l)?.[1]} ${l.split(' ').at(-1)}`)).toEqual([
+      'KUBE-PORTALS-CONTAINER udp 10053',
+      'KUBE-PORTALS-HOST udp 41000',
+      'KUBE-PORTALS-CONTAINER tcp 10053',
+      'KUBE-PORTALS-HOST tcp 10053',
+    ]);
+  });
+
   it('sends UDP and TCP port 53 of the DNS Service IP to the DNS server, before any Service portal', () => {
     const lines = renderUserspaceRules([portal], '0.0.0.0', { serviceIP: '10.96.0.10', address: '0.0.0.0', port: 10053 }).split('\n');
     const rules = lines.filter((l) => l.startsWith('-A '));
