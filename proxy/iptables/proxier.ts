@@ -73,6 +73,7 @@ export class IptablesProxier extends EndpointsEventHandlers {
   private appliedServices: ServicePortMap = new Map();
   private appliedEndpoints: EndpointsMap = new Map();
   private failures = 0;
+  private clusterDnsLoopbackPort: number | undefined;
   private readonly runner: BoundedFrequencyRunner;
   readonly metrics: ProxyMetrics;
   private readonly log: Logger;
@@ -158,6 +159,22 @@ export class IptablesProxier extends EndpointsEventHandlers {
   /** Waits for the sync in progress, if any. */
   async idle(): Promise<void> {
     await this.runner.idle();
+  }
+
+  /**
+   * The cluster DNS server's UDP socket on 127.0.0.1 (ClusterDnsServer.loopbackPort), known once it listens: the
+   * node's own queries to the DNS Service IP go there from the next (full) sync on.
+   */
+  setClusterDnsLoopbackPort(port: number | undefined): void {
+    if (!this.opts.render?.clusterDNS || this.clusterDnsLoopbackPort === port) return;
+    this.clusterDnsLoopbackPort = port;
+    this.forceFullSync();
+  }
+
+  /** The render options, with what was learned since the proxier was made. */
+  private renderOptions(): Partial<RenderOptions> {
+    const o = this.opts.render ?? {};
+    return o.clusterDNS && this.clusterDnsLoopbackPort ? { ...o, clusterDNS: { ...o.clusterDNS, loopbackPort: this.clusterDnsLoopbackPort } } : o;
   }
 
   /** Forces the next sync to be a full one. */
@@ -258,7 +275,7 @@ export class IptablesProxier extends EndpointsEventHandlers {
       renderRules({
         services,
         endpoints,
-        options: this.opts.render ?? {},
+        options: this.renderOptions(),
         ...(partial ? { changedServices: partial, previousShared: this.appliedShared } : {}),
         existingNatChains,
         cache: this.rulesCache,

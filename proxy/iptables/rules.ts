@@ -99,6 +99,10 @@ export function renderRules(input: RenderInput): RenderResult {
   if (o.clusterDNS) {
     const d = o.clusterDNS;
     const target = d.address === '0.0.0.0' ? `REDIRECT --to-ports ${d.port}` : `DNAT --to-destination ${d.address}:${d.port}`;
+    // The node's own UDP queries (a local source address) go to the server's socket on 127.0.0.1, which answers from it.
+    if (d.address === '0.0.0.0' && d.loopbackPort) {
+      dns.push(`-A ${KUBE_SERVICES} ${comment('skiff cluster DNS')} -m addrtype --src-type LOCAL -m udp -p udp -d ${d.serviceIP}/32 --dport 53 -j REDIRECT --to-ports ${d.loopbackPort}`);
+    }
     for (const proto of ['udp', 'tcp']) dns.push(`-A ${KUBE_SERVICES} ${comment('skiff cluster DNS')} -m ${proto} -p ${proto} -d ${d.serviceIP}/32 --dport 53 -j ${target}`);
   }
   // The NodePort jump must be the last rule of KUBE-SERVICES.

@@ -157,6 +157,17 @@ describe('renderRules golden files: load balancers, traffic policies, cluster DN
     const dnat = render([], [], { clusterDNS: { serviceIP: '10.96.0.10', address: '10.88.0.1', port: 53 } });
     expect(dnat.text).toContain('-d 10.96.0.10/32 --dport 53 -j DNAT --to-destination 10.88.0.1:53');
   });
+  it("sends the node's own UDP queries to the DNS server's loopback socket, first", () => {
+    const r = render([], [], { clusterDNS: { serviceIP: '10.96.0.10', address: '0.0.0.0', port: 10053, loopbackPort: 41000 } });
+    const lines = r.text.split('\n').filter((l) => l.startsWith('-A KUBE-SERVICES'));
+    expect(lines.slice(0, 3)).toEqual([
+      '-A KUBE-SERVICES -m comment --comment "skiff cluster DNS" -m addrtype --src-type LOCAL -m udp -p udp -d 10.96.0.10/32 --dport 53 -j REDIRECT --to-ports 41000',
+      '-A KUBE-SERVICES -m comment --comment "skiff cluster DNS" -m udp -p udp -d 10.96.0.10/32 --dport 53 -j REDIRECT --to-ports 10053',
+      '-A KUBE-SERVICES -m comment --comment "skiff cluster DNS" -m tcp -p tcp -d 10.96.0.10/32 --dport 53 -j REDIRECT --to-ports 10053',
+    ]);
+    // A server on one address answers from it: DNAT alone is enough.
+    expect(render([], [], { clusterDNS: { serviceIP: '10.96.0.10', address: '10.88.0.1', port: 53, loopbackPort: 41000 } }).text).not.toContain('41000');
+  });
 });
 
 describe('EndpointSlices', () => {
