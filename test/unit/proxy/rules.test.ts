@@ -7,8 +7,10 @@ import { EndpointSliceTracker, endpointsFromV1, type ServiceEndpoints } from '..
 import {
   base32,
   endpointChainName,
+  failedJumpCheck,
   failedRestoreLine,
   JUMP_RULES,
+  jumpRuleText,
   portProtoHash,
   probability,
   renderCleanup,
@@ -360,7 +362,7 @@ describe('jump checks in the restore text', () => {
 
   it('checks every jump of each table it writes, after the declarations and before any rule', () => {
     const plain = renderRules(input);
-    const r = renderRules({ ...input, checkJumps: true });
+    const r = renderRules({ ...input, checkJumps: 'inline' });
     const lines = r.text.split('\n');
     // Only -C lines were added; the rules are the same.
     expect(lines.filter((l) => !l.startsWith('-C ')).join('\n')).toBe(plain.text);
@@ -380,13 +382,32 @@ describe('jump checks in the restore text', () => {
     expect(r.text).toContain('\n-C INPUT -j KUBE-FIREWALL\n');
   });
 
+  it('or checks them in sections of their own, before the rules (iptables-nft)', () => {
+    const plain = renderRules(input);
+    const r = renderRules({ ...input, checkJumps: 'separate' });
+    const checks = (table: 'filter' | 'nat') => JUMP_RULES.filter((j) => j.table === table).map((j) => `-C ${jumpRuleText(j)}\n`).join('');
+    expect(r.text).toBe(`*filter\n${checks('filter')}COMMIT\n*nat\n${checks('nat')}COMMIT\n${plain.text}`);
+  });
+
   it('a partial sync that leaves the filter table alone checks the nat jumps only', () => {
     const cache = new ServiceRulesCache();
-    const full = renderRules({ ...input, cache, checkJumps: true });
+    const full = renderRules({ ...input, cache, checkJumps: 'inline' });
     const moved = { ...input, endpoints: buildEndpointsMap([eps('a', ['10.244.0.9']), eps('b', ['10.244.0.2'])].map(endpointsFromV1), 'node-a') };
-    const partial = renderRules({ ...moved, cache, checkJumps: true, changedServices: new Set(['default/a']), previousShared: full.shared, existingNatChains: full.activeNatChains });
+    const partial = renderRules({ ...moved, cache, checkJumps: 'inline', changedServices: new Set(['default/a']), previousShared: full.shared, existingNatChains: full.activeNatChains });
     expect(partial.text).not.toContain('*filter');
     expect(partial.text.split('\n').filter((l) => l.startsWith('-C '))).toHaveLength(JUMP_RULES.filter((j) => j.table === 'nat').length);
+  });
+
+  it('tells a failed jump check from other failures, in either layout', () => {
+    const inline = '*nat\n:KUBE-SERVICES - [0:0]\n-C PREROUTING -j KUBE-SERVICES\n-A KUBE-SERVICES -j RETURN\nCOMMIT\n';
+    expect(failedJumpCheck('iptables-restore: line 3 failed', inline)).toBe('-C PREROUTING -j KUBE-SERVICES');
+    expect(failedJumpCheck('iptables-restore: line 4 failed', inline)).toBeUndefined();
+    expect(failedJumpCheck('iptables-restore: line 5 failed', inline)).toBeUndefined();
+    const separate = '*nat\n-C PREROUTING -j KUBE-SERVICES\n-C OUTPUT -j KUBE-SERVICES\nCOMMIT\n*nat\n:KUBE-SERVICES - [0:0]\nCOMMIT\n';
+    // iptables-nft reports a check naming a deleted chain at the section's COMMIT.
+    expect(failedJumpCheck("Chain 'KUBE-SERVICES' does not exist\nError occurred at line: 4\n", separate)).toBe('-C PREROUTING -j KUBE-SERVICES; -C OUTPUT -j KUBE-SERVICES');
+    expect(failedJumpCheck('iptables-restore: line 7 failed', separate)).toBeUndefined();
+    expect(failedJumpCheck('Another app is currently holding the xtables lock.', separate)).toBeUndefined();
   });
 
   it('finds the line iptables-restore reports as failed, as the legacy and nft backends word it', () => {
@@ -394,6 +415,7 @@ describe('jump checks in the restore text', () => {
     expect(failedRestoreLine('iptables-restore: line 3 failed\n', text)).toBe('-C PREROUTING -j KUBE-SERVICES');
     expect(failedRestoreLine('iptables-nft-restore: line 4 failed: Bad rule (does a matching rule exist in that chain?).', text)).toBe('-A KUBE-SERVICES -j RETURN');
     expect(failedRestoreLine('iptables-restore: line 1 failed', text)).toBe('*nat');
+    expect(failedRestoreLine("iptables-restore v1.8.9 (nf_tables): Chain 'KUBE-SERVICES' does not exist\nError occurred at line: 3\n", text)).toBe('-C PREROUTING -j KUBE-SERVICES');
     expect(failedRestoreLine('iptables-restore: line 40 failed', text)).toBeUndefined();
     expect(failedRestoreLine('Another app is currently holding the xtables lock.', text)).toBeUndefined();
   });
