@@ -31,6 +31,8 @@ export interface ProxyProvider {
   onEndpointsSynced(): void;
   start(): void;
   stop(): Promise<void>;
+  /** Userspace mode: where the cluster DNS takes the node's own UDP queries (ClusterDnsServer.loopbackPort). */
+  setClusterDnsLoopbackPort?(port: number | undefined): void;
 }
 
 export interface ProxyDeps {
@@ -158,7 +160,12 @@ function serveMetrics(registry: Registry, bind: string, logger: Logger): Promise
  * the cluster domain forwarded to the nameservers of --resolv-conf. A port that cannot be bound yet (an address not
  * there yet) is retried in the background rather than stopping the proxy.
  */
-export async function startClusterDns(cfg: DnsConfig, logger: Logger, registry: Registry): Promise<{ view: ClusterDnsView; stop(): Promise<void> }> {
+export async function startClusterDns(
+  cfg: DnsConfig,
+  logger: Logger,
+  registry: Registry,
+  onListening: (server: ClusterDnsServer) => void = () => {},
+): Promise<{ view: ClusterDnsView; stop(): Promise<void> }> {
   const view = new ClusterDnsView(cfg.clusterDomain);
   let servers: string[] = [];
   try {
@@ -180,6 +187,7 @@ export async function startClusterDns(cfg: DnsConfig, logger: Logger, registry: 
   const tryStart = async (): Promise<void> => {
     try {
       await server.start();
+      onListening(server);
     } catch (err) {
       if (stopped) return;
       logger.error({ address: `${cfg.bindAddress}:${cfg.port}`, err: err instanceof Error ? err.message : String(err) }, 'cannot listen for DNS; retrying in 5s');
@@ -240,7 +248,7 @@ export async function runProxy(argv: string[], deps: ProxyDeps = {}): Promise<nu
   }
   logger.info({ mode: cfg.proxyMode, node: nodeName(cfg), minSyncPeriodMs: cfg.minSyncPeriodMs, syncPeriodMs: cfg.syncPeriodMs }, 'starting proxy');
   const client = new KubeClient(conn, 'skiff-proxy');
-  const dns = cfg.dns ? await startClusterDns(cfg.dns, logger.child({ component: 'dns' }), registry) : undefined;
+  const dns = cfg.dns ? await startClusterDns(cfg.dns, logger.child({ component: 'dns' }), registry, (server) => provider.setClusterDnsLoopbackPort?.(server.loopbackPort || undefined)) : undefined;
   const informers = connectInformers(client, dns ? [provider, dns.view] : provider, logger, cfg.endpointsSource);
   provider.start();
   await new Promise<void>((resolve) => {

@@ -44,11 +44,19 @@ const RCODE_NAMES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'RE
 
 export class ClusterDnsServer {
   private udp: Socket | undefined;
+  /** On 0.0.0.0, a UDP socket on 127.0.0.1 for the node's own queries (see loopbackPort). */
+  private loopback: Socket | undefined;
   private tcp: Server | undefined;
   private readonly connections = new Set<TcpSocket>();
   private readonly log: Logger;
   private readonly metrics: DnsMetrics;
   port = 0;
+  /**
+   * On 0.0.0.0: the port of a second UDP socket, on 127.0.0.1, that the userspace proxier redirects the node's own
+   * queries to (REDIRECT in OUTPUT sends to 127.0.0.1, and the reply must leave from there for conntrack to map it
+   * back to the DNS Service IP; the 0.0.0.0 socket would answer from the node's address). 0 otherwise.
+   */
+  loopbackPort = 0;
 
   constructor(private readonly opts: DnsServerOptions) {
     this.log = opts.logger ?? silentLogger();
@@ -105,8 +113,8 @@ export class ClusterDnsServer {
     }
   }
 
-  private async listen(): Promise<void> {
-    const { host } = this.opts;
+  /** A UDP socket on host:port answering queries from itself. */
+  private async bindUdp(host: string, port: number): Promise<Socket> {
     const udp = createSocket(host.includes(':') ? 'udp6' : 'udp4');
     udp.on('message', (msg, rinfo) => {
       void this.handle(msg, 'udp').then((out) => {
@@ -115,14 +123,33 @@ export class ClusterDnsServer {
     });
     udp.on('error', (err) => this.log.warn({ err: err.message }, 'DNS UDP socket error'));
     await new Promise<void>((resolve, reject) => {
-      udp.once('error', reject);
-      udp.bind(this.opts.port, host, () => {
-        udp.off('error', reject);
+      udp.once('error', (err) => {
+        udp.close();
+        reject(err);
+      });
+      udp.bind(port, host, () => {
+        udp.removeAllListeners('error');
+        udp.on('error', (e) => this.log.warn({ err: e.message }, 'DNS UDP socket error'));
         resolve();
       });
     });
+    return udp;
+  }
+
+  private async listen(): Promise<void> {
+    const { host } = this.opts;
+    const udp = await this.bindUdp(host, this.opts.port);
+    if (host === '0.0.0.0') {
+      try {
+        this.loopback = await this.bindUdp('127.0.0.1', 0);
+      } catch (err) {
+        udp.close();
+        throw err;
+      }
+    }
     this.udp = udp;
     this.port = udp.address().port;
+    this.loopbackPort = this.loopback?.address().port ?? 0;
     const tcp = createServer((sock) => this.serveTcp(sock));
     try {
       await new Promise<void>((resolve, reject) => {
@@ -134,7 +161,10 @@ export class ClusterDnsServer {
       });
     } catch (err) {
       udp.close();
+      this.loopback?.close();
       this.udp = undefined;
+      this.loopback = undefined;
+      this.loopbackPort = 0;
       throw err;
     }
     tcp.on('error', (err) => this.log.warn({ err: err.message }, 'DNS TCP server error'));
@@ -168,9 +198,11 @@ export class ClusterDnsServer {
     for (const c of this.connections) c.destroy();
     await Promise.all([
       new Promise<void>((r) => (this.udp ? this.udp.close(() => r()) : r())),
+      new Promise<void>((r) => (this.loopback ? this.loopback.close(() => r()) : r())),
       new Promise<void>((r) => (this.tcp ? this.tcp.close(() => r()) : r())),
     ]);
     this.udp = undefined;
+    this.loopback = undefined;
     this.tcp = undefined;
   }
 }

@@ -58,6 +58,13 @@ export function jumpRuleArgs(j: JumpRule): string[] {
   return [...j.extra, ...(j.comment ? ['-m', 'comment', '--comment', j.comment] : []), '-j', j.to];
 }
 
+/** A jump rule as iptables-save prints it and iptables-restore reads it: arguments with spaces quoted. */
+export function jumpRuleText(j: JumpRule): string {
+  return `${j.from} ${jumpRuleArgs(j)
+    .map((a) => (/\s/.test(a) ? `"${a}"` : a))
+    .join(' ')}`;
+}
+
 /** Chain names are asked for many times per sync; remember them (bounded, cleared when it grows too big). */
 const hashCache = new Map<string, string>();
 

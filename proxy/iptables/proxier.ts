@@ -10,7 +10,7 @@ import { endpointsByPort, namespacedName, servicePorts, type EndpointInfo, type 
 import { BoundedFrequencyRunner } from '../runner.js';
 import { USERSPACE_JUMP_RULES, USERSPACE_NAT_CHAINS } from '../userspace/rules.js';
 import { ensureRouteLocalnet } from './route-localnet.js';
-import { chainsInSave, DEFAULT_RENDER_OPTIONS, isServiceChainName, JUMP_RULES, jumpRuleArgs, localhostNodePortsActive, renderCleanup, renderRules, ServiceRulesCache, type JumpRule, type RenderOptions, type RenderResult } from './rules.js';
+import { chainsInSave, DEFAULT_RENDER_OPTIONS, failedJumpCheck, isServiceChainName, JUMP_RULES, jumpRuleArgs, jumpRuleText, localhostNodePortsActive, renderCleanup, renderRules, ServiceRulesCache, type JumpRule, type RenderOptions, type RenderResult } from './rules.js';
 
 /**
  * The iptables proxier: tracks Service and Endpoints changes, and a bounded-frequency runner turns them into one
@@ -18,6 +18,14 @@ import { chainsInSave, DEFAULT_RENDER_OPTIONS, isServiceChainName, JUMP_RULES, j
  * chain and deletes stale ones; a partial sync in between rewrites only the changed services' chains. Each Service's
  * ports and endpoints are worked out once per change and kept, and the rules of each service port are rendered once
  * per change too (ServiceRulesCache): a sync only puts together what it already has.
+ *
+ * The jumps from the built-in chains (PREROUTING, OUTPUT, ...) into the proxy's chains cannot be part of a --noflush
+ * restore without rewriting those chains, so they are put in place with iptables -C/-I on the first sync. Upstream
+ * notices a flush of the tables with a canary chain polled every sync period (pkg/util/iptables Monitor) and ensures
+ * the jumps with ~20 iptables calls on each full sync. Here each sync's restore text checks every jump itself (`-C`
+ * lines, see renderRules' checkJumps): a regular sync, full or partial, is one iptables-restore and nothing else, and
+ * a flush (even `iptables -t nat -F`, which leaves a canary chain in place) is caught by the next sync, at most
+ * syncPeriod later, which then reads the tables, puts the jumps back and rewrites every chain.
  */
 
 export interface IptablesProxierOptions {
@@ -65,13 +73,14 @@ export class IptablesProxier extends EndpointsEventHandlers {
   private appliedServices: ServicePortMap = new Map();
   private appliedEndpoints: EndpointsMap = new Map();
   private failures = 0;
+  private clusterDnsLoopbackPort: number | undefined;
+  /** Whether iptables is iptables-nft, as the first iptables-save said: where the jump checks cost least (renderRules). */
+  private nftBackend = false;
   private readonly runner: BoundedFrequencyRunner;
   readonly metrics: ProxyMetrics;
   private readonly log: Logger;
   private readonly minSyncPeriodMs: number;
   private readonly syncPeriodMs: number;
-  /** The jumps being checked after a full sync (see syncProxyRules); the next sync waits for it. */
-  private jumpCheck: Promise<void> | undefined;
   /** Every sync's outcome, for tests and debugging (the last 50). */
   readonly history: SyncReport[] = [];
 
@@ -147,13 +156,27 @@ export class IptablesProxier extends EndpointsEventHandlers {
 
   async stop(): Promise<void> {
     await this.runner.stop();
-    await this.jumpCheck;
   }
 
-  /** Waits for the sync in progress, if any, and for the jump check a full sync left running. */
+  /** Waits for the sync in progress, if any. */
   async idle(): Promise<void> {
     await this.runner.idle();
-    await this.jumpCheck;
+  }
+
+  /**
+   * The cluster DNS server's UDP socket on 127.0.0.1 (ClusterDnsServer.loopbackPort), known once it listens: the
+   * node's own queries to the DNS Service IP go there from the next (full) sync on.
+   */
+  setClusterDnsLoopbackPort(port: number | undefined): void {
+    if (!this.opts.render?.clusterDNS || this.clusterDnsLoopbackPort === port) return;
+    this.clusterDnsLoopbackPort = port;
+    this.forceFullSync();
+  }
+
+  /** The render options, with what was learned since the proxier was made. */
+  private renderOptions(): Partial<RenderOptions> {
+    const o = this.opts.render ?? {};
+    return o.clusterDNS && this.clusterDnsLoopbackPort ? { ...o, clusterDNS: { ...o.clusterDNS, loopbackPort: this.clusterDnsLoopbackPort } } : o;
   }
 
   /** Forces the next sync to be a full one. */
@@ -174,11 +197,10 @@ export class IptablesProxier extends EndpointsEventHandlers {
       this.log.debug('not syncing iptables until Services and Endpoints have been received');
       return { full: false, ok: false };
     }
-    await this.jumpCheck;
     const start = process.hrtime.bigint();
     const startedAt = Date.now();
     // The periodic run comes syncPeriod after the last run started; measure from starts too.
-    const full = this.needFullSync || startedAt - this.lastFullSync >= this.syncPeriodMs - 5;
+    let full = this.needFullSync || startedAt - this.lastFullSync >= this.syncPeriodMs - 5;
     const changed = this.pending;
     this.pending = new Set();
     const services: ServicePortMap = new Map();
@@ -192,47 +214,19 @@ export class IptablesProxier extends EndpointsEventHandlers {
         await ensureRouteLocalnet(this.opts.run, this.log);
         this.routeLocalnetEnsured = true;
       }
-      let existing: ReadonlySet<string> = this.activeChains;
-      // A full sync checks the jumps from the built-in chains with one iptables-save (which takes no xtables lock),
-      // started before the rendering so that it runs while it does. The first sync (and the first after a failure)
-      // waits for it before restoring: it also shows service chains left by an earlier run, to delete. Later full
-      // syncs know every chain they made, and do not wait for it: the restore leaves the built-in chains alone, so
-      // missing jumps are as well added once the save is read, after the sync (the next one waits for that).
-      const readAll = full && this.needSave;
-      const save = full ? settled(mustRun(this.opts.run, 'iptables-save', []).then((r) => r.stdout)) : undefined;
-      const render = (existingNatChains: ReadonlySet<string>, partial: boolean): RenderResult =>
-        renderRules({
-          services,
-          endpoints,
-          options: this.opts.render ?? {},
-          ...(partial ? { changedServices: changed, previousShared: this.appliedShared } : {}),
-          existingNatChains,
-          cache: this.rulesCache,
-        });
-      let result = render(existing, !full);
-      if (save && readAll) {
-        const saved = await save;
-        if ('error' in saved) throw saved.error;
-        for (const j of missingJumps(saved.value)) await ensureJump(this.opts.run, j);
-        const before = existing.size;
-        existing = new Set([...existing, ...chainsInSave(tableSection(saved.value, 'nat'))]);
-        // Chains only the kernel knew of (left by an earlier run): render again so that they are deleted too.
-        if (existing.size > before && [...existing].some((c) => isServiceChainName(c) && !result.activeNatChains.has(c) && !result.deletedNatChains.includes(c))) {
-          result = render(existing, false);
-        }
-      }
-      this.metrics.rulesTotal.set({ table: 'filter' }, result.filterRules);
-      this.metrics.rulesLastSync.set({ table: 'filter' }, result.filterRules);
-      this.metrics.rulesTotal.set({ table: 'nat' }, result.natRulesTotal);
-      this.metrics.rulesLastSync.set({ table: 'nat' }, result.natRules);
+      let result: RenderResult;
       try {
-        await mustRun(this.opts.run, 'iptables-restore', ['-w', '--noflush', '--counters'], result.text);
-      } catch (err) {
-        this.metrics.restoreFailures.inc();
-        if (!full) this.metrics.partialRestoreFailures.inc();
-        throw err;
+        result = await this.apply(services, endpoints, full ? undefined : changed, this.needSave);
+      } catch (e) {
+        // The restore's own jump checks found a jump missing: someone flushed the tables (or deleted the jump). Nothing
+        // of that table was applied; read the tables, put the jumps back and rewrite every chain, now. Right after
+        // the jumps were put back, a failed check is a failure like any other.
+        if (!(e instanceof JumpsMissing) || this.needSave) throw e;
+        this.log.warn({ check: e.line }, 'a jump into the proxy chains is missing (were the tables flushed?); restoring the jumps and every chain');
+        full = true;
+        this.needSave = true;
+        result = await this.apply(services, endpoints, undefined, true);
       }
-      if (save && !readAll) this.jumpCheck = this.ensureJumpsFrom(save);
       this.activeChains = result.activeNatChains;
       this.needFullSync = false;
       this.needSave = false;
@@ -268,19 +262,57 @@ export class IptablesProxier extends EndpointsEventHandlers {
     return report;
   }
 
-  /** Adds the jumps an iptables-save shows missing; when that fails, the next sync is a full one that reads everything. */
-  private async ensureJumpsFrom(save: Promise<{ value: string } | { error: unknown }>): Promise<void> {
-    try {
+  /**
+   * Renders the rules (a partial sync when `changed` is given) and applies them with one iptables-restore, whose
+   * text also checks the jumps from the built-in chains (renderRules' checkJumps): a regular sync runs that one
+   * process and nothing else. With `readAll` (the first sync, after a failure, after the checks found a jump
+   * missing), one iptables-save started before the rendering (it takes no xtables lock, so it runs while the rules
+   * are rendered) shows the missing jumps, put back before the restore, and service chains left by an earlier run,
+   * deleted by it.
+   */
+  private async apply(services: ServicePortMap, endpoints: EndpointsMap, changed: ReadonlySet<string> | undefined, readAll: boolean): Promise<RenderResult> {
+    let existing: ReadonlySet<string> = this.activeChains;
+    const save = readAll ? settled(mustRun(this.opts.run, 'iptables-save', []).then((r) => r.stdout)) : undefined;
+    const render = (existingNatChains: ReadonlySet<string>, partial: ReadonlySet<string> | undefined): RenderResult =>
+      renderRules({
+        services,
+        endpoints,
+        options: this.renderOptions(),
+        ...(partial ? { changedServices: partial, previousShared: this.appliedShared } : {}),
+        existingNatChains,
+        cache: this.rulesCache,
+        checkJumps: this.nftBackend ? 'separate' : 'inline',
+      });
+    let result = render(existing, changed);
+    if (save) {
       const saved = await save;
       if ('error' in saved) throw saved.error;
+      const nft = isNftSave(saved.value);
+      const layoutChanged = nft !== this.nftBackend;
+      this.nftBackend = nft;
       for (const j of missingJumps(saved.value)) await ensureJump(this.opts.run, j);
-    } catch (e) {
-      this.log.error({ err: e instanceof Error ? e.message : String(e) }, 'failed to check the jumps into the proxy chains; resyncing');
-      this.needSave = true;
-      this.forceFullSync();
-    } finally {
-      this.jumpCheck = undefined;
+      const before = existing.size;
+      existing = new Set([...existing, ...chainsInSave(tableSection(saved.value, 'nat'))]);
+      // Chains only the kernel knew of (left by an earlier run): render again so that they are deleted too; and when
+      // the checks belong elsewhere for this backend.
+      if (layoutChanged || (existing.size > before && [...existing].some((c) => isServiceChainName(c) && !result.activeNatChains.has(c) && !result.deletedNatChains.includes(c)))) {
+        result = render(existing, changed);
+      }
     }
+    this.metrics.rulesTotal.set({ table: 'filter' }, result.filterRules);
+    this.metrics.rulesLastSync.set({ table: 'filter' }, result.filterRules);
+    this.metrics.rulesTotal.set({ table: 'nat' }, result.natRulesTotal);
+    this.metrics.rulesLastSync.set({ table: 'nat' }, result.natRules);
+    try {
+      await mustRun(this.opts.run, 'iptables-restore', ['-w', '--noflush', '--counters'], result.text);
+    } catch (err) {
+      const check = err instanceof CommandError ? failedJumpCheck(err.result.stderr, result.text) : undefined;
+      if (check) throw new JumpsMissing(check);
+      this.metrics.restoreFailures.inc();
+      if (changed) this.metrics.partialRestoreFailures.inc();
+      throw err;
+    }
+    return result;
   }
 
   private async cleanConntrack(services: ServicePortMap, endpoints: EndpointsMap): Promise<void> {
@@ -294,12 +326,25 @@ export class IptablesProxier extends EndpointsEventHandlers {
   }
 }
 
+/** The restore stopped at one of its jump checks (`line`): that jump is not in the kernel. */
+class JumpsMissing extends Error {
+  constructor(readonly line: string) {
+    super(`iptables-restore: jump missing: ${line}`);
+  }
+}
+
 /** A promise's outcome without rejecting: nothing goes unhandled while the sync awaits other things first. */
 function settled<T>(p: Promise<T>): Promise<{ value: T } | { error: unknown }> {
   return p.then(
     (value) => ({ value }),
     (error: unknown) => ({ error }),
   );
+}
+
+/** Whether an iptables-save dump comes from iptables-nft ("# Generated by iptables-nft-save v1.8.9 (nf_tables) on ..."). */
+export function isNftSave(save: string): boolean {
+  const end = save.indexOf('\n');
+  return (end < 0 ? save : save.slice(0, end)).includes('(nf_tables)');
 }
 
 /** The "*table ... COMMIT" part of an iptables-save dump. */
@@ -324,8 +369,7 @@ export function missingJumps(save: string): JumpRule[] {
   return JUMP_RULES.filter((j) => {
     const [start, end] = tables[j.table];
     if (start < 0) return true;
-    const args = jumpRuleArgs(j).map((a) => (/\s/.test(a) ? `"${a}"` : a));
-    const at = save.indexOf(`\n-A ${j.from} ${args.join(' ')}\n`, start);
+    const at = save.indexOf(`\n-A ${jumpRuleText(j)}\n`, start);
     return at < 0 || at >= end;
   });
 }

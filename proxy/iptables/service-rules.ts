@@ -34,7 +34,17 @@ export interface RenderOptions {
    * The cluster DNS (Skiff's addition): UDP and TCP port 53 of this Service IP go to the proxy's DNS server on this
    * node, REDIRECTed to `port` when it listens on every address, else DNATed to `address:port`.
    */
-  clusterDNS?: { serviceIP: string; address: string; port: number };
+  clusterDNS?: {
+    serviceIP: string;
+    address: string;
+    port: number;
+    /**
+     * On 0.0.0.0: the port of the DNS server's UDP socket on 127.0.0.1 (ClusterDnsServer.loopbackPort). The node's
+     * own UDP queries go there: REDIRECT sends them to 127.0.0.1, and the reply must leave from 127.0.0.1 for
+     * conntrack to map it back to the Service IP.
+     */
+    loopbackPort?: number;
+  };
 }
 
 export const DEFAULT_RENDER_OPTIONS: RenderOptions = {

@@ -56,6 +56,7 @@ export class UserspaceProxier extends EndpointsEventHandlers {
   private readonly listenIP: string;
   private readonly syncPeriodMs: number;
   private readonly minSyncPeriodMs: number;
+  private clusterDnsLoopbackPort: number | undefined;
 
   constructor(private readonly opts: UserspaceProxierOptions) {
     super();
@@ -112,6 +113,16 @@ export class UserspaceProxier extends EndpointsEventHandlers {
     return this.runner.idle();
   }
 
+  /**
+   * The cluster DNS server's UDP socket on 127.0.0.1 (ClusterDnsServer.loopbackPort), known once it listens: the
+   * node's own queries to the DNS Service IP go there from the next sync on.
+   */
+  setClusterDnsLoopbackPort(port: number | undefined): void {
+    if (!this.opts.clusterDNS || this.clusterDnsLoopbackPort === port) return;
+    this.clusterDnsLoopbackPort = port;
+    this.runner.run();
+  }
+
   /** The port the listener of a service port ("namespace/name:port") is on. */
   proxyPort(servicePortName: string): number | undefined {
     return this.listeners.get(servicePortName)?.socket.port;
@@ -154,7 +165,7 @@ export class UserspaceProxier extends EndpointsEventHandlers {
           continue;
         }
       }
-      portals.push({ name, protocol: svc.protocol, clusterIP: svc.clusterIP, port: svc.port, nodePort: svc.nodePort, externalIPs: svc.externalIPs, proxyPort: l.socket.port });
+      portals.push({ name, protocol: svc.protocol, clusterIP: svc.clusterIP, port: svc.port, nodePort: svc.nodePort, externalIPs: svc.externalIPs, proxyPort: l.socket.port, ...(l.socket.loopbackPort ? { loopbackPort: l.socket.loopbackPort } : {}) });
     }
     if (!this.opts.noIptables) {
       try {
@@ -162,7 +173,7 @@ export class UserspaceProxier extends EndpointsEventHandlers {
           for (const j of USERSPACE_JUMP_RULES) await ensureJump(this.opts.run, j);
           this.jumpsEnsured = true;
         }
-        await mustRun(this.opts.run, 'iptables-restore', ['-w', '--noflush', '--counters'], renderUserspaceRules(portals, this.listenIP, this.opts.clusterDNS));
+        await mustRun(this.opts.run, 'iptables-restore', ['-w', '--noflush', '--counters'], renderUserspaceRules(portals, this.listenIP, this.opts.clusterDNS && { ...this.opts.clusterDNS, ...(this.clusterDnsLoopbackPort ? { loopbackPort: this.clusterDnsLoopbackPort } : {}) }));
         this.metrics.rulesLastSync.set({ table: 'nat' }, portals.length);
       } catch (err) {
         ok = false;

@@ -29,6 +29,11 @@ export interface Portal {
   externalIPs: string[];
   /** The port the proxy listens on for this service port. */
   proxyPort: number;
+  /**
+   * Where the node's own traffic goes instead (the OUTPUT chains), when the listener has a socket on 127.0.0.1 for it
+   * (UDP on every address, see socket.ts listenUDP).
+   */
+  loopbackPort?: number;
 }
 
 /** The proxy's cluster DNS server, whose Service IP's port 53 is sent to it (as iptables mode does in KUBE-SERVICES). */
@@ -37,6 +42,11 @@ export interface ClusterDnsPortal {
   /** Where the DNS server listens: 0.0.0.0 (REDIRECT to `port`) or one address (DNAT to address:port). */
   address: string;
   port: number;
+  /**
+   * On 0.0.0.0, the port of the server's UDP socket on 127.0.0.1, where the node's own UDP queries go (the OUTPUT
+   * chain), for the reply to leave from 127.0.0.1 (see socket.ts listenUDP).
+   */
+  loopbackPort?: number;
 }
 
 /**
@@ -51,7 +61,8 @@ export function renderUserspaceRules(portals: Portal[], listenIP = '0.0.0.0', cl
   if (clusterDNS) {
     for (const proto of ['udp', 'tcp']) {
       for (const chain of [PORTALS_CONTAINER, PORTALS_HOST]) {
-        lines.push(`-A ${chain} -m comment --comment "skiff cluster DNS" -p ${proto} -m ${proto} -d ${clusterDNS.serviceIP}/32 --dport 53 ${redirect(clusterDNS.address, clusterDNS.port)}`);
+        const port = chain === PORTALS_HOST && proto === 'udp' && clusterDNS.address === '0.0.0.0' ? (clusterDNS.loopbackPort ?? clusterDNS.port) : clusterDNS.port;
+        lines.push(`-A ${chain} -m comment --comment "skiff cluster DNS" -p ${proto} -m ${proto} -d ${clusterDNS.serviceIP}/32 --dport 53 ${redirect(clusterDNS.address, port)}`);
       }
     }
   }
@@ -59,11 +70,15 @@ export function renderUserspaceRules(portals: Portal[], listenIP = '0.0.0.0', cl
   for (const p of sorted) {
     const proto = p.protocol.toLowerCase();
     const c = `-m comment --comment ${/\s/.test(p.name) ? `"${p.name}"` : p.name}`;
+    // REDIRECT in OUTPUT sends to 127.0.0.1: to the listener's loopback socket when it has one.
+    const hostPort = listenIP === '0.0.0.0' ? (p.loopbackPort ?? p.proxyPort) : p.proxyPort;
     for (const ip of [p.clusterIP, ...p.externalIPs]) {
-      for (const chain of [PORTALS_CONTAINER, PORTALS_HOST]) lines.push(`-A ${chain} ${c} -p ${proto} -m ${proto} -d ${ip}/32 --dport ${p.port} ${target(p.proxyPort)}`);
+      lines.push(`-A ${PORTALS_CONTAINER} ${c} -p ${proto} -m ${proto} -d ${ip}/32 --dport ${p.port} ${target(p.proxyPort)}`);
+      lines.push(`-A ${PORTALS_HOST} ${c} -p ${proto} -m ${proto} -d ${ip}/32 --dport ${p.port} ${target(hostPort)}`);
     }
     if (p.nodePort) {
-      for (const chain of [NODEPORT_CONTAINER, NODEPORT_HOST]) lines.push(`-A ${chain} ${c} -p ${proto} -m ${proto} --dport ${p.nodePort} ${target(p.proxyPort)}`);
+      lines.push(`-A ${NODEPORT_CONTAINER} ${c} -p ${proto} -m ${proto} --dport ${p.nodePort} ${target(p.proxyPort)}`);
+      lines.push(`-A ${NODEPORT_HOST} ${c} -p ${proto} -m ${proto} --dport ${p.nodePort} ${target(hostPort)}`);
     }
   }
   lines.push('COMMIT', '');

@@ -10,6 +10,11 @@ import type { RoundRobin } from './roundrobin.js';
 
 export interface ProxySocket {
   readonly port: number;
+  /**
+   * UDP on every address: the port of the listener's second socket, on 127.0.0.1, which the node's own datagrams are
+   * redirected to (see listenUDP).
+   */
+  readonly loopbackPort?: number;
   close(): Promise<void>;
 }
 
@@ -130,8 +135,16 @@ export async function listenTCP(o: ListenOptions): Promise<ProxySocket> {
   };
 }
 
+/**
+ * The UDP listener. On every address (0.0.0.0) it has a second socket, on 127.0.0.1 and a port of its own, for the
+ * node's own datagrams: REDIRECT in the nat OUTPUT chain sends them to 127.0.0.1, and the reply must leave from
+ * 127.0.0.1 for conntrack to map it back to the Service IP. A socket bound to 0.0.0.0 replies from the address the
+ * route to the client picks (the node's), which conntrack does not un-NAT, so the client drops it (nslookup: "reply
+ * from unexpected source"); so each socket replies from itself. The same port on 127.0.0.1 would need SO_REUSEADDR on
+ * both sockets, which lets the kernel hand the same ephemeral port to two such listeners, and any local process bind
+ * it too. TCP needs none of this: an accepted socket replies from the address it was reached at.
+ */
 export async function listenUDP(o: ListenOptions & { idleTimeoutMs?: number }): Promise<ProxySocket> {
-  const sock: UdpSocket = createSocket('udp4');
   const flows = new Map<string, { upstream: UdpSocket; timer: NodeJS.Timeout }>();
   const idle = o.idleTimeoutMs ?? 250;
   const drop = (key: string): void => {
@@ -141,50 +154,73 @@ export async function listenUDP(o: ListenOptions & { idleTimeoutMs?: number }): 
     clearTimeout(f.timer);
     f.upstream.close();
   };
-  sock.on('message', (msg: Buffer, rinfo: RemoteInfo) => {
-    const key = `${rinfo.address}:${rinfo.port}`;
-    let f = flows.get(key);
-    if (!f) {
-      const ep = o.lb.next(o.name, rinfo.address);
-      if (!ep) return;
-      const [host, port] = splitHostPort(ep);
-      const upstream = createSocket('udp4');
-      upstream.on('message', (reply: Buffer) => {
-        sock.send(reply, rinfo.port, rinfo.address);
-        const cur = flows.get(key);
-        if (cur) cur.timer.refresh();
-      });
-      upstream.on('error', (err) => {
-        o.onDialFailure?.(ep, err);
-        drop(key);
-      });
-      upstream.connect(port, host);
-      f = { upstream, timer: setTimeout(() => drop(key), idle) };
-      flows.set(key, f);
-    }
-    f.timer.refresh();
-    const send = (): void => f!.upstream.send(msg);
-    // connect() is asynchronous; send once it is done.
+  const serve = (sock: UdpSocket, tag: string): void => {
+    sock.on('message', (msg: Buffer, rinfo: RemoteInfo) => {
+      const key = `${tag}${rinfo.address}:${rinfo.port}`;
+      let f = flows.get(key);
+      if (!f) {
+        const ep = o.lb.next(o.name, rinfo.address);
+        if (!ep) return;
+        const [host, port] = splitHostPort(ep);
+        const upstream = createSocket('udp4');
+        upstream.on('message', (reply: Buffer) => {
+          sock.send(reply, rinfo.port, rinfo.address);
+          const cur = flows.get(key);
+          if (cur) cur.timer.refresh();
+        });
+        upstream.on('error', (err) => {
+          o.onDialFailure?.(ep, err);
+          drop(key);
+        });
+        upstream.connect(port, host);
+        f = { upstream, timer: setTimeout(() => drop(key), idle) };
+        flows.set(key, f);
+      }
+      f.timer.refresh();
+      const send = (): void => f!.upstream.send(msg);
+      // connect() is asynchronous; send once it is done.
+      try {
+        f.upstream.remoteAddress();
+        send();
+      } catch {
+        f.upstream.once('connect', send);
+      }
+    });
+  };
+  const sock = await bindUDP(o.host, o.port ?? 0);
+  let loopback: UdpSocket | undefined;
+  if (o.host === '0.0.0.0') {
     try {
-      f.upstream.remoteAddress();
-      send();
-    } catch {
-      f.upstream.once('connect', send);
+      loopback = await bindUDP('127.0.0.1', 0);
+    } catch (err) {
+      sock.close();
+      throw err;
     }
-  });
+  }
+  serve(sock, '');
+  if (loopback) serve(loopback, 'lo ');
+  const sockets = loopback ? [sock, loopback] : [sock];
+  return {
+    port: sock.address().port,
+    ...(loopback ? { loopbackPort: loopback.address().port } : {}),
+    close: async () => {
+      for (const k of [...flows.keys()]) drop(k);
+      await Promise.all(sockets.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    },
+  };
+}
+
+async function bindUDP(host: string, port: number): Promise<UdpSocket> {
+  const sock = createSocket('udp4');
   await new Promise<void>((resolve, reject) => {
-    sock.once('error', reject);
-    sock.bind({ address: o.host, port: o.port ?? 0 }, () => {
-      sock.off('error', reject);
+    sock.once('error', (err) => {
+      sock.close();
+      reject(err);
+    });
+    sock.bind({ address: host, port }, () => {
+      sock.removeAllListeners('error');
       resolve();
     });
   });
-  return {
-    port: sock.address().port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const k of [...flows.keys()]) drop(k);
-        sock.close(() => resolve());
-      }),
-  };
+  return sock;
 }

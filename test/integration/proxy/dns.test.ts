@@ -42,18 +42,18 @@ const core = { group: '', version: 'v1' };
 const service = (name: string, spec: Record<string, unknown>, namespace = 'default') =>
   send({ op: 'create', ...core, resource: 'services', namespace, obj: { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace }, spec } });
 
-/** nslookup from the client namespace; the output, whether it succeeded or not. */
-async function nslookup(args: string[]): Promise<string> {
-  const r = await execa('ip', ['netns', 'exec', lab.client, BUSYBOX, 'timeout', '10', BUSYBOX, 'nslookup', ...args], { reject: false });
+/** nslookup from the client namespace (or another); the output, whether it succeeded or not. */
+async function nslookup(args: string[], ns = lab.client): Promise<string> {
+  const r = await execa('ip', ['netns', 'exec', ns, BUSYBOX, 'timeout', '10', BUSYBOX, 'nslookup', ...args], { reject: false });
   return `${r.stdout}\n${r.stderr}`;
 }
 
 /** Polls nslookup until its output matches (the proxy syncs its rules and informers asynchronously). */
-async function resolves(args: string[], want: RegExp, timeoutMs = 30_000): Promise<string> {
+async function resolves(args: string[], want: RegExp, timeoutMs = 30_000, ns = lab.client): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   let out = '';
   while (Date.now() < deadline) {
-    out = await nslookup(args);
+    out = await nslookup(args, ns);
     if (want.test(out)) return out;
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -109,6 +109,11 @@ describe.skipIf(!canNetns)('cluster DNS from a network namespace', () => {
   it('resolves a service by its full name through the redirected Service IP', async () => {
     const out = await resolves(['web.default.svc.cluster.local.', '10.96.0.10'], /Address:\s*10\.96\.0\.20/);
     expect(out).toMatch(/Name:\s*web\.default\.svc\.cluster\.local/);
+  });
+
+  it('answers the node itself over UDP, the reply coming from the Service IP', async () => {
+    // REDIRECT in OUTPUT sends the node's query to 127.0.0.1; an answer from the node's address would be dropped.
+    await resolves(['web.default.svc.cluster.local.', '10.96.0.10'], /Address:\s*10\.96\.0\.20/, 30_000, lab.node);
   });
 
   it('resolves short names through the search path of a ClusterFirst resolv.conf', async () => {

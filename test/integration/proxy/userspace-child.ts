@@ -9,7 +9,8 @@ import { UserspaceProxier } from '../../../proxy/userspace/proxier.js';
 /**
  * Runs the userspace proxier inside the network namespace the test starts it in (its listeners must live there),
  * with the cluster DNS as `skiff proxy --proxy-mode userspace --cluster-dns 10.96.0.53` has it: a DNS server on
- * 0.0.0.0:10053 fed the same Services, and the proxier sending port 53 of 10.96.0.53 to it.
+ * 0.0.0.0:10053 (and, for the node's own UDP queries, on 127.0.0.1) fed the same Services, and the proxier sending
+ * port 53 of 10.96.0.53 to it.
  * Commands come as JSON lines on stdin; each gets one JSON line back on stdout.
  */
 const DNS_PORT = 10053;
@@ -17,6 +18,7 @@ const view = new ClusterDnsView('cluster.local');
 const dns = new ClusterDnsServer({ view, upstream: resolverUpstream([], 1000), config: { domain: 'cluster.local', ttl: DEFAULT_DNS_TTL }, host: '0.0.0.0', port: DNS_PORT });
 await dns.start();
 const p = new UserspaceProxier({ run: execRunner(), nodeName: 'node-a', minSyncPeriodMs: 0, clusterDNS: { serviceIP: '10.96.0.53', address: '0.0.0.0', port: DNS_PORT } });
+p.setClusterDnsLoopbackPort(dns.loopbackPort);
 for (const consumer of [p, view]) {
   consumer.onServicesSynced();
   consumer.onEndpointsSynced();

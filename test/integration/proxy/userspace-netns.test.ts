@@ -25,6 +25,7 @@ let replies: AsyncIterator<string>;
 const WEB = '10.96.0.10';
 const STICKY = '10.96.0.20';
 const EMPTY = '10.96.0.30';
+const UDP = '10.96.0.40';
 /** The cluster DNS Service IP the child's proxier sends to its DNS server (see userspace-child.ts). */
 const DNS_IP = '10.96.0.53';
 
@@ -44,6 +45,19 @@ c.on('data', (d) => {
 c.on('error', (e) => process.stdout.write(e.message));
 setTimeout(() => { process.stdout.write('timeout'); process.exit(0); }, 10000).unref();
 `;
+
+/** A UDP server answering each datagram with its name (argv[1]), on argv[2]:5353. */
+const UDP_SERVER = `const s=require('dgram').createSocket('udp4');s.on('message',(m,r)=>s.send(process.argv[1],r.port,r.address));s.bind(5353,process.argv[2]);`;
+
+/**
+ * One datagram to argv[1]:argv[2] from a connected socket, which (as resolvers do) takes replies from that address
+ * only: prints the reply, or "timeout".
+ */
+const UDP_ASK = `const s=require('dgram').createSocket('udp4');s.connect(Number(process.argv[2]),process.argv[1],()=>{s.on('message',m=>{console.log(String(m));process.exit(0)});s.send('q');setTimeout(()=>{console.log('timeout');process.exit(0)},3000)});`;
+
+async function askUDP(ns: string, ip: string, port: number): Promise<string> {
+  return (await lab.exec(ns, process.execPath, ['-e', UDP_ASK, ip, String(port)])).trim();
+}
 
 async function send(msg: unknown): Promise<Record<string, unknown>> {
   child!.stdin!.write(`${JSON.stringify(msg)}\n`);
@@ -119,12 +133,35 @@ describe.skipIf(!canNetns)('userspace proxier in a network namespace', () => {
     expect(Date.now() - t0).toBeLessThan(1000);
   });
 
-  it('sends the cluster DNS Service IP to the DNS server: UDP from a pod, TCP from the node itself', async () => {
-    const udp = await execa('ip', ['netns', 'exec', lab.client, BUSYBOX, 'timeout', '10', BUSYBOX, 'nslookup', 'web.default.svc.cluster.local.', DNS_IP], { reject: false });
-    expect(`${udp.stdout}\n${udp.stderr}`).toMatch(new RegExp(`Name:\\s*web\\.default\\.svc\\.cluster\\.local[\\s\\S]*Address:\\s*${WEB.replace(/\./g, '\\.')}`));
+  it('sends the cluster DNS Service IP to the DNS server: UDP from a pod and from the node itself, TCP from the node', async () => {
+    for (const ns of [lab.client, lab.node]) {
+      const udp = await execa('ip', ['netns', 'exec', ns, BUSYBOX, 'timeout', '10', BUSYBOX, 'nslookup', 'web.default.svc.cluster.local.', DNS_IP], { reject: false });
+      expect(`${udp.stdout}\n${udp.stderr}`).toMatch(new RegExp(`Name:\\s*web\\.default\\.svc\\.cluster\\.local[\\s\\S]*Address:\\s*${WEB.replace(/\./g, '\\.')}`));
+    }
     // busybox's nslookup has no TCP mode: one query over TCP (2-byte length prefix) with dns-packet.
     const tcp = await execa('ip', ['netns', 'exec', lab.node, process.execPath, '-e', TCP_QUERY, DNS_IP, 'web.default.svc.cluster.local'], { cwd: root, reject: false });
     expect(tcp.stdout).toBe(WEB);
+  });
+
+  it('relays UDP from a pod and from the node itself, replies coming back from the Service IP', async () => {
+    for (const i of [0, 1]) lab.spawn(lab.backends[i]!, process.execPath, ['-e', UDP_SERVER, `udp-${i + 1}`, lab.backendIP(i)]);
+    await send({ op: 'service', obj: svc('udp', { type: 'NodePort', clusterIP: UDP, ports: [{ port: 53, protocol: 'UDP', nodePort: 30053 }] }) });
+    await send({ op: 'endpoints', obj: eps('udp', backends(2), [{ port: 5353, protocol: 'UDP' }]) });
+    await sync();
+    // Each ask is a new client socket, so a new flow: round robin over both backends.
+    const answers = async (ns: string, ip: string, port: number): Promise<string[]> => {
+      const got: string[] = [];
+      for (let i = 0; i < 4; i++) got.push(await askUDP(ns, ip, port));
+      return got.sort();
+    };
+    const deadline = Date.now() + 10_000;
+    // The backends' servers start asynchronously.
+    while ((await askUDP(lab.client, UDP, 53)) === 'timeout' && Date.now() < deadline);
+    expect(await answers(lab.client, UDP, 53)).toEqual(['udp-1', 'udp-1', 'udp-2', 'udp-2']);
+    // From the node: REDIRECT in OUTPUT sends to 127.0.0.1; a reply from the node's address would be dropped.
+    expect(await answers(lab.node, UDP, 53)).toEqual(['udp-1', 'udp-1', 'udp-2', 'udp-2']);
+    expect(await answers(lab.node, lab.nodeIP, 30053)).toEqual(['udp-1', 'udp-1', 'udp-2', 'udp-2']);
+    expect(await answers(lab.client, lab.nodeIP, 30053)).toEqual(['udp-1', 'udp-1', 'udp-2', 'udp-2']);
   });
 
   it('cleanup removes the redirect chains', async () => {

@@ -1,7 +1,7 @@
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CommandResult, CommandRunner } from '../../../proxy/exec.js';
-import { cleanupIptables, IptablesProxier, missingJumps } from '../../../proxy/iptables/proxier.js';
+import { cleanupIptables, IptablesProxier, isNftSave, missingJumps } from '../../../proxy/iptables/proxier.js';
 import { JUMP_RULES, serviceChainName } from '../../../proxy/iptables/rules.js';
 import { BoundedFrequencyRunner } from '../../../proxy/runner.js';
 import { staleConntrackArgs } from '../../../proxy/conntrack.js';
@@ -16,10 +16,14 @@ interface Call {
   at: number;
 }
 
-/** Records commands; iptables -C always says "missing"; iptables-restore fails while `failRestores` > 0, iptables-save while `failSaves`. */
+/**
+ * Records commands; iptables -C always says "missing"; iptables-restore fails while `failRestores` > 0, stops at its
+ * first jump check (as iptables-restore reports it) while `missingJumps` > 0, iptables-save fails while `failSaves`.
+ */
 class FakeIptables {
   calls: Call[] = [];
   failRestores = 0;
+  missingJumps = 0;
   failSaves = false;
   natSave = '*nat\n:PREROUTING ACCEPT [0:0]\nCOMMIT\n';
   filterSave = '*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n';
@@ -32,6 +36,11 @@ class FakeIptables {
       if (this.failRestores > 0) {
         this.failRestores--;
         return { exitCode: 1, stdout: '', stderr: 'iptables-restore: line 3 failed' };
+      }
+      const check = (input ?? '').split('\n').findIndex((l) => l.startsWith('-C '));
+      if (this.missingJumps > 0 && check >= 0) {
+        this.missingJumps--;
+        return { exitCode: 1, stdout: '', stderr: `iptables-restore: line ${check + 1} failed` };
       }
       return ok();
     }
@@ -121,47 +130,115 @@ describe('IptablesProxier', () => {
     expect(p.history.at(-2)?.result?.renderedServicePorts).toBe(1);
   });
 
-  it('later full syncs read the jumps with one iptables-save while restoring, and put back missing ones after', async () => {
+  it('later syncs, full or partial, run one iptables-restore and nothing else; its text checks every jump', async () => {
     const fake = new FakeIptables();
     const { p } = make(fake);
     p.onServiceAdd(svc('a'));
+    p.onEndpointsAdd(eps('a', ['10.244.0.1']));
     p.onServicesSynced();
     p.onEndpointsSynced();
     await p.syncProxyRules();
     const before = fake.calls.length;
     p.forceFullSync();
-    await p.syncProxyRules();
+    expect(await p.syncProxyRules()).toMatchObject({ full: true, ok: true });
+    p.onEndpointsUpdate(undefined, eps('a', ['10.244.0.7']));
+    expect(await p.syncProxyRules()).toMatchObject({ full: false, ok: true });
     await p.idle();
     const calls = fake.calls.slice(before);
-    expect(calls.filter((c) => c.cmd === 'iptables-save').map((c) => c.args)).toEqual([[]]);
-    const restore = calls.findIndex((c) => c.cmd === 'iptables-restore');
-    const inserts = calls.map((c, i) => (c.args.includes('-I') ? i : -1)).filter((i) => i >= 0);
-    // The fake's save shows no jump: every one is inserted again, once the restore has been started.
-    expect(inserts).toHaveLength(JUMP_RULES.length);
-    expect(Math.min(...inserts)).toBeGreaterThan(restore);
-    expect(p.history.at(-1)).toMatchObject({ full: true, ok: true });
+    expect(calls.map((c) => c.cmd)).toEqual(['iptables-restore', 'iptables-restore']);
+    const checks = (c: Call) => (c.input ?? '').split('\n').filter((l) => l.startsWith('-C '));
+    // The full sync checks every jump; the partial one writes only the nat table, and checks its jumps.
+    expect(checks(calls[0]!)).toHaveLength(JUMP_RULES.length);
+    expect(checks(calls[1]!)).toHaveLength(JUMP_RULES.filter((j) => j.table === 'nat').length);
+    expect(calls[1]!.input).not.toContain('*filter');
   });
 
-  it('a failed jump check makes the next sync a full one that reads the tables before restoring', async () => {
+  it('a restore stopped by a jump check puts the jumps back and rewrites every chain in the same sync', async () => {
+    const fake = new FakeIptables();
+    const { p, registry } = make(fake);
+    p.onServiceAdd(svc('a', { clusterIP: '10.96.0.1' }));
+    p.onServiceAdd(svc('b', { clusterIP: '10.96.0.2' }));
+    p.onEndpointsAdd(eps('a', ['10.244.0.1']));
+    p.onEndpointsAdd(eps('b', ['10.244.0.2']));
+    p.onServicesSynced();
+    p.onEndpointsSynced();
+    await p.syncProxyRules();
+    // Someone flushed the tables: the next (partial) sync's restore stops at a jump check.
+    fake.missingJumps = 1;
+    p.onEndpointsUpdate(undefined, eps('a', ['10.244.0.7']));
+    const before = fake.calls.length;
+    expect(await p.syncProxyRules()).toMatchObject({ full: true, ok: true });
+    const calls = fake.calls.slice(before);
+    const restores = calls.map((c, i) => (c.cmd === 'iptables-restore' ? i : -1)).filter((i) => i >= 0);
+    expect(restores).toHaveLength(2);
+    // Then one iptables-save; the fake's save shows no jump, so all of them go back before the second restore.
+    const save = calls.findIndex((c) => c.cmd === 'iptables-save');
+    expect(save).toBeGreaterThan(restores[0]!);
+    expect(calls.slice(save, restores[1]).filter((c) => c.args.includes('-I'))).toHaveLength(JUMP_RULES.length);
+    // The second restore is a full one: b's chains, which did not change, are written again.
+    expect(calls[restores[1]!]!.input).toContain(`:${serviceChainName('default/b', 'tcp')} - [0:0]`);
+    expect(calls[restores[1]!]!.input).toContain('10.244.0.7:8080');
+    // Noticing a flush is no restore failure.
+    expect(await registry.metrics()).toMatch(/^kubeproxy_sync_proxy_rules_iptables_restore_failures_total 0$/m);
+    // And the next sync is back to one restore.
+    const after = fake.calls.length;
+    p.forceFullSync();
+    await p.syncProxyRules();
+    expect(fake.calls.slice(after).map((c) => c.cmd)).toEqual(['iptables-restore']);
+  });
+
+  it('puts the jump checks where they cost least for the backend the first iptables-save shows', async () => {
+    expect(isNftSave('# Generated by iptables-nft-save v1.8.9 (nf_tables) on Mon Nov 30 16:46:08 2026\n*nat\n')).toBe(true);
+    expect(isNftSave('# Generated by iptables-save v1.8.9 on Mon Nov 30 16:46:08 2026\n*nat\n')).toBe(false);
+    for (const [header, separate] of [
+      ['# Generated by iptables-nft-save v1.8.9 (nf_tables) on Mon Nov 30 16:46:08 2026\n', true],
+      ['# Generated by iptables-save v1.8.9 on Mon Nov 30 16:46:08 2026\n', false],
+    ] as const) {
+      const fake = new FakeIptables();
+      fake.natSave = header + fake.natSave;
+      fake.filterSave = '';
+      const { p } = make(fake);
+      p.onServiceAdd(svc('a'));
+      p.onServicesSynced();
+      p.onEndpointsSynced();
+      await p.syncProxyRules();
+      p.forceFullSync();
+      await p.syncProxyRules();
+      for (const r of fake.restores()) expect(r.input!.startsWith('*filter\n-C ')).toBe(separate);
+    }
+  });
+
+  it('a jump check that fails right after the jumps were put back is a failure, retried with backoff', async () => {
     const fake = new FakeIptables();
     const { p } = make(fake);
     p.onServiceAdd(svc('a'));
     p.onServicesSynced();
     p.onEndpointsSynced();
-    await p.syncProxyRules();
-    fake.failSaves = true;
-    p.forceFullSync();
-    // The rules themselves were restored: the sync went well; the check failed after it.
+    fake.missingJumps = 1;
+    // The first sync reads the tables and puts the jumps back before restoring: a failed check then is no flush.
+    expect(await p.syncProxyRules()).toMatchObject({ full: true, ok: false });
+    expect(fake.restores()).toHaveLength(1);
+    expect(String(p.history.at(-1)?.error)).toMatch(/jump missing: -C /);
+    fake.missingJumps = 1;
+    expect(await p.syncProxyRules()).toMatchObject({ full: true, ok: false });
+    // Once the checks pass, all is well.
     expect(await p.syncProxyRules()).toMatchObject({ full: true, ok: true });
-    await p.idle();
+  });
+
+  it('a failed iptables-save fails the sync, and the retry reads the tables again', async () => {
+    const fake = new FakeIptables();
+    const { p } = make(fake);
+    p.onServiceAdd(svc('a'));
+    p.onServicesSynced();
+    p.onEndpointsSynced();
+    fake.failSaves = true;
+    expect(await p.syncProxyRules()).toMatchObject({ full: true, ok: false });
+    expect(fake.restores()).toHaveLength(0);
     fake.failSaves = false;
     const before = fake.calls.length;
     expect(await p.syncProxyRules()).toMatchObject({ full: true, ok: true });
     const calls = fake.calls.slice(before);
-    const restore = calls.findIndex((c) => c.cmd === 'iptables-restore');
-    // The fake's save shows no jump: all of them are put back, this time before the restore.
-    expect(calls.findIndex((c) => c.cmd === 'iptables-save')).toBeLessThan(restore);
-    expect(calls.slice(0, restore).filter((c) => c.args.includes('-I'))).toHaveLength(JUMP_RULES.length);
+    expect(calls.findIndex((c) => c.cmd === 'iptables-save')).toBeLessThan(calls.findIndex((c) => c.cmd === 'iptables-restore'));
   });
 
   it('ignores updates that change nothing the rules depend on', async () => {

@@ -7,6 +7,10 @@ import { EndpointSliceTracker, endpointsFromV1, type ServiceEndpoints } from '..
 import {
   base32,
   endpointChainName,
+  failedJumpCheck,
+  failedRestoreLine,
+  JUMP_RULES,
+  jumpRuleText,
   portProtoHash,
   probability,
   renderCleanup,
@@ -154,6 +158,17 @@ describe('renderRules golden files: load balancers, traffic policies, cluster DN
     ]);
     const dnat = render([], [], { clusterDNS: { serviceIP: '10.96.0.10', address: '10.88.0.1', port: 53 } });
     expect(dnat.text).toContain('-d 10.96.0.10/32 --dport 53 -j DNAT --to-destination 10.88.0.1:53');
+  });
+  it("sends the node's own UDP queries to the DNS server's loopback socket, first", () => {
+    const r = render([], [], { clusterDNS: { serviceIP: '10.96.0.10', address: '0.0.0.0', port: 10053, loopbackPort: 41000 } });
+    const lines = r.text.split('\n').filter((l) => l.startsWith('-A KUBE-SERVICES'));
+    expect(lines.slice(0, 3)).toEqual([
+      '-A KUBE-SERVICES -m comment --comment "skiff cluster DNS" -m addrtype --src-type LOCAL -m udp -p udp -d 10.96.0.10/32 --dport 53 -j REDIRECT --to-ports 41000',
+      '-A KUBE-SERVICES -m comment --comment "skiff cluster DNS" -m udp -p udp -d 10.96.0.10/32 --dport 53 -j REDIRECT --to-ports 10053',
+      '-A KUBE-SERVICES -m comment --comment "skiff cluster DNS" -m tcp -p tcp -d 10.96.0.10/32 --dport 53 -j REDIRECT --to-ports 10053',
+    ]);
+    // A server on one address answers from it: DNAT alone is enough.
+    expect(render([], [], { clusterDNS: { serviceIP: '10.96.0.10', address: '10.88.0.1', port: 53, loopbackPort: 41000 } }).text).not.toContain('41000');
   });
 });
 
@@ -337,6 +352,72 @@ describe('the rendering cache', () => {
     const masqAll = renderRules({ ...maps(services, endpoints), options: { ...options, masqueradeAll: true }, cache });
     expect(masqAll.renderedServicePorts).toBe(5);
     expect(comparable(masqAll)).toEqual(comparable(renderRules({ ...maps(services, endpoints), options: { ...options, masqueradeAll: true } })));
+  });
+});
+
+describe('jump checks in the restore text', () => {
+  const services = [svc('a', { clusterIP: '10.96.0.1' }), svc('b', { clusterIP: '10.96.0.2' })];
+  const endpoints = [eps('a', ['10.244.0.1']), eps('b', ['10.244.0.2'])];
+  const input = { services: buildServicePortMap(services), endpoints: buildEndpointsMap(endpoints.map(endpointsFromV1), 'node-a') };
+
+  it('checks every jump of each table it writes, after the declarations and before any rule', () => {
+    const plain = renderRules(input);
+    const r = renderRules({ ...input, checkJumps: 'inline' });
+    const lines = r.text.split('\n');
+    // Only -C lines were added; the rules are the same.
+    expect(lines.filter((l) => !l.startsWith('-C ')).join('\n')).toBe(plain.text);
+    for (const table of ['filter', 'nat'] as const) {
+      const start = lines.indexOf(`*${table}`);
+      const end = lines.indexOf('COMMIT', start);
+      const section = lines.slice(start + 1, end);
+      const checks = section.filter((l) => l.startsWith('-C '));
+      expect(checks).toHaveLength(JUMP_RULES.filter((j) => j.table === table).length);
+      const first = section.findIndex((l) => l.startsWith('-C '));
+      expect(section.slice(0, first).every((l) => l.startsWith(':'))).toBe(true);
+      expect(section.slice(first, first + checks.length).every((l) => l.startsWith('-C '))).toBe(true);
+    }
+    // As iptables-save prints the jumps: the same text iptables-restore reads back.
+    expect(r.text).toContain('\n-C PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES\n');
+    expect(r.text).toContain('\n-C OUTPUT -m conntrack --ctstate NEW -m comment --comment "kubernetes service portals" -j KUBE-SERVICES\n');
+    expect(r.text).toContain('\n-C INPUT -j KUBE-FIREWALL\n');
+  });
+
+  it('or checks them in sections of their own, before the rules (iptables-nft)', () => {
+    const plain = renderRules(input);
+    const r = renderRules({ ...input, checkJumps: 'separate' });
+    const checks = (table: 'filter' | 'nat') => JUMP_RULES.filter((j) => j.table === table).map((j) => `-C ${jumpRuleText(j)}\n`).join('');
+    expect(r.text).toBe(`*filter\n${checks('filter')}COMMIT\n*nat\n${checks('nat')}COMMIT\n${plain.text}`);
+  });
+
+  it('a partial sync that leaves the filter table alone checks the nat jumps only', () => {
+    const cache = new ServiceRulesCache();
+    const full = renderRules({ ...input, cache, checkJumps: 'inline' });
+    const moved = { ...input, endpoints: buildEndpointsMap([eps('a', ['10.244.0.9']), eps('b', ['10.244.0.2'])].map(endpointsFromV1), 'node-a') };
+    const partial = renderRules({ ...moved, cache, checkJumps: 'inline', changedServices: new Set(['default/a']), previousShared: full.shared, existingNatChains: full.activeNatChains });
+    expect(partial.text).not.toContain('*filter');
+    expect(partial.text.split('\n').filter((l) => l.startsWith('-C '))).toHaveLength(JUMP_RULES.filter((j) => j.table === 'nat').length);
+  });
+
+  it('tells a failed jump check from other failures, in either layout', () => {
+    const inline = '*nat\n:KUBE-SERVICES - [0:0]\n-C PREROUTING -j KUBE-SERVICES\n-A KUBE-SERVICES -j RETURN\nCOMMIT\n';
+    expect(failedJumpCheck('iptables-restore: line 3 failed', inline)).toBe('-C PREROUTING -j KUBE-SERVICES');
+    expect(failedJumpCheck('iptables-restore: line 4 failed', inline)).toBeUndefined();
+    expect(failedJumpCheck('iptables-restore: line 5 failed', inline)).toBeUndefined();
+    const separate = '*nat\n-C PREROUTING -j KUBE-SERVICES\n-C OUTPUT -j KUBE-SERVICES\nCOMMIT\n*nat\n:KUBE-SERVICES - [0:0]\nCOMMIT\n';
+    // iptables-nft reports a check naming a deleted chain at the section's COMMIT.
+    expect(failedJumpCheck("Chain 'KUBE-SERVICES' does not exist\nError occurred at line: 4\n", separate)).toBe('-C PREROUTING -j KUBE-SERVICES; -C OUTPUT -j KUBE-SERVICES');
+    expect(failedJumpCheck('iptables-restore: line 7 failed', separate)).toBeUndefined();
+    expect(failedJumpCheck('Another app is currently holding the xtables lock.', separate)).toBeUndefined();
+  });
+
+  it('finds the line iptables-restore reports as failed, as the legacy and nft backends word it', () => {
+    const text = '*nat\n:KUBE-SERVICES - [0:0]\n-C PREROUTING -j KUBE-SERVICES\n-A KUBE-SERVICES -j RETURN\nCOMMIT\n';
+    expect(failedRestoreLine('iptables-restore: line 3 failed\n', text)).toBe('-C PREROUTING -j KUBE-SERVICES');
+    expect(failedRestoreLine('iptables-nft-restore: line 4 failed: Bad rule (does a matching rule exist in that chain?).', text)).toBe('-A KUBE-SERVICES -j RETURN');
+    expect(failedRestoreLine('iptables-restore: line 1 failed', text)).toBe('*nat');
+    expect(failedRestoreLine("iptables-restore v1.8.9 (nf_tables): Chain 'KUBE-SERVICES' does not exist\nError occurred at line: 3\n", text)).toBe('-C PREROUTING -j KUBE-SERVICES');
+    expect(failedRestoreLine('iptables-restore: line 40 failed', text)).toBeUndefined();
+    expect(failedRestoreLine('Another app is currently holding the xtables lock.', text)).toBeUndefined();
   });
 });
 

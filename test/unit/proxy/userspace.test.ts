@@ -73,10 +73,32 @@ describe('renderUserspaceRules', () => {
     );
     expect(renderUserspaceRules([{ name: 'a/b', protocol: 'TCP', clusterIP: '10.96.0.1', port: 80, nodePort: 0, externalIPs: [], proxyPort: 1 }], '10.0.0.5')).toContain('-j DNAT --to-destination 10.0.0.5:1');
   });
+
+  it("sends the node's own traffic (the OUTPUT chains) to the listener's loopback socket when it has one", () => {
+    const udp = { name: 'a/u', protocol: 'UDP' as const, clusterIP: '10.96.0.7', port: 53, nodePort: 30053, externalIPs: [], proxyPort: 40002, loopbackPort: 40003 };
+    const lines = renderUserspaceRules([udp]).split('\n');
+    expect(lines.filter((l) => / KUBE-(PORTALS|NODEPORT)-HOST /.test(l)).every((l) => l.endsWith('--to-ports 40003'))).toBe(true);
+    expect(lines.filter((l) => / KUBE-(PORTALS|NODEPORT)-CONTAINER /.test(l)).every((l) => l.endsWith('--to-ports 40002'))).toBe(true);
+    expect(lines.filter((l) => l.startsWith('-A '))).toHaveLength(4);
+    // A listener on one address is DNATed to: replies leave from that address, from the node too.
+    expect(renderUserspaceRules([udp], '10.0.0.5')).not.toContain('40003');
+  });
 });
 
 describe('the cluster DNS in userspace mode', () => {
   const portal = { name: 'kube-system/kube-dns:dns', protocol: 'UDP' as const, clusterIP: '10.96.0.10', port: 53, nodePort: 0, externalIPs: [], proxyPort: 40002 };
+
+  it("sends the node's own UDP queries to the DNS server's loopback socket when it has one", () => {
+    const rules = renderUserspaceRules([], '0.0.0.0', { serviceIP: '10.96.0.10', address: '0.0.0.0', port: 10053, loopbackPort: 41000 })
+      .split('\n')
+      .filter((l) => l.startsWith('-A '));
+    expect(rules.map((l) => `${l.split(' ')[1]} ${/-p (\w+)/.exec(l)?.[1]} ${l.split(' ').at(-1)}`)).toEqual([
+      'KUBE-PORTALS-CONTAINER udp 10053',
+      'KUBE-PORTALS-HOST udp 41000',
+      'KUBE-PORTALS-CONTAINER tcp 10053',
+      'KUBE-PORTALS-HOST tcp 10053',
+    ]);
+  });
 
   it('sends UDP and TCP port 53 of the DNS Service IP to the DNS server, before any Service portal', () => {
     const lines = renderUserspaceRules([portal], '0.0.0.0', { serviceIP: '10.96.0.10', address: '0.0.0.0', port: 10053 }).split('\n');
