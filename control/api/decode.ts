@@ -32,16 +32,18 @@ export function dropNulls(v: unknown): unknown {
     return out ?? v;
   }
   if (!isPlainObject(v)) return v;
-  const entries = Object.entries(v);
+  // Object.keys, not Object.entries: no pair array per member (every request body passes through here).
+  const keys = Object.keys(v);
   let out: Record<string, unknown> | undefined;
-  for (let i = 0; i < entries.length; i++) {
-    const [k, x] = entries[i] as [string, unknown];
-    const y = x === null ? null : dropNulls(x);
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i] as string;
+    const x = v[k];
+    const y = x === null || typeof x !== 'object' ? x : dropNulls(x);
     if (out === undefined) {
       if (y === x && x !== null) continue;
       // The first change: copy what came before it, then build the rest.
       out = {};
-      for (let j = 0; j < i; j++) define(out, entries[j]![0], entries[j]![1]);
+      for (let j = 0; j < i; j++) define(out, keys[j] as string, v[keys[j] as string]);
     }
     if (y !== null) define(out, k, y);
   }
