@@ -56,6 +56,9 @@ function define(o: Record<string, unknown>, k: string, value: unknown): void {
   else o[k] = value;
 }
 
+/** Same text as upstream's strict decoding error and its fieldValidation=Warn warning. */
+export const unknownFieldWarning = (field: string): string => `unknown field "${field}"`;
+
 function pathText(path: readonly PropertyKey[]): string {
   return path.reduce<string>((p, seg) => {
     if (typeof seg === 'number') return `${p}[${seg}]`;
@@ -96,8 +99,7 @@ export function decodeKind<S extends z.ZodType>(
 
   const warnings: string[] = [];
   for (const field of opts.decodedBefore ? [] : findUnknownFields(schema, raw)) {
-    // Same text as upstream's strict decoding error and its fieldValidation=Warn warning.
-    const text = `unknown field "${field}"`;
+    const text = unknownFieldWarning(field);
     if (opts.strict) errors.push({ type: 'FieldValueInvalid', field, detail: text, unknownField: true });
     else warnings.push(text);
   }
