@@ -4,7 +4,7 @@ import { Agent, request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { SectionOutput } from './agent.js';
-import { absoluteText, checkAborted, freePort, machine, now, onCleanup, onExit, percentile, pollUntil, progress, round, sleep, statusKb, type AbsoluteLine } from './util.js';
+import { absoluteText, checkAborted, cpuSeconds, freePort, machine, now, onCleanup, onExit, percentile, pollUntil, progress, round, sleep, statusKb, type AbsoluteLine } from './util.js';
 
 /**
  * The API server benchmark, against a real `skiff control` process (HTTPS, client certificates, RBAC, the embedded
@@ -13,7 +13,8 @@ import { absoluteText, checkAborted, freePort, machine, now, onCleanup, onExit, 
  *   - p50/p99 of create, get, update and list with 50 concurrent clients (pods; list = one namespace of 100 pods);
  *   - a LIST of 5,000 pods;
  *   - watch delivery to 200 watchers (write sent -> event parsed by every watcher);
- *   - the control process's RSS with 5,000 pods.
+ *   - the control process's RSS with 5,000 pods;
+ *   - for reference, the control process's CPU time per create and per update (counted, so less noisy than latency).
  *
  * The floor, taken in the same run: the same number of HTTPS round trips, from the same 50 clients with the same TLS
  * setup (client certificates), to a trivial Node https server in its own process answering a canned pod; and for the
@@ -263,12 +264,14 @@ export async function apiserverBench(opts: ApiserverBenchOptions = {}): Promise<
     // create body would drop what admission added, e.g. the service account volume, which pod updates may not do).
     const asCreated = new Map<string, { metadata: { labels?: Record<string, string>; resourceVersion?: string } }>();
     const tCreate = now();
+    const cpuCreate0 = cpuSeconds(control.pid);
     const createMs = await concurrently(clients, perClient, async (c, i) => {
       const r = await must(agent, port, 'POST', '/api/v1/namespaces/bench/pods', podBody(`p-${c}-${i}`, { app: 'bench', client: String(c) }));
       if (i < updates) asCreated.set(`p-${c}-${i}`, JSON.parse(r.body.toString()) as { metadata: { labels?: Record<string, string> } });
       if (++created % 1000 === 0) progress(`  ${created} pods (${((now() - tCreate) / 1000).toFixed(1)} s)`);
     });
     const createWallS = (now() - tCreate) / 1000;
+    const createCpuS = cpuSeconds(control.pid) - cpuCreate0;
     // A small namespace for the concurrent list.
     await concurrently(clients, 2, (c, i) => must(agent, port, 'POST', '/api/v1/namespaces/bench-small/pods', podBody(`s-${c}-${i}`, { app: 'small' })).then(() => undefined));
 
@@ -276,6 +279,8 @@ export async function apiserverBench(opts: ApiserverBenchOptions = {}): Promise<
     const getMs = await concurrently(clients, 40, (c, i) => must(agent, port, 'GET', `/api/v1/namespaces/bench/pods/p-${c}-${(i * 7) % perClient}`).then(() => undefined));
 
     progress(`update: ${clients} clients x ${updates} (PUT, each client its own pods)...`);
+    const cpuUpdate0 = cpuSeconds(control.pid);
+    const tUpdate = now();
     const updateMs = await concurrently(clients, updates, (c, i) => {
       const pod = asCreated.get(`p-${c}-${i}`);
       if (!pod) throw new Error(`no created body for p-${c}-${i}`);
@@ -283,6 +288,8 @@ export async function apiserverBench(opts: ApiserverBenchOptions = {}): Promise<
       const body = { ...pod, metadata: { ...pod.metadata, labels: { ...pod.metadata.labels, updated: 'yes' }, resourceVersion: undefined } };
       return must(agent, port, 'PUT', `/api/v1/namespaces/bench/pods/p-${c}-${i}`, body).then(() => undefined);
     });
+    const updateCpuS = cpuSeconds(control.pid) - cpuUpdate0;
+    const updateWallS = (now() - tUpdate) / 1000;
 
     progress(`list: ${clients} clients x 10 (namespace of 100 pods)...`);
     const listMs = await concurrently(clients, 10, (_c, _i) => must(agent, port, 'GET', '/api/v1/namespaces/bench-small/pods').then(() => undefined));
@@ -380,6 +387,10 @@ export async function apiserverBench(opts: ApiserverBenchOptions = {}): Promise<
       `get (${clients} clients, ${s.get.n} GETs): p50 ${s.get.p50.toFixed(1)} ms, p99 ${s.get.p99.toFixed(1)} ms; floor p99 ${s.floorGet.p99.toFixed(1)} ms = ${ratio(s.get.p99, s.floorGet.p99)}`,
       `list (${clients} clients, ${s.list.n} LISTs of 100 pods): p50 ${s.list.p50.toFixed(1)} ms, p99 ${s.list.p99.toFixed(1)} ms`,
       `LIST of ${perClient * clients} pods (${(bigListBytes / 1024 / 1024).toFixed(1)} MB): median ${percentile(bigListMs, 50).toFixed(0)} ms, max ${s.bigList.max.toFixed(0)} ms; floor (same bytes) ${percentile(floorBigListMs, 50).toFixed(0)} ms = ${ratio(percentile(bigListMs, 50), percentile(floorBigListMs, 50))}`,
+      // Counted work rather than latency: the control process's CPU time (user + system) over each closed-loop phase,
+      // per request. It includes what the writes set off in the same process (watch fan-out, the scheduler, the
+      // controllers) as far as it ran inside the phase.
+      `control CPU per create: ${((createCpuS * 1000) / s.create.n).toFixed(2)} ms (${createCpuS.toFixed(1)} s over the ${createWallS.toFixed(1)} s create phase); per update: ${((updateCpuS * 1000) / s.update.n).toFixed(2)} ms (${updateCpuS.toFixed(1)} s over ${updateWallS.toFixed(1)} s)`,
       `watch delivery (${watchers} watchers x ${watchEvents} writes, write sent -> event parsed): p50 ${s.watchDelivery.p50.toFixed(1)} ms, p99 ${s.watchDelivery.p99.toFixed(1)} ms (target p99 <= ${TARGETS.watchP99Ms} ms${s.watchDelivery.p99 > TARGETS.watchP99Ms ? ', OVER' : ''}); the PATCH itself p50 ${s.watchWrite.p50.toFixed(1)} ms${missing ? `; ${missing} deliveries MISSING` : ''}`,
     ];
     const absolutes: AbsoluteLine[] = [
@@ -397,6 +408,7 @@ export async function apiserverBench(opts: ApiserverBenchOptions = {}): Promise<
         targets: TARGETS,
         ms: s,
         createThroughputPerSecond: round((s.create.n / createWallS), 1),
+        controlCpuMsPerRequest: { create: round((createCpuS * 1000) / s.create.n, 3), update: round((updateCpuS * 1000) / s.update.n, 3) },
         bigListBytes,
         watchMissing: missing,
         memory: { rssMb: round(rssKb / 1024, 1), peakRssMb: round(hwmKb / 1024, 1), emptyRssMb: round(rssEmptyKb / 1024, 1) },

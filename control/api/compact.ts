@@ -10,12 +10,18 @@ function compact(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(compact);
   if (value === null || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    if (Array.isArray(v) && v.length === 0) continue;
-    if (v === false && OMITTED_WHEN_FALSE.has(k)) continue;
-    if (v === 0 && OMITTED_WHEN_ZERO.has(k)) continue;
+  const obj = value as Record<string, unknown>;
+  // Object.keys, not Object.entries: no pair array per member (this runs on every pod written).
+  for (const k of Object.keys(obj)) {
+    const v = obj[k];
     if (v === undefined) continue;
-    out[k] = compact(v);
+    if (v === null || typeof v !== 'object') {
+      if (v === false && OMITTED_WHEN_FALSE.has(k)) continue;
+      if (v === 0 && OMITTED_WHEN_ZERO.has(k)) continue;
+      out[k] = v;
+    } else if (Array.isArray(v)) {
+      if (v.length > 0) out[k] = v.map(compact);
+    } else out[k] = compact(v);
   }
   return out;
 }

@@ -32,16 +32,18 @@ export function dropNulls(v: unknown): unknown {
     return out ?? v;
   }
   if (!isPlainObject(v)) return v;
-  const entries = Object.entries(v);
+  // Object.keys, not Object.entries: no pair array per member (every request body passes through here).
+  const keys = Object.keys(v);
   let out: Record<string, unknown> | undefined;
-  for (let i = 0; i < entries.length; i++) {
-    const [k, x] = entries[i] as [string, unknown];
-    const y = x === null ? null : dropNulls(x);
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i] as string;
+    const x = v[k];
+    const y = x === null || typeof x !== 'object' ? x : dropNulls(x);
     if (out === undefined) {
       if (y === x && x !== null) continue;
       // The first change: copy what came before it, then build the rest.
       out = {};
-      for (let j = 0; j < i; j++) define(out, entries[j]![0], entries[j]![1]);
+      for (let j = 0; j < i; j++) define(out, keys[j] as string, v[keys[j] as string]);
     }
     if (y !== null) define(out, k, y);
   }
@@ -53,6 +55,9 @@ function define(o: Record<string, unknown>, k: string, value: unknown): void {
   if (k === '__proto__') Object.defineProperty(o, k, { value, enumerable: true, writable: true, configurable: true });
   else o[k] = value;
 }
+
+/** Same text as upstream's strict decoding error and its fieldValidation=Warn warning. */
+export const unknownFieldWarning = (field: string): string => `unknown field "${field}"`;
 
 function pathText(path: readonly PropertyKey[]): string {
   return path.reduce<string>((p, seg) => {
@@ -94,8 +99,7 @@ export function decodeKind<S extends z.ZodType>(
 
   const warnings: string[] = [];
   for (const field of opts.decodedBefore ? [] : findUnknownFields(schema, raw)) {
-    // Same text as upstream's strict decoding error and its fieldValidation=Warn warning.
-    const text = `unknown field "${field}"`;
+    const text = unknownFieldWarning(field);
     if (opts.strict) errors.push({ type: 'FieldValueInvalid', field, detail: text, unknownField: true });
     else warnings.push(text);
   }

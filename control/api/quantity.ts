@@ -29,7 +29,36 @@ const NUMBER = /^([+-]?)(?:(\d+)(?:\.(\d*))?|\.(\d+))$/;
 const BINARY: Record<string, number> = { Ki: 10, Mi: 20, Gi: 30, Ti: 40, Pi: 50, Ei: 60 };
 const DECIMAL: Record<string, number> = { n: -9, u: -6, m: -3, '': 0, k: 3, M: 6, G: 9, T: 12, P: 15, E: 18 };
 
+/**
+ * What parseExact made of recent strings (an Exact, or the QuantityError message): every pod written brings the
+ * same few quantities ("100m", "128Mi") to validation, scheduling and quota, several times each. Bounded, and
+ * emptied when full. Nothing changes an Exact once made.
+ */
+const parsed = new Map<string, Readonly<Exact> | string>();
+const PARSED_MAX = 512;
+
 function parseExact(input: string | number): Exact {
+  if (typeof input !== 'string') return parseExactUncached(input);
+  const known = parsed.get(input);
+  if (typeof known === 'string') throw new QuantityError(known);
+  if (known) return known;
+  let result: Exact | string;
+  try {
+    result = Object.freeze(parseExactUncached(input));
+  } catch (e) {
+    if (!(e instanceof QuantityError)) throw e;
+    result = e.message;
+  }
+  // Only short strings: a hostile manifest's megabyte quantity is not worth keeping.
+  if (input.length <= 64) {
+    if (parsed.size >= PARSED_MAX) parsed.clear();
+    parsed.set(input, result);
+  }
+  if (typeof result === 'string') throw new QuantityError(result);
+  return result;
+}
+
+function parseExactUncached(input: string | number): Exact {
   const s = typeof input === 'number' ? numberText(input) : input.trim();
   const m = FORMAT.exec(s);
   if (!m) throw new QuantityError(QUANTITY_FORMAT_ERROR);

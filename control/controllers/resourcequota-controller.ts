@@ -29,6 +29,8 @@ export class ResourceQuotaController extends Controller {
         onAdd: forNamespace,
         // Only what changes usage: phase (a finished pod stops counting), deletion, spec.
         onUpdate: (old, o) => {
+          // Most namespaces have no quota: nothing to compare for them.
+          if (!this.quotas.list().some((q) => q.metadata.namespace === o.metadata.namespace)) return;
           if (!jsonEqual(old.spec, o.spec) || (old.status as { phase?: string } | undefined)?.phase !== (o.status as { phase?: string } | undefined)?.phase || old.metadata.deletionTimestamp !== o.metadata.deletionTimestamp) forNamespace(o);
         },
         onDelete: forNamespace,

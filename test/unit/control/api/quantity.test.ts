@@ -96,3 +96,20 @@ describe('compareQuantities', () => {
     expect(compareQuantities(a, b)).toBe(want);
   });
 });
+
+describe('quantities seen again', () => {
+  it('give the same answers however often they are asked about, malformed ones too', () => {
+    for (let round = 0; round < 3; round++) {
+      expect(cpuMillis('250m')).toBe(250);
+      expect(memoryBytes('64Mi')).toBe(64 * 2 ** 20);
+      expect(quantityError('12Mii')).toBe(SUFFIX);
+      expect(quantityError('abc')).toBe(FORMAT);
+      expect(() => parseQuantity('12Mii')).toThrow(SUFFIX);
+    }
+  });
+
+  it('stay right after more distinct quantities than are remembered', () => {
+    for (let i = 0; i < 2000; i++) expect(memoryBytes(`${i}Ki`)).toBe(i * 1024);
+    expect(cpuMillis('1500m')).toBe(1500);
+  });
+});
