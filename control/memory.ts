@@ -1,0 +1,31 @@
+import { setFlagsFromString } from 'node:v8';
+
+/**
+ * How far V8 lets the old generation grow past what the last full collection kept, as a percentage.
+ *
+ * V8 sets the next full collection's trigger at a factor of the live heap that reaches 4x when the heap limit is
+ * large (Node's default on a machine with a few GB). The control plane's heap is mostly long-lived caches (the
+ * store's values, informer caches), so with 100 MB live it sat at up to 400 MB, mostly garbage, before collecting.
+ * Measured with the apiserver bench (5,000 pods, this setting alone): RSS 469 MB by default, 415 MB at 100%,
+ * 370 MB at 50% for about 10% more CPU in the control process, 334-348 MB at 20% for 25-50% more (more full
+ * collections while the store fills).
+ * Go's kube-apiserver runs with GOGC=100 (the heap grows to twice what is live).
+ */
+export const CONTROL_HEAP_GROWING_PERCENT = 50;
+
+/** The V8 flag; given on the node command line (NODE_OPTIONS does not accept it), it wins. */
+const FLAG = '--heap-growing-percent';
+
+/**
+ * Applies the control plane's heap growth to this process: SKIFF_HEAP_GROWING_PERCENT when set (0: V8's own
+ * default), else CONTROL_HEAP_GROWING_PERCENT; nothing when node was started with the flag. V8 reads it at each
+ * full collection, so setting it at run time takes effect from the next one. Answers the percentage set, if any.
+ */
+export function tuneControlPlaneHeap(execArgv: readonly string[] = process.execArgv, env: NodeJS.ProcessEnv = process.env): number | undefined {
+  if (execArgv.some((a) => a.startsWith(FLAG) || a.startsWith('--heap_growing_percent'))) return undefined;
+  const text = env.SKIFF_HEAP_GROWING_PERCENT;
+  const percent = text !== undefined && /^\d+$/.test(text.trim()) ? Number(text.trim()) : CONTROL_HEAP_GROWING_PERCENT;
+  if (percent === 0) return undefined;
+  setFlagsFromString(`${FLAG}=${percent}`);
+  return percent;
+}
