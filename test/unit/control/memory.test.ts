@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CONTROL_HEAP_GROWING_PERCENT, tuneControlPlaneHeap } from '../../../control/memory.js';
+import { CONTROL_HEAP_GROWING_PERCENT, controlProcessEnv, tuneControlPlaneHeap } from '../../../control/memory.js';
 
 describe('tuneControlPlaneHeap', () => {
   it('sets the heap growth unless node was started with the flag; SKIFF_HEAP_GROWING_PERCENT chooses it, 0 leaves V8 its default', () => {
@@ -9,5 +9,11 @@ describe('tuneControlPlaneHeap', () => {
     expect(tuneControlPlaneHeap([], { SKIFF_HEAP_GROWING_PERCENT: '30' })).toBe(30);
     expect(tuneControlPlaneHeap([], { SKIFF_HEAP_GROWING_PERCENT: '0' })).toBeUndefined();
     expect(tuneControlPlaneHeap([], { SKIFF_HEAP_GROWING_PERCENT: 'lots' })).toBe(CONTROL_HEAP_GROWING_PERCENT);
+  });
+
+  it('the control process environment adds the young generation and mmap threshold settings, keeping a user\'s own', () => {
+    expect(controlProcessEnv({ PATH: '/bin' })).toEqual({ PATH: '/bin', NODE_OPTIONS: '--max-semi-space-size=8', MALLOC_MMAP_THRESHOLD_: '131072' });
+    expect(controlProcessEnv({ NODE_OPTIONS: '--enable-source-maps' }).NODE_OPTIONS).toBe('--enable-source-maps --max-semi-space-size=8');
+    expect(controlProcessEnv({ NODE_OPTIONS: '--max-semi-space-size=32', MALLOC_MMAP_THRESHOLD_: '65536' })).toEqual({ NODE_OPTIONS: '--max-semi-space-size=32', MALLOC_MMAP_THRESHOLD_: '65536' });
   });
 });
