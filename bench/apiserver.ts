@@ -123,7 +123,7 @@ class ControlProcess {
     // SKIFF_BENCH_CONTROL_NODE_ARGS: extra node flags for the control process (e.g. --cpu-prof --cpu-prof-dir=DIR).
     const nodeArgs = (process.env.SKIFF_BENCH_CONTROL_NODE_ARGS ?? '').split(' ').filter(Boolean);
     const args = [...nodeArgs, SKIFF, 'control', '--secure-port', String(this.port), '--bind-address', '127.0.0.1', '--data-dir', join(this.dir, 'data'), '--listen-peer-urls', `http://127.0.0.1:${peer}`];
-    // The environment skiff up and the systemd unit give the control process (young generation, mmap threshold).
+    // The environment skiff up and the systemd unit give the control process (glibc's mmap threshold).
     const child = spawn(process.execPath, args, { env: controlProcessEnv({ ...process.env, SKIFF_LOG_FORMAT: 'json' }), stdio: ['ignore', fd, fd] });
     closeSync(fd);
     this.child = child;

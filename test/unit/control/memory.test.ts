@@ -11,9 +11,8 @@ describe('tuneControlPlaneHeap', () => {
     expect(tuneControlPlaneHeap([], { SKIFF_HEAP_GROWING_PERCENT: 'lots' })).toBe(CONTROL_HEAP_GROWING_PERCENT);
   });
 
-  it('the control process environment adds the young generation and mmap threshold settings, keeping a user\'s own', () => {
-    expect(controlProcessEnv({ PATH: '/bin' })).toEqual({ PATH: '/bin', NODE_OPTIONS: '--max-semi-space-size=8', MALLOC_MMAP_THRESHOLD_: '131072' });
-    expect(controlProcessEnv({ NODE_OPTIONS: '--enable-source-maps' }).NODE_OPTIONS).toBe('--enable-source-maps --max-semi-space-size=8');
-    expect(controlProcessEnv({ NODE_OPTIONS: '--max-semi-space-size=32', MALLOC_MMAP_THRESHOLD_: '65536' })).toEqual({ NODE_OPTIONS: '--max-semi-space-size=32', MALLOC_MMAP_THRESHOLD_: '65536' });
+  it('the control process environment fixes the mmap threshold, keeping a user\'s own', () => {
+    expect(controlProcessEnv({ PATH: '/bin' })).toEqual({ PATH: '/bin', MALLOC_MMAP_THRESHOLD_: '131072' });
+    expect(controlProcessEnv({ MALLOC_MMAP_THRESHOLD_: '65536' })).toEqual({ MALLOC_MMAP_THRESHOLD_: '65536' });
   });
 });
