@@ -3,6 +3,7 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } fr
 import { Agent, request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { controlProcessEnv } from '../control/memory.js';
 import type { SectionOutput } from './agent.js';
 import { absoluteText, checkAborted, cpuSeconds, freePort, machine, now, onCleanup, onExit, percentile, pollUntil, progress, round, sleep, statusKb, type AbsoluteLine } from './util.js';
 
@@ -123,7 +124,8 @@ class ControlProcess {
     // SKIFF_BENCH_CONTROL_NODE_ARGS: extra node flags for the control process (e.g. --cpu-prof --cpu-prof-dir=DIR).
     const nodeArgs = (process.env.SKIFF_BENCH_CONTROL_NODE_ARGS ?? '').split(' ').filter(Boolean);
     const args = [...nodeArgs, SKIFF, 'control', '--secure-port', String(this.port), '--bind-address', '127.0.0.1', '--data-dir', join(this.dir, 'data'), '--listen-peer-urls', `http://127.0.0.1:${peer}`];
-    const child = spawn(process.execPath, args, { env: { ...process.env, SKIFF_LOG_FORMAT: 'json' }, stdio: ['ignore', fd, fd] });
+    // The environment skiff up and the systemd unit give the control process (glibc's mmap threshold).
+    const child = spawn(process.execPath, args, { env: controlProcessEnv({ ...process.env, SKIFF_LOG_FORMAT: 'json' }), stdio: ['ignore', fd, fd] });
     closeSync(fd);
     this.child = child;
     child.once('exit', () => (this.exited = true));

@@ -10,6 +10,7 @@ import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { KubeClient, loadKubeconfig, type KubeObject } from '../control/client/index.js';
+import { controlProcessEnv } from '../control/memory.js';
 import { parseCommandFlags } from '../lib/command-flags.js';
 import { agentKubeconfigPath, ensureComponentKubeconfig, nodeIdentity, proxyIdentity, proxyKubeconfigPath } from './identities.js';
 
@@ -311,7 +312,7 @@ async function startDaemon(s: UpSettings, d: Daemon): Promise<number> {
     const child = spawn(process.execPath, [SKIFF_JS, d, ...daemonArgs(s, d)], {
       detached: true,
       stdio: ['ignore', log, log],
-      env: { ...process.env, SKIFF_LOG_FORMAT: 'json' },
+      env: d === 'control' ? controlProcessEnv({ ...process.env, SKIFF_LOG_FORMAT: 'json' }) : { ...process.env, SKIFF_LOG_FORMAT: 'json' },
     });
     const pid = await new Promise<number>((res, rej) => {
       child.once('spawn', () => res(child.pid as number));

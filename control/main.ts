@@ -38,6 +38,7 @@ import type { ResourceMetricsSource } from './apiserver/metrics-api.js';
 import { kubeletNodeFetcher, ResourceMetricsScraper } from './metrics/scraper.js';
 import type { KubeletClientConfig } from './apiserver/proxy/kubelet-client.js';
 import { startStoreMember } from './store/cli.js';
+import { CONTROL_HEAP_GROWING_PERCENT, tuneControlPlaneHeap } from './memory.js';
 import type { Store } from './store/index.js';
 
 const FLAGS = {
@@ -102,6 +103,7 @@ export function controlHelp(): string {
   const lines = ['Usage: skiff control [flags]', '', 'Runs the control plane: the Kubernetes API server (HTTPS, client certificates and tokens) on an embedded store.', '', 'Flags:'];
   for (const [name, f] of Object.entries(FLAGS)) lines.push(`  --${name.padEnd(24)}${f.help}`);
   lines.push('  -h, --help                Show this help');
+  lines.push('', 'Environment:', `  SKIFF_HEAP_GROWING_PERCENT  How far the JavaScript heap may grow past what is live before a full collection (default ${CONTROL_HEAP_GROWING_PERCENT}; 0: V8's default)`);
   return lines.join('\n');
 }
 
@@ -375,6 +377,8 @@ export async function runControl(argv: string[]): Promise<number> {
     }
   }
   const logger = createLogger('skiff-control');
+  // Before the store and the caches fill the heap: V8's default growth would let it reach 4x what is live.
+  tuneControlPlaneHeap();
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });
   const closers: Array<() => Promise<void>> = [];

@@ -1,4 +1,5 @@
 import { ApiStatusError, type KubeClient, type KubeObject, type ListOptions, type ResourceRef, type WatchEvent } from './client.js';
+import { informerStrings } from './intern.js';
 
 /**
  * client-go's shared informer, reduced to what Skiff needs: list, then watch from the list's resourceVersion, keep a
@@ -105,7 +106,7 @@ export class Informer<T extends KubeObject = KubeObject> {
     if (this.stopped) return;
     try {
       const list = await this.client.list<T>(this.ref, this.selectors());
-      this.replace(list.items.map((o) => ({ ...o })), list.metadata.resourceVersion ?? '');
+      this.replace(list.items.map((o) => informerStrings.internValues({ ...o })), list.metadata.resourceVersion ?? '');
       await this.watchFrom(this.lastResourceVersion);
       this.failures = 0;
     } catch (err) {
@@ -145,7 +146,7 @@ export class Informer<T extends KubeObject = KubeObject> {
       for (const h of this.handlers) h.onDelete?.(e.object);
       return;
     }
-    this.cache.set(key, e.object);
+    this.cache.set(key, informerStrings.internValues(e.object));
     for (const h of this.handlers) {
       if (old) h.onUpdate?.(old, e.object);
       else h.onAdd?.(e.object);

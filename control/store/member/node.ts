@@ -57,7 +57,7 @@ import { ProposalDroppedError } from '../raft/raft.js';
 import { SeededRand } from '../raft/rand.js';
 import { RawNode, type Ready } from '../raft/rawnode.js';
 import type { MemoryStorage } from '../raft/storage.js';
-import { Snapshotter } from '../wal/snapshotter.js';
+import { Snapshotter, snapshotName } from '../wal/snapshotter.js';
 import { openRaftStorage, persistReady, saveLocalSnapshot } from '../wal/storage.js';
 import type { Wal, WalOptions } from '../wal/wal.js';
 import type { LeaseId, LeaseTimeToLiveResponse } from '../store.js';
@@ -274,6 +274,7 @@ export class RaftNode implements TransportHandler {
       this.appliedTerm = recovered.snapshot.metadata.term;
       this.snapshotIndex = this.applied;
       this.confState = { voters: [...recovered.snapshot.metadata.confState.voters] };
+      this.releaseSnapshotData(recovered.snapshot);
     }
     this.raw = new RawNode({
       id: options.id,
@@ -623,7 +624,10 @@ export class RaftNode implements TransportHandler {
         if (!sendFirst && rd.messages.length > 0) this.options.transport.send(rd.messages);
         if (!appliedEarly) {
           if (rd.softState !== undefined) this.onSoftState(rd.softState);
-          if (snapshot && rd.snapshot !== undefined) this.installSnapshot(rd.snapshot);
+          if (snapshot && rd.snapshot !== undefined) {
+            this.installSnapshot(rd.snapshot);
+            this.releaseSnapshotData(rd.snapshot);
+          }
           this.applyEntries(rd.committedEntries);
         }
         for (const rs of rd.readStates) this.onReadState(rs);
@@ -797,6 +801,12 @@ export class RaftNode implements TransportHandler {
     this.appliedWaiters.splice(0, this.appliedWaiters.length, ...keep);
   }
 
+  /** The snapshot's data (the whole store, serialized) stays on disk, in its .snap file, until a follower needs it. */
+  private releaseSnapshotData(snap: Snapshot): void {
+    const name = snapshotName(snap.metadata.term, snap.metadata.index);
+    this.storage.releaseSnapshotData(async () => (await this.snapshotter.read(name)).data);
+  }
+
   private async maybeSnapshot(): Promise<void> {
     const every = this.options.snapshotCount ?? 10_000;
     if (this.applied - this.snapshotIndex < every || this.applied <= this.storage.firstIndex() - 1) return;
@@ -807,6 +817,7 @@ export class RaftNode implements TransportHandler {
     const snap = this.storage.createSnapshot(index, this.confState, data);
     await saveLocalSnapshot(this.wal, this.snapshotter, snap);
     this.snapshotIndex = index;
+    this.releaseSnapshotData(snap);
     // The entries kept after a snapshot let a lagging follower catch up without a snapshot of its own. A group of
     // one voter has no follower to serve (a member that joins later is sent a snapshot), so it keeps none.
     const catchUp = this.confState.voters.length === 1 && this.confState.voters[0] === this.id ? 0 : (this.options.snapshotCatchUpEntries ?? 5_000);

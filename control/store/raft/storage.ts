@@ -53,6 +53,8 @@ export class MemoryStorage implements Storage {
   private hardState: HardState = { ...EMPTY_HARD_STATE };
   private snap: Snapshot;
   private ents: Entry[];
+  /** Set while the snapshot's data is on disk only (releaseSnapshotData): how to read it back. */
+  private snapLoader: { load: () => Promise<Uint8Array>; loading: boolean } | undefined;
 
   constructor(confState: ConfState = { voters: [] }) {
     this.snap = {
@@ -111,14 +113,52 @@ export class MemoryStorage implements Storage {
     return this.offset + 1;
   }
 
+  /**
+   * The latest snapshot. When its data was released, UnavailableError while it is read back from disk (the
+   * leader skips the follower and tries again on its next heartbeat, as etcd's ErrSnapshotTemporarilyUnavailable).
+   */
   snapshot(): Snapshot {
+    if (this.snapLoader !== undefined) {
+      this.loadSnapshotData(this.snapLoader);
+      throw new UnavailableError();
+    }
     return this.snap;
+  }
+
+  /**
+   * Lets go of the snapshot's data, which is on disk (the .snap file `load` reads): it is the whole state machine,
+   * needed only to catch up a follower that fell behind the log, and a group of one has none. etcd keeps only
+   * membership data in its Raft snapshot for the same reason (the database itself is streamed from disk).
+   */
+  releaseSnapshotData(load: () => Promise<Uint8Array>): void {
+    if (this.snap.metadata.index === 0 || this.snapLoader !== undefined) return;
+    this.snap = { metadata: this.snap.metadata, data: new Uint8Array(0) };
+    this.snapLoader = { load, loading: false };
+  }
+
+  private loadSnapshotData(loader: { load: () => Promise<Uint8Array>; loading: boolean }): void {
+    if (loader.loading) return;
+    loader.loading = true;
+    const metadata = this.snap.metadata;
+    loader.load().then(
+      (data) => {
+        // A newer snapshot may have replaced this one meanwhile.
+        if (this.snapLoader !== loader) return;
+        this.snap = { metadata, data };
+        this.snapLoader = undefined;
+      },
+      () => {
+        // Tried again the next time a follower needs it.
+        loader.loading = false;
+      },
+    );
   }
 
   /** Replaces the whole log with a snapshot received from the leader. */
   applySnapshot(snap: Snapshot): void {
     if (this.snap.metadata.index >= snap.metadata.index) throw new SnapshotOutOfDateError();
     this.snap = snap;
+    this.snapLoader = undefined;
     this.ents = [{ term: snap.metadata.term, index: snap.metadata.index, type: 'normal', data: new Uint8Array(0) }];
   }
 
@@ -141,6 +181,7 @@ export class MemoryStorage implements Storage {
       },
       data,
     };
+    this.snapLoader = undefined;
     return this.snap;
   }
 

@@ -4,6 +4,7 @@ import {
   Inflights,
   MemoryStorage,
   Progress,
+  UnavailableError,
   RaftLog,
   committedIndex,
   voteResult,
@@ -35,6 +36,41 @@ describe('MemoryStorage', () => {
     expect(s.firstIndex()).toBe(11);
     expect(s.lastIndex()).toBe(10);
     expect(s.initialState().confState.voters).toEqual([1, 2]);
+  });
+
+  it('a released snapshot is unavailable until its data has been read back, then served as before', async () => {
+    const s = new MemoryStorage({ voters: [1] });
+    s.append([ent(1, 1), ent(2, 1), ent(3, 1)]);
+    s.createSnapshot(2, undefined, new Uint8Array([7, 7]));
+    let reads = 0;
+    let finish: (data: Uint8Array) => void = () => undefined;
+    s.releaseSnapshotData(() => {
+      reads++;
+      return new Promise((r) => (finish = r));
+    });
+    expect(() => s.snapshot()).toThrow(UnavailableError);
+    expect(() => s.snapshot()).toThrow(UnavailableError);
+    expect(reads).toBe(1);
+    finish(new Uint8Array([7, 7]));
+    await Promise.resolve();
+    expect(s.snapshot()).toEqual({ metadata: { index: 2, term: 1, confState: { voters: [1] } }, data: new Uint8Array([7, 7]) });
+  });
+
+  it('a failed read of a released snapshot is tried again; a newer snapshot is served without one', async () => {
+    const s = new MemoryStorage({ voters: [1] });
+    s.append([ent(1, 1), ent(2, 1), ent(3, 1)]);
+    s.createSnapshot(1, undefined, new Uint8Array([1]));
+    let reads = 0;
+    s.releaseSnapshotData(() => {
+      reads++;
+      return Promise.reject(new Error('gone'));
+    });
+    expect(() => s.snapshot()).toThrow(UnavailableError);
+    await new Promise((r) => setImmediate(r));
+    expect(() => s.snapshot()).toThrow(UnavailableError);
+    expect(reads).toBe(2);
+    s.createSnapshot(3, undefined, new Uint8Array([3]));
+    expect(s.snapshot().data).toEqual(new Uint8Array([3]));
   });
 });
 
