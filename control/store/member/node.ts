@@ -610,7 +610,7 @@ export class RaftNode implements TransportHandler {
         // etcd's overlap (see Ready): a leader replicates while it writes its own copy, which Raft counts only
         // after advance(); a follower's messages (acks) wait for its write when it holds entries or a vote.
         const sendFirst = noWait || (this.raw.raft.state === 'leader' && !rd.termChanged && !snapshot);
-        if (sendFirst && rd.messages.length > 0) this.send(rd.messages, rd.committedEntries.length > 0 && this.raw.raft.state === 'leader');
+        if (sendFirst && rd.messages.length > 0) this.send(rd.messages, this.raw.raft.state === 'leader' && answersClients(rd.committedEntries));
         const written = persistReady(this.wal, this.snapshotter, this.storage, rd);
         if (noWait) written.catch((err: unknown) => this.fail(err));
         // Committed entries are durable on a quorum: apply them while the write (its fsync) is in progress.
@@ -645,7 +645,8 @@ export class RaftNode implements TransportHandler {
 
   /**
    * Hands messages to the transport. With `applying` (a leader about to apply committed entries, so about to answer
-   * clients), a Ready whose messages are all MsgApps without entries (they only carry the new commit index) is sent
+   * clients; never for a configuration change, whose commit must reach a removed member before its peer goes), a
+   * Ready whose messages are all MsgApps without entries (they only carry the new commit index) is sent
    * two turns of the event loop later: node's HTTP/2 writes a response on the next turn and its trailers on the one
    * after, and on a busy machine the followers woken by these messages (their writes, their acks, reading those acks)
    * ran ahead of that. Followers learn the commit index a few tens of microseconds later; nothing waits on it here.
@@ -927,6 +928,13 @@ export class RaftNode implements TransportHandler {
       this.frozenNow = undefined;
     }
   }
+}
+
+/** Committed entries whose application answers clients: normal entries only (see RaftNode.send). */
+function answersClients(entries: readonly Entry[]): boolean {
+  if (entries.length === 0) return false;
+  for (const e of entries) if (e.type === 'confChange') return false;
+  return true;
 }
 
 function checkIdentity(metadata: Uint8Array, want: MemberIdentity, dataDir: string): void {
