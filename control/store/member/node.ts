@@ -221,6 +221,9 @@ export class RaftNode implements TransportHandler {
   private stopTicker: (() => void) | undefined;
   private looping: Promise<void> | undefined;
   private driveScheduled = false;
+  /** The leader's commit-only MsgApps waiting to go out after the responses of the entries they commit (see send). */
+  private held: Message[] = [];
+  private heldScheduled = false;
   /** No more input is processed (closed, or failed). */
   private stopped = false;
   private closed = false;
@@ -608,7 +611,7 @@ export class RaftNode implements TransportHandler {
         // etcd's overlap (see Ready): a leader replicates while it writes its own copy, which Raft counts only
         // after advance(); a follower's messages (acks) wait for its write when it holds entries or a vote.
         const sendFirst = noWait || (this.raw.raft.state === 'leader' && !rd.termChanged && !snapshot);
-        if (sendFirst && rd.messages.length > 0) this.options.transport.send(rd.messages);
+        if (sendFirst && rd.messages.length > 0) this.send(rd.messages, this.raw.raft.state === 'leader' && answersClients(rd.committedEntries));
         const written = persistReady(this.wal, this.snapshotter, this.storage, rd);
         if (noWait) written.catch((err: unknown) => this.fail(err));
         // Committed entries are durable on a quorum: apply them while the write (its fsync) is in progress.
@@ -621,7 +624,7 @@ export class RaftNode implements TransportHandler {
         }
         if (!noWait) await written;
         if (this.stopped) return;
-        if (!sendFirst && rd.messages.length > 0) this.options.transport.send(rd.messages);
+        if (!sendFirst && rd.messages.length > 0) this.send(rd.messages, false);
         if (!appliedEarly) {
           if (rd.softState !== undefined) this.onSoftState(rd.softState);
           if (snapshot && rd.snapshot !== undefined) {
@@ -642,6 +645,40 @@ export class RaftNode implements TransportHandler {
     } catch (err) {
       this.fail(err);
     }
+  }
+
+  /**
+   * Hands messages to the transport. With `applying` (a leader about to apply committed entries, so about to answer
+   * clients; never for a configuration change, whose commit must reach a removed member before its peer goes), a
+   * Ready whose messages are all MsgApps without entries (they only carry the new commit index) is sent
+   * two turns of the event loop later: node's HTTP/2 writes a response on the next turn and its trailers on the one
+   * after, and on a busy machine the followers woken by these messages (their writes, their acks, reading those acks)
+   * ran ahead of that. Followers learn the commit index a few tens of microseconds later; nothing waits on it here.
+   * Order per peer is kept: whatever is sent next flushes the held messages first.
+   */
+  private send(messages: readonly Message[], applying: boolean): void {
+    this.flushHeld();
+    if (applying && messages.every((m) => m.type === 'MsgApp' && m.entries.length === 0)) {
+      this.held = [...messages];
+      if (!this.heldScheduled) {
+        this.heldScheduled = true;
+        setImmediate(() =>
+          setImmediate(() => {
+            this.heldScheduled = false;
+            this.flushHeld();
+          }),
+        );
+      }
+      return;
+    }
+    this.options.transport.send(messages);
+  }
+
+  private flushHeld(): void {
+    if (this.held.length === 0) return;
+    const held = this.held;
+    this.held = [];
+    if (!this.stopped) this.options.transport.send(held);
   }
 
   private maybeSoloCampaign(): void {
@@ -902,6 +939,13 @@ export class RaftNode implements TransportHandler {
       this.frozenNow = undefined;
     }
   }
+}
+
+/** Committed entries whose application answers clients: normal entries only (see RaftNode.send). */
+function answersClients(entries: readonly Entry[]): boolean {
+  if (entries.length === 0) return false;
+  for (const e of entries) if (e.type === 'confChange') return false;
+  return true;
 }
 
 function checkIdentity(metadata: Uint8Array, want: MemberIdentity, dataDir: string): void {

@@ -8,7 +8,8 @@
  * are written to a `.tmp` name, fsync'd and renamed into place, so a segment's head is never torn.
  *
  * Durability: `save()` resolves only after the records are written and fdatasync'd (unless told `sync: false`, for
- * a hard state whose commit index alone changed: written in order, made durable by the next fsync). Group commit:
+ * a hard state whose commit index alone changed: it waits in the queue for the next synced save, or at most
+ * LAZY_WRITE_MS, and is written in order in front of it; durable with the next fsync either way, as etcd's). Group commit:
  * saves issued while an fsync is in flight queue up and share the next write + fsync, so N concurrent saves cost far
  * fewer than N fsyncs. Records are encoded when their batch is written, so the chained CRC and segment cuts follow save order.
  *
@@ -245,9 +246,18 @@ interface Pending {
   reject: (err: unknown) => void;
 }
 
+/**
+ * How long a save with `sync: false` may wait in the queue for a synced one to carry it. Sequential writes then cost
+ * one write() each instead of two (the commit index of one put rides with the next put's entries); losing the wait
+ * to a crash only makes a restart replay up to an older commit index, which Raft then commits again.
+ */
+export const LAZY_WRITE_MS = 100;
+
 export class Wal {
   private queue: Pending[] = [];
   private flushing: Promise<void> | undefined;
+  /** Armed while the queue holds only `sync: false` items (see LAZY_WRITE_MS). */
+  private lazyTimer: NodeJS.Timeout | undefined;
   private failed: WalFailedError | undefined;
   private closed = false;
   private releasable = 0;
@@ -428,7 +438,8 @@ export class Wal {
   /**
    * Appends `entries` (which may replace a suffix: the first index must be at most lastIndex + 1) and the hard
    * state (skipped when undefined or empty). Resolves once durable; with `sync: false` (etcd's MustSync false: only
-   * the commit index changed, which a restart can recover) once written, durable with the next synced batch.
+   * the commit index changed, which a restart can recover) once written: with the next synced save, or on its own
+   * after LAZY_WRITE_MS, durable with the next synced batch.
    */
   save(hardState: HardState | undefined, entries: readonly Entry[], options: { sync?: boolean } = {}): Promise<void> {
     return this.enqueue({ kind: 'save', sync: options.sync ?? true, ...(hardState ? { hardState } : {}), entries });
@@ -459,22 +470,50 @@ export class Wal {
     if (this.closed) return Promise.reject(new WalClosedError());
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ ...p, resolve, reject });
-      this.kick();
+      if (p.sync) this.kick();
+      else this.kickLater();
     });
   }
 
   private kick(): void {
+    if (this.lazyTimer !== undefined) {
+      clearTimeout(this.lazyTimer);
+      this.lazyTimer = undefined;
+    }
     if (this.flushing) return;
     this.flushing = this.flushLoop().finally(() => {
       this.flushing = undefined;
-      if (this.queue.length > 0) this.kick();
+      if (this.urgent()) this.kick();
+      else if (this.queue.length > 0) this.kickLater();
     });
+  }
+
+  /** Flushes `sync: false` items with the next synced save, or after LAZY_WRITE_MS (at once when closing). */
+  private kickLater(): void {
+    if (this.closed || this.failed) {
+      this.kick();
+      return;
+    }
+    if (this.lazyTimer !== undefined || this.flushing) return;
+    this.lazyTimer = setTimeout(() => {
+      this.lazyTimer = undefined;
+      this.kick();
+    }, LAZY_WRITE_MS);
+    this.lazyTimer.unref();
+  }
+
+  private urgent(): boolean {
+    for (const p of this.queue) if (p.sync) return true;
+    return false;
   }
 
   private async flushLoop(): Promise<void> {
     // Let every save issued in the current tick join the first batch.
     await Promise.resolve();
-    while (this.queue.length > 0) {
+    // Only `sync: false` items left: they wait for the next synced save (kickLater), unless a timer or close asked.
+    let forced = !this.urgent();
+    while (this.queue.length > 0 && (forced || this.urgent())) {
+      forced = false;
       const batch = this.queue;
       this.queue = [];
       if (this.failed) {
@@ -630,6 +669,7 @@ export class Wal {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.queue.length > 0) this.kick();
     while (this.flushing) await this.flushing.catch(() => undefined);
     try {
       if (!this.failed) await this.opts.io.syncFile(this.handle);

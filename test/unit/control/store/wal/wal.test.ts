@@ -596,23 +596,60 @@ describe('Wal: group commit and durability', () => {
     await wal.close();
   });
 
-  it('a save with sync: false (commit index only) is written without an fsync; the next synced save covers it', async () => {
+  it('a save with sync: false (commit index only) waits for the next synced save and shares its write and fsync', async () => {
     const dir = await temps.make();
     const io = new CountingIo();
     const wal = await Wal.create(dir, META, { io });
-    const base = io.fileSyncs;
     await wal.save(hs(1, 0), [entry(1)]);
-    await wal.save(hs(1, 1), [], { sync: false });
-    expect(io.fileSyncs - base).toBe(1);
-    // Written in order all the same: a process crash (the page cache survives) keeps it.
+    const syncs = io.fileSyncs;
+    const batches = wal.batchCount;
+    let lazyDone = false;
+    const lazy = wal.save(hs(1, 1), [], { sync: false }).then(() => (lazyDone = true));
+    await new Promise((r) => setImmediate(r));
+    expect(lazyDone).toBe(false);
+    // Nothing written yet: the log still ends with entry 1's hard state (commit 0).
+    const before = recordsOf(await bytesOf(join(dir, SEG0)));
+    const end = before[before.length - 1];
+    expect(end?.type === RecordType.hardState ? end.hardState.commit : undefined).toBe(0);
+    await wal.save(undefined, [entry(2)]);
+    await lazy;
+    expect(wal.batchCount - batches).toBe(1);
+    expect(io.fileSyncs - syncs).toBe(1);
+    // In order: the commit index lands in front of entry 2.
     const onDisk = recordsOf(await bytesOf(join(dir, SEG0)));
-    const last = onDisk[onDisk.length - 1];
-    expect(last?.type === RecordType.hardState ? last.hardState.commit : undefined).toBe(1);
-    await wal.save(hs(1, 1), [entry(2)]);
-    expect(io.fileSyncs - base).toBe(2);
+    const tail = onDisk.slice(-2);
+    expect(tail[0]?.type === RecordType.hardState ? tail[0].hardState.commit : undefined).toBe(1);
+    expect(tail[1]?.type === RecordType.entry ? tail[1].entry.index : undefined).toBe(2);
     await wal.close();
     const r = await Wal.open(dir);
     expect(indexes(r.entries)).toEqual([1, 2]);
+    expect(r.hardState.commit).toBe(1);
+    await r.wal.close();
+  });
+
+  it('a save with sync: false and no synced save after it is written on its own after a short wait, without an fsync', async () => {
+    const dir = await temps.make();
+    const io = new CountingIo();
+    const wal = await Wal.create(dir, META, { io });
+    await wal.save(hs(1, 0), [entry(1)]);
+    const syncs = io.fileSyncs;
+    await wal.save(hs(1, 1), [], { sync: false });
+    expect(io.fileSyncs - syncs).toBe(0);
+    // Written all the same: a process crash (the page cache survives) keeps it.
+    const onDisk = recordsOf(await bytesOf(join(dir, SEG0)));
+    const last = onDisk[onDisk.length - 1];
+    expect(last?.type === RecordType.hardState ? last.hardState.commit : undefined).toBe(1);
+    await wal.close();
+  });
+
+  it('close() writes a waiting sync: false save', async () => {
+    const dir = await temps.make();
+    const wal = await Wal.create(dir, META, { io: new CountingIo() });
+    await wal.save(hs(1, 0), [entry(1)]);
+    const lazy = wal.save(hs(1, 1), [], { sync: false });
+    await wal.close();
+    await lazy;
+    const r = await Wal.open(dir);
     expect(r.hardState.commit).toBe(1);
     await r.wal.close();
   });
