@@ -367,8 +367,12 @@ export async function runControl(argv: string[]): Promise<number> {
   }
   const resolutionMs = parseDuration(str('metric-resolution') ?? '15s');
   if (resolutionMs === undefined || resolutionMs < 1000) return usage(`--metric-resolution: expected a duration of at least 1s, got "${str('metric-resolution')}"`);
-  const port = Number(str('secure-port') ?? 6443);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) return usage(`--secure-port: expected a port number, got "${str('secure-port')}"`);
+  const portText = str('secure-port') ?? '6443';
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText.trim())) return usage(`--secure-port: expected a port number, got "${portText}"`);
+  // Upstream's wording: the API is served only over HTTPS, so the port cannot be 0 (nor may the kubernetes
+  // Service's Endpoints carry port 0).
+  if (port < 1 || port > 65535) return usage(`--secure-port ${port} must be between 1 and 65535, inclusive. It cannot be turned off with 0`);
   if (str('controllers')) {
     try {
       selectControllers((str('controllers') as string).split(','));

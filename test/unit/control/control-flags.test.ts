@@ -1,0 +1,32 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { runControl } from '../../../control/main.js';
+
+/** Flag errors that `skiff control` answers before it starts anything: exit code 2 and upstream's message. */
+describe('skiff control flags', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  const run = async (args: string[]): Promise<{ code: number; stderr: string }> => {
+    let stderr = '';
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      stderr += String(chunk);
+      return true;
+    });
+    const code = await runControl(args);
+    return { code, stderr };
+  };
+
+  it('refuses --secure-port 0 as kube-apiserver does', async () => {
+    const r = await run(['--secure-port', '0']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--secure-port 0 must be between 1 and 65535, inclusive. It cannot be turned off with 0');
+  });
+
+  it('refuses a port out of range or not a number', async () => {
+    expect((await run(['--secure-port', '70000'])).stderr).toContain('--secure-port 70000 must be between 1 and 65535');
+    const notNumber = await run(['--secure-port', 'https']);
+    expect(notNumber.code).toBe(2);
+    expect(notNumber.stderr).toContain('--secure-port: expected a port number, got "https"');
+  });
+});
