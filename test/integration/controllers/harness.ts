@@ -211,17 +211,7 @@ function writeKubeconfig(server: string): { path: string; remove(): void } {
       'current-context': 'harness',
     }),
   );
-  const remove = (): void => rmSync(dir, { recursive: true, force: true });
-  // A stop() that never finishes (a hung shutdown step, then the hook's timeout) skips its finally; the worker's
-  // exit still removes the directory.
-  process.once('exit', remove);
-  return {
-    path,
-    remove: () => {
-      process.removeListener('exit', remove);
-      remove();
-    },
-  };
+  return { path, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 function runKubectl(kubeconfig: string, args: string[], input?: string): Promise<KubectlResult> {
