@@ -96,9 +96,11 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (child) {
-    child.stdin?.end();
-    child.kill('SIGKILL');
+    // A clean stop lets the child's cluster remove what it made (its temporary kubeconfig); SIGKILL only if it hangs.
+    child.stdin?.end(`${JSON.stringify({ op: 'stop' })}\n`);
+    const killer = setTimeout(() => child?.kill('SIGKILL'), 20_000);
     await child;
+    clearTimeout(killer);
   }
   await lab.destroy();
   await rm(etcNetns, { recursive: true, force: true });
