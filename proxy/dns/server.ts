@@ -1,4 +1,4 @@
-import { createSocket, type Socket } from 'node:dgram';
+import type { Socket } from 'node:dgram';
 import { createServer, type Server, type Socket as TcpSocket } from 'node:net';
 import dnsPacket, { type Packet } from 'dns-packet';
 import { Counter, Histogram, type Registry } from 'prom-client';
@@ -6,6 +6,7 @@ import { silentLogger, type Logger } from '../../lib/log.js';
 import { answerQuery, reply, type DnsAnswerConfig } from './answer.js';
 import type { Upstream } from './forward.js';
 import type { ClusterDnsView } from './view.js';
+import { listenUdpWithLoopback } from '../udp-listen.js';
 
 /**
  * The cluster DNS's sockets: UDP and TCP on one address and port. Each query is decoded, answered from the view
@@ -113,40 +114,22 @@ export class ClusterDnsServer {
     }
   }
 
-  /** A UDP socket on host:port answering queries from itself. */
-  private async bindUdp(host: string, port: number): Promise<Socket> {
-    const udp = createSocket(host.includes(':') ? 'udp6' : 'udp4');
+  /** Answers the queries a UDP socket receives, from that socket. */
+  private serveUdp(udp: Socket): void {
     udp.on('message', (msg, rinfo) => {
       void this.handle(msg, 'udp').then((out) => {
         if (out) udp.send(out, rinfo.port, rinfo.address);
       });
     });
     udp.on('error', (err) => this.log.warn({ err: err.message }, 'DNS UDP socket error'));
-    await new Promise<void>((resolve, reject) => {
-      udp.once('error', (err) => {
-        udp.close();
-        reject(err);
-      });
-      udp.bind(port, host, () => {
-        udp.removeAllListeners('error');
-        udp.on('error', (e) => this.log.warn({ err: e.message }, 'DNS UDP socket error'));
-        resolve();
-      });
-    });
-    return udp;
   }
 
   private async listen(): Promise<void> {
     const { host } = this.opts;
-    const udp = await this.bindUdp(host, this.opts.port);
-    if (host === '0.0.0.0') {
-      try {
-        this.loopback = await this.bindUdp('127.0.0.1', 0);
-      } catch (err) {
-        udp.close();
-        throw err;
-      }
-    }
+    const { socket: udp, loopback } = await listenUdpWithLoopback(host, this.opts.port);
+    this.serveUdp(udp);
+    if (loopback) this.serveUdp(loopback);
+    this.loopback = loopback;
     this.udp = udp;
     this.port = udp.address().port;
     this.loopbackPort = this.loopback?.address().port ?? 0;

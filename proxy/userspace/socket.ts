@@ -1,6 +1,7 @@
 import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from '../../lib/log.js';
+import { listenUdpWithLoopback } from '../udp-listen.js';
 import type { RoundRobin } from './roundrobin.js';
 
 /**
@@ -135,15 +136,7 @@ export async function listenTCP(o: ListenOptions): Promise<ProxySocket> {
   };
 }
 
-/**
- * The UDP listener. On every address (0.0.0.0) it has a second socket, on 127.0.0.1 and a port of its own, for the
- * node's own datagrams: REDIRECT in the nat OUTPUT chain sends them to 127.0.0.1, and the reply must leave from
- * 127.0.0.1 for conntrack to map it back to the Service IP. A socket bound to 0.0.0.0 replies from the address the
- * route to the client picks (the node's), which conntrack does not un-NAT, so the client drops it (nslookup: "reply
- * from unexpected source"); so each socket replies from itself. The same port on 127.0.0.1 would need SO_REUSEADDR on
- * both sockets, which lets the kernel hand the same ephemeral port to two such listeners, and any local process bind
- * it too. TCP needs none of this: an accepted socket replies from the address it was reached at.
- */
+/** The UDP listener, with its second socket on 127.0.0.1 for the node's own datagrams (see listenUdpWithLoopback). */
 export async function listenUDP(o: ListenOptions & { idleTimeoutMs?: number }): Promise<ProxySocket> {
   const flows = new Map<string, { upstream: UdpSocket; timer: NodeJS.Timeout }>();
   const idle = o.idleTimeoutMs ?? 250;
@@ -187,16 +180,7 @@ export async function listenUDP(o: ListenOptions & { idleTimeoutMs?: number }): 
       }
     });
   };
-  const sock = await bindUDP(o.host, o.port ?? 0);
-  let loopback: UdpSocket | undefined;
-  if (o.host === '0.0.0.0') {
-    try {
-      loopback = await bindUDP('127.0.0.1', 0);
-    } catch (err) {
-      sock.close();
-      throw err;
-    }
-  }
+  const { socket: sock, loopback } = await listenUdpWithLoopback(o.host, o.port ?? 0);
   serve(sock, '');
   if (loopback) serve(loopback, 'lo ');
   const sockets = loopback ? [sock, loopback] : [sock];
@@ -208,19 +192,4 @@ export async function listenUDP(o: ListenOptions & { idleTimeoutMs?: number }): 
       await Promise.all(sockets.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     },
   };
-}
-
-async function bindUDP(host: string, port: number): Promise<UdpSocket> {
-  const sock = createSocket('udp4');
-  await new Promise<void>((resolve, reject) => {
-    sock.once('error', (err) => {
-      sock.close();
-      reject(err);
-    });
-    sock.bind({ address: host, port }, () => {
-      sock.removeAllListeners('error');
-      resolve();
-    });
-  });
-  return sock;
 }
