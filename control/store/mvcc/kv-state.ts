@@ -165,7 +165,10 @@ export class MvccKv {
     this.pending = undefined;
     if (entries.length === 0) return undefined;
     this.rev++;
-    const record: RevisionRecord = { revision: this.rev, entries, prevs };
+    // Copied to their length: an array grown by push() from empty holds room for 16 elements (about 150 bytes),
+    // and the history keeps two per revision, nearly always holding one each (5 MB of 7.5 MB for 17,500 revisions
+    // in the apiserver bench). slice() allocates exactly the elements.
+    const record: RevisionRecord = { revision: this.rev, entries: entries.slice(), prevs: prevs.slice() };
     this.history.push(record);
     return record;
   }
