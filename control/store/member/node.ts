@@ -853,8 +853,8 @@ export class RaftNode implements TransportHandler {
   private async maybeSnapshot(): Promise<void> {
     // The only voter keeps no applied entries in memory: they are in the WAL (recovery replays them from there),
     // and no follower will ask for them (one that joins later needs a snapshot anyway, taken fresh when asked for:
-    // see snapshotWanted). Kept until a snapshot every 10,000 entries, they were 15 MB of a 5,000-pod control plane
-    // (the JSON of every write since, twice: the entry's bytes and their buffer).
+    // see snapshotWanted). Kept until the snapshot every 10,000 entries, they were up to 15 MB of a 5,000-pod
+    // control plane (the JSON of every write since the last snapshot, in buffers of their own).
     if (this.solo) {
       const to = Math.min(this.applied, this.storage.lastIndex());
       if (to > this.storage.firstIndex() - 1) this.storage.compact(to);
