@@ -24,7 +24,8 @@ import { createStorageAuthorizer, ensureBootstrapPolicy, nodeRestrictionAdmissio
 import { ApiServer } from './apiserver/server.js';
 import { ObjectStorage } from './apiserver/storage/object-storage.js';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { KubeClient, loadKubeconfig, type Connection } from './client/index.js';
+import { Informer, KubeClient, loadKubeconfig, type Connection } from './client/index.js';
+import { InformerShare } from './client/shared-informer.js';
 import { DEFAULT_LEADER_ELECTION, runElected, type LeaderElectionConfig } from './elected.js';
 import { selectControllers, startControllerManager } from './controllers/index.js';
 import { startScheduler } from './scheduler/index.js';
@@ -433,6 +434,13 @@ export async function runControl(argv: string[]): Promise<number> {
       return 1;
     }
   }
+  // The scheduler and the controllers of one process share one pod informer (each kept a copy of every pod).
+  let pods: InformerShare | undefined;
+  if (only.has('scheduler') && only.has('controller-manager')) {
+    const client = new KubeClient(connection, 'skiff-control-informers');
+    pods = new InformerShare(() => new Informer(client, { group: '', version: 'v1', resource: 'pods' }, { backoffMs: 200, maxBackoffMs: 10_000, onError: (err) => logger.warn({ err: err.message }, 'pod informer: relisting') }));
+    closers.push(async () => client.close());
+  }
   if (only.has('scheduler')) {
     const client = new KubeClient(connection, 'skiff-scheduler');
     const elected = runElected({
@@ -441,7 +449,7 @@ export async function runControl(argv: string[]): Promise<number> {
       config: election,
       logger,
       eventSource: 'default-scheduler',
-      component: { start: () => startScheduler({ client, logger: logger.child({ component: 'scheduler' }), registry: metrics }) },
+      component: { start: () => startScheduler({ client, logger: logger.child({ component: 'scheduler' }), registry: metrics, ...(pods ? { podInformer: pods.view() } : {}) }) },
     });
     closers.unshift(async () => {
       await elected.stop();
@@ -456,7 +464,7 @@ export async function runControl(argv: string[]): Promise<number> {
       client,
       config: election,
       logger,
-      component: { start: () => startControllerManager({ client, logger: logger.child({ component: 'controller-manager' }), registry: metrics, config: { ...controllerConfig, horizontalPodAutoscaler: hpaConfig, ...(nodeIpam ? { nodeIpam } : {}), ...(rootCaPem ? { rootCaPem } : {}), ...(signingCa ? { csrSigning: { ca: signingCa, durationMs: signingDurationMs } } : {}) }, ...(controllers ? { controllers } : {}) }) },
+      component: { start: () => startControllerManager({ client, logger: logger.child({ component: 'controller-manager' }), registry: metrics, config: { ...controllerConfig, horizontalPodAutoscaler: hpaConfig, ...(nodeIpam ? { nodeIpam } : {}), ...(rootCaPem ? { rootCaPem } : {}), ...(signingCa ? { csrSigning: { ca: signingCa, durationMs: signingDurationMs } } : {}) }, ...(controllers ? { controllers } : {}), ...(pods ? { podInformer: pods.view() } : {}) }) },
     });
     closers.unshift(async () => {
       await elected.stop();

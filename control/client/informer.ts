@@ -26,9 +26,25 @@ export interface InformerOptions {
   onError?(err: Error): void;
 }
 
-export class Informer<T extends KubeObject = KubeObject> {
+/** What components read an informer through: the list-and-watch one below, or a view of a shared one (shared.ts). */
+export interface Informer<T extends KubeObject = KubeObject> {
+  addHandlers(h: InformerHandlers<T>): void;
+  /** Takes back handlers given to addHandlers (the same object); they hear nothing more. */
+  removeHandlers(h: InformerHandlers<T>): void;
+  start(): void;
+  stop(): void;
+  hasSynced(): boolean;
+  /** Resolves once the first list has filled the cache. */
+  waitForSync(): Promise<void>;
+  list(): T[];
+  get(key: string): T | undefined;
+  readonly resourceVersion: string;
+}
+
+export const Informer: new <T extends KubeObject = KubeObject>(client: KubeClient, ref: ResourceRef, opts?: InformerOptions) => Informer<T> = class ListWatchInformer<T extends KubeObject = KubeObject> implements Informer<T> {
   private readonly cache = new Map<string, T>();
-  private readonly handlers: InformerHandlers<T>[] = [];
+  /** Replaced, never changed in place: a handler taken back while events are being dispatched skips no other. */
+  private handlers: InformerHandlers<T>[] = [];
   private stopWatch: (() => void) | undefined;
   private stopped = false;
   private synced = false;
@@ -44,9 +60,13 @@ export class Informer<T extends KubeObject = KubeObject> {
   ) {}
 
   addHandlers(h: InformerHandlers<T>): void {
-    this.handlers.push(h);
+    this.handlers = [...this.handlers, h];
     // A handler added late hears of everything already known, as client-go's AddEventHandler does.
     if (this.synced) for (const obj of this.cache.values()) h.onAdd?.(obj);
+  }
+
+  removeHandlers(h: InformerHandlers<T>): void {
+    this.handlers = this.handlers.filter((x) => x !== h);
   }
 
   start(): void {
@@ -176,4 +196,4 @@ export class Informer<T extends KubeObject = KubeObject> {
       for (const w of waiters) w();
     }
   }
-}
+};

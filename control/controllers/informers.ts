@@ -11,10 +11,18 @@ export class SharedInformers {
   constructor(
     private readonly client: KubeClient,
     private readonly onError?: (ref: ResourceRef, err: Error) => void,
-  ) {}
+    /** Informers given from outside (views of informers the process shares with other components), by resource. */
+    given: ReadonlyArray<readonly [ResourceRef, Informer]> = [],
+  ) {
+    for (const [ref, inf] of given) this.informers.set(SharedInformers.id(ref), inf);
+  }
+
+  private static id(ref: ResourceRef): string {
+    return `${ref.group}/${ref.version}/${ref.resource}`;
+  }
 
   for<T extends KubeObject = KubeObject>(ref: ResourceRef): Informer<T> {
-    const id = `${ref.group}/${ref.version}/${ref.resource}`;
+    const id = SharedInformers.id(ref);
     let inf = this.informers.get(id);
     if (!inf) {
       inf = new Informer(this.client, ref, { backoffMs: 200, maxBackoffMs: 10_000, onError: (err) => this.onError?.(ref, err) });

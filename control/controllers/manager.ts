@@ -1,6 +1,6 @@
 import type { Registry } from 'prom-client';
 import type { Logger } from '../../lib/log.js';
-import type { KubeClient } from '../client/index.js';
+import type { Informer, KubeClient } from '../client/index.js';
 import type { Controller, ControllerConfig, ControllerContext } from './controller.js';
 import { DaemonSetController } from './daemonset-controller.js';
 import { DisruptionController } from './disruption-controller.js';
@@ -16,7 +16,7 @@ import { JobController } from './job-controller.js';
 import { controllerMetrics } from './metrics.js';
 import { NamespaceController } from './namespace.js';
 import { NodeIpamController } from './nodeipam/range-allocator.js';
-import { errorMessage } from './objects.js';
+import { errorMessage, R } from './objects.js';
 import { PodGcController } from './podgc.js';
 import { RootCaCertPublisher } from './rootcacertpublisher.js';
 import { HorizontalPodAutoscalerController } from './podautoscaler/horizontal.js';
@@ -85,6 +85,11 @@ export interface ControllerManagerOptions {
   workers?: number;
   now?: () => Date;
   config?: ControllerConfig;
+  /**
+   * Every pod, from an informer this process shares with other components (a view of an InformerShare, started and
+   * stopped with the controllers), instead of a watch of the controllers' own.
+   */
+  podInformer?: Informer;
 }
 
 export interface ControllerManager {
@@ -101,7 +106,7 @@ export interface ControllerManager {
 export function startControllerManager(opts: ControllerManagerOptions): ControllerManager {
   const names = selectControllers(opts.controllers);
   const logger = opts.logger.child({ component: 'controller-manager' });
-  const informers = new SharedInformers(opts.client, (ref, err) => logger.warn({ resource: ref.resource, err: errorMessage(err) }, 'informer list/watch failed; retrying'));
+  const informers = new SharedInformers(opts.client, (ref, err) => logger.warn({ resource: ref.resource, err: errorMessage(err) }, 'informer list/watch failed; retrying'), opts.podInformer ? [[R.pods, opts.podInformer]] : []);
   const ctx: ControllerContext = {
     client: opts.client,
     informers,

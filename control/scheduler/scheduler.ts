@@ -7,6 +7,7 @@
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { ApiStatusError, Informer, type KubeClient, type KubeObject, type QueueClock } from '../client/index.js';
+import { filteredInformer } from '../client/shared-informer.js';
 import type { Logger } from '../../lib/log.js';
 import { EventRecorder } from './events.js';
 import { preempt } from './preemption.js';
@@ -38,6 +39,12 @@ export interface SchedulerOptions {
   /** Bindings in flight at once while the loop goes on deciding (default 32). */
   maxInFlightBindings?: number;
   random?: () => number;
+  /**
+   * Every pod, from an informer this process shares with other components (a view of an InformerShare, started
+   * and stopped with the scheduler): the pending and assigned pods are then selected from it here rather than by
+   * watches of their own, so the process keeps one copy of each pod. Without it, two field-selected watches.
+   */
+  podInformer?: Informer<KubeObject>;
 }
 
 export interface SchedulerHandle {
@@ -112,13 +119,17 @@ export function startScheduler(opts: SchedulerOptions): SchedulerHandle {
     (p.spec?.schedulerName || DEFAULT_SCHEDULER_NAME) === name && !p.spec?.nodeName && !p.metadata.deletionTimestamp && !isTerminal(p) && (p.spec?.schedulingGates ?? []).length === 0;
 
   const onError = (what: string) => (err: Error) => logger.warn({ err: err.message }, `${what} informer: relisting`);
-  const pending = new Informer<KubeObject>(client, PODS, { fieldSelector: 'spec.nodeName=,status.phase!=Succeeded,status.phase!=Failed', onError: onError('pending pods') });
-  const assigned = new Informer<KubeObject>(client, PODS, { fieldSelector: 'spec.nodeName!=,status.phase!=Succeeded,status.phase!=Failed', onError: onError('assigned pods') });
+  const asPod = (o: KubeObject): SchedPod => o as unknown as SchedPod;
+  const pending = opts.podInformer
+    ? filteredInformer(opts.podInformer, (o) => !asPod(o).spec?.nodeName && !isTerminal(asPod(o)))
+    : new Informer<KubeObject>(client, PODS, { fieldSelector: 'spec.nodeName=,status.phase!=Succeeded,status.phase!=Failed', onError: onError('pending pods') });
+  const assigned = opts.podInformer
+    ? filteredInformer(opts.podInformer, (o) => !!asPod(o).spec?.nodeName && !isTerminal(asPod(o)))
+    : new Informer<KubeObject>(client, PODS, { fieldSelector: 'spec.nodeName!=,status.phase!=Succeeded,status.phase!=Failed', onError: onError('assigned pods') });
   const nodes = new Informer<KubeObject>(client, NODES, { onError: onError('nodes') });
   const pdbs = new Informer<KubeObject>(client, PDBS, { onError: onError('poddisruptionbudgets') });
   const classes = new Informer<KubeObject>(client, PRIORITY_CLASSES, { onError: onError('priorityclasses') });
   const namespaces = new Informer<KubeObject>(client, NAMESPACES, { onError: onError('namespaces') });
-  const asPod = (o: KubeObject): SchedPod => o as unknown as SchedPod;
 
   pending.addHandlers({
     onAdd: (o) => {

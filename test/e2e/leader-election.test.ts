@@ -117,7 +117,9 @@ describe('scheduler and controller manager with leader election (real processes)
     expect(Number(cp.k(['get', 'lease', 'kube-scheduler', '-n', 'kube-system', '-o', 'jsonpath={.spec.leaseTransitions}']))).toBe(transitions + 1);
     cp.k(['run', 'after-failover', '--image=skiff/busybox', '--restart=Never']);
     await eventually(() => cp.k(['get', 'pod', 'after-failover', '-o', 'jsonpath={.spec.nodeName}']) === 'sim-1', 'the pod created after the failover to be bound', 60_000);
-    // The survivor serves its own metrics, scheduler ones included.
+    // The survivor serves its own metrics, scheduler ones included; the controllers' once it leads them too (the
+    // killed process may have held that lease as well, taken over on its own schedule).
+    await eventually(() => next.terms('kube-controller-manager') > 0, 'the survivor to lead the controller manager', 30_000);
     const metrics = await (await fetch(`http://127.0.0.1:${next.metricsPort}/metrics`)).text();
     expect(metrics).toMatch(/scheduler_schedule_attempts_total\{result="scheduled"/);
     expect(metrics).toMatch(/workqueue_adds_total/);

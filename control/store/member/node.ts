@@ -8,7 +8,8 @@
  * to the transport before its own write, a follower only after it (its acks promise durability); a snapshot is
  * installed only once persisted. Then answer ReadIndex requests, advance (where a leader's own copy starts to count
  * toward the quorum), and take a local snapshot every `snapshotCount` applied entries (compacting the in-memory log,
- * purging WAL segments and old snapshot files). tick()/step()/propose() may run while a Ready is being persisted; the next turn of the loop picks
+ * purging WAL segments and old snapshot files); the group's only voter compacts its in-memory log after every
+ * apply instead, and snapshots early when Raft asks for a snapshot newer than its log's start. tick()/step()/propose() may run while a Ready is being persisted; the next turn of the loop picks
  * up what they produced.
  *
  * Time: Raft ticks come from an injected Ticker every heartbeat interval (heartbeatTick = 1, electionTick =
@@ -844,9 +845,23 @@ export class RaftNode implements TransportHandler {
     this.storage.releaseSnapshotData(async () => (await this.snapshotter.read(name)).data);
   }
 
+  /** This member is the group's only voter: no follower ever reads its log. */
+  private get solo(): boolean {
+    return this.confState.voters.length === 1 && this.confState.voters[0] === this.id;
+  }
+
   private async maybeSnapshot(): Promise<void> {
+    // The only voter keeps no applied entries in memory: they are in the WAL (recovery replays them from there),
+    // and no follower will ask for them (one that joins later needs a snapshot anyway, taken fresh when asked for:
+    // see snapshotWanted). Kept until the snapshot every 10,000 entries, they were up to 15 MB of a 5,000-pod
+    // control plane (the JSON of every write since the last snapshot, in buffers of their own).
+    if (this.solo) {
+      const to = Math.min(this.applied, this.storage.lastIndex());
+      if (to > this.storage.firstIndex() - 1) this.storage.compact(to);
+    }
     const every = this.options.snapshotCount ?? 10_000;
-    if (this.applied - this.snapshotIndex < every || this.applied <= this.storage.firstIndex() - 1) return;
+    const wanted = this.storage.snapshotWanted && this.applied > this.snapshotIndex;
+    if ((!wanted && this.applied - this.snapshotIndex < every) || this.applied < this.storage.firstIndex() - 1) return;
     // Entries applied while their write was in progress are in storage once it finished; never snapshot past it.
     if (this.applied > this.storage.lastIndex()) return;
     const index = this.applied;
@@ -857,7 +872,7 @@ export class RaftNode implements TransportHandler {
     this.releaseSnapshotData(snap);
     // The entries kept after a snapshot let a lagging follower catch up without a snapshot of its own. A group of
     // one voter has no follower to serve (a member that joins later is sent a snapshot), so it keeps none.
-    const catchUp = this.confState.voters.length === 1 && this.confState.voters[0] === this.id ? 0 : (this.options.snapshotCatchUpEntries ?? 5_000);
+    const catchUp = this.solo ? 0 : (this.options.snapshotCatchUpEntries ?? 5_000);
     const compactTo = index - catchUp;
     if (compactTo > this.storage.firstIndex() - 1) this.storage.compact(compactTo);
     const purged = await this.wal.purge();

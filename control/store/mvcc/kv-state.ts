@@ -25,6 +25,32 @@ export interface RevisionRecord {
   readonly prevs: readonly (KeyValue | undefined)[];
 }
 
+/**
+ * The record of a revision that changed one key, as nearly all do: the entry and the kv it replaced held directly
+ * (48 bytes) rather than in two one-element arrays (160 with the record around them; 2.8 MB for the 17,500
+ * revisions of the apiserver bench). The arrays are made when asked for (a watcher catching up, a compaction).
+ */
+class OneChangeRecord implements RevisionRecord {
+  constructor(
+    readonly revision: number,
+    private readonly entry: Entry,
+    private readonly prev: KeyValue | undefined,
+  ) {}
+
+  get entries(): readonly Entry[] {
+    return [this.entry];
+  }
+
+  get prevs(): readonly (KeyValue | undefined)[] {
+    return [this.prev];
+  }
+}
+
+function revisionRecord(revision: number, entries: Entry[], prevs: (KeyValue | undefined)[]): RevisionRecord {
+  // Several changes: the arrays copied to their length (one grown by push() from empty keeps room for 16).
+  return entries.length === 1 ? new OneChangeRecord(revision, entries[0]!, prevs[0]) : { revision, entries: entries.slice(), prevs: prevs.slice() };
+}
+
 interface PendingWrite {
   readonly entries: Entry[];
   readonly prevs: (KeyValue | undefined)[];
@@ -165,7 +191,7 @@ export class MvccKv {
     this.pending = undefined;
     if (entries.length === 0) return undefined;
     this.rev++;
-    const record: RevisionRecord = { revision: this.rev, entries, prevs };
+    const record = revisionRecord(this.rev, entries, prevs);
     this.history.push(record);
     return record;
   }
@@ -220,6 +246,12 @@ export class MvccKv {
     kv.rev = revision;
     kv.compactRev = compactRevision;
     let last: Entry | undefined;
+    // The changes of the revision being read, recorded once the next revision starts (or the entries end).
+    let group: { revision: number; entries: Entry[]; prevs: (KeyValue | undefined)[] } | undefined;
+    const flush = (): void => {
+      if (group !== undefined) kv.history.push(revisionRecord(group.revision, group.entries, group.prevs));
+      group = undefined;
+    };
     for (const entry of entries) {
       if (last !== undefined && (entry.main < last.main || (entry.main === last.main && entry.sub <= last.sub))) {
         throw new ErrInvalidRequest('snapshot: entries out of revision order');
@@ -231,13 +263,15 @@ export class MvccKv {
       const next = entry.tombstone ? withTombstone(h, entry) : withPut(h, entry);
       if (next !== h) kv.index.set(entry.kv.key, next);
       if (entry.main >= compactRevision) {
-        const tail = kv.history[kv.history.length - 1];
-        if (tail?.revision === entry.main) {
-          (tail.entries as Entry[]).push(entry);
-          (tail.prevs as (KeyValue | undefined)[]).push(prev);
-        } else kv.history.push({ revision: entry.main, entries: [entry], prevs: [prev] });
+        if (group?.revision !== entry.main) {
+          flush();
+          group = { revision: entry.main, entries: [], prevs: [] };
+        }
+        group.entries.push(entry);
+        group.prevs.push(prev);
       }
     }
+    flush();
     kv.keys = SortedKeySet.fromSorted([...kv.index.keys()].sort());
     return kv;
   }

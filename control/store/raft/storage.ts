@@ -53,6 +53,11 @@ export class MemoryStorage implements Storage {
   private hardState: HardState = { ...EMPTY_HARD_STATE };
   private snap: Snapshot;
   private ents: Entry[];
+  /**
+   * Set when snapshot() was asked for while the log had been compacted past the latest snapshot (which compact()
+   * allows): the application should create a new snapshot. Cleared by createSnapshot() and applySnapshot().
+   */
+  snapshotWanted = false;
   /** Set while the snapshot's data is on disk only (releaseSnapshotData): how to read it back. */
   private snapLoader: { load: () => Promise<Uint8Array>; loading: boolean } | undefined;
 
@@ -118,6 +123,12 @@ export class MemoryStorage implements Storage {
    * leader skips the follower and tries again on its next heartbeat, as etcd's ErrSnapshotTemporarilyUnavailable).
    */
   snapshot(): Snapshot {
+    if (this.snap.metadata.index < this.offset) {
+      // The log was compacted past the snapshot (a group of one keeps no applied entries): it would not connect to
+      // the log, so the follower would need another one at once. The application takes a new one (snapshotWanted).
+      this.snapshotWanted = true;
+      throw new UnavailableError();
+    }
     if (this.snapLoader !== undefined) {
       this.loadSnapshotData(this.snapLoader);
       throw new UnavailableError();
@@ -159,6 +170,7 @@ export class MemoryStorage implements Storage {
     if (this.snap.metadata.index >= snap.metadata.index) throw new SnapshotOutOfDateError();
     this.snap = snap;
     this.snapLoader = undefined;
+    this.snapshotWanted = false;
     this.ents = [{ term: snap.metadata.term, index: snap.metadata.index, type: 'normal', data: new Uint8Array(0) }];
   }
 
@@ -182,10 +194,14 @@ export class MemoryStorage implements Storage {
       data,
     };
     this.snapLoader = undefined;
+    this.snapshotWanted = false;
     return this.snap;
   }
 
-  /** Discards entries up to and including compactIndex; it becomes the new dummy entry. */
+  /**
+   * Discards entries up to and including compactIndex; it becomes the new dummy entry. compactIndex may be past the
+   * latest snapshot (etcd's MemoryStorage allows it too); snapshot() then asks for a new one (snapshotWanted).
+   */
   compact(compactIndex: number): void {
     const offset = this.offset;
     if (compactIndex <= offset) throw new CompactedError();

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { ApiServer } from '../../../control/apiserver/server.js';
 import { Informer, KubeClient, type KubeObject } from '../../../control/client/index.js';
+import { InformerShare } from '../../../control/client/shared-informer.js';
 import { startControllerManager, type ControllerManager, type ControllerConfig } from '../../../control/controllers/index.js';
 import { R, type Pod } from '../../../control/controllers/objects.js';
 import { MemoryStore } from '../../../control/store/index.js';
@@ -153,7 +154,9 @@ export async function startCluster(controllers?: string[], opts: { now?: () => D
   // The node the fake kubelet puts every pod on exists, so the pod GC leaves its pods alone.
   for (const name of opts.nodes ?? ['n1']) await client.create({ group: '', version: 'v1', resource: 'nodes' }, undefined, { apiVersion: 'v1', kind: 'Node', metadata: { name, labels: { 'kubernetes.io/hostname': name } } });
   const registry = new Registry();
-  const manager = startControllerManager({ client, logger: silentLogger(), registry, ...(controllers ? { controllers } : {}), ...(opts.now ? { now: opts.now } : {}), ...(opts.config ? { config: opts.config } : {}) });
+  // Pods come from a view of a shared informer, as in `skiff control`, which shares it with the scheduler.
+  const podInformer = new InformerShare(() => new Informer(client, R.pods)).view();
+  const manager = startControllerManager({ client, logger: silentLogger(), registry, podInformer, ...(controllers ? { controllers } : {}), ...(opts.now ? { now: opts.now } : {}), ...(opts.config ? { config: opts.config } : {}) });
   await manager.ready;
   const kubelet = new FakeKubelet(client);
   kubelet.start();

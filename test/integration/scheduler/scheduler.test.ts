@@ -1,7 +1,8 @@
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ApiServer } from '../../../control/apiserver/server.js';
-import { KubeClient, type KubeObject } from '../../../control/client/index.js';
+import { Informer, KubeClient, type KubeObject } from '../../../control/client/index.js';
+import { InformerShare } from '../../../control/client/shared-informer.js';
 import { startScheduler, type SchedulerHandle } from '../../../control/scheduler/index.js';
 import { MemoryStore } from '../../../control/store/index.js';
 import { silentLogger } from '../../../lib/log.js';
@@ -52,7 +53,9 @@ const podObj = (name: string, cpu: string | undefined, spec: Record<string, unkn
   spec: { containers: [{ name: 'c', image: 'busybox', ...(cpu ? { resources: { requests: { cpu } } } : {}) }], ...spec },
 });
 
-describe('scheduler against the API server', () => {
+// As `skiff control` runs it alone (its own field-selected pod watches), and as it runs it next to the controllers
+// (the pending and assigned pods selected from a pod informer shared with them).
+describe.each([{ shared: false }, { shared: true }])('scheduler against the API server (shared pod informer: $shared)', ({ shared }) => {
   let server: ApiServer | undefined;
   let store: MemoryStore | undefined;
   let client: KubeClient | undefined;
@@ -74,7 +77,9 @@ describe('scheduler against the API server', () => {
     client = new KubeClient({ server: `http://127.0.0.1:${port}` });
     for (const n of nodes) await client.create(NODES, undefined, n);
     registry = new Registry();
-    sched = startScheduler({ client, logger: silentLogger(), registry, initialBackoffMs: 50, maxBackoffMs: 200, ...(schedulerName ? { schedulerName } : {}) });
+    const c = client;
+    const podInformer = shared ? new InformerShare(() => new Informer(c, PODS)).view() : undefined;
+    sched = startScheduler({ client, logger: silentLogger(), registry, initialBackoffMs: 50, maxBackoffMs: 200, ...(schedulerName ? { schedulerName } : {}), ...(podInformer ? { podInformer } : {}) });
     await sched.synced;
     return client;
   }

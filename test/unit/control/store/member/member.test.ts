@@ -182,6 +182,36 @@ describe('raft store member', () => {
     console.log(`in-memory failover: ${failoverMs} ms (${Math.round(failoverMs / HEARTBEAT_MS)} ticks of ${HEARTBEAT_MS} ms, election timeout ${ELECTION_MS} ms)`);
   });
 
+  it('the only voter keeps no applied entries in memory; a member added later gets a snapshot taken for it', async () => {
+    // The default snapshot count (10,000): these writes take no snapshot on their own.
+    cluster = await TestCluster.create(1);
+    const s = cluster.store(1);
+    await until(() => s.node.isLeader, 'leader');
+    const acked = await writeMany(s, '/solo/', 30);
+    await until(() => s.node.status().logFirstIndex === s.node.status().applied + 1, 'the applied entries compacted away');
+    expect(s.node.status().snapshotIndex).toBe(0);
+    expect(s.node.status().applied).toBeGreaterThan(30);
+
+    // They are still in the WAL: a restart replays them.
+    await cluster.stop(1);
+    const again = await cluster.start(1);
+    await until(() => again.node.isLeader, 'leader after restart');
+    await expectAll(again, acked, '/solo/');
+
+    // A second member: the log it would need is gone, so the leader takes a snapshot for it.
+    await again.node.proposeConfChange({ type: 'addNode', nodeId: 2 });
+    const joined = await cluster.start(2, { join: true });
+    await until(() => joined.node.status().applied >= again.node.status().commit && joined.node.leader === 1, 'the new member to catch up');
+    expect(again.node.status().snapshotIndex).toBeGreaterThan(0);
+    expect(joined.node.status().snapshotIndex).toBe(again.node.status().snapshotIndex);
+    expect((await joined.rangeSerializable({ key: '/solo/', prefix: true, countOnly: true })).count).toBe(30);
+    await expectAll(joined, acked, '/solo/');
+    // Two voters now: the leader keeps its log for the follower again.
+    await writeMany(again, '/pair/', 5);
+    expect(again.node.status().logFirstIndex).toBeLessThanOrEqual(again.node.status().snapshotIndex + 1);
+    expect(again.node.status().logFirstIndex).toBeLessThan(again.node.status().applied);
+  });
+
   it('a member that fell behind the leader\'s compacted log catches up from a snapshot', async () => {
     cluster = await TestCluster.create(3, { snapshotCount: 10, snapshotCatchUpEntries: 2 });
     cluster.store(1).node.campaign();
