@@ -438,6 +438,7 @@ export class Rest {
   }
 
   async watch(def: ResourceDef, ctx: RequestContext, sel: Selection, fromRevision: number | undefined, onEvent: (e: WatchEvent) => void, onError: (e: ApiError) => void): Promise<() => void> {
+    const selective = sel.labels.length > 0 || sel.fields.length > 0;
     let start = fromRevision;
     if (start === undefined || start === 0) {
       // No resourceVersion: the current state as ADDED events, then changes (upstream's "Get State and Start at Most Recent").
@@ -453,7 +454,8 @@ export class Rest {
         if (e.type === 'BOOKMARK' || e.type === 'ERROR') return onEvent(e);
         const obj = e.object as KubeObject;
         const now = selects(def, sel, obj);
-        const before = e.previous ? selects(def, sel, e.previous) : false;
+        // Without a selector, only whether there was an object before matters: its old value is not decoded.
+        const before = 'previous' in e && (!selective || selects(def, sel, e.previous as KubeObject));
         const typed = this.typedShared(def, obj);
         // An object entering or leaving the selection is an ADDED or a DELETED for this watcher.
         if (e.type === 'ADDED') {
