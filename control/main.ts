@@ -226,8 +226,9 @@ async function startApiServer(str: (k: keyof typeof FLAGS) => string | undefined
   const listening = await server.listen(port, str('bind-address') ?? '0.0.0.0');
   logger.info({ port: listening, kubeconfig: pki.paths.kubeconfig }, 'API server listening');
   return {
-    // The scheduler and controller manager in this process talk to it like any client (with the admin identity for now).
-    loopback: { server: `https://127.0.0.1:${listening}`, ca: pki.ca.cert, cert: pki.admin.cert, key: pki.admin.key },
+    // The scheduler, controller manager and metrics scraper in this process talk to it over its loopback transport
+    // (in-memory HTTP, no TLS or TCP), as upstream's loopback client identity; remote ones use HTTPS.
+    loopback: server.loopbackConnection(),
     ca: pki.ca,
     kubeletClient,
     close: async () => {

@@ -2,7 +2,7 @@ import { compactObject, HorizontalPodAutoscaler, hpaV1ToV2, hpaV2ToV1 } from '..
 import type { Watch } from '../store/index.js';
 import type { ApiError } from './http/status.js';
 import type { ResourceDef } from './resources.js';
-import { ObjectStorage, type KubeObject, type ListOptions, type ListResult, type WatchEvent } from './storage/object-storage.js';
+import { ObjectStorage, withLazyPrevious, type KubeObject, type ListOptions, type ListResult, type WatchEvent } from './storage/object-storage.js';
 
 /**
  * Kinds served in more than one version are stored in one of them (upstream's storage version) and converted on the
@@ -87,7 +87,8 @@ export class ConvertingStorage extends ObjectStorage {
       fromRevision,
       (e) => {
         if (e.type === 'BOOKMARK' || e.type === 'ERROR') return onEvent(e);
-        onEvent({ ...e, object: c.fromStorage(e.object as KubeObject), ...(e.previous ? { previous: c.fromStorage(e.previous) } : {}) });
+        const converted: WatchEvent = { type: e.type, object: c.fromStorage(e.object as KubeObject) };
+        onEvent('previous' in e ? withLazyPrevious(converted, () => c.fromStorage(e.previous as KubeObject)) : converted);
       },
       onError,
     );

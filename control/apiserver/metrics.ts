@@ -45,7 +45,8 @@ export function apiServerMetrics(registry: Registry): ApiServerMetrics {
           version: resource?.version ?? '',
           resource: resource?.resource ?? '',
           subresource: resource?.subresource ?? '',
-          scope: resource ? (resource.name ? 'resource' : resource.namespace ? 'namespace' : 'cluster') : '',
+          // Upstream's CleanScope: a create names one object, so it is scope "resource" like a get or an update.
+          scope: resource ? (resource.name || resource.verb === 'create' ? 'resource' : resource.namespace ? 'namespace' : 'cluster') : '',
           component: 'apiserver',
         };
         total.inc({ ...labels, code: String(code) });

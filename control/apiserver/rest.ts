@@ -30,10 +30,11 @@ export interface RequestContext {
 
 export interface Admission {
   /**
-   * Mutating admission (upstream's MutationInterface). On create it runs on the defaulted, validated object (the
+   * Mutating admission (upstream's MutationInterface). On create it runs on the decoded, defaulted object (the
    * defaults plugins build on, such as requests copied from limits, are in place) and answers true when it changed
-   * something, so the object is defaulted and validated again; on update it runs on the body as sent, before
-   * decoding, so plugins must not assume its shape.
+   * something, so the object is defaulted again; validation follows (for pods, as upstream orders it, only then: the
+   * object plugins see is shaped by the schema but its values are not yet validated; other kinds are validated
+   * before and after). On update it runs on the body as sent, before decoding, so plugins must not assume its shape.
    */
   mutate?(op: 'create' | 'update', def: ResourceDef, obj: KubeObject, old: KubeObject | undefined, ctx: RequestContext): Promise<boolean>;
   /** Validating admission: runs after mutation, defaulting and validation, before the write; throws ApiError to refuse. */
@@ -173,17 +174,37 @@ export class Rest {
     delete meta.selfLink;
     if (strategy.generation) meta.generation = 1;
     else delete meta.generation;
-    const prepared = strategy.prepareCreate(obj, ctx);
-    if (!prepared.ok) throw refusal(def, meta.name ?? '', prepared.errors);
-    let final = this.typed(def, prepared.obj);
-    if (await this.admission?.mutate?.('create', def, final, undefined, ctx)) {
-      // What the mutating plugins added (defaults, volumes) is defaulted and validated like the rest. The body's
-      // unknown fields were found (and warned about) the first time; this decode's own findings would be dropped.
-      const again = strategy.prepareCreate(final, { ...ctx, strict: false, decodedBefore: true });
-      if (!again.ok) throw refusal(def, meta.name ?? '', again.errors);
-      final = this.typed(def, again.obj);
+    let final: KubeObject;
+    if (strategy.decodeCreate) {
+      // Upstream's order: decode, mutating admission, then validation, once.
+      const decoded = strategy.decodeCreate(obj, ctx);
+      if (!decoded.ok) throw refusal(def, meta.name ?? '', decoded.errors);
+      final = this.typed(def, decoded.obj);
+      let validate = decoded.validate;
+      if (await this.admission?.mutate?.('create', def, final, undefined, ctx)) {
+        // What the mutating plugins added (volumes, tolerations) is defaulted like the rest. The body's unknown
+        // fields were found (and warned about) the first time.
+        const again = strategy.decodeCreate(final, { ...ctx, strict: false, decodedBefore: true });
+        if (!again.ok) throw refusal(def, meta.name ?? '', again.errors);
+        final = this.typed(def, again.obj);
+        validate = again.validate;
+      }
+      const errors = validate();
+      if (errors.length > 0) throw refusal(def, meta.name ?? '', errors);
+      ctx.warnings?.push(...decoded.warnings);
+    } else {
+      const prepared = strategy.prepareCreate(obj, ctx);
+      if (!prepared.ok) throw refusal(def, meta.name ?? '', prepared.errors);
+      final = this.typed(def, prepared.obj);
+      if (await this.admission?.mutate?.('create', def, final, undefined, ctx)) {
+        // What the mutating plugins added (defaults, volumes) is defaulted and validated like the rest. The body's
+        // unknown fields were found (and warned about) the first time; this decode's own findings would be dropped.
+        const again = strategy.prepareCreate(final, { ...ctx, strict: false, decodedBefore: true });
+        if (!again.ok) throw refusal(def, meta.name ?? '', again.errors);
+        final = this.typed(def, again.obj);
+      }
+      ctx.warnings?.push(...prepared.warnings);
     }
-    ctx.warnings?.push(...prepared.warnings);
     await this.admission?.admit('create', def, final, undefined, ctx);
     if (ctx.dryRun) {
       const exists = await this.storage.tryGet(def, ctx.namespace, final.metadata.name ?? '');
@@ -417,6 +438,7 @@ export class Rest {
   }
 
   async watch(def: ResourceDef, ctx: RequestContext, sel: Selection, fromRevision: number | undefined, onEvent: (e: WatchEvent) => void, onError: (e: ApiError) => void): Promise<() => void> {
+    const selective = sel.labels.length > 0 || sel.fields.length > 0;
     let start = fromRevision;
     if (start === undefined || start === 0) {
       // No resourceVersion: the current state as ADDED events, then changes (upstream's "Get State and Start at Most Recent").
@@ -432,7 +454,8 @@ export class Rest {
         if (e.type === 'BOOKMARK' || e.type === 'ERROR') return onEvent(e);
         const obj = e.object as KubeObject;
         const now = selects(def, sel, obj);
-        const before = e.previous ? selects(def, sel, e.previous) : false;
+        // Without a selector, only whether there was an object before matters: its old value is not decoded.
+        const before = 'previous' in e && (!selective || selects(def, sel, e.previous as KubeObject));
         const typed = this.typedShared(def, obj);
         // An object entering or leaving the selection is an ADDED or a DELETED for this watcher.
         if (e.type === 'ADDED') {

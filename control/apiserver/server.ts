@@ -34,6 +34,8 @@ import { isTokenReview, reviewToken } from './token-review.js';
 import { ConvertingStorage } from './conversion.js';
 import { Compactor, DEFAULT_COMPACTION_INTERVAL_MS } from './storage/compactor.js';
 import { evictPod } from './eviction.js';
+import { LoopbackIdentity, loopbackPair, refusedConnection, type LoopbackSocket } from './loopback.js';
+import type { Connection } from '../client/kubeconfig.js';
 import { ObjectStorage, parseResourceVersion, type KubeObject } from './storage/object-storage.js';
 
 /**
@@ -246,6 +248,10 @@ export class ApiServer {
   private readonly requestInfos = new WeakMap<IncomingMessage, RequestInfo>();
   private readonly upgraded = new Set<Duplex>();
   private readonly compactor: Compactor;
+  private readonly loopbackIdentity = new LoopbackIdentity();
+  private loopbackServer: Server | undefined;
+  private readonly loopbackSockets = new Set<LoopbackSocket>();
+  private closed = false;
 
   constructor(private readonly opts: ApiServerOptions) {
     registerAllPrinters();
@@ -259,15 +265,15 @@ export class ApiServer {
     this.compactor = new Compactor(opts.store, opts.logger);
   }
 
-  async listen(port: number, host = '127.0.0.1'): Promise<number> {
-    const handler = (req: IncomingMessage, res: ServerResponse): void => {
-      const done = this.requestMetrics?.begin(req.method ?? 'GET');
-      if (done) res.once('close', () => done(this.requestInfos.get(req), res.statusCode));
-      this.handle(req, res).catch((err: unknown) => this.fail(res, err, req));
-    };
-    const server = this.opts.tls
-      ? createHttpsServer({ key: this.opts.tls.key, cert: this.opts.tls.cert, ca: this.opts.tls.ca, requestCert: true, rejectUnauthorized: false }, handler)
-      : createHttpServer(handler);
+  /** Every request, whichever connection it came on (HTTPS, plain HTTP in tests, or the in-process loopback). */
+  private readonly onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    const done = this.requestMetrics?.begin(req.method ?? 'GET');
+    if (done) res.once('close', () => done(this.requestInfos.get(req), res.statusCode));
+    this.handle(req, res).catch((err: unknown) => this.fail(res, err, req));
+  };
+
+  /** The HTTP handling every server of this API server shares: malformed requests, and upgrades for streaming. */
+  private serve(server: Server): Server {
     server.headersTimeout = 60_000;
     server.requestTimeout = 0;
     server.on('clientError', answerClientError);
@@ -279,16 +285,47 @@ export class ApiServer {
       socket.once('close', () => this.upgraded.delete(socket));
       this.handleUpgrade(req, socket, head).catch((err: unknown) => this.failRaw(socket, err, req));
     });
+    return server;
+  }
+
+  async listen(port: number, host = '127.0.0.1'): Promise<number> {
+    const server = this.serve(
+      this.opts.tls
+        ? createHttpsServer({ key: this.opts.tls.key, cert: this.opts.tls.cert, ca: this.opts.tls.ca, requestCert: true, rejectUnauthorized: false }, this.onRequest)
+        : createHttpServer(this.onRequest),
+    );
     this.server = server;
     const bound = await listenOn(server, port, host);
     this.compactor.start(this.opts.compactionIntervalMs ?? DEFAULT_COMPACTION_INTERVAL_MS);
     return bound;
   }
 
+  /**
+   * How clients in this process reach this server (upstream's loopback client config): HTTP over in-memory
+   * connections (see loopback.ts), as the loopback identity, system:apiserver in system:masters. Works whether or
+   * not listen() was called; after close(), connections are refused.
+   */
+  loopbackConnection(): Connection {
+    return { server: 'http://apiserver.loopback', token: this.loopbackIdentity.token, connect: () => this.openLoopback() };
+  }
+
+  private openLoopback(): Duplex {
+    if (this.closed) return refusedConnection();
+    // A server that never listens: it is handed each connection's server end, as a listening one is by accept().
+    this.loopbackServer ??= this.serve(createHttpServer(this.onRequest));
+    const [client, server] = loopbackPair();
+    this.loopbackSockets.add(server);
+    server.once('close', () => this.loopbackSockets.delete(server));
+    this.loopbackServer.emit('connection', server);
+    return client;
+  }
+
   async close(): Promise<void> {
+    this.closed = true;
     for (const stop of this.watches) stop();
     this.rest.watchCache.close();
     await this.compactor.stop();
+    for (const socket of this.loopbackSockets) socket.destroy();
     await closeServer(this.server, this.upgraded);
   }
 
@@ -387,6 +424,9 @@ export class ApiServer {
 
   /** Public endpoints (health, version) answer anyone, as upstream's system:public-info-viewer role allows. */
   private async authenticate(req: IncomingMessage, path: string): Promise<UserInfo | undefined> {
+    // The loopback identity first, as upstream puts its token authenticator ahead of the configured ones.
+    const loopback = this.loopbackIdentity.authenticate(req);
+    if (loopback) return loopback;
     if (!this.opts.authenticate) return undefined;
     const user = await this.opts.authenticate(req);
     if (user) return user;

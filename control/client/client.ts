@@ -79,7 +79,15 @@ export class KubeClient {
     readonly userAgent = 'skiff',
   ) {
     this.url = new URL(conn.server);
-    this.secure = this.url.protocol === 'https:';
+    this.secure = this.url.protocol === 'https:' && !conn.connect;
+    if (conn.connect) {
+      // An API server in this process: its connections are in-memory streams (see Connection.connect).
+      const connect = conn.connect;
+      const agent = new HttpAgent({ keepAlive: true, maxSockets: 32 });
+      agent.createConnection = () => connect();
+      this.agent = agent;
+      return;
+    }
     this.agent = this.secure
       ? new HttpsAgent({ keepAlive: true, maxSockets: 32, ...(conn.ca ? { ca: conn.ca } : {}), ...(conn.cert ? { cert: conn.cert } : {}), ...(conn.key ? { key: conn.key } : {}), rejectUnauthorized: !conn.insecureSkipTLSVerify })
       : new HttpAgent({ keepAlive: true, maxSockets: 32 });
@@ -95,7 +103,7 @@ export class KubeClient {
     if (this.conn.token) headers.Authorization = `Bearer ${this.conn.token}`;
     const request = this.secure ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
-      const req = request({ protocol: this.url.protocol, hostname: this.url.hostname, port: this.url.port, method, path, headers, agent: this.agent }, resolve);
+      const req = request({ protocol: this.secure ? 'https:' : 'http:', hostname: this.url.hostname, port: this.url.port, method, path, headers, agent: this.agent }, resolve);
       req.on('error', reject);
       req.end(payload);
     });

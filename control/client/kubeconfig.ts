@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import type { Duplex } from 'node:stream';
 import { z } from 'zod';
 
 /** Where and how to reach an API server: what a kubeconfig context resolves to. */
@@ -11,6 +12,11 @@ export interface Connection {
   key?: string;
   token?: string;
   insecureSkipTLSVerify?: boolean;
+  /**
+   * Opens a connection to an API server in this process (its loopback transport: HTTP over in-memory streams, no
+   * TLS, no TCP). When given, `server` is only a label, and ca/cert/key are not used.
+   */
+  connect?: () => Duplex;
 }
 
 const NamedCluster = z.object({

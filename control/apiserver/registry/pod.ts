@@ -1,9 +1,9 @@
-import { compactSpec, decodeKind, findUnknownFields, parsePod, Pod, PodStatus, podQOSClass, type FieldError } from '../../api/index.js';
+import { compactSpec, decodeKind, findUnknownFields, parsePod, Pod, PodStatus, podQOSClass, validatePod, type FieldError } from '../../api/index.js';
 import { dropNulls, unknownFieldWarning } from '../../api/decode.js';
 import { validatePodUpdate } from '../../api/pod-update-validation.js';
 import type { ResourceDef } from '../resources.js';
 import type { KubeObject } from '../storage/object-storage.js';
-import type { Prepared, PrepareContext, Strategy } from './strategy.js';
+import type { Decoded, Prepared, PrepareContext, Strategy } from './strategy.js';
 
 const POD_TYPE = { apiVersion: 'v1', kind: 'Pod' };
 
@@ -64,6 +64,34 @@ function prepare(obj: KubeObject, ctx: PrepareContext, old?: KubeObject): Prepar
   return { ok: true, obj: pod, warnings: result.warnings };
 }
 
+/**
+ * A new pod decoded: defaulted, compacted and Pending (whatever status the client sent, as upstream's
+ * PrepareForCreate), validated only when asked, so mutating admission runs in between as upstream orders it.
+ * Validation runs on the decoded form before compaction, as parsePod validates.
+ */
+function decodeCreate(obj: KubeObject, ctx: PrepareContext): Decoded {
+  const decoded = decodeKind(Pod, { ...obj, status: undefined, ...POD_TYPE }, POD_TYPE, { strict: ctx.strict, ...(ctx.decodedBefore ? { decodedBefore: true } : {}) });
+  if (!decoded.ok) return decoded;
+  const parsed = decoded.obj;
+  const pod = { ...parsed, spec: compactSpec(parsed.spec) } as unknown as KubeObject;
+  // The QoS class reads the resource quantities, which are only known to parse once validated: a quantity that does
+  // not parse leaves it out here, and validation refuses the pod (were it to pass, the error stands, as before).
+  let qosError: unknown;
+  let qosClass: string | undefined;
+  try {
+    qosClass = podQOSClass(pod.spec as Parameters<typeof podQOSClass>[0]);
+  } catch (err) {
+    qosError = err;
+  }
+  pod.status = { phase: 'Pending', ...(qosClass !== undefined ? { qosClass } : {}) };
+  const validate = (): FieldError[] => {
+    const errors = validatePod(parsed);
+    if (errors.length === 0 && qosError !== undefined) throw qosError;
+    return errors;
+  };
+  return { ok: true, obj: pod, warnings: decoded.warnings, validate };
+}
+
 /** Pods: upstream's defaults and validation (control/api), a status subresource, and the field selectors kubelets use. */
 export function podStrategy(_def: ResourceDef): Strategy {
   return {
@@ -73,6 +101,7 @@ export function podStrategy(_def: ResourceDef): Strategy {
       if (prepared.ok) prepared.obj.status = { phase: 'Pending', qosClass: podQOSClass(prepared.obj.spec as Parameters<typeof podQOSClass>[0]) };
       return prepared;
     },
+    decodeCreate,
     prepareUpdate: (obj, old, ctx) => {
       const prepared = prepare(obj, ctx, old);
       // The QoS class is set at creation and immutable; a status write without it keeps it, as upstream backfills it.

@@ -21,8 +21,20 @@ export interface PrepareContext {
   decodedBefore?: boolean;
 }
 
+/**
+ * A create body decoded (schema defaults, PrepareForCreate, unknown fields found) but not yet validated: `obj` is what
+ * mutating admission sees and what is stored; `validate` runs upstream's create validation on the decoded form.
+ */
+export type Decoded = { ok: true; obj: KubeObject; warnings: string[]; validate(): FieldError[] } | { ok: false; errors: FieldError[] };
+
 export interface Strategy {
   prepareCreate(obj: KubeObject, ctx: PrepareContext): Prepared;
+  /**
+   * Upstream's create order, for kinds that mutating admission changes on every create (pods): decode, then mutating
+   * admission, then validation, once. Without it, prepareCreate decodes and validates before admission and again
+   * after admission changed the object.
+   */
+  decodeCreate?(obj: KubeObject, ctx: PrepareContext): Decoded;
   prepareUpdate(obj: KubeObject, old: KubeObject, ctx: PrepareContext): Prepared;
   /** Values for ?fieldSelector= beyond metadata.name and metadata.namespace. */
   fields?(obj: KubeObject): Record<string, string>;

@@ -30,7 +30,10 @@ export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ER
 export interface WatchEvent {
   type: WatchEventType;
   object: KubeObject | Record<string, unknown>;
-  /** For MODIFIED/DELETED: the object before the change, so selectors can turn transitions into ADDED/DELETED. */
+  /**
+   * For MODIFIED/DELETED: the object before the change, so selectors can turn transitions into ADDED/DELETED. May be
+   * computed on first read (withLazyPrevious): test for it with `'previous' in event` when its value is not needed.
+   */
   previous?: KubeObject;
 }
 
@@ -81,6 +84,16 @@ function decodeContinue(s: string): ContinueToken {
 function encodedWithRevision(head: string, kv: KeyValue): string {
   const rest = kv.value.slice(head.length);
   return `${head}"resourceVersion":"${kv.modRevision}"${rest.startsWith('}') ? '' : ','}${rest}`;
+}
+
+/**
+ * Gives a watch event its `previous`, computed when first read and then kept. Watchers without a selector only ask
+ * whether there was an object before (`'previous' in event`), so most updates never need their old value parsed.
+ */
+export function withLazyPrevious(event: WatchEvent, compute: () => KubeObject): WatchEvent {
+  let previous: KubeObject | undefined;
+  Object.defineProperty(event, 'previous', { enumerable: true, configurable: true, get: () => (previous ??= compute()) });
+  return event;
 }
 
 function decode(kv: KeyValue): KubeObject {
@@ -273,9 +286,9 @@ export class ObjectStorage {
       if (msg.type === 'events') {
         for (const e of msg.events) {
           if (e.type === 'PUT') {
-            const object = decode(e.kv);
-            const previous = e.prevKv ? decode(e.prevKv) : undefined;
-            onEvent({ type: e.kv.createRevision === e.kv.modRevision ? 'ADDED' : 'MODIFIED', object, ...(previous ? { previous } : {}) });
+            const event: WatchEvent = { type: e.kv.createRevision === e.kv.modRevision ? 'ADDED' : 'MODIFIED', object: decode(e.kv) };
+            const prevKv = e.prevKv;
+            onEvent(prevKv ? withLazyPrevious(event, () => decode(prevKv)) : event);
           } else {
             const previous = e.prevKv ? decode(e.prevKv) : undefined;
             if (!previous) continue;

@@ -86,4 +86,21 @@ describe('watch', () => {
     await fetch(`${base}/api/v1/namespaces/default/configmaps`, { method: 'POST', body: cm('later'), headers: { 'Content-Type': 'application/json' } });
     expect((await w).map((e) => `${e.type} ${e.object.metadata.name}`)).toEqual(['ADDED here', 'ADDED later']);
   });
+
+  it('turns an object entering or leaving a label selection into ADDED and DELETED, and tells updates apart from creations without one', async () => {
+    const base = await start();
+    const labelled = (name: string, labels: Record<string, string>, data: Record<string, string> = {}) => JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default', labels }, data });
+    const created = (await (await fetch(`${base}/api/v1/namespaces/default/configmaps`, { method: 'POST', body: labelled('s', { tier: 'back' }), headers: { 'Content-Type': 'application/json' } })).json()) as { metadata: { resourceVersion: string } };
+    const rv = created.metadata.resourceVersion;
+    const selected = collect(`${base}/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=${rv}&labelSelector=tier%3Dfront`, 3);
+    const all = collect(`${base}/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=${rv}`, 4);
+    await new Promise((r) => setTimeout(r, 100));
+    const put = (body: string) => fetch(`${base}/api/v1/namespaces/default/configmaps/s`, { method: 'PUT', body, headers: { 'Content-Type': 'application/json' } });
+    await put(labelled('s', { tier: 'front' }));
+    await put(labelled('s', { tier: 'front' }, { k: 'v' }));
+    await put(labelled('s', { tier: 'back' }, { k: 'v' }));
+    await fetch(`${base}/api/v1/namespaces/default/configmaps/s`, { method: 'DELETE' });
+    expect((await selected).map((e) => e.type)).toEqual(['ADDED', 'MODIFIED', 'DELETED']);
+    expect((await all).map((e) => e.type)).toEqual(['MODIFIED', 'MODIFIED', 'MODIFIED', 'DELETED']);
+  });
 });
