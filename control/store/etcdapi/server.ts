@@ -35,6 +35,7 @@ import {
 } from './codec.js';
 import { EtcdGrpcError, rpcErrors, toGrpcError } from './errors.js';
 import { installFastUnary, type FastUnaryMethod, type FastUnaryStats } from './fast-unary.js';
+import { encodePutResponse, encodeRangeResponse } from './pb-writer.js';
 import { loadEtcdServices } from './proto.js';
 
 /** A 64-bit unsigned id (cluster, member): etcd's are random, so numbers may not hold them exactly. */
@@ -188,9 +189,11 @@ function startFastUnary(
   for (const [name, run] of Object.entries(calls)) {
     const def = services.KV.service[name];
     if (def === undefined) return undefined;
+    // Put and Range responses are written by hand (pb-writer.ts), the same bytes without protobufjs' conversions.
+    const direct = name === 'Put' ? encodePutResponse : name === 'Range' ? encodeRangeResponse : undefined;
     methods.set(def.path, {
       deserialize: (bytes) => def.requestDeserialize(bytes),
-      serialize: (value) => def.responseSerialize(value),
+      serialize: (value) => direct?.(value) ?? def.responseSerialize(value),
       run,
     });
   }
