@@ -34,6 +34,8 @@ import {
   type TxnPost,
 } from './codec.js';
 import { EtcdGrpcError, rpcErrors, toGrpcError } from './errors.js';
+import { installFastUnary, type FastUnaryMethod, type FastUnaryStats } from './fast-unary.js';
+import { encodePutResponse, encodeRangeResponse } from './pb-writer.js';
 import { loadEtcdServices } from './proto.js';
 
 /** A 64-bit unsigned id (cluster, member): etcd's are random, so numbers may not hold them exactly. */
@@ -96,6 +98,8 @@ export interface EtcdApiServerOptions {
   readonly credentials?: grpc.ServerCredentials;
   /** Extra grpc-js server options (message size limits, keepalive...). */
   readonly grpcOptions?: grpc.ChannelOptions;
+  /** Serve Range/Put/DeleteRange/Txn on the lean path in front of grpc-js (fast-unary.ts). Default true. */
+  readonly fastUnary?: boolean;
 }
 
 export interface EtcdApiStats {
@@ -103,6 +107,8 @@ export interface EtcdApiStats {
   /** Watches open across all watch streams. */
   readonly watches: number;
   readonly keepAliveStreams: number;
+  /** Unary KV calls answered by the fast path (fast-unary.ts) rather than grpc-js. */
+  readonly fastUnaryCalls: number;
 }
 
 export interface EtcdApiServer {
@@ -120,7 +126,7 @@ export interface EtcdApiServer {
 export async function startEtcdApiServer(options: EtcdApiServerOptions): Promise<EtcdApiServer> {
   const api = new EtcdApi(options);
   const services = loadEtcdServices();
-  const server = new grpc.Server({
+  const grpcOptions: grpc.ServerOptions = {
     // Match etcd's default request limit (1.5 MiB + gRPC overhead) and allow its watch responses.
     'grpc.max_receive_message_length': 2 * 1024 * 1024,
     'grpc.max_send_message_length': 2 ** 31 - 1,
@@ -128,7 +134,8 @@ export async function startEtcdApiServer(options: EtcdApiServerOptions): Promise
     // request: off.
     'grpc.enable_channelz': 0,
     ...options.grpcOptions,
-  });
+  };
+  const server = new grpc.Server(grpcOptions);
   server.addService(services.KV.service, api.kvService());
   server.addService(services.Watch.service, api.watchService());
   server.addService(services.Lease.service, api.leaseService());
@@ -139,11 +146,15 @@ export async function startEtcdApiServer(options: EtcdApiServerOptions): Promise
       err ? reject(err) : resolve(p),
     );
   });
+  const fast = options.fastUnary === false ? undefined : startFastUnary(server, api, services, grpcOptions);
+  if (options.fastUnary !== false && fast === undefined) {
+    options.logger?.warn({}, 'etcd API: the fast path for KV calls could not hook into grpc-js; grpc-js serves them');
+  }
   options.logger?.info({ listen: options.listen, port }, 'etcd API: serving');
   let closed = false;
   return {
     port,
-    stats: () => api.stats(),
+    stats: () => ({ ...api.stats(), fastUnaryCalls: fast?.calls ?? 0 }),
     close: async () => {
       if (closed) return;
       closed = true;
@@ -160,6 +171,37 @@ export async function startEtcdApiServer(options: EtcdApiServerOptions): Promise
       });
     },
   };
+}
+
+/**
+ * Hooks the fast path for the KV unary calls in front of grpc-js. Not with a connection idle limit configured: grpc-js
+ * counts the streams it serves to tell an idle connection, and would not see these.
+ */
+function startFastUnary(
+  server: grpc.Server,
+  api: EtcdApi,
+  services: ReturnType<typeof loadEtcdServices>,
+  opts: grpc.ServerOptions,
+): FastUnaryStats | undefined {
+  if (opts['grpc.max_connection_idle_ms'] !== undefined) return undefined;
+  const calls = api.kvCalls();
+  const methods = new Map<string, FastUnaryMethod>();
+  for (const [name, run] of Object.entries(calls)) {
+    const def = services.KV.service[name];
+    if (def === undefined) return undefined;
+    // Put and Range responses are written by hand (pb-writer.ts), the same bytes without protobufjs' conversions.
+    const direct = name === 'Put' ? encodePutResponse : name === 'Range' ? encodeRangeResponse : undefined;
+    methods.set(def.path, {
+      deserialize: (bytes) => def.requestDeserialize(bytes),
+      serialize: (value) => direct?.(value) ?? def.responseSerialize(value),
+      run,
+    });
+  }
+  const limit = (v: unknown, def: number): number => (typeof v === 'number' ? v : def);
+  return installFastUnary(server, methods, {
+    maxReceiveMessageLength: limit(opts['grpc.max_receive_message_length'], 4 * 1024 * 1024),
+    maxSendMessageLength: limit(opts['grpc.max_send_message_length'], -1),
+  });
 }
 
 type Handler<Req, Res> = grpc.handleUnaryCall<Req, Res>;
@@ -200,7 +242,7 @@ class EtcdApi {
     this.memberId = uint64(options.cluster.memberId);
   }
 
-  stats(): EtcdApiStats {
+  stats(): Omit<EtcdApiStats, 'fastUnaryCalls'> {
     let watchStreams = 0;
     let watches = 0;
     let keepAliveStreams = 0;
@@ -228,22 +270,41 @@ class EtcdApi {
     return r.header.revision;
   }
 
+  /** Maps a failure to etcd's status, logged as such (grpc-js and the fast path alike). */
+  private failure(name: string, error: unknown): EtcdGrpcError {
+    const mapped = toGrpcError(error);
+    const log = this.options.logger;
+    if (mapped.code === grpc.status.UNKNOWN) log?.warn({ err: error, method: name }, 'etcd API: request failed');
+    else log?.debug({ method: name, error: mapped.message }, 'etcd API: request refused');
+    return mapped;
+  }
+
   private unary<Req, Res>(name: string, fn: (request: Req) => Promise<Res>): Handler<Req, Res> {
     return (call, callback) => {
       fn(call.request).then(
         (response) => callback(null, response),
-        (error: unknown) => {
-          const mapped = toGrpcError(error);
-          const log = this.options.logger;
-          if (mapped.code === grpc.status.UNKNOWN) log?.warn({ err: error, method: name }, 'etcd API: request failed');
-          else log?.debug({ method: name, error: mapped.message }, 'etcd API: request refused');
-          callback(mapped);
-        },
+        (error: unknown) => callback(this.failure(name, error)),
       );
     };
   }
 
   // --- KV ------------------------------------------------------------------------------------------------------
+
+  /** The KV calls the fast path (fast-unary.ts) may serve: each runs the request, failures mapped as for grpc-js. */
+  kvCalls(): Record<'Range' | 'Put' | 'DeleteRange' | 'Txn', (request: unknown) => Promise<object>> {
+    const wrap =
+      <Req>(name: string, fn: (request: Req) => Promise<object>) =>
+      (request: unknown): Promise<object> =>
+        fn(request as Req).catch((error: unknown) => {
+          throw this.failure(name, error);
+        });
+    return {
+      Range: wrap('Range', (req: PbRangeRequest) => this.range(req)),
+      Put: wrap('Put', (req: PbPutRequest) => this.put(req)),
+      DeleteRange: wrap('DeleteRange', (req: PbDeleteRangeRequest) => this.deleteRange(req)),
+      Txn: wrap('Txn', (req: PbTxnRequest) => this.txn(req)),
+    };
+  }
 
   kvService(): grpc.UntypedServiceImplementation {
     return {
