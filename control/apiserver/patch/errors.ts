@@ -1,25 +1,19 @@
-// Errors raised while applying a patch, carrying the metav1.Status upstream's API server answers with.
-//
-// Shaped like control/apiserver/http/status.ts's ApiError (code, reason, message, details, toStatus()), so the HTTP
-// layer can send `err.toStatus()` with `err.code` as is.
+// Errors raised while applying a patch, carrying the metav1.Status upstream's API server answers with: an ApiError,
+// so the HTTP layer sends `err.toStatus()` with `err.code` like any other.
+import { ApiError } from '../http/status.js';
 
-export interface PatchStatusDetails {
-  name?: string;
-  group?: string;
-  kind?: string;
-  causes?: Array<{ reason?: string; message?: string; field?: string }>;
-}
+export type PatchStatusDetails = NonNullable<ApiError['details']>;
 
-export class PatchError extends Error {
+export class PatchError extends ApiError {
   constructor(
     /** HTTP status: 400 (bad patch document), 413 (too many operations), 415, 422 (patch does not apply), 500. */
-    readonly code: number,
+    code: number,
     /** metav1.StatusReason; '' where upstream answers StatusReasonUnknown (plain Go errors surfacing as 500). */
-    readonly reason: string,
+    reason: string,
     message: string,
-    readonly details?: PatchStatusDetails,
+    details?: PatchStatusDetails,
   ) {
-    super(message);
+    super(code, reason, message, details);
     this.name = 'PatchError';
   }
 
@@ -29,19 +23,6 @@ export class PatchError extends Error {
    */
   get detail(): string {
     return this.details?.causes?.[0]?.message ?? this.message;
-  }
-
-  toStatus(): Record<string, unknown> {
-    return {
-      kind: 'Status',
-      apiVersion: 'v1',
-      metadata: {},
-      status: 'Failure',
-      message: this.message,
-      reason: this.reason,
-      ...(this.details ? { details: this.details } : {}),
-      code: this.code,
-    };
   }
 }
 
