@@ -18,6 +18,7 @@ import {
   memberIdOf,
 } from '../../../../../control/store/member/index.js';
 import type { Message } from '../../../../../control/store/raft/index.js';
+import { CountingIo } from '../wal/helpers.js';
 import { ELECTION_MS, HEARTBEAT_MS, TestCluster, noSyncIo, sleep, tempDir, until } from './helpers.js';
 
 let cluster: TestCluster | undefined;
@@ -279,6 +280,29 @@ describe('raft store member', () => {
     await cluster.stop(a!);
     expect(await pendingRead).toMatchObject({ code: 'stopped' });
     expect(await pendingWrite).toMatchObject({ code: 'stopped' });
+  });
+
+  it('fsyncs a lone write on its own thread, concurrent writes through the thread pool; all durable', async () => {
+    const io = new CountingIo();
+    cluster = await TestCluster.create(1, { wal: { io } });
+    const s = cluster.store(1);
+    await until(() => s.node.isLeader, 'leader');
+    let inline = io.inlineSyncs;
+    let all = io.fileSyncs;
+    for (let i = 0; i < 20; i++) await s.put(`/f/seq${i}`, 'v');
+    // One at a time: every write's fsync is an inline one.
+    expect(io.inlineSyncs - inline).toBe(io.fileSyncs - all);
+    expect(io.inlineSyncs - inline).toBeGreaterThanOrEqual(20);
+    inline = io.inlineSyncs;
+    all = io.fileSyncs;
+    const acked = await writeMany(s, '/f/conc', 100);
+    // Many waiting at once: their batches' fsyncs go to the thread pool (the lone ones at the edges may not).
+    expect(io.fileSyncs - all - (io.inlineSyncs - inline)).toBeGreaterThanOrEqual(1);
+    await cluster.stop(1);
+    const again = await cluster.start(1);
+    await until(() => again.node.isLeader, 'leader after restart');
+    await expectAll(again, acked, '/f/conc');
+    expect((await again.range({ key: '/f/seq', prefix: true })).count).toBe(20);
   });
 
   it('stops on a WAL failure: nothing more is acknowledged, waiters fail with ErrStopped', async () => {
