@@ -1,4 +1,4 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -303,6 +303,22 @@ describe('raft store member', () => {
     await until(() => again.node.isLeader, 'leader after restart');
     await expectAll(again, acked, '/f/conc');
     expect((await again.range({ key: '/f/seq', prefix: true })).count).toBe(20);
+  });
+
+  it('reserves its WAL segment up front (writes land inside the file) and recovers from it', async () => {
+    const segmentSizeBytes = 1 << 20;
+    cluster = await TestCluster.create(1, { wal: { io: noSyncIo, segmentSizeBytes } });
+    const s = cluster.store(1);
+    await until(() => s.node.isLeader, 'leader');
+    const acked = await writeMany(s, '/p/', 30);
+    const walDir = join(cluster.dataDir(1), 'wal');
+    const segments = (await readdir(walDir)).filter((f) => f.endsWith('.wal'));
+    expect(segments).toHaveLength(1);
+    expect((await stat(join(walDir, segments[0]!))).size).toBe(segmentSizeBytes);
+    await cluster.stop(1);
+    const again = await cluster.start(1);
+    await until(() => again.node.isLeader, 'leader after restart');
+    await expectAll(again, acked, '/p/');
   });
 
   it('stops on a WAL failure: nothing more is acknowledged, waiters fail with ErrStopped', async () => {
