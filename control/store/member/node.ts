@@ -62,7 +62,7 @@ import { Snapshotter, snapshotName } from '../wal/snapshotter.js';
 import { openRaftStorage, persistReady, saveLocalSnapshot } from '../wal/storage.js';
 import type { Wal, WalOptions } from '../wal/wal.js';
 import type { LeaseId, LeaseTimeToLiveResponse } from '../store.js';
-import { decodeEntry, decodeSnapshotData, encodeEntry, encodeSnapshotData } from './codec.js';
+import { decodeEntry, decodeSnapshotData, encodeEntry, encodeSnapshotData, type EntryPayload } from './codec.js';
 import { ErrConfChangePending, ErrNoLeader, ErrNotLeader, ErrStopped, ErrTimeout } from './errors.js';
 import type { MembershipCommand } from './membership.js';
 import type { Transport, TransportHandler } from './transport.js';
@@ -161,6 +161,9 @@ interface PendingProposal {
   index?: number;
   /** This member's term when it proposed: the entry only applies if appended in that term. */
   term: number;
+  /** The entry's bytes and what they encode: applying its own entry, the leader skips decoding them again. */
+  data: Uint8Array;
+  payload: EntryPayload;
 }
 
 interface ReadWaiter {
@@ -438,14 +441,15 @@ export class RaftNode implements TransportHandler {
     if (this.stopped) return Promise.reject(new ErrStopped(this.fatal === undefined ? 'member closed' : 'member failed'));
     const id = `${this.id.toString(36)}.${this.nonce}.${(++this.counter).toString(36)}`;
     const term = this.raw.raft.term;
-    const data = encodeEntry({ id, term, cmd });
+    const payload: EntryPayload = { id, term, cmd };
+    const data = encodeEntry(payload);
     return new Promise<CommandResult<C>>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.dropPending(id);
         reject(new ErrTimeout(`proposal not applied within ${this.requestTimeoutMs} ms; it may still be applied`));
       }, this.requestTimeoutMs);
       timer.unref();
-      const p: PendingProposal = { resolve: resolve as (r: unknown) => void, reject, timer, term };
+      const p: PendingProposal = { resolve: resolve as (r: unknown) => void, reject, timer, term, data, payload };
       this.pending.set(id, p);
       try {
         this.raw.propose(data);
@@ -777,7 +781,7 @@ export class RaftNode implements TransportHandler {
         this.expectAt(e.index, undefined);
         this.options.membership?.applyConfChange(cc, e.index);
       } else {
-        const payload = decodeEntry(e.data);
+        const payload = this.ownPayload(e) ?? decodeEntry(e.data);
         this.expectAt(e.index, payload?.id);
         if (payload !== undefined) {
           if (payload.term === undefined || payload.term === e.term) this.applyCommand(payload.id, payload.cmd, e.index);
@@ -789,6 +793,19 @@ export class RaftNode implements TransportHandler {
     }
     this.rejectStale(() => new ErrNotLeader('leadership changed before the proposal was committed'));
     this.wakeApplied();
+  }
+
+  /**
+   * The payload of an entry this member appended as leader, as it was proposed: the entry still holds the very bytes
+   * encoded from it, so decoding them would give the same plain JSON data (Command's contract). Membership commands
+   * are decoded all the same (rare, and their apply has side effects beyond the store).
+   */
+  private ownPayload(e: Entry): EntryPayload | undefined {
+    const id = this.pendingByIndex.get(e.index);
+    if (id === undefined) return undefined;
+    const p = this.pending.get(id);
+    if (p === undefined || p.data !== e.data || (p.payload.cmd as { type: string }).type === 'member') return undefined;
+    return p.payload;
   }
 
   private rejectPending(id: string, error: unknown): void {
