@@ -2,12 +2,18 @@
  * The few filesystem operations whose durability matters, behind an injectable interface so tests can count
  * fsyncs, delay them (to exercise group commit) or make them fail.
  */
-import { writeSync } from 'node:fs';
+import { fdatasyncSync, writeSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 
 export interface SyncIo {
   /** Makes the data written through `handle` durable (fdatasync). */
   syncFile(handle: FileHandle): Promise<void>;
+  /**
+   * The same, blocking the calling thread. Optional: without it every fsync goes through syncFile. Worth it when
+   * nothing else waits for the thread: syncFile's thread-pool round trip (wake a worker, then wake this thread)
+   * cost 40-50 us per fsync of a 150 us fdatasync on a 2-vCPU VM.
+   */
+  syncFileNow?(handle: FileHandle): void;
   /** Makes directory entries (created, renamed, removed files) durable. */
   syncDir(dir: string): Promise<void>;
 }
@@ -15,6 +21,9 @@ export interface SyncIo {
 export const defaultIo: SyncIo = {
   async syncFile(handle) {
     await handle.datasync();
+  },
+  syncFileNow(handle) {
+    fdatasyncSync(handle.fd);
   },
   async syncDir(dir) {
     const h = await open(dir, 'r');

@@ -81,13 +81,14 @@ export function buildMemoryStorage(snapshot: Snapshot | undefined, hardState: Ha
  * Persists what a Ready asks for, then mirrors it into `storage`, in etcd's order: a snapshot goes to its .snap
  * file before the WAL records it (so a WAL marker always has a file), then entries and hard state are saved and
  * fsync'd (group-committed with concurrent callers); when `mustSync` is false (only the commit index changed) the
- * hard state is written without an fsync of its own. See Ready for what may overlap this.
+ * hard state is written without an fsync of its own. `inline`: see Wal.save. See Ready for what may overlap this.
  */
 export async function persistReady(
   wal: Wal,
   snapshotter: Snapshotter,
   storage: MemoryStorage,
   rd: Pick<Ready, 'hardState' | 'entries' | 'snapshot'> & { mustSync?: boolean },
+  options: { inline?: boolean } = {},
 ): Promise<void> {
   const sync = rd.mustSync ?? true;
   if (rd.snapshot && rd.snapshot.metadata.index > 0) {
@@ -102,7 +103,7 @@ export async function persistReady(
       wal.save(rd.hardState, rd.entries),
     ]);
   } else if (rd.hardState !== undefined || rd.entries.length > 0) {
-    await wal.save(rd.hardState, rd.entries, { sync });
+    await wal.save(rd.hardState, rd.entries, { sync, ...(options.inline === true ? { inline: true } : {}) });
   }
   if (rd.snapshot && rd.snapshot.metadata.index > 0) storage.applySnapshot(rd.snapshot);
   if (rd.hardState) storage.setHardState(rd.hardState);

@@ -1,11 +1,26 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeRecord } from '../../../control/store/wal/record.js';
 import { ELECTION_MS, HEARTBEAT_MS, ProcCluster, buildEntry, poll, sleep, type Member } from './harness.js';
+
+/** Where a WAL segment's records end, and where its last record starts (its first, a crc record, has its own seed). */
+function writtenEnd(bytes: Uint8Array): { end: number; last: number } {
+  let off = 0;
+  let last = 0;
+  let crc = 0;
+  for (;;) {
+    const r = decodeRecord(bytes, off, crc);
+    if (r.kind !== 'ok') return { end: off, last };
+    crc = r.crc;
+    last = off;
+    off = r.next;
+  }
+}
 
 /**
  * Three real `skiff store` processes on 127.0.0.1, driven through the etcd3 npm client and etcdctl. The tests run
@@ -168,14 +183,16 @@ describe('skiff store: a three-process cluster', () => {
     await victim.kill();
     const segments = await victim.walSegments();
     const last = join(victim.dataDir, 'wal', segments[segments.length - 1]!);
-    const size = (await stat(last)).size;
-    // A write torn by the crash: a frame whose header made it to disk but not all of its data (here the segment's
-    // opening frame, 24 bytes, cut after 20). What was fsync'd stays whole, as after a real crash: the member acked
-    // those entries, and Raft cannot repair a follower that lost them.
+    // Members reserve their segments up front: the records end before the file does (zeros follow).
+    const { end: size, last: lastRecord } = writtenEnd(await readFile(last));
+    // A write torn by the crash, right after the last record: a frame whose header made it to disk but not its data
+    // (here the last record's header and first 4 bytes; the rest of the frame reads as the reserved zeros). What was
+    // fsync'd stays whole, as after a real crash: the member acked those entries, and Raft cannot repair a follower
+    // that lost them.
     const h = await open(last, 'r+');
     try {
       const head = Buffer.alloc(20);
-      await h.read(head, 0, 20, 0);
+      await h.read(head, 0, 20, lastRecord);
       await h.write(head, 0, 20, size);
     } finally {
       await h.close();

@@ -45,6 +45,20 @@ export class CountingIo implements SyncIo {
   /** When set, file syncs wait for this promise (lets a test hold an fsync "in flight"). */
   gate: Promise<void> | undefined;
 
+  /** Of fileSyncs, those done on the calling thread (syncFileNow). */
+  inlineSyncs = 0;
+
+  syncFileNow(handle: FileHandle): void {
+    this.fileSyncs++;
+    this.inlineSyncs++;
+    if (this.failNext) {
+      const err = this.failNext;
+      this.failNext = undefined;
+      throw err;
+    }
+    defaultIo.syncFileNow!(handle);
+  }
+
   async syncFile(handle: FileHandle): Promise<void> {
     this.fileSyncs++;
     if (this.failNext) {

@@ -721,6 +721,66 @@ describe('Wal: group commit and durability', () => {
     await wal.close();
   });
 
+  it('a save asking for an inline fsync is fsynced on the calling thread before it resolves', async () => {
+    const dir = await temps.make();
+    const io = new CountingIo();
+    const wal = await Wal.create(dir, META, { io });
+    const base = io.fileSyncs;
+    for (let i = 1; i <= 5; i++) await wal.save(hs(1, i - 1), [entry(i)], { inline: true });
+    expect(io.fileSyncs - base).toBe(5);
+    expect(io.inlineSyncs).toBe(5);
+    // Held in flight, a thread-pool fsync would keep the save pending; an inline one cannot be held.
+    const gate = deferred();
+    io.gate = gate.promise;
+    await wal.save(hs(1, 5), [entry(6)], { inline: true });
+    expect(io.inlineSyncs).toBe(6);
+    gate.resolve();
+    io.gate = undefined;
+    await wal.close();
+    const r = await Wal.open(dir);
+    expect(indexes(r.entries)).toEqual([1, 2, 3, 4, 5, 6]);
+    await r.wal.close();
+  });
+
+  it('a batch with a synced save that did not ask for inline fsyncs through the thread pool', async () => {
+    const dir = await temps.make();
+    const io = new CountingIo();
+    const wal = await Wal.create(dir, META, { io });
+    const base = io.fileSyncs;
+    await Promise.all([wal.save(hs(1, 0), [entry(1)], { inline: true }), wal.save(hs(1, 0), [entry(2)])]);
+    expect(io.fileSyncs - base).toBe(1);
+    expect(io.inlineSyncs).toBe(0);
+    // A sync: false item does not need an fsync, so it does not stop its batch's inline one.
+    await Promise.all([wal.save(hs(1, 2), [], { sync: false }), wal.save(undefined, [entry(3)], { inline: true })]);
+    expect(io.fileSyncs - base).toBe(2);
+    expect(io.inlineSyncs).toBe(1);
+    await wal.close();
+  });
+
+  it('an io without syncFileNow serves inline requests through syncFile', async () => {
+    const dir = await temps.make();
+    let syncs = 0;
+    const wal = await Wal.create(dir, META, { io: { syncFile: async () => void syncs++, syncDir: async () => {} } });
+    const base = syncs;
+    await wal.save(hs(1, 0), [entry(1)], { inline: true });
+    expect(syncs - base).toBe(1);
+    await wal.close();
+  });
+
+  it('a failed inline fsync fails the batch and every later save', async () => {
+    const dir = await temps.make();
+    const io = new CountingIo();
+    const wal = await Wal.create(dir, META, { io });
+    await wal.save(hs(1, 0), [entry(1)], { inline: true });
+    io.failNext = Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+    await expect(wal.save(hs(1, 1), [entry(2)], { inline: true })).rejects.toBeInstanceOf(WalFailedError);
+    await expect(wal.save(undefined, [entry(3)], { inline: true })).rejects.toThrow(/EIO/);
+    await wal.close();
+    const r = await Wal.open(dir);
+    expect(r.entries[0]?.index).toBe(1);
+    await r.wal.close();
+  });
+
   it('a failed fsync fails the batch and every later save (the log state is unknown)', async () => {
     const dir = await temps.make();
     const io = new CountingIo();
