@@ -34,8 +34,9 @@ import { isTokenReview, reviewToken } from './token-review.js';
 import { ConvertingStorage } from './conversion.js';
 import { Compactor, DEFAULT_COMPACTION_INTERVAL_MS } from './storage/compactor.js';
 import { evictPod } from './eviction.js';
-import { LoopbackIdentity, loopbackPair, refusedConnection, type LoopbackSocket } from './loopback.js';
-import type { Connection } from '../client/kubeconfig.js';
+import { LoopbackIdentity, loopbackPair, LoopbackSocket, refusedConnection } from './loopback.js';
+import { inProcessConnectionError, inProcessExchange, type InProcessResponse } from './in-process.js';
+import type { Connection, InProcessCall, InProcessReply } from '../client/kubeconfig.js';
 import { ObjectStorage, parseResourceVersion, type KubeObject } from './storage/object-storage.js';
 
 /**
@@ -251,6 +252,9 @@ export class ApiServer {
   private readonly loopbackIdentity = new LoopbackIdentity();
   private loopbackServer: Server | undefined;
   private readonly loopbackSockets = new Set<LoopbackSocket>();
+  /** The socket every in-process exchange's request arrives on: in memory, never connected (see in-process.ts). */
+  private readonly inProcessSocket = new LoopbackSocket();
+  private readonly inProcessResponses = new Set<InProcessResponse>();
   private closed = false;
 
   constructor(private readonly opts: ApiServerOptions) {
@@ -306,7 +310,19 @@ export class ApiServer {
    * not listen() was called; after close(), connections are refused.
    */
   loopbackConnection(): Connection {
-    return { server: 'http://apiserver.loopback', token: this.loopbackIdentity.token, connect: () => this.openLoopback() };
+    return { server: 'http://apiserver.loopback', token: this.loopbackIdentity.token, connect: () => this.openLoopback(), exchange: (call) => this.exchange(call) };
+  }
+
+  /** A loopback client's request handed to the request handler without HTTP framing (see in-process.ts). */
+  private exchange(call: InProcessCall): Promise<InProcessReply> {
+    if (this.closed) return Promise.reject(inProcessConnectionError('ECONNREFUSED', 'the API server stopped: its loopback transport is closed'));
+    return new Promise((resolve, reject) => {
+      const { req, res } = inProcessExchange(call, this.inProcessSocket, resolve, reject);
+      this.inProcessResponses.add(res);
+      res.once('close', () => this.inProcessResponses.delete(res));
+      // Off the caller's stack, as a request written to a connection reaches the server's parser.
+      process.nextTick(() => this.onRequest(req as unknown as IncomingMessage, res as unknown as ServerResponse));
+    });
   }
 
   private openLoopback(): Duplex {
@@ -326,6 +342,7 @@ export class ApiServer {
     this.rest.watchCache.close();
     await this.compactor.stop();
     for (const socket of this.loopbackSockets) socket.destroy();
+    for (const res of this.inProcessResponses) res.destroy();
     await closeServer(this.server, this.upgraded);
   }
 

@@ -1,6 +1,6 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import type { Connection } from './kubeconfig.js';
+import type { Connection, InProcessCall, InProcessReply } from './kubeconfig.js';
 
 /**
  * A small typed client for the Kubernetes API that agent/, proxy/ and the controllers share: CRUD, list and watch
@@ -69,10 +69,31 @@ export function resourcePath(ref: ResourceRef, namespace?: string, name?: string
   return `${base}${ns}/${ref.resource}${name ? `/${encodeURIComponent(name)}` : ''}${subresource ? `/${subresource}` : ''}`;
 }
 
+/**
+ * Subresources whose responses the API server streams from a kubelet (logs, the node proxy) or that switch protocols:
+ * an in-process client sends these over its HTTP connection (a path naming an object "log" goes there too, which is
+ * only slower).
+ */
+const STREAMED_FROM_KUBELET = /\/(log|proxy|exec|attach|portforward)(\/|\?|$)/;
+
+/** A response body from its chunks: Buffers as HTTP delivers them, or whole strings from an in-process exchange. */
+function bodyText(chunks: Array<Buffer | string>): string {
+  if (chunks.length === 1 && typeof chunks[0] === 'string') return chunks[0];
+  if (chunks.every((c) => typeof c !== 'string')) return Buffer.concat(chunks as Buffer[]).toString('utf8');
+  // Each chunk of an in-process exchange is whole (a string or a Buffer the server wrote at once): decoded each alone.
+  return chunks.map((c) => (typeof c === 'string' ? c : c.toString('utf8'))).join('');
+}
+
+/** Requests a client keeps in flight at once, an open watch included: its HTTP agent's sockets. */
+const MAX_IN_FLIGHT = 32;
+
 export class KubeClient {
   private readonly agent: HttpAgent | HttpsAgent;
   private readonly secure: boolean;
   private readonly url: URL;
+  /** In-process exchanges in flight, and those waiting for one of them to finish (see MAX_IN_FLIGHT). */
+  private inFlight = 0;
+  private readonly waiting: Array<() => void> = [];
 
   constructor(
     readonly conn: Connection,
@@ -83,17 +104,17 @@ export class KubeClient {
     if (conn.connect) {
       // An API server in this process: its connections are in-memory streams (see Connection.connect).
       const connect = conn.connect;
-      const agent = new HttpAgent({ keepAlive: true, maxSockets: 32 });
+      const agent = new HttpAgent({ keepAlive: true, maxSockets: MAX_IN_FLIGHT });
       agent.createConnection = () => connect();
       this.agent = agent;
       return;
     }
     this.agent = this.secure
-      ? new HttpsAgent({ keepAlive: true, maxSockets: 32, ...(conn.ca ? { ca: conn.ca } : {}), ...(conn.cert ? { cert: conn.cert } : {}), ...(conn.key ? { key: conn.key } : {}), rejectUnauthorized: !conn.insecureSkipTLSVerify })
-      : new HttpAgent({ keepAlive: true, maxSockets: 32 });
+      ? new HttpsAgent({ keepAlive: true, maxSockets: MAX_IN_FLIGHT, ...(conn.ca ? { ca: conn.ca } : {}), ...(conn.cert ? { cert: conn.cert } : {}), ...(conn.key ? { key: conn.key } : {}), rejectUnauthorized: !conn.insecureSkipTLSVerify })
+      : new HttpAgent({ keepAlive: true, maxSockets: MAX_IN_FLIGHT });
   }
 
-  private send(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<IncomingMessage> {
+  private send(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<IncomingMessage | InProcessReply> {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const headers: Record<string, string | number> = { Accept: 'application/json', 'User-Agent': this.userAgent };
     if (payload) {
@@ -101,6 +122,8 @@ export class KubeClient {
       headers['Content-Length'] = payload.length;
     }
     if (this.conn.token) headers.Authorization = `Bearer ${this.conn.token}`;
+    // An API server in this process takes the request as objects (see Connection.exchange), but for what a kubelet streams.
+    if (this.conn.exchange && !STREAMED_FROM_KUBELET.test(path)) return this.exchange(this.conn.exchange, { method, path, headers, ...(payload ? { body: payload } : {}) });
     const request = this.secure ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
       const req = request({ protocol: this.secure ? 'https:' : 'http:', hostname: this.url.hostname, port: this.url.port, method, path, headers, agent: this.agent }, resolve);
@@ -109,11 +132,38 @@ export class KubeClient {
     });
   }
 
+  /**
+   * An in-process exchange, held to as many in flight as the HTTP agent allowed connections: the in-process
+   * components' work queues up here as it did for a free socket, rather than all of it competing at once with the
+   * API server's other clients.
+   */
+  private async exchange(exchange: NonNullable<Connection['exchange']>, call: InProcessCall): Promise<InProcessReply> {
+    if (this.inFlight < MAX_IN_FLIGHT) this.inFlight++;
+    else await new Promise<void>((r) => this.waiting.push(r));
+    let reply: InProcessReply;
+    try {
+      reply = await exchange(call);
+    } catch (err) {
+      this.release();
+      throw err;
+    }
+    if (reply.closed) this.release();
+    else reply.once('close', () => this.release());
+    return reply;
+  }
+
+  /** An exchange finished: its place goes to the next one waiting, if any. */
+  private release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.inFlight--;
+  }
+
   private async json<T>(method: string, path: string, body?: unknown, contentType?: string): Promise<T> {
     const res = await this.send(method, path, body, contentType);
-    const chunks: Buffer[] = [];
-    for await (const c of res) chunks.push(c as Buffer);
-    const text = Buffer.concat(chunks).toString('utf8');
+    const chunks: Array<Buffer | string> = [];
+    for await (const c of res) chunks.push(c as Buffer | string);
+    const text = bodyText(chunks);
     let parsed: unknown;
     try {
       parsed = text ? (JSON.parse(text) as unknown) : {};
@@ -170,11 +220,11 @@ export class KubeClient {
     const { namespace, ...rest } = opts;
     const res = await this.send('GET', `${resourcePath(ref, namespace)}${this.query({ ...rest, watch: 'true' } as Record<string, string | number | boolean | undefined>)}`);
     if ((res.statusCode ?? 0) >= 400) {
-      const chunks: Buffer[] = [];
-      for await (const c of res) chunks.push(c as Buffer);
+      const chunks: Array<Buffer | string> = [];
+      for await (const c of res) chunks.push(c as Buffer | string);
       let status: StatusBody = {};
       try {
-        status = JSON.parse(Buffer.concat(chunks).toString('utf8')) as StatusBody;
+        status = JSON.parse(bodyText(chunks)) as StatusBody;
       } catch {
         // not a Status body
       }
@@ -187,8 +237,8 @@ export class KubeClient {
       ended = true;
       onEnd(err);
     };
-    res.on('data', (chunk: Buffer) => {
-      buf += chunk.toString('utf8');
+    res.on('data', (chunk: Buffer | string) => {
+      buf += typeof chunk === 'string' ? chunk : chunk.toString('utf8');
       let nl: number;
       while ((nl = buf.indexOf('\n')) >= 0) {
         const line = buf.slice(0, nl).trim();

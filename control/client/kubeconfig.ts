@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import type { Duplex } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import { z } from 'zod';
 
 /** Where and how to reach an API server: what a kubeconfig context resolves to. */
@@ -17,6 +17,29 @@ export interface Connection {
    * TLS, no TCP). When given, `server` is only a label, and ca/cert/key are not used.
    */
   connect?: () => Duplex;
+  /**
+   * Hands one request to an API server in this process without HTTP framing (see InProcessCall); resolves with the
+   * response once its status is known. Preferred over `connect` where given.
+   */
+  exchange?: (call: InProcessCall) => Promise<InProcessReply>;
+}
+
+/** A request to an API server in this process: what HTTP would carry, already split into its parts. */
+export interface InProcessCall {
+  method: string;
+  /** Path and query, as an HTTP request line has them. */
+  path: string;
+  headers: Record<string, string | number>;
+  body?: Buffer;
+}
+
+/**
+ * The response to an InProcessCall: its status and headers, then its body as the chunks the server wrote (strings or
+ * Buffers, each one whole); destroying it is the client going away.
+ */
+export interface InProcessReply extends Readable {
+  statusCode: number;
+  headers: Record<string, string | string[] | number>;
 }
 
 const NamedCluster = z.object({

@@ -238,9 +238,38 @@ export function clone<T>(v: T): T {
   return JSON.parse(JSON.stringify(v)) as T;
 }
 
-/** Deep equality of JSON data, ignoring key order. */
+/**
+ * Deep equality of JSON data, ignoring key order: exactly `stableStringify(a) === stableStringify(b)` (members set to
+ * undefined are absent, undefined and null elements are both null, NaN and Infinity are null), found by walking both
+ * values side by side rather than by building the two strings (it runs on every pod update, for each controller that
+ * compares what it cares about).
+ */
 export function jsonEqual(a: unknown, b: unknown): boolean {
-  return stableStringify(a) === stableStringify(b);
+  if (a === b) return true;
+  const aObject = a !== null && typeof a === 'object';
+  const bObject = b !== null && typeof b === 'object';
+  // An object's text starts with { or [, a primitive's never does.
+  if (!aObject || !bObject) return !aObject && !bObject && (JSON.stringify(a) ?? 'null') === (JSON.stringify(b) ?? 'null');
+  const aArray = Array.isArray(a);
+  if (aArray !== Array.isArray(b)) return false;
+  if (aArray) {
+    const x = a as unknown[];
+    const y = b as unknown[];
+    if (x.length !== y.length) return false;
+    for (let i = 0; i < x.length; i++) if (!jsonEqual(x[i], y[i])) return false;
+    return true;
+  }
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  let defined = 0;
+  for (const k of Object.keys(x)) {
+    const v = x[k];
+    if (v === undefined) continue;
+    defined++;
+    if (!Object.prototype.propertyIsEnumerable.call(y, k) || y[k] === undefined || !jsonEqual(v, y[k])) return false;
+  }
+  for (const k of Object.keys(y)) if (y[k] !== undefined) defined--;
+  return defined === 0;
 }
 
 export function stableStringify(v: unknown): string {

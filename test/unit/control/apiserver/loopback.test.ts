@@ -6,6 +6,7 @@ import { ApiServer } from '../../../../control/apiserver/server.js';
 import { ObjectStorage } from '../../../../control/apiserver/storage/object-storage.js';
 import { ApiStatusError, Informer, KubeClient, type KubeObject, type WatchEvent } from '../../../../control/client/index.js';
 import { MemoryStore } from '../../../../control/store/index.js';
+import { Registry } from 'prom-client';
 import { silentLogger } from '../../../../lib/log.js';
 import { eventually } from '../../../integration/agent/harness.js';
 
@@ -153,6 +154,63 @@ describe('loopback transport', () => {
     expect(err).toBeInstanceOf(Error);
     expect(err).not.toBeInstanceOf(ApiStatusError);
     expect((err as NodeJS.ErrnoException).code).toBe('ECONNREFUSED');
+  });
+
+  it('hands requests to the server as objects (no HTTP connection), with the same statuses, bodies and request metrics', async () => {
+    store = new MemoryStore();
+    const metrics = new Registry();
+    server = new ApiServer({ store, logger: silentLogger(), metrics, authenticate: staticTokenAuthenticator([]), authorizer: createStorageAuthorizer(new ObjectStorage(store)) });
+    await ensureBootstrapPolicy(server.storage);
+    const conn = server.loopbackConnection();
+    let connections = 0;
+    const c = client({ ...conn, connect: () => (connections++, conn.connect!()) });
+    const created = await c.create(configmaps, 'default', cm('x', { k: 'v' }));
+    expect(created).toMatchObject({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', namespace: 'default' }, data: { k: 'v' } });
+    // Errors are the server's Status, as over HTTP.
+    const missing = await c.get(configmaps, 'default', 'nope').catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(ApiStatusError);
+    expect(missing).toMatchObject({ code: 404, reason: 'NotFound', message: 'configmaps "nope" not found' });
+    const exists = await c.create(configmaps, 'default', cm('x')).catch((e: unknown) => e);
+    expect(exists).toMatchObject({ code: 409, reason: 'AlreadyExists' });
+    const invalid = await c.create(configmaps, 'default', cm('Not_A_Name')).catch((e: unknown) => e);
+    expect(invalid).toMatchObject({ code: 422, reason: 'Invalid' });
+    const events: WatchEvent[] = [];
+    const stop = await c.watch(configmaps, { namespace: 'default', resourceVersion: created.metadata.resourceVersion }, (e) => events.push(e), () => undefined);
+    await c.patch(configmaps, 'default', 'x', { data: { k: 'w' } });
+    await eventually(() => events.length > 0, 'the MODIFIED event');
+    expect(events.map((e) => `${e.type} ${String((e.object.data as Record<string, string>).k)}`)).toEqual(['MODIFIED w']);
+    stop();
+    expect(connections).toBe(0);
+    // Each request is counted by the request metrics as any other, under its verb and code.
+    const text = await metrics.metrics();
+    expect(text).toMatch(/apiserver_request_total\{[^}]*verb="POST"[^}]*code="201"[^}]*\} 1/);
+    expect(text).toMatch(/apiserver_request_total\{[^}]*verb="GET"[^}]*code="404"[^}]*\} 1/);
+    expect(text).toMatch(/apiserver_request_total\{[^}]*verb="POST"[^}]*code="409"[^}]*\} 1/);
+  });
+
+  it('keeps at most 32 requests of one client in flight, open watches included, as its HTTP agent did', async () => {
+    const c = client((await start()).loopbackConnection());
+    const stops = await Promise.all(Array.from({ length: 32 }, () => c.watch(configmaps, { namespace: 'default' }, () => undefined, () => undefined)));
+    let answered = false;
+    const listed = c.list(configmaps).then(() => (answered = true));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(answered).toBe(false);
+    stops[0]?.();
+    await listed;
+    expect(answered).toBe(true);
+    for (const stop of stops.slice(1)) stop();
+    // Another client has places of its own.
+    expect((await client((server as ApiServer).loopbackConnection()).list(configmaps)).items).toEqual([]);
+  });
+
+  it('sends what a kubelet would stream (logs, the node proxy) over its HTTP connection', async () => {
+    const s = await start();
+    const conn = s.loopbackConnection();
+    let connections = 0;
+    const c = client({ ...conn, connect: () => (connections++, conn.connect!()) });
+    const err = await c.get({ group: '', version: 'v1', resource: 'pods' }, 'default', 'p', 'log').catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 404 });
+    expect(connections).toBe(1);
   });
 
   it('ends the server side of a watch the client stops', async () => {
