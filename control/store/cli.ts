@@ -4,13 +4,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import * as grpc from '@grpc/grpc-js';
+import type { ServerCredentials } from '@grpc/grpc-js';
 import { parseCommandFlags } from '../../lib/command-flags.js';
 import { parseDuration } from '../../lib/duration.js';
 import type { Logger } from '../../lib/log.js';
 import { createLogger, silentLogger } from '../../lib/log.js';
 import type { Clock } from './clock.js';
-import { startEtcdApiServer, type EtcdApiMember, type EtcdApiServer, type Uint64Like } from './etcdapi/index.js';
+import type { EtcdApiMember, EtcdApiServer, Uint64Like } from './etcdapi/index.js';
 import { clusterIdOf, parseInitialCluster, type ClusterMember } from './member/cluster.js';
 import type { Ticker } from './member/node.js';
 import { ErrMembership } from './member/errors.js';
@@ -201,47 +201,52 @@ export async function startStoreMember(options: StoreMemberOptions = {}): Promis
       if (big <= 0n || big > BigInt(Number.MAX_SAFE_INTEGER)) throw new ErrMembership('member-not-found');
       return Number(big);
     };
-    const credentials = clientCredentials(options.clientTls);
-    for (const l of listenClient) {
-      if (l.scheme === 'https' && credentials === undefined) {
-        throw new Error(`client URL ${l.url}: https:// needs --cert-file and --key-file`);
-      }
-      const server = await startEtcdApiServer({
-        store,
-        listen: l.listen,
-        ...(l.scheme === 'https' ? { credentials } : {}),
-        cluster: {
-          clusterId: BigInt(clusterId),
-          memberId: BigInt(memberId),
-          name,
-          peerURLs: self.peerUrls,
-          clientURLs: advertised(),
-          members: () => registry.list().map(toApi),
-          add: async (peerURLs, isLearner) => {
-            const r = await registry.add(peerURLs, isLearner);
-            return { member: toApi(r.member), members: r.members.map(toApi) };
+    // The etcd API (gRPC) is loaded only when served: the control plane's embedded member serves it only when
+    // asked (--listen-client-urls), and @grpc/grpc-js with the etcd protos is ~4 MB of heap it would carry for nothing.
+    if (listenClient.length > 0) {
+      const { startEtcdApiServer } = await import('./etcdapi/index.js');
+      const credentials = await clientCredentials(options.clientTls);
+      for (const l of listenClient) {
+        if (l.scheme === 'https' && credentials === undefined) {
+          throw new Error(`client URL ${l.url}: https:// needs --cert-file and --key-file`);
+        }
+        const server = await startEtcdApiServer({
+          store,
+          listen: l.listen,
+          ...(l.scheme === 'https' ? { credentials } : {}),
+          cluster: {
+            clusterId: BigInt(clusterId),
+            memberId: BigInt(memberId),
+            name,
+            peerURLs: self.peerUrls,
+            clientURLs: advertised(),
+            members: () => registry.list().map(toApi),
+            add: async (peerURLs, isLearner) => {
+              const r = await registry.add(peerURLs, isLearner);
+              return { member: toApi(r.member), members: r.members.map(toApi) };
+            },
+            remove: async (id) => (await registry.remove(memberIdOf(id))).map(toApi),
+            update: async (id, peerURLs) => (await registry.update(memberIdOf(id), peerURLs)).map(toApi),
           },
-          remove: async (id) => (await registry.remove(memberIdOf(id))).map(toApi),
-          update: async (id, peerURLs) => (await registry.update(memberIdOf(id), peerURLs)).map(toApi),
-        },
-        status: () => {
-          const s = node.status();
-          const size = dbSize();
-          return {
-            version: `3.5.0-skiff-${skiffVersion()}`,
-            dbSize: size,
-            leader: BigInt(s.leader),
-            raftIndex: s.commit,
-            raftTerm: s.term,
-            raftAppliedIndex: s.applied,
-            dbSizeInUse: size,
-          };
-        },
-        raftTerm: () => node.status().term,
-        logger: log,
-      });
-      servers.push(server);
-      clientPorts.push(server.port);
+          status: () => {
+            const s = node.status();
+            const size = dbSize();
+            return {
+              version: `3.5.0-skiff-${skiffVersion()}`,
+              dbSize: size,
+              leader: BigInt(s.leader),
+              raftIndex: s.commit,
+              raftTerm: s.term,
+              raftAppliedIndex: s.applied,
+              dbSizeInUse: size,
+            };
+          },
+          raftTerm: () => node.status().term,
+          logger: log,
+        });
+        servers.push(server);
+        clientPorts.push(server.port);
+      }
     }
   } catch (err) {
     for (const s of servers) await s.close();
@@ -337,8 +342,9 @@ async function identify(
 }
 
 /** gRPC server credentials for https:// client URLs (etcd's --cert-file, --key-file, --trusted-ca-file, --client-cert-auth). */
-function clientCredentials(tls: ClientTlsOptions | undefined): grpc.ServerCredentials | undefined {
+async function clientCredentials(tls: ClientTlsOptions | undefined): Promise<ServerCredentials | undefined> {
   if (tls === undefined) return undefined;
+  const grpc = await import('@grpc/grpc-js');
   const ca = tls.ca === undefined ? null : Buffer.from(tls.ca);
   return grpc.ServerCredentials.createSsl(ca, [{ cert_chain: Buffer.from(tls.cert), private_key: Buffer.from(tls.key) }], tls.clientCertAuth === true);
 }
