@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import Dockerode from 'dockerode';
 import type { Pod, PodStatus } from '../../../control/api/index.js';
+import { freePort } from '../../helpers/free-port.js';
+export { freePort } from '../../helpers/free-port.js';
 
 /** Runs `skiff agent` as a real process against a real dockerd, and removes everything it made afterwards. */
 
@@ -29,18 +30,6 @@ export async function eventually<T>(check: () => Promise<T | undefined | false> 
     }
     await new Promise((r) => setTimeout(r, intervalMs));
   }
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolvePort(port));
-    });
-  });
 }
 
 /** A /24 inside 10.88.0.0/16 that no docker network uses yet. */

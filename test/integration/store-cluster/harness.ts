@@ -1,11 +1,12 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { Etcd3 } from 'etcd3';
+import { freePort } from '../../helpers/free-port.js';
+export { freePort } from '../../helpers/free-port.js';
 
 export const ROOT = resolve(import.meta.dirname, '../../..');
 export const ENTRY = join(ROOT, 'dist/control/store/cli-main.js');
@@ -22,17 +23,6 @@ export async function buildEntry(): Promise<void> {
     throw new Error(`building the store entry failed: ${(err as { stdout?: string }).stdout ?? String(err)}`);
   }
   if (!existsSync(ENTRY)) throw new Error(`${ENTRY} missing after the build`);
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolvePort(port));
-    });
-  });
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

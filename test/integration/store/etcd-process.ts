@@ -4,9 +4,10 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../../helpers/free-port.js';
+export { freePort } from '../../helpers/free-port.js';
 
 /**
  * A throwaway single-member etcd for tests: its own temp data dir, client and peer URLs on free 127.0.0.1 ports,
@@ -94,23 +95,6 @@ function installExitHook(): void {
         // best effort
       }
     }
-  });
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      if (address === null || typeof address === 'string') {
-        server.close();
-        reject(new Error('freePort: no port'));
-        return;
-      }
-      server.close(() => resolve(address.port));
-    });
   });
 }
 

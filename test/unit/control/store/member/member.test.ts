@@ -1,5 +1,4 @@
 import { readdir, stat } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ensureClusterPki } from '../../../../../control/apiserver/pki.js';
@@ -20,6 +19,7 @@ import {
 import type { Message } from '../../../../../control/store/raft/index.js';
 import { CountingIo } from '../wal/helpers.js';
 import { ELECTION_MS, HEARTBEAT_MS, TestCluster, noSyncIo, sleep, tempDir, until } from './helpers.js';
+import { freePort } from '../../../../helpers/free-port.js';
 
 let cluster: TestCluster | undefined;
 afterEach(async () => {
@@ -432,17 +432,6 @@ describe('member codec and cluster flags', () => {
     expect(() => parseInitialCluster('a=ftp://x', 't')).toThrow(/http/);
   });
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 describe('HTTP transport', () => {
   it('runs a 3-member group over HTTP: writes through followers, a member down and back', async () => {

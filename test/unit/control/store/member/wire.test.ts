@@ -5,6 +5,7 @@ import { HttpTransport, type TransportHandler } from '../../../../../control/sto
 import { FrameReader, WireFormatError, decodeMessageBatch, encodeFrame, encodeMessageBatch } from '../../../../../control/store/member/wire.js';
 import type { Message } from '../../../../../control/store/raft/index.js';
 import { until } from './helpers.js';
+import { freePort } from '../../../../helpers/free-port.js';
 
 const bytes = (...b: number[]): Uint8Array => new Uint8Array(b);
 
@@ -94,17 +95,6 @@ describe('peer wire format', () => {
     expect(() => r.push(encodeFrame(EVERY))).toThrow(/exceeds the limit/);
   });
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 function recorder(): TransportHandler & { got: Message[]; unreachable: number[]; snaps: string[] } {
   const got: Message[] = [];
