@@ -1,8 +1,7 @@
-import { rm } from 'node:fs/promises';
 import { Etcd3 } from 'etcd3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { runStore, startStoreMember, storeHelp, type StoreMember } from '../../../../../control/store/cli.js';
-import { tempDir, until } from './helpers.js';
+import { runStore, storeHelp } from '../../../../../control/store/cli.js';
+import { soloMemberPerTest } from './helpers.js';
 
 describe('skiff store command', () => {
   afterEach(() => {
@@ -30,26 +29,11 @@ describe('skiff store command', () => {
 });
 
 describe('startStoreMember (embedded member)', () => {
-  let member: StoreMember | undefined;
-  let dir: string | undefined;
-  afterEach(async () => {
-    await member?.close();
-    member = undefined;
-    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
-  });
+  const startMember = soloMemberPerTest();
 
   it('runs a single member with the etcd API: status carries leader, raft index and term; member list', async () => {
-    dir = await tempDir();
-    member = await startStoreMember({
-      name: 'solo',
-      dataDir: dir,
-      initialCluster: 'solo=http://127.0.0.1:0',
-      listenClientUrls: ['http://127.0.0.1:0'],
-      heartbeatMs: 10,
-      electionTimeoutMs: 100,
-    });
+    const member = await startMember({ listenClientUrls: ['http://127.0.0.1:0'] });
     const store = member.store;
-    await until(() => store.node.isLeader, 'leader');
     await store.put('/direct', 'x');
     const client = new Etcd3({ hosts: `http://127.0.0.1:${member.clientPorts[0]}` });
     try {

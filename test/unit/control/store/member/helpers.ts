@@ -1,6 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach } from 'vitest';
+import { startStoreMember, type StoreMember, type StoreMemberOptions } from '../../../../../control/store/cli.js';
 import { ManualClock } from '../../../../../control/store/index.js';
 import { MemoryNetwork, RaftStore, type RaftNodeOptions } from '../../../../../control/store/member/index.js';
 import type { SyncIo } from '../../../../../control/store/wal/index.js';
@@ -23,6 +25,28 @@ export async function until(condition: () => boolean | Promise<boolean>, what: s
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(5);
   }
+}
+
+/**
+ * For a describe block: starts a one-member store as `skiff store` does (startStoreMember, fast timers, a fresh data
+ * dir) and waits for it to lead; after each test the member is closed and its data dir removed.
+ */
+export function soloMemberPerTest(): (options?: Omit<StoreMemberOptions, 'dataDir'>) => Promise<StoreMember> {
+  let member: StoreMember | undefined;
+  let dir: string | undefined;
+  afterEach(async () => {
+    await member?.close();
+    member = undefined;
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+    dir = undefined;
+  });
+  return async (options = {}) => {
+    dir = await tempDir();
+    const started = await startStoreMember({ name: 'solo', initialCluster: 'solo=http://127.0.0.1:0', heartbeatMs: 10, electionTimeoutMs: 100, ...options, dataDir: dir });
+    member = started;
+    await until(() => started.store.node.isLeader, 'leader');
+    return started;
+  };
 }
 
 /** Members 1..n over a MemoryNetwork, each with its own data dir under one temp dir, sharing one lease clock. */
