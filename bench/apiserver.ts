@@ -318,7 +318,7 @@ export async function apiserverBench(opts: ApiserverBenchOptions = {}): Promise<
   const pods = opts.pods ?? 5000;
   const watchers = opts.watchers ?? 200;
   const watchEvents = opts.watchEvents ?? 50;
-  const settleS = opts.idleSeconds ?? idleSecondsFromEnv();
+  const idleSeconds = opts.idleSeconds ?? idleSecondsFromEnv();
   const startMachine = machine();
   const control = new ControlProcess();
   const stopControl = onCleanup('skiff control process', () => control.stop());
@@ -472,11 +472,11 @@ export async function apiserverBench(opts: ApiserverBenchOptions = {}): Promise<
     // What a cluster holding 5,000 pods costs, rather than the garbage of the burst that created them: V8 gives back
     // the heap a burst left behind only once the process has gone quiet (its memory reducer's full collections, seen
     // 15-20 s after the load with --trace-gc), so RSS a second after the load is the burst's high-water mark.
-    progress(`control idle for ${settleS} s before reading its RSS again (the floor's time counts)...`);
-    while (now() - loadEndedAt < settleS * 1000) await sleep(1000);
+    progress(`control idle for ${idleSeconds} s before reading its RSS again (the floor's time counts)...`);
+    while (now() - loadEndedAt < idleSeconds * 1000) await sleep(1000);
     const rssKb = statusKb(control.pid, 'VmRSS');
     const hwmKb = statusKb(control.pid, 'VmHWM');
-    progress(`control RSS with ${pods} pods after ${settleS} s idle: ${(rssKb / 1024).toFixed(0)} MB`);
+    progress(`control RSS with ${pods} pods after ${idleSeconds} s idle: ${(rssKb / 1024).toFixed(0)} MB`);
 
     const s = {
       create: stats(createMs),
@@ -510,7 +510,7 @@ export async function apiserverBench(opts: ApiserverBenchOptions = {}): Promise<
       `watch delivery (${watchers} watchers x ${watchEvents} writes, write sent -> event parsed): p50 ${s.watchDelivery.p50.toFixed(1)} ms, p99 ${s.watchDelivery.p99.toFixed(1)} ms (target p99 <= ${TARGETS.watchP99Ms} ms${s.watchDelivery.p99 > TARGETS.watchP99Ms ? ', OVER' : ''}); the PATCH itself p50 ${s.watchWrite.p50.toFixed(1)} ms${missing ? `; ${missing} deliveries MISSING` : ''}`,
     ];
     const absolutes: AbsoluteLine[] = [
-      { label: `control-plane RSS with ${perClient * clients} pods, idle ${settleS} s`, value: rssKb / 1024, unit: 'MB', digits: 0, target: TARGETS.rssMb },
+      { label: `control-plane RSS with ${perClient * clients} pods, idle ${idleSeconds} s`, value: rssKb / 1024, unit: 'MB', digits: 0, target: TARGETS.rssMb },
       { label: '  for reference: RSS 1 s after the load', value: rssAfterLoadKb / 1024, unit: 'MB', digits: 0 },
       { label: '  for reference: peak RSS', value: hwmKb / 1024, unit: 'MB', digits: 0 },
       { label: '  for reference: RSS at start (empty store)', value: rssEmptyKb / 1024, unit: 'MB', digits: 0 },
@@ -529,7 +529,7 @@ export async function apiserverBench(opts: ApiserverBenchOptions = {}): Promise<
         controlCpuMsPerRequest: { create: round((createCpuS * 1000) / s.create.n, 3), createUntilQuiet: round((settledCreateCpuS * 1000) / s.create.n, 3), update: round((updateCpuS * 1000) / s.update.n, 3) },
         bigListBytes,
         watchMissing: missing,
-        memory: { rssMb: round(rssKb / 1024, 1), idleSeconds: settleS, rssAfterLoadMb: round(rssAfterLoadKb / 1024, 1), peakRssMb: round(hwmKb / 1024, 1), emptyRssMb: round(rssEmptyKb / 1024, 1) },
+        memory: { rssMb: round(rssKb / 1024, 1), idleSeconds, rssAfterLoadMb: round(rssAfterLoadKb / 1024, 1), peakRssMb: round(hwmKb / 1024, 1), emptyRssMb: round(rssEmptyKb / 1024, 1) },
         startupMs: round(startupMs, 0),
       },
     };

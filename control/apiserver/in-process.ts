@@ -167,8 +167,11 @@ export class InProcessResponse extends EventEmitter {
     return this;
   }
 
-  /** The connection dropped (a failure after the headers went out, or the server closing): the client sees it cut. */
-  destroy(error?: Error): this {
+  /**
+   * The connection dropped (a failure after the headers went out, or the server closing): the client sees it cut, as
+   * a socket's peer would, whatever error the server had (it stays on the server's side).
+   */
+  destroy(_error?: Error): this {
     if (this.destroyed) return this;
     this.destroyed = true;
     const cut = connectionError('ECONNRESET', 'socket hang up');
@@ -176,7 +179,6 @@ export class InProcessResponse extends EventEmitter {
     else if (!this.writableEnded) this.reply.destroy(cut);
     this.reply.onDestroy = undefined;
     this.finish();
-    void error;
     return this;
   }
 

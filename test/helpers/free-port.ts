@@ -11,7 +11,7 @@ import { createServer } from 'node:net';
  * handed out twice by one process.
  */
 export async function freePort(): Promise<number> {
-  const range = pickRange();
+  const range = (pickRangeOnce ??= { range: pickRange() }).range;
   for (let attempt = 0; range !== undefined && attempt < 100; attempt++) {
     const [low, high] = range;
     const port = low + Math.floor(Math.random() * (high - low + 1));
@@ -25,6 +25,8 @@ export async function freePort(): Promise<number> {
 }
 
 const handedOut = new Set<number>();
+/** The range, read once per process. */
+let pickRangeOnce: { range: [number, number] | undefined } | undefined;
 const FIRST = 20000;
 
 /** [FIRST, start of the ephemeral range); none (bind(0) alone) when the range starts too low to leave room. */
