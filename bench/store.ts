@@ -22,8 +22,12 @@ import { checkAborted, cpuSeconds, machine, median, now, percentile, progress, r
  *    the leader, each value carrying the writer's timestamp; latency = event received - put issued;
  *  - memory: KEYS keys loaded (txns of 100 puts), then VmRSS of every member (/proc/<pid>/status).
  * CPU seconds of the members over each phase (from /proc) are kept in the JSON, as CPU ms per operation.
+ * Then per size (and round), put, 1 client, interleaved: an etcd and a Skiff cluster up side by side, INTERLEAVED
+ * sequential puts to each in blocks of INTERLEAVE_BLOCK taken in turn (benchInterleavedSeqPut); the sequential put
+ * target is judged on these rows.
  *
- * Environment: SKIFF_BENCH_STORE_SEQ (1000), SKIFF_BENCH_STORE_CONC (5000), SKIFF_BENCH_STORE_WARMUP (3000 puts), SKIFF_BENCH_STORE_CLIENTS (64),
+ * Environment: SKIFF_BENCH_STORE_SEQ (1000), SKIFF_BENCH_STORE_INTERLEAVED (3000 puts per side),
+ * SKIFF_BENCH_STORE_INTERLEAVE_BLOCK (50), SKIFF_BENCH_STORE_CONC (5000), SKIFF_BENCH_STORE_WARMUP (3000 puts), SKIFF_BENCH_STORE_CLIENTS (64),
  * SKIFF_BENCH_STORE_WATCH (2000 events), SKIFF_BENCH_STORE_WATCH_WRITERS (4), SKIFF_BENCH_STORE_KEYS (100000),
  * SKIFF_BENCH_STORE_VALUE_BYTES (256), SKIFF_BENCH_STORE_SIZES ("1,3"), SKIFF_BENCH_STORE_ROUNDS (1: (etcd, skiff) pairs per size,
  * alternating which starts; each figure is the median over the rounds), SKIFF_BENCH_STORE_HEARTBEAT (100 ms),
@@ -44,6 +48,9 @@ function envInt(name: string, def: number): number {
 
 export interface StoreBenchOptions {
   seq: number;
+  /** Sequential puts per side in the interleaved phase (both clusters up, blocks of INTERLEAVE_BLOCK in turn). */
+  interleaved: number;
+  interleaveBlock: number;
   conc: number;
   /** Puts (and ranges) of warm-up before the measured phases. */
   warmup: number;
@@ -61,13 +68,15 @@ export interface StoreBenchOptions {
   etcdBin: string;
 }
 
-function optionsFromEnv(): StoreBenchOptions {
+export function optionsFromEnv(): StoreBenchOptions {
   const sizes = (process.env.SKIFF_BENCH_STORE_SIZES ?? '1,3')
     .split(',')
     .map((s) => Number(s.trim()))
     .filter((n) => Number.isSafeInteger(n) && n > 0);
   return {
     seq: envInt('SKIFF_BENCH_STORE_SEQ', 1000),
+    interleaved: envInt('SKIFF_BENCH_STORE_INTERLEAVED', 3000),
+    interleaveBlock: envInt('SKIFF_BENCH_STORE_INTERLEAVE_BLOCK', 50),
     warmup: envInt('SKIFF_BENCH_STORE_WARMUP', 3000),
     conc: envInt('SKIFF_BENCH_STORE_CONC', 5000),
     clients: envInt('SKIFF_BENCH_STORE_CLIENTS', 64),
@@ -419,6 +428,112 @@ async function benchCluster(kind: StoreKind, size: number, o: StoreBenchOptions)
   }
 }
 
+interface InterleavedSide {
+  leader: string;
+  ops: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** Member CPU over the interleaved puts (both clusters idle while the other side runs: heartbeats only). */
+  memberCpuMsPerOp: number;
+}
+
+interface InterleavedResult {
+  size: number;
+  block: number;
+  skiff: InterleavedSide;
+  etcd: InterleavedSide;
+  /** skiff/etcd of each block pair's median latency, then the median and range of those ratios. */
+  blockRatioMedian: number;
+  blockRatioP10: number;
+  blockRatioP90: number;
+}
+
+/**
+ * Sequential put, interleaved: etcd and Skiff clusters of the same size up side by side, one client to each leader,
+ * blocks of BLOCK puts in turn (each pair of blocks alternating which side goes first). On this kind of shared VM the
+ * same cluster's sequential p50 moves by a third from one minute to the next (fsync and scheduling), which the
+ * clusters-in-turn phases cannot tell from a real difference; blocks a fraction of a second apart see the same
+ * machine. The idle side costs its heartbeats only, alike for both.
+ */
+export async function benchInterleavedSeqPut(size: number, o: StoreBenchOptions): Promise<InterleavedResult> {
+  const procOpts: StoreProcOptions = { etcdBin: o.etcdBin, skiff: o.skiff, heartbeatMs: o.heartbeatMs, electionMs: o.electionMs };
+  const kinds: StoreKind[] = ['etcd', 'skiff'];
+  const clusters = new Map<StoreKind, StoreCluster>();
+  const clients: Etcd3[] = [];
+  const tag = `x${size} interleaved`;
+  try {
+    for (const kind of kinds) {
+      progress(`store: ${tag}: starting ${kind} x${size}...`);
+      clusters.set(kind, await StoreCluster.start(kind, size, procOpts));
+    }
+    const value = valueBuf(o.valueBytes, 'v');
+    const sides = new Map<StoreKind, { cluster: StoreCluster; leader: StoreMemberProc; seq: Etcd3; lat: number[]; blockMedians: number[] }>();
+    for (const kind of kinds) {
+      const cluster = clusters.get(kind) as StoreCluster;
+      const leader = await cluster.waitLeader(30_000);
+      const warm = Array.from({ length: 8 }, () => newClient(leader.endpoint));
+      clients.push(...warm);
+      // The same warm-up as the clusters-in-turn phases (V8 optimises the put path only after thousands of calls).
+      progress(`store: ${tag}: ${kind} warm-up (${o.warmup} puts from 8 clients, ${Math.ceil(o.warmup / 5)} one at a time)`);
+      await drive(o.warmup, warm, (i, c) => c.kv.put({ key: keyBuf('warm', i), value }));
+      await drive(Math.ceil(o.warmup / 5), [warm[0] as Etcd3], (i, c) => c.kv.put({ key: keyBuf('warm', i), value }));
+      sides.set(kind, { cluster, leader, seq: warm[0] as Etcd3, lat: [], blockMedians: [] });
+    }
+    const blocks = Math.max(1, Math.ceil(o.interleaved / o.interleaveBlock));
+    progress(`store: ${tag}: ${blocks} blocks of ${o.interleaveBlock} sequential puts per side, in turn`);
+    const meters = new Map(kinds.map((k) => [k, meter(sides.get(k)?.cluster as StoreCluster)]));
+    for (let b = 0; b < blocks; b++) {
+      checkAborted();
+      for (const kind of b % 2 === 0 ? kinds : [...kinds].reverse()) {
+        const side = sides.get(kind) as NonNullable<ReturnType<typeof sides.get>>;
+        const block: number[] = [];
+        for (let j = 0; j < o.interleaveBlock; j++) {
+          const t = now();
+          await side.seq.kv.put({ key: keyBuf('iseq', b * o.interleaveBlock + j), value });
+          block.push(now() - t);
+        }
+        side.lat.push(...block);
+        side.blockMedians.push(median(block));
+      }
+    }
+    const result = {} as Record<StoreKind, InterleavedSide>;
+    for (const kind of kinds) {
+      const side = sides.get(kind) as NonNullable<ReturnType<typeof sides.get>>;
+      const after = await side.cluster.waitLeader(15_000);
+      if (after !== side.leader) throw new Error(`${kind} x${size}: the leader changed from ${side.leader.name} to ${after.name} during the interleaved puts`);
+      result[kind] = {
+        leader: side.leader.name,
+        ops: side.lat.length,
+        p50Ms: round(percentile(side.lat, 50)),
+        p99Ms: round(percentile(side.lat, 99)),
+        memberCpuMsPerOp: (meters.get(kind) as ReturnType<typeof meter>)(side.lat.length).memberCpuMsPerOp,
+      };
+    }
+    const s = sides.get('skiff')?.blockMedians as number[];
+    const e = sides.get('etcd')?.blockMedians as number[];
+    const ratios = s.map((x, i) => x / (e[i] as number));
+    const out: InterleavedResult = {
+      size,
+      block: o.interleaveBlock,
+      skiff: result.skiff,
+      etcd: result.etcd,
+      blockRatioMedian: round(median(ratios), 3),
+      blockRatioP10: round(percentile(ratios, 10), 3),
+      blockRatioP90: round(percentile(ratios, 90), 3),
+    };
+    progress(
+      `store: ${tag}: put, 1 client: skiff p50 ${out.skiff.p50Ms.toFixed(2)} ms, p99 ${out.skiff.p99Ms.toFixed(2)} ms; etcd p50 ${out.etcd.p50Ms.toFixed(2)} ms, p99 ${out.etcd.p99Ms.toFixed(2)} ms; per-block p50 ratio median ${out.blockRatioMedian.toFixed(2)}x (p10 ${out.blockRatioP10.toFixed(2)}x, p90 ${out.blockRatioP90.toFixed(2)}x)`,
+    );
+    return out;
+  } finally {
+    for (const c of clients) c.close();
+    for (const [kind, cluster] of clusters) {
+      progress(`store: ${tag}: stopping ${kind} x${size}`);
+      await cluster.stop();
+    }
+  }
+}
+
 // ---- output ------------------------------------------------------------------------------------------------------
 
 interface Row {
@@ -458,7 +573,8 @@ function rowsFor(size: number, s: ClusterResult, e: ClusterResult, o: StoreBench
     rows.push({ figure: `${figure} throughput`, size, skiff: a.opsPerSec, etcd: b.opsPerSec, unit: 'ops/s', sense: 'min', ...(target !== undefined ? { target } : {}) });
   };
   tput('put, 1 client', s.putSeq, e.putSeq);
-  latency('put, 1 client', s.putSeq, e.putSeq, { p50: TARGETS.seqPutLatencyMax });
+  // The target is judged on the interleaved phase (interleavedRows), which the machine's drift cannot tilt.
+  latency('put, 1 client', s.putSeq, e.putSeq);
   const onThree = size === 3;
   tput(`put, ${o.clients} clients`, s.putConc, e.putConc, onThree ? TARGETS.concPutThroughputMin : undefined);
   latency(`put, ${o.clients} clients`, s.putConc, e.putConc, onThree ? { p99: TARGETS.concPutP99Max } : undefined);
@@ -477,6 +593,25 @@ function rowsFor(size: number, s: ClusterResult, e: ClusterResult, o: StoreBench
   return rows;
 }
 
+function interleavedRows(r: InterleavedResult): Row[] {
+  const figure = `put, 1 client, interleaved`;
+  return [
+    { figure: `${figure} p50`, size: r.size, skiff: r.skiff.p50Ms, etcd: r.etcd.p50Ms, unit: 'ms', sense: 'max', target: TARGETS.seqPutLatencyMax },
+    { figure: `${figure} p99`, size: r.size, skiff: r.skiff.p99Ms, etcd: r.etcd.p99Ms, unit: 'ms', sense: 'max' },
+    { figure: 'member CPU per put (1 client, interleaved)', size: r.size, skiff: r.skiff.memberCpuMsPerOp, etcd: r.etcd.memberCpuMsPerOp, unit: 'ms', sense: 'max' },
+  ];
+}
+
+/** Rounds of the same rows: each figure the median over the rounds, per side. */
+function medianRows(perRound: Row[][]): Row[] {
+  const first = perRound[0] as Row[];
+  return first.map((r, i) => ({
+    ...r,
+    skiff: median(perRound.map((rs) => (rs[i] as Row).skiff)),
+    etcd: median(perRound.map((rs) => (rs[i] as Row).etcd)),
+  }));
+}
+
 // ---- the section -------------------------------------------------------------------------------------------------
 
 export async function storeBench(overrides: Partial<StoreBenchOptions> = {}): Promise<SectionOutput> {
@@ -491,6 +626,7 @@ export async function storeBench(overrides: Partial<StoreBenchOptions> = {}): Pr
   const startMachine = machine();
   progress(`store: settings ${JSON.stringify({ ...o, skiff: undefined })}`);
   const results: ClusterResult[] = [];
+  const interleaved: InterleavedResult[] = [];
   const rows: Row[] = [];
   for (const size of o.sizes) {
     // Rounds alternate which side goes first; each figure is then the median over the rounds, per side.
@@ -506,21 +642,28 @@ export async function storeBench(overrides: Partial<StoreBenchOptions> = {}): Pr
       }
       perRound.push(rowsFor(size, got.skiff as ClusterResult, got.etcd as ClusterResult, o));
     }
-    const first = perRound[0] as Row[];
-    rows.push(
-      ...first.map((r, i) => ({
-        ...r,
-        skiff: median(perRound.map((rs) => (rs[i] as Row).skiff)),
-        etcd: median(perRound.map((rs) => (rs[i] as Row).etcd)),
-      })),
-    );
+    rows.push(...medianRows(perRound));
+    // The interleaved phase repeats with fresh clusters per round too: which process lands where differs between
+    // cluster instances (1.1x-1.3x between single runs here), which no interleaving within one run can even out.
+    const interRounds: Row[][] = [];
+    for (let round = 0; round < o.rounds; round++) {
+      const inter = await benchInterleavedSeqPut(size, o);
+      interleaved.push(inter);
+      interRounds.push(interleavedRows(inter));
+    }
+    rows.push(...medianRows(interRounds));
   }
   const w = Math.max(...rows.map((r) => r.figure.length));
   const header = `${'figure'.padEnd(w)} ${'n'.padStart(2)}  ${'skiff'.padStart(9)} ${'etcd'.padStart(9)} ${'unit'.padEnd(6)} ${'ratio'.padStart(7)}  (skiff/etcd; n = members)`;
   const lines = [header, ...rows.map((r) => rowText(r, w))];
   if (o.rounds > 1) lines.push(`(medians over ${o.rounds} rounds per size)`);
+  for (const r of interleaved) {
+    lines.push(
+      `interleaved, ${r.size} member(s): ${r.skiff.ops} sequential puts per side in blocks of ${r.block}, both clusters up; per-block p50 ratio median ${r.blockRatioMedian.toFixed(2)}x (p10 ${r.blockRatioP10.toFixed(2)}x, p90 ${r.blockRatioP90.toFixed(2)}x)`,
+    );
+  }
   lines.push(
-    `targets (issue 3): at ${o.clients} clients on 3 members throughput >= 1.0x and p99 <= ${TARGETS.concPutP99Max}x etcd; sequential put latency <= ${TARGETS.seqPutLatencyMax}x; member RSS <= ${TARGETS.rssMax}x with the same keys`,
+    `targets (issue 3): at ${o.clients} clients on 3 members throughput >= 1.0x and p99 <= ${TARGETS.concPutP99Max}x etcd; sequential put latency <= ${TARGETS.seqPutLatencyMax}x (judged interleaved); member RSS <= ${TARGETS.rssMax}x with the same keys`,
   );
   return {
     lines,
@@ -535,6 +678,7 @@ export async function storeBench(overrides: Partial<StoreBenchOptions> = {}): Pr
         return { ...r, ratio: ratio === undefined ? null : round(ratio, 3) };
       }),
       clusters: results,
+      interleaved,
     },
   };
 }
