@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { compactSpec, decodeKind, findUnknownFields, parsePod, Pod, PodStatus, podQOSClass, validatePod, type FieldError } from '../../api/index.js';
 import { dropNulls, unknownFieldWarning } from '../../api/decode.js';
 import { validatePodUpdate } from '../../api/pod-update-validation.js';
@@ -41,12 +42,28 @@ function prepareStatusOnly(obj: KubeObject, previous: Pod, ctx: PrepareContext):
   return { ok: true, obj: pod, warnings: unknown.map(unknownFieldWarning) };
 }
 
+/** What a status write onto a pod that no longer validates is decoded against: the status alone. */
+const PodStatusWrite = z.object({ apiVersion: z.string(), kind: z.string(), status: PodStatus.optional() });
+
+/**
+ * A status write onto a stored pod that today's rules refuse (written by an older server, say): upstream's
+ * ValidatePodStatusUpdate judges the metadata update and the status, never the spec, so that a kubelet can go on
+ * reporting such a pod. The metadata and spec are the stored ones (by identity): the status is decoded alone, with
+ * the errors and unknown-field warnings the full decode would give for it, and the stored spec is kept as it is.
+ */
+function prepareStatusOfUnvalidatedPod(obj: KubeObject, old: KubeObject, ctx: PrepareContext): Prepared {
+  const decoded = decodeKind(PodStatusWrite, { ...POD_TYPE, ...(obj.status !== undefined ? { status: obj.status } : {}) }, POD_TYPE, { strict: ctx.strict });
+  if (!decoded.ok) return decoded;
+  return { ok: true, obj: { ...old, status: obj.status }, warnings: decoded.warnings };
+}
+
 function prepare(obj: KubeObject, ctx: PrepareContext, old?: KubeObject): Prepared {
   const status = obj.status;
   // An update is judged against the stored pod (upstream's ValidatePodUpdate); one that no longer decodes, by the
-  // create rules alone. What the stored pod holds beyond the schema would only be warnings nobody sees: not looked for.
+  // create rules alone (a status write onto it, by its status alone). What the stored pod holds beyond the schema would only be warnings nobody sees: not looked for.
   const previous = old ? parsePod({ ...old, ...POD_TYPE }, { decodedBefore: true }) : undefined;
-  if (old && previous?.ok && onlyStatusDiffers(obj, old)) {
+  if (old && onlyStatusDiffers(obj, old)) {
+    if (!previous?.ok) return prepareStatusOfUnvalidatedPod(obj, old, ctx);
     const statusOnly = prepareStatusOnly(obj, previous.pod, ctx);
     if (statusOnly) return statusOnly;
   }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { strategyFor } from '../../../../../control/apiserver/registry/index.js';
 import type { Prepared } from '../../../../../control/apiserver/registry/strategy.js';
 import type { KubeObject } from '../../../../../control/apiserver/storage/object-storage.js';
-import { ctx, def, freshRest } from './fixture.js';
+import { ctx, def, freshRest, rejection } from './fixture.js';
 
 /**
  * A pods/status write keeps the stored metadata and spec (the REST layer copies them), so the pod strategy decodes
@@ -68,14 +68,50 @@ describe('pod status writes', () => {
     expect(prepared.errors.map((e) => e.field)).toEqual(['status.phase']);
   });
 
-  it('judges a stored pod that no longer validates by the create rules, as the full decode does', async () => {
-    const current = await storedPod();
-    // A stored pod no server of today would accept (written by an older one, say): its status writes fail the same way.
-    const broken = { ...current, spec: { ...(current.spec as Record<string, unknown>), restartPolicy: 'Sometimes' } };
-    const fast = strategy.prepareUpdate(statusWrite(broken, { phase: 'Running' }), broken, ctx('ns', false));
-    const full = strategy.prepareUpdate(deepCopy(statusWrite(broken, { phase: 'Running' })), broken, ctx('ns', false));
-    expect(fast.ok).toBe(false);
-    expect(text(fast)).toBe(text(full));
+  describe('onto a stored pod that no longer validates (as upstream ValidatePodStatusUpdate: the status alone)', () => {
+    // A stored pod no server of today would accept (written by an older one, say).
+    const brokenPod = async (): Promise<KubeObject> => {
+      const current = await storedPod();
+      return { ...current, spec: { ...(current.spec as Record<string, unknown>), restartPolicy: 'Sometimes' } };
+    };
+
+    it('takes a valid status and keeps the stored spec as it is', async () => {
+      const broken = await brokenPod();
+      const prepared = strategy.prepareUpdate(statusWrite(broken, { phase: 'Running', podIP: '10.0.0.7' }), broken, ctx('ns', false));
+      expect(prepared.ok).toBe(true);
+      if (!prepared.ok) return;
+      expect(prepared.obj.spec).toBe(broken.spec);
+      expect(prepared.obj.metadata).toEqual(broken.metadata);
+      // The QoS class is backfilled from the stored status, as for any status write.
+      expect(prepared.obj.status).toEqual({ phase: 'Running', podIP: '10.0.0.7', qosClass: 'Burstable' });
+    });
+
+    it('refuses a status that does not decode, naming the field', async () => {
+      const broken = await brokenPod();
+      const prepared = strategy.prepareUpdate(statusWrite(broken, { phase: 5 }), broken, ctx('ns', false));
+      expect(prepared.ok).toBe(false);
+      if (prepared.ok) return;
+      expect(prepared.errors.map((e) => e.field)).toEqual(['status.phase']);
+    });
+
+    it('warns about unknown status fields, and refuses them under Strict', async () => {
+      const broken = await brokenPod();
+      const status = { phase: 'Running', bogus: 1 };
+      const warned = strategy.prepareUpdate(statusWrite(broken, status), broken, ctx('ns', false));
+      expect(warned.ok && warned.warnings).toEqual(['unknown field "status.bogus"']);
+      const strict = strategy.prepareUpdate(statusWrite(broken, status), broken, ctx('ns', true));
+      expect(strict.ok).toBe(false);
+      if (strict.ok) return;
+      expect(strict.errors.map((e) => e.field)).toEqual(['status.bogus']);
+    });
+
+    it('still refuses an update of the pod itself (a new spec object) by the create rules', async () => {
+      const broken = await brokenPod();
+      const prepared = strategy.prepareUpdate(deepCopy(statusWrite(broken, { phase: 'Running' })), broken, ctx('ns', false));
+      expect(prepared.ok).toBe(false);
+      if (prepared.ok) return;
+      expect(prepared.errors.map((e) => e.field)).toContain('spec.restartPolicy');
+    });
   });
 
   it('takes the general path when anything but the status changed', async () => {
@@ -86,5 +122,27 @@ describe('pod status writes', () => {
     const respecced: KubeObject = { ...current, spec: { ...(current.spec as Record<string, unknown>), activeDeadlineSeconds: 5 }, status: { phase: 'Running' } };
     const changed = strategy.prepareUpdate(respecced, current, ctx('ns', false));
     expect(changed.ok && (changed.obj.spec as { activeDeadlineSeconds?: number }).activeDeadlineSeconds).toBe(5);
+  });
+});
+
+describe('pods/status through the REST layer onto a stored pod that no longer validates', () => {
+  it('stores the new status and keeps the stored spec; a write of the pod itself is still refused', async () => {
+    const { store, rest } = freshRest();
+    await rest.create(def('namespaces'), ctx(), { metadata: { name: 'ns' } });
+    await rest.create(pods, ctx('ns'), { metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'nginx' }] } });
+    // What an older server might have written: a restartPolicy today's validation refuses.
+    const key = '/registry/pods/ns/p';
+    const stored = JSON.parse((await store.range({ key })).kvs[0]?.value ?? 'null') as { spec: Record<string, unknown> };
+    stored.spec.restartPolicy = 'Sometimes';
+    await store.put(key, JSON.stringify(stored));
+
+    const updated = await rest.update(pods, ctx('ns'), 'p', { metadata: { name: 'p' }, status: { phase: 'Running', podIP: '10.0.0.9' } }, 'status');
+    expect((updated.status as { phase?: string; podIP?: string }).phase).toBe('Running');
+    expect((updated.spec as { restartPolicy?: string }).restartPolicy).toBe('Sometimes');
+    const read = (await rest.get(pods, ctx('ns'), 'p')) as KubeObject;
+    expect((read.status as { podIP?: string }).podIP).toBe('10.0.0.9');
+
+    const message = await rejection(rest.update(pods, ctx('ns'), 'p', { ...read, metadata: { ...read.metadata, labels: { a: '1' } } }));
+    expect(message).toContain('spec.restartPolicy');
   });
 });
