@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { formatDuration, parseDuration } from '../lib/duration.js';
+import { flagHelpLines } from '../lib/command-flags.js';
 
 /**
  * The agent's settings: the kubelet's flag names on the command line, and the same settings in a
@@ -123,13 +124,13 @@ export function agentHelp(): string {
     'Runs the node agent (the kubelet): static pods from a directory, a URL and its own HTTP API, on Docker.',
     '',
     'Flags:',
-    '  --config FILE                         KubeletConfiguration-style YAML with the same settings; flags win',
   ];
+  const rows: Array<readonly [string, string]> = [['--config FILE', 'KubeletConfiguration-style YAML with the same settings; flags win']];
   for (const [flag, , type, help] of FLAGS) {
-    const name = `--${flag}${type === 'number' ? ' N' : type === 'list' ? ' K:V' : type === 'labels' ? ' K=V,...' : type === 'taints' ? ' K=V:E,...' : type === 'csv' ? ' IP,...' : ' VALUE'}`;
-    lines.push(`  ${name.padEnd(38)}${help}`);
+    rows.push([`--${flag}${type === 'number' ? ' N' : type === 'list' ? ' K:V' : type === 'labels' ? ' K=V,...' : type === 'taints' ? ' K=V:E,...' : type === 'csv' ? ' IP,...' : ' VALUE'}`, help]);
   }
-  lines.push('  -h, --help                            Show this help');
+  rows.push(['-h, --help', 'Show this help']);
+  lines.push(...flagHelpLines(rows));
   return lines.join('\n');
 }
 

@@ -2,7 +2,7 @@ import { createPublicKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
-import { parseCommandFlags } from '../lib/command-flags.js';
+import { flagHelpLines, parseCommandFlags } from '../lib/command-flags.js';
 import { parseDuration } from '../lib/duration.js';
 import { createLogger, type Logger } from '../lib/log.js';
 import { bootstrapTokenAuthenticator, type TokenSecret } from './apiserver/bootstrap-token.js';
@@ -102,8 +102,7 @@ type ComponentName = (typeof COMPONENTS)[number];
 
 export function controlHelp(): string {
   const lines = ['Usage: skiff control [flags]', '', 'Runs the control plane: the Kubernetes API server (HTTPS, client certificates and tokens) on an embedded store.', '', 'Flags:'];
-  for (const [name, f] of Object.entries(FLAGS)) lines.push(`  --${name.padEnd(24)}${f.help}`);
-  lines.push('  -h, --help                Show this help');
+  lines.push(...flagHelpLines([...Object.entries(FLAGS).map(([name, f]) => [`--${name}`, f.help] as const), ['-h, --help', 'Show this help']]));
   lines.push('', 'Environment:', `  SKIFF_HEAP_GROWING_PERCENT  How far the JavaScript heap may grow past what is live before a full collection (default ${CONTROL_HEAP_GROWING_PERCENT}; 0: V8's default)`);
   return lines.join('\n');
 }

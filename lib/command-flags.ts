@@ -18,3 +18,15 @@ export function parseCommandFlags<T extends ParseArgsConfig>(command: string, he
   }
   return parsed;
 }
+
+/** Flags longer than this get their description on the next line, so the column stays readable. */
+const FLAG_COLUMN_MAX = 40;
+
+/**
+ * A command's flag list for its help: descriptions in one column two spaces after the longest flag that fits
+ * FLAG_COLUMN_MAX (as pflag aligns kubectl's), so that no flag name runs into its description.
+ */
+export function flagHelpLines(rows: ReadonlyArray<readonly [flag: string, help: string]>): string[] {
+  const width = Math.max(0, ...rows.map(([flag]) => flag.length).filter((n) => n <= FLAG_COLUMN_MAX));
+  return rows.flatMap(([flag, help]) => (flag.length <= width ? [`  ${flag.padEnd(width)}  ${help}`] : [`  ${flag}`, `  ${' '.repeat(width)}  ${help}`]));
+}

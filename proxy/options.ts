@@ -1,6 +1,7 @@
 import { hostname, networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
 import { isIPv4 } from 'node:net';
 import { parseArgs } from 'node:util';
+import { flagHelpLines } from '../lib/command-flags.js';
 import { parseDuration } from '../lib/duration.js';
 
 /** `skiff proxy` settings, with kube-proxy's flag names. */
@@ -71,7 +72,7 @@ const FLAGS = [
 ] as const;
 
 export function proxyHelp(): string {
-  return ['Usage: skiff proxy [flags]', '', 'Programs Service ClusterIPs and NodePorts on this node, like kube-proxy.', '', 'Flags:', ...FLAGS.map(([n, , h]) => `  --${n.padEnd(24)} ${h}`)].join('\n');
+  return ['Usage: skiff proxy [flags]', '', 'Programs Service ClusterIPs and NodePorts on this node, like kube-proxy.', '', 'Flags:', ...flagHelpLines(FLAGS.map(([n, , h]) => [`--${n}`, h] as const))].join('\n');
 }
 
 function duration(flag: string, v: string | undefined, def: number): number {

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import type { ServerCredentials } from '@grpc/grpc-js';
-import { parseCommandFlags } from '../../lib/command-flags.js';
+import { flagHelpLines, parseCommandFlags } from '../../lib/command-flags.js';
 import { parseDuration } from '../../lib/duration.js';
 import type { Logger } from '../../lib/log.js';
 import { createLogger, silentLogger } from '../../lib/log.js';
@@ -389,8 +389,7 @@ export function storeHelp(): string {
     '',
     'Flags:',
   ];
-  for (const [name, f] of Object.entries(FLAGS)) lines.push(`  --${name.padEnd(28)}${f.help} (default ${f.def})`);
-  lines.push(`  ${'-h, --help'.padEnd(30)}Show this help`);
+  lines.push(...flagHelpLines([...Object.entries(FLAGS).map(([name, f]) => [`--${name}`, `${f.help} (default ${f.def})`] as const), ['-h, --help', 'Show this help']]));
   return lines.join('\n');
 }
 
