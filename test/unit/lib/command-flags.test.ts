@@ -44,7 +44,8 @@ describe('flagHelpLines', () => {
     for (const help of [controlHelp(), agentHelp(), proxyHelp(), storeHelp()]) {
       const flagLines = help.split('\n').filter((l) => /^ {2}-/.test(l));
       expect(flagLines.length).toBeGreaterThan(3);
-      for (const line of flagLines) expect(line).toMatch(/^ {2}\S+(?: \S+)*?(?: {2,}\S.*)?$/);
+      // A flag, maybe its value's placeholder (N, K=V,..., FILE), then two spaces or more before the description.
+      for (const line of flagLines) expect(line).toMatch(/^ {2}(?:-h, )?--[a-z0-9-]+(?: [A-Z][A-Za-z=:.,]*)?(?: {2,}\S.*)?$/);
     }
   });
 });
