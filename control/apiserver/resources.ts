@@ -65,6 +65,8 @@ export const RESOURCES: ResourceDef[] = [
   def('apps', 'v1', 'Deployment', 'deployments', { short: ['deploy'], categories: ['all'], sub: ['status', 'scale'] }),
   def('apps', 'v1', 'ReplicaSet', 'replicasets', { short: ['rs'], categories: ['all'], sub: ['status', 'scale'] }),
   def('apps', 'v1', 'StatefulSet', 'statefulsets', { short: ['sts'], categories: ['all'], sub: ['status', 'scale'] }),
+  def('authentication.k8s.io', 'v1', 'SelfSubjectReview', 'selfsubjectreviews', { namespaced: false, verbs: ['create'] }),
+  def('authentication.k8s.io', 'v1', 'TokenReview', 'tokenreviews', { namespaced: false, verbs: ['create'] }),
   def('authorization.k8s.io', 'v1', 'LocalSubjectAccessReview', 'localsubjectaccessreviews', { verbs: ['create'] }),
   def('authorization.k8s.io', 'v1', 'SelfSubjectAccessReview', 'selfsubjectaccessreviews', { namespaced: false, verbs: ['create'] }),
   def('authorization.k8s.io', 'v1', 'SelfSubjectRulesReview', 'selfsubjectrulesreviews', { namespaced: false, verbs: ['create'] }),

@@ -31,6 +31,7 @@ import { servePodLog } from './proxy/pod-log.js';
 import { proxyNode } from './proxy/node-proxy.js';
 import { proxyPodStream, STREAMING_SUBRESOURCES } from './proxy/pod-stream.js';
 import { isTokenReview, reviewToken } from './token-review.js';
+import { isSelfSubjectReview, reviewSelfSubject } from './self-subject-review.js';
 import { ConvertingStorage } from './conversion.js';
 import { Compactor, DEFAULT_COMPACTION_INTERVAL_MS } from './storage/compactor.js';
 import { evictPod } from './eviction.js';
@@ -412,6 +413,11 @@ export class ApiServer {
       if (method !== 'POST') throw methodNotAllowed(method);
       const body = decodeBody(await readBody(req), req.headers['content-type'] ?? '');
       return sendJson(res, 201, await handleAccessReview(authorizer, user ?? ANONYMOUS_USER, info, body));
+    }
+    if (isSelfSubjectReview(info)) {
+      if (method !== 'POST') throw methodNotAllowed(method);
+      const body = decodeBody(await readBody(req), req.headers['content-type'] ?? '');
+      return sendJson(res, 201, reviewSelfSubject(user ?? ANONYMOUS_USER, body, new Date()));
     }
     if (isTokenReview(info)) {
       if (method !== 'POST') throw methodNotAllowed(method);

@@ -1,67 +1,20 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../../lib/log.js';
 import { chainAdmission, namespaceLifecycle } from '../../control/apiserver/admission/namespace-lifecycle.js';
-import { certificateAuthenticator, type Authenticator, type UserInfo } from '../../control/apiserver/authn.js';
-import { authorizeRequest, createStorageAuthorizer, rbacEscalationAdmission, storageLister, ensureBootstrapPolicy, handleAccessReview, isAccessReview, nodeRestrictionAdmission, type Authorizer } from '../../control/apiserver/authz/index.js';
+import { certificateAuthenticator } from '../../control/apiserver/authn.js';
+import { createStorageAuthorizer, rbacEscalationAdmission, storageLister, ensureBootstrapPolicy, nodeRestrictionAdmission } from '../../control/apiserver/authz/index.js';
 import { ensureSystemNamespaces } from '../../control/apiserver/bootstrap.js';
-import { parseRequestInfo } from '../../control/apiserver/http/request-info.js';
-import { ApiError } from '../../control/apiserver/http/status.js';
-import { decodeKubeProtobuf, isKubeProtobuf } from '../../control/apiserver/protobuf/index.js';
 import { ensureClusterPki, kubeconfigYaml, signClientCert, type ClusterPki } from '../../control/apiserver/pki.js';
-import { ApiServer, decodeBody } from '../../control/apiserver/server.js';
+import { ApiServer } from '../../control/apiserver/server.js';
 import { ObjectStorage } from '../../control/apiserver/storage/object-storage.js';
 import { MemoryStore } from '../../control/store/index.js';
 
 /**
- * Test-only: an in-process API server with TLS, client-certificate authentication and the Node,RBAC authorizer
- * composed around ApiServer's request handler, until server.ts takes the authorization hook itself. Mirrors the
- * wiring described for `skiff control`: authorize after authentication, answer access reviews, NodeRestriction in
- * admission.
+ * Test-only: an in-process API server with TLS, client-certificate authentication, the Node,RBAC authorizer and the
+ * admission plugins that read the requester (NodeRestriction, RBAC escalation), wired as `skiff control` wires them.
  */
-
-type Handle = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
-
-const PUBLIC_PATH = /^\/(healthz|livez|readyz|version)\/?$/;
-
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  for await (const c of req) chunks.push(c as Buffer);
-  const body = Buffer.concat(chunks);
-  // kubectl's typed clients (auth can-i) send protobuf.
-  if (isKubeProtobuf(req.headers['content-type'])) {
-    const decoded = decodeKubeProtobuf(body);
-    return { apiVersion: decoded.apiVersion, kind: decoded.kind, ...decoded.object };
-  }
-  return decodeBody(body, req.headers['content-type'] ?? 'application/json');
-}
-
-/** Puts authorization in front of the server's handler (ApiServer.listen calls `this.handle`). */
-export function withAuthorization(server: ApiServer, authorizer: Authorizer, authenticate: Authenticator, requestUser: AsyncLocalStorage<UserInfo>): void {
-  const target = server as unknown as { handle: Handle };
-  const original = target.handle.bind(server);
-  target.handle = async (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://apiserver');
-    const method = req.method ?? 'GET';
-    const authenticated = await authenticate(req);
-    // Nobody vouches for the request: the server answers 401 (or the public endpoints) itself.
-    if (!authenticated && !PUBLIC_PATH.test(url.pathname)) return original(req, res);
-    const info = parseRequestInfo(method, url.pathname, url.searchParams);
-    const user = await authorizeRequest(authorizer, authenticated, { method, url, headers: req.headersDistinct }, info);
-    if (isAccessReview(info)) {
-      if (method !== 'POST') throw new ApiError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource (${method})`);
-      const review = await handleAccessReview(authorizer, user, info, await readJson(req));
-      const text = JSON.stringify(review);
-      res.writeHead(201, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
-      res.end(text);
-      return;
-    }
-    return requestUser.run(user, () => original(req, res));
-  };
-}
 
 export interface RbacTestServer {
   dir: string;
@@ -83,21 +36,19 @@ export async function startRbacServer(): Promise<RbacTestServer> {
   const store = new MemoryStore();
   const storage = new ObjectStorage(store);
   const authenticate = certificateAuthenticator();
-  // The user a request acts as, for NodeRestriction (server.ts would put it in the RequestContext instead).
-  const requestUser = new AsyncLocalStorage<UserInfo>();
   const authorizer = createStorageAuthorizer(storage);
   const server = new ApiServer({
     store,
     logger: silentLogger(),
     tls: { cert: pki.server.cert, key: pki.server.key, ca: pki.ca.cert },
     authenticate,
+    authorizer,
     admission: chainAdmission([
       namespaceLifecycle(storage),
-      nodeRestrictionAdmission(() => requestUser.getStore()),
-      rbacEscalationAdmission({ lister: storageLister(storage), authorize: (a) => authorizer.authorize(a), userOf: () => requestUser.getStore() }),
+      nodeRestrictionAdmission(),
+      rbacEscalationAdmission({ lister: storageLister(storage), authorize: (a) => authorizer.authorize(a) }),
     ]),
   });
-  withAuthorization(server, authorizer, authenticate, requestUser);
   await ensureSystemNamespaces(server.rest);
   await ensureBootstrapPolicy(server.storage);
   const port = await server.listen(0, '127.0.0.1');

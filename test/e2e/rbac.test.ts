@@ -65,10 +65,10 @@ describe('RBAC and the Node authorizer with the real kubectl', () => {
     const janeConfig = srv.kubeconfigFor('jane', []);
     admin = (args, input) => kubectl(adminConfig, args, input);
     jane = (args, input) => kubectl(janeConfig, args, input);
-    await ok(admin(['create', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'jane-ns' } })));
-    // (kubectl create namespace/role/rolebinding send protobuf, which the server does not decode yet: manifests instead.)
-    await ok(admin(['create', '-f', '-'], JSON.stringify({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'pod-reader', namespace: 'jane-ns' }, rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] }] })));
-    await ok(admin(['create', '-f', '-'], JSON.stringify(roleBinding('jane-reads-pods', 'jane-ns', 'Role', 'pod-reader'))));
+    // kubectl's create subcommands send protobuf bodies.
+    await ok(admin(['create', 'namespace', 'jane-ns']));
+    await ok(admin(['create', 'role', 'pod-reader', '--verb=get,list,watch', '--resource=pods', '-n', 'jane-ns']));
+    await ok(admin(['create', 'rolebinding', 'jane-reads-pods', '--role=pod-reader', '--user=jane', '-n', 'jane-ns']));
   });
   afterAll(async () => {
     await srv?.stop();
@@ -119,6 +119,13 @@ describe('RBAC and the Node authorizer with the real kubectl', () => {
     const path = await https(srv, srv.credentials('jane', []), 'GET', '/metrics');
     expect(path.status).toBe(403);
     expect(path.body).toMatchObject({ message: 'forbidden: User "jane" cannot get path "/metrics"', reason: 'Forbidden', details: {}, code: 403 });
+  });
+
+  it('answers kubectl auth whoami (SelfSubjectReview) for the admin, with --as, and for jane herself', async () => {
+    expect(await ok(admin(['auth', 'whoami']))).toBe('ATTRIBUTE   VALUE\nUsername    kubernetes-admin\nGroups      [system:masters system:authenticated]\n');
+    const as = JSON.parse(await ok(admin(['auth', 'whoami', '--as', 'jane', '--as-group', 'devs', '-o', 'json']))) as Record<string, unknown>;
+    expect(as).toMatchObject({ apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview', status: { userInfo: { username: 'jane', groups: ['devs', 'system:authenticated'] } } });
+    expect(await ok(jane(['auth', 'whoami']))).toBe('ATTRIBUTE   VALUE\nUsername    jane\nGroups      [system:authenticated]\n');
   });
 
   it('answers kubectl auth can-i for the admin, with --as, and for jane herself', async () => {

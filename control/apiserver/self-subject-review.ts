@@ -1,0 +1,28 @@
+import type { UserInfo } from './authn.js';
+import type { RequestInfo } from './http/request-info.js';
+import { badRequest } from './http/status.js';
+import { rfc3339 } from './rest.js';
+
+/**
+ * POST authentication.k8s.io/v1 selfsubjectreviews (`kubectl auth whoami`): who the API server takes the caller
+ * for, after impersonation, as upstream answers it (201, the user in status.userInfo, nothing stored).
+ */
+
+export function isSelfSubjectReview(info: RequestInfo): boolean {
+  return info.kind === 'resource' && info.group === 'authentication.k8s.io' && info.version === 'v1' && info.resource === 'selfsubjectreviews' && info.name === undefined;
+}
+
+export function reviewSelfSubject(user: UserInfo, body: unknown, now: Date): Record<string, unknown> {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw badRequest('expected a SelfSubjectReview object');
+  const review = body as { kind?: unknown; metadata?: unknown };
+  if (review.kind !== undefined && review.kind !== 'SelfSubjectReview') {
+    throw badRequest(`the body of the request was of kind ${JSON.stringify(review.kind)}, expected "SelfSubjectReview"`);
+  }
+  const metadata = review.metadata && typeof review.metadata === 'object' && !Array.isArray(review.metadata) ? (review.metadata as Record<string, unknown>) : {};
+  return {
+    kind: 'SelfSubjectReview',
+    apiVersion: 'authentication.k8s.io/v1',
+    metadata: { ...metadata, creationTimestamp: rfc3339(now) },
+    status: { userInfo: { username: user.name, ...(user.uid ? { uid: user.uid } : {}), groups: user.groups } },
+  };
+}
