@@ -32,6 +32,7 @@ import { proxyNode } from './proxy/node-proxy.js';
 import { proxyPodStream, STREAMING_SUBRESOURCES } from './proxy/pod-stream.js';
 import { isTokenReview, reviewToken } from './token-review.js';
 import { isSelfSubjectReview, reviewSelfSubject } from './self-subject-review.js';
+import { apiServerHealthChecks, parseHealthPath, serveHealth, type HealthCheck, type HealthEndpoint } from './health.js';
 import { ConvertingStorage } from './conversion.js';
 import { Compactor, DEFAULT_COMPACTION_INTERVAL_MS } from './storage/compactor.js';
 import { evictPod } from './eviction.js';
@@ -257,6 +258,7 @@ export class ApiServer {
   private readonly inProcessSocket = new LoopbackSocket();
   private readonly inProcessResponses = new Set<InProcessResponse>();
   private closed = false;
+  private readonly healthChecks: Record<HealthEndpoint, HealthCheck[]>;
 
   constructor(private readonly opts: ApiServerOptions) {
     registerAllPrinters();
@@ -268,6 +270,7 @@ export class ApiServer {
     this.now = opts.now ?? (() => new Date());
     this.requestMetrics = opts.metrics ? apiServerMetrics(opts.metrics) : undefined;
     this.compactor = new Compactor(opts.store, opts.logger);
+    this.healthChecks = apiServerHealthChecks(opts.store, () => this.closed);
   }
 
   /** Every request, whichever connection it came on (HTTPS, plain HTTP in tests, or the in-process loopback). */
@@ -433,6 +436,11 @@ export class ApiServer {
       res.end(text);
       return;
     }
+    const health = info.kind === 'nonresource' ? parseHealthPath(info.path) : undefined;
+    if (health) {
+      if (method !== 'GET' && method !== 'HEAD') throw methodNotAllowed(method);
+      if (await serveHealth(res, health, url.searchParams, this.healthChecks, this.opts.logger)) return;
+    }
     if (info.kind === 'nonresource') return this.nonResource(info.path, method, res, req.headers.accept ?? '');
     if (!info.def && info.group === METRICS_GROUP && this.opts.resourceMetrics) {
       return sendJson(res, 200, await serveMetricsRequest(info, url.searchParams, this.storage, this.opts.resourceMetrics));
@@ -460,11 +468,6 @@ export class ApiServer {
   private nonResource(path: string, method: string, res: ServerResponse, accept = ''): void {
     if (method !== 'GET' && method !== 'HEAD') throw methodNotAllowed(method);
     const trimmed = path.replace(/\/+$/, '') || '/';
-    if (trimmed === '/healthz' || trimmed === '/livez' || trimmed === '/readyz') {
-      res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
-      res.end('ok');
-      return;
-    }
     if (trimmed === '/version') {
       const v = this.opts.version ?? SKIFF_KUBE_VERSION;
       return sendJson(res, 200, { ...v, gitCommit: 'skiff', gitTreeState: 'clean', buildDate: '2026-11-30T00:00:00Z', goVersion: `node${process.versions.node}`, compiler: 'tsc', platform: `${process.platform}/${process.arch === 'x64' ? 'amd64' : process.arch}` });
