@@ -237,6 +237,12 @@ function watchLine(type: string, object: unknown): string {
   return line;
 }
 
+/** The body of a review request (access, self subject, token), which only POST may send. */
+async function reviewBody(req: IncomingMessage, method: string): Promise<unknown> {
+  if (method !== 'POST') throw methodNotAllowed(method);
+  return decodeBody(await readBody(req), req.headers['content-type'] ?? '');
+}
+
 /**
  * The Kubernetes API over HTTP(S): discovery, CRUD, list, watch and patch for every resource in resources.ts, errors as
  * Status bodies. Authentication, authorization and admission plug in through the options.
@@ -412,21 +418,12 @@ export class ApiServer {
     const user = authorizer && this.opts.authenticate && !isPublicPath(url.pathname)
       ? await authorizeRequest(authorizer, authenticated, { method, url, headers: req.headersDistinct }, info)
       : authenticated;
+    // Reviews are created and answered, never stored: POST only, 201 with the answer.
     if (authorizer && isAccessReview(info)) {
-      if (method !== 'POST') throw methodNotAllowed(method);
-      const body = decodeBody(await readBody(req), req.headers['content-type'] ?? '');
-      return sendJson(res, 201, await handleAccessReview(authorizer, user ?? ANONYMOUS_USER, info, body));
+      return sendJson(res, 201, await handleAccessReview(authorizer, user ?? ANONYMOUS_USER, info, await reviewBody(req, method)));
     }
-    if (isSelfSubjectReview(info)) {
-      if (method !== 'POST') throw methodNotAllowed(method);
-      const body = decodeBody(await readBody(req), req.headers['content-type'] ?? '');
-      return sendJson(res, 201, reviewSelfSubject(user ?? ANONYMOUS_USER, body, new Date()));
-    }
-    if (isTokenReview(info)) {
-      if (method !== 'POST') throw methodNotAllowed(method);
-      const body = decodeBody(await readBody(req), req.headers['content-type'] ?? '');
-      return sendJson(res, 201, await reviewToken(this.opts.authenticate, body));
-    }
+    if (isSelfSubjectReview(info)) return sendJson(res, 201, reviewSelfSubject(user ?? ANONYMOUS_USER, await reviewBody(req, method), this.now()));
+    if (isTokenReview(info)) return sendJson(res, 201, await reviewToken(this.opts.authenticate, await reviewBody(req, method)));
     if (info.kind === 'resource' && STREAMING_SUBRESOURCES.includes(info.subresource ?? '') && info.def?.kind === 'Pod') {
       throw badRequest('Upgrade request required');
     }

@@ -60,7 +60,8 @@ function prepareStatusOfUnvalidatedPod(obj: KubeObject, old: KubeObject, ctx: Pr
 function prepare(obj: KubeObject, ctx: PrepareContext, old?: KubeObject): Prepared {
   const status = obj.status;
   // An update is judged against the stored pod (upstream's ValidatePodUpdate); one that no longer decodes, by the
-  // create rules alone (a status write onto it, by its status alone). What the stored pod holds beyond the schema would only be warnings nobody sees: not looked for.
+  // create rules alone (a status write onto it, by its status alone). What the stored pod holds beyond the schema
+  // would only be warnings nobody sees: not looked for.
   const previous = old ? parsePod({ ...old, ...POD_TYPE }, { decodedBefore: true }) : undefined;
   if (old && onlyStatusDiffers(obj, old)) {
     if (!previous?.ok) return prepareStatusOfUnvalidatedPod(obj, old, ctx);
