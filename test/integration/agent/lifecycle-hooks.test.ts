@@ -10,6 +10,15 @@ const status = (p: PodWithStatus, name: string) => p.status.containerStatuses?.f
 const uptime = (): number => Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
 const read = (path: string): string | undefined => (existsSync(path) ? readFileSync(path, 'utf8') : undefined);
 
+/**
+ * The first field of a /proc/uptime line a container wrote to `path`, once the whole line is there: the shell creates
+ * the file (empty) before cat writes it, and an empty read parsed as 0 s once made a 3 s gap read as -17228 s.
+ */
+const uptimeIn = (path: string): number | undefined => {
+  const m = /^(\d+\.\d+) \d+\.\d+\n$/.exec(read(path) ?? '');
+  return m ? Number(m[1]) : undefined;
+};
+
 /** The agent's events as its JSON log records them (one line per event, with its reason). */
 function loggedEvents(agent: AgentProcess, podName: string): Array<{ reason: string; msg: string }> {
   const out: Array<{ reason: string; msg: string }> = [];
@@ -154,9 +163,9 @@ ${mount}    lifecycle:
     await agent.waitPod('sleeper', isRunningReady, 'running and ready');
     const removedAt = uptime();
     agent.removeManifest('sleeper.yaml');
-    const term = await eventually(() => read(join(dir, 'term')), 'SIGTERM after the sleep');
+    const term = await eventually(() => uptimeIn(join(dir, 'term')), 'SIGTERM after the sleep');
     // The agent notices the removal at or after removedAt; the sleep then runs its 3 s before SIGTERM.
-    expect(Number(term.split(' ')[0]) - removedAt).toBeGreaterThanOrEqual(3);
+    expect(term - removedAt).toBeGreaterThanOrEqual(3);
   });
 
   it('cuts a preStop off at the grace period, then SIGTERM, then SIGKILL after the 2 s minimum', async () => {
@@ -187,9 +196,9 @@ ${mount}    lifecycle:
     });
     try {
       agent.removeManifest('cutoff.yaml');
-      const term = await eventually(() => read(join(dir, 'term')), 'SIGTERM once the grace period ran out');
-      const started = Number(read(join(dir, 'prestop'))?.split(' ')[0]);
-      const gap = Number(term.split(' ')[0]) - started;
+      const term = await eventually(() => uptimeIn(join(dir, 'term')), 'SIGTERM once the grace period ran out');
+      const started = await eventually(() => uptimeIn(join(dir, 'prestop')), 'the preStop hook started');
+      const gap = term - started;
       // The hook used the whole grace period (it began once the countdown had started, so a little less than 3 s
       // may be left between them), and was cut off long before its own 600 s.
       expect(gap).toBeGreaterThanOrEqual(2);
