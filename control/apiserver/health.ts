@@ -86,13 +86,13 @@ export async function serveHealth(
   const excluded = new Set(query.getAll('exclude').flatMap((e) => e.split(',')).map((e) => e.trim()).filter((e) => e !== ''));
   const results = await Promise.all(
     list.map(async (c) => {
-      if (excluded.has(c.name)) return { name: c.name, line: `[+]${c.name} excluded: ok`, failed: false };
+      if (excluded.has(c.name)) return { line: `[+]${c.name} excluded: ok`, failed: false };
       try {
         await c.check();
-        return { name: c.name, line: `[+]${c.name} ok`, failed: false };
+        return { line: `[+]${c.name} ok`, failed: false };
       } catch (err) {
         log.warn({ check: c.name, endpoint: at.endpoint, err: err instanceof Error ? err.message : String(err) }, 'apiserver: health check failed');
-        return { name: c.name, line: `[-]${c.name} failed: reason withheld`, failed: true };
+        return { line: `[-]${c.name} failed: reason withheld`, failed: true };
       }
     }),
   );

@@ -1,3 +1,4 @@
+import { isPlainObject } from '../api/decode.js';
 import type { UserInfo } from './authn.js';
 import type { RequestInfo } from './http/request-info.js';
 import { badRequest } from './http/status.js';
@@ -13,12 +14,11 @@ export function isSelfSubjectReview(info: RequestInfo): boolean {
 }
 
 export function reviewSelfSubject(user: UserInfo, body: unknown, now: Date): Record<string, unknown> {
-  if (!body || typeof body !== 'object' || Array.isArray(body)) throw badRequest('expected a SelfSubjectReview object');
-  const review = body as { kind?: unknown; metadata?: unknown };
-  if (review.kind !== undefined && review.kind !== 'SelfSubjectReview') {
-    throw badRequest(`the body of the request was of kind ${JSON.stringify(review.kind)}, expected "SelfSubjectReview"`);
+  if (!isPlainObject(body)) throw badRequest('expected a SelfSubjectReview object');
+  if (body.kind !== undefined && body.kind !== 'SelfSubjectReview') {
+    throw badRequest(`the body of the request was of kind ${JSON.stringify(body.kind)}, expected "SelfSubjectReview"`);
   }
-  const metadata = review.metadata && typeof review.metadata === 'object' && !Array.isArray(review.metadata) ? (review.metadata as Record<string, unknown>) : {};
+  const metadata = isPlainObject(body.metadata) ? body.metadata : {};
   return {
     kind: 'SelfSubjectReview',
     apiVersion: 'authentication.k8s.io/v1',
