@@ -68,7 +68,16 @@ describe.skipIf(!canRun)('the walkthrough with kubectl on a skiff up cluster', (
     child.kill('SIGKILL');
     await exited;
   };
-  const get = async (url: string): Promise<string> => (await fetch(url, { signal: AbortSignal.timeout(3000) })).text();
+  /**
+   * The body of a GET; a status other than 200 or an empty body throws, naming what came back, so that a poll goes on
+   * and a failure says what answered (CI once got an empty body, status not recorded, from a freshly exposed ClusterIP port).
+   */
+  const get = async (url: string): Promise<string> => {
+    const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
+    const body = await res.text();
+    if (res.status !== 200 || body === '') throw new Error(`GET ${url}: ${res.status} ${JSON.stringify(body)} (${JSON.stringify([...res.headers])})`);
+    return body;
+  };
   const running = (pod: string, timeoutMs = 120_000): Promise<boolean> => eventually(async () => (await jsonpath(['get', 'pod', pod], '{.status.phase}')) === 'Running', `pod ${pod} Running`, timeoutMs, 500);
   /** The deployment's pods by name, sorted (pods being deleted left out). */
   const webPods = async (): Promise<string[]> =>
