@@ -21,6 +21,7 @@ import { serviceAccountAdmission } from './apiserver/admission/service-account.j
 import { ensureSystemPriorityClasses } from './apiserver/bootstrap-priority.js';
 import { findResource, type ResourceDef } from './apiserver/resources.js';
 import { createStorageAuthorizer, ensureBootstrapPolicy, nodeRestrictionAdmission, rbacEscalationAdmission, storageLister } from './apiserver/authz/index.js';
+import { etcdServerComponent, inProcessComponent, storeComponent, type ComponentProbe } from './apiserver/component-status.js';
 import { ApiServer } from './apiserver/server.js';
 import { ObjectStorage } from './apiserver/storage/object-storage.js';
 import { collectDefaultMetrics, Registry } from 'prom-client';
@@ -107,8 +108,10 @@ export function controlHelp(): string {
   return lines.join('\n');
 }
 
+const etcdServerUrls = (flag: string): string[] => flag.split(',').map((u) => u.trim()).filter(Boolean);
+
 /** The API server on its store (embedded member or etcd); an exit code when it cannot start. */
-async function startApiServer(str: (k: keyof typeof FLAGS) => string | undefined, port: number, logger: Logger, metrics: Registry, resourceMetrics: ResourceMetricsSource): Promise<{ loopback: Connection; ca: { cert: string; key: string }; kubeletClient: KubeletClientConfig; close(): Promise<void> } | number> {
+async function startApiServer(str: (k: keyof typeof FLAGS) => string | undefined, port: number, logger: Logger, metrics: Registry, resourceMetrics: ResourceMetricsSource, inProcess: ReadonlySet<ComponentName>): Promise<{ loopback: Connection; ca: { cert: string; key: string }; kubeletClient: KubeletClientConfig; close(): Promise<void> } | number> {
   const dataDir = str('data-dir') ?? '/var/lib/skiff/control';
   const advertise = str('advertise-address') ?? '127.0.0.1';
   const pki = await ensureClusterPki(str('cert-dir') ?? join(dataDir, 'pki'), { serverNames: defaultServerNames(undefined, [advertise]), serverUrl: `https://${advertise}:${port}` });
@@ -140,12 +143,16 @@ async function startApiServer(str: (k: keyof typeof FLAGS) => string | undefined
   }
   let store: Store;
   let closeStore: () => Promise<void>;
+  // componentstatuses: the scheduler and the controller manager when they run here, then the store as upstream lists
+  // etcd (one entry per --etcd-servers URL).
+  const components: ComponentProbe[] = (['scheduler', 'controller-manager'] as const).filter((c) => inProcess.has(c)).map(inProcessComponent);
   try {
     if (str('etcd-servers')) {
       const { createEtcdStore } = await import('./store/etcd/index.js');
-      const etcd = createEtcdStore({ endpoints: (str('etcd-servers') as string).split(',').map((u) => u.trim()).filter(Boolean), logger });
+      const etcd = createEtcdStore({ endpoints: etcdServerUrls(str('etcd-servers') as string), logger });
       store = etcd;
       closeStore = () => etcd.close();
+      components.push(...etcdServerUrls(str('etcd-servers') as string).map((url, i) => etcdServerComponent(`etcd-${i}`, url)));
       logger.info({ etcdServers: str('etcd-servers') }, 'using etcd');
     } else {
       const name = str('name') ?? 'default';
@@ -167,6 +174,7 @@ async function startApiServer(str: (k: keyof typeof FLAGS) => string | undefined
       });
       store = member.store;
       closeStore = () => member.close();
+      components.push(storeComponent('etcd-0', store));
     }
   } catch (err) {
     process.stderr.write(`skiff control: cannot start the store: ${err instanceof Error ? err.message : String(err)}\n`);
@@ -202,6 +210,7 @@ async function startApiServer(str: (k: keyof typeof FLAGS) => string | undefined
     authenticate: unionAuthenticator(authenticators),
     authorizer,
     kubeletClient,
+    components,
     // Upstream's plugin order (AllOrderedPlugins); ResourceQuota last, before the service allocation that upstream's
     // REST storage does after admission.
     admission: chainAdmission([
@@ -409,7 +418,7 @@ export async function runControl(argv: string[]): Promise<number> {
   }
   if (only.has('apiserver')) {
     const resourceMetrics = new DeferredMetricsSource();
-    const started = await startApiServer(str, port, logger, metrics, resourceMetrics);
+    const started = await startApiServer(str, port, logger, metrics, resourceMetrics, only);
     if (typeof started === 'number') return started;
     connection = started.loopback;
     signingCa ??= started.ca;

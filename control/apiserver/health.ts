@@ -24,7 +24,7 @@ export const STORE_CHECK_TIMEOUT_MS = 2000;
 const ok = (name: string): HealthCheck => ({ name, check: () => Promise.resolve() });
 
 /** One read of the store, as upstream's etcd check gets a key: a store without a quorum fails it. */
-function storeCheck(name: string, store: Store, timeoutMs: number): HealthCheck {
+export function storeCheck(name: string, store: Store, timeoutMs: number): HealthCheck {
   return {
     name,
     async check() {

@@ -45,6 +45,7 @@ function def(
 /** Upstream's names, short names and categories (as `kubectl api-resources` shows them against Kubernetes 1.32). */
 export const RESOURCES: ResourceDef[] = [
   def('', 'v1', 'Binding', 'bindings', { verbs: ['create'] }),
+  def('', 'v1', 'ComponentStatus', 'componentstatuses', { short: ['cs'], namespaced: false, verbs: ['get', 'list'] }),
   def('', 'v1', 'ConfigMap', 'configmaps', { short: ['cm'] }),
   def('', 'v1', 'Endpoints', 'endpoints', { short: ['ep'] }),
   def('', 'v1', 'Event', 'events', { short: ['ev'] }),

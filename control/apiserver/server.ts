@@ -32,6 +32,7 @@ import { proxyNode } from './proxy/node-proxy.js';
 import { proxyPodStream, STREAMING_SUBRESOURCES } from './proxy/pod-stream.js';
 import { isTokenReview, reviewToken } from './token-review.js';
 import { isSelfSubjectReview, reviewSelfSubject } from './self-subject-review.js';
+import { COMPONENT_STATUS_DEPRECATION, getComponentStatus, listComponentStatuses, storeComponent, type ComponentProbe } from './component-status.js';
 import { apiServerHealthChecks, parseHealthPath, serveHealth, type HealthCheck, type HealthEndpoint } from './health.js';
 import { ConvertingStorage } from './conversion.js';
 import { Compactor, DEFAULT_COMPACTION_INTERVAL_MS } from './storage/compactor.js';
@@ -84,6 +85,8 @@ export interface ApiServerOptions {
   kubeletClient?: KubeletClientConfig;
   /** How often the store's history is compacted (upstream's --etcd-compaction-interval, 5 min); 0 turns it off. */
   compactionIntervalMs?: number;
+  /** What componentstatuses reports on; by default the store alone, as etcd-0. */
+  components?: ComponentProbe[];
 }
 
 export const SKIFF_KUBE_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0-skiff' };
@@ -513,6 +516,21 @@ export class ApiServer {
     return { ...(info.namespace !== undefined ? { namespace: info.namespace } : {}), strict: fv === 'Strict', dryRun: dryRun.length > 0, now: this.now(), warnings: [], ...(user ? { user } : {}) };
   }
 
+  /** componentstatuses: checked on each GET, never stored; every answer carries upstream's deprecation warning. */
+  private async componentStatuses(info: ResourceRequest, def: ResourceDef, ctx: RequestContext, query: URLSearchParams, negotiated: Negotiated, res: ServerResponse): Promise<void> {
+    const components = this.opts.components ?? [storeComponent('etcd-0', this.opts.store)];
+    const headers = warningHeaders({ ...ctx, warnings: [COMPONENT_STATUS_DEPRECATION] });
+    if (info.verb !== 'get' && info.verb !== 'list') throw new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
+    if (info.subresource !== undefined) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+    if (info.verb === 'get') {
+      const obj = await getComponentStatus(components, info.name as string);
+      return sendJson(res, 200, negotiated.table ? toTable(def, [obj], { now: ctx.now, include: negotiated.include }) : obj, headers);
+    }
+    const items = await listComponentStatuses(components, query);
+    if (negotiated.table) return sendJson(res, 200, toTable(def, items, { now: ctx.now, include: negotiated.include }), headers);
+    return sendJson(res, 200, { kind: 'ComponentStatusList', apiVersion: 'v1', metadata: {}, items }, headers);
+  }
+
   private async resource(info: ResourceRequest, def: ResourceDef, req: IncomingMessage, res: ServerResponse, query: URLSearchParams, user: UserInfo | undefined): Promise<void> {
     if (def.namespaced && info.namespace === undefined && info.name !== undefined) {
       throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
@@ -526,6 +544,7 @@ export class ApiServer {
     if (sub !== undefined && !def.subresources.includes(sub)) {
       throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
     }
+    if (def.group === '' && def.kind === 'ComponentStatus') return this.componentStatuses(info, def, ctx, query, negotiated, res);
     if (sub === 'proxy' && def.kind === 'Node') return proxyNode(this.rest, ctx, info.name as string, info.rest, query, req, res, this.opts.kubeletClient);
     switch (info.verb) {
       case 'get': {

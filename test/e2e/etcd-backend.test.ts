@@ -26,6 +26,19 @@ describe('skiff control on a real etcd', () => {
     expect(keys.stdout.trim().split('\n').filter((k) => k && !k.endsWith('/kube-root-ca.crt'))).toEqual(['/registry/configmaps/on-etcd/cfg']);
   });
 
+  it('reports etcd in kubectl get componentstatuses, from its /health endpoint', () => {
+    const cs = cp.kubectl(['get', 'componentstatuses']);
+    expect(cs.code).toBe(0);
+    expect(cs.stderr).toBe('Warning: v1 ComponentStatus is deprecated in v1.19+\n');
+    const rows = cs.stdout.trim().split('\n').map((l) => l.trim().split(/\s+/));
+    expect(rows[0]).toEqual(['NAME', 'STATUS', 'MESSAGE', 'ERROR']);
+    expect(rows.slice(1)).toEqual([
+      ['scheduler', 'Healthy', 'ok'],
+      ['controller-manager', 'Healthy', 'ok'],
+      ...etcd!.endpoints.map((_, i) => [`etcd-${i}`, 'Healthy', 'ok']),
+    ]);
+  });
+
   it('keeps the data when the control plane restarts, since etcd holds it', async () => {
     const uid = cp.k(['get', 'configmap', 'cfg', '-n', 'on-etcd', '-o', 'jsonpath={.metadata.uid}']);
     await cp.kill('SIGKILL');

@@ -19,7 +19,8 @@ export class ApiError extends Error {
       metadata: {},
       status: 'Failure',
       message: this.message,
-      reason: this.reason,
+      // An error upstream did not classify has no reason (StatusReasonUnknown, omitted): kubectl prints "Error from server: ...".
+      ...(this.reason ? { reason: this.reason } : {}),
       ...(this.details ? { details: this.details } : {}),
       code: this.code,
     };

@@ -9,6 +9,7 @@ export const KIND_DESCRIPTIONS: Record<string, string> = {
   Pod: 'A Pod is a group of containers that share a network namespace and volumes and are scheduled together onto one node. It is the smallest unit the cluster runs.',
   Service: 'A Service gives a set of pods, chosen by a label selector, one stable virtual address and name, and spreads connections over them.',
   Endpoints: 'Endpoints list the addresses and ports that currently back a Service.',
+  ComponentStatus: 'A ComponentStatus reports whether one control-plane component (scheduler, controller manager, a store server) passed its health check. Deprecated upstream since v1.19; /livez and /readyz say more.',
   ConfigMap: 'A ConfigMap holds non-confidential configuration as key/value pairs that pods consume as environment variables, command-line arguments or files in a volume.',
   Secret: 'A Secret holds a small amount of sensitive data, such as a password, a token or a key, for pods to consume as files or environment variables.',
   Namespace: 'A Namespace is a scope for names: most objects live in exactly one, and deleting it deletes everything in it.',

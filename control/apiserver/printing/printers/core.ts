@@ -217,6 +217,23 @@ export const endpointsPrinter: KindPrinter = {
   cells: (o, now) => [nameOf(o), formatEndpoints(o.subsets), ageOf(o, now)],
 };
 
+// ---- component statuses ----
+
+/** core/v1 ComponentStatus, as upstream's printComponentStatus: the Healthy condition's status, message and error. */
+export const componentStatusPrinter: KindPrinter = {
+  columns: [
+    nameCol(),
+    col('Status', 'string', 'Status of the component conditions'),
+    col('Message', 'string', 'Message of the component conditions'),
+    col('Error', 'string', 'Error of the component conditions'),
+  ],
+  cells: (o) => {
+    const healthy = recs(o.conditions).find((c) => c.type === 'Healthy');
+    if (!healthy) return [nameOf(o), 'Unknown', '', ''];
+    return [nameOf(o), healthy.status === 'True' ? 'Healthy' : 'Unhealthy', str(healthy.message), str(healthy.error)];
+  },
+};
+
 // ---- config ----
 
 export const configMapPrinter: KindPrinter = {

@@ -5,6 +5,7 @@ import { cronJobPrinter, jobPrinter } from './batch.js';
 import { certificateSigningRequestPrinter } from './certificates.js';
 import { leasePrinter } from './coordination.js';
 import {
+  componentStatusPrinter,
   configMapPrinter,
   endpointsPrinter,
   namespacePrinter,
@@ -37,6 +38,7 @@ export const PRINTERS: ReadonlyArray<readonly [group: string, kind: string, prin
   ['', 'Service', servicePrinter],
   ['', 'Endpoints', endpointsPrinter],
   ['', 'ConfigMap', configMapPrinter],
+  ['', 'ComponentStatus', componentStatusPrinter],
   ['', 'Secret', secretPrinter],
   ['', 'ServiceAccount', serviceAccountPrinter],
   ['', 'Event', eventPrinter],
