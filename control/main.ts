@@ -14,6 +14,7 @@ import { chainAdmission, namespaceLifecycle } from './apiserver/admission/namesp
 import { ensureKubernetesService, ensureSystemNamespaces } from './apiserver/bootstrap.js';
 import { ServiceAllocator } from './apiserver/admission/service-allocation.js';
 import { limitRangerAdmission } from './apiserver/admission/limit-ranger.js';
+import { defaultIngressClassAdmission } from './apiserver/admission/default-ingress-class.js';
 import { defaultTolerationSeconds } from './apiserver/admission/default-toleration-seconds.js';
 import { priorityAdmission } from './apiserver/admission/priority.js';
 import { resourceQuotaAdmission } from './apiserver/admission/resource-quota.js';
@@ -221,6 +222,7 @@ async function startApiServer(str: (k: keyof typeof FLAGS) => string | undefined
       priorityAdmission(storage),
       defaultTolerationSeconds(),
       rbacEscalationAdmission({ lister: storageLister(storage), authorize: (a) => authorizer.authorize(a) }),
+      defaultIngressClassAdmission(storage),
       resourceQuotaAdmission(storage),
       allocator.admission(),
     ]),

@@ -18,6 +18,8 @@ export interface FieldError {
   detail?: string;
   /** A field the schema does not know, refused under fieldValidation=Strict (a decoding error upstream, not validation). */
   unknownField?: boolean;
+  /** How upstream prints the value when Go's %#v shows its type (`[]networking.IngressRule(nil)`); used verbatim. */
+  goValue?: string;
 }
 
 const TYPE_TEXT: Record<FieldErrorType, string> = {
@@ -43,7 +45,7 @@ export function formatFieldError(e: FieldError): string {
   // Required/Forbidden/TooLong never echo the value upstream; an absent value means "omit" too.
   const echoesValue =
     e.type !== 'FieldValueRequired' && e.type !== 'FieldValueForbidden' && e.type !== 'FieldValueTooLong' && 'value' in e;
-  if (echoesValue) body += `: ${formatValue(e.value)}`;
+  if (echoesValue) body += `: ${e.goValue ?? formatValue(e.value)}`;
   if (e.detail) body += `: ${e.detail}`;
   return `${e.field}: ${body}`;
 }

@@ -81,3 +81,4 @@ export * from './discovery/index.js';
 export * from './scheduling/index.js';
 export * from './rbac/index.js';
 export * from './certificates/index.js';
+export * from './networking/index.js';

@@ -37,6 +37,8 @@ export const KIND_DESCRIPTIONS: Record<string, string> = {
   RoleBinding: 'A RoleBinding grants the permissions of a Role or ClusterRole to users, groups or service accounts within one namespace.',
   ClusterRoleBinding: 'A ClusterRoleBinding grants the permissions of a ClusterRole to users, groups or service accounts across the whole cluster.',
   CertificateSigningRequest: 'A CertificateSigningRequest asks a signer to issue an X.509 certificate for a key; it is approved or denied before it is signed.',
+  Ingress: 'An Ingress routes HTTP and HTTPS traffic from outside the cluster to services, by host name and URL path. An ingress controller of its class puts the rules into effect.',
+  IngressClass: 'An IngressClass names the controller that implements Ingresses of this class, with optional parameters for it. The ingressclass.kubernetes.io/is-default-class annotation makes it the class of new Ingresses that name none.',
 };
 
 const COMMON: Record<string, string> = {
@@ -170,6 +172,26 @@ const BY_KIND: Record<string, Record<string, string>> = {
     globalDefault: 'Whether pods without a priorityClassName get this class. Only one class may be the global default.',
     description: 'What the class is for.',
     preemptionPolicy: 'Whether pods of this class may preempt lower-priority pods: PreemptLowerPriority (the default) or Never.',
+  },
+  Ingress: {
+    'spec.ingressClassName': 'The IngressClass whose controller implements this Ingress. The default class, when one is marked, if not set.',
+    'spec.defaultBackend': 'Where requests that match no rule go. Required when there are no rules.',
+    'spec.rules': 'Host rules: requests are matched by host first, then by path, and sent to the backend of the path that matches. Requests that match no rule go to the default backend.',
+    'spec.rules[].host': 'The host name the rule applies to: a DNS name, not an IP, optionally with a leading "*." wildcard label. Every host when not set.',
+    'spec.rules[].http': 'HTTP paths of the rule and the backends they lead to.',
+    'spec.rules[].http.paths': 'Paths matched against the request path, each with its backend.',
+    'spec.rules[].http.paths[].path': 'The path to match; it starts with "/". Required for the Exact and Prefix path types.',
+    'spec.rules[].http.paths[].pathType': 'How the path is matched: Exact (the whole path), Prefix (path elements split by "/") or ImplementationSpecific (as the controller decides).',
+    'spec.rules[].http.paths[].backend': 'Where matching requests go: a service (by name, and port number or name) or another resource, not both.',
+    'spec.tls': 'TLS configuration: the hosts a certificate covers and the Secret that holds it. TLS traffic is served on port 443.',
+    'spec.tls[].hosts': 'The hosts the certificate covers; they should match hosts of the rules.',
+    'spec.tls[].secretName': 'The Secret with the certificate and key that terminate TLS for these hosts.',
+    'status.loadBalancer': 'The addresses the ingress controller serves the Ingress on.',
+  },
+  IngressClass: {
+    'spec.controller': 'The controller that implements Ingresses of this class, as a domain-prefixed path such as "example.com/ingress-controller". Cannot be changed.',
+    'spec.parameters': 'A reference to an object that holds further configuration for the controller.',
+    'spec.parameters.scope': 'Whether the referenced object is cluster-scoped (Cluster, the default) or namespaced (Namespace, which needs namespace).',
   },
   HorizontalPodAutoscaler: {
     'spec.scaleTargetRef': 'The workload whose replica count is managed.',

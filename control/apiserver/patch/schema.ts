@@ -182,6 +182,9 @@ export const K8S_PATCH_SCHEMA: PatchSchema = {
   Role: withMeta(),
   RoleBinding: withMeta(),
   PriorityClass: withMeta(),
+  // networking.k8s.io/v1: every list is atomic (listType=atomic, no patch tags), replaced whole.
+  Ingress: withMeta(),
+  IngressClass: withMeta(),
 };
 
 /** group/version/kind → root type in K8S_PATCH_SCHEMA, for every built-in kind Skiff serves. */
@@ -221,6 +224,8 @@ const ROOTS: Record<string, string> = {
   'rbac.authorization.k8s.io/v1/ClusterRole': 'ClusterRole',
   'rbac.authorization.k8s.io/v1/RoleBinding': 'RoleBinding',
   'rbac.authorization.k8s.io/v1/Role': 'Role',
+  'networking.k8s.io/v1/Ingress': 'Ingress',
+  'networking.k8s.io/v1/IngressClass': 'IngressClass',
   'scheduling.k8s.io/v1/PriorityClass': 'PriorityClass',
 };
 

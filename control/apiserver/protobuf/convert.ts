@@ -40,6 +40,10 @@ const MANUAL_ZERO_FIELDS: Record<string, readonly string[]> = {
   'k8s.io.api.authorization.v1.NonResourceAttributes': [],
   'k8s.io.api.authorization.v1.FieldSelectorAttributes': [],
   'k8s.io.api.authorization.v1.LabelSelectorAttributes': [],
+  // kubectl has no generator for IngressClasses: controller is omitempty; kind, name and scope have no omitempty,
+  // apiGroup, namespace and scope are pointers.
+  'k8s.io.api.networking.v1.IngressClassSpec': [],
+  'k8s.io.api.networking.v1.IngressClassParametersReference': ['aPIGroup', 'kind', 'name', 'namespace', 'scope'],
 };
 
 export class ConvertError extends Error {}

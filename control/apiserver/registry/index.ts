@@ -22,6 +22,8 @@ import { coreServiceAccountStrategy } from './core-serviceaccount.js';
 import { coreServiceStrategy } from './core-service.js';
 import { endpointSliceStrategy } from './discovery-endpointslice.js';
 import { namespaceStrategy } from './namespace.js';
+import { ingressStrategy } from './networking-ingress.js';
+import { ingressClassStrategy } from './networking-ingressclass.js';
 import { podStrategy } from './pod.js';
 import { podDisruptionBudgetStrategy } from './policy-poddisruptionbudget.js';
 import { clusterRoleStrategy } from './rbac-clusterrole.js';
@@ -88,6 +90,10 @@ export function strategyFor(def: ResourceDef): Strategy {
       return endpointSliceStrategy(def);
     case 'scheduling.k8s.io/PriorityClass':
       return priorityClassStrategy(def);
+    case 'networking.k8s.io/Ingress':
+      return ingressStrategy(def);
+    case 'networking.k8s.io/IngressClass':
+      return ingressClassStrategy(def);
     case 'rbac.authorization.k8s.io/Role':
       return roleStrategy(def);
     case 'rbac.authorization.k8s.io/ClusterRole':

@@ -21,6 +21,7 @@ import {
 import { createdAtPrinter } from './default.js';
 import { endpointSlicePrinter } from './discovery.js';
 import { eventPrinter } from './events.js';
+import { ingressClassPrinter, ingressPrinter } from './networking.js';
 import { podPrinter, podTemplatePrinter } from './pods.js';
 import { podDisruptionBudgetPrinter } from './policy.js';
 import { clusterRoleBindingPrinter, clusterRolePrinter, roleBindingPrinter, rolePrinter } from './rbac.js';
@@ -37,8 +38,8 @@ export const PRINTERS: ReadonlyArray<readonly [group: string, kind: string, prin
   ['', 'Namespace', namespacePrinter],
   ['', 'Service', servicePrinter],
   ['', 'Endpoints', endpointsPrinter],
-  ['', 'ConfigMap', configMapPrinter],
   ['', 'ComponentStatus', componentStatusPrinter],
+  ['', 'ConfigMap', configMapPrinter],
   ['', 'Secret', secretPrinter],
   ['', 'ServiceAccount', serviceAccountPrinter],
   ['', 'Event', eventPrinter],
@@ -61,6 +62,8 @@ export const PRINTERS: ReadonlyArray<readonly [group: string, kind: string, prin
   ['discovery.k8s.io', 'EndpointSlice', endpointSlicePrinter],
   ['events.k8s.io', 'Event', eventPrinter],
   ['scheduling.k8s.io', 'PriorityClass', priorityClassPrinter],
+  ['networking.k8s.io', 'Ingress', ingressPrinter],
+  ['networking.k8s.io', 'IngressClass', ingressClassPrinter],
   ['certificates.k8s.io', 'CertificateSigningRequest', certificateSigningRequestPrinter],
   ['rbac.authorization.k8s.io', 'Role', rolePrinter],
   ['rbac.authorization.k8s.io', 'ClusterRole', clusterRolePrinter],
