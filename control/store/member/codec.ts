@@ -60,6 +60,34 @@ export function encodeSnapshotData(applied: number, mvcc: StoreSnapshot): Uint8A
   return encoder.encode(JSON.stringify(data));
 }
 
+/**
+ * The same bytes as encodeSnapshotData, made a slice of entries at a time with the event loop let go in between:
+ * with 5,000 pods and their history the whole store is tens of MB of JSON, a quarter of a second of encoding that
+ * would otherwise stall every request the process serves.
+ */
+export async function encodeSnapshotDataInSlices(applied: number, mvcc: StoreSnapshot, entriesPerSlice = 500): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [encoder.encode(`{"format":${JSON.stringify(SNAPSHOT_DATA_FORMAT)},"applied":${JSON.stringify(applied)},"mvcc":{`)];
+  let first = true;
+  for (const [key, value] of Object.entries(mvcc)) {
+    if (value === undefined) continue;
+    parts.push(encoder.encode(`${first ? '' : ','}${JSON.stringify(key)}:`));
+    first = false;
+    if (key !== 'entries') {
+      parts.push(encoder.encode(JSON.stringify(value)));
+      continue;
+    }
+    parts.push(encoder.encode('['));
+    for (let i = 0; i < mvcc.entries.length; i += entriesPerSlice) {
+      if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      const slice = mvcc.entries.slice(i, i + entriesPerSlice).map((e) => JSON.stringify(e)).join(',');
+      parts.push(encoder.encode(i > 0 ? `,${slice}` : slice));
+    }
+    parts.push(encoder.encode(']'));
+  }
+  parts.push(encoder.encode('}}'));
+  return Buffer.concat(parts);
+}
+
 export function decodeSnapshotData(bytes: Uint8Array): SnapshotData {
   const parsed = JSON.parse(decoder.decode(bytes)) as Partial<SnapshotData> | null;
   if (parsed === null || typeof parsed !== 'object' || parsed.format !== SNAPSHOT_DATA_FORMAT || parsed.mvcc === undefined) {

@@ -40,6 +40,7 @@ import { systemClock, type Clock } from '../clock.js';
 import { StoreError } from '../errors.js';
 import type { Command, CommandResult } from '../mvcc/commands.js';
 import { MemoryStore } from '../mvcc/memory-store.js';
+import type { StoreSnapshot } from '../mvcc/snapshot.js';
 import {
   NONE,
   decodeConfChange,
@@ -57,12 +58,12 @@ import {
 import { ProposalDroppedError } from '../raft/raft.js';
 import { SeededRand } from '../raft/rand.js';
 import { RawNode, type Ready } from '../raft/rawnode.js';
-import type { MemoryStorage } from '../raft/storage.js';
+import { SnapshotOutOfDateError, type MemoryStorage } from '../raft/storage.js';
 import { Snapshotter, snapshotName } from '../wal/snapshotter.js';
 import { openRaftStorage, persistReady, saveLocalSnapshot } from '../wal/storage.js';
 import type { Wal, WalOptions } from '../wal/wal.js';
 import type { LeaseId, LeaseTimeToLiveResponse } from '../store.js';
-import { decodeEntry, decodeSnapshotData, encodeEntry, encodeSnapshotData, type EntryPayload } from './codec.js';
+import { decodeEntry, decodeSnapshotData, encodeEntry, encodeSnapshotDataInSlices, type EntryPayload } from './codec.js';
 import { ErrConfChangePending, ErrNoLeader, ErrNotLeader, ErrStopped, ErrTimeout } from './errors.js';
 import type { MembershipCommand } from './membership.js';
 import type { Transport, TransportHandler } from './transport.js';
@@ -209,6 +210,8 @@ export class RaftNode implements TransportHandler {
   /** Raft term of the last applied entry (or snapshot). */
   private appliedTerm = 0;
   private snapshotIndex: number;
+  /** The snapshot being encoded and saved in the background, if one is. */
+  private snapshotting: Promise<void> | undefined;
   private confState: ConfState;
   private readonly pending = new Map<string, PendingProposal>();
   private readonly pendingByIndex = new Map<number, string>();
@@ -586,6 +589,8 @@ export class RaftNode implements TransportHandler {
     this.stopTicker?.();
     await this.options.transport.close().catch(() => undefined);
     while (this.looping) await this.looping.catch(() => undefined);
+    // A snapshot being saved writes to the WAL: it finishes (or gives up, seeing stopped) before the WAL closes.
+    await this.snapshotting;
     this.failAll(new ErrStopped('member closed'));
     await this.wal.close().catch(() => undefined);
     await this.memory.close();
@@ -884,17 +889,45 @@ export class RaftNode implements TransportHandler {
       const to = Math.min(this.applied, this.storage.lastIndex());
       if (to > this.storage.firstIndex() - 1) this.storage.compact(to);
     }
+    if (this.snapshotting !== undefined) return;
     const every = this.options.snapshotCount ?? 10_000;
     const wanted = this.storage.snapshotWanted && this.applied > this.snapshotIndex;
     if ((!wanted && this.applied - this.snapshotIndex < every) || this.applied < this.storage.firstIndex() - 1) return;
     // Entries applied while their write was in progress are in storage once it finished; never snapshot past it.
     if (this.applied > this.storage.lastIndex()) return;
+    // The state is copied now (references to immutable values, a few ms); encoding and saving it go on in the
+    // background while this loop keeps writing and applying, as etcd's snapshots do: done inline they held every
+    // request of the process for a quarter of a second per 10,000 entries with 5,000 pods.
     const index = this.applied;
-    const data = encodeSnapshotData(index, this.memory.snapshot());
-    const snap = this.storage.createSnapshot(index, this.confState, data);
+    const term = this.storage.term(index);
+    const confState = { voters: [...this.confState.voters] };
+    const state = this.memory.snapshot();
+    this.snapshotting = this.saveSnapshot(index, term, confState, state)
+      .catch((err: unknown) => {
+        if (!this.stopped) this.fail(err);
+      })
+      .finally(() => {
+        this.snapshotting = undefined;
+        // Writes applied meanwhile may already call for the next one, with no further write to ask for it.
+        if (!this.stopped) void this.maybeSnapshot().catch((err: unknown) => this.fail(err));
+      });
+  }
+
+  private async saveSnapshot(index: number, term: number, confState: ConfState, state: StoreSnapshot): Promise<void> {
+    const data = await encodeSnapshotDataInSlices(index, state);
+    if (this.stopped) return;
+    let snap: Snapshot;
+    try {
+      snap = this.storage.createSnapshot(index, confState, data, term);
+    } catch (err) {
+      // A newer snapshot came from the leader while this one was being made: that one stands.
+      if (err instanceof SnapshotOutOfDateError) return;
+      throw err;
+    }
     await saveLocalSnapshot(this.wal, this.snapshotter, snap);
-    this.snapshotIndex = index;
-    this.releaseSnapshotData(snap);
+    if (this.stopped) return;
+    this.snapshotIndex = Math.max(this.snapshotIndex, index);
+    if (this.storage.latestSnapshotIndex() === index) this.releaseSnapshotData(snap);
     // The entries kept after a snapshot let a lagging follower catch up without a snapshot of its own. A group of
     // one voter has no follower to serve (a member that joins later is sent a snapshot), so it keeps none.
     const catchUp = this.solo ? 0 : (this.options.snapshotCatchUpEntries ?? 5_000);

@@ -165,6 +165,11 @@ export class MemoryStorage implements Storage {
     );
   }
 
+  /** The index of the latest snapshot (0 before any), without touching its data. */
+  latestSnapshotIndex(): number {
+    return this.snap.metadata.index;
+  }
+
   /** Replaces the whole log with a snapshot received from the leader. */
   applySnapshot(snap: Snapshot): void {
     if (this.snap.metadata.index >= snap.metadata.index) throw new SnapshotOutOfDateError();
@@ -178,17 +183,19 @@ export class MemoryStorage implements Storage {
    * Records a snapshot of the application state at `index` (which must be applied, hence committed and stored).
    * Does not drop entries: call compact() separately so a few entries can be kept for slow followers.
    */
-  createSnapshot(index: number, confState: ConfState | undefined, data: Uint8Array): Snapshot {
+  createSnapshot(index: number, confState: ConfState | undefined, data: Uint8Array, knownTerm?: number): Snapshot {
     if (index <= this.snap.metadata.index) throw new SnapshotOutOfDateError();
     if (index > this.lastIndex()) {
       throw new Error(`raft: snapshot ${index} is out of bound lastindex(${this.lastIndex()})`);
     }
-    const e = this.ents[index - this.offset];
-    if (e === undefined) throw new Error(`raft: snapshot ${index} is below the compacted index`);
+    // A snapshot whose data was made in the background gives the term it read when it started: its entry may have
+    // been compacted since (a lone voter compacts up to what it applied).
+    const term = this.ents[index - this.offset]?.term ?? knownTerm;
+    if (term === undefined) throw new Error(`raft: snapshot ${index} is below the compacted index`);
     this.snap = {
       metadata: {
         index,
-        term: e.term,
+        term,
         confState: { voters: [...(confState ?? this.snap.metadata.confState).voters] },
       },
       data,

@@ -76,15 +76,16 @@ describe('raft store member', () => {
     await until(() => s.node.isLeader, 'leader');
     const acked = new Map<string, string>();
     for (let batch = 0; batch < 10; batch++) for (const [k, v] of await writeMany(s, `/s/${batch}/`, 20)) acked.set(k, v);
-    expect(s.node.status().snapshotIndex).toBeGreaterThan(150);
+    // Snapshots are encoded and saved in the background, while writes go on.
+    await until(() => s.node.status().snapshotIndex > 150, 'a snapshot past index 150');
     // One voter has no follower to keep catch-up entries for: the in-memory log starts right after the snapshot.
     const st = s.node.status();
     expect(st.logFirstIndex).toBeGreaterThan(st.snapshotIndex);
+    // ~200 entries of ~100 bytes in 4 KiB segments would be 5+ segments; purge keeps the ones after the snapshot.
+    const segments = async (): Promise<string[]> => (await readdir(join(cluster!.dataDir(1), 'wal'))).filter((n) => n.endsWith('.wal'));
+    await until(async () => (await segments())[0] !== '0000000000000000-0000000000000000.wal', 'the first WAL segments purged');
     const snaps = await readdir(join(cluster.dataDir(1), 'snap'));
     expect(snaps.filter((n) => n.endsWith('.snap')).length).toBeLessThanOrEqual(5);
-    const segments = (await readdir(join(cluster.dataDir(1), 'wal'))).filter((n) => n.endsWith('.wal'));
-    // ~200 entries of ~100 bytes in 4 KiB segments would be 5+ segments; purge keeps the ones after the snapshot.
-    expect(segments[0]).not.toBe('0000000000000000-0000000000000000.wal');
     const rev = (await s.range({ key: '/s/', prefix: true, countOnly: true })).header.revision;
     await cluster.stop(1);
 
@@ -203,7 +204,8 @@ describe('raft store member', () => {
     await again.node.proposeConfChange({ type: 'addNode', nodeId: 2 });
     const joined = await cluster.start(2, { join: true });
     await until(() => joined.node.status().applied >= again.node.status().commit && joined.node.leader === 1, 'the new member to catch up');
-    expect(again.node.status().snapshotIndex).toBeGreaterThan(0);
+    // The leader's own copy of that snapshot is saved in the background.
+    await until(() => again.node.status().snapshotIndex > 0, 'the leader to save the snapshot it took');
     expect(joined.node.status().snapshotIndex).toBe(again.node.status().snapshotIndex);
     expect((await joined.rangeSerializable({ key: '/solo/', prefix: true, countOnly: true })).count).toBe(30);
     await expectAll(joined, acked, '/solo/');
