@@ -1,6 +1,8 @@
 // String-format checks from k8s.io/apimachinery/pkg/util/validation. Each returns the list of
 // upstream's human-readable reasons (empty when valid), which callers wrap into FieldErrors.
 
+import { invalid, required, type FieldError } from './errors.js';
+
 export const maxLenError = (n: number): string => `must be no more than ${n} characters`;
 export const emptyError = (): string => 'must be non-empty';
 export const inclusiveRangeError = (lo: number, hi: number): string => `must be between ${lo} and ${hi}, inclusive`;
@@ -150,4 +152,19 @@ export function isHTTPHeaderName(v: string): string[] {
   return new RegExp(`^${httpHeaderNameFmt}$`).test(v)
     ? []
     : [regexError("a valid HTTP header must consist of alphanumeric characters or '-'", httpHeaderNameFmt, 'X-Header-Name')];
+}
+
+const httpPathFmt = "[A-Za-z0-9/\\-._~%!$&'()*+,;=:]+";
+const httpPathRe = new RegExp(`^${httpPathFmt}$`);
+
+/** IsDomainPrefixedPath: "acme.io/ingress-controller", a DNS subdomain, a slash and a non-empty HTTP path. */
+export function validateDomainPrefixedPath(value: string, path: string): FieldError[] {
+  if (value.length === 0) return [required(path)];
+  const slash = value.indexOf('/');
+  const host = slash < 0 ? value : value.slice(0, slash);
+  const rest = slash < 0 ? '' : value.slice(slash + 1);
+  if (slash < 0 || host.length === 0 || rest.length === 0) return [invalid(path, value, 'must be a domain-prefixed path (such as "acme.io/foo")')];
+  const errs = isDNS1123Subdomain(host).map((m) => invalid(path, host, m));
+  if (!httpPathRe.test(rest)) errs.push(invalid(path, rest, regexError('Invalid path', httpPathFmt)));
+  return errs;
 }

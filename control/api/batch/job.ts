@@ -4,7 +4,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
 import { child, duplicate, index, invalid, key, notSupported, required, type FieldError } from '../errors.js';
 import { ListMeta, ObjectMeta, validateObjectMeta } from '../meta.js';
-import { isDNS1123Label, isQualifiedName } from '../names.js';
+import { isDNS1123Label, isQualifiedName, validateDomainPrefixedPath } from '../names.js';
 import {
   Condition,
   int,
@@ -323,7 +323,7 @@ function validateJobSpecFields(spec: JobSpecFields, path: string): FieldError[] 
   }
   if (spec.managedBy !== undefined) {
     const mp = child(path, 'managedBy');
-    errs.push(...domainPrefixedPath(spec.managedBy, mp));
+    errs.push(...validateDomainPrefixedPath(spec.managedBy, mp));
     if (spec.managedBy.length > 63) errs.push({ type: 'FieldValueTooLong', field: mp, value: '', detail: 'may not be more than 63 bytes' });
   }
   if (spec.completionMode !== undefined) {
@@ -359,19 +359,6 @@ function validateJobSpecFields(spec: JobSpecFields, path: string): FieldError[] 
   if (restart === 'Always' || restart === '') errs.push(required(rp, 'valid values: "OnFailure", "Never"'));
   else if (restart !== 'OnFailure' && restart !== 'Never') errs.push(notSupported(rp, restart, ['OnFailure', 'Never']));
   else if (spec.podFailurePolicy && restart !== 'Never') errs.push(invalid(rp, restart, 'only "Never" is supported when podFailurePolicy is specified'));
-  return errs;
-}
-
-/** IsDomainPrefixedPath: "example.com/path". */
-function domainPrefixedPath(v: string, path: string): FieldError[] {
-  const slash = v.indexOf('/');
-  if (slash < 0) return [invalid(path, v, 'must be a domain-prefixed path (such as "acme.io/foo")')];
-  const host = v.slice(0, slash);
-  const errs: FieldError[] = [];
-  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(host))
-    errs.push(invalid(path, host, "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"));
-  const rest = v.slice(slash + 1);
-  if (!/^[A-Za-z0-9/\-._~%!$&'()*+,;=:]+$/.test(rest)) errs.push(invalid(path, rest, 'Invalid path'));
   return errs;
 }
 

@@ -5,7 +5,7 @@ import { child, forbidden, invalid, notSupported, required, tooLong, type FieldE
 import { nameIsDNSLabel, ObjectMeta, validateObjectMeta } from '../meta.js';
 import { isDNS1123Subdomain } from '../names.js';
 import { isValidPathSegmentName, validateImmutableField } from '../apps/common.js';
-import { validateDomainPrefixedPath } from './names.js';
+import { validateDomainPrefixedPath } from '../names.js';
 
 /** The annotation that marks the class new Ingresses without one get ("true"). */
 export const ANNOTATION_IS_DEFAULT_INGRESS_CLASS = 'ingressclass.kubernetes.io/is-default-class';

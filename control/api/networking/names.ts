@@ -1,7 +1,5 @@
 // String checks the networking.k8s.io validation uses beyond the shared ones in ../names.ts: wildcard hosts
-// (apimachinery's IsWildcardDNS1123Subdomain), domain-prefixed controller names (IsDomainPrefixedPath) and
-// "is this an IP address" (netutils.ParseIPSloppy).
-import { invalid, required, type FieldError } from '../errors.js';
+// (apimachinery's IsWildcardDNS1123Subdomain) and "is this an IP address" (netutils.ParseIPSloppy).
 import { isDNS1123Subdomain, maxLenError, regexError } from '../names.js';
 import { ipFamilyOf } from '../core/common.js';
 
@@ -32,18 +30,3 @@ export function hostNameErrors(host: string): string[] {
 
 /** Whether the text parses as an IPv4 or IPv6 address. */
 export const isIP = (v: string): boolean => ipFamilyOf(v) !== 0;
-
-const httpPathFmt = "[A-Za-z0-9/\\-._~%!$&'()*+,;=:]+";
-const httpPathRe = new RegExp(`^${httpPathFmt}$`);
-
-/** IsDomainPrefixedPath: "acme.io/ingress-controller", a DNS subdomain, a slash and a non-empty HTTP path. */
-export function validateDomainPrefixedPath(value: string, path: string): FieldError[] {
-  if (value.length === 0) return [required(path)];
-  const slash = value.indexOf('/');
-  const host = slash < 0 ? value : value.slice(0, slash);
-  const rest = slash < 0 ? '' : value.slice(slash + 1);
-  if (slash < 0 || host.length === 0 || rest.length === 0) return [invalid(path, value, 'must be a domain-prefixed path (such as "acme.io/foo")')];
-  const errs = isDNS1123Subdomain(host).map((m) => invalid(path, host, m));
-  if (!httpPathRe.test(rest)) errs.push(invalid(path, rest, regexError('Invalid path', httpPathFmt)));
-  return errs;
-}

@@ -158,6 +158,14 @@ describe('Job validation', () => {
     expect(lines(parseJob(job(edit)))).toEqual(want);
   });
 
+  it('takes managedBy only as a domain-prefixed path of at most 63 bytes (IsDomainPrefixedPath)', () => {
+    expect(must(parseJob(job((j) => (j.spec.managedBy = 'kueue.x-k8s.io/multikueue')))).spec.managedBy).toBe('kueue.x-k8s.io/multikueue');
+    expect(lines(parseJob(job((j) => (j.spec.managedBy = ''))))).toEqual(['spec.managedBy: Required value']);
+    expect(lines(parseJob(job((j) => (j.spec.managedBy = 'example.com/'))))).toEqual(['spec.managedBy: Invalid value: "example.com/": must be a domain-prefixed path (such as "acme.io/foo")']);
+    expect(lines(parseJob(job((j) => (j.spec.managedBy = 'Example.com/x'))))[0]).toMatch(/^spec\.managedBy: Invalid value: "Example\.com": a lowercase RFC 1123 subdomain must consist of/);
+    expect(lines(parseJob(job((j) => (j.spec.managedBy = `example.com/${'a'.repeat(60)}`))))).toEqual(['spec.managedBy: Too long: may not be more than 63 bytes']);
+  });
+
   it('needs the uid to generate the selector', () => {
     expect(lines(parseJob(job((j) => delete j.metadata.uid)))).toEqual(['metadata.uid: Required value']);
   });
