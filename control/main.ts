@@ -60,6 +60,7 @@ const FLAGS = {
   'service-cluster-ip-range': { type: 'string', help: 'CIDR for Service cluster IPs (default 10.96.0.0/12)' },
   'service-node-port-range': { type: 'string', help: 'Port range for NodePort Services (default 30000-32767)' },
   'event-ttl': { type: 'string', help: 'How long events are kept after their last update (default 1h)' },
+  storage: { type: 'string', help: 'Where objects are stored: embedded (a store member in this process) or etcd (--etcd-servers); default etcd when --etcd-servers is given, else embedded' },
   'etcd-servers': { type: 'string', help: 'Comma-separated etcd client URLs: store everything in that etcd cluster instead of the embedded store' },
   name: { type: 'string', help: 'Embedded store: this member\'s name (default "default")' },
   'initial-cluster': { type: 'string', help: 'Embedded store: name=peerURL,... of every member (default: a single member)' },
@@ -109,6 +110,15 @@ export function controlHelp(): string {
   return lines.join('\n');
 }
 
+/** --storage and --etcd-servers together: which backend, or why the pair makes no sense. */
+export function storageBackend(storage: string | undefined, etcdServers: string | undefined): { backend: 'embedded' | 'etcd'; error?: string } {
+  const servers = etcdServerUrls(etcdServers ?? '');
+  if (storage === undefined) return { backend: servers.length > 0 ? 'etcd' : 'embedded' };
+  if (storage === 'etcd') return servers.length > 0 ? { backend: 'etcd' } : { backend: 'etcd', error: '--storage etcd needs --etcd-servers (comma-separated etcd client URLs)' };
+  if (storage === 'embedded') return servers.length === 0 ? { backend: 'embedded' } : { backend: 'embedded', error: '--storage embedded and --etcd-servers exclude each other' };
+  return { backend: 'embedded', error: `--storage: expected embedded or etcd, got "${storage}"` };
+}
+
 const etcdServerUrls = (flag: string): string[] => flag.split(',').map((u) => u.trim()).filter(Boolean);
 
 /** The API server on its store (embedded member or etcd); an exit code when it cannot start. */
@@ -148,7 +158,7 @@ async function startApiServer(str: (k: keyof typeof FLAGS) => string | undefined
   // etcd (one entry per --etcd-servers URL).
   const components: ComponentProbe[] = (['scheduler', 'controller-manager'] as const).filter((c) => inProcess.has(c)).map(inProcessComponent);
   try {
-    if (str('etcd-servers')) {
+    if (etcdServerUrls(str('etcd-servers') ?? '').length > 0) {
       const { createEtcdStore } = await import('./store/etcd/index.js');
       const etcd = createEtcdStore({ endpoints: etcdServerUrls(str('etcd-servers') as string), logger });
       store = etcd;
@@ -334,6 +344,8 @@ export async function runControl(argv: string[]): Promise<number> {
   if (unknownComponents.length || onlyList.length === 0) return usage(`--only: unknown component(s) ${unknownComponents.map((c) => `"${c}"`).join(', ') || '(none given)'}; known: ${COMPONENTS.join(', ')}`);
   const only = new Set(onlyList as ComponentName[]);
   if (!only.has('apiserver') && !str('kubeconfig')) return usage('--kubeconfig is required when this process runs no API server (--only without apiserver)');
+  const storage = storageBackend(str('storage'), str('etcd-servers'));
+  if (storage.error) return usage(storage.error);
   const election = leaderElectionConfig(str);
   if (typeof election === 'string') return usage(election);
   const hpaConfig: NonNullable<ControllerConfig['horizontalPodAutoscaler']> = {};

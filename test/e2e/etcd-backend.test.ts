@@ -42,7 +42,8 @@ describe('skiff control on a real etcd', () => {
   it('keeps the data when the control plane restarts, since etcd holds it', async () => {
     const uid = cp.k(['get', 'configmap', 'cfg', '-n', 'on-etcd', '-o', 'jsonpath={.metadata.uid}']);
     await cp.kill('SIGKILL');
-    await cp.start(['--etcd-servers', etcd!.endpoints.join(',')]);
+    // The spelling this time, --storage etcd with the servers: the object is found only if etcd is read.
+    await cp.start(['--storage', 'etcd', '--etcd-servers', etcd!.endpoints.join(',')]);
     expect(cp.k(['get', 'configmap', 'cfg', '-n', 'on-etcd', '-o', 'jsonpath={.metadata.uid}'])).toBe(uid);
   });
 });

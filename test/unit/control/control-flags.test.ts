@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { runControl } from '../../../control/main.js';
+import { runControl, storageBackend } from '../../../control/main.js';
 
 /** Flag errors that `skiff control` answers before it starts anything: exit code 2 and upstream's message. */
 describe('skiff control flags', () => {
@@ -23,10 +23,24 @@ describe('skiff control flags', () => {
     expect(r.stderr).toContain('--secure-port 0 must be between 1 and 65535, inclusive. It cannot be turned off with 0');
   });
 
+  it('refuses --storage values that do not fit --etcd-servers, before starting anything', async () => {
+    expect(await run(['--storage', 'etcd'])).toEqual({ code: 2, stderr: 'skiff control: --storage etcd needs --etcd-servers (comma-separated etcd client URLs)\n' });
+    expect(await run(['--storage', 'embedded', '--etcd-servers', 'http://127.0.0.1:2379'])).toEqual({ code: 2, stderr: 'skiff control: --storage embedded and --etcd-servers exclude each other\n' });
+    expect(await run(['--storage', 'bolt'])).toEqual({ code: 2, stderr: 'skiff control: --storage: expected embedded or etcd, got "bolt"\n' });
+  });
+
   it('refuses a port out of range or not a number', async () => {
     expect((await run(['--secure-port', '70000'])).stderr).toContain('--secure-port 70000 must be between 1 and 65535');
     const notNumber = await run(['--secure-port', 'https']);
     expect(notNumber.code).toBe(2);
     expect(notNumber.stderr).toContain('--secure-port: expected a port number, got "https"');
+  });
+
+  it('picks the backend: etcd when --etcd-servers names servers (with or without --storage etcd), else embedded', () => {
+    expect(storageBackend(undefined, undefined)).toEqual({ backend: 'embedded' });
+    expect(storageBackend(undefined, 'http://127.0.0.1:2379,http://127.0.0.1:22379')).toEqual({ backend: 'etcd' });
+    expect(storageBackend('etcd', 'http://127.0.0.1:2379')).toEqual({ backend: 'etcd' });
+    expect(storageBackend('embedded', undefined)).toEqual({ backend: 'embedded' });
+    expect(storageBackend(undefined, ' , ')).toEqual({ backend: 'embedded' });
   });
 });
