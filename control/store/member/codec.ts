@@ -55,15 +55,10 @@ export interface SnapshotData {
   readonly mvcc: StoreSnapshot;
 }
 
-export function encodeSnapshotData(applied: number, mvcc: StoreSnapshot): Uint8Array {
-  const data: SnapshotData = { format: SNAPSHOT_DATA_FORMAT, applied, mvcc };
-  return encoder.encode(JSON.stringify(data));
-}
-
 /**
- * The same bytes as encodeSnapshotData, made a slice of entries at a time with the event loop let go in between:
- * with 5,000 pods and their history the whole store is tens of MB of JSON, a quarter of a second of encoding that
- * would otherwise stall every request the process serves.
+ * The JSON of SnapshotData ({format, applied, mvcc}), made a slice of entries at a time with the event loop let go
+ * in between: with 5,000 pods and their history the whole store is tens of MB of JSON, a quarter of a second of
+ * encoding that would otherwise stall every request the process serves.
  */
 export async function encodeSnapshotDataInSlices(applied: number, mvcc: StoreSnapshot, entriesPerSlice = 500): Promise<Uint8Array> {
   const parts: Uint8Array[] = [encoder.encode(`{"format":${JSON.stringify(SNAPSHOT_DATA_FORMAT)},"applied":${JSON.stringify(applied)},"mvcc":{`)];
