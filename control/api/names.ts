@@ -52,6 +52,24 @@ export function isDNS1123Subdomain(v: string): string[] {
   return errs;
 }
 
+const wildcardSubdomainFmt = `\\*\\.${dns1123SubdomainFmt}`;
+const wildcardSubdomainRe = new RegExp(`^${wildcardSubdomainFmt}$`);
+
+/** A host such as "*.example.com": a single leading wildcard label, then a DNS subdomain. */
+export function isWildcardDNS1123Subdomain(v: string): string[] {
+  const errs: string[] = [];
+  if (v.length > 253) errs.push(maxLenError(253));
+  if (!wildcardSubdomainRe.test(v))
+    errs.push(
+      regexError(
+        "a wildcard DNS-1123 subdomain must start with '*.', followed by a valid DNS subdomain, which must consist of lower case alphanumeric characters, '-' or '.' and end with an alphanumeric character",
+        wildcardSubdomainFmt,
+        '*.example.com',
+      ),
+    );
+  return errs;
+}
+
 const labelKeyFmt = '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]';
 const labelKeyRe = new RegExp(`^${labelKeyFmt}$`);
 const labelKeyErrMsg =

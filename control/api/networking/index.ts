@@ -34,4 +34,3 @@ export {
   validateIngressClassUpdate,
 } from './ingressclass.js';
 export { ingressClassKind, ingressKind, parseIngress, parseIngressClass } from './kinds.js';
-export { isWildcardDNS1123Subdomain } from './names.js';
