@@ -82,6 +82,7 @@ export const RESOURCES: ResourceDef[] = [
   def('events.k8s.io', 'v1', 'Event', 'events', { short: ['ev'], storage: 'events' }),
   def('networking.k8s.io', 'v1', 'IngressClass', 'ingressclasses', { namespaced: false }),
   def('networking.k8s.io', 'v1', 'Ingress', 'ingresses', { short: ['ing'], sub: ['status'] }),
+  def('networking.k8s.io', 'v1', 'NetworkPolicy', 'networkpolicies', { short: ['netpol'] }),
   def('policy', 'v1', 'PodDisruptionBudget', 'poddisruptionbudgets', { short: ['pdb'], sub: ['status'] }),
   def('rbac.authorization.k8s.io', 'v1', 'ClusterRoleBinding', 'clusterrolebindings', { namespaced: false }),
   def('rbac.authorization.k8s.io', 'v1', 'ClusterRole', 'clusterroles', { namespaced: false }),

@@ -13,12 +13,13 @@ describe('kubectl and networking.k8s.io/v1', () => {
     await cp.stop();
   });
 
-  it('lists ingresses and ingressclasses in api-resources', () => {
+  it('lists ingresses, ingressclasses and networkpolicies in api-resources', () => {
     const lines = cp.k(['api-resources', '--api-group=networking.k8s.io']).trim().split('\n');
     expect(lines[0]).toMatch(/^NAME\s+SHORTNAMES\s+APIVERSION\s+NAMESPACED\s+KIND$/);
     expect(lines.slice(1).map((l) => l.trim().split(/\s+/))).toEqual([
       ['ingressclasses', 'networking.k8s.io/v1', 'false', 'IngressClass'],
       ['ingresses', 'ing', 'networking.k8s.io/v1', 'true', 'Ingress'],
+      ['networkpolicies', 'netpol', 'networking.k8s.io/v1', 'true', 'NetworkPolicy'],
     ]);
   });
 

@@ -1,4 +1,4 @@
-// networking.k8s.io/v1: Ingress and IngressClass.
+// networking.k8s.io/v1: Ingress, IngressClass and NetworkPolicy.
 export {
   ANNOTATION_INGRESS_CLASS,
   HTTPIngressPath,
@@ -33,4 +33,23 @@ export {
   validateIngressClassSpec,
   validateIngressClassUpdate,
 } from './ingressclass.js';
-export { ingressClassKind, ingressKind, parseIngress, parseIngressClass } from './kinds.js';
+export {
+  IPBlock,
+  NETWORK_POLICY_PROTOCOLS,
+  NetworkPolicy,
+  NetworkPolicyEgressRule,
+  NetworkPolicyIngressRule,
+  NetworkPolicyPeer,
+  NetworkPolicyPort,
+  NetworkPolicySpec,
+  NETWORK_POLICY_TYPES,
+} from './networkpolicy.js';
+export {
+  validateIPBlock,
+  validateNetworkPolicy,
+  validateNetworkPolicyPeer,
+  validateNetworkPolicyPort,
+  validateNetworkPolicySpec,
+  validateNetworkPolicyUpdate,
+} from './networkpolicy-validation.js';
+export { ingressClassKind, ingressKind, networkPolicyKind, parseIngress, parseIngressClass, parseNetworkPolicy } from './kinds.js';

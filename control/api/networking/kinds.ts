@@ -3,6 +3,8 @@ import { type KindDef, parseKind, type ParseOptions, type ParseResult } from '..
 import { Ingress } from './ingress.js';
 import { validateIngress, validateIngressUpdate } from './ingress-validation.js';
 import { IngressClass, validateIngressClass, validateIngressClassUpdate } from './ingressclass.js';
+import { NetworkPolicy } from './networkpolicy.js';
+import { validateNetworkPolicy, validateNetworkPolicyUpdate } from './networkpolicy-validation.js';
 
 export const ingressKind: KindDef<typeof Ingress> = {
   apiVersion: 'networking.k8s.io/v1',
@@ -22,5 +24,15 @@ export const ingressClassKind: KindDef<typeof IngressClass> = {
   validateUpdate: validateIngressClassUpdate,
 };
 
+export const networkPolicyKind: KindDef<typeof NetworkPolicy> = {
+  apiVersion: 'networking.k8s.io/v1',
+  kind: 'NetworkPolicy',
+  schema: NetworkPolicy,
+  namespaced: true,
+  validate: validateNetworkPolicy,
+  validateUpdate: validateNetworkPolicyUpdate,
+};
+
 export const parseIngress = (input: unknown, opts?: ParseOptions): ParseResult<Ingress> => parseKind(ingressKind, input, opts);
 export const parseIngressClass = (input: unknown, opts?: ParseOptions): ParseResult<IngressClass> => parseKind(ingressClassKind, input, opts);
+export const parseNetworkPolicy = (input: unknown, opts?: ParseOptions): ParseResult<NetworkPolicy> => parseKind(networkPolicyKind, input, opts);

@@ -39,6 +39,7 @@ export const KIND_DESCRIPTIONS: Record<string, string> = {
   CertificateSigningRequest: 'A CertificateSigningRequest asks a signer to issue an X.509 certificate for a key; it is approved or denied before it is signed.',
   Ingress: 'An Ingress routes HTTP and HTTPS traffic from outside the cluster to services, by host name and URL path. An ingress controller of its class puts the rules into effect.',
   IngressClass: 'An IngressClass names the controller that implements Ingresses of this class, with optional parameters for it. The ingressclass.kubernetes.io/is-default-class annotation makes it the class of new Ingresses that name none.',
+  NetworkPolicy: 'A NetworkPolicy says which traffic the pods it selects may receive (ingress) and send (egress), by peer pods, namespaces or IP blocks and by port. A network plugin that supports policies puts it into effect; Skiff stores it but enforces nothing.',
 };
 
 const COMMON: Record<string, string> = {
@@ -192,6 +193,28 @@ const BY_KIND: Record<string, Record<string, string>> = {
     'spec.controller': 'The controller that implements Ingresses of this class, as a domain-prefixed path such as "example.com/ingress-controller". Cannot be changed.',
     'spec.parameters': 'A reference to an object that holds further configuration for the controller.',
     'spec.parameters.scope': 'Whether the referenced object is cluster-scoped (Cluster, the default) or namespaced (Namespace, which needs namespace).',
+  },
+  NetworkPolicy: {
+    'spec.podSelector': 'The pods of this namespace the policy applies to, by label. An empty selector selects every pod in the namespace.',
+    'spec.ingress': 'Rules for traffic into the selected pods: a connection is allowed when some rule matches both its source and its port. With Ingress among the policy types and no rules, no traffic comes in.',
+    'spec.ingress[].from': 'The sources this rule allows; any of them matches. Every source when empty or not set.',
+    'spec.ingress[].ports': 'The destination ports this rule allows; any of them matches. Every port when empty or not set.',
+    'spec.egress': 'Rules for traffic out of the selected pods: a connection is allowed when some rule matches both its destination and its port. With Egress among the policy types and no rules, no traffic goes out.',
+    'spec.egress[].to': 'The destinations this rule allows; any of them matches. Every destination when empty or not set.',
+    'spec.egress[].ports': 'The destination ports this rule allows; any of them matches. Every port when empty or not set.',
+    'spec.ingress[].from[].podSelector': 'Pods, by label, in the namespaces the namespaceSelector picks, or in the policy\'s own namespace without one.',
+    'spec.ingress[].from[].namespaceSelector': 'Namespaces, by label, whose pods (those the podSelector picks, or all of them) are peers.',
+    'spec.ingress[].from[].ipBlock': 'An IP range (cidr) less the ranges in except. Cannot be combined with a selector in the same peer.',
+    'spec.egress[].to[].podSelector': 'Pods, by label, in the namespaces the namespaceSelector picks, or in the policy\'s own namespace without one.',
+    'spec.egress[].to[].namespaceSelector': 'Namespaces, by label, whose pods (those the podSelector picks, or all of them) are peers.',
+    'spec.egress[].to[].ipBlock': 'An IP range (cidr) less the ranges in except. Cannot be combined with a selector in the same peer.',
+    'spec.ingress[].ports[].protocol': 'TCP (the default), UDP or SCTP.',
+    'spec.ingress[].ports[].port': 'A port number or a named container port. Every port of the protocol when not set.',
+    'spec.ingress[].ports[].endPort': 'With a numeric port, the last port of the range that starts at port.',
+    'spec.egress[].ports[].protocol': 'TCP (the default), UDP or SCTP.',
+    'spec.egress[].ports[].port': 'A port number or a named container port. Every port of the protocol when not set.',
+    'spec.egress[].ports[].endPort': 'With a numeric port, the last port of the range that starts at port.',
+    'spec.policyTypes': 'Which directions the policy governs: Ingress, Egress or both. Defaults to Ingress, plus Egress when the policy has egress rules.',
   },
   HorizontalPodAutoscaler: {
     'spec.scaleTargetRef': 'The workload whose replica count is managed.',

@@ -185,6 +185,7 @@ export const K8S_PATCH_SCHEMA: PatchSchema = {
   // networking.k8s.io/v1: every list is atomic (listType=atomic, no patch tags), replaced whole.
   Ingress: withMeta(),
   IngressClass: withMeta(),
+  NetworkPolicy: withMeta(),
 };
 
 /** group/version/kind → root type in K8S_PATCH_SCHEMA, for every built-in kind Skiff serves. */
@@ -226,6 +227,7 @@ const ROOTS: Record<string, string> = {
   'rbac.authorization.k8s.io/v1/Role': 'Role',
   'networking.k8s.io/v1/Ingress': 'Ingress',
   'networking.k8s.io/v1/IngressClass': 'IngressClass',
+  'networking.k8s.io/v1/NetworkPolicy': 'NetworkPolicy',
   'scheduling.k8s.io/v1/PriorityClass': 'PriorityClass',
 };
 

@@ -44,6 +44,9 @@ const MANUAL_ZERO_FIELDS: Record<string, readonly string[]> = {
   // apiGroup, namespace and scope are pointers.
   'k8s.io.api.networking.v1.IngressClassSpec': [],
   'k8s.io.api.networking.v1.IngressClassParametersReference': ['aPIGroup', 'kind', 'name', 'namespace', 'scope'],
+  // NetworkPolicy: an ipBlock's cidr has no omitempty; a port's protocol and endPort are pointers.
+  'k8s.io.api.networking.v1.IPBlock': ['cidr'],
+  'k8s.io.api.networking.v1.NetworkPolicyPort': ['endPort', 'protocol'],
 };
 
 export class ConvertError extends Error {}

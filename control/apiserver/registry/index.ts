@@ -24,6 +24,7 @@ import { endpointSliceStrategy } from './discovery-endpointslice.js';
 import { namespaceStrategy } from './namespace.js';
 import { ingressStrategy } from './networking-ingress.js';
 import { ingressClassStrategy } from './networking-ingressclass.js';
+import { networkPolicyStrategy } from './networking-networkpolicy.js';
 import { podStrategy } from './pod.js';
 import { podDisruptionBudgetStrategy } from './policy-poddisruptionbudget.js';
 import { clusterRoleStrategy } from './rbac-clusterrole.js';
@@ -97,6 +98,8 @@ export function strategyFor(def: ResourceDef): Strategy {
     case 'rbac.authorization.k8s.io/Role':
       return roleStrategy(def);
     case 'rbac.authorization.k8s.io/ClusterRole':
+    case 'networking.k8s.io/NetworkPolicy':
+      return networkPolicyStrategy(def);
       return clusterRoleStrategy(def);
     case 'rbac.authorization.k8s.io/RoleBinding':
       return roleBindingStrategy(def);

@@ -21,7 +21,7 @@ import {
 import { createdAtPrinter } from './default.js';
 import { endpointSlicePrinter } from './discovery.js';
 import { eventPrinter } from './events.js';
-import { ingressClassPrinter, ingressPrinter } from './networking.js';
+import { ingressClassPrinter, ingressPrinter, networkPolicyPrinter } from './networking.js';
 import { podPrinter, podTemplatePrinter } from './pods.js';
 import { podDisruptionBudgetPrinter } from './policy.js';
 import { clusterRoleBindingPrinter, clusterRolePrinter, roleBindingPrinter, rolePrinter } from './rbac.js';
@@ -66,6 +66,7 @@ export const PRINTERS: ReadonlyArray<readonly [group: string, kind: string, prin
   ['networking.k8s.io', 'IngressClass', ingressClassPrinter],
   ['certificates.k8s.io', 'CertificateSigningRequest', certificateSigningRequestPrinter],
   ['rbac.authorization.k8s.io', 'Role', rolePrinter],
+  ['networking.k8s.io', 'NetworkPolicy', networkPolicyPrinter],
   ['rbac.authorization.k8s.io', 'ClusterRole', clusterRolePrinter],
   ['rbac.authorization.k8s.io', 'RoleBinding', roleBindingPrinter],
   ['rbac.authorization.k8s.io', 'ClusterRoleBinding', clusterRoleBindingPrinter],

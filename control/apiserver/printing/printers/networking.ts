@@ -1,7 +1,7 @@
 import type { KindPrinter } from '../table.js';
-import { ageCol, ageOf, arr, col, nameCol, nameOf, optStr, rec, recs, spec, status, str } from './common.js';
+import { ageCol, ageOf, arr, col, formatLabelSelector, nameCol, nameOf, optStr, rec, recs, spec, status, str } from './common.js';
 
-/** networking.k8s.io/v1 Ingresses and IngressClasses, as upstream's printIngress and printIngressClass. */
+/** networking.k8s.io/v1 Ingresses, IngressClasses and NetworkPolicies, as upstream's printIngress, printIngressClass and printNetworkPolicy. */
 
 /** The first three rule hosts, then how many rules more; "*" when no rule names a host. */
 export function formatIngressHosts(rules: unknown): string {
@@ -61,4 +61,14 @@ export const ingressClassPrinter: KindPrinter = {
     }
     return [nameOf(o), str(sp.controller), parameters, ageOf(o, now)];
   },
+};
+
+/** NAME POD-SELECTOR AGE: the selector as a label selector string, "<none>" when it selects every pod. */
+export const networkPolicyPrinter: KindPrinter = {
+  columns: [
+    nameCol(),
+    col('Pod-Selector', 'string', 'The pods the policy applies to, by label; an empty selector picks every pod in the namespace'),
+    ageCol(),
+  ],
+  cells: (o, now) => [nameOf(o), formatLabelSelector(spec(o).podSelector), ageOf(o, now)],
 };

@@ -18,7 +18,7 @@ describe('ingresses', () => {
       ['Ports', 'string', 0],
       ['Age', 'string', 0],
     ]);
-    expect(PRINTERS.filter(([g]) => g === 'networking.k8s.io').map(([, k]) => k)).toEqual(['Ingress', 'IngressClass']);
+    expect(PRINTERS.filter(([g]) => g === 'networking.k8s.io').map(([, k]) => k)).toEqual(['Ingress', 'IngressClass', 'NetworkPolicy']);
   });
 
   it('shows <none> for no class, the hosts, an empty address and port 80 without TLS', () => {

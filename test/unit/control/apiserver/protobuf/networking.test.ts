@@ -2,7 +2,7 @@
 // not), decoded to the JSON form upstream's encoding/json would give.
 import { describe, expect, it } from 'vitest';
 import { decodeKubeProtobuf, encodeKubeProtobuf } from '../../../../../control/apiserver/protobuf/index.js';
-import { parseIngress, parseIngressClass } from '../../../../../control/api/index.js';
+import { parseIngress, parseIngressClass, parseNetworkPolicy } from '../../../../../control/api/index.js';
 
 describe('networking.k8s.io/v1 protobuf bodies', () => {
   it('decodes an Ingress: the embedded rule value inlined, omitempty zeros dropped, pathType kept', () => {
@@ -53,5 +53,36 @@ describe('networking.k8s.io/v1 protobuf bodies', () => {
       spec: { controller: '', parameters: { aPIGroup: '', kind: 'ConfigMap', name: 'cfg', scope: 'Cluster' } },
     });
     expect((decodeKubeProtobuf(body).object as any).spec).toEqual({ parameters: { apiGroup: '', kind: 'ConfigMap', name: 'cfg', scope: 'Cluster' } });
+  });
+
+  it('decodes a NetworkPolicy: the port protocol and endPort pointers and the ipBlock cidr kept, empty selectors as {}', () => {
+    const body = encodeKubeProtobuf('networking.k8s.io/v1', 'NetworkPolicy', {
+      metadata: { name: 'np', namespace: 'default' },
+      spec: {
+        podSelector: {},
+        ingress: [{ ports: [{ protocol: 'TCP', port: { type: 0, intVal: 80 } }], from: [{ podSelector: { matchLabels: { app: 'web' } }, namespaceSelector: {} }] }],
+        egress: [{ ports: [{ protocol: 'UDP', port: { type: 0, intVal: 32000 }, endPort: 32768 }], to: [{ ipBlock: { cidr: '10.0.0.0/8', except: ['10.1.0.0/16'] } }] }],
+        policyTypes: ['Ingress', 'Egress'],
+      },
+    });
+    const decoded = decodeKubeProtobuf(body);
+    expect((decoded.object as any).spec).toEqual({
+      podSelector: {},
+      ingress: [{ ports: [{ protocol: 'TCP', port: 80 }], from: [{ podSelector: { matchLabels: { app: 'web' } }, namespaceSelector: {} }] }],
+      egress: [{ ports: [{ protocol: 'UDP', port: 32000, endPort: 32768 }], to: [{ ipBlock: { cidr: '10.0.0.0/8', except: ['10.1.0.0/16'] } }] }],
+      policyTypes: ['Ingress', 'Egress'],
+    });
+    expect(parseNetworkPolicy(decoded.object).ok).toBe(true);
+  });
+
+  it('keeps an empty ipBlock cidr, so the policy is refused as upstream refuses it', () => {
+    const body = encodeKubeProtobuf('networking.k8s.io/v1', 'NetworkPolicy', {
+      metadata: { name: 'np', namespace: 'default' },
+      spec: { podSelector: {}, egress: [{ to: [{ ipBlock: { cidr: '' } }] }] },
+    });
+    const obj = decodeKubeProtobuf(body).object as any;
+    expect(obj.spec.egress[0].to[0].ipBlock).toEqual({ cidr: '' });
+    const r = parseNetworkPolicy(obj);
+    expect(r.ok ? [] : r.errors.map((e) => e.field)).toEqual(['spec.egress[0].to[0].ipBlock.cidr']);
   });
 });
