@@ -15,6 +15,7 @@ import { ensureKubernetesService, ensureSystemNamespaces } from './apiserver/boo
 import { ServiceAllocator } from './apiserver/admission/service-allocation.js';
 import { limitRangerAdmission } from './apiserver/admission/limit-ranger.js';
 import { defaultIngressClassAdmission } from './apiserver/admission/default-ingress-class.js';
+import { defaultStorageClassAdmission } from './apiserver/admission/default-storage-class.js';
 import { defaultTolerationSeconds } from './apiserver/admission/default-toleration-seconds.js';
 import { priorityAdmission } from './apiserver/admission/priority.js';
 import { resourceQuotaAdmission } from './apiserver/admission/resource-quota.js';
@@ -232,6 +233,7 @@ async function startApiServer(str: (k: keyof typeof FLAGS) => string | undefined
       priorityAdmission(storage),
       defaultTolerationSeconds(),
       rbacEscalationAdmission({ lister: storageLister(storage), authorize: (a) => authorizer.authorize(a) }),
+      defaultStorageClassAdmission(storage),
       defaultIngressClassAdmission(storage),
       resourceQuotaAdmission(storage),
       allocator.admission(),

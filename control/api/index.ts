@@ -82,3 +82,4 @@ export * from './scheduling/index.js';
 export * from './rbac/index.js';
 export * from './certificates/index.js';
 export * from './networking/index.js';
+export * from './storage/index.js';

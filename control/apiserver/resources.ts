@@ -89,6 +89,7 @@ export const RESOURCES: ResourceDef[] = [
   def('rbac.authorization.k8s.io', 'v1', 'RoleBinding', 'rolebindings'),
   def('rbac.authorization.k8s.io', 'v1', 'Role', 'roles'),
   def('scheduling.k8s.io', 'v1', 'PriorityClass', 'priorityclasses', { short: ['pc'], namespaced: false }),
+  def('storage.k8s.io', 'v1', 'StorageClass', 'storageclasses', { short: ['sc'], namespaced: false }),
 ];
 
 /** Group versions in the order discovery lists them; the first version of a group is its preferred one. */

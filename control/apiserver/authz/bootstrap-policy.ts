@@ -158,6 +158,15 @@ const CLUSTER_ROLES: RoleSpec[] = [
       rule(READ, ['storage.k8s.io'], ['csistoragecapacities']),
     ],
   },
+  // The scheduler's volume binding: StorageClasses are read here, not by system:kube-scheduler (nor by view/edit).
+  {
+    name: 'system:volume-scheduler',
+    rules: [
+      rule(['get', 'list', 'patch', 'update', 'watch'], [''], ['persistentvolumes']),
+      rule(READ, ['storage.k8s.io'], ['storageclasses']),
+      rule(['get', 'list', 'patch', 'update', 'watch'], [''], ['persistentvolumeclaims']),
+    ],
+  },
   {
     name: 'system:kube-controller-manager',
     rules: [
@@ -195,6 +204,7 @@ const CLUSTER_ROLE_BINDINGS: BindingSpec[] = [
   { name: 'system:node-proxier', role: 'system:node-proxier', subjects: [user('system:kube-proxy')] },
   { name: 'system:kube-controller-manager', role: 'system:kube-controller-manager', subjects: [user('system:kube-controller-manager')] },
   { name: 'system:kube-scheduler', role: 'system:kube-scheduler', subjects: [user('system:kube-scheduler')] },
+  { name: 'system:volume-scheduler', role: 'system:volume-scheduler', subjects: [user('system:kube-scheduler')] },
   // What kubeadm adds for node joining: join tokens may ask for a node client certificate, which the CSR approver
   // then approves; nodes may renew their own.
   { name: 'kubeadm:kubelet-bootstrap', role: 'system:node-bootstrapper', subjects: [group('system:bootstrappers:kubeadm:default-node-token')] },

@@ -182,6 +182,8 @@ export const K8S_PATCH_SCHEMA: PatchSchema = {
   Role: withMeta(),
   RoleBinding: withMeta(),
   PriorityClass: withMeta(),
+  // storage.k8s.io/v1: mountOptions and allowedTopologies are atomic lists.
+  StorageClass: withMeta(),
   // networking.k8s.io/v1: every list is atomic (listType=atomic, no patch tags), replaced whole.
   Ingress: withMeta(),
   IngressClass: withMeta(),
@@ -229,6 +231,7 @@ const ROOTS: Record<string, string> = {
   'networking.k8s.io/v1/IngressClass': 'IngressClass',
   'networking.k8s.io/v1/NetworkPolicy': 'NetworkPolicy',
   'scheduling.k8s.io/v1/PriorityClass': 'PriorityClass',
+  'storage.k8s.io/v1/StorageClass': 'StorageClass',
 };
 
 /**

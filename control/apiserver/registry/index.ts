@@ -32,6 +32,7 @@ import { clusterRoleBindingStrategy } from './rbac-clusterrolebinding.js';
 import { roleStrategy } from './rbac-role.js';
 import { roleBindingStrategy } from './rbac-rolebinding.js';
 import { priorityClassStrategy } from './scheduling-priorityclass.js';
+import { storageClassStrategy } from './storage-storageclass.js';
 import { genericStrategy, type Strategy } from './strategy.js';
 
 export type { Prepared, PrepareContext, Strategy } from './strategy.js';
@@ -91,15 +92,17 @@ export function strategyFor(def: ResourceDef): Strategy {
       return endpointSliceStrategy(def);
     case 'scheduling.k8s.io/PriorityClass':
       return priorityClassStrategy(def);
+    case 'storage.k8s.io/StorageClass':
+      return storageClassStrategy(def);
     case 'networking.k8s.io/Ingress':
       return ingressStrategy(def);
     case 'networking.k8s.io/IngressClass':
       return ingressClassStrategy(def);
+    case 'networking.k8s.io/NetworkPolicy':
+      return networkPolicyStrategy(def);
     case 'rbac.authorization.k8s.io/Role':
       return roleStrategy(def);
     case 'rbac.authorization.k8s.io/ClusterRole':
-    case 'networking.k8s.io/NetworkPolicy':
-      return networkPolicyStrategy(def);
       return clusterRoleStrategy(def);
     case 'rbac.authorization.k8s.io/RoleBinding':
       return roleBindingStrategy(def);

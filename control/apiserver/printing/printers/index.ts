@@ -25,6 +25,7 @@ import { ingressClassPrinter, ingressPrinter, networkPolicyPrinter } from './net
 import { podPrinter, podTemplatePrinter } from './pods.js';
 import { podDisruptionBudgetPrinter } from './policy.js';
 import { clusterRoleBindingPrinter, clusterRolePrinter, roleBindingPrinter, rolePrinter } from './rbac.js';
+import { storageClassPrinter } from './storage.js';
 import { priorityClassPrinter } from './scheduling.js';
 
 /**
@@ -62,11 +63,12 @@ export const PRINTERS: ReadonlyArray<readonly [group: string, kind: string, prin
   ['discovery.k8s.io', 'EndpointSlice', endpointSlicePrinter],
   ['events.k8s.io', 'Event', eventPrinter],
   ['scheduling.k8s.io', 'PriorityClass', priorityClassPrinter],
+  ['storage.k8s.io', 'StorageClass', storageClassPrinter],
   ['networking.k8s.io', 'Ingress', ingressPrinter],
   ['networking.k8s.io', 'IngressClass', ingressClassPrinter],
+  ['networking.k8s.io', 'NetworkPolicy', networkPolicyPrinter],
   ['certificates.k8s.io', 'CertificateSigningRequest', certificateSigningRequestPrinter],
   ['rbac.authorization.k8s.io', 'Role', rolePrinter],
-  ['networking.k8s.io', 'NetworkPolicy', networkPolicyPrinter],
   ['rbac.authorization.k8s.io', 'ClusterRole', clusterRolePrinter],
   ['rbac.authorization.k8s.io', 'RoleBinding', roleBindingPrinter],
   ['rbac.authorization.k8s.io', 'ClusterRoleBinding', clusterRoleBindingPrinter],
