@@ -72,11 +72,12 @@ export const duplicate = (field: string, value: unknown): FieldError => ({ type:
 
 export const forbidden = (field: string, detail: string): FieldError => ({ type: 'FieldValueForbidden', field, value: '', detail });
 
+/** field.TooLong as Kubernetes 1.32 words it: the value is never shown, and the limit always reads as bytes. */
 export const tooLong = (field: string, maxBytes: number): FieldError => ({
   type: 'FieldValueTooLong',
   field,
   value: '',
-  detail: `must have at most ${maxBytes} bytes`,
+  detail: `may not be more than ${maxBytes} ${maxBytes === 1 ? 'byte' : 'bytes'}`,
 });
 
 export const notFound = (field: string, value: unknown): FieldError => ({ type: 'FieldValueNotFound', field, value });

@@ -19,6 +19,7 @@ function validateProvisioner(provisioner: string, path: string): FieldError[] {
   return isQualifiedName(lower).map((m) => invalid(path, lower, m));
 }
 
+/** More than 512 parameters is the only error reported; otherwise empty keys, then the total size of keys and values. */
 function validateParameters(params: Record<string, string> | undefined, path: string): FieldError[] {
   const entries = Object.entries(params ?? {});
   if (entries.length > MAX_PROVISIONER_PARAMETERS)

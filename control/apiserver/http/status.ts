@@ -49,12 +49,14 @@ export const gone = (message: string): ApiError => new ApiError(410, 'Expired', 
 
 /** 422 with one cause per field error, worded as upstream's NewInvalid. */
 export function invalid(kind: string, group: string, name: string, errors: FieldError[]): ApiError {
-  const texts = errors.map(formatFieldError);
+  // The message lists each distinct error once (upstream's ErrorList.ToAggregate); the causes keep them all.
+  const formatted = errors.map(formatFieldError);
+  const texts = [...new Set(formatted)];
   const list = texts.length === 1 ? texts[0] : `[${texts.join(', ')}]`;
   return new ApiError(422, 'Invalid', `${kind}${group ? `.${group}` : ''} "${name}" is invalid: ${list}`, {
     name,
     ...(group ? { group } : {}),
     kind,
-    causes: errors.map((e, i) => ({ reason: e.type, message: texts[i]?.slice(e.field.length + 2) ?? '', field: e.field })),
+    causes: errors.map((e, i) => ({ reason: e.type, message: formatted[i]?.slice(e.field.length + 2) ?? '', field: e.field })),
   });
 }

@@ -62,7 +62,7 @@ const cases: Case[] = [
   {
     rule: 'annotations total at most 256 KiB',
     edit: (p) => (p.metadata.annotations = { big: 'x'.repeat(256 * 1024) }),
-    want: ['metadata.annotations: Too long: must have at most 262144 bytes'],
+    want: ['metadata.annotations: Too long: may not be more than 262144 bytes'],
   },
   { rule: 'generation non-negative', edit: (p) => (p.metadata.generation = -1), want: ['metadata.generation: Invalid value: -1: must be greater than or equal to 0'] },
   {

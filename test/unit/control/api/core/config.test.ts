@@ -27,7 +27,7 @@ describe('ConfigMap', () => {
     { rule: "key '..'", extra: { data: { '..': 'x' } }, want: ["data[..]: Invalid value: \"..\": must not be '..'"] },
     { rule: "key starting with '..'", extra: { binaryData: { '..x': b64('x') } }, want: ["binaryData[..x]: Invalid value: \"..x\": must not start with '..'"] },
     { rule: 'key in both', extra: { data: { a: 'x' }, binaryData: { a: b64('y') } }, want: ['data[a]: Invalid value: "a": duplicate of key present in binaryData'] },
-    { rule: '1 MiB in total', extra: { data: { a: 'x'.repeat(600 * 1024), b: 'y'.repeat(600 * 1024) } }, want: [': Too long: must have at most 1048576 bytes'] },
+    { rule: '1 MiB in total', extra: { data: { a: 'x'.repeat(600 * 1024), b: 'y'.repeat(600 * 1024) } }, want: [': Too long: may not be more than 1048576 bytes'] },
     { rule: 'name', extra: { metadata: { name: 'My_Config', namespace: 'default' } }, want: [`metadata.name: Invalid value: "My_Config": ${SUBDOMAIN}`] },
   ];
   it.each(cases)('$rule', ({ extra, want }) => expect(errorsOf(ConfigMap, validateConfigMap, cm(extra))).toEqual(want));
@@ -61,7 +61,7 @@ describe('Secret', () => {
     { rule: 'base64', extra: { data: { a: 'not base64!' } }, want: ['data[a]: Invalid value: "<secret contents redacted>": illegal base64 data at input byte 3'] },
     { rule: 'base64 padding', extra: { data: { a: 'YWJj ZA' } }, want: ['data[a]: Invalid value: "<secret contents redacted>": illegal base64 data at input byte 4'] },
     { rule: 'base64 with line breaks is fine', extra: { data: { a: 'YWJj\nZGVm' } }, want: [] },
-    { rule: '1 MiB of decoded data', extra: { data: { a: b64('x'.repeat(1024 * 1024 + 1)) } }, want: ['data: Too long: must have at most 1048576 bytes'] },
+    { rule: '1 MiB of decoded data', extra: { data: { a: b64('x'.repeat(1024 * 1024 + 1)) } }, want: ['data: Too long: may not be more than 1048576 bytes'] },
     {
       rule: 'service-account-token needs the account name',
       extra: { type: 'kubernetes.io/service-account-token' },

@@ -26,7 +26,7 @@ describe('IngressClass validation', () => {
     expect(lines(parseIngressClass(ic({ controller: 'example.com/a b' })))).toEqual([
       "spec.controller: Invalid value: \"a b\": Invalid path (regex used for validation is '[A-Za-z0-9/\\-._~%!$&'()*+,;=:]+')",
     ]);
-    expect(lines(parseIngressClass(ic({ controller: `example.com/${'x'.repeat(250)}` })))).toEqual(['spec.controller: Too long: must have at most 250 bytes']);
+    expect(lines(parseIngressClass(ic({ controller: `example.com/${'x'.repeat(250)}` })))).toEqual(['spec.controller: Too long: may not be more than 250 bytes']);
     expect(lines(parseIngressClass(ic({ controller: 'k8s.io/ingress-nginx' })))).toEqual([]);
   });
 

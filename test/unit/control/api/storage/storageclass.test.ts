@@ -1,6 +1,7 @@
 // storage.k8s.io/v1 StorageClass: upstream's defaults, ValidateStorageClass, the update rules and the strategy warnings.
 import { describe, expect, it } from 'vitest';
 import { isDefaultStorageClass, parseKindUpdate, parseStorageClass, storageClassKind, storageClassWarnings } from '../../../../../control/api/index.js';
+import { invalid } from '../../../../../control/apiserver/http/status.js';
 import { lines, must, type Obj } from '../apps/helpers.js';
 
 const sc = (extra: Obj = {}, metadata: Obj = { name: 'fast' }): Obj => ({ apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata, provisioner: 'ebs.csi.aws.com', ...extra });
@@ -12,6 +13,10 @@ describe('StorageClass defaults', () => {
     expect(c.volumeBindingMode).toBe('Immediate');
     expect(c.allowVolumeExpansion).toBeUndefined();
     expect(c.parameters).toBeUndefined();
+  });
+  it('defaults a null reclaimPolicy or volumeBindingMode as an absent one (pointers upstream)', () => {
+    const c = must(parseStorageClass(sc({ reclaimPolicy: null, volumeBindingMode: null })));
+    expect([c.reclaimPolicy, c.volumeBindingMode]).toEqual(['Delete', 'Immediate']);
   });
   it('keeps values that are set', () => {
     const c = must(parseStorageClass(sc({ reclaimPolicy: 'Retain', volumeBindingMode: 'WaitForFirstConsumer', allowVolumeExpansion: true, mountOptions: ['ro'] })));
@@ -33,16 +38,37 @@ describe('StorageClass validation', () => {
     expect(lines(parseStorageClass(sc({ provisioner: 'a/b/c' })))[0]).toMatch(/^provisioner: Invalid value: "a\/b\/c": a valid label key must consist of/);
     expect(lines(parseStorageClass(sc({ provisioner: 'Bad_Prefix/x' })))[0]).toMatch(/^provisioner: Invalid value: "bad_prefix\/x": prefix part a lowercase RFC 1123 subdomain/);
   });
-  it('limits parameters to 512 entries and 256 KiB, and refuses an empty key', () => {
-    const many = Object.fromEntries(Array.from({ length: 513 }, (_, i) => [`k${i}`, 'v']));
-    expect(lines(parseStorageClass(sc({ parameters: many })))).toEqual(['parameters: Too long: must have at most 512 bytes']);
-    expect(lines(parseStorageClass(sc({ parameters: { big: 'x'.repeat(256 * 1024) } })))).toEqual(['parameters: Too long: must have at most 262144 bytes']);
+  it('limits parameters to 512 entries (worded in bytes, as upstream) and reports nothing else then', () => {
+    const params = (n: number, extra: Obj = {}) => ({ ...Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, 'v'])), ...extra });
+    expect(lines(parseStorageClass(sc({ parameters: params(512) })))).toEqual([]);
+    expect(lines(parseStorageClass(sc({ parameters: params(513) })))).toEqual(['parameters: Too long: may not be more than 512 bytes']);
+    expect(lines(parseStorageClass(sc({ parameters: params(513, { '': 'v', big: 'x'.repeat(256 * 1024) }) })))).toEqual(['parameters: Too long: may not be more than 512 bytes']);
+  });
+  it('limits keys and values together to 256 KiB, counted in UTF-8 bytes', () => {
+    expect(lines(parseStorageClass(sc({ parameters: { k: 'x'.repeat(256 * 1024 - 1) } })))).toEqual([]);
+    expect(lines(parseStorageClass(sc({ parameters: { k: 'x'.repeat(256 * 1024) } })))).toEqual(['parameters: Too long: may not be more than 262144 bytes']);
+    // 128 Ki two-byte characters: half the limit in UTF-16 units, over it in bytes.
+    expect(lines(parseStorageClass(sc({ parameters: { k: '\u00e9'.repeat(128 * 1024) } })))).toEqual(['parameters: Too long: may not be more than 262144 bytes']);
+  });
+  it('refuses an empty key (reported before the size) and takes any other key', () => {
     expect(lines(parseStorageClass(sc({ parameters: { '': 'v' } })))).toEqual(['parameters: Invalid value: "": field can not be empty.']);
-    expect(lines(parseStorageClass(sc({ parameters: { type: 'gp3', fsType: 'ext4' } })))).toEqual([]);
+    expect(lines(parseStorageClass(sc({ parameters: { '': 'x'.repeat(256 * 1024 + 1) } })))).toEqual([
+      'parameters: Invalid value: "": field can not be empty.',
+      'parameters: Too long: may not be more than 262144 bytes',
+    ]);
+    expect(lines(parseStorageClass(sc({ parameters: { type: 'gp3', fsType: 'ext4', 'Not A/Label Key!': '' } })))).toEqual([]);
   });
   it('accepts Delete, Retain (and an explicit empty policy) but not Recycle', () => {
     expect(lines(parseStorageClass(sc({ reclaimPolicy: 'Recycle' })))).toEqual(['reclaimPolicy: Unsupported value: "Recycle": supported values: "Delete", "Retain"']);
+    expect(lines(parseStorageClass(sc({ reclaimPolicy: 'Retain' })))).toEqual([]);
     expect(lines(parseStorageClass(sc({ reclaimPolicy: '' })))).toEqual([]);
+  });
+  it('reads as kubectl shows it', () => {
+    const r = parseStorageClass(sc({ reclaimPolicy: 'Foo' }, { name: 'x' }));
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(invalid('StorageClass', 'storage.k8s.io', 'x', r.errors).message).toBe(
+      'StorageClass.storage.k8s.io "x" is invalid: reclaimPolicy: Unsupported value: "Foo": supported values: "Delete", "Retain"',
+    );
   });
   it('accepts only the two binding modes', () => {
     expect(lines(parseStorageClass(sc({ volumeBindingMode: 'Later' })))).toEqual(['volumeBindingMode: Unsupported value: "Later": supported values: "Immediate", "WaitForFirstConsumer"']);
@@ -58,6 +84,37 @@ describe('StorageClass validation', () => {
     expect(lines(parseStorageClass(topo(term(['bad key', ['a']]))))[0]).toMatch(/^allowedTopologies\[0\]\.matchLabelExpressions\[0\]\.key: Invalid value: "bad key": name part must consist of/);
     // The same term twice, whatever the order of its values.
     expect(lines(parseStorageClass(topo(term(['zone', ['a', 'b']]), term(['zone', ['b', 'a']]))))).toEqual(['allowedTopologies[1].matchLabelExpressions: Duplicate value: ""']);
+  });
+  it('reports the values of a requirement before its key, and compares terms as sets of keys and values', () => {
+    const topo = (...terms: Obj[]) => sc({ allowedTopologies: terms });
+    expect(lines(parseStorageClass(topo({ matchLabelExpressions: [{ key: '' }] })))).toEqual([
+      'allowedTopologies[0].matchLabelExpressions[0].values: Required value',
+      'allowedTopologies[0].matchLabelExpressions[0].key: Invalid value: "": name part must be non-empty',
+      expect.stringMatching(/^allowedTopologies\[0\]\.matchLabelExpressions\[0\]\.key: Invalid value: "": name part must consist of/),
+    ]);
+    const zoneRack = { matchLabelExpressions: [{ key: 'zone', values: ['a'] }, { key: 'rack', values: ['r1'] }] };
+    const rackZone = { matchLabelExpressions: [{ key: 'rack', values: ['r1'] }, { key: 'zone', values: ['a'] }] };
+    expect(lines(parseStorageClass(topo(zoneRack, rackZone)))).toEqual(['allowedTopologies[1].matchLabelExpressions: Duplicate value: ""']);
+    expect(lines(parseStorageClass(topo(zoneRack, { matchLabelExpressions: [{ key: 'zone', values: ['a'] }] })))).toEqual([]);
+    expect(lines(parseStorageClass(topo({ matchLabelExpressions: [{ key: 'zone', values: ['a'] }] }, { matchLabelExpressions: [{ key: 'zone', values: ['b'] }] })))).toEqual([]);
+    expect(lines(parseStorageClass(sc({ allowedTopologies: [] })))).toEqual([]);
+  });
+  it('reports a term without expressions once per term, plus once per earlier such term (as upstream)', () => {
+    const dup = (i: number) => `allowedTopologies[${i}].matchLabelExpressions: Duplicate value: ""`;
+    expect(lines(parseStorageClass(sc({ allowedTopologies: [{}] })))).toEqual([dup(0)]);
+    expect(lines(parseStorageClass(sc({ allowedTopologies: [{ matchLabelExpressions: [] }] })))).toEqual([dup(0)]);
+    expect(lines(parseStorageClass(sc({ allowedTopologies: [{}, {}] })))).toEqual([dup(0), dup(0), dup(1), dup(1), dup(1)]);
+    expect(lines(parseStorageClass(sc({ allowedTopologies: [{ matchLabelExpressions: [{ key: 'zone', values: ['a'] }] }, {}] })))).toEqual([dup(1), dup(1)]);
+  });
+  it('lists each distinct error once in the message, as upstream aggregates them, and keeps every cause', () => {
+    const r = parseStorageClass(sc({ allowedTopologies: [{}, {}] }, { name: 'x' }));
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    const err = invalid('StorageClass', 'storage.k8s.io', 'x', r.errors);
+    expect(err.message).toBe(
+      'StorageClass.storage.k8s.io "x" is invalid: [allowedTopologies[0].matchLabelExpressions: Duplicate value: "", allowedTopologies[1].matchLabelExpressions: Duplicate value: ""]',
+    );
+    expect(err.details?.causes).toHaveLength(5);
   });
   it('validates the name as a DNS subdomain and refuses a namespace', () => {
     expect(lines(parseStorageClass(sc({}, { name: 'Fast' })))[0]).toMatch(/^metadata\.name: Invalid value: "Fast": a lowercase RFC 1123 subdomain/);
@@ -79,6 +136,17 @@ describe('StorageClass updates', () => {
     expect(update({ reclaimPolicy: 'Retain' })).toEqual(['reclaimPolicy: Forbidden: updates to reclaimPolicy are forbidden.']);
     expect(update({ volumeBindingMode: 'WaitForFirstConsumer' })).toEqual(['volumeBindingMode: Invalid value: "WaitForFirstConsumer": field is immutable']);
   });
+  it('reports parameters, provisioner, reclaimPolicy then volumeBindingMode when all change', () => {
+    expect(update({ provisioner: 'example.com/other', parameters: {}, reclaimPolicy: '', volumeBindingMode: 'WaitForFirstConsumer' })).toEqual([
+      'parameters: Forbidden: updates to parameters are forbidden.',
+      'provisioner: Forbidden: updates to provisioner are forbidden.',
+      'reclaimPolicy: Forbidden: updates to reclaimPolicy are forbidden.',
+      'volumeBindingMode: Invalid value: "WaitForFirstConsumer": field is immutable',
+    ]);
+  });
+  it('compares the provisioner as written, not lowercased', () => {
+    expect(update({ provisioner: 'EBS.csi.aws.com' })).toEqual(['provisioner: Forbidden: updates to provisioner are forbidden.']);
+  });
   it('checks the class as on create first', () => {
     expect(update({ reclaimPolicy: 'Recycle' })).toEqual([
       'reclaimPolicy: Unsupported value: "Recycle": supported values: "Delete", "Retain"',
@@ -91,5 +159,15 @@ describe('StorageClass warnings', () => {
   it('warns about deprecated node labels in allowedTopologies', () => {
     const c = must(parseStorageClass(sc({ allowedTopologies: [{ matchLabelExpressions: [{ key: 'topology.kubernetes.io/zone', values: ['a'] }, { key: 'failure-domain.beta.kubernetes.io/zone', values: ['a'] }] }] })));
     expect(storageClassWarnings(c)).toEqual(['allowedTopologies[0].matchLabelExpressions[1].key: deprecated since v1.17; use "topology.kubernetes.io/zone" instead']);
+  });
+  it('knows the five deprecated node labels', () => {
+    const keys = ['beta.kubernetes.io/arch', 'beta.kubernetes.io/os', 'failure-domain.beta.kubernetes.io/region', 'beta.kubernetes.io/instance-type', 'kubernetes.io/os'];
+    const c = must(parseStorageClass(sc({ allowedTopologies: keys.map((key) => ({ matchLabelExpressions: [{ key, values: ['a'] }] })) })));
+    expect(storageClassWarnings(c)).toEqual([
+      'allowedTopologies[0].matchLabelExpressions[0].key: deprecated since v1.14; use "kubernetes.io/arch" instead',
+      'allowedTopologies[1].matchLabelExpressions[0].key: deprecated since v1.14; use "kubernetes.io/os" instead',
+      'allowedTopologies[2].matchLabelExpressions[0].key: deprecated since v1.17; use "topology.kubernetes.io/region" instead',
+      'allowedTopologies[3].matchLabelExpressions[0].key: deprecated since v1.17; use "node.kubernetes.io/instance-type" instead',
+    ]);
   });
 });
