@@ -16,7 +16,7 @@
 import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Snapshot } from '../raft/messages.js';
-import { crc32c } from './crc32c.js';
+import { crc32c, crc32cInSlices } from './crc32c.js';
 import { SnapshotCorruptError } from './errors.js';
 import { defaultIo, nullLogger, writeFully, type SyncIo, type WalLogger } from './io.js';
 import type { WalSnapshot } from './record.js';
@@ -51,12 +51,13 @@ function getU64(dv: DataView, off: number): number {
   return hi * TWO_32 + dv.getUint32(off, true);
 }
 
-export function encodeSnapshotFile(snap: Snapshot): Uint8Array {
+/** The header and the body's fixed part (index, term, voters) of a snapshot file: what comes before its data. */
+function encodeSnapshotHead(snap: Snapshot): Uint8Array {
   const voters = snap.metadata.confState.voters;
   const bodyLen = 20 + 8 * voters.length + snap.data.length;
-  const out = new Uint8Array(HEADER + bodyLen);
-  const dv = new DataView(out.buffer);
-  out.set(MAGIC, 0);
+  const head = new Uint8Array(HEADER + 20 + 8 * voters.length);
+  const dv = new DataView(head.buffer);
+  head.set(MAGIC, 0);
   putU64(dv, 8, bodyLen);
   let off = HEADER;
   putU64(dv, off, snap.metadata.index);
@@ -67,8 +68,23 @@ export function encodeSnapshotFile(snap: Snapshot): Uint8Array {
     putU64(dv, off, v);
     off += 8;
   }
-  out.set(snap.data, off);
-  dv.setUint32(16, crc32c(0, out, HEADER, out.length), true);
+  return head;
+}
+
+/** The checksum of the body's fixed part, which the data's checksum continues. */
+const headCrc = (head: Uint8Array): number => crc32c(0, head, HEADER, head.length);
+
+/** Sets the head's CRC field to the body's checksum. */
+function sealHead(head: Uint8Array, bodyCrc: number): void {
+  new DataView(head.buffer, head.byteOffset, head.byteLength).setUint32(16, bodyCrc, true);
+}
+
+export function encodeSnapshotFile(snap: Snapshot): Uint8Array {
+  const head = encodeSnapshotHead(snap);
+  sealHead(head, crc32c(headCrc(head), snap.data));
+  const out = new Uint8Array(head.length + snap.data.length);
+  out.set(head, 0);
+  out.set(snap.data, head.length);
   return out;
 }
 
@@ -135,11 +151,15 @@ export class Snapshotter {
   async save(snap: Snapshot): Promise<string | undefined> {
     if (snap.metadata.index === 0) return undefined;
     const name = snapshotName(snap.metadata.term, snap.metadata.index);
-    const bytes = encodeSnapshotFile(snap);
+    // The file is the head and the data as they are, never copied into one buffer, and the data is checksummed a
+    // megabyte at a time: tens of MB copied or checksummed in one go would stall the process for tens of ms.
+    const head = encodeSnapshotHead(snap);
+    sealHead(head, await crc32cInSlices(headCrc(head), snap.data));
     const tmp = join(this.dir, `${name}.tmp`);
     const handle = await open(tmp, 'w');
     try {
-      await writeFully(handle, bytes, 0);
+      await writeFully(handle, head, 0);
+      await writeFully(handle, snap.data, head.length);
       await this.io.syncFile(handle);
       await handle.close();
       await rename(tmp, join(this.dir, name));

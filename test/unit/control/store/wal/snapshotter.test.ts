@@ -59,6 +59,18 @@ describe('Snapshotter', () => {
     expect(await readdir(dir)).toEqual([snapshotName(2, 10), snapshotName(3, 20)].sort());
   });
 
+  it('writes a snapshot of several MB (head and data apart, checksummed in slices) as the file format says', async () => {
+    const dir = await temps.make();
+    const s = await Snapshotter.open(dir);
+    const data = new Uint8Array(3 * 1024 * 1024 + 123);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 31 + (i >>> 11)) & 0xff;
+    const big: Snapshot = { metadata: { index: 77, term: 4, confState: { voters: [1, 2] } }, data };
+    const name = await s.save(big);
+    const bytes = new Uint8Array(await readFile(join(dir, name as string)));
+    expect(Buffer.compare(Buffer.from(bytes), Buffer.from(encodeSnapshotFile(big)))).toBe(0);
+    expect(decodeSnapshotFile(bytes)).toEqual(big);
+  });
+
   it('a save that fails before the rename leaves no snapshot file behind', async () => {
     const dir = await temps.make();
     const io = new CountingIo();
