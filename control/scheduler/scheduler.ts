@@ -360,6 +360,10 @@ export function startScheduler(opts: SchedulerOptions): SchedulerHandle {
       const qp = await queue.pop();
       if (!qp || stopped) break;
       await scheduleOne(qp);
+      // One attempt per turn of the event loop. pop() answers at once while pods are queued, so without this the
+      // loop would run on microtasks alone: a queue of thousands (the periodic flush of unschedulable pods, a burst of
+      // updates to pending pods) held the API server in this process for a second and more, its requests unread.
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
   })().catch((err: unknown) => logger.error({ err }, 'scheduler loop failed'));
 

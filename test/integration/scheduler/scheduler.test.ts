@@ -152,6 +152,34 @@ describe.each([{ shared: false }, { shared: true }])('scheduler against the API 
     expect(await boundTo(c, 'big')).toBe('n4');
   });
 
+  it('lets the event loop run between scheduling attempts, however many pods are queued at once', async () => {
+    const c = await start(threeNodes());
+    const n = 120;
+    for (let i = 0; i < n; i++) await c.create(PODS, 'default', podObj(`big-${i}`, '3'));
+    const s = sched as SchedulerHandle;
+    await eventually(async () => s.queue.counts().unschedulable === n || undefined, `${n} pods unschedulable`);
+    // Past the longest backoff, a move sends every one of them to the active queue at once (as a cluster event or the
+    // periodic flush does).
+    await new Promise((r) => setTimeout(r, 300));
+    s.queue.moveAllToActiveOrBackoff();
+    expect(s.queue.counts().active).toBeGreaterThanOrEqual(n - 1); // the waiting loop takes one at once
+    // Each turn of the event loop records how many are still waiting: the scheduler takes one per turn, so other work
+    // in the process (the API server's requests) runs in between rather than after the whole queue.
+    const seen: number[] = [];
+    await new Promise<void>((resolve) => {
+      const tick = (): void => {
+        const active = s.queue.counts().active;
+        seen.push(active);
+        if (active === 0) resolve();
+        else setImmediate(tick);
+      };
+      setImmediate(tick);
+    });
+    expect(seen[0]).toBeGreaterThan(n - 5);
+    expect(seen.length).toBeGreaterThan(n / 2);
+    await eventually(async () => s.queue.counts().unschedulable === n || undefined, `${n} pods unschedulable again`);
+  });
+
   it('schedules a pod once a cordoned node is uncordoned', async () => {
     const c = await start([nodeObj('only', { unschedulable: true })]);
     await c.create(PODS, 'default', podObj('p', '100m'));
