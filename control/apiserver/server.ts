@@ -293,6 +293,10 @@ export class ApiServer {
   private serve(server: Server): Server {
     server.headersTimeout = 60_000;
     server.requestTimeout = 0;
+    // An idle keep-alive connection stays open 90 s, as upstream's (its IdleTimeout, net/http's client default), not
+    // Node's 5 s: a client that pauses a few seconds between bursts (a controller's resync, kubectl in a script)
+    // would otherwise pay a TLS handshake per connection again, and a burst of clients all at once.
+    server.keepAliveTimeout = 90_000;
     server.on('clientError', answerClientError);
     // kubectl exec, attach and port-forward ask to switch protocols (WebSocket or SPDY); those requests come here.
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
