@@ -1,13 +1,32 @@
 import type { IncomingMessage } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import type { TLSSocket } from 'node:tls';
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 
 /** Who is asking: upstream's user.Info. */
 export interface UserInfo {
   name: string;
   uid?: string;
   groups: string[];
+  /** What the authenticator adds beyond name and groups (upstream's user.Info extra), by key. */
+  extra?: Record<string, string[]>;
+}
+
+/** The extra key naming the credential a request was authenticated with (upstream's user.CredentialIDKey). */
+export const CREDENTIAL_ID_KEY = 'authentication.kubernetes.io/credential-id';
+
+/**
+ * A user as authentication.k8s.io's UserInfo reads (SelfSubjectReview, TokenReview): extra only when there is any,
+ * its keys in order, as Go encodes a map.
+ */
+export function userInfoStatus(user: UserInfo): Record<string, unknown> {
+  const keys = Object.keys(user.extra ?? {}).sort();
+  return {
+    username: user.name,
+    ...(user.uid ? { uid: user.uid } : {}),
+    groups: user.groups,
+    ...(keys.length > 0 ? { extra: Object.fromEntries(keys.map((k) => [k, [...(user.extra?.[k] ?? [])]])) } : {}),
+  };
 }
 
 /** Answers synchronously when it can (certificates, static tokens), or after a lookup (bootstrap tokens). */
@@ -15,7 +34,8 @@ export type Authenticator = (req: IncomingMessage) => UserInfo | undefined | Pro
 
 /**
  * Client certificates verified against the cluster CA: CN is the user, each O a group, as upstream's x509
- * authenticator. Every authenticated user is also in system:authenticated.
+ * authenticator. Every authenticated user is also in system:authenticated, and carries the certificate's SHA-256
+ * (of its DER bytes) as its credential id, as upstream's since Kubernetes 1.32 (`kubectl auth whoami` shows it).
  */
 export function certificateAuthenticator(): Authenticator {
   // The peer certificate is fixed for the life of a TLS connection, and getPeerCertificate() decodes it into a fresh
@@ -39,7 +59,9 @@ function userOfCertificate(cert: ReturnType<TLSSocket['getPeerCertificate']> | u
   if (!cn) return null;
   const o = cert.subject.O;
   const groups = Array.isArray(o) ? o : o ? [o] : [];
-  return { name: Array.isArray(cn) ? (cn[0] as string) : cn, groups: [...groups, 'system:authenticated'] };
+  const user: UserInfo = { name: Array.isArray(cn) ? (cn[0] as string) : cn, groups: [...groups, 'system:authenticated'] };
+  if (cert.raw) user.extra = { [CREDENTIAL_ID_KEY]: [`X509SHA256=${createHash('sha256').update(cert.raw).digest('hex')}`] };
+  return user;
 }
 
 interface TokenEntry {

@@ -1,5 +1,5 @@
 import { isPlainObject } from '../api/decode.js';
-import type { UserInfo } from './authn.js';
+import { userInfoStatus, type UserInfo } from './authn.js';
 import type { RequestInfo } from './http/request-info.js';
 import { badRequest } from './http/status.js';
 import { rfc3339 } from './rest.js';
@@ -23,6 +23,6 @@ export function reviewSelfSubject(user: UserInfo, body: unknown, now: Date): Rec
     kind: 'SelfSubjectReview',
     apiVersion: 'authentication.k8s.io/v1',
     metadata: { ...metadata, creationTimestamp: rfc3339(now) },
-    status: { userInfo: { username: user.name, ...(user.uid ? { uid: user.uid } : {}), groups: user.groups } },
+    status: { userInfo: userInfoStatus(user) },
   };
 }

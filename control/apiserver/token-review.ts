@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { Authenticator } from './authn.js';
+import { userInfoStatus, type Authenticator } from './authn.js';
 import type { RequestInfo } from './http/request-info.js';
 import { badRequest } from './http/status.js';
 
@@ -30,5 +30,5 @@ export async function reviewToken(authenticate: Authenticator | undefined, body:
   const probe = { headers: { authorization: `Bearer ${token}` }, socket: {} } as unknown as IncomingMessage;
   const user = await authenticate?.(probe);
   if (!user) return out({ user: {} });
-  return out({ authenticated: true, user: { username: user.name, ...(user.uid ? { uid: user.uid } : {}), groups: user.groups } });
+  return out({ authenticated: true, user: userInfoStatus(user) });
 }

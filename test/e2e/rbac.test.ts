@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { createHash, X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRbacServer, type RbacTestServer } from './rbac-server.js';
@@ -122,10 +124,19 @@ describe('RBAC and the Node authorizer with the real kubectl', () => {
   });
 
   it('answers kubectl auth whoami (SelfSubjectReview) for the admin, with --as, and for jane herself', async () => {
-    expect(await ok(admin(['auth', 'whoami']))).toBe('ATTRIBUTE   VALUE\nUsername    kubernetes-admin\nGroups      [system:masters system:authenticated]\n');
+    // A client certificate's user carries the certificate's SHA-256 as its credential id, as upstream's since 1.32.
+    const credentialId = (pem: string): string => `X509SHA256=${createHash('sha256').update(new X509Certificate(pem).raw).digest('hex')}`;
+    const whoami = (user: string, groups: string, cert: string): string => {
+      const rows = [['ATTRIBUTE', 'VALUE'], ['Username', user], ['Groups', groups], ['Extra: authentication.kubernetes.io/credential-id', `[${credentialId(cert)}]`]];
+      const width = Math.max(...rows.map(([k]) => (k as string).length)) + 3;
+      return rows.map(([k, v]) => `${(k as string).padEnd(width)}${v}\n`).join('');
+    };
+    expect(await ok(admin(['auth', 'whoami']))).toBe(whoami('kubernetes-admin', '[system:masters system:authenticated]', readFileSync(srv.pki.paths.adminCert, 'utf8')));
     const as = JSON.parse(await ok(admin(['auth', 'whoami', '--as', 'jane', '--as-group', 'devs', '-o', 'json']))) as Record<string, unknown>;
     expect(as).toMatchObject({ apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview', status: { userInfo: { username: 'jane', groups: ['devs', 'system:authenticated'] } } });
-    expect(await ok(jane(['auth', 'whoami']))).toBe('ATTRIBUTE   VALUE\nUsername    jane\nGroups      [system:authenticated]\n');
+    // Impersonated: the requester's credential is not the impersonated user's.
+    expect((as.status as { userInfo: Record<string, unknown> }).userInfo.extra).toBeUndefined();
+    expect(await ok(jane(['auth', 'whoami']))).toBe(whoami('jane', '[system:authenticated]', srv.credentials('jane', []).cert));
   });
 
   it('answers kubectl auth can-i for the admin, with --as, and for jane herself', async () => {

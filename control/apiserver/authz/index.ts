@@ -207,7 +207,14 @@ export async function impersonate(authorizer: Authorizer, user: UserInfo, header
   const extras: Array<[string, string]> = [];
   for (const [h, values] of Object.entries(headers)) {
     if (!h.toLowerCase().startsWith('impersonate-extra-')) continue;
-    const key = decodeURIComponent(h.slice('impersonate-extra-'.length)).toLowerCase();
+    // As upstream: the header name lowercased, then unescaped (a key that does not unescape is taken as it is).
+    const encoded = h.slice('impersonate-extra-'.length).toLowerCase();
+    let key = encoded;
+    try {
+      key = decodeURIComponent(encoded);
+    } catch {
+      // not a valid escape: kept as sent
+    }
     for (const v of values ?? []) extras.push([key, v]);
   }
   if (name === undefined) {
@@ -238,7 +245,10 @@ export async function impersonate(authorizer: Authorizer, user: UserInfo, header
   } else if (!impersonatedGroups.includes(SYSTEM_UNAUTHENTICATED)) {
     impersonatedGroups.push(SYSTEM_UNAUTHENTICATED);
   }
-  return { name, ...(uid !== undefined ? { uid } : {}), groups: impersonatedGroups };
+  // No prototype: a key is whatever the client sent, "__proto__" included.
+  const extra: Record<string, string[]> = Object.create(null) as Record<string, string[]>;
+  for (const [key, value] of extras) (extra[key] ??= []).push(value);
+  return { name, ...(uid !== undefined ? { uid } : {}), groups: impersonatedGroups, ...(extras.length > 0 ? { extra } : {}) };
 }
 
 // --- Access reviews: authorization.k8s.io/v1 ---

@@ -23,7 +23,8 @@ export function certificateSigningRequestStrategy(def: ResourceDef): Strategy {
       const user = (ctx as PrepareContext & { user?: UserInfo }).user;
       if (!user) return base.prepareCreate(obj, ctx);
       const { username: _u, uid: _i, groups: _g, extra: _e, ...spec } = (obj.spec ?? {}) as Record<string, unknown>;
-      const identity = { username: user.name, ...(user.uid ? { uid: user.uid } : {}), ...(user.groups.length ? { groups: [...user.groups] } : {}) };
+      const extra = Object.keys(user.extra ?? {}).length > 0 ? { extra: Object.fromEntries(Object.entries(user.extra ?? {}).map(([k, v]) => [k, [...v]])) } : {};
+      const identity = { username: user.name, ...(user.uid ? { uid: user.uid } : {}), ...(user.groups.length ? { groups: [...user.groups] } : {}), ...extra };
       return base.prepareCreate({ ...obj, spec: { ...spec, ...identity } }, ctx);
     },
   };

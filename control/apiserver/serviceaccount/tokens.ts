@@ -1,7 +1,6 @@
 import { randomUUID, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
-import type { UserInfo } from '../authn.js';
-import { bearerToken, type Authenticator } from '../authn.js';
+import { bearerToken, CREDENTIAL_ID_KEY, type Authenticator, type UserInfo } from '../authn.js';
 import { ApiError } from '../http/status.js';
 import { signJwt, verifyJwt } from './jwt.js';
 
@@ -102,11 +101,29 @@ interface Claims {
   exp?: unknown;
   nbf?: unknown;
   sub?: unknown;
-  'kubernetes.io'?: { namespace?: string; serviceaccount?: { name?: string; uid?: string }; pod?: { name?: string; uid?: string }; secret?: { name?: string; uid?: string } };
+  jti?: unknown;
+  'kubernetes.io'?: {
+    namespace?: string;
+    serviceaccount?: { name?: string; uid?: string };
+    pod?: { name?: string; uid?: string };
+    secret?: { name?: string; uid?: string };
+    node?: { name?: string; uid?: string };
+  };
+}
+
+/** Who a token names: its service account, the objects it is bound to, and its id. */
+export interface TokenSubject {
+  namespace: string;
+  name: string;
+  uid: string;
+  pod?: { name: string; uid: string };
+  secret?: { name: string; uid: string };
+  node?: { name: string; uid?: string };
+  jti?: string;
 }
 
 /** Who a token's claims name, if they are acceptable now (issuer, audience, time window); the lookups come after. Pure. */
-export function checkClaims(claims: Claims, config: Pick<ServiceAccountTokenConfig, 'issuer' | 'audiences'>, nowMs: number): { namespace: string; name: string; uid: string; pod?: { name: string; uid: string }; secret?: { name: string; uid: string } } | undefined {
+export function checkClaims(claims: Claims, config: Pick<ServiceAccountTokenConfig, 'issuer' | 'audiences'>, nowMs: number): TokenSubject | undefined {
   if (claims.iss !== config.issuer) return undefined;
   const aud = Array.isArray(claims.aud) ? claims.aud : typeof claims.aud === 'string' ? [claims.aud] : [];
   if (!aud.some((a) => config.audiences.includes(a as string))) return undefined;
@@ -124,11 +141,33 @@ export function checkClaims(claims: Claims, config: Pick<ServiceAccountTokenConf
     uid: sa.uid,
     ...(k?.pod?.name && k.pod.uid ? { pod: { name: k.pod.name, uid: k.pod.uid } } : {}),
     ...(k?.secret?.name && k.secret.uid ? { secret: { name: k.secret.name, uid: k.secret.uid } } : {}),
+    ...(k?.node?.name ? { node: { name: k.node.name, ...(k.node.uid ? { uid: k.node.uid } : {}) } } : {}),
+    ...(typeof claims.jti === 'string' && claims.jti !== '' ? { jti: claims.jti } : {}),
   };
 }
 
-export function serviceAccountUser(namespace: string, name: string, uid: string): UserInfo {
-  return { name: `system:serviceaccount:${namespace}:${name}`, uid, groups: ['system:serviceaccounts', `system:serviceaccounts:${namespace}`, 'system:authenticated'] };
+/**
+ * The user a token authenticates as, with upstream's extra: the pod it is bound to (name and uid), the node that pod
+ * runs on, and the token's id as its credential id ("JTI=<jti>").
+ */
+export function serviceAccountUser(subject: TokenSubject): UserInfo {
+  const { namespace, name, uid } = subject;
+  const extra: Record<string, string[]> = {};
+  if (subject.pod) {
+    extra['authentication.kubernetes.io/pod-name'] = [subject.pod.name];
+    extra['authentication.kubernetes.io/pod-uid'] = [subject.pod.uid];
+  }
+  if (subject.jti) extra[CREDENTIAL_ID_KEY] = [`JTI=${subject.jti}`];
+  if (subject.node) {
+    extra['authentication.kubernetes.io/node-name'] = [subject.node.name];
+    if (subject.node.uid) extra['authentication.kubernetes.io/node-uid'] = [subject.node.uid];
+  }
+  return {
+    name: `system:serviceaccount:${namespace}:${name}`,
+    uid,
+    groups: ['system:serviceaccounts', `system:serviceaccounts:${namespace}`, 'system:authenticated'],
+    ...(Object.keys(extra).length > 0 ? { extra } : {}),
+  };
 }
 
 /** upstream's service account token authenticator, for the bound tokens this server issues. */
@@ -151,6 +190,6 @@ export function serviceAccountTokenAuthenticator(config: ServiceAccountTokenConf
       const secret = await lookup.secret(who.namespace, who.secret.name);
       if (!secret || secret.uid !== who.secret.uid) return undefined;
     }
-    return serviceAccountUser(who.namespace, who.name, who.uid);
+    return serviceAccountUser(who);
   };
 }

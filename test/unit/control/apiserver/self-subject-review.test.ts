@@ -15,6 +15,16 @@ describe('SelfSubjectReview', () => {
     });
   });
 
+  it('gives the user\'s extra with its keys in order, as Go encodes a map, and leaves it out when there is none', () => {
+    const user = { name: 'sa', groups: ['system:authenticated'], extra: { 'authentication.kubernetes.io/pod-uid': ['u'], 'authentication.kubernetes.io/credential-id': ['JTI=j'] } };
+    const userInfo = (reviewSelfSubject(user, {}, now).status as { userInfo: { extra: Record<string, string[]> } }).userInfo;
+    expect(Object.entries(userInfo.extra)).toEqual([
+      ['authentication.kubernetes.io/credential-id', ['JTI=j']],
+      ['authentication.kubernetes.io/pod-uid', ['u']],
+    ]);
+    expect(reviewSelfSubject({ name: 'a', groups: [], extra: {} }, {}, now).status).toEqual({ userInfo: { username: 'a', groups: [] } });
+  });
+
   it('leaves out a uid the user does not have', () => {
     expect(reviewSelfSubject({ name: 'admin', groups: ['system:masters'] }, {}, now).status).toEqual({ userInfo: { username: 'admin', groups: ['system:masters'] } });
   });

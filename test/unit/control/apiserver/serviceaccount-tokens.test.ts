@@ -1,7 +1,7 @@
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { signJwt, verifyJwt } from '../../../../control/apiserver/serviceaccount/jwt.js';
-import { checkClaims, issueToken, type TokenLookup } from '../../../../control/apiserver/serviceaccount/tokens.js';
+import { checkClaims, issueToken, serviceAccountUser, type TokenLookup } from '../../../../control/apiserver/serviceaccount/tokens.js';
 
 const keys = () => generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
 const k1 = keys();
@@ -39,5 +39,25 @@ describe('service account tokens', () => {
     expect(checkClaims({ ...base, aud: ['vault'] }, config, NOW)).toBeUndefined();
     expect(checkClaims({ ...base, exp: NOW / 1000 - 61 }, config, NOW)).toBeUndefined();
     expect(checkClaims({ ...base, sub: 'system:serviceaccount:ns:other' }, config, NOW)).toBeUndefined();
+  });
+
+  it('authenticates as the service account, with the bound pod, its node and the token id in extra (as upstream)', async () => {
+    const tr = (await issueToken(config, lookup, 'default', 'default', { spec: { boundObjectRef: { kind: 'Pod', name: 'p', uid: 'pod-uid' } } }, NOW)) as { status: { token: string } };
+    const claims = verifyJwt(tr.status.token, config.publicKeys) as { jti: string };
+    const subject = checkClaims(claims, config, NOW);
+    expect(subject).toEqual({ namespace: 'default', name: 'default', uid: 'sa-uid', pod: { name: 'p', uid: 'pod-uid' }, node: { name: 'n1' }, jti: claims.jti });
+    expect(serviceAccountUser(subject as NonNullable<typeof subject>)).toEqual({
+      name: 'system:serviceaccount:default:default',
+      uid: 'sa-uid',
+      groups: ['system:serviceaccounts', 'system:serviceaccounts:default', 'system:authenticated'],
+      extra: {
+        'authentication.kubernetes.io/pod-name': ['p'],
+        'authentication.kubernetes.io/pod-uid': ['pod-uid'],
+        'authentication.kubernetes.io/credential-id': [`JTI=${claims.jti}`],
+        'authentication.kubernetes.io/node-name': ['n1'],
+      },
+    });
+    // A token without a jti or bound objects (a legacy Secret token): no extra at all.
+    expect(serviceAccountUser({ namespace: 'ns', name: 'sa', uid: 'u' })).toEqual({ name: 'system:serviceaccount:ns:sa', uid: 'u', groups: ['system:serviceaccounts', 'system:serviceaccounts:ns', 'system:authenticated'] });
   });
 });

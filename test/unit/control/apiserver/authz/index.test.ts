@@ -153,12 +153,30 @@ describe('impersonation', () => {
       name: 'jane',
       uid: 'u1',
       groups: ['devs', 'ops', 'system:authenticated'],
+      extra: { scopes: ['a'] },
     });
     expect(await impersonate(authz, admin, { 'impersonate-user': ['system:serviceaccount:team:builder'] })).toEqual({
       name: 'system:serviceaccount:team:builder',
       groups: ['system:serviceaccounts', 'system:serviceaccounts:team', 'system:authenticated'],
     });
     expect(await impersonate(authz, admin, { 'impersonate-user': ['system:anonymous'] })).toEqual({ name: 'system:anonymous', groups: ['system:unauthenticated'] });
+  });
+
+  it('takes Impersonate-Extra-<key> as the user\'s extra: keys lowercased, then unescaped, values gathered by key', async () => {
+    const { authz } = authorizer();
+    const user = await impersonate(authz, admin, {
+      'impersonate-user': ['jane'],
+      'impersonate-extra-scopes': ['view', 'edit'],
+      'impersonate-extra-example.com%2fteam': ['a'],
+      'impersonate-extra-%zz': ['kept as sent'],
+      'impersonate-extra-__proto__': ['just a key'],
+    });
+    expect(Object.entries(user.extra ?? {})).toEqual([
+      ['scopes', ['view', 'edit']],
+      ['example.com/team', ['a']],
+      ['%zz', ['kept as sent']],
+      ['__proto__', ['just a key']],
+    ]);
   });
 
   it('refuses users without the impersonate verb, naming what they tried', async () => {

@@ -104,11 +104,14 @@ GgM=
       metadata: { name: 'alice' },
       spec: { request: Buffer.from(CSR).toString('base64'), signerName: 'kubernetes.io/kube-apiserver-client', usages: ['client auth'] },
     };
-    const created = await rest.create(csrs, { ...ctx(), user: { name: 'alice', uid: 'u-1', groups: ['devs', 'system:authenticated'] } }, {
+    const extra = { 'authentication.kubernetes.io/credential-id': ['X509SHA256=00ff'] };
+    const created = await rest.create(csrs, { ...ctx(), user: { name: 'alice', uid: 'u-1', groups: ['devs', 'system:authenticated'], extra } }, {
       ...body,
-      spec: { ...body.spec, username: 'admin', groups: ['system:masters'] },
+      spec: { ...body.spec, username: 'admin', groups: ['system:masters'], extra: { forged: ['x'] } },
     });
-    expect(created.spec).toMatchObject({ username: 'alice', uid: 'u-1', groups: ['devs', 'system:authenticated'] });
+    // The requester as authenticated, extra included (as upstream), whatever the body claimed.
+    expect(created.spec).toMatchObject({ username: 'alice', uid: 'u-1', groups: ['devs', 'system:authenticated'], extra });
+    expect((created.spec as { extra: Record<string, unknown> }).extra.forged).toBeUndefined();
     const updated = await rest.update(csrs, ctx(), 'alice', { ...body, metadata: { name: 'alice', labels: { a: 'b' } }, spec: { ...body.spec, usages: ['server auth'] } });
     expect((updated.spec as any).usages).toEqual(['client auth']);
     expect(updated.metadata.labels).toEqual({ a: 'b' });
