@@ -27,4 +27,13 @@ describe('reviewToken', () => {
     expect((await reviewToken(authn, { spec: { token: 'nope' } })).status).toEqual({ user: {} });
     await expect(reviewToken(authn, { kind: 'Pod' })).rejects.toThrow(/expected "TokenReview"/);
   });
+
+  it('gives the user\'s extra as the authenticator found it (a service account token\'s pod and id)', async () => {
+    const extra = { 'authentication.kubernetes.io/pod-name': ['web'], 'authentication.kubernetes.io/credential-id': ['JTI=j-1'] };
+    const sa = staticTokenAuthenticator([{ token: 'sa', user: { name: 'system:serviceaccount:ns:app', groups: ['system:authenticated'], extra } }]);
+    expect((await reviewToken(sa, { spec: { token: 'sa' } })).status).toEqual({
+      authenticated: true,
+      user: { username: 'system:serviceaccount:ns:app', groups: ['system:authenticated'], extra: { 'authentication.kubernetes.io/credential-id': ['JTI=j-1'], 'authentication.kubernetes.io/pod-name': ['web'] } },
+    });
+  });
 });
