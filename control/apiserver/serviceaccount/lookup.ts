@@ -13,8 +13,17 @@ export function storageTokenLookup(storage: ObjectStorage): TokenLookup {
     async pod(namespace, name) {
       const pod = await storage.tryGet(def('pods'), namespace, name);
       if (!pod?.metadata.uid) return undefined;
-      const nodeName = (pod.spec as { nodeName?: string } | undefined)?.nodeName;
-      return { uid: pod.metadata.uid, ...(nodeName ? { nodeName } : {}), ...(pod.metadata.deletionTimestamp ? { deleting: true } : {}) };
+      const spec = pod.spec as { nodeName?: string; serviceAccountName?: string } | undefined;
+      return {
+        uid: pod.metadata.uid,
+        ...(spec?.nodeName ? { nodeName: spec.nodeName } : {}),
+        ...(spec?.serviceAccountName ? { serviceAccountName: spec.serviceAccountName } : {}),
+        ...(pod.metadata.deletionTimestamp ? { deleting: true } : {}),
+      };
+    },
+    async node(name) {
+      const node = await storage.tryGet(def('nodes'), undefined, name);
+      return node?.metadata.uid ? { uid: node.metadata.uid } : undefined;
     },
     async secret(namespace, name) {
       const secret = await storage.tryGet(def('secrets'), namespace, name);

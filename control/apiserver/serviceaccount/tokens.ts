@@ -21,8 +21,10 @@ export interface ObjectRef {
 
 export interface TokenLookup {
   serviceAccount(namespace: string, name: string): Promise<{ uid: string } | undefined>;
-  pod(namespace: string, name: string): Promise<{ uid: string; nodeName?: string; deleting?: boolean } | undefined>;
+  pod(namespace: string, name: string): Promise<{ uid: string; nodeName?: string; serviceAccountName?: string; deleting?: boolean } | undefined>;
   secret(namespace: string, name: string): Promise<{ uid: string } | undefined>;
+  /** For a pod-bound token's node claim (its uid); a lookup without it leaves the claim at the node's name. */
+  node?(name: string): Promise<{ uid: string } | undefined>;
 }
 
 export interface ServiceAccountTokenConfig {
@@ -71,9 +73,16 @@ export async function issueToken(config: ServiceAccountTokenConfig, lookup: Toke
     if (ref.kind === 'Pod') {
       const pod = await lookup.pod(namespace, name);
       if (!pod) throw new ApiError(404, 'NotFound', `pods "${name}" not found`, { name, kind: 'pods' });
+      if ((pod.serviceAccountName ?? '') !== saName) {
+        throw new ApiError(400, 'BadRequest', `cannot bind token for serviceaccount "${saName}" to pod running with different serviceaccount name.`);
+      }
       if (ref.uid && ref.uid !== pod.uid) throw new ApiError(409, 'Conflict', `the UID in the bound object reference (${ref.uid}) does not match the UID in record. The object might have been deleted and then recreated`);
       k8s.pod = { name, uid: pod.uid };
-      if (pod.nodeName) k8s.node = { name: pod.nodeName };
+      // The pod's node, with its uid when the Node exists (its name alone otherwise), as upstream since 1.30.
+      if (pod.nodeName) {
+        const node = await lookup.node?.(pod.nodeName);
+        k8s.node = { name: pod.nodeName, ...(node ? { uid: node.uid } : {}) };
+      }
     } else if (ref.kind === 'Secret') {
       const secret = await lookup.secret(namespace, name);
       if (!secret) throw new ApiError(404, 'NotFound', `secrets "${name}" not found`, { name, kind: 'secrets' });

@@ -9,8 +9,9 @@ const k2 = keys();
 const config = { issuer: 'https://issuer', audiences: ['https://issuer'], signingKeyPem: k1.privateKey, publicKeys: [createPublicKey(k1.publicKey)] };
 const lookup: TokenLookup = {
   serviceAccount: async (_ns, name) => (name === 'default' ? { uid: 'sa-uid' } : undefined),
-  pod: async (_ns, name) => (name === 'p' ? { uid: 'pod-uid', nodeName: 'n1' } : undefined),
+  pod: async (_ns, name) => (name === 'p' ? { uid: 'pod-uid', nodeName: 'n1', serviceAccountName: 'default' } : name === 'on-gone-node' ? { uid: 'pod-2', nodeName: 'gone', serviceAccountName: 'default' } : name === 'other-sa' ? { uid: 'pod-3', serviceAccountName: 'builder' } : undefined),
   secret: async () => undefined,
+  node: async (name) => (name === 'n1' ? { uid: 'node-uid' } : undefined),
 };
 const NOW = 1_800_000_000_000;
 
@@ -26,10 +27,19 @@ describe('service account tokens', () => {
   it('issues bound tokens with upstream\'s claims', async () => {
     const tr = (await issueToken(config, lookup, 'default', 'default', { spec: { boundObjectRef: { kind: 'Pod', name: 'p', uid: 'pod-uid' }, expirationSeconds: 3600 } }, NOW)) as { status: { token: string; expirationTimestamp: string } };
     const claims = verifyJwt(tr.status.token, config.publicKeys) as Record<string, unknown>;
-    expect(claims).toMatchObject({ iss: 'https://issuer', aud: ['https://issuer'], sub: 'system:serviceaccount:default:default', exp: NOW / 1000 + 3600, 'kubernetes.io': { namespace: 'default', serviceaccount: { name: 'default', uid: 'sa-uid' }, pod: { name: 'p', uid: 'pod-uid' }, node: { name: 'n1' } } });
+    expect(claims).toMatchObject({ iss: 'https://issuer', aud: ['https://issuer'], sub: 'system:serviceaccount:default:default', exp: NOW / 1000 + 3600, 'kubernetes.io': { namespace: 'default', serviceaccount: { name: 'default', uid: 'sa-uid' }, pod: { name: 'p', uid: 'pod-uid' }, node: { name: 'n1', uid: 'node-uid' } } });
     expect(tr.status.expirationTimestamp).toBe(new Date(NOW + 3600_000).toISOString().replace(/\.\d{3}Z$/, 'Z'));
     await expect(issueToken(config, lookup, 'default', 'default', { spec: { boundObjectRef: { kind: 'Pod', name: 'p', uid: 'other' } } }, NOW)).rejects.toThrow(/does not match the UID in record/);
     await expect(issueToken(config, lookup, 'default', 'default', { spec: { boundObjectRef: { kind: 'Node', name: 'n1' } } }, NOW)).rejects.toThrow(/supported values/);
+  });
+
+  it('names the pod\'s node by name alone when the Node is gone, and refuses a pod running as another account', async () => {
+    const tr = (await issueToken(config, lookup, 'default', 'default', { spec: { boundObjectRef: { kind: 'Pod', name: 'on-gone-node' } } }, NOW)) as { status: { token: string } };
+    expect((verifyJwt(tr.status.token, config.publicKeys) as Record<string, { node?: unknown }>)['kubernetes.io']?.node).toEqual({ name: 'gone' });
+    await expect(issueToken(config, lookup, 'default', 'default', { spec: { boundObjectRef: { kind: 'Pod', name: 'other-sa' } } }, NOW)).rejects.toMatchObject({
+      code: 400,
+      message: 'cannot bind token for serviceaccount "default" to pod running with different serviceaccount name.',
+    });
   });
 
   it('accepts claims only for its issuer and audiences, within their time window', () => {
@@ -45,7 +55,7 @@ describe('service account tokens', () => {
     const tr = (await issueToken(config, lookup, 'default', 'default', { spec: { boundObjectRef: { kind: 'Pod', name: 'p', uid: 'pod-uid' } } }, NOW)) as { status: { token: string } };
     const claims = verifyJwt(tr.status.token, config.publicKeys) as { jti: string };
     const subject = checkClaims(claims, config, NOW);
-    expect(subject).toEqual({ namespace: 'default', name: 'default', uid: 'sa-uid', pod: { name: 'p', uid: 'pod-uid' }, node: { name: 'n1' }, jti: claims.jti });
+    expect(subject).toEqual({ namespace: 'default', name: 'default', uid: 'sa-uid', pod: { name: 'p', uid: 'pod-uid' }, node: { name: 'n1', uid: 'node-uid' }, jti: claims.jti });
     expect(serviceAccountUser(subject as NonNullable<typeof subject>)).toEqual({
       name: 'system:serviceaccount:default:default',
       uid: 'sa-uid',
@@ -55,6 +65,7 @@ describe('service account tokens', () => {
         'authentication.kubernetes.io/pod-uid': ['pod-uid'],
         'authentication.kubernetes.io/credential-id': [`JTI=${claims.jti}`],
         'authentication.kubernetes.io/node-name': ['n1'],
+        'authentication.kubernetes.io/node-uid': ['node-uid'],
       },
     });
     // A token without a jti or bound objects (a legacy Secret token): no extra at all.
