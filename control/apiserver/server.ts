@@ -41,6 +41,7 @@ import { LoopbackIdentity, loopbackPair, LoopbackSocket, refusedConnection } fro
 import { inProcessConnectionError, inProcessExchange, type InProcessResponse } from './in-process.js';
 import type { Connection, InProcessCall, InProcessReply } from '../client/kubeconfig.js';
 import { ObjectStorage, parseResourceVersion, type KubeObject } from './storage/object-storage.js';
+import { nextTurn } from '../../lib/event-loop.js';
 
 /**
  * Upstream (1.31+, AuthorizePodWebsocketUpgradeCreatePermission) authorizes exec, attach and port-forward as create,
@@ -215,7 +216,7 @@ async function sendList(res: ServerResponse, head: string, items: string[], tail
     return;
   }
   for (let i = 0; i < items.length; i += LIST_SLICE) {
-    if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    if (i > 0) await nextTurn();
     if (res.destroyed) return;
     res.write(`${i === 0 ? head : ','}${items.slice(i, i + LIST_SLICE).join(',')}`);
   }

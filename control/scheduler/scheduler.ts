@@ -15,6 +15,7 @@ import { SchedulingQueue, type QueuedPod } from './queue.js';
 import { fitErrorMessage, schedulePod, type ScheduleConfig } from './schedule.js';
 import { makePodInfo, resolvePriority, Snapshot } from './snapshot.js';
 import { podKey, type PdbLike, type PriorityClassLike, type SchedNode, type SchedPod } from './types.js';
+import { nextTurn } from '../../lib/event-loop.js';
 
 export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
 /** How long a bound pod may stay unconfirmed by the assigned-pods informer before the assumption is dropped. */
@@ -363,7 +364,7 @@ export function startScheduler(opts: SchedulerOptions): SchedulerHandle {
       // One attempt per turn of the event loop. pop() answers at once while pods are queued, so without this the
       // loop would run on microtasks alone: a queue of thousands (the periodic flush of unschedulable pods, a burst of
       // updates to pending pods) held the API server in this process for a second and more, its requests unread.
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await nextTurn();
     }
   })().catch((err: unknown) => logger.error({ err }, 'scheduler loop failed'));
 

@@ -11,6 +11,7 @@ import type { Command } from '../mvcc/commands.js';
 import type { StoreSnapshot } from '../mvcc/snapshot.js';
 import type { Message } from '../raft/messages.js';
 import { NETWORK_MESSAGE_TYPES } from './wire.js';
+import { nextTurn } from '../../../lib/event-loop.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -60,8 +61,6 @@ export const SNAPSHOT_SLICE_CHARS = 256 * 1024;
 
 /** Bytes copied into the snapshot's buffer between two turns of the event loop. */
 const SNAPSHOT_COPY_SLICE_BYTES = 1024 * 1024;
-
-const nextTurn = (): Promise<void> => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * The JSON of SnapshotData ({format, applied, mvcc}), made a slice at a time with the event loop let go in between:

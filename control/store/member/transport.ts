@@ -31,6 +31,7 @@ import type { Message, NodeId } from '../raft/messages.js';
 import { decodeJson, decodeMessages, encodeJson, encodeMessages } from './codec.js';
 import { FrameReader, decodeMessageBatch, encodeFrame, encodeMessageBatch } from './wire.js';
 import { ErrNoLeader, ErrNotLeader, ErrStopped, ErrTimeout } from './errors.js';
+import { nextTurn } from '../../../lib/event-loop.js';
 
 /** What a transport delivers to its member. */
 export interface TransportHandler {
@@ -653,7 +654,7 @@ export class MemoryNetwork {
       async call(to, method, params) {
         const target = net.handlers.get(to);
         if (target === undefined || net.down.has(to) || net.down.has(id)) throw new ErrNotLeader(`member ${to} unreachable`);
-        await new Promise((resolve) => setImmediate(resolve));
+        await nextTurn();
         try {
           return decodeJson(encodeJson(await target.rpc(method, decodeJson(encodeJson(params ?? {})))));
         } catch (err) {

@@ -5,6 +5,8 @@
  * crc32c(0, a ++ b). The WAL uses that to chain every record's checksum onto the previous record's.
  */
 
+import { nextTurn } from '../../../lib/event-loop.js';
+
 const POLY = 0x82f63b78;
 
 function buildTables(): Int32Array[] {
@@ -70,7 +72,7 @@ export function crc32c(prev: number, bytes: Uint8Array, start = 0, end = bytes.l
 export async function crc32cInSlices(prev: number, bytes: Uint8Array, sliceBytes = 1024 * 1024): Promise<number> {
   let crc = prev;
   for (let at = 0; at < bytes.length; at += sliceBytes) {
-    if (at > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    if (at > 0) await nextTurn();
     crc = crc32c(crc, bytes, at, Math.min(at + sliceBytes, bytes.length));
   }
   return crc;
