@@ -34,6 +34,7 @@ export {
   PodCondition,
   PodDNSConfig,
   PodList,
+  PodMeta,
   PodSecurityContext,
   PodSpec,
   PodStatus,
@@ -47,7 +48,7 @@ export {
   VolumeMount,
   VOLUME_SOURCE_KEYS,
 } from './pod.js';
-export { defaultImagePullPolicy } from './pod-defaults.js';
+export { applyPodDefaults, defaultImagePullPolicy } from './pod-defaults.js';
 export { podQOSClass } from './pod-qos.js';
 export { validatePod, validatePodSpec } from './pod-validation.js';
 export { findUnknownFields } from './unknown-fields.js';

@@ -184,7 +184,7 @@ export class Rest {
       if (await this.admission?.mutate?.('create', def, final, undefined, ctx)) {
         // What the mutating plugins added (volumes, tolerations) is defaulted like the rest. The body's unknown
         // fields were found (and warned about) the first time.
-        const again = strategy.decodeCreate(final, { ...ctx, strict: false, decodedBefore: true });
+        const again = decoded.redecode ? decoded.redecode(final) : strategy.decodeCreate(final, { ...ctx, strict: false, decodedBefore: true });
         if (!again.ok) throw refusal(def, meta.name ?? '', again.errors);
         final = this.typed(def, again.obj);
         validate = again.validate;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { compactSpec, decodeKind, findUnknownFields, parsePod, Pod, PodStatus, podQOSClass, validatePod, type FieldError } from '../../api/index.js';
+import { applyPodDefaults, compactSpec, Container, decodeKind, findUnknownFields, parsePod, Pod, PodMeta, PodSpec, PodStatus, podQOSClass, validatePod, type FieldError } from '../../api/index.js';
 import { dropNulls, unknownFieldWarning } from '../../api/decode.js';
+import { redecodeChanged, type Redecoding } from '../../api/redecode.js';
 import { validatePodUpdate } from '../../api/pod-update-validation.js';
 import type { ResourceDef } from '../resources.js';
 import type { KubeObject } from '../storage/object-storage.js';
@@ -82,32 +83,64 @@ function prepare(obj: KubeObject, ctx: PrepareContext, old?: KubeObject): Prepar
   return { ok: true, obj: pod, warnings: result.warnings };
 }
 
+/** The QoS class of a decoded (compacted) spec; a quantity that does not parse gives none and the error, for later. */
+function qosOf(spec: KubeObject['spec']): { qosClass?: string; qosError?: unknown } {
+  try {
+    return { qosClass: podQOSClass(spec as Parameters<typeof podQOSClass>[0]) };
+  } catch (err) {
+    return { qosError: err };
+  }
+}
+
 /**
- * A new pod decoded: defaulted, compacted and Pending (whatever status the client sent, as upstream's
- * PrepareForCreate), validated only when asked, so mutating admission runs in between as upstream orders it.
- * Validation runs on the decoded form before compaction, as parsePod validates.
+ * The decoded pod as a create stores it: spec compacted, status Pending with its QoS class, and validation (of the
+ * decoded form, before compaction, as parsePod validates) left for the caller to run after mutating admission.
  */
-function decodeCreate(obj: KubeObject, ctx: PrepareContext): Decoded {
-  const decoded = decodeKind(Pod, { ...obj, status: undefined, ...POD_TYPE }, POD_TYPE, { strict: ctx.strict, ...(ctx.decodedBefore ? { decodedBefore: true } : {}) });
-  if (!decoded.ok) return decoded;
-  const parsed = decoded.obj;
+function decodedNewPod(parsed: Pod, ctx: PrepareContext, warnings: string[], forMutation = true): Decoded & { ok: true } {
   const pod = { ...parsed, spec: compactSpec(parsed.spec) } as unknown as KubeObject;
   // The QoS class reads the resource quantities, which are only known to parse once validated: a quantity that does
   // not parse leaves it out here, and validation refuses the pod (were it to pass, the error stands, as before).
-  let qosError: unknown;
-  let qosClass: string | undefined;
-  try {
-    qosClass = podQOSClass(pod.spec as Parameters<typeof podQOSClass>[0]);
-  } catch (err) {
-    qosError = err;
-  }
+  const { qosClass, qosError } = qosOf(pod.spec);
   pod.status = { phase: 'Pending', ...(qosClass !== undefined ? { qosClass } : {}) };
   const validate = (): FieldError[] => {
     const errors = validatePod(parsed);
     if (errors.length === 0 && qosError !== undefined) throw qosError;
     return errors;
   };
-  return { ok: true, obj: pod, warnings: decoded.warnings, validate };
+  if (!forMutation) return { ok: true, obj: pod, warnings, validate };
+  // What mutating admission is about to change is the spec: a copy of it as it is now, to find what changed.
+  const before = JSON.parse(JSON.stringify(pod.spec)) as unknown;
+  const redecode = (mutated: KubeObject): Decoded => redecodeMutated(mutated, parsed, before, ctx) ?? decodeCreate(mutated, { ...ctx, strict: false, decodedBefore: true });
+  return { ok: true, obj: pod, warnings, validate, redecode };
+}
+
+/** A container's own default, its pull policy, reads its image and pull policy alone. */
+const REDECODING: Redecoding = { derived: new Map([[Container, ['image', 'imagePullPolicy']]]) };
+
+/**
+ * The second decode of a new pod, after mutating admission changed it (a service account token volume and its
+ * mounts, tolerations, priority, limit range defaults): only what changed in the spec is decoded again, the rest is
+ * the first decode's; the metadata is decoded again, and the whole-pod defaults and validation run on the result.
+ * What the full decode gives at several times the cost: the plugins change a few parts of a spec that decoding walks
+ * whole. Undefined (decode it whole) when a change does not decode, so that the errors read as the full decode's.
+ */
+function redecodeMutated(mutated: KubeObject, parsed: Pod, before: unknown, ctx: PrepareContext): Decoded | undefined {
+  const spec = redecodeChanged(PodSpec, before, parsed.spec, dropNulls(mutated.spec), REDECODING);
+  if (!spec) return undefined;
+  const metadata = PodMeta.safeParse(dropNulls({ ...mutated.metadata }));
+  if (!metadata.success) return undefined;
+  const pod = applyPodDefaults({ ...parsed, metadata: metadata.data, spec: spec.value as PodSpec }) as Pod;
+  return decodedNewPod(pod, ctx, [], false);
+}
+
+/**
+ * A new pod decoded: defaulted, compacted and Pending (whatever status the client sent, as upstream's
+ * PrepareForCreate), validated only when asked, so mutating admission runs in between as upstream orders it.
+ */
+function decodeCreate(obj: KubeObject, ctx: PrepareContext): Decoded {
+  const decoded = decodeKind(Pod, { ...obj, status: undefined, ...POD_TYPE }, POD_TYPE, { strict: ctx.strict, ...(ctx.decodedBefore ? { decodedBefore: true } : {}) });
+  if (!decoded.ok) return decoded;
+  return decodedNewPod(decoded.obj, ctx, decoded.warnings);
 }
 
 /** Pods: upstream's defaults and validation (control/api), a status subresource, and the field selectors kubelets use. */

@@ -25,7 +25,19 @@ export interface PrepareContext {
  * A create body decoded (schema defaults, PrepareForCreate, unknown fields found) but not yet validated: `obj` is what
  * mutating admission sees and what is stored; `validate` runs upstream's create validation on the decoded form.
  */
-export type Decoded = { ok: true; obj: KubeObject; warnings: string[]; validate(): FieldError[] } | { ok: false; errors: FieldError[] };
+export type Decoded =
+  | {
+      ok: true;
+      obj: KubeObject;
+      warnings: string[];
+      validate(): FieldError[];
+      /**
+       * Decodes `obj` again once mutating admission has changed it (what the plugins added defaulted like the rest),
+       * as decodeCreate with decodedBefore would, reusing this decode for what they left alone.
+       */
+      redecode?(mutated: KubeObject): Decoded;
+    }
+  | { ok: false; errors: FieldError[] };
 
 export interface Strategy {
   prepareCreate(obj: KubeObject, ctx: PrepareContext): Prepared;
