@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { applyPodDefaults, compactSpec, Container, decodeKind, findUnknownFields, parsePod, Pod, PodMeta, PodSpec, PodStatus, podQOSClass, validatePod, type FieldError } from '../../api/index.js';
+import { applyPodDefaults, compactSpec, Container, decodeKind, parsePod, Pod, PodMeta, PodSpec, PodStatus, podQOSClass, validatePod, type FieldError } from '../../api/index.js';
 import { dropNulls, unknownFieldWarning } from '../../api/decode.js';
 import { redecodeChanged, type Redecoding } from '../../api/redecode.js';
 import { validatePodUpdate } from '../../api/pod-update-validation.js';
@@ -25,37 +25,23 @@ function onlyStatusDiffers(obj: KubeObject, old: KubeObject): boolean {
   return sameMembers(obj, old, ignored) && sameMembers(meta, old.metadata as Record<string, unknown>, () => false);
 }
 
-/**
- * A status write onto a stored pod that decodes and validates: the metadata and spec are the stored pod's, so their
- * decoded form is `previous` and every update rule holds (validatePodUpdate of a pod against itself finds nothing
- * that validatePod did not); only the status and the unknown-field search are left to do. The full decode
- * (prepare's general path) gives the same result at about twice the cost; it still handles what this leaves
- * (a status that does not decode, unknown fields under Strict) so that every error reads as it does there.
- */
-function prepareStatusOnly(obj: KubeObject, previous: Pod, ctx: PrepareContext): Prepared | undefined {
-  const raw = dropNulls({ ...obj, ...POD_TYPE }) as Record<string, unknown>;
-  const unknown = findUnknownFields(Pod, raw);
-  if (unknown.length > 0 && ctx.strict) return undefined;
-  if (raw.status !== undefined && !PodStatus.safeParse(raw.status).success) return undefined;
-  const pod = { ...previous } as unknown as KubeObject;
-  pod.spec = compactSpec(previous.spec);
-  pod.status = obj.status;
-  return { ok: true, obj: pod, warnings: unknown.map(unknownFieldWarning) };
-}
-
-/** What a status write onto a pod that no longer validates is decoded against: the status alone. */
+/** What a status write is decoded against: the status alone. */
 const PodStatusWrite = z.object({ apiVersion: z.string(), kind: z.string(), status: PodStatus.optional() });
 
 /**
- * A status write onto a stored pod that today's rules refuse (written by an older server, say): upstream's
+ * A pods/status write (the REST layer copied the stored metadata and spec into it): upstream's
  * ValidatePodStatusUpdate judges the metadata update and the status, never the spec, so that a kubelet can go on
- * reporting such a pod. The metadata and spec are the stored ones (by identity): the status is decoded alone, with
- * the errors and unknown-field warnings the full decode would give for it, and the stored spec is kept as it is.
+ * reporting a pod that today's rules would refuse (written by an older server, say). The status is decoded alone,
+ * with the errors and unknown-field warnings the full decode would give for it; the stored spec is kept as it is (a
+ * stored spec is already in its decoded form), and the stored metadata is put in its decoded form's order. Decoding
+ * the stored pod whole, as an update of the pod itself is judged, made this step of a status write (the kubelet's
+ * and the scheduler's, the most frequent writes of a cluster) about four times as costly (43 against 11 us warm).
  */
-function prepareStatusOfUnvalidatedPod(obj: KubeObject, old: KubeObject, ctx: PrepareContext): Prepared {
+function prepareStatusWrite(obj: KubeObject, old: KubeObject, ctx: PrepareContext): Prepared {
   const decoded = decodeKind(PodStatusWrite, { ...POD_TYPE, ...(obj.status !== undefined ? { status: obj.status } : {}) }, POD_TYPE, { strict: ctx.strict });
   if (!decoded.ok) return decoded;
-  return { ok: true, obj: { ...old, status: obj.status }, warnings: decoded.warnings };
+  const metadata = PodMeta.safeParse(old.metadata);
+  return { ok: true, obj: { ...old, ...(metadata.success ? { metadata: metadata.data as KubeObject['metadata'] } : {}), status: obj.status }, warnings: decoded.warnings };
 }
 
 function prepare(obj: KubeObject, ctx: PrepareContext, old?: KubeObject): Prepared {
@@ -63,12 +49,8 @@ function prepare(obj: KubeObject, ctx: PrepareContext, old?: KubeObject): Prepar
   // An update is judged against the stored pod (upstream's ValidatePodUpdate); one that no longer decodes, by the
   // create rules alone (a status write onto it, by its status alone). What the stored pod holds beyond the schema
   // would only be warnings nobody sees: not looked for.
+  if (old && onlyStatusDiffers(obj, old)) return prepareStatusWrite(obj, old, ctx);
   const previous = old ? parsePod({ ...old, ...POD_TYPE }, { decodedBefore: true }) : undefined;
-  if (old && onlyStatusDiffers(obj, old)) {
-    if (!previous?.ok) return prepareStatusOfUnvalidatedPod(obj, old, ctx);
-    const statusOnly = prepareStatusOnly(obj, previous.pod, ctx);
-    if (statusOnly) return statusOnly;
-  }
   const validate = previous?.ok ? (p: Pod): FieldError[] => validatePodUpdate(p, previous.pod) : undefined;
   const result = validate
     ? decodeKind(Pod, { ...obj, ...POD_TYPE }, POD_TYPE, { strict: ctx.strict }, validate)
