@@ -54,7 +54,7 @@ function whole(schema: z.ZodType, now: unknown): Outcome {
   return r.success ? { value: r.data } : undefined;
 }
 
-function objectMembers(shape: Record<string, z.ZodType>, before: Record<string, unknown>, decoded: Record<string, unknown>, now: Record<string, unknown>, opts: Redecoding): Outcome {
+function objectMembers(shape: Record<string, z.ZodType>, before: Record<string, unknown>, decoded: Record<string, unknown>, now: Record<string, unknown>, opts: Redecoding, reorder = false): Outcome {
   const out: Record<string, unknown> = { ...decoded };
   const visit = (k: string): boolean => {
     if (jsonValuesEqual(before[k], now[k])) return true;
@@ -64,12 +64,20 @@ function objectMembers(shape: Record<string, z.ZodType>, before: Record<string, 
     const r = redecodeChanged(member, before[k], decoded[k], now[k], opts);
     if (!r) return false;
     if (r.value === undefined) delete out[k];
-    else out[k] = r.value;
+    else {
+      if (!Object.hasOwn(out, k)) added = true;
+      out[k] = r.value;
+    }
     return true;
   };
+  let added = false;
   for (const k of Object.keys(before)) if (!visit(k)) return undefined;
   for (const k of Object.keys(now)) if (!Object.hasOwn(before, k) && !visit(k)) return undefined;
-  return { value: out };
+  if (!added && !reorder) return { value: out };
+  // A member the decode did not hold before goes where decoding puts it: members in the schema's order.
+  const ordered: Record<string, unknown> = {};
+  for (const k of Object.keys(shape)) if (Object.hasOwn(out, k)) ordered[k] = out[k];
+  return { value: ordered };
 }
 
 /**
@@ -106,7 +114,11 @@ export function redecodeChanged(schema: z.ZodType, before: unknown, decoded: unk
       const reads = opts.derived.get(schema);
       if (!reads || !def.in || !isPlainObject(before) || !isPlainObject(now)) return whole(schema, now);
       for (const k of reads) if (!jsonValuesEqual(before[k], now[k])) return whole(schema, now);
-      return redecodeChanged(def.in, before, decoded, now, opts);
+      const inner = defOf(def.in);
+      if (inner.type !== 'object' || !inner.shape || inner.catchall || (inner.checks?.length ?? 0) > 0 || !isPlainObject(decoded)) return whole(schema, now);
+      // The transform placed what it derived after the members it was given; decoding a value that holds it (as
+      // `now` does) keeps the schema's order, so the result is put in that order.
+      return objectMembers(inner.shape, before, decoded, now, opts, true);
     }
     default:
       return whole(schema, now);

@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { applyPodDefaults, compactSpec, Container, decodeKind, parsePod, Pod, PodMeta, PodSpec, PodStatus, podQOSClass, validatePod, type FieldError } from '../../api/index.js';
+import { applyPodDefaults, compactSpec, Container, decodeKind, findUnknownFields, parsePod, Pod, PodMeta, PodSpec, PodStatus, podQOSClass, validatePod, type FieldError } from '../../api/index.js';
 import { dropNulls, unknownFieldWarning } from '../../api/decode.js';
 import { redecodeChanged, type Redecoding } from '../../api/redecode.js';
 import { validatePodUpdate } from '../../api/pod-update-validation.js';
+import type { PodBeforeDefaults } from '../../api/pod.js';
 import type { ResourceDef } from '../resources.js';
 import type { KubeObject } from '../storage/object-storage.js';
 import type { Decoded, Prepared, PrepareContext, Strategy } from './strategy.js';
@@ -44,6 +45,30 @@ function prepareStatusWrite(obj: KubeObject, old: KubeObject, ctx: PrepareContex
   return { ok: true, obj: { ...old, ...(metadata.success ? { metadata: metadata.data as KubeObject['metadata'] } : {}), status: obj.status }, warnings: decoded.warnings };
 }
 
+/**
+ * An update of a pod whose stored form decodes (`previous`): the spec is decoded in part, against the stored spec
+ * and its decode (what did not change keeps it), the metadata and status whole, then the whole-pod defaults and
+ * upstream's update validation. What the full decode of the body gives, bar its cost: an update changes a few parts
+ * of a spec (a label, an image, a toleration) that decoding walks whole. Undefined (decode it whole) for anything
+ * that does not decode or an unknown field under Strict, so that every error reads as the full decode's.
+ */
+function decodeUpdateInPart(obj: KubeObject, old: KubeObject, previous: Pod, ctx: PrepareContext): Prepared | undefined {
+  const raw = dropNulls({ ...obj, ...POD_TYPE }) as Record<string, unknown>;
+  const unknown = findUnknownFields(Pod, raw);
+  if (unknown.length > 0 && ctx.strict) return undefined;
+  const spec = redecodeChanged(PodSpec, old.spec, previous.spec, raw.spec, REDECODING);
+  if (!spec) return undefined;
+  const metadata = PodMeta.safeParse(raw.metadata);
+  if (!metadata.success) return undefined;
+  if (raw.status !== undefined && !PodStatus.safeParse(raw.status).success) return undefined;
+  const pod = applyPodDefaults({ ...POD_TYPE, metadata: metadata.data, spec: spec.value as PodSpec } as PodBeforeDefaults) as Pod;
+  const errors = validatePodUpdate(pod, previous);
+  if (errors.length > 0) return { ok: false, errors };
+  const out = { ...pod, spec: compactSpec(pod.spec) } as unknown as KubeObject;
+  if (obj.status !== undefined) out.status = obj.status;
+  return { ok: true, obj: out, warnings: unknown.map(unknownFieldWarning) };
+}
+
 function prepare(obj: KubeObject, ctx: PrepareContext, old?: KubeObject): Prepared {
   const status = obj.status;
   // An update is judged against the stored pod (upstream's ValidatePodUpdate); one that no longer decodes, by the
@@ -51,6 +76,10 @@ function prepare(obj: KubeObject, ctx: PrepareContext, old?: KubeObject): Prepar
   // would only be warnings nobody sees: not looked for.
   if (old && onlyStatusDiffers(obj, old)) return prepareStatusWrite(obj, old, ctx);
   const previous = old ? parsePod({ ...old, ...POD_TYPE }, { decodedBefore: true }) : undefined;
+  if (old && previous?.ok) {
+    const inPart = decodeUpdateInPart(obj, old, previous.pod, ctx);
+    if (inPart) return inPart;
+  }
   const validate = previous?.ok ? (p: Pod): FieldError[] => validatePodUpdate(p, previous.pod) : undefined;
   const result = validate
     ? decodeKind(Pod, { ...obj, ...POD_TYPE }, POD_TYPE, { strict: ctx.strict }, validate)
