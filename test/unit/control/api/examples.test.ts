@@ -1,42 +1,9 @@
 // Every Pod manifest in the shared kubernetes/examples checkout must decode, default and validate.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
 import { formatFieldError, parsePod } from '../../../../control/api/index.js';
+import { exampleDocuments } from '../../../helpers/examples-corpus.js';
 
-const ROOT = '/work/shared/manifests/kubernetes-examples';
-
-function yamlFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) return yamlFiles(p);
-    return /\.ya?ml$/.test(name) ? [p] : [];
-  });
-}
-
-interface PodDoc {
-  where: string;
-  doc: unknown;
-}
-
-function podDocuments(): PodDoc[] {
-  const out: PodDoc[] = [];
-  for (const file of yamlFiles(ROOT)) {
-    const docs = parseAllDocuments(readFileSync(file, 'utf8'));
-    // parseAllDocuments returns an EmptyStream (not an array) for files without documents.
-    if (!Array.isArray(docs)) continue;
-    docs.forEach((d, i) => {
-      if (d.errors.length > 0) return; // not our concern: a few examples are Helm/templated YAML
-      const value: unknown = d.toJS();
-      if (typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'Pod')
-        out.push({ where: `${relative(ROOT, file)}#${i}`, doc: value });
-    });
-  }
-  return out;
-}
-
-const pods = podDocuments();
+const pods = exampleDocuments().filter(({ doc }) => typeof doc === 'object' && doc !== null && (doc as { kind?: unknown }).kind === 'Pod');
 
 // Two archived examples predate case-sensitive protocols; the real API server rejects them the same way.
 const KNOWN_INVALID: Record<string, string[]> = {

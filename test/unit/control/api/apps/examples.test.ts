@@ -1,9 +1,6 @@
 // Every object of the non-core kinds Skiff models (apps, batch, autoscaling, policy, rbac, ...) in the shared
 // kubernetes/examples checkout must decode, default and validate, with upstream's defaults filled in.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
 import {
   formatFieldError,
   parseClusterRole,
@@ -24,8 +21,8 @@ import {
   parseRoleBinding,
   parseStatefulSet,
 } from '../../../../../control/api/index.js';
+import { exampleDocuments } from '../../../../helpers/examples-corpus.js';
 
-const ROOT = '/work/shared/manifests/kubernetes-examples';
 
 type Parser = (doc: unknown, opts?: { strict?: boolean }) => { ok: true; object: unknown; warnings: string[] } | { ok: false; errors: Parameters<typeof formatFieldError>[0][] };
 
@@ -55,14 +52,6 @@ function withUid(doc: unknown): unknown {
   return { ...d, metadata: { ...(d.metadata ?? {}), uid: '0b0c3f3e-0000-4000-8000-000000000001' } };
 }
 
-function yamlFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) return yamlFiles(p);
-    return /\.ya?ml$/.test(name) ? [p] : [];
-  });
-}
-
 interface Doc {
   where: string;
   kind: string;
@@ -71,17 +60,11 @@ interface Doc {
 
 function documents(): Doc[] {
   const out: Doc[] = [];
-  for (const file of yamlFiles(ROOT)) {
-    const docs = parseAllDocuments(readFileSync(file, 'utf8'));
-    if (!Array.isArray(docs)) continue;
-    docs.forEach((d, i) => {
-      if (d.errors.length > 0) return;
-      const value: unknown = d.toJS();
-      if (typeof value !== 'object' || value === null) return;
-      const v = value as Record<string, any>;
-      const k = `${String(v.apiVersion)}/${String(v.kind)}`;
-      if (k in PARSERS) out.push({ where: `${relative(ROOT, file)}#${i}`, kind: k, doc: v });
-    });
+  for (const { where, doc } of exampleDocuments()) {
+    if (typeof doc !== 'object' || doc === null) continue;
+    const v = doc as Record<string, any>;
+    const k = `${String(v.apiVersion)}/${String(v.kind)}`;
+    if (k in PARSERS) out.push({ where, kind: k, doc: v });
   }
   return out;
 }

@@ -1,16 +1,13 @@
 // Every core/v1 Service, Endpoints, ConfigMap, Secret, ServiceAccount, Node, Event, ReplicationController,
 // ResourceQuota, LimitRange and PersistentVolumeClaim in the shared kubernetes/examples checkout must decode,
 // default and validate, exactly as the API server's strategies do it.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
 import { formatFieldError } from '../../../../../control/api/index.js';
 import { strategyFor } from '../../../../../control/apiserver/registry/index.js';
 import { findResource } from '../../../../../control/apiserver/resources.js';
 import type { KubeObject } from '../../../../../control/apiserver/storage/object-storage.js';
+import { exampleDocuments } from '../../../../helpers/examples-corpus.js';
 
-const ROOT = '/work/shared/manifests/kubernetes-examples';
 const KINDS: Record<string, string> = {
   Service: 'services',
   Endpoints: 'endpoints',
@@ -25,14 +22,6 @@ const KINDS: Record<string, string> = {
   PersistentVolumeClaim: 'persistentvolumeclaims',
 };
 
-function yamlFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) return yamlFiles(p);
-    return /\.ya?ml$/.test(name) ? [p] : [];
-  });
-}
-
 interface Doc {
   where: string;
   kind: string;
@@ -41,15 +30,9 @@ interface Doc {
 
 function documents(): Doc[] {
   const out: Doc[] = [];
-  for (const file of yamlFiles(ROOT)) {
-    const docs = parseAllDocuments(readFileSync(file, 'utf8'));
-    if (!Array.isArray(docs)) continue;
-    docs.forEach((d, i) => {
-      if (d.errors.length > 0) return;
-      const v: any = d.toJS();
-      if (v && typeof v === 'object' && v.apiVersion === 'v1' && typeof v.kind === 'string' && v.kind in KINDS)
-        out.push({ where: `${relative(ROOT, file)}#${i}`, kind: v.kind, doc: v });
-    });
+  for (const { where, doc } of exampleDocuments()) {
+    const v: any = doc;
+    if (v && typeof v === 'object' && v.apiVersion === 'v1' && typeof v.kind === 'string' && v.kind in KINDS) out.push({ where, kind: v.kind, doc: v });
   }
   return out;
 }
