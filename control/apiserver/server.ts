@@ -204,10 +204,29 @@ function sendJson(res: ServerResponse, code: number, body: unknown, headers: Rec
 const LIST_SLICE = 500;
 
 /**
- * A list's JSON from its items' JSON, written in slices with a turn of the event loop between them, so a LIST of
- * thousands of objects does not hold up every other request while one multi-megabyte string is built and sent.
+ * Resolves once the response has passed on what it holds (or is gone). A slice written while the last is still
+ * going out is held by the socket and sent with everything after it in one go: for TLS, one encryption of the rest of
+ * the body (8.5 MB for 5,000 pods: 125-175 ms in which the process served nothing else).
  */
-async function sendList(res: ServerResponse, head: string, items: string[], tail: string): Promise<void> {
+function drained(res: ServerResponse): Promise<void> {
+  if (res.destroyed || res.writableEnded) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
+/**
+ * A list's JSON from its items' JSON, written in slices with a turn of the event loop between them, each once the last
+ * has gone out, so a LIST of thousands of objects does not hold up every other request while one multi-megabyte
+ * string is built, encrypted and sent.
+ */
+export async function sendList(res: ServerResponse, head: string, items: string[], tail: string): Promise<void> {
   let length = Buffer.byteLength(head) + Buffer.byteLength(tail) + Math.max(0, items.length - 1);
   for (const item of items) length += Buffer.byteLength(item);
   res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': length });
@@ -218,8 +237,9 @@ async function sendList(res: ServerResponse, head: string, items: string[], tail
   for (let i = 0; i < items.length; i += LIST_SLICE) {
     if (i > 0) await nextTurn();
     if (res.destroyed) return;
-    res.write(`${i === 0 ? head : ','}${items.slice(i, i + LIST_SLICE).join(',')}`);
+    if (!res.write(`${i === 0 ? head : ','}${items.slice(i, i + LIST_SLICE).join(',')}`)) await drained(res);
   }
+  if (res.destroyed) return;
   res.end(tail);
 }
 
