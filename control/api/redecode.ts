@@ -1,5 +1,7 @@
 // Decoding a value again after a few of its parts changed: the parts that did not change keep their earlier decode.
 import type { z } from 'zod';
+import { jsonEqual } from './core/common.js';
+import { isPlainObject } from './decode.js';
 
 /** The members of zod's definitions this walk reads (zod v4's `_zod.def`). */
 interface SchemaDef {
@@ -13,30 +15,6 @@ interface SchemaDef {
 }
 
 const defOf = (schema: z.ZodType): SchemaDef => (schema as unknown as { _zod: { def: SchemaDef } })._zod.def;
-
-const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/** Equality of JSON values (what a request body decodes to), without building anything. */
-export function jsonValuesEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a)) {
-    if (!Array.isArray(b) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (!jsonValuesEqual(a[i], b[i])) return false;
-    return true;
-  }
-  if (Array.isArray(b)) return false;
-  const ao = a as Record<string, unknown>;
-  const bo = b as Record<string, unknown>;
-  let n = 0;
-  for (const k in ao) {
-    if (ao[k] === undefined) continue;
-    n++;
-    if (!jsonValuesEqual(ao[k], bo[k])) return false;
-  }
-  for (const k in bo) if (bo[k] !== undefined) n--;
-  return n === 0;
-}
 
 export interface Redecoding {
   /**
@@ -57,7 +35,7 @@ function whole(schema: z.ZodType, now: unknown): Outcome {
 function objectMembers(shape: Record<string, z.ZodType>, before: Record<string, unknown>, decoded: Record<string, unknown>, now: Record<string, unknown>, opts: Redecoding, reorder = false): Outcome {
   const out: Record<string, unknown> = { ...decoded };
   const visit = (k: string): boolean => {
-    if (jsonValuesEqual(before[k], now[k])) return true;
+    if (jsonEqual(before[k], now[k])) return true;
     const member = Object.hasOwn(shape, k) ? shape[k] : undefined;
     // A member the schema does not know: decoding drops it, as it would have.
     if (!member) return true;
@@ -87,7 +65,7 @@ function objectMembers(shape: Record<string, z.ZodType>, before: Record<string, 
  * something does not decode: decode the whole value for its errors.
  */
 export function redecodeChanged(schema: z.ZodType, before: unknown, decoded: unknown, now: unknown, opts: Redecoding): Outcome {
-  if (jsonValuesEqual(before, now)) return { value: decoded };
+  if (jsonEqual(before, now)) return { value: decoded };
   if (before === undefined || now === undefined || decoded === undefined) return whole(schema, now);
   const def = defOf(schema);
   switch (def.type) {
@@ -113,7 +91,7 @@ export function redecodeChanged(schema: z.ZodType, before: unknown, decoded: unk
     case 'pipe': {
       const reads = opts.derived.get(schema);
       if (!reads || !def.in || !isPlainObject(before) || !isPlainObject(now)) return whole(schema, now);
-      for (const k of reads) if (!jsonValuesEqual(before[k], now[k])) return whole(schema, now);
+      for (const k of reads) if (!jsonEqual(before[k], now[k])) return whole(schema, now);
       const inner = defOf(def.in);
       if (inner.type !== 'object' || !inner.shape || inner.catchall || (inner.checks?.length ?? 0) > 0 || !isPlainObject(decoded)) return whole(schema, now);
       // The transform placed what it derived after the members it was given; decoding a value that holds it (as

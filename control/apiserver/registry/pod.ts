@@ -71,9 +71,9 @@ function decodeUpdateInPart(obj: KubeObject, old: KubeObject, previous: Pod, ctx
 
 function prepare(obj: KubeObject, ctx: PrepareContext, old?: KubeObject): Prepared {
   const status = obj.status;
-  // An update is judged against the stored pod (upstream's ValidatePodUpdate); one that no longer decodes, by the
-  // create rules alone (a status write onto it, by its status alone). What the stored pod holds beyond the schema
-  // would only be warnings nobody sees: not looked for.
+  // A status write is judged by its status alone; an update of the pod itself against the stored pod (upstream's
+  // ValidatePodUpdate), or by the create rules alone when the stored pod no longer decodes. What the stored pod holds
+  // beyond the schema would only be warnings nobody sees: not looked for.
   if (old && onlyStatusDiffers(obj, old)) return prepareStatusWrite(obj, old, ctx);
   const previous = old ? parsePod({ ...old, ...POD_TYPE }, { decodedBefore: true }) : undefined;
   if (old && previous?.ok) {

@@ -2,7 +2,7 @@
 // be exactly the full second decode's, for every pod the shared kubernetes/examples hold and the plugins' changes.
 import { describe, expect, it, vi } from 'vitest';
 import { Pod } from '../../../../../control/api/index.js';
-import { jsonValuesEqual } from '../../../../../control/api/redecode.js';
+import { jsonEqual } from '../../../../../control/api/core/common.js';
 import { defaultTolerationSeconds } from '../../../../../control/apiserver/admission/default-toleration-seconds.js';
 import { applyLimitRangeDefaults } from '../../../../../control/apiserver/admission/limit-ranger.js';
 import { mountServiceAccountToken } from '../../../../../control/apiserver/admission/service-account.js';
@@ -137,13 +137,13 @@ describe('a new pod decoded again after mutating admission', () => {
   });
 });
 
-describe('jsonValuesEqual', () => {
+describe('jsonEqual', () => {
   it('compares JSON values member by member, an undefined member as an absent one', () => {
-    expect(jsonValuesEqual({ a: [1, { b: 'x' }], c: undefined }, { a: [1, { b: 'x' }] })).toBe(true);
-    expect(jsonValuesEqual({ a: [1, { b: 'x' }] }, { a: [1, { b: 'y' }] })).toBe(false);
-    expect(jsonValuesEqual({ a: 1 }, { a: 1, b: 2 })).toBe(false);
-    expect(jsonValuesEqual([1, 2], [2, 1])).toBe(false);
-    expect(jsonValuesEqual([], {})).toBe(false);
-    expect(jsonValuesEqual(null, {})).toBe(false);
+    expect(jsonEqual({ a: [1, { b: 'x' }], c: undefined }, { a: [1, { b: 'x' }] })).toBe(true);
+    expect(jsonEqual({ a: [1, { b: 'x' }] }, { a: [1, { b: 'y' }] })).toBe(false);
+    expect(jsonEqual({ a: 1 }, { a: 1, b: 2 })).toBe(false);
+    expect(jsonEqual([1, 2], [2, 1])).toBe(false);
+    expect(jsonEqual([], {})).toBe(false);
+    expect(jsonEqual(null, {})).toBe(false);
   });
 });
