@@ -7,7 +7,7 @@ import type { UserInfo } from './authn.js';
 import { ApiError, badRequest, conflict, invalid, notFound } from './http/status.js';
 import { strategyFor, type Strategy } from './registry/index.js';
 import { apiVersionOf, findResource, type ResourceDef } from './resources.js';
-import { parseResourceVersion, type EncodedListResult, type KubeObject, type ListResult, type ObjectStorage, type WatchEvent } from './storage/object-storage.js';
+import { parseResourceVersion, typedJson, type EncodedListResult, type KubeObject, type ListResult, type ObjectStorage, type WatchEvent } from './storage/object-storage.js';
 import { WatchCache } from './storage/watch-cache.js';
 
 /**
@@ -92,7 +92,7 @@ export function selects(def: ResourceDef, sel: Selection, obj: KubeObject): bool
 
 export class Rest {
   readonly watchCache: WatchCache;
-  private readonly typedWatchObjects = new WeakMap<KubeObject, KubeObject>();
+  private readonly typedWatchObjects = new WeakMap<WatchEvent, SharedWatchObject>();
 
   constructor(
     readonly storage: ObjectStorage,
@@ -109,13 +109,13 @@ export class Rest {
    * typed() for an object every watcher of a resource is handed (the watch cache's copy of an event): made once and
    * shared, so the server can serialize it once for all of them. Nobody may change it.
    */
-  private typedShared(def: ResourceDef, obj: KubeObject): KubeObject {
-    let typed = this.typedWatchObjects.get(obj);
-    if (!typed) {
-      typed = this.typed(def, obj);
-      this.typedWatchObjects.set(obj, typed);
+  private typedShared(def: ResourceDef, e: WatchEvent): SharedWatchObject {
+    let shared = this.typedWatchObjects.get(e);
+    if (!shared) {
+      shared = new SharedWatchObject(def, e, (o) => this.typed(def, o));
+      this.typedWatchObjects.set(e, shared);
     }
-    return typed;
+    return shared;
   }
 
   /** Checks the body's kind/apiVersion and namespace against the URL, as upstream does before anything else. */
@@ -452,20 +452,21 @@ export class Rest {
       start,
       (e) => {
         if (e.type === 'BOOKMARK' || e.type === 'ERROR') return onEvent(e);
-        const obj = e.object as KubeObject;
-        const now = selects(def, sel, obj);
-        // Without a selector, only whether there was an object before matters: its old value is not decoded.
+        // Without a selector neither value is read: the object is sent as the store holds it, and only whether
+        // there was an object before matters.
+        const now = !selective || selects(def, sel, e.object as KubeObject);
         const before = 'previous' in e && (!selective || selects(def, sel, e.previous as KubeObject));
-        const typed = this.typedShared(def, obj);
+        const shared = this.typedShared(def, e);
+        const send = (type: 'ADDED' | 'MODIFIED' | 'DELETED'): void => onEvent(shared.event(type));
         // An object entering or leaving the selection is an ADDED or a DELETED for this watcher.
         if (e.type === 'ADDED') {
-          if (now) onEvent({ type: 'ADDED', object: typed });
+          if (now) send('ADDED');
         } else if (e.type === 'MODIFIED') {
-          if (now && before) onEvent({ type: 'MODIFIED', object: typed });
-          else if (now) onEvent({ type: 'ADDED', object: typed });
-          else if (before) onEvent({ type: 'DELETED', object: typed });
+          if (now && before) send('MODIFIED');
+          else if (now) send('ADDED');
+          else if (before) send('DELETED');
         } else if (e.type === 'DELETED') {
-          if (before) onEvent({ type: 'DELETED', object: typed });
+          if (before) send('DELETED');
         }
       },
       onError,
@@ -474,6 +475,40 @@ export class Rest {
 
   notFound(def: ResourceDef, name: string): ApiError {
     return notFound(def.group, def.resource, name);
+  }
+}
+
+/**
+ * One store event's object as every watcher of the resource is sent it: typed once (apiVersion and kind first) and
+ * serialized once, from the stored bytes when it was read from the store, so it is parsed only if some watcher's
+ * selector reads it. Nobody may change it.
+ */
+class SharedWatchObject {
+  private typedObject: KubeObject | undefined;
+  private text: string | undefined;
+  private readonly events = new Map<string, WatchEvent>();
+
+  constructor(
+    private readonly def: ResourceDef,
+    private readonly source: WatchEvent,
+    private readonly typed: (o: KubeObject) => KubeObject,
+  ) {}
+
+  get object(): KubeObject {
+    return (this.typedObject ??= this.typed(this.source.object as KubeObject));
+  }
+
+  readonly json = (): string => (this.text ??= (this.source.stored && typedJson(this.def, this.source.stored)) ?? JSON.stringify(this.object));
+
+  /** The event a watcher is handed, the same for all that see it as `type`. */
+  event(type: 'ADDED' | 'MODIFIED' | 'DELETED'): WatchEvent {
+    let e = this.events.get(type);
+    if (!e) {
+      const shared = this;
+      e = { type, get object() { return shared.object; }, json: this.json };
+      this.events.set(type, e);
+    }
+    return e;
   }
 }
 

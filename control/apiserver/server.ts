@@ -243,19 +243,22 @@ export async function sendList(res: ServerResponse, head: string, items: string[
   res.end(tail);
 }
 
-/**
- * Watch events as sent, by event object: every watcher of a resource is handed the same object for the same event
- * (the watch cache fans one store event out), so it is serialized once, not once per watcher.
- */
-const watchLines = new WeakMap<object, Map<string, string>>();
-
 function watchLine(type: string, object: unknown): string {
-  if (object === null || typeof object !== 'object') return `${JSON.stringify({ type, object })}\n`;
-  let byType = watchLines.get(object);
+  return `${JSON.stringify({ type, object })}\n`;
+}
+
+/**
+ * Watch events as sent, by the object's JSON (WatchEvent.json): every watcher of a resource is handed the same one
+ * for the same event (the watch cache fans one store event out), so its line is made once, not once per watcher.
+ */
+const watchLines = new WeakMap<() => string, Map<string, string>>();
+
+function sharedWatchLine(type: string, json: () => string): string {
+  let byType = watchLines.get(json);
   let line = byType?.get(type);
   if (line === undefined) {
-    line = `${JSON.stringify({ type, object })}\n`;
-    if (!byType) watchLines.set(object, (byType = new Map()));
+    line = `{"type":${JSON.stringify(type)},"object":${json()}}\n`;
+    if (!byType) watchLines.set(json, (byType = new Map()));
     byType.set(type, line);
   }
   return line;
@@ -692,13 +695,14 @@ export class ApiServer {
     res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache, private' });
     res.flushHeaders();
     let headersSent = false;
-    const write = (type: string, object: unknown): void => {
-      let obj = object;
+    // An event's object may be parsed on first read (WatchEvent.stored): only a Table reads it when `json` is given.
+    const write = (type: string, e: { object: unknown; json?: () => string }): void => {
       if (negotiated.table && (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED')) {
-        obj = toTable(def, [object as KubeObject], { now: this.now(), include: negotiated.include, noHeaders: headersSent });
+        res.write(watchLine(type, toTable(def, [e.object as KubeObject], { now: this.now(), include: negotiated.include, noHeaders: headersSent })));
         headersSent = true;
+      } else {
+        res.write(e.json ? sharedWatchLine(type, e.json) : watchLine(type, e.object));
       }
-      res.write(watchLine(type, obj));
     };
     let stop: (() => void) | undefined;
     const end = (): void => {
@@ -717,20 +721,20 @@ export class ApiServer {
         fromRevision,
         (e) => {
           if (e.type === 'BOOKMARK') {
-            if (bookmarks) write('BOOKMARK', { kind: def.kind, apiVersion: apiVersionOf(def), metadata: e.object.metadata });
+            if (bookmarks) write('BOOKMARK', { object: { kind: def.kind, apiVersion: apiVersionOf(def), metadata: e.object.metadata } });
             return;
           }
-          write(e.type, e.object);
+          write(e.type, e);
         },
         (err) => {
-          write('ERROR', err.toStatus());
+          write('ERROR', { object: err.toStatus() });
           end();
         },
       );
       this.watches.add(stop);
       if (res.writableEnded) end();
     } catch (err) {
-      if (err instanceof ApiError) write('ERROR', err.toStatus());
+      if (err instanceof ApiError) write('ERROR', { object: err.toStatus() });
       end();
       if (!(err instanceof ApiError)) throw err;
     }

@@ -35,6 +35,20 @@ export interface WatchEvent {
    * computed on first read (withLazyPrevious): test for it with `'previous' in event` when its value is not needed.
    */
   previous?: KubeObject;
+  /**
+   * For a PUT read from the store: the object as stored, whose `object` is then parsed only when first read. A watcher
+   * without a selector never needs it parsed: what it is sent can be made from these bytes (typedJson).
+   */
+  stored?: StoredObject;
+  /** The object's JSON as watchers are sent it (typed), made once for all of them; absent: serialize `object`. */
+  json?: () => string;
+}
+
+/** An object as the store holds it: its JSON without resourceVersion, which is the revision of its last write. */
+export interface StoredObject {
+  value: string;
+  revision: number;
+  namespace: string | undefined;
 }
 
 export interface EncodedListResult {
@@ -77,13 +91,35 @@ function decodeContinue(s: string): ContinueToken {
   throw badRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
 }
 
+/** How the registry starts every object it writes: apiVersion, kind and the opening of the metadata. */
+function storedHead(r: ResourceDef): string {
+  return `{"apiVersion":${JSON.stringify(apiVersionOf(r))},"kind":${JSON.stringify(r.kind)},"metadata":{`;
+}
+
 /**
- * A stored object that starts with `head` (its apiVersion, kind and the opening of its metadata, as the registry
- * writes every object) as sent to clients: the store's revision goes in as metadata.resourceVersion.
+ * A stored object that starts with `head` (storedHead) as sent to clients: the store's revision goes in as
+ * metadata.resourceVersion.
  */
-function encodedWithRevision(head: string, kv: KeyValue): string {
-  const rest = kv.value.slice(head.length);
-  return `${head}"resourceVersion":"${kv.modRevision}"${rest.startsWith('}') ? '' : ','}${rest}`;
+function encodedWithRevision(head: string, value: string, revision: number): string {
+  const rest = value.slice(head.length);
+  return `${head}"resourceVersion":"${revision}"${rest.startsWith('}') ? '' : ','}${rest}`;
+}
+
+/**
+ * Metadata members a client is never sent empty (upstream's omitempty), which an object may have been stored with;
+ * such an object is sent as parsed and cleaned instead (Rest's typed()).
+ */
+const EMPTY_META = ['"labels":{}', '"annotations":{}', '"finalizers":[]', '"ownerReferences":[]'];
+
+/**
+ * The JSON a watcher is sent for a stored object (apiVersion and kind first, then the object with its
+ * resourceVersion) made from the stored bytes, or undefined when they are not as the registry writes them or may
+ * hold an empty member that parsing would clean.
+ */
+export function typedJson(r: ResourceDef, stored: StoredObject): string | undefined {
+  const head = storedHead(r);
+  if (!stored.value.startsWith(head) || EMPTY_META.some((m) => stored.value.includes(m))) return undefined;
+  return encodedWithRevision(head, stored.value, stored.revision);
 }
 
 /**
@@ -93,6 +129,18 @@ function encodedWithRevision(head: string, kv: KeyValue): string {
 export function withLazyPrevious(event: WatchEvent, compute: () => KubeObject): WatchEvent {
   let previous: KubeObject | undefined;
   Object.defineProperty(event, 'previous', { enumerable: true, configurable: true, get: () => (previous ??= compute()) });
+  return event;
+}
+
+/**
+ * A PUT's event, its object parsed when first read: the watch cache holds a window of recent events, and parsed
+ * objects in it outlived the young generation, so every write cost the garbage collector a copy of a whole object
+ * graph that watchers without a selector never read.
+ */
+function storedEvent(type: 'ADDED' | 'MODIFIED', kv: KeyValue, namespace: string | undefined): WatchEvent {
+  let object: KubeObject | undefined;
+  const event = { type, stored: { value: kv.value, revision: kv.modRevision, namespace } } as WatchEvent;
+  Object.defineProperty(event, 'object', { enumerable: true, configurable: true, get: () => (object ??= decode(kv)) });
   return event;
 }
 
@@ -175,12 +223,12 @@ export class ObjectStorage {
    */
   async listEncoded(r: ResourceDef, namespace: string | undefined, opts: ListOptions = {}): Promise<EncodedListResult> {
     const filter = opts.filter;
-    const head = `{"apiVersion":${JSON.stringify(apiVersionOf(r))},"kind":${JSON.stringify(r.kind)},"metadata":{`;
+    const head = storedHead(r);
     return this.scan(r, namespace, opts, (kv) => {
-      if (!filter && kv.value.startsWith(head)) return encodedWithRevision(head, kv);
+      if (!filter && kv.value.startsWith(head)) return encodedWithRevision(head, kv.value, kv.modRevision);
       const obj = decode(kv);
       if (filter && !filter(obj)) return undefined;
-      return kv.value.startsWith(head) ? encodedWithRevision(head, kv) : JSON.stringify({ apiVersion: apiVersionOf(r), kind: r.kind, ...obj });
+      return kv.value.startsWith(head) ? encodedWithRevision(head, kv.value, kv.modRevision) : JSON.stringify({ apiVersion: apiVersionOf(r), kind: r.kind, ...obj });
     });
   }
 
@@ -282,11 +330,14 @@ export class ObjectStorage {
    */
   async watch(r: ResourceDef, namespace: string | undefined, fromRevision: number, onEvent: (e: WatchEvent) => void, onError: (e: ApiError) => void): Promise<Watch> {
     const prefix = this.prefix(r, namespace);
+    // A namespaced resource's keys are <prefix><namespace>/<name>.
+    const resourcePrefix = storagePrefix(r);
+    const namespaceOf = (key: string): string | undefined => (r.namespaced ? key.slice(resourcePrefix.length, key.indexOf('/', resourcePrefix.length)) : undefined);
     return this.store.watch({ key: prefix, prefix: true, startRevision: fromRevision + 1, prevKv: true, progressNotify: true }, (msg) => {
       if (msg.type === 'events') {
         for (const e of msg.events) {
           if (e.type === 'PUT') {
-            const event: WatchEvent = { type: e.kv.createRevision === e.kv.modRevision ? 'ADDED' : 'MODIFIED', object: decode(e.kv) };
+            const event = storedEvent(e.kv.createRevision === e.kv.modRevision ? 'ADDED' : 'MODIFIED', e.kv, namespaceOf(e.kv.key));
             const prevKv = e.prevKv;
             onEvent(prevKv ? withLazyPrevious(event, () => decode(prevKv)) : event);
           } else {

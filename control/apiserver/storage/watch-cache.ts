@@ -51,9 +51,10 @@ class ResourceWatchCache {
       for (const s of this.subscribers) s.onEvent(e);
       return;
     }
-    const obj = e.object as KubeObject;
-    const revision = Number(obj.metadata.resourceVersion);
-    const cached: Cached = { revision, namespace: obj.metadata.namespace, event: e };
+    // An event read from the store says where it belongs without its object being parsed.
+    const obj = e.stored ? undefined : (e.object as KubeObject);
+    const revision = e.stored ? e.stored.revision : Number(obj?.metadata.resourceVersion);
+    const cached: Cached = { revision, namespace: e.stored ? e.stored.namespace : obj?.metadata.namespace, event: e };
     this.window.push(cached);
     if (this.window.length > this.capacity) {
       const dropped = this.window.shift() as Cached;

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../../../../lib/log.js';
 import { ApiServer } from '../../../../control/apiserver/server.js';
 import { MemoryStore } from '../../../../control/store/index.js';
@@ -102,5 +102,30 @@ describe('watch', () => {
     await fetch(`${base}/api/v1/namespaces/default/configmaps/s`, { method: 'DELETE' });
     expect((await selected).map((e) => e.type)).toEqual(['ADDED', 'MODIFIED', 'DELETED']);
     expect((await all).map((e) => e.type)).toEqual(['MODIFIED', 'MODIFIED', 'MODIFIED', 'DELETED']);
+  });
+
+  it('sends a watcher without a selector each object as GET reads it, without parsing what the store holds', async () => {
+    const base = await start();
+    const rv = ((await (await fetch(`${base}/api/v1/namespaces/default/configmaps`, { method: 'POST', body: cm('first'), headers: { 'Content-Type': 'application/json' } })).json()) as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
+    const all = collect(`${base}/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=${rv}`, 2);
+    await new Promise((r) => setTimeout(r, 100));
+    const parse = vi.spyOn(JSON, 'parse');
+    try {
+      await fetch(`${base}/api/v1/namespaces/default/configmaps`, { method: 'POST', body: JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'plain', namespace: 'default', labels: { a: 'b' } }, data: { k: 'v' } }), headers: { 'Content-Type': 'application/json' } });
+      // Written past the registry, as an older writer might have: an empty member a client is never sent.
+      const key = '/registry/configmaps/default/legacy';
+      await store!.put(key, JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'legacy', namespace: 'default', uid: 'u-1', labels: {}, creationTimestamp: '2026-01-01T00:00:00Z' }, data: { x: 'y' } }));
+      const events = await all;
+      const stored = (await store!.range({ key: '/registry/configmaps/default/plain' })).kvs[0]!.value;
+      expect(parse.mock.calls.filter(([text]) => text === stored)).toHaveLength(0);
+      for (const e of events) {
+        const got = (await (await fetch(`${base}/api/v1/namespaces/default/configmaps/${e.object.metadata.name}`)).json()) as Event;
+        expect(e.type).toBe('ADDED');
+        expect(e.object).toEqual(got);
+      }
+      expect(events[1]!.object.metadata).not.toHaveProperty('labels');
+    } finally {
+      parse.mockRestore();
+    }
   });
 });
