@@ -3,8 +3,11 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } fr
 import { Agent, request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { Etcd3 } from 'etcd3';
 import { controlProcessEnv } from '../control/memory.js';
 import type { SectionOutput } from './agent.js';
+import { StoreCluster, type StoreMemberProc } from './store-procs.js';
+import { newClient } from './store.js';
 import { absoluteText, checkAborted, cpuSeconds, freePort, machine, mean, now, onCleanup, onExit, percentile, pollUntil, progress, round, sleep, statusKb, type AbsoluteLine } from './util.js';
 
 /**
@@ -26,6 +29,10 @@ import { absoluteText, checkAborted, cpuSeconds, freePort, machine, mean, now, o
  * setup (client certificates), to a trivial Node https server in its own process answering a canned pod; and for the
  * big LIST, the same number of bytes from that server. Figures are ms and MB with the issue's targets; ratios are
  * against the floor. Nothing fails on a threshold.
+ *
+ * Beside it, the durable write floor: what a write that must reach this machine's disk costs under the same closed
+ * loop, whoever serves it. etcd 3.4 (Debian's, one member, as kube-apiserver would store to), 50 clients creating a
+ * pod's stored bytes as kube-apiserver does (a transaction: put if the key has never been created), 100 each.
  */
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -87,6 +94,30 @@ async function concurrently(clients: number, perClient: number, each: (client: n
     }),
   );
   return times;
+}
+
+const ETCD_BIN = process.env.ETCD_BIN ?? '/usr/bin/etcd';
+
+/**
+ * The durable write floor (see the header): etcd with one member, `clients` clients each on its own connection
+ * creating `perClient` keys of `value` in a closed loop. Undefined when there is no etcd binary.
+ */
+async function durableWriteFloor(clients: number, perClient: number, value: string): Promise<{ ms: ReturnType<typeof stats>; perSecond: number; bytes: number } | undefined> {
+  if (!existsSync(ETCD_BIN)) return undefined;
+  progress(`durable write floor: etcd, ${clients} clients x ${perClient} creates of ${Buffer.byteLength(value)} bytes...`);
+  const cluster = await StoreCluster.start('etcd', 1, { etcdBin: ETCD_BIN, skiff: SKIFF, heartbeatMs: 100, electionMs: 1000 });
+  const endpoint = (cluster.members[0] as StoreMemberProc).endpoint;
+  const conns = Array.from({ length: clients }, () => newClient(endpoint));
+  try {
+    const create = (conn: Etcd3, key: string) => conn.if(key, 'Create', '==', 0).then(conn.put(key).value(value)).commit();
+    await concurrently(clients, 10, (c, i) => create(conns[c] as Etcd3, `/registry/pods/warm/p-${c}-${i}`).then(() => undefined));
+    const t0 = now();
+    const ms = await concurrently(clients, perClient, (c, i) => create(conns[c] as Etcd3, `/registry/pods/bench/p-${c}-${i}`).then(() => undefined));
+    return { ms: stats(ms), perSecond: (ms.length * 1000) / (now() - t0), bytes: Buffer.byteLength(value) };
+  } finally {
+    for (const c of conns) c.close();
+    await cluster.stop();
+  }
 }
 
 /** client-go's default client-side rate limit per client (rest.Config QPS): what a controller built on it sends at most. */
@@ -229,7 +260,9 @@ class ControlProcess {
     const fd = openSync(this.log, 'a');
     // SKIFF_BENCH_CONTROL_NODE_ARGS: extra node flags for the control process (e.g. --cpu-prof --cpu-prof-dir=DIR).
     const nodeArgs = (process.env.SKIFF_BENCH_CONTROL_NODE_ARGS ?? '').split(' ').filter(Boolean);
-    const args = [...nodeArgs, SKIFF, 'control', '--secure-port', String(this.port), '--bind-address', '127.0.0.1', '--data-dir', join(this.dir, 'data'), '--listen-peer-urls', `http://127.0.0.1:${peer}`];
+    // SKIFF_BENCH_CONTROL_ARGS: extra flags for skiff control (e.g. --only apiserver,controller-manager).
+    const controlArgs = (process.env.SKIFF_BENCH_CONTROL_ARGS ?? '').split(' ').filter(Boolean);
+    const args = [...nodeArgs, SKIFF, 'control', '--secure-port', String(this.port), '--bind-address', '127.0.0.1', '--data-dir', join(this.dir, 'data'), '--listen-peer-urls', `http://127.0.0.1:${peer}`, ...controlArgs];
     // The environment skiff up and the systemd unit give the control process (glibc's mmap threshold).
     const child = spawn(process.execPath, args, { env: controlProcessEnv({ ...process.env, SKIFF_LOG_FORMAT: 'json' }), stdio: ['ignore', fd, fd] });
     closeSync(fd);
@@ -519,6 +552,7 @@ export async function apiserverBench(opts: ApiserverBenchOptions = {}): Promise<
     }
     floorAgent.destroy();
     agent.destroy();
+    const durable = await durableWriteFloor(clients, perClient, JSON.stringify(sample));
 
     // What a cluster holding 5,000 pods costs, rather than the garbage of the burst that created them: V8 gives back
     // the heap a burst left behind only once the process has gone quiet (its memory reducer's full collections, seen
@@ -549,6 +583,9 @@ export async function apiserverBench(opts: ApiserverBenchOptions = {}): Promise<
       // Little's law: in a closed loop the mean latency is the clients over the throughput, whatever the server does
       // with its time, so a p99 target bounds the throughput it needs (what CPU per create on this machine gives).
       `  closed loop (Little's law): mean ${mean(createMs).toFixed(1)} ms = ${clients} clients / ${(s.create.n / createWallS).toFixed(0)} creates/s; a mean within ${TARGETS.mutatingP99Ms} ms alone needs ${((clients * 1000) / TARGETS.mutatingP99Ms).toFixed(0)}/s`,
+      durable
+        ? `  durable write floor (etcd 3.4, 1 member, this machine's disk; ${clients} clients x ${perClient} creates of a pod's ${durable.bytes} stored bytes, ${durable.perSecond.toFixed(0)}/s): p50 ${durable.ms.p50.toFixed(1)} ms, p99 ${durable.ms.p99.toFixed(1)} ms; create p99 = ${(s.create.p99 / durable.ms.p99).toFixed(1)}x it`
+        : `  durable write floor: not measured (no etcd at ${ETCD_BIN}: apt-get install etcd-server, or set ETCD_BIN)`,
       `update (${clients} clients, ${s.update.n} PUTs): p50 ${s.update.p50.toFixed(1)} ms, p99 ${s.update.p99.toFixed(1)} ms (target p99 <= ${TARGETS.mutatingP99Ms} ms${s.update.p99 > TARGETS.mutatingP99Ms ? ', OVER' : ''}); floor p99 ${s.floorUpdate.p99.toFixed(1)} ms = ${ratio(s.update.p99, s.floorUpdate.p99)}`,
       // Not the target figure (the closed loop above is): what a client sees when the server is not saturated.
       `update at a fixed load (${clients} clients at ${CLIENT_GO_QPS}/s each, client-go's default QPS: ${clients * CLIENT_GO_QPS}/s offered, ${s.pacedUpdate.n} PUTs): p50 ${s.pacedUpdate.p50.toFixed(1)} ms, p99 ${s.pacedUpdate.p99.toFixed(1)} ms; for reference, not the target figure`,
@@ -582,6 +619,7 @@ export async function apiserverBench(opts: ApiserverBenchOptions = {}): Promise<
         targets: TARGETS,
         ms: s,
         createThroughputPerSecond: round((s.create.n / createWallS), 1),
+        durableWriteFloor: durable ? { ms: durable.ms, perSecond: round(durable.perSecond, 1), bytes: durable.bytes } : null,
         serverSideP99Ms: Object.fromEntries(Object.entries(server).map(([k, v]) => [k, round(v.p99Ms, 2)])),
         controlCpuMsPerRequest: { create: round((createCpuS * 1000) / s.create.n, 3), createUntilQuiet: round((settledCreateCpuS * 1000) / s.create.n, 3), update: round((updateCpuS * 1000) / s.update.n, 3) },
         bigListBytes,

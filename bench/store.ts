@@ -170,7 +170,8 @@ function meter(cluster: StoreCluster): (ops: number) => Pick<Phase, 'memberCpuMs
 
 const CALL_TIMEOUT_MS = 30_000;
 
-function newClient(endpoint: string): Etcd3 {
+/** An etcd client on a connection of its own. */
+export function newClient(endpoint: string): Etcd3 {
   return new Etcd3({
     hosts: endpoint,
     dialTimeout: 5000,
