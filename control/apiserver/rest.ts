@@ -7,7 +7,7 @@ import type { UserInfo } from './authn.js';
 import { ApiError, badRequest, conflict, invalid, notFound } from './http/status.js';
 import { strategyFor, type Strategy } from './registry/index.js';
 import { apiVersionOf, findResource, type ResourceDef } from './resources.js';
-import { parseResourceVersion, typedJson, type EncodedListResult, type KubeObject, type ListResult, type ObjectStorage, type WatchEvent } from './storage/object-storage.js';
+import { carryKnownJson, parseResourceVersion, typedJson, type EncodedListResult, type KubeObject, type ListResult, type ObjectStorage, type WatchEvent } from './storage/object-storage.js';
 import { WatchCache } from './storage/watch-cache.js';
 
 /**
@@ -102,7 +102,8 @@ export class Rest {
   }
 
   private typed(def: ResourceDef, obj: KubeObject): KubeObject {
-    return { apiVersion: apiVersionOf(def), kind: def.kind, ...obj, metadata: withoutEmptyMeta(obj.metadata) } as KubeObject;
+    // A written object's known JSON is of its typed form already (typedJson), empty members cleaned.
+    return carryKnownJson(obj, { apiVersion: apiVersionOf(def), kind: def.kind, ...obj, metadata: withoutEmptyMeta(obj.metadata) } as KubeObject);
   }
 
   /**

@@ -40,7 +40,7 @@ import { evictPod } from './eviction.js';
 import { LoopbackIdentity, loopbackPair, LoopbackSocket, refusedConnection } from './loopback.js';
 import { inProcessConnectionError, inProcessExchange, type InProcessResponse } from './in-process.js';
 import type { Connection, InProcessCall, InProcessReply } from '../client/kubeconfig.js';
-import { ObjectStorage, parseResourceVersion, type KubeObject } from './storage/object-storage.js';
+import { knownJson, ObjectStorage, parseResourceVersion, type KubeObject } from './storage/object-storage.js';
 import { nextTurn } from '../../lib/event-loop.js';
 
 /**
@@ -195,7 +195,8 @@ function warningHeaders(ctx: RequestContext): Record<string, string[]> {
 }
 
 function sendJson(res: ServerResponse, code: number, body: unknown, headers: Record<string, string | string[]> = {}): void {
-  const text = JSON.stringify(body);
+  // An object a write just stored is sent as the bytes it was stored as (knownJson), not serialized again.
+  const text = (body !== null && typeof body === 'object' ? knownJson(body) : undefined) ?? JSON.stringify(body);
   res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...headers });
   res.end(text);
 }

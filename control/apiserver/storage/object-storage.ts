@@ -133,6 +133,33 @@ export function withLazyPrevious(event: WatchEvent, compute: () => KubeObject): 
 }
 
 /**
+ * The JSON a client is sent for an object a write of this module returned (typedJson of the bytes it stored), so the
+ * answer to a create or an update is not serialized a second time. Kept only for the object as returned: a copy or a
+ * changed object has none, and is serialized. Whoever holds such an object must not change it.
+ */
+const writtenJson = new WeakMap<object, string>();
+
+/** The JSON a client is sent for `obj`, when a write made it from the stored bytes (see writtenJson). */
+export function knownJson(obj: object): string | undefined {
+  return writtenJson.get(obj);
+}
+
+/** Gives `to`, a typed copy of `from` that serializes the same, `from`'s known JSON. */
+export function carryKnownJson<T extends object>(from: object, to: T): T {
+  const json = writtenJson.get(from);
+  if (json !== undefined) writtenJson.set(to, json);
+  return to;
+}
+
+/** The object a write returns: `obj` at its new revision, with the JSON of what was stored when it can be had. */
+function written(r: ResourceDef, obj: KubeObject, value: string, revision: number): KubeObject {
+  const out = { ...obj, metadata: { ...obj.metadata, resourceVersion: String(revision) } };
+  const json = typedJson(r, { value, revision, namespace: obj.metadata.namespace });
+  if (json !== undefined) writtenJson.set(out, json);
+  return out;
+}
+
+/**
  * A PUT's event, its object parsed when first read: the watch cache holds a window of recent events, and parsed
  * objects in it outlived the young generation, so every write cost the garbage collector a copy of a whole object
  * graph that watchers without a selector never read.
@@ -284,9 +311,10 @@ export class ObjectStorage {
   async create(r: ResourceDef, obj: KubeObject): Promise<KubeObject> {
     const key = this.key(r, obj.metadata.namespace, obj.metadata.name ?? '');
     const lease = await this.leaseFor(r);
-    const res = await this.store.txn({ compare: [op.createRevision(key, '=', 0)], success: [op.put(key, encode(obj), lease ? { lease } : {})], failure: [] });
+    const value = encode(obj);
+    const res = await this.store.txn({ compare: [op.createRevision(key, '=', 0)], success: [op.put(key, value, lease ? { lease } : {})], failure: [] });
     if (!res.succeeded) throw alreadyExists(r.group, r.resource, obj.metadata.name ?? '');
-    return { ...obj, metadata: { ...obj.metadata, resourceVersion: String(res.header.revision) } };
+    return written(r, obj, value, res.header.revision);
   }
 
   /**
@@ -297,14 +325,15 @@ export class ObjectStorage {
     const name = obj.metadata.name ?? '';
     const key = this.key(r, obj.metadata.namespace, name);
     const lease = await this.leaseFor(r);
-    const res = await this.store.txn({ compare: [op.modRevision(key, '=', expectedRevision)], success: [op.put(key, encode(obj), lease ? { lease } : {})], failure: [op.get(key)] });
+    const value = encode(obj);
+    const res = await this.store.txn({ compare: [op.modRevision(key, '=', expectedRevision)], success: [op.put(key, value, lease ? { lease } : {})], failure: [op.get(key)] });
     if (!res.succeeded) {
       const current = res.responses[0];
       const exists = current && 'kvs' in current && current.kvs.length > 0;
       if (!exists) throw notFound(r.group, r.resource, name);
       throw conflict(r.group, r.resource, name, 'the object has been modified; please apply your changes to the latest version and try again');
     }
-    return { ...obj, metadata: { ...obj.metadata, resourceVersion: String(res.header.revision) } };
+    return written(r, obj, value, res.header.revision);
   }
 
   /** Deletes the object if it is still at `expectedRevision`. */
