@@ -102,7 +102,7 @@ const ETCD_BIN = process.env.ETCD_BIN ?? '/usr/bin/etcd';
  * The durable write floor (see the header): etcd with one member, `clients` clients each on its own connection
  * creating `perClient` keys of `value` in a closed loop. Undefined when there is no etcd binary.
  */
-async function durableWriteFloor(clients: number, perClient: number, value: string): Promise<{ ms: ReturnType<typeof stats>; perSecond: number; bytes: number } | undefined> {
+async function durableWriteFloor(clients: number, perClient: number, value: string): Promise<{ ms: ReturnType<typeof stats>; perSecond: number; bytes: number; clientCpuPercent: number } | undefined> {
   if (!existsSync(ETCD_BIN)) return undefined;
   progress(`durable write floor: etcd, ${clients} clients x ${perClient} creates of ${Buffer.byteLength(value)} bytes...`);
   const cluster = await StoreCluster.start('etcd', 1, { etcdBin: ETCD_BIN, skiff: SKIFF, heartbeatMs: 100, electionMs: 1000 });
@@ -112,8 +112,10 @@ async function durableWriteFloor(clients: number, perClient: number, value: stri
     const create = (conn: Etcd3, key: string) => conn.if(key, 'Create', '==', 0).then(conn.put(key).value(value)).commit();
     await concurrently(clients, 10, (c, i) => create(conns[c] as Etcd3, `/registry/pods/warm/p-${c}-${i}`).then(() => undefined));
     const t0 = now();
+    const cpu0 = cpuSeconds(process.pid);
     const ms = await concurrently(clients, perClient, (c, i) => create(conns[c] as Etcd3, `/registry/pods/bench/p-${c}-${i}`).then(() => undefined));
-    return { ms: stats(ms), perSecond: (ms.length * 1000) / (now() - t0), bytes: Buffer.byteLength(value) };
+    const wallS = (now() - t0) / 1000;
+    return { ms: stats(ms), perSecond: ms.length / wallS, bytes: Buffer.byteLength(value), clientCpuPercent: ((cpuSeconds(process.pid) - cpu0) / wallS) * 100 };
   } finally {
     for (const c of conns) c.close();
     await cluster.stop();
@@ -429,6 +431,7 @@ export async function apiserverBench(opts: ApiserverBenchOptions = {}): Promise<
       scraped = next;
     };
     const tCreate = now();
+    const clientCpuCreate0 = cpuSeconds(process.pid);
     const cpuCreate0 = cpuSeconds(control.pid);
     const createMs = await concurrently(clients, perClient, async (c, i) => {
       const r = await must(agent, port, 'POST', '/api/v1/namespaces/bench/pods', podBody(`p-${c}-${i}`, { app: 'bench', client: String(c) }));
@@ -436,6 +439,8 @@ export async function apiserverBench(opts: ApiserverBenchOptions = {}): Promise<
       if (++created % 1000 === 0) progress(`  ${created} pods (${((now() - tCreate) / 1000).toFixed(1)} s)`);
     });
     const createWallS = (now() - tCreate) / 1000;
+    // The 50 clients share this process's one thread: when it is busy, answers wait in it, and the latencies with them.
+    const clientCpuCreatePercent = ((cpuSeconds(process.pid) - clientCpuCreate0) / createWallS) * 100;
     const createCpuS = cpuSeconds(control.pid) - cpuCreate0;
     await serverSide('create', { verb: 'POST', resource: 'pods' });
     // What the creates set off may outlast the phase (the scheduler's status updates and events, controllers): the
@@ -541,7 +546,11 @@ export async function apiserverBench(opts: ApiserverBenchOptions = {}): Promise<
     floorChild = floor.child;
     const floorAgent = new Agent({ ...tls, keepAlive: true, maxSockets: clients });
     await concurrently(clients, 2, () => must(floorAgent, floor.port, 'GET', '/warm').then(() => undefined));
+    const tFloorCreate = now();
+    const clientCpuFloor0 = cpuSeconds(process.pid);
     const floorCreateMs = await concurrently(clients, perClient, (c, i) => must(floorAgent, floor.port, 'POST', '/create', podBody(`p-${c}-${i}`, { app: 'bench' })).then(() => undefined));
+    const floorCreateWallS = (now() - tFloorCreate) / 1000;
+    const clientCpuFloorPercent = ((cpuSeconds(process.pid) - clientCpuFloor0) / floorCreateWallS) * 100;
     const floorGetMs = await concurrently(clients, 40, () => must(floorAgent, floor.port, 'GET', '/get').then(() => undefined));
     const floorUpdateMs = await concurrently(clients, updates, () => must(floorAgent, floor.port, 'PUT', '/update', sample).then(() => undefined));
     const floorBigListMs: number[] = [];
@@ -582,9 +591,10 @@ export async function apiserverBench(opts: ApiserverBenchOptions = {}): Promise<
       `create (${clients} clients, ${s.create.n} pods, ${(s.create.n / createWallS).toFixed(0)}/s): p50 ${s.create.p50.toFixed(1)} ms, p99 ${s.create.p99.toFixed(1)} ms (target p99 <= ${TARGETS.mutatingP99Ms} ms${s.create.p99 > TARGETS.mutatingP99Ms ? ', OVER' : ''}); floor p99 ${s.floorCreate.p99.toFixed(1)} ms = ${ratio(s.create.p99, s.floorCreate.p99)}`,
       // Little's law: in a closed loop the mean latency is the clients over the throughput, whatever the server does
       // with its time, so a p99 target bounds the throughput it needs (what CPU per create on this machine gives).
+      `  the clients' process (one thread for all 50) used ${clientCpuCreatePercent.toFixed(0)}% of a CPU during the phase; against the trivial floor ${clientCpuFloorPercent.toFixed(0)}% at ${(s.floorCreate.n / floorCreateWallS).toFixed(0)}/s`,
       `  closed loop (Little's law): mean ${mean(createMs).toFixed(1)} ms = ${clients} clients / ${(s.create.n / createWallS).toFixed(0)} creates/s; a mean within ${TARGETS.mutatingP99Ms} ms alone needs ${((clients * 1000) / TARGETS.mutatingP99Ms).toFixed(0)}/s`,
       durable
-        ? `  durable write floor (etcd 3.4, 1 member, this machine's disk; ${clients} clients x ${perClient} creates of a pod's ${durable.bytes} stored bytes, ${durable.perSecond.toFixed(0)}/s): p50 ${durable.ms.p50.toFixed(1)} ms, p99 ${durable.ms.p99.toFixed(1)} ms; create p99 = ${(s.create.p99 / durable.ms.p99).toFixed(1)}x it`
+        ? `  durable write floor (etcd 3.4, 1 member, this machine's disk; ${clients} clients x ${perClient} creates of a pod's ${durable.bytes} stored bytes, ${durable.perSecond.toFixed(0)}/s, client process CPU ${durable.clientCpuPercent.toFixed(0)}%): p50 ${durable.ms.p50.toFixed(1)} ms, p99 ${durable.ms.p99.toFixed(1)} ms; create p99 = ${(s.create.p99 / durable.ms.p99).toFixed(1)}x it`
         : `  durable write floor: not measured (no etcd at ${ETCD_BIN}: apt-get install etcd-server, or set ETCD_BIN)`,
       `update (${clients} clients, ${s.update.n} PUTs): p50 ${s.update.p50.toFixed(1)} ms, p99 ${s.update.p99.toFixed(1)} ms (target p99 <= ${TARGETS.mutatingP99Ms} ms${s.update.p99 > TARGETS.mutatingP99Ms ? ', OVER' : ''}); floor p99 ${s.floorUpdate.p99.toFixed(1)} ms = ${ratio(s.update.p99, s.floorUpdate.p99)}`,
       // Not the target figure (the closed loop above is): what a client sees when the server is not saturated.
@@ -619,7 +629,8 @@ export async function apiserverBench(opts: ApiserverBenchOptions = {}): Promise<
         targets: TARGETS,
         ms: s,
         createThroughputPerSecond: round((s.create.n / createWallS), 1),
-        durableWriteFloor: durable ? { ms: durable.ms, perSecond: round(durable.perSecond, 1), bytes: durable.bytes } : null,
+        durableWriteFloor: durable ? { ms: durable.ms, perSecond: round(durable.perSecond, 1), bytes: durable.bytes, clientCpuPercent: round(durable.clientCpuPercent, 1) } : null,
+        clientCpuPercent: { create: round(clientCpuCreatePercent, 1), floorCreate: round(clientCpuFloorPercent, 1) },
         serverSideP99Ms: Object.fromEntries(Object.entries(server).map(([k, v]) => [k, round(v.p99Ms, 2)])),
         controlCpuMsPerRequest: { create: round((createCpuS * 1000) / s.create.n, 3), createUntilQuiet: round((settledCreateCpuS * 1000) / s.create.n, 3), update: round((updateCpuS * 1000) / s.update.n, 3) },
         bigListBytes,
