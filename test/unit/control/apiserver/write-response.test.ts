@@ -11,10 +11,14 @@ describe('the answer to a write', () => {
     await store?.close();
   });
 
-  it('is the object as stored and read back, made from the stored bytes rather than serialized again', async () => {
+  async function start(): Promise<string> {
     store = new MemoryStore();
     server = new ApiServer({ store, logger: silentLogger() });
-    const base = `http://127.0.0.1:${await server.listen(0)}`;
+    return `http://127.0.0.1:${await server.listen(0)}`;
+  }
+
+  it('is the object as stored and read back, made from the stored bytes rather than serialized again', async () => {
+    const base = await start();
     const url = `${base}/api/v1/namespaces/default/configmaps`;
     const body = (data: Record<string, string>, extra: Record<string, unknown> = {}) => JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'answer', namespace: 'default', labels: { a: 'b' }, ...extra }, data });
     const stringify = vi.spyOn(JSON, 'stringify');
@@ -39,9 +43,7 @@ describe('the answer to a write', () => {
   });
 
   it('leaves out empty metadata members as a read does', async () => {
-    store = new MemoryStore();
-    server = new ApiServer({ store, logger: silentLogger() });
-    const base = `http://127.0.0.1:${await server.listen(0)}`;
+    const base = await start();
     const created = await fetch(`${base}/api/v1/namespaces/default/configmaps`, { method: 'POST', body: JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'bare', namespace: 'default', labels: {}, annotations: {} } }), headers: { 'Content-Type': 'application/json' } });
     const obj = (await created.json()) as { metadata: Record<string, unknown> };
     expect(obj.metadata).not.toHaveProperty('labels');
