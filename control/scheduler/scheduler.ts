@@ -6,6 +6,7 @@
  * PodScheduled=False condition saying why, and waits for the cluster to change.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { jsonEqual } from '../api/core/common.js';
 import { ApiStatusError, Informer, type KubeClient, type KubeObject, type QueueClock } from '../client/index.js';
 import { filteredInformer } from '../client/shared-informer.js';
 import type { Logger } from '../../lib/log.js';
@@ -84,11 +85,12 @@ const isTerminal = (p: SchedPod): boolean => p.status?.phase === 'Succeeded' || 
 
 /** Upstream's isPodUpdated: anything but status and resourceVersion changed. */
 function specChanged(a: KubeObject, b: KubeObject): boolean {
-  const strip = (o: KubeObject): string => {
+  const strip = (o: KubeObject): Record<string, unknown> => {
     const { resourceVersion: _rv, managedFields: _mf, generation: _g, ...meta } = o.metadata;
-    return JSON.stringify([meta, o.spec]);
+    return meta;
   };
-  return strip(a) !== strip(b);
+  // Compared as data, as upstream's reflect.DeepEqual, without serializing both pods on every update.
+  return !jsonEqual(a.spec, b.spec) || !jsonEqual(strip(a), strip(b));
 }
 
 const rfc3339 = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -161,7 +163,7 @@ export function startScheduler(opts: SchedulerOptions): SchedulerHandle {
     },
     onUpdate: (old, o) => {
       snapshot.setPod(asPod(o));
-      if (JSON.stringify(old.metadata.labels ?? {}) !== JSON.stringify(o.metadata.labels ?? {}) || (!old.metadata.deletionTimestamp && o.metadata.deletionTimestamp)) queue.moveAllToActiveOrBackoff();
+      if (!jsonEqual(old.metadata.labels ?? {}, o.metadata.labels ?? {}) || (!old.metadata.deletionTimestamp && o.metadata.deletionTimestamp)) queue.moveAllToActiveOrBackoff();
     },
     onDelete: (o) => {
       snapshot.removePod(podKey(asPod(o)));
