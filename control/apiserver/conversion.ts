@@ -2,7 +2,7 @@ import { compactObject, HorizontalPodAutoscaler, hpaV1ToV2, hpaV2ToV1 } from '..
 import type { Watch } from '../store/index.js';
 import type { ApiError } from './http/status.js';
 import type { ResourceDef } from './resources.js';
-import { ObjectStorage, withLazyPrevious, type KubeObject, type ListOptions, type ListResult, type WatchEvent } from './storage/object-storage.js';
+import { ObjectStorage, storedAs, withLazyPrevious, type KubeObject, type ListOptions, type ListResult, type WatchEvent } from './storage/object-storage.js';
 
 /**
  * Kinds served in more than one version are stored in one of them (upstream's storage version) and converted on the
@@ -33,13 +33,61 @@ const HPA_V2: StorageConversion = {
   fromStorage: (obj) => (storedAsV1(obj) ? asStoredV2(hpaV1ToV2(obj)) : obj),
 };
 
+/**
+ * Events: core/v1 and events.k8s.io/v1 serve the same objects, stored as core/v1 (upstream's storage version). The
+ * two differ in member names only: upstream's conversion renames these (events.k8s.io/v1 name, core/v1 name) and
+ * copies the rest as it is (reason, type, action, eventTime, series, related, reportingInstance, metadata).
+ */
+const EVENT_RENAMES: ReadonlyArray<readonly [string, string]> = [
+  ['regarding', 'involvedObject'],
+  ['note', 'message'],
+  ['deprecatedSource', 'source'],
+  ['deprecatedFirstTimestamp', 'firstTimestamp'],
+  ['deprecatedLastTimestamp', 'lastTimestamp'],
+  ['deprecatedCount', 'count'],
+  ['reportingController', 'reportingComponent'],
+];
+
+/** `obj` in another version: apiVersion set, members renamed (from → to), their order kept. */
+function renamed(obj: KubeObject, apiVersion: string, renames: ReadonlyMap<string, string>): KubeObject {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(obj)) out[k === 'apiVersion' ? k : (renames.get(k) ?? k)] = k === 'apiVersion' ? apiVersion : v;
+  return out as KubeObject;
+}
+
+const TO_CORE_EVENT = new Map(EVENT_RENAMES);
+const TO_EVENTS_V1 = new Map(EVENT_RENAMES.map(([v1, core]) => [core, v1] as const));
+/** Written through events.k8s.io/v1 by Skiff before conversion existed: stored in that version, still read. */
+const storedAsEventsV1 = (obj: KubeObject): boolean => obj.apiVersion === 'events.k8s.io/v1';
+const toCoreEvent = (obj: KubeObject): KubeObject => renamed(obj, 'v1', TO_CORE_EVENT);
+const toEventsV1 = (obj: KubeObject): KubeObject => renamed(obj, 'events.k8s.io/v1', TO_EVENTS_V1);
+
+const CORE_EVENT: StorageConversion = {
+  toStorage: (obj) => obj,
+  fromStorage: (obj) => (storedAsEventsV1(obj) ? toCoreEvent(obj) : obj),
+};
+
+const EVENTS_V1_EVENT: StorageConversion = {
+  toStorage: (obj) => toCoreEvent(obj),
+  fromStorage: (obj) => (storedAsEventsV1(obj) ? obj : toEventsV1(obj)),
+};
+
 export function storageConversion(def: ResourceDef): StorageConversion | undefined {
+  if (def.resource === 'events' && def.kind === 'Event') {
+    if (def.group === '') return CORE_EVENT;
+    if (def.group === 'events.k8s.io') return EVENTS_V1_EVENT;
+  }
   if (def.group !== 'autoscaling' || def.resource !== 'horizontalpodautoscalers') return undefined;
   return def.version === 'v1' ? HPA_V1 : HPA_V2;
 }
 
 /** ObjectStorage that converts the kinds above between the version a request names and the stored one. */
 export class ConvertingStorage extends ObjectStorage {
+  protected override fromStored(r: ResourceDef, obj: KubeObject): KubeObject {
+    const c = storageConversion(r);
+    return c ? c.fromStorage(obj) : obj;
+  }
+
   override async get(r: ResourceDef, namespace: string | undefined, name: string): Promise<KubeObject> {
     const c = storageConversion(r);
     const obj = await super.get(r, namespace, name);
@@ -87,6 +135,8 @@ export class ConvertingStorage extends ObjectStorage {
       fromRevision,
       (e) => {
         if (e.type === 'BOOKMARK' || e.type === 'ERROR') return onEvent(e);
+        // Stored in the version watched: nothing to convert, and the object need not be parsed (WatchEvent.stored).
+        if (e.stored && storedAs(r, e.stored.value)) return onEvent(e);
         const converted: WatchEvent = { type: e.type, object: c.fromStorage(e.object as KubeObject) };
         onEvent('previous' in e ? withLazyPrevious(converted, () => c.fromStorage(e.previous as KubeObject)) : converted);
       },

@@ -96,6 +96,11 @@ function storedHead(r: ResourceDef): string {
   return `{"apiVersion":${JSON.stringify(apiVersionOf(r))},"kind":${JSON.stringify(r.kind)},"metadata":{`;
 }
 
+/** Whether `value` is stored in the version `r` serves (as the registry writes it), so reading it as `r` converts nothing. */
+export function storedAs(r: ResourceDef, value: string): boolean {
+  return value.startsWith(storedHead(r));
+}
+
 /**
  * A stored object that starts with `head` (storedHead) as sent to clients: the store's revision goes in as
  * metadata.resourceVersion.
@@ -253,10 +258,21 @@ export class ObjectStorage {
     const head = storedHead(r);
     return this.scan(r, namespace, opts, (kv) => {
       if (!filter && kv.value.startsWith(head)) return encodedWithRevision(head, kv.value, kv.modRevision);
-      const obj = decode(kv);
+      // Stored in another version (see fromStored): the object as `r` reads it.
+      const obj = kv.value.startsWith(head) ? decode(kv) : this.fromStored(r, decode(kv));
       if (filter && !filter(obj)) return undefined;
-      return kv.value.startsWith(head) ? encodedWithRevision(head, kv.value, kv.modRevision) : JSON.stringify({ apiVersion: apiVersionOf(r), kind: r.kind, ...obj });
+      if (kv.value.startsWith(head)) return encodedWithRevision(head, kv.value, kv.modRevision);
+      const { apiVersion: _a, kind: _k, ...rest } = obj;
+      return JSON.stringify({ apiVersion: apiVersionOf(r), kind: r.kind, ...rest });
     });
+  }
+
+  /**
+   * An object as `r` reads it when stored in another version (a kind served in several versions, see
+   * ConvertingStorage); here, as stored.
+   */
+  protected fromStored(_r: ResourceDef, obj: KubeObject): KubeObject {
+    return obj;
   }
 
   /** Reads a resource's objects in key order at one revision, keeping what `take` makes of each (undefined: skip). */
