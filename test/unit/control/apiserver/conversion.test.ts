@@ -1,25 +1,21 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../../../lib/log.js';
-import { ApiServer } from '../../../../control/apiserver/server.js';
-import { MemoryStore } from '../../../../control/store/index.js';
+import { startTestApiServer, type TestApiServer } from '../../../helpers/api-server.js';
 
 type Obj = Record<string, unknown> & { apiVersion?: string; metadata: { name: string; resourceVersion?: string } };
 
 /** Kinds served in two versions read the same stored objects in either, converted (control/apiserver/conversion.ts). */
 describe('objects served in two versions', () => {
-  let server: ApiServer | undefined;
-  let store: MemoryStore | undefined;
+  let api: TestApiServer | undefined;
   afterEach(async () => {
-    await server?.close();
-    await store?.close();
+    await api?.close();
+    api = undefined;
   });
 
   type Call = (method: string, path: string, body?: unknown) => Promise<{ status: number; body: Obj & { items?: Obj[] } }>;
 
   async function start(): Promise<{ call: Call; base: string }> {
-    store = new MemoryStore();
-    server = new ApiServer({ store, logger: silentLogger() });
-    const base = `http://127.0.0.1:${await server.listen(0)}`;
+    api = await startTestApiServer();
+    const base = api.base;
     const call: Call = async (method, path, body) => {
       const res = await fetch(`${base}${path}`, { method, ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } } : {}) });
       return { status: res.status, body: (await res.json()) as Obj & { items?: Obj[] } };

@@ -1,7 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { silentLogger } from '../../../../lib/log.js';
-import { ApiServer } from '../../../../control/apiserver/server.js';
-import { MemoryStore } from '../../../../control/store/index.js';
+import { startTestApiServer, type TestApiServer } from '../../../helpers/api-server.js';
 
 interface Event {
   type: string;
@@ -30,19 +28,12 @@ async function collect(url: string, count: number): Promise<Event[]> {
 }
 
 describe('watch', () => {
-  let server: ApiServer | undefined;
-  let store: MemoryStore | undefined;
+  let api: TestApiServer | undefined;
   afterEach(async () => {
-    await server?.close();
-    await store?.close();
+    await api?.close();
+    api = undefined;
   });
-
-  async function start(): Promise<string> {
-    store = new MemoryStore();
-    server = new ApiServer({ store, logger: silentLogger() });
-    const port = await server.listen(0);
-    return `http://127.0.0.1:${port}`;
-  }
+  const start = async (): Promise<string> => (api = await startTestApiServer()).base;
 
   const cm = (name: string, data: Record<string, string> = {}) => JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default' }, data });
 
@@ -70,7 +61,7 @@ describe('watch', () => {
     const replay = await collect(`${base}/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=${first.metadata.resourceVersion}`, 3);
     expect(replay.map((e) => e.object.metadata.name)).toEqual(['y0', 'y1', 'y2']);
     const current = Number(replay[2]?.object.metadata.resourceVersion);
-    await store!.compact(current);
+    await api!.store.compact(current);
     const expired = await collect(`${base}/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=1`, 1);
     expect(expired[0]?.type).toBe('ERROR');
     expect(expired[0]?.object.code).toBe(410);
@@ -114,9 +105,9 @@ describe('watch', () => {
       await fetch(`${base}/api/v1/namespaces/default/configmaps`, { method: 'POST', body: JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'plain', namespace: 'default', labels: { a: 'b' } }, data: { k: 'v' } }), headers: { 'Content-Type': 'application/json' } });
       // Written past the registry, as an older writer might have: an empty member a client is never sent.
       const key = '/registry/configmaps/default/legacy';
-      await store!.put(key, JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'legacy', namespace: 'default', uid: 'u-1', labels: {}, creationTimestamp: '2026-01-01T00:00:00Z' }, data: { x: 'y' } }));
+      await api!.store.put(key, JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'legacy', namespace: 'default', uid: 'u-1', labels: {}, creationTimestamp: '2026-01-01T00:00:00Z' }, data: { x: 'y' } }));
       const events = await all;
-      const stored = (await store!.range({ key: '/registry/configmaps/default/plain' })).kvs[0]!.value;
+      const stored = (await api!.store.range({ key: '/registry/configmaps/default/plain' })).kvs[0]!.value;
       expect(parse.mock.calls.filter(([text]) => text === stored)).toHaveLength(0);
       for (const e of events) {
         const got = (await (await fetch(`${base}/api/v1/namespaces/default/configmaps/${e.object.metadata.name}`)).json()) as Event;

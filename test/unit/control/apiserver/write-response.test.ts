@@ -1,21 +1,13 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { silentLogger } from '../../../../lib/log.js';
-import { ApiServer } from '../../../../control/apiserver/server.js';
-import { MemoryStore } from '../../../../control/store/index.js';
+import { startTestApiServer, type TestApiServer } from '../../../helpers/api-server.js';
 
 describe('the answer to a write', () => {
-  let server: ApiServer | undefined;
-  let store: MemoryStore | undefined;
+  let api: TestApiServer | undefined;
   afterEach(async () => {
-    await server?.close();
-    await store?.close();
+    await api?.close();
+    api = undefined;
   });
-
-  async function start(): Promise<string> {
-    store = new MemoryStore();
-    server = new ApiServer({ store, logger: silentLogger() });
-    return `http://127.0.0.1:${await server.listen(0)}`;
-  }
+  const start = async (): Promise<string> => (api = await startTestApiServer()).base;
 
   it('is the object as stored and read back, made from the stored bytes rather than serialized again', async () => {
     const base = await start();

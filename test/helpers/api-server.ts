@@ -1,0 +1,31 @@
+import { ApiServer } from '../../control/apiserver/server.js';
+import { MemoryStore } from '../../control/store/index.js';
+import { silentLogger } from '../../lib/log.js';
+
+/** An API server on an in-memory store, over plain HTTP on 127.0.0.1, for one test. */
+export interface TestApiServer {
+  base: string;
+  store: MemoryStore;
+  server: ApiServer;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts one; the test closes it (afterEach), also when it fails:
+ *   let api: TestApiServer | undefined;
+ *   afterEach(async () => { await api?.close(); api = undefined; });
+ */
+export async function startTestApiServer(): Promise<TestApiServer> {
+  const store = new MemoryStore();
+  const server = new ApiServer({ store, logger: silentLogger() });
+  const base = `http://127.0.0.1:${await server.listen(0)}`;
+  return {
+    base,
+    store,
+    server,
+    async close() {
+      await server.close();
+      await store.close();
+    },
+  };
+}
