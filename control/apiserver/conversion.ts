@@ -89,15 +89,12 @@ export class ConvertingStorage extends ObjectStorage {
   }
 
   override async get(r: ResourceDef, namespace: string | undefined, name: string): Promise<KubeObject> {
-    const c = storageConversion(r);
-    const obj = await super.get(r, namespace, name);
-    return c ? c.fromStorage(obj) : obj;
+    return this.fromStored(r, await super.get(r, namespace, name));
   }
 
   override async tryGet(r: ResourceDef, namespace: string | undefined, name: string): Promise<KubeObject | undefined> {
-    const c = storageConversion(r);
     const obj = await super.tryGet(r, namespace, name);
-    return c && obj ? c.fromStorage(obj) : obj;
+    return obj && this.fromStored(r, obj);
   }
 
   override async list(r: ResourceDef, namespace: string | undefined, opts: ListOptions = {}): Promise<ListResult> {
@@ -121,9 +118,7 @@ export class ConvertingStorage extends ObjectStorage {
   }
 
   override async delete(r: ResourceDef, namespace: string | undefined, name: string, expectedRevision: number): Promise<KubeObject> {
-    const c = storageConversion(r);
-    const obj = await super.delete(r, namespace, name, expectedRevision);
-    return c ? c.fromStorage(obj) : obj;
+    return this.fromStored(r, await super.delete(r, namespace, name, expectedRevision));
   }
 
   override async watch(r: ResourceDef, namespace: string | undefined, fromRevision: number, onEvent: (e: WatchEvent) => void, onError: (e: ApiError) => void): Promise<Watch> {

@@ -91,9 +91,19 @@ function decodeContinue(s: string): ContinueToken {
   throw badRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
 }
 
-/** How the registry starts every object it writes: apiVersion, kind and the opening of the metadata. */
+const storedHeads = new WeakMap<ResourceDef, string>();
+
+/**
+ * How the registry starts every object it writes: apiVersion, kind and the opening of the metadata. Made once per
+ * resource: every write's answer and every watch event looks for it.
+ */
 function storedHead(r: ResourceDef): string {
-  return `{"apiVersion":${JSON.stringify(apiVersionOf(r))},"kind":${JSON.stringify(r.kind)},"metadata":{`;
+  let head = storedHeads.get(r);
+  if (head === undefined) {
+    head = `{"apiVersion":${JSON.stringify(apiVersionOf(r))},"kind":${JSON.stringify(r.kind)},"metadata":{`;
+    storedHeads.set(r, head);
+  }
+  return head;
 }
 
 /** Whether `value` is stored in the version `r` serves (as the registry writes it), so reading it as `r` converts nothing. */
@@ -257,11 +267,12 @@ export class ObjectStorage {
     const filter = opts.filter;
     const head = storedHead(r);
     return this.scan(r, namespace, opts, (kv) => {
-      if (!filter && kv.value.startsWith(head)) return encodedWithRevision(head, kv.value, kv.modRevision);
+      const asStored = kv.value.startsWith(head);
+      if (!filter && asStored) return encodedWithRevision(head, kv.value, kv.modRevision);
       // Stored in another version (see fromStored): the object as `r` reads it.
-      const obj = kv.value.startsWith(head) ? decode(kv) : this.fromStored(r, decode(kv));
+      const obj = asStored ? decode(kv) : this.fromStored(r, decode(kv));
       if (filter && !filter(obj)) return undefined;
-      if (kv.value.startsWith(head)) return encodedWithRevision(head, kv.value, kv.modRevision);
+      if (asStored) return encodedWithRevision(head, kv.value, kv.modRevision);
       const { apiVersion: _a, kind: _k, ...rest } = obj;
       return JSON.stringify({ apiVersion: apiVersionOf(r), kind: r.kind, ...rest });
     });
