@@ -194,6 +194,29 @@ export function decodeBody(buf: Buffer, contentType: string): unknown {
   }
 }
 
+type DeleteOptions = Parameters<Rest['delete']>[3];
+
+/** DeleteOptions from the body (JSON or YAML, or none), with gracePeriodSeconds and propagationPolicy also taken from the query. */
+async function readDeleteOptions(req: IncomingMessage, query: URLSearchParams): Promise<DeleteOptions> {
+  const buf = await readBody(req);
+  const decoded = buf.length > 0 ? decodeBody(buf, req.headers['content-type'] ?? 'application/json') : null;
+  // A JSON null is empty DeleteOptions, as Go decodes it; anything but an object is not DeleteOptions at all.
+  if (decoded !== null && (typeof decoded !== 'object' || Array.isArray(decoded))) throw badRequest('the body of a delete request must be a DeleteOptions object');
+  const opts = (decoded ?? {}) as Record<string, unknown>;
+  const graceQ = query.get('gracePeriodSeconds');
+  const grace = graceQ !== null ? Number(graceQ) : typeof opts.gracePeriodSeconds === 'number' ? opts.gracePeriodSeconds : undefined;
+  if (grace !== undefined && (!Number.isInteger(grace) || grace < 0)) throw badRequest('gracePeriodSeconds must be a non-negative integer');
+  const policy = query.get('propagationPolicy') ?? (typeof opts.propagationPolicy === 'string' ? opts.propagationPolicy : undefined);
+  if (policy !== undefined && !['Orphan', 'Background', 'Foreground'].includes(policy)) {
+    throw badRequest(`propagationPolicy: Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan"`);
+  }
+  return {
+    ...(grace !== undefined ? { gracePeriodSeconds: grace } : {}),
+    ...(opts.preconditions ? { preconditions: opts.preconditions as { uid?: string; resourceVersion?: string } } : {}),
+    ...(policy ? { propagationPolicy: policy } : {}),
+  };
+}
+
 interface Negotiated {
   table: boolean;
   include: IncludeObject;
@@ -657,36 +680,26 @@ export class ApiServer {
       case 'patch':
         return this.patchHandler(def, ctx, info, req, res);
       case 'delete': {
-        const buf = await readBody(req);
-        const decoded = buf.length > 0 ? decodeBody(buf, req.headers['content-type'] ?? 'application/json') : null;
-        // A JSON null is empty DeleteOptions, as Go decodes it; anything but an object is not DeleteOptions at all.
-        if (decoded !== null && (typeof decoded !== 'object' || Array.isArray(decoded))) throw badRequest('the body of a delete request must be a DeleteOptions object');
-        const opts = (decoded ?? {}) as Record<string, unknown>;
-        const graceQ = query.get('gracePeriodSeconds');
-        const grace = graceQ !== null ? Number(graceQ) : typeof opts.gracePeriodSeconds === 'number' ? opts.gracePeriodSeconds : undefined;
-        if (grace !== undefined && (!Number.isInteger(grace) || grace < 0)) throw badRequest('gracePeriodSeconds must be a non-negative integer');
-        const policy = query.get('propagationPolicy') ?? (typeof opts.propagationPolicy === 'string' ? opts.propagationPolicy : undefined);
-        if (policy !== undefined && !['Orphan', 'Background', 'Foreground'].includes(policy)) {
-          throw badRequest(`propagationPolicy: Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan"`);
-        }
-        const result = await this.rest.delete(def, ctx, info.name as string, {
-          ...(grace !== undefined ? { gracePeriodSeconds: grace } : {}),
-          ...(opts.preconditions ? { preconditions: opts.preconditions as { uid?: string; resourceVersion?: string } } : {}),
-          ...(policy ? { propagationPolicy: policy } : {}),
-        });
+        const deleteOpts = await readDeleteOptions(req, query);
+        const result = await this.rest.delete(def, ctx, info.name as string, deleteOpts);
         return sendJson(res, result.finished ? 200 : 202, result.obj);
       }
       case 'deletecollection': {
+        // As upstream: the options apply to every item; items go one at a time, so an error (a 403 for an immortal
+        // namespace, a failed precondition) ends the request with the items before it already deleted. The answer is
+        // the list as it was before the deletes.
+        const deleteOpts = await readDeleteOptions(req, query);
         const sel = parseSelection(def, query);
         const listed = await this.rest.list(def, ctx, sel, {});
         for (const item of listed.items) {
           try {
-            await this.rest.delete(def, { ...ctx, ...(item.metadata.namespace ? { namespace: item.metadata.namespace } : {}) }, item.metadata.name ?? '', {});
+            await this.rest.delete(def, { ...ctx, ...(item.metadata.namespace ? { namespace: item.metadata.namespace } : {}) }, item.metadata.name ?? '', deleteOpts);
           } catch (err) {
             if (!(err instanceof ApiError && err.code === 404)) throw err;
           }
         }
-        return sendJson(res, 200, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success' });
+        const apiVersion = apiVersionOf(def);
+        return sendJson(res, 200, { kind: `${def.kind}List`, apiVersion, metadata: { resourceVersion: listed.resourceVersion }, items: listed.items.map((o) => ({ apiVersion, kind: def.kind, ...o })) });
       }
     }
   }

@@ -1,4 +1,7 @@
+import { chainAdmission, namespaceLifecycle } from '../../control/apiserver/admission/namespace-lifecycle.js';
+import { ensureSystemNamespaces } from '../../control/apiserver/bootstrap.js';
 import { ApiServer } from '../../control/apiserver/server.js';
+import { ObjectStorage } from '../../control/apiserver/storage/object-storage.js';
 import { MemoryStore } from '../../control/store/index.js';
 import { silentLogger } from '../../lib/log.js';
 
@@ -15,9 +18,12 @@ export interface TestApiServer {
  *   let api: TestApiServer | undefined;
  *   afterEach(async () => { await api?.close(); api = undefined; });
  */
-export async function startTestApiServer(): Promise<TestApiServer> {
+export async function startTestApiServer(opts: { namespaceLifecycle?: boolean } = {}): Promise<TestApiServer> {
   const store = new MemoryStore();
-  const server = new ApiServer({ store, logger: silentLogger() });
+  // With namespaceLifecycle, the system namespaces exist and are immortal, and a terminating namespace takes no new objects, as in `skiff control`.
+  const admission = opts.namespaceLifecycle ? { admission: chainAdmission([namespaceLifecycle(new ObjectStorage(store))]) } : {};
+  const server = new ApiServer({ store, logger: silentLogger(), ...admission });
+  if (opts.namespaceLifecycle) await ensureSystemNamespaces(server.rest);
   const base = `http://127.0.0.1:${await server.listen(0)}`;
   return {
     base,

@@ -485,6 +485,15 @@ interface FuzzRequest {
   label: string;
 }
 
+/**
+ * A DELETE of a whole collection deletes item by item, as upstream's does: an error part way (a 403 for an immortal
+ * namespace) ends it with the items before it deleted, so such a request may fail and still have written.
+ */
+function deletesCollection(r: FuzzRequest): boolean {
+  const path = r.path.split('?')[0] ?? '';
+  return r.method === 'DELETE' && /^\/(api\/v1|apis\/[^/]+\/[^/]+)(\/namespaces\/[^/]+)?\/[^/]+\/?$/.test(path);
+}
+
 function collectionPath(kind: Kind, ns: string | undefined): string {
   const root = kind.group ? `/apis/${kind.group}/${kind.version}` : `/api/${kind.version}`;
   return kind.namespaced && ns !== undefined ? `${root}/namespaces/${encodeURIComponent(ns)}/${kind.resource}` : `${root}/${kind.resource}`;
@@ -892,7 +901,7 @@ describe(`API server fuzz (${REPLAY})`, () => {
             if (a.status >= 400 || a.status === 0) {
               counts.checkedRejected++;
               const after = await revision();
-              if (after !== before && failures.length < 50) failures.push({ request: describeRequest(r), why: `answered ${a.status} but the store moved from revision ${before} to ${after}` });
+              if (after !== before && !deletesCollection(r) && failures.length < 50) failures.push({ request: describeRequest(r), why: `answered ${a.status} but the store moved from revision ${before} to ${after}` });
             }
           }
         }
