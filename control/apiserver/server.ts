@@ -194,6 +194,13 @@ export function decodeBody(buf: Buffer, contentType: string): unknown {
   }
 }
 
+/** The body of a create or an update, subresources included: an object, or a 400 before any handler reads it. */
+function decodeObjectBody(buf: Buffer, contentType: string): Record<string, unknown> {
+  const body = decodeBody(buf, contentType);
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badRequest('the body of the request must be a JSON or YAML object');
+  return body as Record<string, unknown>;
+}
+
 type DeleteOptions = Parameters<Rest['delete']>[3];
 
 /** DeleteOptions from the body (JSON or YAML, or none), with gracePeriodSeconds and propagationPolicy also taken from the query. */
@@ -640,7 +647,7 @@ export class ApiServer {
       case 'watch':
         return this.watch(def, ctx, query, negotiated, req, res, info.name);
       case 'create': {
-        const body = decodeBody(await readBody(req), req.headers['content-type'] ?? '');
+        const body = decodeObjectBody(await readBody(req), req.headers['content-type'] ?? '');
         if (info.name !== undefined && sub === 'binding' && def.kind === 'Pod') {
           const b = body as { target?: { kind?: string; name?: string } };
           await this.rest.bind(ctx, info.name, b.target ?? {});
@@ -665,7 +672,7 @@ export class ApiServer {
         return sendJson(res, 201, created, warningHeaders(ctx));
       }
       case 'update': {
-        const body = decodeBody(await readBody(req), req.headers['content-type'] ?? '');
+        const body = decodeObjectBody(await readBody(req), req.headers['content-type'] ?? '');
         if (sub === 'scale') {
           const current = await this.rest.get(def, ctx, info.name as string);
           const rv = (body as { metadata?: { resourceVersion?: string } }).metadata?.resourceVersion;
