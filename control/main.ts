@@ -41,7 +41,7 @@ export const DEFAULT_CLUSTER_CIDR = '10.244.0.0/16';
 import type { ResourceMetricsSource } from './apiserver/metrics-api.js';
 import { kubeletNodeFetcher, ResourceMetricsScraper } from './metrics/scraper.js';
 import type { KubeletClientConfig } from './apiserver/proxy/kubelet-client.js';
-import { startStoreMember } from './store/cli.js';
+import { DEFAULT_SNAPSHOT_COUNT, startStoreMember } from './store/cli.js';
 import { CONTROL_HEAP_GROWING_PERCENT, tuneControlPlaneHeap } from './memory.js';
 import type { Store } from './store/index.js';
 
@@ -69,6 +69,7 @@ const FLAGS = {
   'listen-client-urls': { type: 'string', help: 'Embedded store: serve the etcd v3 API here too (default: not served)' },
   'heartbeat-interval': { type: 'string', help: 'Embedded store: Raft heartbeat in ms (default 100)' },
   'election-timeout': { type: 'string', help: 'Embedded store: Raft election timeout in ms (default 1000)' },
+  'snapshot-count': { type: 'string', help: `Embedded store: applied entries between two snapshots (default ${DEFAULT_SNAPSHOT_COUNT})` },
   controllers: { type: 'string', help: 'Controllers to run: names, * for all, -name to leave one out (default *)' },
   only: { type: 'string', help: 'Components this process runs: apiserver, scheduler, controller-manager, comma-separated (default all three)' },
   kubeconfig: { type: 'string', help: 'How the scheduler and controller manager reach the API server when this process runs none' },
@@ -120,6 +121,23 @@ export function storageBackend(storage: string | undefined, etcdServers: string 
   return { backend: 'embedded', error: `--storage: expected embedded or etcd, got "${storage}"` };
 }
 
+/** The embedded store's Raft timing and snapshot flags (etcd's names), or what is wrong with one of them. */
+function embeddedStoreTuning(str: (k: keyof typeof FLAGS) => string | undefined): { heartbeatMs?: number; electionTimeoutMs?: number; snapshotCount?: number } | string {
+  const out: { heartbeatMs?: number; electionTimeoutMs?: number; snapshotCount?: number } = {};
+  for (const [flag, key, what] of [
+    ['heartbeat-interval', 'heartbeatMs', 'a number of milliseconds such as 100'],
+    ['election-timeout', 'electionTimeoutMs', 'a number of milliseconds such as 1000'],
+    ['snapshot-count', 'snapshotCount', `a number of entries such as ${DEFAULT_SNAPSHOT_COUNT}`],
+  ] as const) {
+    const text = str(flag);
+    if (text === undefined) continue;
+    if (!/^\d+$/.test(text.trim()) || Number(text) < 1) return `--${flag}: expected ${what}, got "${text}"`;
+    out[key] = Number(text);
+  }
+  if ((out.electionTimeoutMs ?? 1000) < 2 * (out.heartbeatMs ?? 100)) return `--election-timeout (${out.electionTimeoutMs ?? 1000} ms) must be at least twice --heartbeat-interval (${out.heartbeatMs ?? 100} ms)`;
+  return out;
+}
+
 const etcdServerUrls = (flag: string): string[] => flag.split(',').map((u) => u.trim()).filter(Boolean);
 
 /** The API server on its store (embedded member or etcd); an exit code when it cannot start. */
@@ -169,6 +187,8 @@ async function startApiServer(str: (k: keyof typeof FLAGS) => string | undefined
     } else {
       const name = str('name') ?? 'default';
       const peerUrl = str('listen-peer-urls') ?? 'http://127.0.0.1:2380';
+      // Checked before anything started (runControl).
+      const tuning = embeddedStoreTuning(str);
       logger.info({ dataDir: join(dataDir, 'store') }, 'starting the embedded store');
       const member = await startStoreMember({
         name,
@@ -176,8 +196,7 @@ async function startApiServer(str: (k: keyof typeof FLAGS) => string | undefined
         initialCluster: str('initial-cluster') ?? `${name}=${peerUrl}`,
         listenPeerUrl: peerUrl,
         listenClientUrls: str('listen-client-urls') ? (str('listen-client-urls') as string).split(',') : [],
-        ...(str('heartbeat-interval') ? { heartbeatMs: Number(str('heartbeat-interval')) } : {}),
-        ...(str('election-timeout') ? { electionTimeoutMs: Number(str('election-timeout')) } : {}),
+        ...(typeof tuning === 'object' ? tuning : {}),
         logger: logger.child({ component: 'store' }),
         onFatal: (err) => {
           logger.fatal({ err: err instanceof Error ? err.message : String(err) }, 'the embedded store stopped');
@@ -348,6 +367,8 @@ export async function runControl(argv: string[]): Promise<number> {
   if (!only.has('apiserver') && !str('kubeconfig')) return usage('--kubeconfig is required when this process runs no API server (--only without apiserver)');
   const storage = storageBackend(str('storage'), str('etcd-servers'));
   if (storage.error) return usage(storage.error);
+  const tuning = embeddedStoreTuning(str);
+  if (typeof tuning === 'string') return usage(tuning);
   const election = leaderElectionConfig(str);
   if (typeof election === 'string') return usage(election);
   const hpaConfig: NonNullable<ControllerConfig['horizontalPodAutoscaler']> = {};

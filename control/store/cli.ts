@@ -12,12 +12,14 @@ import { createLogger, silentLogger } from '../../lib/log.js';
 import type { Clock } from './clock.js';
 import type { EtcdApiMember, EtcdApiServer, Uint64Like } from './etcdapi/index.js';
 import { clusterIdOf, parseInitialCluster, type ClusterMember } from './member/cluster.js';
-import type { Ticker } from './member/node.js';
+import { DEFAULT_SNAPSHOT_COUNT, type Ticker } from './member/node.js';
 import { ErrMembership } from './member/errors.js';
 import { ErrMemberRemovedMessage, Membership, fetchMembers, loadMembership, type MemberRecord, type MembersInfo, type MembershipOptions } from './member/membership.js';
 import { RaftStore } from './member/raft-store.js';
 import { HttpTransport, type TlsOptions } from './member/transport.js';
 import { NONE, type NodeId } from './raft/messages.js';
+
+export { DEFAULT_SNAPSHOT_COUNT };
 
 export interface StoreMemberOptions {
   /** This member's name in `initialCluster`. Default 'default'. */
@@ -361,7 +363,7 @@ const FLAGS = {
   'advertise-client-urls': { def: '--listen-client-urls', help: 'Client URLs told to clients and peers' },
   'heartbeat-interval': { def: '100', help: 'Time (ms) of a heartbeat interval (one Raft tick)' },
   'election-timeout': { def: '1000', help: 'Time (ms) for an election to time out' },
-  'snapshot-count': { def: '10000', help: 'Applied entries between two snapshots' },
+  'snapshot-count': { def: String(DEFAULT_SNAPSHOT_COUNT), help: 'Applied entries between two snapshots' },
   'snapshot-catchup-entries': { def: '5000', help: 'Entries kept behind a snapshot for slow followers' },
   'max-snapshots': { def: '5', help: 'Snapshot files to retain' },
   'wal-segment-size': { def: '67108864', help: 'Bytes after which a WAL segment is cut' },
@@ -472,7 +474,7 @@ export async function runStore(argv: string[]): Promise<number> {
       ...(advertise !== undefined ? { advertiseClientUrls: advertise } : {}),
       heartbeatMs: positiveInt('heartbeat-interval', str('heartbeat-interval'), 100),
       electionTimeoutMs: positiveInt('election-timeout', str('election-timeout'), 1000),
-      snapshotCount: positiveInt('snapshot-count', str('snapshot-count'), 10_000),
+      snapshotCount: positiveInt('snapshot-count', str('snapshot-count'), DEFAULT_SNAPSHOT_COUNT),
       snapshotCatchUpEntries: positiveInt('snapshot-catchup-entries', str('snapshot-catchup-entries'), 5_000),
       maxSnapshots: positiveInt('max-snapshots', str('max-snapshots'), 5),
       walSegmentSizeBytes: positiveInt('wal-segment-size', str('wal-segment-size'), 64 * 1024 * 1024),

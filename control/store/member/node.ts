@@ -68,6 +68,13 @@ import { ErrConfChangePending, ErrNoLeader, ErrNotLeader, ErrStopped, ErrTimeout
 import type { MembershipCommand } from './membership.js';
 import type { Transport, TransportHandler } from './transport.js';
 
+/**
+ * Applied entries between two snapshots. etcd's default is 100,000, but etcd's backend keeps its state on disk as it
+ * applies, so its restart replays little; this store's state is on disk only in snapshots, so a restart replays every
+ * entry since the last one (90,000 entries of 1.6 KB took 7.7 s here, 10,000 1.4 s).
+ */
+export const DEFAULT_SNAPSHOT_COUNT = 10_000;
+
 /** Calls `fn` every `ms` milliseconds until the returned function is called. */
 export interface Ticker {
   every(ms: number, fn: () => void): () => void;
@@ -120,7 +127,7 @@ export interface RaftNodeOptions {
   readonly electionTimeoutMs?: number;
   /** How long a proposal or read may wait. Default 5 s + 2 election timeouts, as etcd. */
   readonly requestTimeoutMs?: number;
-  /** Take a snapshot every this many applied entries. Default 10 000 (etcd: --snapshot-count). */
+  /** Take a snapshot every this many applied entries. Default DEFAULT_SNAPSHOT_COUNT (etcd: --snapshot-count). */
   readonly snapshotCount?: number;
   /** Entries kept in memory behind a snapshot so slow followers catch up without one. Default 5 000. */
   readonly snapshotCatchUpEntries?: number;
@@ -890,7 +897,7 @@ export class RaftNode implements TransportHandler {
       if (to > this.storage.firstIndex() - 1) this.storage.compact(to);
     }
     if (this.snapshotting !== undefined) return;
-    const every = this.options.snapshotCount ?? 10_000;
+    const every = this.options.snapshotCount ?? DEFAULT_SNAPSHOT_COUNT;
     const wanted = this.storage.snapshotWanted && this.applied > this.snapshotIndex;
     if ((!wanted && this.applied - this.snapshotIndex < every) || this.applied < this.storage.firstIndex() - 1) return;
     // Entries applied while their write was in progress are in storage once it finished; never snapshot past it.

@@ -29,6 +29,12 @@ describe('skiff control flags', () => {
     expect(await run(['--storage', 'bolt'])).toEqual({ code: 2, stderr: 'skiff control: --storage: expected embedded or etcd, got "bolt"\n' });
   });
 
+  it("refuses the embedded store's timing and snapshot flags when they are not positive whole numbers, or the election timeout is under two heartbeats", async () => {
+    expect(await run(['--heartbeat-interval', 'abc'])).toEqual({ code: 2, stderr: 'skiff control: --heartbeat-interval: expected a number of milliseconds such as 100, got "abc"\n' });
+    expect(await run(['--snapshot-count', '0'])).toEqual({ code: 2, stderr: 'skiff control: --snapshot-count: expected a number of entries such as 10000, got "0"\n' });
+    expect(await run(['--election-timeout', '150'])).toEqual({ code: 2, stderr: 'skiff control: --election-timeout (150 ms) must be at least twice --heartbeat-interval (100 ms)\n' });
+  });
+
   it('refuses a port out of range or not a number', async () => {
     expect((await run(['--secure-port', '70000'])).stderr).toContain('--secure-port 70000 must be between 1 and 65535');
     const notNumber = await run(['--secure-port', 'https']);
