@@ -41,7 +41,7 @@ export const DEFAULT_CLUSTER_CIDR = '10.244.0.0/16';
 import type { ResourceMetricsSource } from './apiserver/metrics-api.js';
 import { kubeletNodeFetcher, ResourceMetricsScraper } from './metrics/scraper.js';
 import type { KubeletClientConfig } from './apiserver/proxy/kubelet-client.js';
-import { DEFAULT_SNAPSHOT_COUNT, startStoreMember } from './store/cli.js';
+import { DEFAULT_SNAPSHOT_COUNT, positiveInt, startStoreMember } from './store/cli.js';
 import { CONTROL_HEAP_GROWING_PERCENT, tuneControlPlaneHeap } from './memory.js';
 import type { Store } from './store/index.js';
 
@@ -122,20 +122,16 @@ export function storageBackend(storage: string | undefined, etcdServers: string 
 }
 
 /** The embedded store's Raft timing and snapshot flags (etcd's names), or what is wrong with one of them. */
-function embeddedStoreTuning(str: (k: keyof typeof FLAGS) => string | undefined): { heartbeatMs?: number; electionTimeoutMs?: number; snapshotCount?: number } | string {
-  const out: { heartbeatMs?: number; electionTimeoutMs?: number; snapshotCount?: number } = {};
-  for (const [flag, key, what] of [
-    ['heartbeat-interval', 'heartbeatMs', 'a number of milliseconds such as 100'],
-    ['election-timeout', 'electionTimeoutMs', 'a number of milliseconds such as 1000'],
-    ['snapshot-count', 'snapshotCount', `a number of entries such as ${DEFAULT_SNAPSHOT_COUNT}`],
-  ] as const) {
-    const text = str(flag);
-    if (text === undefined) continue;
-    if (!/^\d+$/.test(text.trim()) || Number(text) < 1) return `--${flag}: expected ${what}, got "${text}"`;
-    out[key] = Number(text);
+function embeddedStoreTuning(str: (k: keyof typeof FLAGS) => string | undefined): { heartbeatMs: number; electionTimeoutMs: number; snapshotCount: number } | string {
+  try {
+    const heartbeatMs = positiveInt('heartbeat-interval', str('heartbeat-interval'), 100, 'a number of milliseconds such as 100');
+    const electionTimeoutMs = positiveInt('election-timeout', str('election-timeout'), 1000, 'a number of milliseconds such as 1000');
+    const snapshotCount = positiveInt('snapshot-count', str('snapshot-count'), DEFAULT_SNAPSHOT_COUNT, `a number of entries such as ${DEFAULT_SNAPSHOT_COUNT}`);
+    if (electionTimeoutMs < 2 * heartbeatMs) return `--election-timeout (${electionTimeoutMs} ms) must be at least twice --heartbeat-interval (${heartbeatMs} ms)`;
+    return { heartbeatMs, electionTimeoutMs, snapshotCount };
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
   }
-  if ((out.electionTimeoutMs ?? 1000) < 2 * (out.heartbeatMs ?? 100)) return `--election-timeout (${out.electionTimeoutMs ?? 1000} ms) must be at least twice --heartbeat-interval (${out.heartbeatMs ?? 100} ms)`;
-  return out;
 }
 
 const etcdServerUrls = (flag: string): string[] => flag.split(',').map((u) => u.trim()).filter(Boolean);

@@ -395,10 +395,11 @@ export function storeHelp(): string {
   return lines.join('\n');
 }
 
-function positiveInt(flag: string, value: string | undefined, def: number): number {
+/** A flag's positive whole number, `def` when absent; an Error naming the flag and `expected` when it is not one. */
+export function positiveInt(flag: string, value: string | undefined, def: number, expected = 'a positive integer'): number {
   if (value === undefined) return def;
   const n = Number(value);
-  if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`--${flag}: expected a positive integer, got "${value}"`);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`--${flag}: expected ${expected}, got "${value}"`);
   return n;
 }
 
