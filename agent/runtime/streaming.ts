@@ -107,6 +107,15 @@ export class DockerStreaming implements StreamingRuntime {
     const info = await container.inspect();
     const tty = info.Config.Tty === true;
     const stream = (await container.attach({ stream: true, hijack: true, stdin: opts.stdin, stdout: opts.stdout, stderr: opts.stderr })) as unknown as Duplex;
+    // Docker keeps an attach to a container that is not running open until the container is started again (what
+    // `docker start -a` relies on). A pod's container that has exited is never started again (a restart is a new
+    // container), so an attach that lost the race with the exit (kubectl run -i of a short command) would wait forever.
+    // Checked once the attach is in place: an exit after this point ends the stream by itself.
+    const state = await container.inspect().then((i) => i.State, () => undefined);
+    if (!state?.Running) {
+      stream.destroy();
+      throw new Error(`container ${containerId.slice(0, 12)} is not running${state?.Status ? ` (${state.Status})` : ''}`);
+    }
     const { stdout, stderr, ended } = outputs(this.docker, stream, tty);
     return {
       stdin: opts.stdin ? stream : undefined,
