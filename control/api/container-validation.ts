@@ -17,6 +17,7 @@ import { isConfigMapKey, isEnvVarName, isHTTPHeaderName, isQualifiedName, isVali
 import type {
   Container,
   ContainerPort,
+  EphemeralContainer,
   EnvFromSource,
   EnvVar,
   HTTPGetAction,
@@ -386,3 +387,33 @@ export function validateInitContainers(init: Container[], regular: Container[], 
   return errs;
 }
 
+
+/** What an ephemeral container may not set: it runs beside the workload, never as part of it (no traffic, no health, no resources). */
+const EPHEMERAL_FORBIDDEN_FIELDS = ['ports', 'livenessProbe', 'readinessProbe', 'startupProbe', 'lifecycle', 'resizePolicy', 'restartPolicy'] as const;
+const EPHEMERAL_FORBIDDEN = 'cannot be set for an Ephemeral Container';
+
+/**
+ * Upstream's validateEphemeralContainers: names unique across every container of the pod, the fields above refused,
+ * no volume subPaths (bind mounts that would outlive the container), a targetContainerName that names a container or
+ * init container, and the common container rules.
+ */
+export function validateEphemeralContainers(ephemeral: EphemeralContainer[] | undefined, regular: Container[], init: Container[], volumes: Set<string>, path: string): FieldError[] {
+  const errs: FieldError[] = [];
+  const others = new Set([...regular, ...init].map((c) => c.name));
+  const seen = new Set(others);
+  (ephemeral ?? []).forEach((ctr, i) => {
+    const p = index(path, i);
+    errs.push(...validateName(ctr, seen, p));
+    for (const f of EPHEMERAL_FORBIDDEN_FIELDS) if (ctr[f] !== undefined) errs.push(forbidden(child(p, f), EPHEMERAL_FORBIDDEN));
+    const r = ctr.resources;
+    if (Object.keys(r.limits ?? {}).length > 0 || Object.keys(r.requests ?? {}).length > 0 || (r.claims ?? []).length > 0) errs.push(forbidden(child(p, 'resources'), EPHEMERAL_FORBIDDEN));
+    ctr.volumeMounts.forEach((m, mi) => {
+      const mp = index(child(p, 'volumeMounts'), mi);
+      if (m.subPath) errs.push(forbidden(child(mp, 'subPath'), EPHEMERAL_FORBIDDEN));
+      if (m.subPathExpr) errs.push(forbidden(child(mp, 'subPathExpr'), EPHEMERAL_FORBIDDEN));
+    });
+    if (ctr.targetContainerName !== undefined && ctr.targetContainerName !== '' && !others.has(ctr.targetContainerName)) errs.push(notFound(child(p, 'targetContainerName'), ctr.targetContainerName));
+    errs.push(...validateContainer(ctr, volumes, p));
+  });
+  return errs;
+}

@@ -3,7 +3,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { jsonEqual } from './core/common.js';
 import { child, forbidden, index, invalid, required, type FieldError } from './errors.js';
-import type { Pod, PodSpec, Toleration } from './pod.js';
+import { MIRROR_POD_ANNOTATION, type Pod, type PodSpec, type Toleration } from './pod.js';
 import { validatePod } from './pod-validation.js';
 import { inclusiveRangeError } from './names.js';
 import { MAX_INT32 } from './validation-util.js';
@@ -100,5 +100,24 @@ export function validatePodUpdate(pod: Pod, old: Pod): FieldError[] {
     errs.push(forbidden(specPath, `pod updates may not change fields other than ${UPDATABLE_POD_SPEC_FIELDS.join(',')}\n${specDiff(before, munged)}`));
   }
   errs.push(...validateOnlyAddedTolerations(spec.tolerations, before.tolerations, child(specPath, 'tolerations')));
+  return errs;
+}
+
+/**
+ * Upstream's ValidatePodEphemeralContainersUpdate, for a write through pods/ephemeralcontainers (which copied
+ * everything else from the stored pod): the new pod is valid, it is no mirror of a static pod (its kubelet takes its
+ * spec from a file, where an ephemeral container would never appear), and the ephemeral containers already there are
+ * neither removed nor changed: they may only be added to.
+ */
+export function validatePodEphemeralContainersUpdate(pod: Pod, old: Pod): FieldError[] {
+  if (old.metadata.annotations?.[MIRROR_POD_ANNOTATION] !== undefined) return [forbidden('', 'static pods do not support ephemeral containers')];
+  const errs = validatePod(pod);
+  const specPath = child('spec', 'ephemeralContainers');
+  const next = new Map((pod.spec.ephemeralContainers ?? []).map((c) => [c.name, c]));
+  for (const before of old.spec.ephemeralContainers ?? []) {
+    const now = next.get(before.name);
+    if (now === undefined) errs.push(forbidden(specPath, `existing ephemeral containers "${before.name}" may not be removed\n`));
+    else if (!jsonEqual(now, before)) errs.push(forbidden(specPath, `existing ephemeral containers "${before.name}" may not be changed\n`));
+  }
   return errs;
 }

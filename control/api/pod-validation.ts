@@ -4,7 +4,7 @@
 // Container and volume rules live in container-validation.ts and volume-validation.ts.
 import { isIP } from 'node:net';
 import { child, index, invalid, notSupported, required, type FieldError } from './errors.js';
-import { validateContainers, validateInitContainers } from './container-validation.js';
+import { validateContainers, validateEphemeralContainers, validateInitContainers } from './container-validation.js';
 import { validateLabels, validateObjectMeta } from './meta.js';
 import { inclusiveRangeError, isQualifiedName, isValidLabelValue } from './names.js';
 import type { Pod, PodDNSConfig, PodSpec, Toleration } from './pod.js';
@@ -92,6 +92,7 @@ export function validatePodSpec(spec: PodSpec, fieldPath = 'spec'): FieldError[]
   errs.push(...vols.errors);
   errs.push(...validateContainers(spec.containers, vols.names, child(fieldPath, 'containers')));
   errs.push(...validateInitContainers(spec.initContainers, spec.containers, vols.names, child(fieldPath, 'initContainers')));
+  errs.push(...validateEphemeralContainers(spec.ephemeralContainers, spec.containers, spec.initContainers, vols.names, child(fieldPath, 'ephemeralContainers')));
 
   const rp = child(fieldPath, 'restartPolicy');
   if (spec.restartPolicy === '') errs.push(required(rp));

@@ -168,7 +168,7 @@ export const PodSecurityContext = z.looseObject({
 });
 export type PodSecurityContext = z.output<typeof PodSecurityContext>;
 
-export const Container = z
+const ContainerFields = z
   .object({
     name: z.string().default(''),
     image: z.string().default(''),
@@ -195,9 +195,18 @@ export const Container = z
     stdin: z.boolean().optional(),
     stdinOnce: z.boolean().optional(),
     tty: z.boolean().optional(),
-  })
-  .transform((c) => ({ ...c, imagePullPolicy: c.imagePullPolicy || defaultImagePullPolicy(c.image) }));
+  });
+const withPullPolicy = <C extends { image: string; imagePullPolicy?: string | undefined }>(c: C): C & { imagePullPolicy: string } => ({ ...c, imagePullPolicy: c.imagePullPolicy || defaultImagePullPolicy(c.image) });
+export const Container = ContainerFields.transform(withPullPolicy);
 export type Container = z.output<typeof Container>;
+
+/**
+ * A container added to a running pod through its ephemeralcontainers subresource (kubectl debug): a Container's
+ * fields, defaulted as a Container's are, plus the container whose process namespace it joins. What it may not set
+ * (ports, probes, lifecycle, resources) is refused by validation, as upstream does, not by the schema.
+ */
+export const EphemeralContainer = ContainerFields.extend({ targetContainerName: z.string().optional() }).transform(withPullPolicy);
+export type EphemeralContainer = z.output<typeof EphemeralContainer>;
 
 const KeyToPath = z.object({ key: z.string().default(''), path: z.string().default(''), mode: int().optional() });
 
@@ -340,11 +349,14 @@ export const PodDNSConfig = z.object({
 });
 export type PodDNSConfig = z.output<typeof PodDNSConfig>;
 
+/** The annotation a kubelet puts on the API server's mirror of a static pod (its config hash). */
+export const MIRROR_POD_ANNOTATION = 'kubernetes.io/config.mirror';
+
 export const PodSpec = z.object({
   volumes: z.array(Volume).default([]),
   initContainers: z.array(Container).default([]),
   containers: z.array(Container).default([]),
-  ephemeralContainers: z.array(loose()).optional(),
+  ephemeralContainers: z.array(EphemeralContainer).optional(),
   restartPolicy: stringOr('Always'),
   terminationGracePeriodSeconds: int()
     .optional()

@@ -258,6 +258,11 @@ export class Rest {
       // Status writes change status only (and labels/annotations are left as they are); a CSR's approval is its
       // status conditions.
       obj = { ...current, status: next.status };
+    } else if (subresource === 'ephemeralcontainers') {
+      // As upstream's ephemeral containers strategy: the stored pod with the body's ephemeral containers, nothing else.
+      const { ephemeralContainers: _, ...spec } = (current.spec as Record<string, unknown> | undefined) ?? {};
+      const added = (next.spec as { ephemeralContainers?: unknown } | null | undefined)?.ephemeralContainers;
+      obj = { ...current, spec: added === undefined || added === null ? spec : { ...spec, ephemeralContainers: added } };
     } else if (subresource === 'finalize') {
       obj = { ...current, spec: { ...((current.spec as Record<string, unknown> | undefined) ?? {}), finalizers: (next.spec as { finalizers?: string[] } | undefined)?.finalizers ?? [] } };
     } else if (strategy.statusSubresource && current.status !== undefined) {
@@ -280,7 +285,7 @@ export class Rest {
     // Mutating admission of an update runs before validation, as upstream's does (it keeps what was set at creation,
     // such as a pod's priority, that a replaced body may lack).
     if (subresource === undefined) await this.admission?.mutate?.('update', def, obj, current, ctx);
-    const prepared = subresource === 'finalize' ? ({ ok: true, obj, warnings: [] } as const) : strategy.prepareUpdate(obj, current, ctx);
+    const prepared = subresource === 'finalize' ? ({ ok: true, obj, warnings: [] } as const) : strategy.prepareUpdate(obj, current, subresource === 'ephemeralcontainers' ? { ...ctx, subresource } : ctx);
     if (!prepared.ok) throw refusal(def, name, prepared.errors);
     const final = this.typed(def, prepared.obj);
     ctx.warnings?.push(...prepared.warnings);

@@ -636,7 +636,7 @@ export class ApiServer {
     switch (info.verb) {
       case 'get': {
         if (sub === 'log' && def.kind === 'Pod') return servePodLog(this.rest, ctx, info.name as string, query, req, res, this.opts.kubeletClient);
-        if (sub !== undefined && sub !== 'status' && sub !== 'scale') throw new ApiError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
+        if (sub !== undefined && sub !== 'status' && sub !== 'scale' && sub !== 'ephemeralcontainers') throw new ApiError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
         const obj = await this.rest.get(def, ctx, info.name as string);
         if (sub === 'scale') return sendJson(res, 200, toScale(obj));
         if (negotiated.table) return sendJson(res, 200, toTable(def, [obj], { now: ctx.now, include: negotiated.include, ...(obj.metadata.resourceVersion ? { resourceVersion: obj.metadata.resourceVersion } : {}) }));

@@ -1,4 +1,5 @@
 import { randomInt } from 'node:crypto';
+import { MIRROR_POD_ANNOTATION } from '../../api/pod.js';
 import { findResource, type ResourceDef } from '../resources.js';
 import type { Admission } from '../rest.js';
 import { ObjectCache } from '../storage/object-cache.js';
@@ -19,7 +20,6 @@ export const DEFAULT_API_TOKEN_MOUNT_PATH = '/var/run/secrets/kubernetes.io/serv
 export const SERVICE_ACCOUNT_VOLUME_PREFIX = 'kube-api-access-';
 /** Upstream's WarnOnlyBoundTokenExpirationSeconds: one hour and seven seconds, so expired-but-used tokens are noticed. */
 export const BOUND_TOKEN_EXPIRATION_SECONDS = 3607;
-const MIRROR_POD_ANNOTATION = 'kubernetes.io/config.mirror';
 const ENFORCE_MOUNTABLE_SECRETS_ANNOTATION = 'kubernetes.io/enforce-mountable-secrets';
 
 export interface ServiceAccountAdmissionOptions {

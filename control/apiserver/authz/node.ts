@@ -1,4 +1,5 @@
 import type { UserInfo } from '../authn.js';
+import { MIRROR_POD_ANNOTATION } from '../../api/pod.js';
 import { ApiError, qualifiedResource } from '../http/status.js';
 import type { ResourceDef } from '../resources.js';
 import type { Admission, RequestContext } from '../rest.js';
@@ -18,7 +19,6 @@ import { rulesAllow, type Decision, type PolicyRule } from './rbac.js';
 
 export const NODE_USER_PREFIX = 'system:node:';
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
-export const MIRROR_POD_ANNOTATION = 'kubernetes.io/config.mirror';
 
 /** How the authorizer reads the objects it decides about (the pod a node wants to update, the pods bound to it). */
 export interface ObjectGetter {

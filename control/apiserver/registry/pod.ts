@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { applyPodDefaults, compactSpec, Container, decodeKind, findUnknownFields, parsePod, Pod, PodMeta, PodSpec, PodStatus, podQOSClass, validatePod, type FieldError } from '../../api/index.js';
 import { dropNulls, unknownFieldWarning } from '../../api/decode.js';
+import { forbidden } from '../../api/errors.js';
 import { redecodeChanged, type Redecoding } from '../../api/redecode.js';
-import { validatePodUpdate } from '../../api/pod-update-validation.js';
+import { validatePodEphemeralContainersUpdate, validatePodUpdate } from '../../api/pod-update-validation.js';
 import type { PodBeforeDefaults } from '../../api/pod.js';
 import type { ResourceDef } from '../resources.js';
 import type { KubeObject } from '../storage/object-storage.js';
@@ -94,6 +95,33 @@ function prepare(obj: KubeObject, ctx: PrepareContext, old?: KubeObject): Prepar
   return { ok: true, obj: pod, warnings: result.warnings };
 }
 
+/** Upstream's ValidatePodCreate beyond the rules every pod write follows: ephemeral containers come only through their subresource. */
+function createOnlyErrors(spec: { ephemeralContainers?: unknown[] | undefined }): FieldError[] {
+  return (spec.ephemeralContainers ?? []).length > 0 ? [forbidden('spec.ephemeralContainers', 'cannot be set on create')] : [];
+}
+
+function withCreateRules(prepared: Prepared): Prepared {
+  if (!prepared.ok) return prepared;
+  const errors = createOnlyErrors(prepared.obj.spec as { ephemeralContainers?: unknown[] });
+  return errors.length > 0 ? { ok: false, errors } : prepared;
+}
+
+/**
+ * A write through pods/ephemeralcontainers (the REST layer kept everything of the stored pod but its ephemeral
+ * containers): the pod decoded whole, its ephemeral containers defaulted as containers are, and judged by upstream's
+ * ValidatePodEphemeralContainersUpdate; the stored status stays.
+ */
+function prepareEphemeralContainersWrite(obj: KubeObject, old: KubeObject, ctx: PrepareContext): Prepared {
+  const previous = parsePod({ ...old, ...POD_TYPE }, { decodedBefore: true });
+  const validate = (p: Pod): FieldError[] => (previous.ok ? validatePodEphemeralContainersUpdate(p, previous.pod) : validatePod(p));
+  const result = decodeKind(Pod, { ...obj, status: undefined, ...POD_TYPE }, POD_TYPE, { strict: ctx.strict }, validate);
+  if (!result.ok) return result;
+  const pod = result.obj as unknown as KubeObject;
+  pod.spec = compactSpec(pod.spec);
+  if (old.status !== undefined) pod.status = old.status;
+  return { ok: true, obj: pod, warnings: result.warnings };
+}
+
 /** The QoS class of a decoded (compacted) spec; a quantity that does not parse gives none and the error, for later. */
 function qosOf(spec: KubeObject['spec']): { qosClass?: string; qosError?: unknown } {
   try {
@@ -114,7 +142,7 @@ function decodedNewPod(parsed: Pod, ctx: PrepareContext, warnings: string[], for
   const { qosClass, qosError } = qosOf(pod.spec);
   pod.status = { phase: 'Pending', ...(qosClass !== undefined ? { qosClass } : {}) };
   const validate = (): FieldError[] => {
-    const errors = validatePod(parsed);
+    const errors = [...validatePod(parsed), ...createOnlyErrors(parsed.spec)];
     if (errors.length === 0 && qosError !== undefined) throw qosError;
     return errors;
   };
@@ -159,13 +187,13 @@ export function podStrategy(_def: ResourceDef): Strategy {
   return {
     prepareCreate: (obj, ctx) => {
       // A new pod starts Pending whatever status the client sent, as upstream's PrepareForCreate.
-      const prepared = prepare({ ...obj, status: undefined }, ctx);
+      const prepared = withCreateRules(prepare({ ...obj, status: undefined }, ctx));
       if (prepared.ok) prepared.obj.status = { phase: 'Pending', qosClass: podQOSClass(prepared.obj.spec as Parameters<typeof podQOSClass>[0]) };
       return prepared;
     },
     decodeCreate,
     prepareUpdate: (obj, old, ctx) => {
-      const prepared = prepare(obj, ctx, old);
+      const prepared = ctx.subresource === 'ephemeralcontainers' ? prepareEphemeralContainersWrite(obj, old, ctx) : prepare(obj, ctx, old);
       // The QoS class is set at creation and immutable; a status write without it keeps it, as upstream backfills it.
       const oldQos = (old.status as { qosClass?: string } | undefined)?.qosClass;
       const status = prepared.ok ? (prepared.obj.status as { qosClass?: string } | undefined) : undefined;

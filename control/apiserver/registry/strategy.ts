@@ -19,6 +19,8 @@ export interface PrepareContext {
    * fields to look for (the REST layer prepares it again only to default and validate what admission added).
    */
   decodedBefore?: boolean;
+  /** The update came through this subresource (one whose rules differ from the object's own update). */
+  subresource?: 'ephemeralcontainers';
 }
 
 /**
