@@ -15,7 +15,7 @@ export function podObjectRefs(pod: Pod): Array<{ kind: ObjectKind; name: string 
   const add = (kind: ObjectKind, name: string | undefined): void => {
     if (name) out.set(`${kind}/${name}`, { kind, name });
   };
-  for (const c of [...pod.spec.initContainers, ...pod.spec.containers]) {
+  for (const c of [...pod.spec.initContainers, ...pod.spec.containers, ...(pod.spec.ephemeralContainers ?? [])]) {
     for (const e of c.env ?? []) {
       add('configmaps', e.valueFrom?.configMapKeyRef?.name);
       add('secrets', e.valueFrom?.secretKeyRef?.name);

@@ -1,6 +1,7 @@
 import { MAX_NESTING, maxBracketDepth } from '../../lib/nesting.js';
 import { parseAllDocuments, type YAMLError } from 'yaml';
 import { formatFieldError, parsePod, type Pod } from '../../control/api/index.js';
+import { validatePodCreateOnly } from '../../control/api/pod-validation.js';
 import type { SourceError } from './types.js';
 
 export interface ManifestResult {
@@ -143,12 +144,14 @@ function parsePodAt(value: Record<string, unknown>, where: string[], origin: str
   const name = isObject(meta) && typeof meta.name === 'string' && meta.name !== '' ? meta.name : undefined;
   const at = name === undefined ? where : [...where, `pod ${JSON.stringify(name)}`];
   const parsed = parsePod(value);
-  if (parsed.ok) {
+  // A manifest is a create: the kubelet applies upstream's create-only rules to it too.
+  const refused = parsed.ok ? validatePodCreateOnly(parsed.pod.spec) : [];
+  if (parsed.ok && refused.length === 0) {
     out.pods.push(parsed.pod);
     for (const w of parsed.warnings) out.warnings.push(`${[origin, ...at].join(': ')}: ${w}`);
     return;
   }
-  for (const e of parsed.errors) out.errors.push({ origin, message: [...at, formatFieldError(e)].join(': ') });
+  for (const e of parsed.ok ? refused : parsed.errors) out.errors.push({ origin, message: [...at, formatFieldError(e)].join(': ') });
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

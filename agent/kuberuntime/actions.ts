@@ -1,4 +1,4 @@
-import type { Container, Pod } from '../../control/api/index.js';
+import type { Container, EphemeralContainer, Pod } from '../../control/api/index.js';
 import type { RuntimeContainer } from '../runtime/runtime.js';
 import { containerSpecHash } from './hash.js';
 
@@ -56,6 +56,11 @@ export interface PodActions {
   /** The running sandbox to join, when it is kept. */
   sandboxId?: string;
   containersToStart: ContainerToStart[];
+  /**
+   * Ephemeral containers (kubectl debug) never created yet. Started once, right after the sandbox and before any
+   * init container, as upstream's SyncPod: a debugger is most wanted while initialization is stuck.
+   */
+  ephemeralContainersToStart: EphemeralContainer[];
   containersToKill: ContainerToKill[];
   /** Containers held back, keyed by name (CrashLoopBackOff). */
   waiting: Map<string, Waiting>;
@@ -153,6 +158,7 @@ export function computePodActions(input: ActionInputs): PodActions {
     createSandbox: false,
     sandboxAttempt: sandbox ? sandbox.attempt + 1 : 0,
     containersToStart: [],
+    ephemeralContainersToStart: [],
     containersToKill: [],
     waiting: new Map(),
     containersToRemove: [],
@@ -214,6 +220,13 @@ export function computePodActions(input: ActionInputs): PodActions {
     actions.containersToStart.push({ container: c, init, attempt: prev.attempt + 1, previous: { startedAt: prev.startedAt, finishedAt: prev.finishedAt } });
   };
 
+  // Any instance at all, even a dead one from a sandbox since replaced, means the ephemeral container has had its one
+  // run: upstream never restarts them, whatever the restart policy (there is no back-off to honour, then).
+  // A pod (re)creating its sandbox starts none in that sync: a new sandbox means their earlier run is over.
+  for (const e of pod.spec.ephemeralContainers ?? []) {
+    if (!latest.has(e.name)) actions.ephemeralContainersToStart.push(e);
+  }
+
   // Init containers run one at a time, in order, each to completion, before any app container.
   const pendingInit = pod.spec.initContainers.find((c) => !succeeded(latest.get(c.name)));
   if (pendingInit) {
@@ -227,6 +240,7 @@ export function computePodActions(input: ActionInputs): PodActions {
       if (policy === 'Never') {
         // The pod has failed: nothing more may run.
         actions.killPod = true;
+        actions.ephemeralContainersToStart = [];
         return actions;
       }
       restartOrWait(pendingInit, true, prev);
@@ -277,6 +291,11 @@ export function computePodActions(input: ActionInputs): PodActions {
     else if (prev.state === 'unknown') keep++;
   }
   // Nothing runs and nothing will (containers waiting out a back-off will): stop the sandbox, as upstream's KillPod.
-  if (keep === 0 && actions.containersToStart.length === 0 && actions.waiting.size === 0) actions.killPod = true;
+  // Ephemeral containers do not keep a finished pod alive (upstream's keepCount counts only spec.containers), and
+  // none is started in a sandbox about to stop.
+  if (keep === 0 && actions.containersToStart.length === 0 && actions.waiting.size === 0) {
+    actions.killPod = true;
+    actions.ephemeralContainersToStart = [];
+  }
   return actions;
 }

@@ -1,10 +1,10 @@
-import type { Container, Pod } from '../../control/api/index.js';
+import type { Container, EphemeralContainer, Pod } from '../../control/api/index.js';
 import type { Logger } from '../../lib/log.js';
 import type { EventRecorder } from '../events.js';
 import { realClock, type Clock } from '../prober/clock.js';
 import { createProbeExecutor, type ProbeExecutor } from '../prober/executor.js';
 import type { ContainerRuntime, PodMounts, RuntimeContainer } from '../runtime/runtime.js';
-import { computePodActions, latestSandbox, type ContainerToStart, type ProbeVerdict, type Waiting } from './actions.js';
+import { computePodActions, latestByName, latestSandbox, type ContainerToStart, type ProbeVerdict, type Waiting } from './actions.js';
 import { Backoff } from './backoff.js';
 import { containerEnv, EnvError, expandCommand, type EnvContext } from './env.js';
 import { containerSpecHash } from './hash.js';
@@ -79,6 +79,21 @@ export interface SyncOutcome {
 
 const errText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
+/** An ephemeral container's target: the running container whose PID namespace it joins, or why there is none. */
+type EphemeralTarget = { pidTargetId?: string } | { error: string };
+
+function ephemeralSpec(pod: Pod, name: string): EphemeralContainer | undefined {
+  return pod.spec.ephemeralContainers?.find((e) => e.name === name);
+}
+
+/** Upstream's getTargetID: the target must be running now, its newest instance, or the container cannot be made. */
+function ephemeralTarget(e: EphemeralContainer, runtime: RuntimeContainer[]): EphemeralTarget {
+  if (!e.targetContainerName) return {};
+  const target = latestByName(runtime).get(e.targetContainerName);
+  if (!target || target.state !== 'running') return { error: `unable to find target container ${e.targetContainerName}` };
+  return { pidTargetId: target.id };
+}
+
 /**
  * Executes the plan computePodActions makes: the kubelet's SyncPod. Every step is idempotent, so a sync that fails
  * half-way is simply run again.
@@ -138,7 +153,8 @@ export class PodSyncer {
       sandboxId = await this.sandboxOps.run(() => runtime.createSandbox(pod, attempt));
     }
 
-    if (sandboxId && actions.containersToStart.length > 0) {
+    const ephemerals = actions.ephemeralContainersToStart;
+    if (sandboxId && (actions.containersToStart.length > 0 || ephemerals.length > 0)) {
       let mounts: PodMounts;
       try {
         mounts = await preparePodVolumes(this.deps.rootDir, pod, this.deps.volumeObjects?.(pod));
@@ -146,6 +162,7 @@ export class PodSyncer {
         if (!(err instanceof VolumeError)) throw err;
         this.deps.events.event(pod, 'Warning', 'FailedMount', err.message);
         for (const s of actions.containersToStart) waiting.set(s.container.name, { reason: 'ContainerCreating', message: err.message });
+        for (const e of ephemerals) waiting.set(e.name, { reason: 'ContainerCreating', message: err.message });
         return { waiting, runtime: await runtime.listPodContainers(uid), nextSyncAt: now + 10_000 };
       }
       if (this.deps.dns && managesResolvConf(pod, this.deps.dns)) {
@@ -153,8 +170,10 @@ export class PodSyncer {
         mounts.resolvConf = written.path;
         for (const [reason, message] of written.warnings) this.deps.events.event(pod, 'Warning', reason, message);
       }
-      const sandbox = (await runtime.listPodContainers(uid)).find((c) => c.id === sandboxId);
+      const current = await runtime.listPodContainers(uid);
+      const sandbox = current.find((c) => c.id === sandboxId);
       const podIP = pod.spec.hostNetwork ? this.deps.hostIP : sandbox?.ip;
+      for (const e of ephemerals) await this.startOne(pod, { container: e, init: false, attempt: 0 }, sandboxId, mounts, podIP, waiting, ephemeralTarget(e, current));
       // Init containers run one at a time; app containers start together.
       const inits = actions.containersToStart.filter((s) => s.init);
       const apps = actions.containersToStart.filter((s) => !s.init);
@@ -185,7 +204,7 @@ export class PodSyncer {
   }
 
   private specOf(pod: Pod, name: string): Container | undefined {
-    return pod.spec.containers.find((c) => c.name === name) ?? pod.spec.initContainers.find((c) => c.name === name);
+    return pod.spec.containers.find((c) => c.name === name) ?? pod.spec.initContainers.find((c) => c.name === name) ?? ephemeralSpec(pod, name);
   }
 
   /**
@@ -194,10 +213,11 @@ export class PodSyncer {
    */
   private async killContainer(pod: Pod, k: Kill, podIP: string | undefined): Promise<void> {
     const spec = this.specOf(pod, k.name);
-    const fieldPath = `spec.containers{${k.name}}`;
+    const ephemeral = ephemeralSpec(pod, k.name) !== undefined;
+    const fieldPath = ephemeral ? `spec.ephemeralContainers{${k.name}}` : `spec.containers{${k.name}}`;
     const grace = k.graceSeconds ?? killGraceSeconds(pod, spec, k.cause ?? 'other');
     this.deps.events.event(pod, 'Normal', 'Killing', k.message ?? `Stopping container ${k.name}`, fieldPath);
-    const preStop = spec?.lifecycle?.preStop;
+    const preStop = ephemeral ? undefined : spec?.lifecycle?.preStop;
     const runPreStop =
       preStop && spec && shouldRunPreStop(spec, k.running, grace)
         ? async (signal: AbortSignal): Promise<void> => {
@@ -218,9 +238,8 @@ export class PodSyncer {
   }
 
   /** Pulls the image as the container's imagePullPolicy says; records the wait reason when it cannot. */
-  private async ensureImage(pod: Pod, c: Container, waiting: Map<string, Waiting>): Promise<boolean> {
+  private async ensureImage(pod: Pod, c: Container, fieldPath: string, waiting: Map<string, Waiting>): Promise<boolean> {
     const { runtime, pullBackoff } = this.deps;
-    const fieldPath = `spec.containers{${c.name}}`;
     const present = await runtime.hasImage(c.image);
     const policy = c.imagePullPolicy;
     if (policy === 'Never' || (policy === 'IfNotPresent' && present)) {
@@ -264,12 +283,27 @@ export class PodSyncer {
     return true;
   }
 
-  private async startOne(pod: Pod, s: ContainerToStart, sandboxId: string, mounts: PodMounts, podIP: string | undefined, waiting: Map<string, Waiting>): Promise<void> {
+  /** `ephemeral` is set for an ephemeral container: whose PID namespace it joins, or why it cannot be found. */
+  private async startOne(
+    pod: Pod,
+    s: ContainerToStart,
+    sandboxId: string,
+    mounts: PodMounts,
+    podIP: string | undefined,
+    waiting: Map<string, Waiting>,
+    ephemeral?: EphemeralTarget,
+  ): Promise<void> {
     const { runtime, crashBackoff } = this.deps;
     const c = s.container;
-    const kind = s.init ? 'initContainers' : 'containers';
+    const kind = ephemeral ? 'ephemeralContainers' : s.init ? 'initContainers' : 'containers';
     const fieldPath = `spec.${kind}{${c.name}}`;
-    if (!(await this.ensureImage(pod, c, waiting))) return;
+    if (!(await this.ensureImage(pod, c, fieldPath, waiting))) return;
+    if (ephemeral && 'error' in ephemeral) {
+      // Upstream checks the target after the pull and retries at the next sync: the target may be starting.
+      this.deps.events.event(pod, 'Warning', 'Failed', `Error: ${ephemeral.error}`, fieldPath);
+      waiting.set(c.name, { reason: 'CreateContainerConfigError', message: ephemeral.error, retryAt: this.deps.now() + 10_000 });
+      return;
+    }
     let env: Array<{ name: string; value: string }>;
     try {
       env = containerEnv(c, { pod, podIP, hostIP: this.deps.hostIP, ...(this.deps.envExtras?.(pod) ?? {}) });
@@ -286,7 +320,15 @@ export class PodSyncer {
     }
     let id: string;
     try {
-      id = await runtime.createContainer(pod, expandCommand(c, env), { sandboxId, attempt: s.attempt, init: s.init, mounts, specHash: containerSpecHash(c), env });
+      id = await runtime.createContainer(pod, expandCommand(c, env), {
+        sandboxId,
+        attempt: s.attempt,
+        init: s.init,
+        mounts,
+        specHash: containerSpecHash(c),
+        env,
+        ...(ephemeral ? { ephemeral: true, ...(ephemeral.pidTargetId ? { pidTargetId: ephemeral.pidTargetId } : {}) } : {}),
+      });
     } catch (err) {
       const message = `Error: ${errText(err)}`;
       this.deps.events.event(pod, 'Warning', 'Failed', message, fieldPath);
@@ -303,6 +345,9 @@ export class PodSyncer {
       return;
     }
     this.deps.events.event(pod, 'Normal', 'Started', `Started container ${c.name}`, fieldPath);
+    // Ephemeral containers may not have lifecycle hooks (validation refuses them); a spec that slipped one past is
+    // not honoured, as upstream's ephemeral containers run none.
+    if (ephemeral) return;
     const postStart = c.lifecycle?.postStart;
     if (!postStart) return;
     // Synchronous, as upstream: the pod's next container and its next status wait for the hook.

@@ -6,9 +6,9 @@ import * as L from './labels.js';
 import { dockerResources, dockerSecurity } from './container-config.js';
 import type {
   ContainerRuntime,
+  CreateContainerOptions,
   ExecResult,
   LogOptions,
-  PodMounts,
   RuntimeContainer,
   RuntimeContainerState,
 } from './runtime.js';
@@ -137,6 +137,7 @@ export class DockerRuntime implements ContainerRuntime {
       ip,
       hostNetwork,
       init: labels[L.LABEL_SKIFF_INIT] === 'true',
+      ...(labels[L.LABEL_SKIFF_EPHEMERAL] === 'true' ? { ephemeral: true } : {}),
     };
   }
 
@@ -281,7 +282,7 @@ export class DockerRuntime implements ContainerRuntime {
   async createContainer(
     pod: Pod,
     container: Container,
-    opts: { sandboxId: string; attempt: number; init: boolean; mounts: PodMounts; specHash: string; env?: Array<{ name: string; value: string }> },
+    opts: CreateContainerOptions,
   ): Promise<string> {
     const binds: string[] = [];
     const tmpfs: Record<string, string> = {};
@@ -321,11 +322,13 @@ export class DockerRuntime implements ContainerRuntime {
         [L.LABEL_RESTART_COUNT]: String(opts.attempt),
         [L.LABEL_SKIFF_ATTEMPT]: String(opts.attempt),
         [L.LABEL_SKIFF_INIT]: String(opts.init),
+        ...(opts.ephemeral ? { [L.LABEL_SKIFF_EPHEMERAL]: 'true' } : {}),
         [L.LABEL_SKIFF_IMAGE]: container.image,
       },
       HostConfig: {
         NetworkMode: sandbox,
         IpcMode: sandbox,
+        ...(opts.pidTargetId ? { PidMode: `container:${opts.pidTargetId}` } : {}),
         Binds: binds,
         Tmpfs: tmpfs,
         RestartPolicy: { Name: 'no' },

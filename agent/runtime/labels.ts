@@ -17,6 +17,8 @@ export const LABEL_GRACE_PERIOD = 'annotation.io.kubernetes.pod.terminationGrace
 export const LABEL_SKIFF_NODE = 'io.skiff.node';
 export const LABEL_SKIFF_ATTEMPT = 'io.skiff.attempt';
 export const LABEL_SKIFF_INIT = 'io.skiff.container.init';
+/** dockershim had no ephemeral containers: this tells them apart in `docker ps` (decisions go by the pod's spec). */
+export const LABEL_SKIFF_EPHEMERAL = 'io.skiff.container.ephemeral';
 export const LABEL_SKIFF_HOST_NETWORK = 'io.skiff.pod.host-network';
 export const LABEL_SKIFF_POD_SOURCE = 'io.skiff.pod.source';
 export const LABEL_SKIFF_IMAGE = 'io.skiff.container.image';

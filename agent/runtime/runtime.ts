@@ -33,6 +33,21 @@ export interface RuntimeContainer {
   hostNetwork?: boolean;
   /** Whether this is an init container. */
   init?: boolean;
+  /** Whether this is an ephemeral container (kubectl debug). */
+  ephemeral?: boolean;
+}
+
+/** How a container is to be created, beyond its spec. */
+export interface CreateContainerOptions {
+  sandboxId: string;
+  attempt: number;
+  init: boolean;
+  mounts: PodMounts;
+  specHash: string;
+  env?: Array<{ name: string; value: string }>;
+  ephemeral?: boolean;
+  /** The running container whose PID namespace this one joins (an ephemeral container's targetContainerName). */
+  pidTargetId?: string;
 }
 
 export interface ExecResult {
@@ -70,11 +85,7 @@ export interface ContainerRuntime {
   hasImage(image: string): Promise<boolean>;
   pullImage(image: string): Promise<void>;
   createSandbox(pod: Pod, attempt: number): Promise<string>;
-  createContainer(
-    pod: Pod,
-    container: Container,
-    opts: { sandboxId: string; attempt: number; init: boolean; mounts: PodMounts; specHash: string; env?: Array<{ name: string; value: string }> },
-  ): Promise<string>;
+  createContainer(pod: Pod, container: Container, opts: CreateContainerOptions): Promise<string>;
   startContainer(id: string): Promise<void>;
   /** SIGTERM (or the image's stop signal), then SIGKILL after graceSeconds. */
   stopContainer(id: string, graceSeconds: number): Promise<void>;

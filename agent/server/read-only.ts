@@ -176,7 +176,7 @@ export class ReadOnlyServer {
   private async containerLogs(url: URL, res: ServerResponse, namespace: string, podName: string, containerName: string): Promise<void> {
     const pod = this.agent.findPod(namespace, podName);
     if (!pod) return status(res, 404, 'NotFound', `pods "${podName}" not found`);
-    const known = [...pod.spec.containers, ...pod.spec.initContainers].some((c) => c.name === containerName);
+    const known = [...pod.spec.containers, ...pod.spec.initContainers, ...(pod.spec.ephemeralContainers ?? [])].some((c) => c.name === containerName);
     if (!known) return status(res, 400, 'BadRequest', `container ${containerName} is not valid for pod ${podName}`);
     const tailLines = intParam(url, 'tailLines');
     const sinceSeconds = intParam(url, 'sinceSeconds');

@@ -16,7 +16,11 @@ export function statusDiverged(wanted: PodStatus, inApi: PodStatus): boolean {
   for (const c of wanted.conditions ?? []) {
     if (inApi.conditions?.find((x) => x.type === c.type)?.status !== c.status) return true;
   }
-  return containersDiverged(wanted.containerStatuses, inApi.containerStatuses) || containersDiverged(wanted.initContainerStatuses, inApi.initContainerStatuses);
+  return (
+    containersDiverged(wanted.containerStatuses, inApi.containerStatuses) ||
+    containersDiverged(wanted.initContainerStatuses, inApi.initContainerStatuses) ||
+    containersDiverged(wanted.ephemeralContainerStatuses, inApi.ephemeralContainerStatuses)
+  );
 }
 
 const stateOf = (s: ContainerStatus): string => (s.state?.running ? 'running' : s.state?.terminated ? 'terminated' : s.state?.waiting ? `waiting:${s.state.waiting.reason ?? ''}` : '');

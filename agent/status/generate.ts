@@ -78,6 +78,17 @@ function containerStatus(c: Container, instances: RuntimeContainer[], inputs: St
   return status;
 }
 
+/**
+ * An ephemeral container's status, as upstream's convertToAPIContainerStatuses gives it: never ready, never
+ * restarted, no probes, so no `started` either (upstream's prober fills that in for regular and init containers only).
+ * Not created yet, it waits with the pod's default reason (PodInitializing while the pod has init containers).
+ */
+function ephemeralStatus(c: Container, instances: RuntimeContainer[], inputs: StatusInputs, hasInit: boolean): ContainerStatus {
+  const noProbes: StatusInputs = { ...inputs, ready: () => false, started: () => false };
+  const { started: _started, ...status } = containerStatus(c, instances, noProbes, hasInit, false);
+  return { ...status, ready: false };
+}
+
 /** Upstream's getPhase over the app containers' statuses. */
 export function podPhase(pod: Pod, statuses: ContainerStatus[], initStatuses: ContainerStatus[]): PodStatus['phase'] {
   const policy = pod.spec.restartPolicy;
@@ -196,6 +207,10 @@ export function generatePodStatus(inputs: StatusInputs): PodStatus {
     containerStatuses: statuses,
   };
   if (pod.spec.initContainers.length > 0) status.initContainerStatuses = initStatuses;
+  // Kept out of the phase and the Ready/ContainersReady conditions above, as upstream: a debugger never decides
+  // whether the pod serves or has finished.
+  const ephemerals = pod.spec.ephemeralContainers ?? [];
+  if (ephemerals.length > 0) status.ephemeralContainerStatuses = ephemerals.map((c) => ephemeralStatus(c, runtime, inputs, hasInit));
   return status;
 }
 

@@ -3,7 +3,7 @@
 // including a few of its quirks (noted inline) so that users see the errors kubectl would show.
 // Container and volume rules live in container-validation.ts and volume-validation.ts.
 import { isIP } from 'node:net';
-import { child, index, invalid, notSupported, required, type FieldError } from './errors.js';
+import { child, forbidden, index, invalid, notSupported, required, type FieldError } from './errors.js';
 import { validateContainers, validateEphemeralContainers, validateInitContainers } from './container-validation.js';
 import { validateLabels, validateObjectMeta } from './meta.js';
 import { inclusiveRangeError, isQualifiedName, isValidLabelValue } from './names.js';
@@ -132,4 +132,13 @@ export function validatePod(pod: Pod): FieldError[] {
     });
   }
   return errs;
+}
+
+/**
+ * What upstream's ValidatePodCreate refuses beyond the rules every pod write follows: ephemeral containers, which
+ * only the pods/ephemeralcontainers subresource adds to a pod that exists (a static pod's manifest is a create too,
+ * so the kubelet refuses them there as well).
+ */
+export function validatePodCreateOnly(spec: { ephemeralContainers?: unknown[] | undefined }): FieldError[] {
+  return (spec.ephemeralContainers ?? []).length > 0 ? [forbidden(child('spec', 'ephemeralContainers'), 'cannot be set on create')] : [];
 }

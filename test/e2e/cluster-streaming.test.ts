@@ -127,6 +127,46 @@ describe('kubectl exec, attach and port-forward through the API server to the no
     cp.k(['delete', 'pod', 'echoer', '--wait=false']);
   });
 
+  it('adds a debugging container with kubectl debug: it runs in the pod beside the others, sees its target\'s processes, and is attached to', async () => {
+    // A pod of its own: its debugging containers stay in it (the node's stats list them, for one).
+    cp.k(['run', 'debugged', '--image=skiff/web:1.0']);
+    await running('debugged');
+    const app = (): string => cp.k(['get', 'pod', 'debugged', '-o', 'jsonpath={.status.containerStatuses[0].containerID} {.status.containerStatuses[0].restartCount}']);
+    const before = app();
+    // Without -i: kubectl adds the container and returns; its output is in its logs, its end in the pod's status.
+    const added = cp.kubectl(['debug', 'debugged', '--image=skiff/busybox:1.0', '--container=dbg', '--target=debugged', '--', 'sh', '-c', 'tr "\\0" " " </proc/1/cmdline; echo; hostname']);
+    expect(added.code, added.stderr).toBe(0);
+    await eventually(() => cp.k(['get', 'pod', 'debugged', '-o', 'jsonpath={.status.ephemeralContainerStatuses[?(@.name=="dbg")].state.terminated.exitCode}']) === '0', 'dbg terminated with 0', 90_000);
+    // In the target's PID namespace (its PID 1 is the web server) and the pod's UTS namespace (the pod's hostname).
+    expect(cp.k(['logs', 'debugged', '-c', 'dbg'])).toMatch(/web-server.*\ndebugged\n$/);
+    expect(cp.k(['get', 'pod', 'debugged', '-o', 'jsonpath={.status.ephemeralContainerStatuses[0].restartCount} {.status.ephemeralContainerStatuses[0].ready}'])).toBe('0 false');
+    // The pod's own container went on as it was, and the pod stayed Running.
+    expect(app()).toBe(before);
+    expect(cp.k(['get', 'pod', 'debugged', '-o', 'jsonpath={.status.phase}'])).toBe('Running');
+    expect(cp.k(['describe', 'pod', 'debugged'])).toMatch(/Ephemeral Containers:\n\s+dbg:/);
+
+    // With -i: kubectl waits for the container to run and attaches to it by name; what it reads comes back while
+    // stdin is open (without stdinOnce, the attach ends with the client's stdin, as upstream's runtimes end it).
+    const child = spawn('kubectl', ['debug', 'debugged', '-i', '--image=skiff/busybox:1.0', '--container=dbg2', '--', 'sh', '-c', 'while read line; do echo "got $line"; done'], {
+      env: { ...process.env, KUBECONFIG: cp.kubeconfig },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    children.push(child);
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    await eventually(() => out.includes("If you don't see a command prompt"), `kubectl debug -i to attach (got ${JSON.stringify(out)})`, 90_000);
+    child.stdin.write('hello\n');
+    await eventually(() => out.includes('got hello'), `the debug container's answer (got ${JSON.stringify(out)})`, 30_000);
+    const exited = new Promise<number | null>((r) => child.once('exit', r));
+    child.stdin.end();
+    expect(await exited).toBe(0);
+    // Both stay in the pod, in the order they were added.
+    const pod = JSON.parse(cp.k(['get', 'pod', 'debugged', '-o', 'json'])) as { spec: { ephemeralContainers: { name: string }[] } };
+    expect(pod.spec.ephemeralContainers.map((c) => c.name)).toEqual(['dbg', 'dbg2']);
+    cp.k(['delete', 'pod', 'debugged', '--wait=false']);
+  });
+
   it('forwards a local port to the pod with kubectl port-forward', async () => {
     const local = await freePort();
     const { child, out } = background(['port-forward', 'pod/web', `${local}:80`]);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { applyPodDefaults, compactSpec, Container, decodeKind, findUnknownFields, parsePod, Pod, PodMeta, PodSpec, PodStatus, podQOSClass, validatePod, type FieldError } from '../../api/index.js';
 import { dropNulls, unknownFieldWarning } from '../../api/decode.js';
-import { forbidden } from '../../api/errors.js';
+import { validatePodCreateOnly } from '../../api/pod-validation.js';
 import { redecodeChanged, type Redecoding } from '../../api/redecode.js';
 import { validatePodEphemeralContainersUpdate, validatePodUpdate } from '../../api/pod-update-validation.js';
 import type { PodBeforeDefaults } from '../../api/pod.js';
@@ -95,14 +95,9 @@ function prepare(obj: KubeObject, ctx: PrepareContext, old?: KubeObject): Prepar
   return { ok: true, obj: pod, warnings: result.warnings };
 }
 
-/** Upstream's ValidatePodCreate beyond the rules every pod write follows: ephemeral containers come only through their subresource. */
-function createOnlyErrors(spec: { ephemeralContainers?: unknown[] | undefined }): FieldError[] {
-  return (spec.ephemeralContainers ?? []).length > 0 ? [forbidden('spec.ephemeralContainers', 'cannot be set on create')] : [];
-}
-
 function withCreateRules(prepared: Prepared): Prepared {
   if (!prepared.ok) return prepared;
-  const errors = createOnlyErrors(prepared.obj.spec as { ephemeralContainers?: unknown[] });
+  const errors = validatePodCreateOnly(prepared.obj.spec as { ephemeralContainers?: unknown[] });
   return errors.length > 0 ? { ok: false, errors } : prepared;
 }
 
@@ -142,7 +137,7 @@ function decodedNewPod(parsed: Pod, ctx: PrepareContext, warnings: string[], for
   const { qosClass, qosError } = qosOf(pod.spec);
   pod.status = { phase: 'Pending', ...(qosClass !== undefined ? { qosClass } : {}) };
   const validate = (): FieldError[] => {
-    const errors = [...validatePod(parsed), ...createOnlyErrors(parsed.spec)];
+    const errors = [...validatePod(parsed), ...validatePodCreateOnly(parsed.spec)];
     if (errors.length === 0 && qosError !== undefined) throw qosError;
     return errors;
   };

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type { Container, Pod } from '../../../control/api/index.js';
-import type { ContainerRuntime, ExecResult, LogOptions, PodMounts, RuntimeContainer } from '../../../agent/runtime/runtime.js';
+import type { ContainerRuntime, CreateContainerOptions, ExecResult, LogOptions, PodMounts, RuntimeContainer } from '../../../agent/runtime/runtime.js';
 
 /** What a test can make the next call of a method do. */
 type Method = keyof ContainerRuntime;
@@ -12,6 +12,8 @@ interface FakeContainer extends RuntimeContainer {
   command?: string[];
   args?: string[];
   mounts?: PodMounts;
+  /** The container whose PID namespace this one joined (an ephemeral container's target). */
+  pidTargetId?: string;
   logs: string[];
 }
 
@@ -106,7 +108,7 @@ export class FakeRuntime implements ContainerRuntime {
     return [...this.containers.values()]
       .filter((c) => podUid === undefined || c.podUid === podUid)
       .map((c) => {
-        const { sandboxId: _s, env: _e, command: _c, args: _a, mounts: _m, logs: _l, ...rc } = c;
+        const { sandboxId: _s, env: _e, command: _c, args: _a, mounts: _m, pidTargetId: _p, logs: _l, ...rc } = c;
         return structuredClone(rc);
       });
   }
@@ -154,7 +156,7 @@ export class FakeRuntime implements ContainerRuntime {
   async createContainer(
     pod: Pod,
     container: Container,
-    opts: { sandboxId: string; attempt: number; init: boolean; mounts: PodMounts; specHash: string; env?: Array<{ name: string; value: string }> },
+    opts: CreateContainerOptions,
   ): Promise<string> {
     this.enter('createContainer', container.name);
     if (!this.images.has(container.image)) throw new Error(`No such image: ${container.image}`);
@@ -172,6 +174,8 @@ export class FakeRuntime implements ContainerRuntime {
       imageRef: `docker-pullable://${container.image.split(':')[0]}@sha256:${'ab'.repeat(32)}`,
       specHash: opts.specHash,
       init: opts.init,
+      ...(opts.ephemeral ? { ephemeral: true } : {}),
+      ...(opts.pidTargetId ? { pidTargetId: opts.pidTargetId } : {}),
       sandboxId: opts.sandboxId,
       ...(opts.env ? { env: opts.env } : {}),
       ...(container.command ? { command: container.command } : {}),

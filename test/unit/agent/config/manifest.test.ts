@@ -24,6 +24,14 @@ describe('parseManifestText', () => {
     expect(r.pods.map((p) => p.metadata.name)).toEqual(['a', 'b']);
   });
 
+  it('refuses ephemeral containers in a manifest, as upstream\'s kubelet does, and keeps the other pods of the file', () => {
+    const withDebugger = podDoc('dbg');
+    (withDebugger.spec as Record<string, unknown>).ephemeralContainers = [{ name: 'debugger', image: 'busybox:1.36' }];
+    const r = parseManifestText(`${stringify(withDebugger)}---\n${podYaml('web')}`, origin);
+    expect(lines(r)).toEqual([`${origin}: document 1: pod "dbg": spec.ephemeralContainers: Forbidden: cannot be set on create`]);
+    expect(r.pods.map((p) => p.metadata.name)).toEqual(['web']);
+  });
+
   it('reads JSON', () => {
     const r = parseManifestText(JSON.stringify(podDoc('api', 'nginx', { namespace: 'kube-system' })), origin);
     expect(r.errors).toEqual([]);

@@ -1,4 +1,4 @@
-import { formatFieldError, parsePod, type Container, type Pod } from '../../../../control/api/index.js';
+import { EphemeralContainer, formatFieldError, parsePod, type Container, type Pod } from '../../../../control/api/index.js';
 import { containerSpecHash } from '../../../../agent/kuberuntime/hash.js';
 import type { RuntimeContainer } from '../../../../agent/runtime/runtime.js';
 
@@ -10,6 +10,16 @@ export function makePod(spec: Record<string, unknown>, meta: Record<string, unkn
   const r = parsePod({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', namespace: 'default', uid: UID, ...meta }, spec });
   if (!r.ok) throw new Error(`invalid test pod:\n${r.errors.map(formatFieldError).join('\n')}`);
   return r.pod;
+}
+
+/**
+ * The pod as its ephemeralcontainers subresource leaves it: the same pod (UID) with these ephemeral containers added.
+ * Added after parsing, as the API server adds them to a pod that exists, so create-time validation never sees them.
+ */
+export function withEphemeral(pod: Pod, ...containers: Array<Record<string, unknown>>): Pod {
+  const out = structuredClone(pod);
+  out.spec.ephemeralContainers = [...(pod.spec.ephemeralContainers ?? []), ...containers.map((x) => EphemeralContainer.parse(x))];
+  return out;
 }
 
 export const c = (name: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({ name, image: 'busybox:1.36', ...extra });
@@ -38,13 +48,14 @@ export function sandbox(o: Partial<RuntimeContainer> = {}): RuntimeContainer {
 }
 
 function specOf(pod: Pod, name: string): Container | undefined {
-  return [...pod.spec.containers, ...pod.spec.initContainers].find((x) => x.name === name);
+  return [...pod.spec.containers, ...pod.spec.initContainers, ...(pod.spec.ephemeralContainers ?? [])].find((x) => x.name === name);
 }
 
 /** A container instance whose spec hash matches the pod's container of that name. */
 export function ctr(pod: Pod, name: string, o: Partial<RuntimeContainer> = {}): RuntimeContainer {
   const spec = specOf(pod, name);
   const init = pod.spec.initContainers.some((x) => x.name === name);
+  const ephemeral = (pod.spec.ephemeralContainers ?? []).some((x) => x.name === name);
   const attempt = o.attempt ?? 0;
   return {
     id: nextId(),
@@ -60,6 +71,7 @@ export function ctr(pod: Pod, name: string, o: Partial<RuntimeContainer> = {}): 
     imageRef: 'docker-pullable://busybox@sha256:1234',
     specHash: spec ? containerSpecHash(spec) : '',
     ...(init ? { init: true } : {}),
+    ...(ephemeral ? { ephemeral: true } : {}),
     ...o,
   };
 }
