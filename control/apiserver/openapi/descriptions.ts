@@ -67,6 +67,7 @@ const COMMON: Record<string, string> = {
 const POD_SPEC: Record<string, string> = {
   containers: 'The containers of the pod. There must be at least one; they cannot be added or removed once the pod exists.',
   initContainers: 'Containers run one after another, each to completion, before the app containers start. A failing one is retried according to restartPolicy.',
+  ephemeralContainers: 'Containers added to the running pod for debugging (kubectl debug), through the pods/ephemeralcontainers subresource only. They are never restarted, may not be changed or removed once added, and have no ports, probes, lifecycle hooks or resources.',
   volumes: 'Volumes the containers of this pod can mount.',
   restartPolicy: 'When the containers of the pod are restarted after they exit: Always (the default), OnFailure or Never.',
   terminationGracePeriodSeconds: 'Seconds between the termination signal sent to the containers and their forced kill. Defaults to 30.',
@@ -267,7 +268,8 @@ export function describeSchema(kind: string, schema: Json): Json {
   for (const [path, text] of Object.entries(COMMON)) describeAt(schema, path, text);
   for (const base of podSpecPaths(kind)) {
     for (const [path, text] of Object.entries(POD_SPEC)) describeAt(schema, `${base}.${path}`, text);
-    for (const list of ['containers[]', 'initContainers[]']) for (const [path, text] of Object.entries(CONTAINER)) describeAt(schema, `${base}.${list}.${path}`, text);
+    for (const list of ['containers[]', 'initContainers[]', 'ephemeralContainers[]']) for (const [path, text] of Object.entries(CONTAINER)) describeAt(schema, `${base}.${list}.${path}`, text);
+    describeAt(schema, `${base}.ephemeralContainers[].targetContainerName`, 'The container of the pod whose process namespace this one joins (kubectl debug --target), so that it sees and can trace that container\'s processes. Unset: it shares what the pod\'s containers share.');
   }
   if (WORKLOADS.includes(kind)) for (const [path, text] of Object.entries(TEMPLATE)) describeAt(schema, `spec.${path}`, text);
   const own = BY_KIND[kind] ?? {};

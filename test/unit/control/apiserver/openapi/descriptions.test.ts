@@ -10,6 +10,10 @@ describe('OpenAPI descriptions for kubectl explain', () => {
     expect(pod.description).toMatch(/^A Pod is a group of containers/);
     expect(pod.properties.metadata.properties.labels.description).toMatch(/label selectors/);
     expect(pod.properties.spec.properties.containers.items.properties.image.description).toMatch(/^The container image to run/);
+    const ephemeral = pod.properties.spec.properties.ephemeralContainers;
+    expect(ephemeral.description).toMatch(/kubectl debug/);
+    expect(ephemeral.items.properties.image.description).toMatch(/^The container image to run/);
+    expect(ephemeral.items.properties.targetContainerName.description).toMatch(/process namespace/);
     const deploy = schema('apps', 'v1', 'io.k8s.api.apps.v1.Deployment');
     expect(deploy.properties.spec.properties.replicas.description).toBe('The number of pods wanted. Defaults to 1.');
     expect(deploy.properties.spec.properties.template.properties.spec.properties.restartPolicy.description).toMatch(/^When the containers of the pod are restarted/);
