@@ -662,12 +662,12 @@ function generate(rng: Rng, i: number, allowWrites = true): FuzzRequest {
     }
     case 'update': {
       const body = serialize(rng, mutated, 'application/json');
-      req = { method: 'PUT', path: rng.chance(0.05) ? collection : `${item}${rng.chance(0.15) ? rng.pick(['/status', '/scale', '/finalize']) : ''}`, headers: headersFor(rng, body.contentType), body: body.bytes, label: `update ${kind.name}` };
+      req = { method: 'PUT', path: rng.chance(0.05) ? collection : `${item}${rng.chance(0.15) ? rng.pick(['/status', '/scale', '/finalize', '/ephemeralcontainers']) : ''}`, headers: headersFor(rng, body.contentType), body: body.bytes, label: `update ${kind.name}` };
       break;
     }
     case 'patch': {
       const body = patchBody(rng, kind, base);
-      req = { method: 'PATCH', path: `${item}${rng.chance(0.12) ? rng.pick(['/status', '/scale']) : ''}`, headers: headersFor(rng, body.contentType), body: body.bytes, label: `patch ${kind.name} ${body.contentType ?? ''}` };
+      req = { method: 'PATCH', path: `${item}${rng.chance(0.12) ? rng.pick(['/status', '/scale', '/ephemeralcontainers']) : ''}`, headers: headersFor(rng, body.contentType), body: body.bytes, label: `patch ${kind.name} ${body.contentType ?? ''}` };
       break;
     }
     case 'delete': {
