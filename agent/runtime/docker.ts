@@ -60,6 +60,17 @@ function dockerTime(s: string | undefined): Date | undefined {
  * The container runtime on the Docker Engine API: one pause sandbox per pod holding its network and IPC namespaces,
  * every app container joined to it with `container:<sandbox>`, dockershim's names and labels.
  */
+/**
+ * A container's PID namespace, as dockershim chose it: the host's (hostPID), the sandbox's, where the pause process is
+ * PID 1 (shareProcessNamespace), an ephemeral container's target's (only when the pod shares neither, as the
+ * kubelet's TARGET mode), or its own.
+ */
+function pidMode(pod: Pod, sandbox: string, targetId: string | undefined): { PidMode?: string } {
+  if (pod.spec.hostPID === true) return { PidMode: 'host' };
+  if (pod.spec.shareProcessNamespace === true) return { PidMode: sandbox };
+  return targetId ? { PidMode: `container:${targetId}` } : {};
+}
+
 export class DockerRuntime implements ContainerRuntime {
   readonly docker: Dockerode;
   private readonly opts: DockerRuntimeOptions;
@@ -264,7 +275,9 @@ export class DockerRuntime implements ContainerRuntime {
       ExposedPorts: exposed,
       HostConfig: {
         NetworkMode: hostNetwork ? 'host' : this.opts.networkName,
-        IpcMode: 'shareable',
+        // The sandbox holds the namespaces its containers join: the host's when the pod asks for them.
+        IpcMode: pod.spec.hostIPC === true ? 'host' : 'shareable',
+        ...(pod.spec.hostPID === true ? { PidMode: 'host' } : {}),
         PortBindings: portBindings,
         RestartPolicy: { Name: 'no' },
       },
@@ -328,7 +341,7 @@ export class DockerRuntime implements ContainerRuntime {
       HostConfig: {
         NetworkMode: sandbox,
         IpcMode: sandbox,
-        ...(opts.pidTargetId ? { PidMode: `container:${opts.pidTargetId}` } : {}),
+        ...pidMode(pod, sandbox, opts.pidTargetId),
         Binds: binds,
         Tmpfs: tmpfs,
         RestartPolicy: { Name: 'no' },

@@ -102,6 +102,9 @@ export function validatePodSpec(spec: PodSpec, fieldPath = 'spec'): FieldError[]
   else if (!DNS_POLICIES.includes(spec.dnsPolicy)) errs.push(notSupported(dp, spec.dnsPolicy, DNS_POLICIES));
 
   errs.push(...validateLabels(spec.nodeSelector, child(fieldPath, 'nodeSelector')));
+  // Upstream's internal API keeps both in the pod's security context, hence the path.
+  if (spec.shareProcessNamespace === true && spec.hostPID === true)
+    errs.push(invalid(child(child(fieldPath, 'securityContext'), 'shareProcessNamespace'), true, 'ShareProcessNamespace and HostPID cannot both be enabled'));
   errs.push(...validateHostNetwork(spec, child(fieldPath, 'containers')));
   errs.push(...validateDNSConfig(spec.dnsConfig, spec.dnsPolicy, child(fieldPath, 'dnsConfig')));
   if (spec.serviceAccountName) errs.push(...dns1123Subdomain(spec.serviceAccountName, child(fieldPath, 'serviceAccountName')));

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -133,6 +133,28 @@ describe('pod spec on Docker', () => {
     expect(sandbox?.HostConfig.NetworkMode).toBe('host');
     agent.removeManifest('hostnet.yaml');
     await eventually(async () => (await agent.pod('hostnet')) === undefined, 'hostnet removed');
+  });
+
+  it('shares the host\'s PID and IPC namespaces with hostPID and hostIPC, and the pod\'s own PID namespace with shareProcessNamespace', async () => {
+    const ns = (kind: string): string => readlinkSync(`/proc/self/ns/${kind}`);
+    const nsOf = async (id: string, kind: string): Promise<string> => (await execIn(agent.docker, id, ['readlink', `/proc/self/ns/${kind}`])).out.trim();
+    const sleeper = (name: string): string => `  - name: ${name}\n    image: skiff/busybox:1.0\n    command: [sh, -c, "trap 'exit 0' TERM; while true; do sleep 0.5; done"]\n`;
+    agent.writeManifest('hostns.yaml', podYaml('hostns', `spec:\n  hostPID: true\n  hostIPC: true\n  terminationGracePeriodSeconds: 1\n  containers:\n${sleeper('c')}`));
+    agent.writeManifest('sharedpid.yaml', podYaml('sharedpid', `spec:\n  shareProcessNamespace: true\n  terminationGracePeriodSeconds: 1\n  containers:\n${sleeper('a')}${sleeper('b')}`));
+    const running = (p: PodWithStatus): boolean => p.status.phase === 'Running' && (p.status.containerStatuses ?? []).every((c) => c.state?.running);
+    const host = await agent.waitPod('hostns', running, 'running');
+    const shared = await agent.waitPod('sharedpid', running, 'running');
+
+    expect([await nsOf(idOf(host, 'c'), 'pid'), await nsOf(idOf(host, 'c'), 'ipc')]).toEqual([ns('pid'), ns('ipc')]);
+    // One PID namespace for the pod, not the host's, with the sandbox's pause process as PID 1.
+    const [a, b] = [await nsOf(idOf(shared, 'a'), 'pid'), await nsOf(idOf(shared, 'b'), 'pid')];
+    expect(a).toBe(b);
+    expect(a).not.toBe(ns('pid'));
+    const pid1 = (await execIn(agent.docker, idOf(shared, 'a'), ['cat', '/proc/1/cmdline'])).out;
+    expect(pid1).toMatch(/pause/);
+    agent.removeManifest('hostns.yaml');
+    agent.removeManifest('sharedpid.yaml');
+    await eventually(async () => (await agent.pod('hostns')) === undefined && (await agent.pod('sharedpid')) === undefined, 'both removed');
   });
 
   it('stops containers with SIGTERM and kills those that ignore it after the grace period', async () => {

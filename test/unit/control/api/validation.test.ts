@@ -479,6 +479,14 @@ const cases: Case[] = [
     want: ['spec.containers[0].resources.requests: Invalid value: "1": must be equal to example.com/gpu limit of 2'],
   },
   {
+    rule: 'a pod shares the host\'s PID namespace or its own, not both',
+    edit: (p) => {
+      p.spec.hostPID = true;
+      p.spec.shareProcessNamespace = true;
+    },
+    want: ['spec.securityContext.shareProcessNamespace: Invalid value: true: ShareProcessNamespace and HostPID cannot both be enabled'],
+  },
+  {
     rule: 'extended resources are whole numbers',
     edit: c0((c) => (c.resources = { limits: { 'example.com/gpu': '500m' } })),
     want: [
