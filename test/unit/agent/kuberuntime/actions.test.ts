@@ -1,21 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { computePodActions, latestByName, latestSandbox, shouldRestart, type ActionInputs, type PodActions } from '../../../../agent/kuberuntime/actions.js';
+import { latestByName, latestSandbox, shouldRestart, type PodActions } from '../../../../agent/kuberuntime/actions.js';
 import type { Pod } from '../../../../control/api/index.js';
-import type { RuntimeContainer } from '../../../../agent/runtime/runtime.js';
-import { c, ctr, exited, makePod, NOW, sandbox } from './fixtures.js';
+import { c, compute, ctr, exited, makePod, NOW, sandbox } from './fixtures.js';
 
-function compute(pod: Pod, runtime: RuntimeContainer[], over: Partial<ActionInputs> = {}): PodActions {
-  return computePodActions({
-    pod,
-    runtime,
-    now: NOW,
-    backoffRemaining: () => 0,
-    backoffDelay: () => 0,
-    liveness: () => 'success',
-    startup: () => 'success',
-    ...over,
-  });
-}
 
 const started = (a: PodActions): Array<[string, boolean, number]> => a.containersToStart.map((s) => [s.container.name, s.init, s.attempt]);
 const killed = (a: PodActions): string[] => a.containersToKill.map((k) => k.id);

@@ -1,23 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { computePodActions, type ActionInputs, type PodActions } from '../../../../agent/kuberuntime/actions.js';
-import type { Pod } from '../../../../control/api/index.js';
-import type { RuntimeContainer } from '../../../../agent/runtime/runtime.js';
-import { c, ctr, exited, makePod, NOW, sandbox, withEphemeral } from './fixtures.js';
+import type { PodActions } from '../../../../agent/kuberuntime/actions.js';
+import { c, compute, ctr, exited, makePod, NOW, sandbox, withEphemeral } from './fixtures.js';
 
 /** computePodActions for ephemeral containers (kubectl debug), as upstream's computePodActions/SyncPod treat them. */
 
-function compute(pod: Pod, runtime: RuntimeContainer[], over: Partial<ActionInputs> = {}): PodActions {
-  return computePodActions({
-    pod,
-    runtime,
-    now: NOW,
-    backoffRemaining: () => 0,
-    backoffDelay: () => 0,
-    liveness: () => 'success',
-    startup: () => 'success',
-    ...over,
-  });
-}
 
 const ephemeral = (a: PodActions): string[] => a.ephemeralContainersToStart.map((e) => e.name);
 const started = (a: PodActions): Array<[string, boolean, number]> => a.containersToStart.map((s) => [s.container.name, s.init, s.attempt]);

@@ -1,6 +1,9 @@
 import { EphemeralContainer, formatFieldError, parsePod, type Container, type Pod } from '../../../../control/api/index.js';
 import { containerSpecHash } from '../../../../agent/kuberuntime/hash.js';
 import type { RuntimeContainer } from '../../../../agent/runtime/runtime.js';
+import { computePodActions, type ActionInputs, type PodActions } from '../../../../agent/kuberuntime/actions.js';
+import { generatePodStatus, type StatusInputs } from '../../../../agent/status/generate.js';
+import type { PodStatus } from '../../../../control/api/index.js';
 
 export const NOW = Date.parse('2026-01-01T12:00:00Z');
 export const UID = 'uid-1';
@@ -84,5 +87,33 @@ export function exited(pod: Pod, name: string, exitCode: number, o: Partial<Runt
     reason: exitCode === 0 ? 'Completed' : 'Error',
     finishedAt: new Date(NOW - 40_000 + attempt * 1000),
     ...o,
+  });
+}
+
+/** computePodActions with every probe passing and no back-off, unless `over` says otherwise. */
+export function compute(pod: Pod, runtime: RuntimeContainer[], over: Partial<ActionInputs> = {}): PodActions {
+  return computePodActions({
+    pod,
+    runtime,
+    now: NOW,
+    backoffRemaining: () => 0,
+    backoffDelay: () => 0,
+    liveness: () => 'success',
+    startup: () => 'success',
+    ...over,
+  });
+}
+
+/** generatePodStatus with every container ready and started, unless `over` says otherwise. */
+export function status(pod: Pod, runtime: RuntimeContainer[], over: Partial<StatusInputs> = {}): PodStatus {
+  return generatePodStatus({
+    pod,
+    runtime,
+    ready: () => true,
+    started: () => true,
+    waiting: new Map(),
+    hostIP: '192.168.1.10',
+    now: new Date(NOW),
+    ...over,
   });
 }

@@ -1,26 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { RuntimeContainer } from '../../../../agent/runtime/runtime.js';
 import { statusDiverged } from '../../../../agent/status/diverged.js';
-import { generatePodStatus, type StatusInputs } from '../../../../agent/status/generate.js';
-import type { ContainerStatus, Pod, PodStatus } from '../../../../control/api/index.js';
-import { c, ctr, exited, makePod, NOW, sandbox, withEphemeral } from '../kuberuntime/fixtures.js';
+import type { ContainerStatus, PodStatus } from '../../../../control/api/index.js';
+import { c, ctr, exited, makePod, NOW, sandbox, status, withEphemeral } from '../kuberuntime/fixtures.js';
 
 /** status.ephemeralContainerStatuses, as upstream's generateAPIPodStatus gives them. */
 
 const iso = (d: Date | undefined): string | undefined => d?.toISOString().replace('.000Z', 'Z');
-function status(pod: Pod, runtime: RuntimeContainer[], over: Partial<StatusInputs> = {}): PodStatus {
-  return generatePodStatus({
-    pod,
-    runtime,
-    // Every regular container ready and started: whatever the ephemeral ones say must come from elsewhere.
-    ready: () => true,
-    started: () => true,
-    waiting: new Map(),
-    hostIP: '192.168.1.10',
-    now: new Date(NOW),
-    ...over,
-  });
-}
 
 const ecs = (s: PodStatus, name: string): ContainerStatus | undefined => s.ephemeralContainerStatuses?.find((x) => x.name === name);
 const cond = (s: PodStatus, type: string) => s.conditions?.find((x) => x.type === type);

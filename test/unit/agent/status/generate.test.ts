@@ -1,24 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { Waiting } from '../../../../agent/kuberuntime/actions.js';
-import type { RuntimeContainer } from '../../../../agent/runtime/runtime.js';
-import { generatePodStatus, podPhase, qosClass, type StatusInputs } from '../../../../agent/status/generate.js';
-import type { ContainerStatus, Pod, PodStatus } from '../../../../control/api/index.js';
-import { c, ctr, exited, makePod, NOW, sandbox } from '../kuberuntime/fixtures.js';
+import { podPhase, qosClass } from '../../../../agent/status/generate.js';
+import type { ContainerStatus, PodStatus } from '../../../../control/api/index.js';
+import { c, ctr, exited, makePod, NOW, sandbox, status } from '../kuberuntime/fixtures.js';
 
 const NOW_ISO = new Date(NOW).toISOString().replace('.000Z', 'Z');
 
-function status(pod: Pod, runtime: RuntimeContainer[], over: Partial<StatusInputs> = {}): PodStatus {
-  return generatePodStatus({
-    pod,
-    runtime,
-    ready: () => true,
-    started: () => true,
-    waiting: new Map(),
-    hostIP: '192.168.1.10',
-    now: new Date(NOW),
-    ...over,
-  });
-}
 
 const cond = (s: PodStatus, type: string) => s.conditions?.find((x) => x.type === type);
 const cs = (s: PodStatus, name: string): ContainerStatus | undefined => s.containerStatuses?.find((x) => x.name === name);
