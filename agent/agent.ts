@@ -1,6 +1,6 @@
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
-import type { Pod, PodStatus } from '../control/api/index.js';
+import type { Pod, PodCondition, PodStatus } from '../control/api/index.js';
 import type { Logger } from '../lib/log.js';
 import { FileSource, formatSourceError, HttpSubmissionSource, PodConfig, UrlSource, type DesiredPods, type PodSource, type SourceError, type SourceUpdate } from './config/index.js';
 import { MemoryEventRecorder } from './events.js';
@@ -49,6 +49,11 @@ export interface ClusterHooks {
    * write; undefined when unknown (not an API pod, or the watch lags behind).
    */
   statusInApi?(pod: Pod): PodStatus | undefined;
+  /**
+   * The pod's conditions as the watch has them now, however recent the agent's own last write: where the conditions
+   * of other clients (readiness gates') are read from. Undefined when the pod is not in the API.
+   */
+  conditionsInApi?(pod: Pod): PodCondition[] | undefined;
   /** Before a pod is synced: fetch what it references (ConfigMaps, Secrets) and refresh its mounted copies. */
   preparePod?(pod: Pod): Promise<void>;
   /** The pod is gone from the node: stop watching what it referenced. */
@@ -358,7 +363,10 @@ export class Agent {
     }
     const end = this.metrics.podWorkerDuration.startTimer({ operation: this.statuses.has(uid) ? 'update' : 'create' });
     await this.deps.cluster?.preparePod?.(pod);
-    const out = await this.syncer.sync(pod);
+    // activeDeadlineSeconds counts from the status's startTime: the agent's own, else one the pod came with (none:
+    // computePodActions falls back to its earliest container, as the status does).
+    const startTime = this.statuses.get(uid)?.startTime ?? (pod as PodWithStatus).status?.startTime;
+    const out = await this.syncer.sync(pod, startTime ? Date.parse(startTime) : undefined);
     end();
     this.lastSync.set(uid, { runtime: out.runtime, waiting: out.waiting });
     this.updateStatus(pod, out.runtime, out.waiting);
@@ -445,6 +453,7 @@ export class Agent {
       hostIP: this.hostIP,
       now: new Date(this.now()),
       previous,
+      ...(this.deps.cluster?.conditionsInApi ? { apiConditions: this.deps.cluster.conditionsInApi(pod) } : {}),
       ready: (name, id) => !byName.get(name)?.readinessProbe || this.probes.result(uid, name, 'readiness', id) === 'success',
       started: (name, id) => !byName.get(name)?.startupProbe || this.probes.result(uid, name, 'startup', id) === 'success',
     });
@@ -459,6 +468,14 @@ export class Agent {
   /** False from a failed relist of the runtime until one succeeds again (the node is NotReady meanwhile). */
   runtimeReady(): boolean {
     return this.runtimeHealthy;
+  }
+
+  /**
+   * The pods in the API changed (someone may have set a readiness gate's condition through pods/status): pods with
+   * readiness gates get their status, and so their Ready condition, computed again. Unchanged statuses are not written.
+   */
+  refreshGatedPods(): void {
+    for (const [uid, pod] of this.desired) if ((pod.spec.readinessGates ?? []).length > 0) this.refreshStatus(uid);
   }
 
   /** Syncs a pod again and reports its status even if unchanged (its mirror pod was just created). */

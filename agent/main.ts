@@ -13,6 +13,7 @@ import { NodeRegistration } from './cluster/node-status.js';
 import { PodResources } from './cluster/pod-resources.js';
 import { agentHelp, ConfigError, describeConfig, loadAgentConfig, nodeNameOf, STANDALONE_POD_CIDR } from './options.js';
 import { DockerRuntime } from './runtime/docker.js';
+import { seccompProfileRoot } from './runtime/container-config.js';
 import { ensurePodNetwork, podNetworkName } from './runtime/pod-network.js';
 import { readFile } from 'node:fs/promises';
 import { DockerStreaming } from './runtime/streaming.js';
@@ -87,6 +88,7 @@ export async function runAgent(argv: string[]): Promise<number> {
     },
     pauseImage: config.podInfraContainerImage,
     logger: logger.child({ component: 'runtime' }),
+    seccompProfileRoot: seccompProfileRoot(config.rootDir),
   });
   // Cluster mode: the API server in --kubeconfig is one more pod source, and hears about this node and its pods.
   let client: KubeClient | undefined;
@@ -144,6 +146,8 @@ export async function runAgent(argv: string[]): Promise<number> {
       ? {
           extraSources: (onUpdate) => {
             apiSource = new ApiPodSource({ client: client as KubeClient, nodeName, logger: logger.child({ source: 'api' }), onUpdate });
+            // A readiness gate's condition set through pods/status changes no spec: the pod's Ready is computed again.
+            apiSource.onChange(() => agentRef?.refreshGatedPods());
             return [apiSource];
           },
         }

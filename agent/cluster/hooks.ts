@@ -1,4 +1,5 @@
-import { PodStatus, type Pod } from '../../control/api/index.js';
+import { PodStatus, type Pod, type PodCondition } from '../../control/api/index.js';
+import { KUBELET_POD_CONDITIONS } from '../status/generate.js';
 import { ApiStatusError, type KubeClient, type KubeObject } from '../../control/client/index.js';
 import type { Logger } from '../../lib/log.js';
 import type { ClusterHooks } from '../agent.js';
@@ -20,9 +21,34 @@ const fromApi = (pod: Pod): boolean => pod.metadata.annotations?.['kubernetes.io
 export function clusterHooks(client: KubeClient, logger: Logger, mirrors: () => MirrorPods | undefined, apiPod: (namespace: string, name: string) => KubeObject | undefined = () => undefined): ClusterHooks {
   /** The resource version each pod's last status write produced, by pod UID. */
   const written = new Map<string, string>();
+  /** The pod's object in the API as the watch has it now: the API pod itself, or a static pod's mirror. */
+  const objectOf = (pod: Pod): KubeObject | undefined => {
+    if (!fromApi(pod)) return mirrors()?.mirrorOf(pod);
+    const obj = apiPod(pod.metadata.namespace ?? 'default', pod.metadata.name ?? '');
+    return obj?.metadata.uid === pod.metadata.uid ? obj : undefined;
+  };
+  const conditionsOf = (obj: KubeObject | undefined): PodCondition[] | undefined => {
+    if (!obj) return undefined;
+    const parsed = PodStatus.safeParse((obj as KubeObject & { status?: unknown }).status ?? {});
+    return parsed.success ? (parsed.data.conditions ?? []) : undefined;
+  };
+  /**
+   * A merge patch replaces the conditions list whole: the conditions of other clients (readiness gates') go out as the
+   * watch shows them at the time of the write, not as they were when the status was computed.
+   */
+  const withTheirConditions = (pod: Pod, status: PodStatus): PodStatus => {
+    const theirs = conditionsOf(objectOf(pod));
+    if (!theirs) return status;
+    const mine = (status.conditions ?? []).filter((c) => KUBELET_POD_CONDITIONS.has(c.type));
+    return { ...status, conditions: [...mine, ...theirs.filter((c) => !KUBELET_POD_CONDITIONS.has(c.type))] };
+  };
   return {
-    async reportStatus(pod: Pod, status: PodStatus): Promise<boolean> {
+    conditionsInApi(pod: Pod): PodCondition[] | undefined {
+      return conditionsOf(objectOf(pod));
+    },
+    async reportStatus(pod: Pod, reported: PodStatus): Promise<boolean> {
       const uid = pod.metadata.uid ?? '';
+      const status = withTheirConditions(pod, reported);
       // Static pods report through their mirror pod; pods from the API server to themselves.
       if (!fromApi(pod)) {
         const updated = await mirrors()?.reportStatus(pod, status);

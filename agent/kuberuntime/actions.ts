@@ -14,6 +14,11 @@ export interface ActionInputs {
   /** Every sandbox and container the runtime has for this pod, in any state. */
   runtime: RuntimeContainer[];
   now: number;
+  /**
+   * When the pod became active on the node (its status.startTime, ms), for spec.activeDeadlineSeconds; unset, the
+   * earliest creation among its containers, as the status's own startTime falls back to.
+   */
+  startTime?: number;
   /** Milliseconds the container must still wait before a restart (CrashLoopBackOff), from its finish time. */
   backoffRemaining(containerName: string, finishedAt: number): number;
   /** The current delay for messages, in ms. */
@@ -66,6 +71,31 @@ export interface PodActions {
   waiting: Map<string, Waiting>;
   /** Dead instances no longer needed: all but the newest per container name, and replaced sandboxes. */
   containersToRemove: string[];
+  /** The pod is past its activeDeadlineSeconds: killPod stops what still runs, and nothing starts again. */
+  deadlineExceeded?: boolean;
+}
+
+/** Upstream's activeDeadlineHandler reason and message (pkg/kubelet/active_deadline.go). */
+export const DEADLINE_EXCEEDED_REASON = 'DeadlineExceeded';
+export const DEADLINE_EXCEEDED_MESSAGE = 'Pod was active on the node longer than the specified deadline';
+
+/** The earliest creation time among the pod's sandboxes and containers: the pod's start when its status has none. */
+export function earliestCreated(runtime: RuntimeContainer[]): number | undefined {
+  const times = runtime.map((c) => c.createdAt.getTime());
+  return times.length > 0 ? Math.min(...times) : undefined;
+}
+
+/** When the pod's activeDeadlineSeconds runs out, counted from its start; undefined without a deadline or a start. */
+export function activeDeadlineAt(pod: Pod, startTime: number | undefined): number | undefined {
+  const ads = pod.spec.activeDeadlineSeconds;
+  if (ads === undefined || ads === null || startTime === undefined || Number.isNaN(startTime)) return undefined;
+  return startTime + ads * 1000;
+}
+
+/** Upstream's pastActiveDeadline: active for at least activeDeadlineSeconds since its start. */
+export function pastActiveDeadline(pod: Pod, startTime: number | undefined, now: number): boolean {
+  const at = activeDeadlineAt(pod, startTime);
+  return at !== undefined && now >= at;
 }
 
 export function newestFirst(a: RuntimeContainer, b: RuntimeContainer): number {
@@ -163,6 +193,14 @@ export function computePodActions(input: ActionInputs): PodActions {
     waiting: new Map(),
     containersToRemove: [],
   };
+  // Past its deadline the pod has failed (upstream's activeDeadlineHandler evicts it): stop what still runs, start
+  // nothing, whatever the restart policy.
+  if (pastActiveDeadline(pod, input.startTime ?? earliestCreated(runtime), input.now)) {
+    actions.deadlineExceeded = true;
+    actions.killPod = runtime.some(isActive);
+    actions.containersToRemove = garbage(runtime, sandbox?.id);
+    return actions;
+  }
   const nextAttempt = (name: string): number => {
     const prev = latest.get(name);
     return prev ? prev.attempt + 1 : 0;

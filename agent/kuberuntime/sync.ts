@@ -4,7 +4,7 @@ import type { EventRecorder } from '../events.js';
 import { realClock, type Clock } from '../prober/clock.js';
 import { createProbeExecutor, type ProbeExecutor } from '../prober/executor.js';
 import type { ContainerRuntime, PodMounts, RuntimeContainer } from '../runtime/runtime.js';
-import { computePodActions, latestByName, latestSandbox, type ContainerToStart, type ProbeVerdict, type Waiting } from './actions.js';
+import { activeDeadlineAt, computePodActions, DEADLINE_EXCEEDED_MESSAGE, DEADLINE_EXCEEDED_REASON, earliestCreated, latestByName, latestSandbox, type ContainerToStart, type ProbeVerdict, type Waiting } from './actions.js';
 import { Backoff } from './backoff.js';
 import { containerEnv, EnvError, expandCommand, type EnvContext } from './env.js';
 import { containerSpecHash } from './hash.js';
@@ -13,6 +13,8 @@ import { managesResolvConf, writePodResolvConf, type PodDnsSettings } from './re
 import { killGraceSeconds, shouldRunPreStop, stopWithPreStop, type KillCause } from './termination.js';
 import { preparePodVolumes, removePodDir, VolumeError, type VolumeObjects } from './volumes.js';
 import { Semaphore } from './semaphore.js';
+import { prepareTerminationMessageFile } from './termination-message.js';
+import { needsImageUser, verifyRunAsNonRoot } from './security-context.js';
 
 /**
  * How many sandbox network operations (a sandbox's start, which connects it to the pod network, and its stop or
@@ -115,7 +117,8 @@ export class PodSyncer {
     return `${pod.metadata.uid}/${name}`;
   }
 
-  async sync(pod: Pod): Promise<SyncOutcome> {
+  /** `startTime` is the pod's status.startTime (ms), from which its activeDeadlineSeconds counts. */
+  async sync(pod: Pod, startTime?: number): Promise<SyncOutcome> {
     const { runtime, crashBackoff, probes } = this.deps;
     const uid = pod.metadata.uid ?? '';
     const now = this.deps.now();
@@ -124,6 +127,7 @@ export class PodSyncer {
       pod,
       runtime: before,
       now,
+      ...(startTime !== undefined ? { startTime } : {}),
       backoffRemaining: (name, finishedAt) => crashBackoff.remaining(this.key(pod, name), finishedAt, now),
       backoffDelay: (name) => crashBackoff.delay(this.key(pod, name)),
       liveness: (name, id) => probes.result(uid, name, 'liveness', id),
@@ -135,6 +139,8 @@ export class PodSyncer {
     }
 
     const podIP = this.podIPOf(pod, before);
+    // Upstream's activeDeadlineHandler records this (a Normal event) when it fails the pod; here once, as it is stopped.
+    if (actions.deadlineExceeded && actions.killPod) this.deps.events.event(pod, 'Normal', DEADLINE_EXCEEDED_REASON, DEADLINE_EXCEEDED_MESSAGE);
     if (actions.killPod) await this.killAll(pod, before, podIP);
     const stateOf = new Map(before.map((c) => [c.id, c.state]));
     await Promise.all(
@@ -195,6 +201,9 @@ export class PodSyncer {
 
     const after = await runtime.listPodContainers(uid);
     const retries = [...waiting.values()].map((w) => w.retryAt).filter((t): t is number => t !== undefined);
+    // The sync that fails the pod at its activeDeadlineSeconds must happen even if nothing else changes by then.
+    const deadline = activeDeadlineAt(pod, startTime ?? earliestCreated(after));
+    if (deadline !== undefined && deadline > now && !actions.deadlineExceeded) retries.push(deadline);
     return { waiting, runtime: after, ...(retries.length > 0 ? { nextSyncAt: Math.min(...retries) } : {}) };
   }
 
@@ -314,12 +323,21 @@ export class PodSyncer {
       waiting.set(c.name, { reason: 'CreateContainerConfigError', message: err.message, retryAt: this.deps.now() + 10_000 });
       return;
     }
+    // runAsNonRoot, checked against runAsUser or the image's user before the container is made (upstream's
+    // generateContainerConfig): a refusal waits in CreateContainerConfigError and is tried again later.
+    const nonRootError = verifyRunAsNonRoot(pod, c, needsImageUser(pod, c) ? await runtime.imageUser(c.image) : undefined);
+    if (nonRootError) {
+      this.deps.events.event(pod, 'Warning', 'Failed', `Error: ${nonRootError}`, fieldPath);
+      waiting.set(c.name, { reason: 'CreateContainerConfigError', message: nonRootError, retryAt: this.deps.now() + 10_000 });
+      return;
+    }
     if (s.previous?.finishedAt) {
       const ranFor = s.previous.startedAt ? s.previous.finishedAt.getTime() - s.previous.startedAt.getTime() : 0;
       crashBackoff.next(this.key(pod, c.name), this.deps.now(), ranFor);
     }
     let id: string;
     try {
+      const terminationMessageFile = await prepareTerminationMessageFile(this.deps.rootDir, pod, c);
       id = await runtime.createContainer(pod, expandCommand(c, env), {
         sandboxId,
         attempt: s.attempt,
@@ -327,6 +345,7 @@ export class PodSyncer {
         mounts,
         specHash: containerSpecHash(c),
         env,
+        ...(terminationMessageFile ? { terminationMessageFile } : {}),
         ...(ephemeral ? { ephemeral: true, ...(ephemeral.pidTargetId ? { pidTargetId: ephemeral.pidTargetId } : {}) } : {}),
       });
     } catch (err) {

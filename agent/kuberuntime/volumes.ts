@@ -1,4 +1,4 @@
-import { lstat, mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, lchown, lstat, mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Pod, ResourceList, Volume } from '../../control/api/index.js';
 import type { PodMounts } from '../runtime/runtime.js';
@@ -120,6 +120,21 @@ export async function refreshPodVolumes(rootDir: string, pod: Pod, objects: Volu
 }
 
 /**
+ * Upstream's SetVolumeOwnership for a writable volume's directory: group fsGroup, group read/write (and search) and
+ * setgid, so files the containers create there belong to the group too. Only the directory itself: the agent applies
+ * it when it prepares the volume, before any container wrote into it.
+ */
+async function setVolumeOwnership(name: string, dir: string, fsGroup: number): Promise<void> {
+  try {
+    await lchown(dir, -1, fsGroup);
+    const mode = (await lstat(dir)).mode & 0o7777;
+    await chmod(dir, mode | 0o660 | 0o110 | 0o2000);
+  } catch (err) {
+    throw new VolumeError(`volume "${name}": cannot set its ownership to fsGroup ${fsGroup}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/**
  * Creates the pod's data directory and every volume it declares, returning where each volume lives on the host.
  * Idempotent: called on every sync that starts containers.
  */
@@ -137,6 +152,10 @@ export async function preparePodVolumes(rootDir: string, pod: Pod, objects?: Vol
       } else {
         const dir = volumeDir(rootDir, uid, 'empty-dir', vol.name);
         await mkdir(dir, { recursive: true, mode: 0o777 });
+        // As upstream's emptyDir: 0777 whatever the agent's umask, so that containers of any user can write there.
+        if (((await lstat(dir)).mode & 0o777) !== 0o777) await chmod(dir, 0o777);
+        const fsGroup = pod.spec.securityContext?.fsGroup;
+        if (fsGroup !== undefined) await setVolumeOwnership(vol.name, dir, fsGroup);
         volumes.set(vol.name, { hostPath: dir });
       }
     } else {

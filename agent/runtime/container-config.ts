@@ -1,3 +1,4 @@
+import { join, relative } from 'node:path';
 import type { Container, Pod } from '../../control/api/index.js';
 import { cpuMillis, memoryBytes } from '../../control/api/index.js';
 
@@ -31,11 +32,64 @@ export function dockerResources(container: Container): DockerResourceConfig {
 
 export interface DockerSecurity {
   user?: string;
-  hostConfig: { Privileged?: boolean; CapAdd?: string[]; CapDrop?: string[]; ReadonlyRootfs?: boolean };
+  hostConfig: {
+    Privileged?: boolean;
+    CapAdd?: string[];
+    CapDrop?: string[];
+    ReadonlyRootfs?: boolean;
+    GroupAdd?: string[];
+    SecurityOpt?: string[];
+  };
+  /**
+   * A Localhost seccomp profile: the file the kubelet resolved under its seccomp directory. The runtime reads it
+   * and passes its JSON in SecurityOpt ("seccomp=<json>"), as dockershim did, for the Engine API takes the profile
+   * itself, not a path.
+   */
+  seccompProfilePath?: string;
 }
 
-/** The parts of the pod and container security contexts that map onto Docker options. */
-export function dockerSecurity(container: Container, pod: Pod): DockerSecurity {
+/** Where the agent looks for Localhost seccomp profiles: <root-dir>/seccomp, as the kubelet's --seccomp-profile-root. */
+export function seccompProfileRoot(rootDir: string): string {
+  return join(rootDir, 'seccomp');
+}
+
+/** An error in the security settings that prevents the container's creation (a Localhost profile without a name). */
+export class SecurityConfigError extends Error {}
+
+/** The seccompProfile in effect for a container: its own, else the pod's. */
+function effectiveSeccomp(container: Container, pod: Pod): { type?: unknown; localhostProfile?: unknown } | undefined {
+  return container.securityContext?.seccompProfile ?? pod.spec.securityContext?.seccompProfile;
+}
+
+/**
+ * The kubelet's seccomp choice with dockershim's translation: Unconfined → "seccomp=unconfined", RuntimeDefault →
+ * Docker's default profile (no option), Localhost → the profile file under the seccomp root. An unset profile leaves
+ * Docker's default in place.
+ */
+function seccomp(container: Container, pod: Pod, seccompRoot: string | undefined): { opt?: string; path?: string } {
+  const profile = effectiveSeccomp(container, pod);
+  switch (profile?.type) {
+    case 'Unconfined':
+      return { opt: 'seccomp=unconfined' };
+    case 'Localhost': {
+      const name = typeof profile.localhostProfile === 'string' ? profile.localhostProfile : '';
+      // Upstream's fieldProfile, word for word.
+      if (!name) throw new SecurityConfigError('localhostProfile must be set if seccompProfile type is Localhost.');
+      const root = seccompRoot ?? '';
+      const path = join(root, name);
+      if (!root || relative(root, path).startsWith('..')) throw new SecurityConfigError(`seccomp profile path ${JSON.stringify(name)} is outside the seccomp profile root`);
+      return { path };
+    }
+    default:
+      return {};
+  }
+}
+
+/**
+ * The parts of the pod and container security contexts that map onto Docker options. `seccompRoot` is where Localhost
+ * seccomp profiles live (seccompProfileRoot of the agent's root dir).
+ */
+export function dockerSecurity(container: Container, pod: Pod, seccompRoot?: string): DockerSecurity {
   const sc = container.securityContext ?? {};
   const psc = pod.spec.securityContext ?? {};
   const uid = sc.runAsUser ?? psc.runAsUser;
@@ -46,5 +100,39 @@ export function dockerSecurity(container: Container, pod: Pod): DockerSecurity {
   if (sc.capabilities?.add?.length) hostConfig.CapAdd = sc.capabilities.add;
   if (sc.capabilities?.drop?.length) hostConfig.CapDrop = sc.capabilities.drop;
   if (sc.readOnlyRootFilesystem) hostConfig.ReadonlyRootfs = true;
-  return user !== undefined ? { user, hostConfig } : { hostConfig };
+  // The kubelet's determineEffectiveSecurityContext: fsGroup first, then the supplemental groups.
+  const groups = [...(psc.fsGroup !== undefined ? [psc.fsGroup] : []), ...(psc.supplementalGroups ?? [])];
+  if (groups.length > 0) hostConfig.GroupAdd = groups.map(String);
+  const securityOpt: string[] = [];
+  // securitycontext.AddNoNewPrivileges: only an explicit allowPrivilegeEscalation: false sets it.
+  if (sc.allowPrivilegeEscalation === false) securityOpt.push('no-new-privileges');
+  const seccompChoice = seccomp(container, pod, seccompRoot);
+  if (seccompChoice.opt) securityOpt.push(seccompChoice.opt);
+  if (securityOpt.length > 0) hostConfig.SecurityOpt = securityOpt;
+  return {
+    ...(user !== undefined ? { user } : {}),
+    hostConfig,
+    ...(seccompChoice.path ? { seccompProfilePath: seccompChoice.path } : {}),
+  };
+}
+
+/** A Localhost seccomp profile's file as the SecurityOpt dockershim passed: its JSON compacted, after "seccomp=". */
+export function seccompOptFromFile(path: string, content: string): string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(content);
+  } catch (err) {
+    throw new SecurityConfigError(`cannot load seccomp profile ${JSON.stringify(path)}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return `seccomp=${JSON.stringify(parsed)}`;
+}
+
+/**
+ * The pod's sysctls, set on its sandbox (dockershim's HostConfig.Sysctls): the app containers join the sandbox's
+ * network and IPC namespaces, so they see the namespaced ones (net.*, kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*).
+ */
+export function sandboxSysctls(pod: Pod): Record<string, string> | undefined {
+  const list = pod.spec.securityContext?.sysctls ?? [];
+  if (list.length === 0) return undefined;
+  return Object.fromEntries(list.map((s) => [s.name, s.value]));
 }

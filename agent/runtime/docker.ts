@@ -1,9 +1,11 @@
+import { readFile } from 'node:fs/promises';
 import { PassThrough, type Readable } from 'node:stream';
 import Dockerode from 'dockerode';
+import { fallsBackToLogs, terminationMessage } from '../kuberuntime/termination-message.js';
 import type { Container, Pod } from '../../control/api/index.js';
 import type { Logger } from '../../lib/log.js';
 import * as L from './labels.js';
-import { dockerResources, dockerSecurity } from './container-config.js';
+import { dockerResources, dockerSecurity, sandboxSysctls, seccompOptFromFile, SecurityConfigError } from './container-config.js';
 import type {
   ContainerRuntime,
   CreateContainerOptions,
@@ -21,6 +23,8 @@ export interface DockerRuntimeOptions {
   /** The sandbox image (built locally by `skiff images build`). */
   pauseImage: string;
   logger: Logger;
+  /** Where Localhost seccomp profiles live (<root-dir>/seccomp); unset, Localhost profiles are refused. */
+  seccompProfileRoot?: string;
 }
 
 /** Docker's HTTP status codes that mean "nothing to do": already stopped, already gone. */
@@ -129,6 +133,7 @@ export class DockerRuntime implements ContainerRuntime {
     const exitCode = state === 'exited' ? info.State.ExitCode : undefined;
     let reason: string | undefined;
     if (state === 'exited') reason = info.State.OOMKilled ? 'OOMKilled' : exitCode === 0 ? 'Completed' : 'Error';
+    const message = state === 'exited' && !sandbox ? await this.terminationMessageOf(info, exitCode, reason) : undefined;
     return {
       id: info.Id,
       name: labels[L.LABEL_CONTAINER_NAME] ?? '',
@@ -142,6 +147,7 @@ export class DockerRuntime implements ContainerRuntime {
       finishedAt: state === 'exited' ? dockerTime(info.State.FinishedAt) : undefined,
       exitCode,
       reason,
+      ...(message ? { message } : {}),
       image: labels[L.LABEL_SKIFF_IMAGE] ?? info.Config.Image,
       imageRef: info.Image,
       specHash: labels[L.LABEL_CONTAINER_HASH] ?? '',
@@ -150,6 +156,30 @@ export class DockerRuntime implements ContainerRuntime {
       init: labels[L.LABEL_SKIFF_INIT] === 'true',
       ...(labels[L.LABEL_SKIFF_EPHEMERAL] === 'true' ? { ephemeral: true } : {}),
     };
+  }
+
+  /**
+   * An exited container's termination message: the host file mounted at its terminationMessagePath (the path is in
+   * its labels), or its last log lines under FallbackToLogsOnError. Read once per exited instance (inspect results
+   * are cached by state), while the container and the pod's directory exist.
+   */
+  private async terminationMessageOf(info: Dockerode.ContainerInspectInfo, exitCode: number | undefined, reason: string | undefined): Promise<string> {
+    const labels = info.Config.Labels ?? {};
+    const path = labels[L.LABEL_TERMINATION_MESSAGE_PATH];
+    const fallback = fallsBackToLogs(labels[L.LABEL_TERMINATION_MESSAGE_POLICY], exitCode, reason);
+    let file: Buffer | undefined;
+    const source = path ? info.Mounts?.find((m) => m.Destination === path)?.Source : undefined;
+    if (source) {
+      try {
+        file = await readFile(source);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return `Error on reading termination log ${source}: ${(err as Error).message}`;
+      }
+    }
+    return terminationMessage(file, fallback, async (tail) => {
+      const buf = await this.docker.getContainer(info.Id).logs({ stdout: true, stderr: true, follow: false, tail });
+      return info.Config.Tty ? buf : demuxBuffer(buf);
+    });
   }
 
   watchChanges(onChange: (podUid: string) => void, onReconnect?: () => void): () => void {
@@ -217,6 +247,11 @@ export class DockerRuntime implements ContainerRuntime {
     }
   }
 
+  async imageUser(image: string): Promise<string> {
+    const info = await this.docker.getImage(image).inspect();
+    return info.Config?.User ?? '';
+  }
+
   async pullImage(image: string): Promise<void> {
     const stream = await this.docker.pull(image);
     await new Promise<void>((resolve, reject) => {
@@ -249,6 +284,7 @@ export class DockerRuntime implements ContainerRuntime {
 
   async createSandbox(pod: Pod, attempt: number): Promise<string> {
     const hostNetwork = pod.spec.hostNetwork === true;
+    const sysctls = sandboxSysctls(pod);
     const portBindings: Record<string, Array<{ HostPort: string; HostIp?: string }>> = {};
     const exposed: Record<string, Record<string, never>> = {};
     if (!hostNetwork) {
@@ -279,7 +315,12 @@ export class DockerRuntime implements ContainerRuntime {
         IpcMode: pod.spec.hostIPC === true ? 'host' : 'shareable',
         ...(pod.spec.hostPID === true ? { PidMode: 'host' } : {}),
         PortBindings: portBindings,
+        // spec.hostAliases: Docker writes them into the sandbox's /etc/hosts, the file every app container of the pod
+        // shares through the sandbox's network namespace (also on the host network, where it is a copy of the node's).
+        ...(hostAliasEntries(pod).length > 0 ? { ExtraHosts: hostAliasEntries(pod) } : {}),
         RestartPolicy: { Name: 'no' },
+        // The pod's sysctls go on the sandbox, whose network and IPC namespaces its containers join.
+        ...(sysctls ? { Sysctls: sysctls } : {}),
       },
     });
     try {
@@ -311,10 +352,18 @@ export class DockerRuntime implements ContainerRuntime {
       binds.push(`${source}:${m.mountPath}${m.readOnly ? ':ro' : ''}`);
     }
     if (opts.mounts.etcHosts && !pod.spec.hostNetwork) binds.push(`${opts.mounts.etcHosts}:/etc/hosts`);
+    if (opts.terminationMessageFile && container.terminationMessagePath) binds.push(`${opts.terminationMessageFile}:${container.terminationMessagePath}`);
     // The pod's resolver follows its dnsPolicy (every container of the pod shares the one file, as dockershim's).
     if (opts.mounts.resolvConf) binds.push(`${opts.mounts.resolvConf}:/etc/resolv.conf`);
     const sandbox = `container:${opts.sandboxId}`;
-    const security = dockerSecurity(container, pod);
+    const security = dockerSecurity(container, pod, this.opts.seccompProfileRoot);
+    if (security.seccompProfilePath) {
+      const path = security.seccompProfilePath;
+      const content = await readFile(path, 'utf8').catch((err: unknown) => {
+        throw new SecurityConfigError(`cannot load seccomp profile ${JSON.stringify(path)}: ${err instanceof Error ? err.message : String(err)}`);
+      });
+      security.hostConfig.SecurityOpt = [...(security.hostConfig.SecurityOpt ?? []), seccompOptFromFile(path, content)];
+    }
     const options: Dockerode.ContainerCreateOptions = {
       name: L.containerName(container.name, pod.metadata.name ?? '', pod.metadata.namespace, pod.metadata.uid ?? '', opts.attempt),
       Image: container.image,
@@ -337,6 +386,8 @@ export class DockerRuntime implements ContainerRuntime {
         [L.LABEL_SKIFF_INIT]: String(opts.init),
         ...(opts.ephemeral ? { [L.LABEL_SKIFF_EPHEMERAL]: 'true' } : {}),
         [L.LABEL_SKIFF_IMAGE]: container.image,
+        ...(container.terminationMessagePath ? { [L.LABEL_TERMINATION_MESSAGE_PATH]: container.terminationMessagePath } : {}),
+        ...(container.terminationMessagePolicy ? { [L.LABEL_TERMINATION_MESSAGE_POLICY]: container.terminationMessagePolicy } : {}),
       },
       HostConfig: {
         NetworkMode: sandbox,
@@ -438,6 +489,14 @@ export class DockerRuntime implements ContainerRuntime {
     out.end(demuxBuffer(buf));
     return out;
   }
+}
+
+/**
+ * spec.hostAliases as Docker's ExtraHosts ("host:ip"): one entry per IP with its hostnames tab-separated, so that the
+ * line Docker writes ("<ip>\t<host>\t<host>") is the one upstream's kubelet writes for it.
+ */
+export function hostAliasEntries(pod: Pod): string[] {
+  return (pod.spec.hostAliases ?? []).filter((a) => a.ip && (a.hostnames ?? []).length > 0).map((a) => `${(a.hostnames ?? []).join('\t')}:${a.ip}`);
 }
 
 /** Docker's multiplexed log format: 8-byte header (stream, 0, 0, 0, size32be) before each frame. */

@@ -12,6 +12,8 @@ export const LABEL_SANDBOX_ID = 'io.kubernetes.sandbox.id';
 export const LABEL_CONTAINER_HASH = 'annotation.io.kubernetes.container.hash';
 export const LABEL_RESTART_COUNT = 'annotation.io.kubernetes.container.restartCount';
 export const LABEL_GRACE_PERIOD = 'annotation.io.kubernetes.pod.terminationGracePeriod';
+export const LABEL_TERMINATION_MESSAGE_PATH = 'annotation.io.kubernetes.container.terminationMessagePath';
+export const LABEL_TERMINATION_MESSAGE_POLICY = 'annotation.io.kubernetes.container.terminationMessagePolicy';
 
 /** Which agent owns the container: several agents may share one dockerd (docker-in-docker test clusters). */
 export const LABEL_SKIFF_NODE = 'io.skiff.node';

@@ -21,6 +21,11 @@ export interface RuntimeContainer {
   exitCode?: number;
   /** "OOMKilled", "Error", "Completed" for exited containers. */
   reason?: string;
+  /**
+   * For exited containers: the termination message, what the container wrote to its terminationMessagePath (or, with
+   * FallbackToLogsOnError after a failure, its last log lines); absent when empty.
+   */
+  message?: string;
   /** The image as the pod spec names it. */
   image: string;
   /** The image's ID (docker-pullable://... or sha256:...). */
@@ -48,6 +53,8 @@ export interface CreateContainerOptions {
   ephemeral?: boolean;
   /** The running container whose PID namespace this one joins (an ephemeral container's targetContainerName). */
   pidTargetId?: string;
+  /** Host file bind-mounted at the container's terminationMessagePath, read back once the container has exited. */
+  terminationMessageFile?: string;
 }
 
 export interface ExecResult {
@@ -83,6 +90,8 @@ export interface ContainerRuntime {
   version(): Promise<string>;
   /** True when the image is present locally. */
   hasImage(image: string): Promise<boolean>;
+  /** The user the image runs as (its Config.User: "", "1000", "nobody", "1000:1000" ...), for the runAsNonRoot check. */
+  imageUser(image: string): Promise<string>;
   pullImage(image: string): Promise<void>;
   createSandbox(pod: Pod, attempt: number): Promise<string>;
   createContainer(pod: Pod, container: Container, opts: CreateContainerOptions): Promise<string>;

@@ -1,4 +1,5 @@
 import type { ContainerStatus, PodStatus } from '../../control/api/index.js';
+import { KUBELET_POD_CONDITIONS } from './generate.js';
 
 /**
  * True when the pod's status in the API server no longer says what the agent wants it to say, although the agent
@@ -14,6 +15,8 @@ export function statusDiverged(wanted: PodStatus, inApi: PodStatus): boolean {
   if ((wanted.phase ?? '') !== (inApi.phase ?? '')) return true;
   if ((wanted.podIP ?? '') !== (inApi.podIP ?? '')) return true;
   for (const c of wanted.conditions ?? []) {
+    // Conditions other clients own (readiness gates') are theirs to change: a difference there is not the agent's.
+    if (!KUBELET_POD_CONDITIONS.has(c.type)) continue;
     if (inApi.conditions?.find((x) => x.type === c.type)?.status !== c.status) return true;
   }
   return (

@@ -1,7 +1,16 @@
 import type { Container, ContainerStatus, Pod, PodCondition, PodStatus } from '../../control/api/index.js';
 import { podQOSClass } from '../../control/api/index.js';
 import type { RuntimeContainer } from '../runtime/runtime.js';
-import { latestByName, latestSandbox, newestFirst, shouldRestart } from '../kuberuntime/actions.js';
+import {
+  DEADLINE_EXCEEDED_MESSAGE,
+  DEADLINE_EXCEEDED_REASON,
+  activeDeadlineAt,
+  earliestCreated,
+  latestByName,
+  latestSandbox,
+  newestFirst,
+  shouldRestart,
+} from '../kuberuntime/actions.js';
 import type { Waiting } from '../kuberuntime/actions.js';
 
 /**
@@ -20,6 +29,28 @@ export interface StatusInputs {
   hostIP?: string;
   now: Date;
   previous?: PodStatus;
+  /**
+   * The pod's conditions in the API server, where other clients set theirs (readiness gates' conditions through
+   * pods/status); unset, those the previous status carried.
+   */
+  apiConditions?: PodCondition[];
+}
+
+/** The condition types the agent sets itself (upstream's PodConditionsByKubelet); every other is someone else's. */
+export const KUBELET_POD_CONDITIONS: ReadonlySet<string> = new Set(['PodScheduled', 'Ready', 'Initialized', 'ContainersReady', 'PodReadyToStartContainers']);
+
+/**
+ * Why the pod's readiness gates hold Ready back, as upstream's GeneratePodReadyCondition words it; undefined when every
+ * gate's condition is there and True.
+ */
+export function readinessGatesMessage(pod: Pod, conditions: PodCondition[]): string | undefined {
+  const unready: string[] = [];
+  for (const gate of pod.spec.readinessGates ?? []) {
+    const c = conditions.find((x) => x.type === gate.conditionType);
+    if (!c) unready.push(`corresponding condition of pod readiness gate "${gate.conditionType}" does not exist.`);
+    else if (c.status !== 'True') unready.push(`the status of pod readiness gate "${gate.conditionType}" is not "True", but ${c.status}`);
+  }
+  return unready.length > 0 ? unready.join(', ') : undefined;
 }
 
 const iso = (d: Date | undefined): string | undefined => (d ? d.toISOString().replace(/\.\d{3}Z$/, 'Z') : undefined);
@@ -33,6 +64,7 @@ function stateOf(rc: RuntimeContainer): ContainerStatus['state'] {
         reason: rc.reason ?? (rc.exitCode === 0 ? 'Completed' : 'Error'),
         startedAt: iso(rc.startedAt),
         finishedAt: iso(rc.finishedAt),
+        ...(rc.message ? { message: rc.message } : {}),
         containerID: `docker://${rc.id}`,
       },
     };
@@ -165,7 +197,9 @@ export function generatePodStatus(inputs: StatusInputs): PodStatus {
   const hasInit = pod.spec.initContainers.length > 0;
   const initStatuses = pod.spec.initContainers.map((c) => containerStatus(c, runtime, inputs, hasInit, true));
   const statuses = pod.spec.containers.map((c) => containerStatus(c, runtime, inputs, hasInit, false));
-  const phase = podPhase(pod, statuses, initStatuses);
+  const computed = podPhase(pod, statuses, initStatuses);
+  const deadline = deadlineExceeded(inputs, computed);
+  const phase = deadline ? 'Failed' : computed;
 
   const notReady = statuses.filter((s) => !s.ready).map((s) => s.name);
   const incompleteInit = pod.spec.initContainers.filter((c) => {
@@ -177,6 +211,9 @@ export function generatePodStatus(inputs: StatusInputs): PodStatus {
   // Upstream: PodCompleted once Succeeded, PodFailed once Failed.
   const notReadyReason = phase === 'Failed' ? 'PodFailed' : terminal ? 'PodCompleted' : 'ContainersNotReady';
   const notReadyMessage = terminal ? undefined : `containers with unready status: [${notReady.join(' ')}]`;
+  // Conditions other clients own are kept as they are; readiness gates look at them once the containers are ready.
+  const foreign = (inputs.apiConditions ?? previous?.conditions ?? []).filter((c) => !KUBELET_POD_CONDITIONS.has(c.type));
+  const gatesMessage = containersReady ? readinessGatesMessage(pod, foreign) : undefined;
   const conditions: PodCondition[] = [
     condition('PodReadyToStartContainers', sandbox?.state === 'running', now, previous),
     condition(
@@ -187,9 +224,12 @@ export function generatePodStatus(inputs: StatusInputs): PodStatus {
       'ContainersNotInitialized',
       `containers with incomplete status: [${incompleteInit.map((c) => c.name).join(' ')}]`,
     ),
-    condition('Ready', containersReady, now, previous, notReadyReason, notReadyMessage),
+    gatesMessage === undefined
+      ? condition('Ready', containersReady, now, previous, notReadyReason, notReadyMessage)
+      : condition('Ready', false, now, previous, 'ReadinessGatesNotReady', gatesMessage),
     condition('ContainersReady', containersReady, now, previous, notReadyReason, notReadyMessage),
     condition('PodScheduled', true, now, previous),
+    ...foreign,
   ];
   if (terminal) {
     for (const c of conditions) if (c.type === 'Ready' || c.type === 'ContainersReady') delete c.message;
@@ -199,6 +239,7 @@ export function generatePodStatus(inputs: StatusInputs): PodStatus {
   const startTime = previous?.startTime ?? iso(runtime.map((c) => c.createdAt).sort((a, b) => a.getTime() - b.getTime())[0] ?? inputs.now);
   const status: PodStatus = {
     phase,
+    ...(deadline ? { reason: DEADLINE_EXCEEDED_REASON, message: DEADLINE_EXCEEDED_MESSAGE } : {}),
     conditions,
     ...(inputs.hostIP ? { hostIP: inputs.hostIP, hostIPs: [{ ip: inputs.hostIP }] } : {}),
     ...(podIP ? { podIP, podIPs: [{ ip: podIP }] } : {}),
@@ -211,8 +252,50 @@ export function generatePodStatus(inputs: StatusInputs): PodStatus {
   // whether the pod serves or has finished.
   const ephemerals = pod.spec.ephemeralContainers ?? [];
   if (ephemerals.length > 0) status.ephemeralContainerStatuses = ephemerals.map((c) => ephemeralStatus(c, runtime, inputs, hasInit));
+  limitTerminationMessages(status);
   return status;
 }
+
+/** What all termination messages of a pod's status may hold together (upstream's MaxPodTerminationMessageLogLength). */
+export const MAX_POD_TERMINATION_MESSAGE_LENGTH = 12 * 1024;
+
+/**
+ * Upstream's status manager (normalizeStatus) shares MAX_POD_TERMINATION_MESSAGE_LENGTH evenly among the pod's
+ * container statuses and cuts each terminated state's message to its share.
+ */
+function limitTerminationMessages(status: PodStatus): void {
+  const all = [...(status.containerStatuses ?? []), ...(status.initContainerStatuses ?? []), ...(status.ephemeralContainerStatuses ?? [])];
+  if (all.length === 0) return;
+  const share = Math.floor(MAX_POD_TERMINATION_MESSAGE_LENGTH / all.length);
+  for (const s of all) {
+    for (const t of [s.state?.terminated, s.lastState?.terminated]) {
+      if (!t?.message) continue;
+      const bytes = Buffer.from(t.message, 'utf8');
+      if (bytes.length > share) t.message = bytes.subarray(0, share).toString('utf8');
+    }
+  }
+}
+
+/**
+ * Whether the pod has failed for its activeDeadlineSeconds (upstream's activeDeadlineHandler.ShouldEvict, which turns
+ * the phase Failed with its reason and message): active since its startTime for that long, and not finished on its
+ * own before the deadline (a pod that completed in time stays as it ended, its terminal phase being final).
+ */
+function deadlineExceeded(inputs: StatusInputs, computed: PodStatus['phase']): boolean {
+  const { pod, runtime, previous } = inputs;
+  const start = previous?.startTime ? Date.parse(previous.startTime) : earliestCreated(runtime);
+  const at = activeDeadlineAt(pod, start);
+  if (at === undefined || inputs.now.getTime() < at) return false;
+  if (previous?.reason === DEADLINE_EXCEEDED_REASON) return true;
+  if (computed !== 'Succeeded' && computed !== 'Failed') return true;
+  // Finished: by the deadline's kill only if some container was still running when it came.
+  const apps = latestByName(runtime);
+  return pod.spec.containers.some((c) => {
+    const rc = apps.get(c.name);
+    return rc !== undefined && (rc.finishedAt === undefined || rc.finishedAt.getTime() >= at);
+  });
+}
+
 
 /** Whether a container that is not running right now will run again (for "Completed" vs "CrashLoopBackOff" wording). */
 export function willRestart(pod: Pod, rc: RuntimeContainer): boolean {

@@ -24,6 +24,8 @@ interface FakeContainer extends RuntimeContainer {
 export class FakeRuntime implements ContainerRuntime {
   readonly containers = new Map<string, FakeContainer>();
   readonly images = new Set<string>();
+  /** Images' configured users (Config.User); unset: none, i.e. root. */
+  readonly imageUsers = new Map<string, string>();
   /** Every call, in order: `method:arg`. */
   readonly calls: string[] = [];
   /** When set, every call fails as if the daemon were unreachable. */
@@ -121,6 +123,12 @@ export class FakeRuntime implements ContainerRuntime {
   async hasImage(image: string): Promise<boolean> {
     this.enter('hasImage', image);
     return this.images.has(image);
+  }
+
+  async imageUser(image: string): Promise<string> {
+    this.enter('imageUser', image);
+    if (!this.images.has(image)) throw new Error(`No such image: ${image}`);
+    return this.imageUsers.get(image) ?? '';
   }
 
   async pullImage(image: string): Promise<void> {

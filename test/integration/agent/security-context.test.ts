@@ -1,0 +1,126 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import type Dockerode from 'dockerode';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AgentProcess, podYaml, type PodWithStatus } from './harness.js';
+
+/** Security-context fields on the real Docker: runAsNonRoot, groups, no-new-privileges, seccomp, sysctls. */
+
+async function execIn(docker: Dockerode, id: string, cmd: string[]): Promise<{ code: number; out: string }> {
+  const exec = await docker.getContainer(id).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+  const stream = await exec.start({ hijack: true, stdin: false });
+  const sink = new PassThrough();
+  const chunks: Buffer[] = [];
+  sink.on('data', (d: Buffer) => chunks.push(d));
+  docker.modem.demuxStream(stream, sink, sink);
+  await new Promise<void>((resolve) => stream.on('end', () => resolve()));
+  const out = Buffer.concat(chunks).toString('utf8');
+  return { code: (await exec.inspect()).ExitCode ?? -1, out };
+}
+
+const statusOf = (p: PodWithStatus, name: string) => (p.status.containerStatuses ?? []).find((c) => c.name === name);
+const idOf = (p: PodWithStatus, name: string): string => statusOf(p, name)?.containerID?.replace('docker://', '') ?? '';
+const running = (p: PodWithStatus, name: string): boolean => statusOf(p, name)?.state?.running !== undefined;
+
+describe('security context on Docker', () => {
+  const agent = new AgentProcess();
+  beforeAll(async () => {
+    // A Localhost seccomp profile under <root-dir>/seccomp that refuses mkdir, which Docker's default allows.
+    mkdirSync(join(agent.rootDir, 'seccomp'), { recursive: true });
+    writeFileSync(
+      join(agent.rootDir, 'seccomp', 'no-mkdir.json'),
+      JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO' }] }, null, 2),
+    );
+    await agent.start();
+  });
+  afterAll(async () => {
+    await agent.cleanup();
+  });
+
+  it('refuses runAsNonRoot with an image that runs as root, and runs it with runAsUser: 1000', async () => {
+    agent.writeManifest(
+      'nonroot.yaml',
+      podYaml(
+        'nonroot',
+        `spec:
+  terminationGracePeriodSeconds: 0
+  securityContext: {runAsNonRoot: true}
+  containers:
+  - {name: refused, image: skiff/busybox:1.0, command: [sleep, '3600']}
+  - {name: accepted, image: skiff/busybox:1.0, command: [sleep, '3600'], securityContext: {runAsUser: 1000}}
+`,
+      ),
+    );
+    const pod = await agent.waitPod('nonroot', (p) => running(p, 'accepted') && statusOf(p, 'refused')?.state?.waiting?.reason === 'CreateContainerConfigError', 'refused waiting, accepted running');
+    const ref = `${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})`;
+    expect(statusOf(pod, 'refused')?.state?.waiting?.message).toBe(`container has runAsNonRoot and image will run as root (pod: "${ref}", container: refused)`);
+    expect(statusOf(pod, 'refused')?.containerID).toBeUndefined();
+    expect((await agent.containers()).filter((c) => c.Labels['io.kubernetes.container.name'] === 'refused')).toEqual([]);
+    expect((await execIn(agent.docker, idOf(pod, 'accepted'), ['id', '-u'])).out.trim()).toBe('1000');
+    // Still refused at later syncs.
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(statusOf((await agent.pod('nonroot'))!, 'refused')?.state?.waiting?.reason).toBe('CreateContainerConfigError');
+  });
+
+  it('applies fsGroup and supplementalGroups, no-new-privileges, seccomp profiles and sysctls', async () => {
+    agent.writeManifest(
+      'secctx.yaml',
+      podYaml(
+        'secctx',
+        `spec:
+  terminationGracePeriodSeconds: 0
+  securityContext:
+    runAsUser: 1000
+    fsGroup: 2000
+    supplementalGroups: [3000, 4000]
+    seccompProfile: {type: Unconfined}
+    sysctls:
+    - {name: net.ipv4.ip_local_port_range, value: '20000 30000'}
+    - {name: kernel.shm_rmid_forced, value: '1'}
+  volumes:
+  - {name: data, emptyDir: {}}
+  containers:
+  - name: main
+    image: skiff/busybox:1.0
+    command: [sleep, '3600']
+    securityContext: {allowPrivilegeEscalation: false}
+    volumeMounts: [{name: data, mountPath: /data}]
+  - {name: default-seccomp, image: skiff/busybox:1.0, command: [sleep, '3600'], securityContext: {seccompProfile: {type: RuntimeDefault}}}
+  - {name: local-seccomp, image: skiff/busybox:1.0, command: [sleep, '3600'], securityContext: {seccompProfile: {type: Localhost, localhostProfile: no-mkdir.json}}}
+  - {name: missing-seccomp, image: skiff/busybox:1.0, command: [sleep, '3600'], securityContext: {seccompProfile: {type: Localhost, localhostProfile: missing.json}}}
+`,
+      ),
+    );
+    const pod = await agent.waitPod(
+      'secctx',
+      (p) => ['main', 'default-seccomp', 'local-seccomp'].every((n) => running(p, n)) && statusOf(p, 'missing-seccomp')?.state?.waiting?.reason === 'CreateContainerError',
+      'three running, missing-seccomp waiting',
+    );
+    const main = idOf(pod, 'main');
+    const sh = async (id: string, script: string) => execIn(agent.docker, id, ['sh', '-c', script]);
+
+    // fsGroup and the supplemental groups are the process's supplementary groups.
+    expect((await sh(main, 'id -G')).out.trim().split(/\s+/)).toEqual(expect.arrayContaining(['2000', '3000', '4000']));
+    // The emptyDir belongs to fsGroup with setgid: what the container writes there does too.
+    expect((await sh(main, 'touch /data/f && stat -c "%g %A" /data && stat -c %g /data/f')).out.trim().split('\n')).toEqual(['2000 drwxrwsrwx', '2000']);
+    // allowPrivilegeEscalation: false → no_new_privs; the other containers keep the default.
+    expect((await sh(main, 'grep NoNewPrivs /proc/self/status')).out).toMatch(/^NoNewPrivs:\s+1$/m);
+    expect((await sh(idOf(pod, 'default-seccomp'), 'grep NoNewPrivs /proc/self/status')).out).toMatch(/^NoNewPrivs:\s+0$/m);
+    // seccomp: the pod's Unconfined (mode 0), the container's RuntimeDefault (Docker's filter, mode 2), Localhost.
+    expect((await sh(main, 'grep "^Seccomp:" /proc/self/status')).out).toMatch(/^Seccomp:\s+0$/m);
+    expect((await sh(idOf(pod, 'default-seccomp'), 'grep "^Seccomp:" /proc/self/status')).out).toMatch(/^Seccomp:\s+2$/m);
+    expect((await sh(idOf(pod, 'default-seccomp'), 'mkdir /tmp/d')).code).toBe(0);
+    const local = await sh(idOf(pod, 'local-seccomp'), 'mkdir /tmp/d');
+    expect(local.code).not.toBe(0);
+    expect(local.out).toMatch(/Operation not permitted/);
+    expect(statusOf(pod, 'missing-seccomp')?.state?.waiting?.message).toContain(`cannot load seccomp profile "${join(agent.rootDir, 'seccomp', 'missing.json')}"`);
+    // The sysctls, set on the sandbox, are seen in the containers sharing its namespaces.
+    expect((await sh(main, 'cat /proc/sys/net/ipv4/ip_local_port_range')).out.trim().split(/\s+/)).toEqual(['20000', '30000']);
+    expect((await sh(main, 'cat /proc/sys/kernel/shm_rmid_forced')).out.trim()).toBe('1');
+
+    const info = await agent.docker.getContainer(main).inspect();
+    expect(info.HostConfig.GroupAdd).toEqual(['2000', '3000', '4000']);
+    expect(info.HostConfig.SecurityOpt).toEqual(['no-new-privileges', 'seccomp=unconfined']);
+  });
+});
