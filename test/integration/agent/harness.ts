@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { PassThrough } from 'node:stream';
 import Dockerode from 'dockerode';
 import type { Pod, PodStatus } from '../../../control/api/index.js';
 import { freePort } from '../../helpers/free-port.js';
@@ -216,3 +217,21 @@ export const isRunningReady = (p: PodWithStatus): boolean =>
 export function podYaml(name: string, body: string): string {
   return `apiVersion: v1\nkind: Pod\nmetadata:\n  name: ${name}\n${body}`;
 }
+
+/** Runs a command in a container through Docker's exec (not through the agent): its exit code and its output. */
+export async function execIn(docker: Dockerode, id: string, cmd: string[]): Promise<{ code: number; out: string }> {
+  const exec = await docker.getContainer(id).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+  const stream = await exec.start({ hijack: true, stdin: false });
+  const sink = new PassThrough();
+  const chunks: Buffer[] = [];
+  sink.on('data', (d: Buffer) => chunks.push(d));
+  docker.modem.demuxStream(stream, sink, sink);
+  await new Promise<void>((resolve) => stream.on('end', () => resolve()));
+  const out = Buffer.concat(chunks).toString('utf8');
+  return { code: (await exec.inspect()).ExitCode ?? -1, out };
+}
+
+/** The status of a pod's container or init container by name. */
+export const statusOf = (p: PodWithStatus, name: string) => [...(p.status.containerStatuses ?? []), ...(p.status.initContainerStatuses ?? [])].find((c) => c.name === name);
+/** The Docker ID of a pod's container or init container by name ('' before it has one). */
+export const idOf = (p: PodWithStatus, name: string): string => statusOf(p, name)?.containerID?.replace('docker://', '') ?? '';

@@ -1,26 +1,12 @@
-import { PassThrough } from 'node:stream';
-import type Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AgentProcess, podYaml, type PodWithStatus } from './harness.js';
+import { AgentProcess, execIn, idOf, podYaml, statusOf, type PodWithStatus } from './harness.js';
 
 /**
  * Pod spec fields the kubelet acts on beyond running containers: termination messages, activeDeadlineSeconds and
  * hostAliases, on the real Docker.
  */
 
-async function execIn(docker: Dockerode, id: string, cmd: string[]): Promise<{ code: number; out: string }> {
-  const exec = await docker.getContainer(id).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
-  const stream = await exec.start({ hijack: true, stdin: false });
-  const sink = new PassThrough();
-  const chunks: Buffer[] = [];
-  sink.on('data', (d: Buffer) => chunks.push(d));
-  docker.modem.demuxStream(stream, sink, sink);
-  await new Promise<void>((resolve) => stream.on('end', () => resolve()));
-  return { code: (await exec.inspect()).ExitCode ?? -1, out: Buffer.concat(chunks).toString('utf8') };
-}
 
-const statusOf = (p: PodWithStatus, name: string) => p.status.containerStatuses?.find((c) => c.name === name);
-const idOf = (p: PodWithStatus, name: string): string => statusOf(p, name)?.containerID?.replace('docker://', '') ?? '';
 
 describe('pod spec fields on Docker: termination messages, activeDeadlineSeconds, hostAliases', () => {
   const agent = new AgentProcess();

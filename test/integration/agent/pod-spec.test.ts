@@ -2,25 +2,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
-import type Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AgentProcess, eventually, freePort, podYaml, type PodWithStatus } from './harness.js';
+import { AgentProcess, eventually, execIn, freePort, idOf, podYaml, type PodWithStatus } from './harness.js';
 
-async function execIn(docker: Dockerode, id: string, cmd: string[]): Promise<{ code: number; out: string }> {
-  const exec = await docker.getContainer(id).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
-  const stream = await exec.start({ hijack: true, stdin: false });
-  const sink = new PassThrough();
-  const chunks: Buffer[] = [];
-  sink.on('data', (d: Buffer) => chunks.push(d));
-  docker.modem.demuxStream(stream, sink, sink);
-  await new Promise<void>((resolve) => stream.on('end', () => resolve()));
-  const out = Buffer.concat(chunks).toString('utf8');
-  return { code: (await exec.inspect()).ExitCode ?? -1, out };
-}
 
-const idOf = (p: PodWithStatus, name: string): string =>
-  [...(p.status.containerStatuses ?? []), ...(p.status.initContainerStatuses ?? [])].find((c) => c.name === name)?.containerID?.replace('docker://', '') ?? '';
 
 describe('pod spec on Docker', () => {
   const agent = new AgentProcess();
