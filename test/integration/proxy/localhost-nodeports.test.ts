@@ -33,7 +33,10 @@ afterAll(async () => {
 
 describe.skipIf(!canNetns)('localhost NodePorts in a network namespace', () => {
   it('sets route_localnet in the namespace it programs, and NodePorts answer on 127.0.0.1', async () => {
-    // A fresh namespace starts with route_localnet off: 127.0.0.1 NodePorts cannot work there without the proxy.
+    // The namespace starts with route_localnet off, so that 127.0.0.1 NodePorts cannot work there without the proxy.
+    // Turned off here: a new namespace inherits the host's net.ipv4.conf.all values, and a kube-proxy on the host
+    // (`skiff up`'s, or upstream's) leaves route_localnet on there.
+    await lab.exec(lab.node, 'sysctl', ['-qw', 'net.ipv4.conf.all.route_localnet=0']);
     expect(await routeLocalnetInNode()).toBe('0');
     proxier = new IptablesProxier({ run, nodeName: 'node-a', registry: new Registry(), minSyncPeriodMs: 0, syncPeriodMs: 60_000, render: { localhostNodePorts: true } });
     proxier.onServiceAdd(svc('np', { type: 'NodePort', clusterIP: '10.96.0.40', ports: [{ port: 80, nodePort: 30080 }] }));
