@@ -1,4 +1,3 @@
-import { PassThrough } from 'node:stream';
 import Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gatewayOf } from '../../../agent/runtime/pod-network.js';
@@ -6,7 +5,7 @@ import { resolverUpstream } from '../../../proxy/dns/forward.js';
 import { ClusterDnsServer } from '../../../proxy/dns/server.js';
 import { ClusterDnsView } from '../../../proxy/dns/view.js';
 import { svc } from '../../unit/proxy/fixtures.js';
-import { AgentProcess, eventually, freePodCidr, isRunningReady, podYaml, type PodWithStatus } from './harness.js';
+import { AgentProcess, eventually, execIn, freePodCidr, isRunningReady, podYaml, type PodWithStatus } from './harness.js';
 
 /**
  * A real pod resolving cluster names: the agent runs with --cluster-dns set to its pod network's gateway (the node's
@@ -14,16 +13,6 @@ import { AgentProcess, eventually, freePodCidr, isRunningReady, podYaml, type Po
  * dnsPolicy ClusterFirst; busybox nslookup inside the pod's container resolves a service by its short name.
  */
 
-async function execIn(docker: Dockerode, id: string, cmd: string[]): Promise<string> {
-  const exec = await docker.getContainer(id).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
-  const stream = await exec.start({ hijack: true, stdin: false });
-  const sink = new PassThrough();
-  const chunks: Buffer[] = [];
-  sink.on('data', (d: Buffer) => chunks.push(d));
-  docker.modem.demuxStream(stream, sink, sink);
-  await new Promise<void>((resolve) => stream.on('end', () => resolve()));
-  return Buffer.concat(chunks).toString('utf8');
-}
 
 const docker = new Dockerode();
 let agent: AgentProcess;
@@ -56,12 +45,12 @@ describe('cluster DNS from a pod', () => {
     agent.writeManifest('dns.yaml', podYaml('dns', `spec:\n  terminationGracePeriodSeconds: 0\n  containers:\n  - name: main\n    image: skiff/busybox:1.0\n    command: [sh, -c, 'sleep 3600']\n`));
     const pod = await agent.waitPod('dns', isRunningReady, 'running');
     const id = (pod as PodWithStatus).status.containerStatuses?.[0]?.containerID?.replace('docker://', '') ?? '';
-    const resolv = await execIn(docker, id, ['cat', '/etc/resolv.conf']);
+    const resolv = (await execIn(docker, id, ['cat', '/etc/resolv.conf'])).out;
     expect(resolv).toContain(`nameserver ${gateway}\n`);
     expect(resolv).toMatch(/^search default\.svc\.cluster\.local svc\.cluster\.local cluster\.local\b/m);
     expect(resolv).toContain('options ndots:5\n');
     const out = await eventually(async () => {
-      const o = await execIn(docker, id, ['nslookup', 'web']);
+      const o = (await execIn(docker, id, ['nslookup', 'web'])).out;
       return /Address:\s*10\.96\.0\.20/.test(o) ? o : undefined;
     }, 'nslookup web inside the pod', 30_000);
     expect(out).toMatch(/Name:\s*web\.default\.svc\.cluster\.local/);

@@ -4,11 +4,10 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryEventRecorder } from '../../../../agent/events.js';
 import { activeDeadlineAt, pastActiveDeadline } from '../../../../agent/kuberuntime/actions.js';
-import { Backoff, DEFAULT_CRASHLOOP_BACKOFF } from '../../../../agent/kuberuntime/backoff.js';
 import { PodSyncer } from '../../../../agent/kuberuntime/sync.js';
 import { silentLogger } from '../../../../lib/log.js';
 import { FakeRuntime } from '../fake-runtime.js';
-import { c, compute, ctr, exited, makePod, NOW, sandbox, UID } from './fixtures.js';
+import { c, compute, ctr, exited, makePod, NOW, sandbox, testSyncer, UID } from './fixtures.js';
 
 /** spec.activeDeadlineSeconds: upstream's activeDeadlineHandler, as computePodActions and the sync apply it. */
 
@@ -74,15 +73,10 @@ describe('sync with activeDeadlineSeconds', () => {
     runtime = new FakeRuntime(() => now);
     runtime.images.add('busybox:1.36');
     events = new MemoryEventRecorder('node1', silentLogger(), () => new Date(now));
-    syncer = new PodSyncer({
+    syncer = testSyncer({
       runtime,
       rootDir: root,
-      pauseImage: 'skiff/pause:3.10',
-      crashBackoff: new Backoff(DEFAULT_CRASHLOOP_BACKOFF),
-      pullBackoff: new Backoff(DEFAULT_CRASHLOOP_BACKOFF),
-      probes: { result: () => 'unknown' },
       events,
-      logger: silentLogger(),
       now: () => now,
     });
   });

@@ -4,11 +4,10 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Pod } from '../../../../control/api/index.js';
 import { MemoryEventRecorder } from '../../../../agent/events.js';
-import { Backoff, DEFAULT_CRASHLOOP_BACKOFF } from '../../../../agent/kuberuntime/backoff.js';
 import { PodSyncer } from '../../../../agent/kuberuntime/sync.js';
 import { silentLogger } from '../../../../lib/log.js';
 import { FakeRuntime } from '../fake-runtime.js';
-import { c, makePod, UID, withEphemeral } from './fixtures.js';
+import { c, makePod, testSyncer, UID, withEphemeral } from './fixtures.js';
 
 /** The sync executing ephemeral containers against a fake runtime: what is created, how, and the events. */
 
@@ -25,15 +24,10 @@ beforeEach(async () => {
   runtime.images.add('busybox:1.36');
   runtime.images.add('skiff/busybox:1.0');
   events = new MemoryEventRecorder('node1', silentLogger(), () => new Date(now));
-  syncer = new PodSyncer({
+  syncer = testSyncer({
     runtime,
     rootDir: root,
-    pauseImage: 'skiff/pause:3.10',
-    crashBackoff: new Backoff(DEFAULT_CRASHLOOP_BACKOFF),
-    pullBackoff: new Backoff(DEFAULT_CRASHLOOP_BACKOFF),
-    probes: { result: () => 'unknown' },
     events,
-    logger: silentLogger(),
     now: () => now,
   });
 });

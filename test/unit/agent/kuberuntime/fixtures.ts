@@ -2,6 +2,9 @@ import { EphemeralContainer, formatFieldError, parsePod, type Container, type Po
 import { containerSpecHash } from '../../../../agent/kuberuntime/hash.js';
 import type { RuntimeContainer } from '../../../../agent/runtime/runtime.js';
 import { computePodActions, type ActionInputs, type PodActions } from '../../../../agent/kuberuntime/actions.js';
+import { Backoff, DEFAULT_CRASHLOOP_BACKOFF } from '../../../../agent/kuberuntime/backoff.js';
+import { PodSyncer, type PodSyncerDeps } from '../../../../agent/kuberuntime/sync.js';
+import { silentLogger } from '../../../../lib/log.js';
 import { generatePodStatus, type StatusInputs } from '../../../../agent/status/generate.js';
 import type { PodStatus } from '../../../../control/api/index.js';
 
@@ -115,5 +118,20 @@ export function status(pod: Pod, runtime: RuntimeContainer[], over: Partial<Stat
     hostIP: '192.168.1.10',
     now: new Date(NOW),
     ...over,
+  });
+}
+
+/**
+ * A PodSyncer for tests: the given runtime, directory, events and time, with the pause image, the default back-offs,
+ * probes that have no verdict and a silent logger unless `deps` says otherwise.
+ */
+export function testSyncer(deps: Pick<PodSyncerDeps, 'runtime' | 'rootDir' | 'events' | 'now'> & Partial<PodSyncerDeps>): PodSyncer {
+  return new PodSyncer({
+    pauseImage: 'skiff/pause:3.10',
+    crashBackoff: new Backoff(DEFAULT_CRASHLOOP_BACKOFF),
+    pullBackoff: new Backoff(DEFAULT_CRASHLOOP_BACKOFF),
+    probes: { result: () => 'unknown' },
+    logger: silentLogger(),
+    ...deps,
   });
 }

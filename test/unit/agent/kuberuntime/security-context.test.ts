@@ -3,13 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryEventRecorder } from '../../../../agent/events.js';
-import { Backoff, DEFAULT_CRASHLOOP_BACKOFF } from '../../../../agent/kuberuntime/backoff.js';
 import { imageUserOf, needsImageUser, verifyRunAsNonRoot } from '../../../../agent/kuberuntime/security-context.js';
 import { PodSyncer } from '../../../../agent/kuberuntime/sync.js';
 import { preparePodVolumes } from '../../../../agent/kuberuntime/volumes.js';
 import { silentLogger } from '../../../../lib/log.js';
 import { FakeRuntime } from '../fake-runtime.js';
-import { c, makePod, UID } from './fixtures.js';
+import { c, makePod, testSyncer, UID } from './fixtures.js';
 
 /** runAsNonRoot as upstream's verifyRunAsNonRoot, its place in the sync, and fsGroup on emptyDir volumes. */
 
@@ -77,15 +76,10 @@ describe('PodSyncer: runAsNonRoot', () => {
     runtime = new FakeRuntime(() => now);
     runtime.images.add('busybox:1.36');
     events = new MemoryEventRecorder('node1', silentLogger(), () => new Date(now));
-    syncer = new PodSyncer({
+    syncer = testSyncer({
       runtime,
       rootDir: root,
-      pauseImage: 'skiff/pause:3.10',
-      crashBackoff: new Backoff(DEFAULT_CRASHLOOP_BACKOFF),
-      pullBackoff: new Backoff(DEFAULT_CRASHLOOP_BACKOFF),
-      probes: { result: () => 'unknown' },
       events,
-      logger: silentLogger(),
       now: () => now,
     });
   });

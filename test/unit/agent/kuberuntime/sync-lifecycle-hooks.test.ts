@@ -4,12 +4,11 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Pod } from '../../../../control/api/index.js';
 import { MemoryEventRecorder } from '../../../../agent/events.js';
-import { Backoff, DEFAULT_CRASHLOOP_BACKOFF } from '../../../../agent/kuberuntime/backoff.js';
 import { PodSyncer } from '../../../../agent/kuberuntime/sync.js';
 import { silentLogger } from '../../../../lib/log.js';
 import { FakeRuntime } from '../fake-runtime.js';
 import { FakeClock, flush } from '../prober/fakes.js';
-import { c, makePod, UID } from './fixtures.js';
+import { c, makePod, testSyncer, UID } from './fixtures.js';
 
 let root: string;
 let clock: FakeClock;
@@ -23,15 +22,10 @@ beforeEach(async () => {
   runtime = new FakeRuntime(() => clock.now());
   runtime.images.add('busybox:1.36');
   events = new MemoryEventRecorder('node1', silentLogger(), () => new Date(clock.now()));
-  syncer = new PodSyncer({
+  syncer = testSyncer({
     runtime,
     rootDir: root,
-    pauseImage: 'skiff/pause:3.10',
-    crashBackoff: new Backoff(DEFAULT_CRASHLOOP_BACKOFF),
-    pullBackoff: new Backoff(DEFAULT_CRASHLOOP_BACKOFF),
-    probes: { result: () => 'unknown' },
     events,
-    logger: silentLogger(),
     now: () => clock.now(),
     clock,
     // Sleep handlers on the test's clock, so the grace period accounting is exact.
@@ -129,15 +123,11 @@ describe('preStop', () => {
   it('runs when a liveness failure kills the container, within the probe grace period', async () => {
     const probe = { exec: { command: ['check'] }, terminationGracePeriodSeconds: 5 };
     let live: 'success' | 'failure' = 'success';
-    const s = new PodSyncer({
+    const s = testSyncer({
       runtime,
       rootDir: root,
-      pauseImage: 'skiff/pause:3.10',
-      crashBackoff: new Backoff(DEFAULT_CRASHLOOP_BACKOFF),
-      pullBackoff: new Backoff(DEFAULT_CRASHLOOP_BACKOFF),
       probes: { result: (_uid, _name, kind) => (kind === 'liveness' ? live : 'unknown') },
       events,
-      logger: silentLogger(),
       now: () => clock.now(),
       clock,
     });
