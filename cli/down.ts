@@ -1,6 +1,6 @@
 // `skiff down`: stops what `skiff up` started and removes what Skiff created on this machine: the daemons (by their
 // PID files), the pod containers of this node, the pod network (Docker removes its bridge and route with it), the
-// proxy's iptables chains, the `skiff` kubeconfig context, a dockerd that `skiff up` started, and with --purge the
+// proxy's iptables chains and the kernel settings it changed, the `skiff` kubeconfig context, a dockerd that `skiff up` started, and with --purge the
 // data dir.
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { LABEL_SKIFF_NODE } from '../agent/runtime/labels.js';
 import { parseCommandFlags } from '../lib/command-flags.js';
 import { removeNodePodNetworks } from '../agent/runtime/pod-network.js';
+import { restoreHostSysctls } from './host-sysctls.js';
 import {
   CONTEXT_NAME,
   DAEMONS,
@@ -35,7 +36,7 @@ const DOWN_HELP = `Usage: skiff down [flags]
 
 Stops what "skiff up" started (proxy, agent, control plane; SIGTERM, then SIGKILL after --grace-period) and removes
 what Skiff created on this machine: this node's pod containers, the pod network and its bridge, the proxy's iptables
-chains, the "skiff" context in the kubeconfig, and a dockerd that "skiff up" itself started. The data dir (store,
+chains (and the host's route_localnet, put back as skiff up found it), the "skiff" context in the kubeconfig, and a dockerd that "skiff up" itself started. The data dir (store,
 certificates, logs) is kept unless --purge is given.
 
 Flags:
@@ -170,6 +171,14 @@ export async function runDown(argv: string[]): Promise<number> {
   step("removing the proxy's iptables rules (skiff proxy --cleanup)");
   const cleanup = await run(process.execPath, [SKIFF_JS, 'proxy', '--cleanup']);
   if (cleanup.code !== 0) warn(`skiff proxy --cleanup exited with ${cleanup.code}: ${cleanup.output.trim().split('\n').slice(-3).join(' | ')}`);
+
+  step('putting back the kernel settings the proxy changed');
+  try {
+    const changes = await restoreHostSysctls(dataDir);
+    note(changes.length ? changes.join(', ') : 'none changed');
+  } catch (err) {
+    warn(`restoring sysctls: ${err instanceof Error ? err.message : String(err)}`);
+  }
 
   step(`removing the "${CONTEXT_NAME}" context from ${kubeconfig}`);
   try {

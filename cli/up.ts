@@ -12,6 +12,7 @@ import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { KubeClient, loadKubeconfig, type KubeObject } from '../control/client/index.js';
 import { controlProcessEnv } from '../control/memory.js';
 import { parseCommandFlags } from '../lib/command-flags.js';
+import { recordHostSysctls } from './host-sysctls.js';
 import { agentKubeconfigPath, ensureComponentKubeconfig, nodeIdentity, proxyIdentity, proxyKubeconfigPath } from './identities.js';
 
 export const DEFAULT_DATA_DIR = '/var/lib/skiff';
@@ -565,6 +566,7 @@ export async function runUp(argv: string[]): Promise<number> {
         continue;
       }
       if (d !== 'control') await ensureDaemonIdentity(s, d);
+      if (d === 'proxy') await recordHostSysctls(dataDir);
       step(`starting ${titles[d]} (log: ${logPath(dataDir, d)})`);
       const pid = await startDaemon(s, d);
       pids[d] = pid;

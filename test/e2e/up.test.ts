@@ -52,21 +52,40 @@ describe.skipIf(!canRun)('skiff up / skiff down', () => {
     }
   };
 
-  /** Every live process whose command line mentions `text` (our daemons all carry the data dir in theirs). */
-  const processesUsing = (text: string): string[] =>
-    readdirSync('/proc')
-      .filter((p) => /^\d+$/.test(p) && Number(p) !== process.pid)
-      .flatMap((p) => {
-        try {
-          const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' ');
-          return cmd.includes(text) && alive(Number(p)) ? [`${p}: ${cmd}`] : [];
-        } catch {
-          return [];
-        }
-      });
+  const parentOf = (pid: string): string => /^PPid:\s+(\d+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? '';
+  /**
+   * Every live process whose command line mentions `text` (our daemons all carry the data dir in theirs). A child a
+   * daemon has forked but not yet exec'd (the proxy runs iptables-restore often) still shows its parent's command line:
+   * it is the parent, not a process of its own, so it is left out.
+   */
+  const processesUsing = (text: string): string[] => {
+    const found = new Map<string, string>();
+    for (const p of readdirSync('/proc')) {
+      if (!/^\d+$/.test(p) || Number(p) === process.pid) continue;
+      try {
+        const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' ');
+        if (cmd.includes(text) && alive(Number(p))) found.set(p, cmd);
+      } catch {
+        // gone meanwhile
+      }
+    }
+    return [...found].flatMap(([p, cmd]) => {
+      try {
+        if (found.get(parentOf(p)) === cmd) return [];
+      } catch {
+        return [];
+      }
+      return [`${p}: ${cmd}`];
+    });
+  };
+
+  // The proxy turns it on for localhost NodePorts; skiff down puts back what the host had.
+  const ROUTE_LOCALNET_FILE = '/proc/sys/net/ipv4/conf/all/route_localnet';
+  let routeLocalnetBefore = '';
 
   beforeAll(async () => {
     const [port, peerPort, roPort, nodePort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    routeLocalnetBefore = readFileSync(ROUTE_LOCALNET_FILE, 'utf8').trim();
     const subnets = new Set((await docker.listNetworks()).flatMap((n) => (n.IPAM?.Config ?? []).map((c) => c.Subnet)));
     if ([...subnets].some((c) => c?.startsWith('10.244.'))) {
       // Another bridge in the default range on this dockerd: a /24 of it through the old flag name, which still works.
@@ -87,9 +106,9 @@ describe.skipIf(!canRun)('skiff up / skiff down', () => {
       // in the other e2e suites: the API server dials the node's InternalIP (kubectl exec and logs).
       '--agent-arg=--address=0.0.0.0',
       `--agent-arg=--port=${nodePort}`,
+      // NodePorts answer on 127.0.0.1 (upstream's default): the proxy turns the host's route_localnet on, and skiff down
+      // (or, should a test fail, afterAll) puts it back.
       '--proxy-arg=--metrics-bind-address=127.0.0.1:0',
-      // NodePorts on 127.0.0.1 need the host's route_localnet=1 (upstream's default): not for a test, which leaves the host as it found it.
-      '--proxy-arg=--iptables-localhost-nodeports=false',
     ];
     // A kubeconfig with someone else's context, which must survive both commands.
     writeFileSync(
@@ -104,6 +123,7 @@ describe.skipIf(!canRun)('skiff up / skiff down', () => {
     for (const c of await ourContainers().catch(() => [])) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
     if (podCidr && (await networkExists().catch(() => false))) await docker.getNetwork(`skiff-${podCidr.replace(/[./]/g, '-')}`).remove().catch(() => undefined);
     for (const n of await docker.listNetworks({ filters: { label: [`io.skiff.node=${nodeName}`] } }).catch(() => [])) await docker.getNetwork(n.Id).remove().catch(() => undefined);
+    if (routeLocalnetBefore && readFileSync(ROUTE_LOCALNET_FILE, 'utf8').trim() !== routeLocalnetBefore) writeFileSync(ROUTE_LOCALNET_FILE, routeLocalnetBefore);
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -143,7 +163,8 @@ describe.skipIf(!canRun)('skiff up / skiff down', () => {
     expect(await networkExists()).toBe(true);
     // No --pod-cidr for the agent: it waited for the Node's range and says which one it uses.
     expect(readFileSync(join(dataDir, 'logs', 'agent.log'), 'utf8')).toContain(`"podCIDR":"${podCidr}","msg":"using the node's pod CIDR"`);
-    expect(processesUsing(dataDir)).toHaveLength(3);
+    const using = processesUsing(dataDir);
+    expect(using, using.join('\n')).toHaveLength(3);
     expect(k(['get', 'nodes'])).toMatch(new RegExp(`^${nodeName}\\s+Ready\\s`, 'm'));
   }, 360_000);
 
@@ -255,6 +276,10 @@ describe.skipIf(!canRun)('skiff up / skiff down', () => {
     // The proxy's chains are gone from the host's nat table.
     const nat = spawnSync('iptables-save', ['-t', 'nat'], { encoding: 'utf8' }).stdout ?? '';
     expect(nat).not.toMatch(/^:KUBE-SERVICES /m);
+    expect(readFileSync(ROUTE_LOCALNET_FILE, 'utf8').trim()).toBe(routeLocalnetBefore);
+    expect(r.stderr).toMatch(/^==> putting back the kernel settings the proxy changed$/m);
+    // On a host that had it off (a fresh one), the proxy turned it on and skiff down says it turned it off again.
+    if (routeLocalnetBefore === '0') expect(r.stderr).toContain('net.ipv4.conf.all.route_localnet: 1 -> 0');
     // The data dir stays (store, certificates, logs), the PID files go.
     expect(existsSync(join(dataDir, 'control', 'pki', 'ca.crt'))).toBe(true);
     expect(existsSync(join(dataDir, 'logs', 'agent.log'))).toBe(true);
