@@ -1,11 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { PassThrough, Transform } from 'node:stream';
+import { PassThrough, type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { closeServer, listenOn } from '../../lib/http-server.js';
 import type { Logger } from '../../lib/log.js';
 import type { Agent } from '../agent.js';
 import { formatSourceError } from '../config/index.js';
 import { newestFirst } from '../kuberuntime/actions.js';
+import { logTarget } from './log-target.js';
 
 /** Upstream's limit for a request body to the API server; no manifest is larger. */
 const MAX_BODY_BYTES = 3 * 1024 * 1024;
@@ -184,17 +185,22 @@ export class ReadOnlyServer {
     if (tailLines === 'invalid' || sinceSeconds === 'invalid' || limitBytes === 'invalid') return status(res, 400, 'BadRequest', 'tailLines, sinceSeconds and limitBytes must be non-negative integers');
     const instances = (await this.agent.runtime.listPodContainers(pod.metadata.uid)).filter((c) => c.name === containerName).sort(newestFirst);
     const previous = boolParam(url, 'previous');
-    const target = previous ? instances[1] : instances[0];
-    if (!target) {
-      const what = previous ? 'previous terminated container' : 'container';
-      return status(res, 400, 'BadRequest', `${what} "${containerName}" in pod "${podName}" not found`);
+    const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? []), ...(pod.status?.ephemeralContainerStatuses ?? [])];
+    const target = logTarget(statuses.find((s) => s.name === containerName), instances, previous, podName, containerName);
+    if ('error' in target) return status(res, 400, 'BadRequest', target.error);
+    let stream: Readable;
+    try {
+      stream = await this.agent.runtime.logs(target.id, {
+        follow: boolParam(url, 'follow'),
+        timestamps: boolParam(url, 'timestamps'),
+        ...(tailLines !== undefined ? { tailLines } : {}),
+        ...(sinceSeconds !== undefined ? { sinceSeconds } : {}),
+      });
+    } catch (err) {
+      // The instance the status names is gone (removed by hand, or collected): as upstream, a 400 saying so.
+      if ((err as { statusCode?: number }).statusCode === 404) return status(res, 400, 'BadRequest', `container ${JSON.stringify(containerName)} in pod ${JSON.stringify(podName)} is not available`);
+      throw err;
     }
-    const stream = await this.agent.runtime.logs(target.id, {
-      follow: boolParam(url, 'follow'),
-      timestamps: boolParam(url, 'timestamps'),
-      ...(tailLines !== undefined ? { tailLines } : {}),
-      ...(sinceSeconds !== undefined ? { sinceSeconds } : {}),
-    });
     res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
     res.on('close', () => stream.destroy());
     try {

@@ -268,6 +268,22 @@ describe('kubectl exec, attach and port-forward through the API server to the no
     cp.k(['delete', 'pod', 'talker', '--wait=false']);
   });
 
+  it('shows the last run of a crashing container with kubectl logs --previous, and says why a container that never ran has no log', async () => {
+    cp.k(['run', 'crasher', '--image=skiff/busybox:1.0', '--', 'sh', '-c', 'echo ran; exit 3']);
+    // Backing off before its next start: only the dead instance is there, and both kubectl logs and --previous read it.
+    await eventually(() => cp.k(['get', 'pod', 'crasher', '-o', 'jsonpath={.status.containerStatuses[0].state.waiting.reason}']) === 'CrashLoopBackOff', 'crasher backing off', 90_000);
+    expect(cp.k(['logs', 'crasher', '--previous'])).toBe('ran\n');
+    expect(cp.k(['logs', 'crasher'])).toBe('ran\n');
+    cp.k(['run', 'neverran', '--image=skiff/does-not-exist:1', '--image-pull-policy=Never']);
+    await eventually(() => cp.k(['get', 'pod', 'neverran', '-o', 'jsonpath={.status.containerStatuses[0].state.waiting.reason}']) === 'ErrImageNeverPull', 'neverran waiting', 90_000);
+    const logs = cp.kubectl(['logs', 'neverran']);
+    expect(logs.code).not.toBe(0);
+    expect(logs.stderr).toContain('container "neverran" in pod "neverran" is waiting to start: ErrImageNeverPull');
+    const previous = cp.kubectl(['logs', 'neverran', '--previous']);
+    expect(previous.stderr).toContain('previous terminated container "neverran" in pod "neverran" not found');
+    cp.k(['delete', 'pod', 'crasher', 'neverran', '--wait=false']);
+  });
+
   it('serves /stats/summary and /metrics/resource with upstream shapes', async () => {
     const admin = { cert: readFileSync(join(pki(), 'admin.crt'), 'utf8'), key: readFileSync(join(pki(), 'admin.key'), 'utf8') };
     const res = await nodeGet('/stats/summary', admin);
