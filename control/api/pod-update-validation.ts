@@ -5,6 +5,7 @@ import { jsonEqual } from './core/common.js';
 import { child, forbidden, index, invalid, required, type FieldError } from './errors.js';
 import { MIRROR_POD_ANNOTATION, type Pod, type PodSpec, type Toleration } from './pod.js';
 import { validatePod } from './pod-validation.js';
+import { hasHostNamespacedSysctls } from './sysctl-validation.js';
 import { inclusiveRangeError } from './names.js';
 import { MAX_INT32 } from './validation-util.js';
 
@@ -61,7 +62,7 @@ function validateOnlyAddedTolerations(next: Toleration[] | undefined, old: Toler
 
 /** ValidatePodUpdate (metadata rules aside, which the caller applies): the spec rules of a pod update. */
 export function validatePodUpdate(pod: Pod, old: Pod): FieldError[] {
-  const errs = validatePod(pod);
+  const errs = validatePod(pod, { allowNamespacedSysctlsForHostNetAndHostIPC: hasHostNamespacedSysctls(old.spec) });
   const spec = pod.spec;
   const before = old.spec;
   const specPath = 'spec';
@@ -111,7 +112,7 @@ export function validatePodUpdate(pod: Pod, old: Pod): FieldError[] {
  */
 export function validatePodEphemeralContainersUpdate(pod: Pod, old: Pod): FieldError[] {
   if (old.metadata.annotations?.[MIRROR_POD_ANNOTATION] !== undefined) return [forbidden('', 'static pods do not support ephemeral containers')];
-  const errs = validatePod(pod);
+  const errs = validatePod(pod, { allowNamespacedSysctlsForHostNetAndHostIPC: hasHostNamespacedSysctls(old.spec) });
   const specPath = child('spec', 'ephemeralContainers');
   const next = new Map((pod.spec.ephemeralContainers ?? []).map((c) => [c.name, c]));
   for (const before of old.spec.ephemeralContainers ?? []) {

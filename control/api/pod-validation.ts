@@ -9,6 +9,7 @@ import { validateLabels, validateObjectMeta } from './meta.js';
 import { inclusiveRangeError, isQualifiedName, isValidLabelValue } from './names.js';
 import type { Pod, PodDNSConfig, PodSpec, Toleration } from './pod.js';
 import { dns1123Label, dns1123Subdomain, MAX_INT32, nonnegative } from './validation-util.js';
+import { validateSysctls, type SysctlValidationOptions } from './sysctl-validation.js';
 import { validateVolumes } from './volume-validation.js';
 
 const RESTART_POLICIES = ['Always', 'OnFailure', 'Never'];
@@ -85,8 +86,11 @@ function validateHostNetwork(spec: PodSpec, path: string): FieldError[] {
   return errs;
 }
 
+/** Upstream's PodValidationOptions, for the rules that depend on the object being updated. */
+export type PodValidationOptions = SysctlValidationOptions;
+
 /** Upstream's ValidatePodSpec: also used by the API server for pod templates. `fieldPath` is the spec's own path. */
-export function validatePodSpec(spec: PodSpec, fieldPath = 'spec'): FieldError[] {
+export function validatePodSpec(spec: PodSpec, fieldPath = 'spec', opts: PodValidationOptions = {}): FieldError[] {
   const errs: FieldError[] = [];
   const vols = validateVolumes(spec.volumes, child(fieldPath, 'volumes'));
   errs.push(...vols.errors);
@@ -105,6 +109,7 @@ export function validatePodSpec(spec: PodSpec, fieldPath = 'spec'): FieldError[]
   // Upstream's internal API keeps both in the pod's security context, hence the path.
   if (spec.shareProcessNamespace === true && spec.hostPID === true)
     errs.push(invalid(child(child(fieldPath, 'securityContext'), 'shareProcessNamespace'), true, 'ShareProcessNamespace and HostPID cannot both be enabled'));
+  errs.push(...validateSysctls(spec.securityContext?.sysctls, spec, child(fieldPath, 'securityContext', 'sysctls'), opts));
   errs.push(...validateHostNetwork(spec, child(fieldPath, 'containers')));
   errs.push(...validateDNSConfig(spec.dnsConfig, spec.dnsPolicy, child(fieldPath, 'dnsConfig')));
   if (spec.serviceAccountName) errs.push(...dns1123Subdomain(spec.serviceAccountName, child(fieldPath, 'serviceAccountName')));
@@ -125,9 +130,9 @@ export function validatePodSpec(spec: PodSpec, fieldPath = 'spec'): FieldError[]
 }
 
 /** Upstream's ValidatePodCreate checks (metadata, spec, and the pod-only image whitespace rule). */
-export function validatePod(pod: Pod): FieldError[] {
+export function validatePod(pod: Pod, opts: PodValidationOptions = {}): FieldError[] {
   const errs = validateObjectMeta(pod.metadata, { namespaced: true }, 'metadata');
-  errs.push(...validatePodSpec(pod.spec, 'spec'));
+  errs.push(...validatePodSpec(pod.spec, 'spec', opts));
   for (const list of ['containers', 'initContainers'] as const) {
     pod.spec[list].forEach((c, i) => {
       if (c.image !== c.image.trim())
