@@ -36,6 +36,8 @@ export interface AgentDeps {
   envExtras?: PodSyncerDeps['envExtras'];
   /** Cluster mode: ConfigMap/Secret data for configMap and secret volumes. */
   volumeObjects?: PodSyncerDeps['volumeObjects'];
+  /** Cluster mode: the pods' imagePullSecrets, read through the API. */
+  pullSecrets?: PodSyncerDeps['pullSecrets'];
 }
 
 /** What the agent tells the API server about the pods it took from it. */
@@ -158,6 +160,7 @@ export class Agent {
       hookExecutor: executor,
       ...(deps.envExtras ? { envExtras: deps.envExtras } : {}),
       ...(deps.volumeObjects ? { volumeObjects: deps.volumeObjects } : {}),
+      ...(deps.pullSecrets ? { pullSecrets: deps.pullSecrets } : {}),
     });
     this.workers = new PodWorkers(
       (uid) => this.syncUid(uid),

@@ -141,7 +141,9 @@ export async function runAgent(argv: string[]): Promise<number> {
     logger,
     nodeName,
     ...(cluster ? { cluster } : {}),
-    ...(resources ? { envExtras: (pod: Pod) => resources.envExtras(pod), volumeObjects: (pod: Pod) => resources.volumeObjects(pod) } : {}),
+    ...(resources
+      ? { envExtras: (pod: Pod) => resources.envExtras(pod), volumeObjects: (pod: Pod) => resources.volumeObjects(pod), pullSecrets: (pod: Pod) => resources.pullSecrets(pod) }
+      : {}),
     ...(client
       ? {
           extraSources: (onUpdate) => {

@@ -20,6 +20,7 @@ packages=(
   iproute2        # ip, for network namespaces and addresses
   systemd         # systemd-analyze, to verify the shipped units
   openssl         # throwaway certificates for the HTTPS probe test
+  apache2-utils   # htpasswd -B: bcrypt users for the authenticated registry in the pull secret test
 )
 # shellcheck disable=SC2206 # word splitting is the point here
 packages+=(${SKIFF_EXTRA_PACKAGES:-})

@@ -9,7 +9,10 @@ const REFS: Record<ObjectKind, { group: string; version: string; resource: Objec
   secrets: { group: '', version: 'v1', resource: 'secrets' },
 };
 
-/** The ConfigMaps and Secrets a pod uses (env, envFrom, configMap/secret/projected volumes), as kind/name pairs. */
+/**
+ * The ConfigMaps and Secrets a pod uses (env, envFrom, configMap/secret/projected volumes, imagePullSecrets), as
+ * kind/name pairs.
+ */
 export function podObjectRefs(pod: Pod): Array<{ kind: ObjectKind; name: string }> {
   const out = new Map<string, { kind: ObjectKind; name: string }>();
   const add = (kind: ObjectKind, name: string | undefined): void => {
@@ -25,6 +28,7 @@ export function podObjectRefs(pod: Pod): Array<{ kind: ObjectKind; name: string 
       add('secrets', e.secretRef?.name);
     }
   }
+  for (const s of pod.spec.imagePullSecrets ?? []) add('secrets', s.name);
   for (const v of pod.spec.volumes ?? []) {
     add('configmaps', v.configMap?.name);
     add('secrets', v.secret?.secretName);

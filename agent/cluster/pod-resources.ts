@@ -5,6 +5,7 @@ import type { EventRecorder } from '../events.js';
 import type { EnvContext } from '../kuberuntime/env.js';
 import { podTokenProjections } from '../kuberuntime/volume-payload.js';
 import { refreshPodVolumes, type VolumeObjects } from '../kuberuntime/volumes.js';
+import { podPullSecrets, type PodPullSecrets, type PullSecret } from '../kuberuntime/pull-secrets.js';
 import { ReferencedObjects } from './objects.js';
 import { ServiceEnv } from './services.js';
 import { clientTokenRequester, ServiceAccountTokenManager, type RequestToken } from './token-manager.js';
@@ -135,6 +136,12 @@ export class PodResources {
           .event(pod, 'Warning', 'InvalidEnvironmentVariableNames', `Keys [${keys.join(', ')}] from the EnvFrom ${kind} ${ns}/${name} were skipped since they are considered invalid environment variable names.`);
       },
     };
+  }
+
+  /** The pod's imagePullSecrets as last seen by their watches; one not (yet) seen counts as unreadable. */
+  pullSecrets(pod: Pod): PodPullSecrets | undefined {
+    if (!fromApi(pod)) return undefined;
+    return podPullSecrets(pod, (namespace, name) => this.objects.get('secrets', namespace, name) as PullSecret | undefined);
   }
 
   volumeObjects(pod: Pod): VolumeObjects | undefined {

@@ -15,6 +15,7 @@ import { preparePodVolumes, removePodDir, VolumeError, type VolumeObjects } from
 import { Semaphore } from './semaphore.js';
 import { prepareTerminationMessageFile } from './termination-message.js';
 import { needsImageUser, verifyRunAsNonRoot } from './security-context.js';
+import { failedPullSecretsMessage, FAILED_TO_RETRIEVE_PULL_SECRET_REASON, pullWithSecrets, type PodPullSecrets, type PullSecret } from './pull-secrets.js';
 
 /**
  * How many sandbox network operations (a sandbox's start, which connects it to the pod network, and its stop or
@@ -44,6 +45,8 @@ export interface PodSyncerDeps {
   hostIP?: string;
   /** ConfigMap/Secret lookups and service variables, present in cluster mode. */
   envExtras?: (pod: Pod) => Omit<EnvContext, 'pod' | 'podIP' | 'hostIP'>;
+  /** The pod's imagePullSecrets as read through the API (cluster mode): the readable ones and the names of the rest. */
+  pullSecrets?: (pod: Pod) => PodPullSecrets | undefined;
   /** Where configMap and secret volumes get their data, in cluster mode. */
   volumeObjects?: (pod: Pod) => VolumeObjects | undefined;
   /** --cluster-dns, --cluster-domain, --resolv-conf: the pods' /etc/resolv.conf. */
@@ -103,6 +106,8 @@ function ephemeralTarget(e: EphemeralContainer, runtime: RuntimeContainer[]): Ep
 export class PodSyncer {
   /** When each image last failed to pull, per pod: ImagePullBackOff counts from there. */
   private readonly pullFailedAt = new Map<string, number>();
+  /** The pull secrets read at the start of the pod's current sync (keyed by the pod object the sync was given). */
+  private readonly syncPullSecrets = new WeakMap<Pod, PullSecret[]>();
   private readonly hooks: HookRunnerDeps;
   private readonly clock: Clock;
   private readonly sandboxOps: Semaphore;
@@ -137,6 +142,8 @@ export class PodSyncer {
     for (const name of actions.waiting.keys()) {
       this.deps.events.event(pod, 'Warning', 'BackOff', `Back-off restarting failed container ${name} in pod ${pod.metadata.name}_${pod.metadata.namespace}(${uid})`, `spec.containers{${name}}`);
     }
+
+    this.syncPullSecrets.set(pod, this.podPullSecrets(pod));
 
     const podIP = this.podIPOf(pod, before);
     // Upstream's activeDeadlineHandler records this (a Normal event) when it fails the pod; here once, as it is stopped.
@@ -246,8 +253,22 @@ export class PodSyncer {
     });
   }
 
+  /**
+   * The pod's readable imagePullSecrets, read at every sync as upstream's SyncPod does: the ones that cannot be read
+   * are left out (the pull goes on without them) and reported with a Warning event.
+   */
+  private podPullSecrets(pod: Pod): PullSecret[] {
+    if ((pod.spec.imagePullSecrets ?? []).length === 0) return [];
+    const found = this.deps.pullSecrets?.(pod);
+    if (!found) return [];
+    if (found.missing.length > 0) {
+      this.deps.events.event(pod, 'Warning', FAILED_TO_RETRIEVE_PULL_SECRET_REASON, failedPullSecretsMessage(found.missing));
+    }
+    return found.secrets;
+  }
+
   /** Pulls the image as the container's imagePullPolicy says; records the wait reason when it cannot. */
-  private async ensureImage(pod: Pod, c: Container, fieldPath: string, waiting: Map<string, Waiting>): Promise<boolean> {
+  private async ensureImage(pod: Pod, c: Container, fieldPath: string, waiting: Map<string, Waiting>, pullSecrets: PullSecret[]): Promise<boolean> {
     const { runtime, pullBackoff } = this.deps;
     const present = await runtime.hasImage(c.image);
     const policy = c.imagePullPolicy;
@@ -276,7 +297,7 @@ export class PodSyncer {
     this.deps.events.event(pod, 'Normal', 'Pulling', `Pulling image "${c.image}"`, fieldPath);
     const started = this.deps.now();
     try {
-      await runtime.pullImage(c.image);
+      await pullWithSecrets(c.image, pullSecrets, (auth) => runtime.pullImage(c.image, auth));
     } catch (err) {
       pullBackoff.next(key, this.deps.now());
       this.pullFailedAt.set(key, this.deps.now());
@@ -306,7 +327,7 @@ export class PodSyncer {
     const c = s.container;
     const kind = ephemeral ? 'ephemeralContainers' : s.init ? 'initContainers' : 'containers';
     const fieldPath = `spec.${kind}{${c.name}}`;
-    if (!(await this.ensureImage(pod, c, fieldPath, waiting))) return;
+    if (!(await this.ensureImage(pod, c, fieldPath, waiting, this.syncPullSecrets.get(pod) ?? []))) return;
     if (ephemeral && 'error' in ephemeral) {
       // Upstream checks the target after the pull and retries at the next sync: the target may be starting.
       this.deps.events.event(pod, 'Warning', 'Failed', `Error: ${ephemeral.error}`, fieldPath);

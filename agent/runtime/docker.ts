@@ -11,6 +11,7 @@ import type {
   CreateContainerOptions,
   ExecResult,
   LogOptions,
+  RegistryAuth,
   RuntimeContainer,
   RuntimeContainerState,
 } from './runtime.js';
@@ -252,8 +253,8 @@ export class DockerRuntime implements ContainerRuntime {
     return info.Config?.User ?? '';
   }
 
-  async pullImage(image: string): Promise<void> {
-    const stream = await this.docker.pull(image);
+  async pullImage(image: string, auth?: RegistryAuth): Promise<void> {
+    const stream = await this.docker.pull(image, auth ? { authconfig: auth } : {});
     await new Promise<void>((resolve, reject) => {
       this.docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve()));
     });

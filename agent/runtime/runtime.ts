@@ -69,6 +69,15 @@ export interface LogOptions {
   sinceSeconds?: number;
 }
 
+/** Credentials for one registry, as Docker's X-Registry-Auth carries them (dockerode's `authconfig`). */
+export interface RegistryAuth {
+  username?: string;
+  password?: string;
+  email?: string;
+  /** The registry host, e.g. `registry.example.com:5000`. */
+  serveraddress?: string;
+}
+
 /** What the pod's data directory and volumes look like on the host, prepared before containers start. */
 export interface PodMounts {
   /** Volume name → host path (bind) or "tmpfs" for a memory-backed emptyDir. */
@@ -92,7 +101,8 @@ export interface ContainerRuntime {
   hasImage(image: string): Promise<boolean>;
   /** The user the image runs as (its Config.User: "", "1000", "nobody", "1000:1000" ...), for the runAsNonRoot check. */
   imageUser(image: string): Promise<string>;
-  pullImage(image: string): Promise<void>;
+  /** Pulls the image, with registry credentials when given (an imagePullSecrets entry matching its registry). */
+  pullImage(image: string, auth?: RegistryAuth): Promise<void>;
   createSandbox(pod: Pod, attempt: number): Promise<string>;
   createContainer(pod: Pod, container: Container, opts: CreateContainerOptions): Promise<string>;
   startContainer(id: string): Promise<void>;

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type { Container, Pod } from '../../../control/api/index.js';
-import type { ContainerRuntime, CreateContainerOptions, ExecResult, LogOptions, PodMounts, RuntimeContainer } from '../../../agent/runtime/runtime.js';
+import type { ContainerRuntime, CreateContainerOptions, ExecResult, LogOptions, PodMounts, RegistryAuth, RuntimeContainer } from '../../../agent/runtime/runtime.js';
 
 /** What a test can make the next call of a method do. */
 type Method = keyof ContainerRuntime;
@@ -32,6 +32,10 @@ export class FakeRuntime implements ContainerRuntime {
   down = false;
   /** Images whose pull fails. */
   readonly badImages = new Set<string>();
+  /** Images in a private registry: the pull needs these credentials ("user:password"). */
+  readonly privateImages = new Map<string, string>();
+  /** The credentials each pull was given, in order. */
+  readonly pullAuths: Array<{ image: string; auth?: RegistryAuth }> = [];
   /** One-shot failures: the next call of the method throws this error. */
   private readonly failNextCall = new Map<Method, Error>();
   /** Exec answers by container name (of the pod's container), default exit 0. */
@@ -131,9 +135,12 @@ export class FakeRuntime implements ContainerRuntime {
     return this.imageUsers.get(image) ?? '';
   }
 
-  async pullImage(image: string): Promise<void> {
+  async pullImage(image: string, auth?: RegistryAuth): Promise<void> {
     this.enter('pullImage', image);
+    this.pullAuths.push({ image, ...(auth ? { auth } : {}) });
     if (this.badImages.has(image)) throw new Error(`pull access denied for ${image}`);
+    const needs = this.privateImages.get(image);
+    if (needs !== undefined && `${auth?.username}:${auth?.password}` !== needs) throw new Error(`unauthorized: authentication required for ${image}`);
     this.images.add(image);
   }
 

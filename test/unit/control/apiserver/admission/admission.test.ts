@@ -109,6 +109,9 @@ describe('admission chain (NamespaceLifecycle, LimitRanger, ServiceAccount, Prio
     it('copies the service account image pull secrets to a pod that names none', async () => {
       await create(serviceaccounts, { metadata: { name: 'puller' }, imagePullSecrets: [{ name: 'regcred' }] });
       expect((await create(pods, pod('p', { serviceAccountName: 'puller' }))).spec.imagePullSecrets).toEqual([{ name: 'regcred' }]);
+      // A pod that names its own keeps them: the account's are not added.
+      const own = await create(pods, pod('q', { serviceAccountName: 'puller', imagePullSecrets: [{ name: 'mine' }] }));
+      expect(own.spec.imagePullSecrets).toEqual([{ name: 'mine' }]);
     });
 
     it('refuses a pod whose service account does not exist, after retrying the default one', async () => {
