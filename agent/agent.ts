@@ -1,6 +1,6 @@
-import { networkInterfaces } from 'node:os';
+import { networkInterfaces, release } from 'node:os';
 import { join } from 'node:path';
-import type { Pod, PodCondition, PodStatus } from '../control/api/index.js';
+import { podQOSClass, type Pod, type PodCondition, type PodStatus } from '../control/api/index.js';
 import type { Logger } from '../lib/log.js';
 import { FileSource, formatSourceError, HttpSubmissionSource, PodConfig, UrlSource, type DesiredPods, type PodSource, type SourceError, type SourceUpdate } from './config/index.js';
 import { MemoryEventRecorder } from './events.js';
@@ -14,6 +14,7 @@ import { createProbeExecutor, ProbeManager, proberResultLabel, type ProbeExecuto
 import type { ContainerRuntime, RuntimeContainer } from './runtime/runtime.js';
 import { statusDiverged } from './status/diverged.js';
 import { generatePodStatus } from './status/generate.js';
+import { nodeSysctlAllowlist, type PodAdmitResult, type SysctlAllowlist } from './sysctl-allowlist.js';
 
 export interface AgentDeps {
   runtime: ContainerRuntime;
@@ -36,6 +37,8 @@ export interface AgentDeps {
   envExtras?: PodSyncerDeps['envExtras'];
   /** Cluster mode: ConfigMap/Secret data for configMap and secret volumes. */
   volumeObjects?: PodSyncerDeps['volumeObjects'];
+  /** The kernel release the safe sysctls are chosen for (default: this machine's, os.release()). */
+  kernelRelease?: string;
   /** Cluster mode: the pods' imagePullSecrets, read through the API. */
   pullSecrets?: PodSyncerDeps['pullSecrets'];
 }
@@ -99,6 +102,10 @@ export class Agent {
   private readonly reporting = new Map<string, Promise<boolean>>();
   /** What each pod's last sync saw of the runtime, for a status recomputed between syncs (a probe's new verdict). */
   private readonly lastSync = new Map<string, { runtime: RuntimeContainer[]; waiting: Map<string, Waiting> }>();
+  /** The kubelet's sysctl admission: the safe sysctls and --allowed-unsafe-sysctls. */
+  private readonly sysctls: SysctlAllowlist;
+  /** Each pod's admission verdict, decided once when the pod is first synced (upstream admits a pod on arrival). */
+  private readonly admissions = new Map<string, PodAdmitResult>();
   private sourceErrors: SourceError[] = [];
   private relistTimer: NodeJS.Timeout | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
@@ -114,6 +121,7 @@ export class Agent {
     this.now = deps.now ?? Date.now;
     const logger = deps.logger;
     this.hostIP = config.nodeIP ?? defaultNodeIP();
+    this.sysctls = nodeSysctlAllowlist(config.allowedUnsafeSysctls, deps.kernelRelease ?? release());
     this.events = new MemoryEventRecorder(deps.nodeName, logger.child({ component: 'events' }));
     this.events.onEvent((e) => this.metrics.events.inc({ type: e.type, reason: e.reason }));
     // One executor for probes and lifecycle hooks: the same exec and HTTP client serve both, as upstream's prober
@@ -350,6 +358,7 @@ export class Agent {
       this.lastSync.delete(uid);
       this.lastKnown.delete(uid);
       this.firstSeen.delete(uid);
+      this.admissions.delete(uid);
       this.workers.forget(uid);
       this.deps.cluster?.podGone?.(uid);
       return;
@@ -364,6 +373,12 @@ export class Agent {
       this.deps.cluster.podGone?.(uid);
       return;
     }
+    const admission = await this.admit(uid, pod);
+    if (!admission.admit) {
+      this.statuses.set(uid, this.rejectedStatus(uid, pod, admission.reason, admission.message));
+      if (this.deps.cluster && !(await this.report(uid, pod))) return { nextSyncAt: this.now() + 2000 };
+      return {};
+    }
     const end = this.metrics.podWorkerDuration.startTimer({ operation: this.statuses.has(uid) ? 'update' : 'create' });
     await this.deps.cluster?.preparePod?.(pod);
     // activeDeadlineSeconds counts from the status's startTime: the agent's own, else one the pod came with (none:
@@ -377,6 +392,30 @@ export class Agent {
     // Nowhere to report yet (a mirror pod on its way): try again shortly.
     if (this.deps.cluster && !(await this.report(uid, pod))) next = Math.min(next ?? Number.POSITIVE_INFINITY, this.now() + 2000);
     return next !== undefined ? { nextSyncAt: next } : {};
+  }
+
+  /**
+   * The kubelet's admission of a pod it has not run yet (canAdmitPod: here the sysctl allowlist). A rejected pod gets
+   * a Warning event and nothing of it runs: whatever of it a previous agent started is stopped, once.
+   */
+  private async admit(uid: string, pod: Pod): Promise<PodAdmitResult> {
+    const known = this.admissions.get(uid);
+    if (known) return known;
+    const result = this.sysctls.admit(pod);
+    this.admissions.set(uid, result);
+    if (!result.admit) {
+      this.events.event(pod, 'Warning', result.reason, result.message);
+      this.deps.logger.warn({ pod: `${pod.metadata.namespace}/${pod.metadata.name}`, reason: result.reason }, result.message);
+      await this.syncer.terminate(pod, uid);
+    }
+    return result;
+  }
+
+  /** Upstream's rejectPod status: Failed with the admission's reason and message, the QoS class and a start time. */
+  private rejectedStatus(uid: string, pod: Pod, reason: string, message: string): PodStatus {
+    const startTime =
+      this.statuses.get(uid)?.startTime ?? (pod as PodWithStatus).status?.startTime ?? new Date(this.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    return { phase: 'Failed', reason, message: `Pod was rejected: ${message}`, qosClass: podQOSClass(pod.spec), startTime };
   }
 
   /** Recomputes a pod's status from its last sync's view of the runtime and the probes' verdicts now, and reports it. */

@@ -6,6 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { formatDuration, parseDuration } from '../lib/duration.js';
 import { flagHelpLines } from '../lib/command-flags.js';
+import { sysctlPatternError } from './sysctl-allowlist.js';
 
 /**
  * The agent's settings: the kubelet's flag names on the command line, and the same settings in a
@@ -63,6 +64,16 @@ export const AgentConfigSchema = z
     clusterDomain: z.string().default(''),
     /** The node's resolver configuration, for dnsPolicy Default (and ClusterFirst's extra search paths). */
     resolvConf: z.string().default('/etc/resolv.conf'),
+    /** Unsafe sysctls (names or prefixes ending in `*`) pods may set besides the safe ones; upstream's allowedUnsafeSysctls. */
+    allowedUnsafeSysctls: z
+      .array(z.string())
+      .default([])
+      .superRefine((patterns, ctx) => {
+        for (const p of patterns) {
+          const err = sysctlPatternError(p);
+          if (err !== undefined) ctx.addIssue({ code: 'custom', message: err });
+        }
+      }),
     /** Cluster mode: the API server to register with and take pods from (a flag upstream, not a config field). */
     kubeconfig: z.string().min(1).optional(),
     /** TLS bootstrap: a kubeconfig with a join token, used to obtain --kubeconfig when that file does not exist yet. */
@@ -111,6 +122,7 @@ const FLAGS = [
   ['cluster-dns', 'clusterDNS', 'csv', 'Comma-separated DNS server IPs for pods with dnsPolicy ClusterFirst (e.g. 10.96.0.10)'],
   ['cluster-domain', 'clusterDomain', 'string', 'The cluster domain; pods search it in addition to the node\'s search domains (e.g. cluster.local)'],
   ['resolv-conf', 'resolvConf', 'string', 'Resolver configuration used as the basis for pod DNS (default /etc/resolv.conf)'],
+  ['allowed-unsafe-sysctls', 'allowedUnsafeSysctls', 'patterns', "Comma-separated unsafe sysctls or sysctl patterns (ending in '*') pods may set, e.g. 'kernel.msg*,net.core.somaxconn'"],
   ['kubeconfig', 'kubeconfig', 'string', 'Join a cluster: register this node with the API server in this kubeconfig and run the pods bound to it'],
   ['bootstrap-kubeconfig', 'bootstrapKubeconfig', 'string', 'Kubeconfig with a join token: when --kubeconfig does not exist, obtain a client certificate for this node and write it there'],
   ['node-labels', 'nodeLabels', 'labels', "Labels to add when registering the node, as 'key=value,key2=value2'"],
@@ -127,7 +139,7 @@ export function agentHelp(): string {
   ];
   const rows: Array<readonly [string, string]> = [['--config FILE', 'KubeletConfiguration-style YAML with the same settings; flags win']];
   for (const [flag, , type, help] of FLAGS) {
-    rows.push([`--${flag}${type === 'number' ? ' N' : type === 'list' ? ' K:V' : type === 'labels' ? ' K=V,...' : type === 'taints' ? ' K=V:E,...' : type === 'csv' ? ' IP,...' : ' VALUE'}`, help]);
+    rows.push([`--${flag}${type === 'number' ? ' N' : type === 'list' ? ' K:V' : type === 'labels' ? ' K=V,...' : type === 'taints' ? ' K=V:E,...' : type === 'csv' ? ' IP,...' : type === 'patterns' ? ' NAME,...' : ' VALUE'}`, help]);
   }
   rows.push(['-h, --help', 'Show this help']);
   lines.push(...flagHelpLines(rows));
@@ -209,7 +221,7 @@ export async function loadAgentConfig(argv: string[]): Promise<{ config: AgentCo
         taints.push({ key: m[1] as string, ...(m[2] !== undefined ? { value: m[2] } : {}), effect: m[3] as string });
       }
       fromFlags[field] = taints;
-    } else if (type === 'csv') {
+    } else if (type === 'csv' || type === 'patterns') {
       fromFlags[field] = String(v)
         .split(',')
         .map((x) => x.trim())

@@ -9,7 +9,8 @@ import { AgentProcess, execIn, idOf, podYaml, statusOf, type PodWithStatus } fro
 const running = (p: PodWithStatus, name: string): boolean => statusOf(p, name)?.state?.running !== undefined;
 
 describe('security context on Docker', () => {
-  const agent = new AgentProcess();
+  // net.core.somaxconn is namespaced but not safe: only this flag lets pods set it.
+  const agent = new AgentProcess({ args: ['--allowed-unsafe-sysctls', 'net.core.somaxconn'] });
   beforeAll(async () => {
     // A Localhost seccomp profile under <root-dir>/seccomp that refuses mkdir, which Docker's default allows.
     mkdirSync(join(agent.rootDir, 'seccomp'), { recursive: true });
@@ -107,5 +108,50 @@ describe('security context on Docker', () => {
     const info = await agent.docker.getContainer(main).inspect();
     expect(info.HostConfig.GroupAdd).toEqual(['2000', '3000', '4000']);
     expect(info.HostConfig.SecurityOpt).toEqual(['no-new-privileges', 'seccomp=unconfined']);
+  });
+
+  it('rejects a pod asking for a sysctl the node does not allow (SysctlForbidden, nothing started), runs an allowed unsafe one', async () => {
+    agent.writeManifest(
+      'forbidden-sysctl.yaml',
+      podYaml(
+        'forbidden-sysctl',
+        `spec:
+  terminationGracePeriodSeconds: 0
+  securityContext:
+    sysctls:
+    - {name: kernel.shm_rmid_forced, value: '1'}
+    - {name: kernel.msgmax, value: '65536'}
+  containers:
+  - {name: main, image: skiff/busybox:1.0, command: [sleep, '3600']}
+`,
+      ),
+    );
+    agent.writeManifest(
+      'unsafe-sysctl.yaml',
+      podYaml(
+        'unsafe-sysctl',
+        `spec:
+  terminationGracePeriodSeconds: 0
+  securityContext:
+    sysctls:
+    - {name: net.core.somaxconn, value: '1024'}
+  containers:
+  - {name: main, image: skiff/busybox:1.0, command: [sleep, '3600']}
+`,
+      ),
+    );
+    const rejected = await agent.waitPod('forbidden-sysctl', (p) => p.status.phase === 'Failed', 'Failed');
+    expect(rejected.status).toMatchObject({
+      phase: 'Failed',
+      reason: 'SysctlForbidden',
+      message: 'Pod was rejected: forbidden sysctl: "kernel.msgmax" not allowlisted',
+      qosClass: 'BestEffort',
+    });
+    const allowed = await agent.waitPod('unsafe-sysctl', (p) => running(p, 'main'), 'main running');
+    expect((await execIn(agent.docker, idOf(allowed, 'main'), ['cat', '/proc/sys/net/core/somaxconn'])).out.trim()).toBe('1024');
+    // Nothing of the rejected pod was created, not even its sandbox, and it stays so.
+    await new Promise((r) => setTimeout(r, 2000));
+    expect((await agent.containers()).filter((c) => c.Labels['io.kubernetes.pod.uid'] === rejected.metadata.uid)).toEqual([]);
+    expect((await agent.pod('forbidden-sysctl'))?.status.reason).toBe('SysctlForbidden');
   });
 });

@@ -196,6 +196,7 @@ describe('--help', () => {
     'cluster-dns',
     'cluster-domain',
     'resolv-conf',
+    'allowed-unsafe-sysctls',
     'node-labels',
     'register-with-taints',
     'pod-manifest-path',
