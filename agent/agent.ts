@@ -29,6 +29,11 @@ export interface AgentDeps {
    * runtime that reports changes as they happen, the relist is only a safety net and runs every 10 s by default.
    */
   relistPeriodMs?: number;
+  /**
+   * How long stop() waits for pod workers already at work (default 5 s). A container stop in flight can take the whole
+   * grace period; the kubelet does not wait for it on SIGTERM either, and the next start picks the work up again.
+   */
+  stopWaitMs?: number;
   /** Cluster mode: reports API pods' status and confirms their deletion to the API server. */
   cluster?: ClusterHooks;
   /** Extra pod sources (the API server in cluster mode), given the function they push their updates to. */
@@ -253,7 +258,13 @@ export class Agent {
     for (const s of this.sources) await s.stop();
     this.workers.stop();
     this.probes.stop();
-    await this.workers.idle();
+    let timer: NodeJS.Timeout | undefined;
+    const waited = await Promise.race([
+      this.workers.idle().then(() => true),
+      new Promise<false>((r) => (timer = setTimeout(() => r(false), this.deps.stopWaitMs ?? 5000))),
+    ]);
+    clearTimeout(timer);
+    if (!waited) this.deps.logger.info('stopping with pod work still in flight (a container stop within its grace period); the next start takes it up again');
   }
 
   /** True once every source has answered, so pods missing from the desired set are truly unwanted. */

@@ -173,6 +173,25 @@ describe('Agent with a fake runtime', () => {
     await until(() => !existsSync(join(root, 'pods', uid)), 'the pod directory to be removed');
   });
 
+  it('stops without waiting out a container stop in flight, as the kubelet exits on SIGTERM', async () => {
+    const file = await writeManifest('web', podDoc('web', { terminationGracePeriodSeconds: 30 }));
+    const config = AgentConfigSchema.parse({ staticPodPath: manifests, rootDir: root, readOnlyPort: 0, nodeIP: '192.168.1.10', fileCheckFrequency: '50ms', syncFrequency: '1s' });
+    const agent = new Agent(config, { runtime, logger: silentLogger(), nodeName: 'node1', probeExecutor: probes, relistPeriodMs: 30, stopWaitMs: 50 });
+    await agent.start();
+    const uid = (await until(() => running(agent, 'web'), 'web to run')).metadata.uid ?? '';
+    const appId = runtime.latest(uid, 'app')?.id;
+    let release = (): void => undefined;
+    runtime.holdStops = new Promise((r) => (release = r));
+    await rm(file);
+    await until(() => runtime.calls.includes(`stopContainer:${appId}:30`), 'the container stop to begin');
+    let stopped = false;
+    const stopping = agent.stop().then(() => (stopped = true));
+    await until(() => stopped, 'agent.stop() to return while the container stop is still in flight');
+    expect(runtime.byPod(uid).length).toBeGreaterThan(0);
+    release();
+    await stopping;
+  });
+
   it('restarts a container that exits, with restartCount 1 and the death in lastState', async () => {
     await writeManifest('web', podDoc('web'));
     const agent = await startAgent();

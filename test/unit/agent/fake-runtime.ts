@@ -54,6 +54,9 @@ export class FakeRuntime implements ContainerRuntime {
     this.failNextCall.set(method, err);
   }
 
+  /** While set, stopContainer waits for it: a container slow to stop within its grace period. */
+  holdStops: Promise<void> | undefined;
+
   private enter(method: Method, arg = ''): void {
     this.calls.push(arg ? `${method}:${arg}` : method);
     if (this.down) throw new Error('Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?');
@@ -211,6 +214,7 @@ export class FakeRuntime implements ContainerRuntime {
 
   async stopContainer(id: string, graceSeconds: number): Promise<void> {
     this.enter('stopContainer', `${id}:${graceSeconds}`);
+    await this.holdStops;
     const c = this.containers.get(id);
     if (!c) return;
     if (c.state === 'running' || c.state === 'created') {
