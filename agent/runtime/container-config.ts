@@ -32,6 +32,11 @@ export function dockerResources(container: Container): DockerResourceConfig {
 
 export interface DockerSecurity {
   user?: string;
+  /**
+   * runAsGroup without runAsUser: the group goes with the image's own user (root when it names none), which only the
+   * runtime can read; the kubelet fills runAsUser from the image the same way before dockershim joined them.
+   */
+  groupForImageUser?: number;
   hostConfig: {
     Privileged?: boolean;
     CapAdd?: string[];
@@ -111,9 +116,16 @@ export function dockerSecurity(container: Container, pod: Pod, seccompRoot?: str
   if (securityOpt.length > 0) hostConfig.SecurityOpt = securityOpt;
   return {
     ...(user !== undefined ? { user } : {}),
+    ...(uid === undefined && gid !== undefined ? { groupForImageUser: gid } : {}),
     hostConfig,
     ...(seccompChoice.path ? { seccompProfilePath: seccompChoice.path } : {}),
   };
+}
+
+/** Docker's User for a group given without a user: the image's user (its user part; root when empty) with that group. */
+export function userWithGroup(imageUser: string, gid: number): string {
+  const name = imageUser.split(':')[0] ?? '';
+  return `${name === '' ? '0' : name}:${gid}`;
 }
 
 /** A Localhost seccomp profile's file as the SecurityOpt dockershim passed: its JSON compacted, after "seccomp=". */

@@ -5,7 +5,7 @@ import { fallsBackToLogs, terminationMessage } from '../kuberuntime/termination-
 import type { Container, Pod } from '../../control/api/index.js';
 import type { Logger } from '../../lib/log.js';
 import * as L from './labels.js';
-import { dockerResources, dockerSecurity, sandboxSysctls, seccompOptFromFile, SecurityConfigError } from './container-config.js';
+import { dockerResources, dockerSecurity, sandboxSysctls, seccompOptFromFile, SecurityConfigError, userWithGroup } from './container-config.js';
 import type {
   ContainerRuntime,
   CreateContainerOptions,
@@ -375,7 +375,7 @@ export class DockerRuntime implements ContainerRuntime {
       Tty: container.tty ?? false,
       OpenStdin: container.stdin ?? false,
       StdinOnce: container.stdinOnce ?? false,
-      User: security.user,
+      User: security.groupForImageUser !== undefined ? userWithGroup(await this.imageUser(container.image), security.groupForImageUser) : security.user,
       Labels: {
         ...this.podLabels(pod),
         [L.LABEL_DOCKER_TYPE]: L.TYPE_CONTAINER,

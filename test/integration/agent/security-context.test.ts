@@ -49,6 +49,17 @@ describe('security context on Docker', () => {
     expect(statusOf((await agent.pod('nonroot'))!, 'refused')?.state?.waiting?.reason).toBe('CreateContainerConfigError');
   });
 
+  it('runs a container given runAsGroup alone as the image user with that group', async () => {
+    agent.writeManifest(
+      'grouponly.yaml',
+      podYaml('grouponly', `spec:\n  terminationGracePeriodSeconds: 0\n  containers:\n  - {name: main, image: skiff/busybox:1.0, command: [sleep, '3600'], securityContext: {runAsGroup: 5000}}\n`),
+    );
+    const pod = await agent.waitPod('grouponly', (p) => running(p, 'main'), 'grouponly running');
+    const ids = await execIn(agent.docker, idOf(pod, 'main'), ['sh', '-c', 'echo $(id -u) $(id -g)']);
+    expect(ids.out.trim()).toBe('0 5000');
+    agent.removeManifest('grouponly.yaml');
+  });
+
   it('applies fsGroup and supplementalGroups, no-new-privileges, seccomp profiles and sysctls', async () => {
     agent.writeManifest(
       'secctx.yaml',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dockerSecurity, sandboxSysctls, seccompOptFromFile, seccompProfileRoot, SecurityConfigError } from '../../../../agent/runtime/container-config.js';
+import { dockerSecurity, sandboxSysctls, seccompOptFromFile, seccompProfileRoot, SecurityConfigError, userWithGroup } from '../../../../agent/runtime/container-config.js';
 import { c, makePod } from '../kuberuntime/fixtures.js';
 
 /** The security context as Docker options, the way the kubelet with dockershim passed them. */
@@ -18,6 +18,15 @@ describe('dockerSecurity', () => {
   it('runs as runAsUser[:runAsGroup], the container’s winning over the pod’s', () => {
     expect(security({ securityContext: { runAsUser: 1000, runAsGroup: 3000 }, containers: [c('app')] }).user).toBe('1000:3000');
     expect(security({ securityContext: { runAsUser: 1000 }, containers: [c('app', { securityContext: { runAsUser: 2000 } })] }).user).toBe('2000');
+  });
+
+  it('leaves a runAsGroup without runAsUser to go with the image user, root when the image names none', () => {
+    const s = security({ containers: [c('app', { securityContext: { runAsGroup: 5000 } })] });
+    expect(s.user).toBeUndefined();
+    expect(s.groupForImageUser).toBe(5000);
+    expect(userWithGroup('', 5000)).toBe('0:5000');
+    expect(userWithGroup('nobody', 5000)).toBe('nobody:5000');
+    expect(userWithGroup('1000:1000', 5000)).toBe('1000:5000');
   });
 
   it('adds fsGroup, then the supplemental groups, as supplementary groups (GroupAdd)', () => {
