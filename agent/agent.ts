@@ -15,6 +15,7 @@ import type { ContainerRuntime, RuntimeContainer } from './runtime/runtime.js';
 import { statusDiverged } from './status/diverged.js';
 import { generatePodStatus } from './status/generate.js';
 import { nodeSysctlAllowlist, type PodAdmitResult, type SysctlAllowlist } from './sysctl-allowlist.js';
+import { AppArmorAdmitHandler, hostAppArmorEnabled } from './apparmor.js';
 
 export interface AgentDeps {
   runtime: ContainerRuntime;
@@ -46,6 +47,8 @@ export interface AgentDeps {
   kernelRelease?: string;
   /** Cluster mode: the pods' imagePullSecrets, read through the API. */
   pullSecrets?: PodSyncerDeps['pullSecrets'];
+  /** Whether the host enforces AppArmor (default: read from the kernel once, at start, as the kubelet does). */
+  appArmorEnabled?: boolean;
 }
 
 /** What the agent tells the API server about the pods it took from it. */
@@ -109,6 +112,8 @@ export class Agent {
   private readonly lastSync = new Map<string, { runtime: RuntimeContainer[]; waiting: Map<string, Waiting> }>();
   /** The kubelet's sysctl admission: the safe sysctls and --allowed-unsafe-sysctls. */
   private readonly sysctls: SysctlAllowlist;
+  /** The kubelet's AppArmor admission: a pod asking for a confining profile needs AppArmor on the host. */
+  private readonly appArmor: AppArmorAdmitHandler;
   /** Each pod's admission verdict, decided once when the pod is first synced (upstream admits a pod on arrival). */
   private readonly admissions = new Map<string, PodAdmitResult>();
   private sourceErrors: SourceError[] = [];
@@ -127,6 +132,7 @@ export class Agent {
     const logger = deps.logger;
     this.hostIP = config.nodeIP ?? defaultNodeIP();
     this.sysctls = nodeSysctlAllowlist(config.allowedUnsafeSysctls, deps.kernelRelease ?? release());
+    this.appArmor = new AppArmorAdmitHandler(deps.appArmorEnabled ?? hostAppArmorEnabled());
     this.events = new MemoryEventRecorder(deps.nodeName, logger.child({ component: 'events' }));
     this.events.onEvent((e) => this.metrics.events.inc({ type: e.type, reason: e.reason }));
     // One executor for probes and lifecycle hooks: the same exec and HTTP client serve both, as upstream's prober
@@ -406,13 +412,15 @@ export class Agent {
   }
 
   /**
-   * The kubelet's admission of a pod it has not run yet (canAdmitPod: here the sysctl allowlist). A rejected pod gets
+   * The kubelet's admission of a pod it has not run yet (canAdmitPod: here the sysctl allowlist, then AppArmor, in
+   * upstream's order of admit handlers; the first that refuses decides). A rejected pod gets
    * a Warning event and nothing of it runs: whatever of it a previous agent started is stopped, once.
    */
   private async admit(uid: string, pod: Pod): Promise<PodAdmitResult> {
     const known = this.admissions.get(uid);
     if (known) return known;
-    const result = this.sysctls.admit(pod);
+    const sysctls = this.sysctls.admit(pod);
+    const result = sysctls.admit ? this.appArmor.admit(pod as PodWithStatus) : sysctls;
     this.admissions.set(uid, result);
     if (!result.admit) {
       this.events.event(pod, 'Warning', result.reason, result.message);

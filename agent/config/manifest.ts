@@ -145,7 +145,7 @@ function parsePodAt(value: Record<string, unknown>, where: string[], origin: str
   const at = name === undefined ? where : [...where, `pod ${JSON.stringify(name)}`];
   const parsed = parsePod(value);
   // A manifest is a create: the kubelet applies upstream's create-only rules to it too.
-  const refused = parsed.ok ? validatePodCreateOnly(parsed.pod.spec) : [];
+  const refused = parsed.ok ? validatePodCreateOnly(parsed.pod.spec, parsed.pod.metadata.annotations) : [];
   if (parsed.ok && refused.length === 0) {
     out.pods.push(parsed.pod);
     for (const w of parsed.warnings) out.warnings.push(`${[origin, ...at].join(': ')}: ${w}`);

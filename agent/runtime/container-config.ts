@@ -1,6 +1,7 @@
 import { join, relative } from 'node:path';
 import type { Container, Pod } from '../../control/api/index.js';
 import { cpuMillis, memoryBytes } from '../../control/api/index.js';
+import { appArmorSecurityOpt } from '../apparmor.js';
 
 /** cgroup v1/v2 CFS period used by the kubelet: limits become a quota per 100 ms. */
 const CPU_PERIOD_US = 100_000;
@@ -113,6 +114,8 @@ export function dockerSecurity(container: Container, pod: Pod, seccompRoot?: str
   if (sc.allowPrivilegeEscalation === false) securityOpt.push('no-new-privileges');
   const seccompChoice = seccomp(container, pod, seccompRoot);
   if (seccompChoice.opt) securityOpt.push(seccompChoice.opt);
+  const appArmor = appArmorSecurityOpt(pod, container);
+  if (appArmor) securityOpt.push(appArmor);
   if (securityOpt.length > 0) hostConfig.SecurityOpt = securityOpt;
   return {
     ...(user !== undefined ? { user } : {}),

@@ -1,5 +1,6 @@
 // Container rules of upstream's ValidatePodSpec: names, image, ports, env, mounts, probes,
 // lifecycle hooks, resources, and the init-container (sidecar) restrictions.
+import { validateAppArmorProfileField } from './apparmor.js';
 import {
   child,
   duplicate,
@@ -318,6 +319,7 @@ function validateContainer(ctr: Container, volumes: Set<string>, path: string): 
   else if (!PULL_POLICIES.includes(ctr.imagePullPolicy))
     errs.push(notSupported(child(path, 'imagePullPolicy'), ctr.imagePullPolicy, PULL_POLICIES));
   errs.push(...validateResourceRequirements(ctr.resources, child(path, 'resources')));
+  errs.push(...validateAppArmorProfileField(ctr.securityContext?.appArmorProfile, child(path, 'securityContext', 'appArmorProfile')));
   return errs;
 }
 

@@ -1,6 +1,7 @@
 // Upstream's ValidatePodUpdate: once created, a pod's spec is fixed apart from container images, a shorter
 // activeDeadlineSeconds, added tolerations and (from a negative value) terminationGracePeriodSeconds 1.
 import { isDeepStrictEqual } from 'node:util';
+import { validateAppArmorAnnotationUpdates } from './apparmor.js';
 import { jsonEqual } from './core/common.js';
 import { child, forbidden, index, invalid, required, type FieldError } from './errors.js';
 import { MIRROR_POD_ANNOTATION, type Pod, type PodSpec, type Toleration } from './pod.js';
@@ -63,6 +64,7 @@ function validateOnlyAddedTolerations(next: Toleration[] | undefined, old: Toler
 /** ValidatePodUpdate (metadata rules aside, which the caller applies): the spec rules of a pod update. */
 export function validatePodUpdate(pod: Pod, old: Pod): FieldError[] {
   const errs = validatePod(pod, { allowNamespacedSysctlsForHostNetAndHostIPC: hasHostNamespacedSysctls(old.spec) });
+  errs.push(...validateAppArmorAnnotationUpdates(pod.metadata.annotations, old.metadata.annotations, child('metadata', 'annotations')));
   const spec = pod.spec;
   const before = old.spec;
   const specPath = 'spec';

@@ -11,6 +11,7 @@ import type { Pod, PodDNSConfig, PodSpec, Toleration } from './pod.js';
 import { dns1123Label, dns1123Subdomain, MAX_INT32, nonnegative } from './validation-util.js';
 import { validateSysctls, type SysctlValidationOptions } from './sysctl-validation.js';
 import { validateVolumes } from './volume-validation.js';
+import { type AppArmorSpec, validateAppArmorAnnotationsAndFieldsMatch, validateAppArmorPodAnnotations, validateAppArmorProfileField } from './apparmor.js';
 
 const RESTART_POLICIES = ['Always', 'OnFailure', 'Never'];
 const DNS_POLICIES = ['ClusterFirstWithHostNet', 'ClusterFirst', 'Default', 'None'];
@@ -110,6 +111,7 @@ export function validatePodSpec(spec: PodSpec, fieldPath = 'spec', opts: PodVali
   if (spec.shareProcessNamespace === true && spec.hostPID === true)
     errs.push(invalid(child(child(fieldPath, 'securityContext'), 'shareProcessNamespace'), true, 'ShareProcessNamespace and HostPID cannot both be enabled'));
   errs.push(...validateSysctls(spec.securityContext?.sysctls, spec, child(fieldPath, 'securityContext', 'sysctls'), opts));
+  errs.push(...validateAppArmorProfileField(spec.securityContext?.appArmorProfile, child(fieldPath, 'securityContext', 'appArmorProfile')));
   errs.push(...validateHostNetwork(spec, child(fieldPath, 'containers')));
   errs.push(...validateDNSConfig(spec.dnsConfig, spec.dnsPolicy, child(fieldPath, 'dnsConfig')));
   if (spec.serviceAccountName) errs.push(...dns1123Subdomain(spec.serviceAccountName, child(fieldPath, 'serviceAccountName')));
@@ -132,6 +134,8 @@ export function validatePodSpec(spec: PodSpec, fieldPath = 'spec', opts: PodVali
 /** Upstream's ValidatePodCreate checks (metadata, spec, and the pod-only image whitespace rule). */
 export function validatePod(pod: Pod, opts: PodValidationOptions = {}): FieldError[] {
   const errs = validateObjectMeta(pod.metadata, { namespaced: true }, 'metadata');
+  // ValidatePodSpecificAnnotations' AppArmor part.
+  errs.push(...validateAppArmorPodAnnotations(pod.metadata.annotations, pod.spec, child('metadata', 'annotations')));
   errs.push(...validatePodSpec(pod.spec, 'spec', opts));
   for (const list of ['containers', 'initContainers'] as const) {
     pod.spec[list].forEach((c, i) => {
@@ -145,8 +149,11 @@ export function validatePod(pod: Pod, opts: PodValidationOptions = {}): FieldErr
 /**
  * What upstream's ValidatePodCreate refuses beyond the rules every pod write follows: ephemeral containers, which
  * only the pods/ephemeralcontainers subresource adds to a pod that exists (a static pod's manifest is a create too,
- * so the kubelet refuses them there as well).
+ * so the kubelet refuses them there as well), and, given the pod's annotations, AppArmor annotations that disagree
+ * with the appArmorProfile fields.
  */
-export function validatePodCreateOnly(spec: { ephemeralContainers?: unknown[] | undefined }): FieldError[] {
-  return (spec.ephemeralContainers ?? []).length > 0 ? [forbidden(child('spec', 'ephemeralContainers'), 'cannot be set on create')] : [];
+export function validatePodCreateOnly(spec: AppArmorSpec, annotations?: Record<string, string>): FieldError[] {
+  const errs = (spec.ephemeralContainers ?? []).length > 0 ? [forbidden(child('spec', 'ephemeralContainers'), 'cannot be set on create')] : [];
+  errs.push(...validateAppArmorAnnotationsAndFieldsMatch(annotations, spec, 'spec'));
+  return errs;
 }

@@ -132,6 +132,13 @@ export const Lifecycle = z.object({
 });
 export type Lifecycle = z.output<typeof Lifecycle>;
 
+/** AppArmorProfile: the profile type (Localhost, RuntimeDefault, Unconfined; checked by validation) and, for Localhost, the name. */
+export const AppArmorProfile = z.object({
+  type: z.string().default(''),
+  localhostProfile: z.string().optional(),
+});
+export type AppArmorProfile = z.output<typeof AppArmorProfile>;
+
 const Capabilities = z.looseObject({ add: z.array(z.string()).optional(), drop: z.array(z.string()).optional() });
 
 /** Container securityContext: the common fields typed, the rest accepted as-is. */
@@ -147,7 +154,7 @@ export const SecurityContext = z.looseObject({
   allowPrivilegeEscalation: z.boolean().optional(),
   procMount: z.string().optional(),
   seccompProfile: loose().optional(),
-  appArmorProfile: loose().optional(),
+  appArmorProfile: AppArmorProfile.optional(),
 });
 export type SecurityContext = z.output<typeof SecurityContext>;
 
@@ -163,7 +170,7 @@ export const PodSecurityContext = z.looseObject({
   fsGroupChangePolicy: z.string().optional(),
   sysctls: z.array(z.object({ name: z.string().default(''), value: z.string().default('') })).optional(),
   seccompProfile: loose().optional(),
-  appArmorProfile: loose().optional(),
+  appArmorProfile: AppArmorProfile.optional(),
   seLinuxChangePolicy: z.string().optional(),
 });
 export type PodSecurityContext = z.output<typeof PodSecurityContext>;

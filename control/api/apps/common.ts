@@ -1,6 +1,7 @@
 // Pieces shared by the non-core API groups (apps, batch, autoscaling, policy, rbac, ...): decoding a manifest into a
 // defaulted object, metav1.LabelSelector and its validation, pod templates, IntOrString percentages, immutability and
 // conditions. Not re-exported from control/api/index.ts (the names are generic); other groups import this file.
+import { validateAppArmorAnnotationsAndFieldsMatch, validateAppArmorPodAnnotations } from '../apparmor.js';
 import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
 import { child, forbidden, index, invalid, notSupported, required, type FieldError } from '../errors.js';
@@ -157,7 +158,9 @@ export function selectorMatches(sel: LabelSelector | undefined, labels: Record<s
 export function validatePodTemplateSpec(t: PodTemplateSpec, path: string): FieldError[] {
   const errs = validateLabels(t.metadata.labels, child(path, 'labels'));
   errs.push(...validateAnnotations(t.metadata.annotations, child(path, 'annotations')));
+  errs.push(...validateAppArmorPodAnnotations(t.metadata.annotations, t.spec, child(path, 'annotations')));
   errs.push(...validatePodSpec(t.spec, child(path, 'spec')));
+  errs.push(...validateAppArmorAnnotationsAndFieldsMatch(t.metadata.annotations, t.spec, child(path, 'spec')));
   if ((t.spec.ephemeralContainers ?? []).length > 0)
     errs.push(forbidden(child(path, 'spec', 'ephemeralContainers'), 'ephemeral containers not allowed in pod template'));
   return errs;

@@ -1,6 +1,7 @@
 // core/v1 ReplicationController: replicas default 1, selector and labels default to the template's labels
 // (SetDefaults_ReplicationController), ValidateReplicationController with the pod template validated by the
 // Pod rules (validatePodSpec) and the RC-only template restrictions.
+import { type AppArmorSpec, validateAppArmorAnnotationsAndFieldsMatch, validateAppArmorPodAnnotations } from '../apparmor.js';
 import { z } from 'zod';
 import { forbidden, invalid, notSupported, required, type FieldError } from '../errors.js';
 import { ObjectMeta, validateAnnotations, validateLabels, validateObjectMeta } from '../meta.js';
@@ -72,7 +73,9 @@ function selectorMatches(selector: Record<string, string>, labels: Record<string
 export function validatePodTemplateSpecAt(t: PodTemplateSpecValue, path: string): FieldError[] {
   const errs = validateLabels(t.metadata.labels, `${path}.labels`);
   errs.push(...validateAnnotations(t.metadata.annotations, `${path}.annotations`));
+  errs.push(...validateAppArmorPodAnnotations(t.metadata.annotations, t.spec as AppArmorSpec, `${path}.annotations`));
   errs.push(...validatePodSpec(t.spec as Parameters<typeof validatePodSpec>[0], `${path}.spec`));
+  errs.push(...validateAppArmorAnnotationsAndFieldsMatch(t.metadata.annotations, t.spec as AppArmorSpec, `${path}.spec`));
   if ((t.spec.ephemeralContainers ?? []).length > 0) errs.push(forbidden(`${path}.spec.ephemeralContainers`, 'ephemeral containers not allowed in pod template'));
   return errs;
 }

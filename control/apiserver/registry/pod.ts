@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { applyPodDefaults, compactSpec, Container, decodeKind, findUnknownFields, parsePod, Pod, PodMeta, PodSpec, PodStatus, podQOSClass, validatePod, type FieldError } from '../../api/index.js';
 import { dropNulls, unknownFieldWarning } from '../../api/decode.js';
 import { validatePodCreateOnly } from '../../api/pod-validation.js';
+import { applyAppArmorVersionSkew, type AppArmorPod, type AppArmorSpec } from '../../api/apparmor.js';
 import { redecodeChanged, type Redecoding } from '../../api/redecode.js';
 import { validatePodEphemeralContainersUpdate, validatePodUpdate } from '../../api/pod-update-validation.js';
 import type { PodBeforeDefaults } from '../../api/pod.js';
@@ -95,9 +96,16 @@ function prepare(obj: KubeObject, ctx: PrepareContext, old?: KubeObject): Prepar
   return { ok: true, obj: pod, warnings: result.warnings };
 }
 
+/** The strategy's PrepareForCreate AppArmor step (applyAppArmorVersionSkew): annotations and fields synced, warnings added. */
+function withAppArmorVersionSkew(prepared: Prepared): Prepared {
+  if (!prepared.ok) return prepared;
+  const warnings = applyAppArmorVersionSkew(prepared.obj as unknown as AppArmorPod);
+  return warnings.length > 0 ? { ...prepared, warnings: [...prepared.warnings, ...warnings] } : prepared;
+}
+
 function withCreateRules(prepared: Prepared): Prepared {
   if (!prepared.ok) return prepared;
-  const errors = validatePodCreateOnly(prepared.obj.spec as { ephemeralContainers?: unknown[] });
+  const errors = validatePodCreateOnly(prepared.obj.spec as AppArmorSpec, prepared.obj.metadata?.annotations as Record<string, string> | undefined);
   return errors.length > 0 ? { ok: false, errors } : prepared;
 }
 
@@ -137,7 +145,7 @@ function decodedNewPod(parsed: Pod, ctx: PrepareContext, warnings: string[], for
   const { qosClass, qosError } = qosOf(pod.spec);
   pod.status = { phase: 'Pending', ...(qosClass !== undefined ? { qosClass } : {}) };
   const validate = (): FieldError[] => {
-    const errors = [...validatePod(parsed), ...validatePodCreateOnly(parsed.spec)];
+    const errors = [...validatePod(parsed), ...validatePodCreateOnly(parsed.spec, parsed.metadata.annotations)];
     if (errors.length === 0 && qosError !== undefined) throw qosError;
     return errors;
   };
@@ -174,7 +182,9 @@ function redecodeMutated(mutated: KubeObject, parsed: Pod, before: unknown, ctx:
 function decodeCreate(obj: KubeObject, ctx: PrepareContext): Decoded {
   const decoded = decodeKind(Pod, { ...obj, status: undefined, ...POD_TYPE }, POD_TYPE, { strict: ctx.strict, ...(ctx.decodedBefore ? { decodedBefore: true } : {}) });
   if (!decoded.ok) return decoded;
-  return decodedNewPod(decoded.obj, ctx, decoded.warnings);
+  // PrepareForCreate's AppArmor version skew handling, once: a second decode (after admission) finds it done.
+  const skew = ctx.decodedBefore ? [] : applyAppArmorVersionSkew(decoded.obj as unknown as AppArmorPod);
+  return decodedNewPod(decoded.obj, ctx, [...decoded.warnings, ...skew]);
 }
 
 /** Pods: upstream's defaults and validation (control/api), a status subresource, and the field selectors kubelets use. */
@@ -182,7 +192,7 @@ export function podStrategy(_def: ResourceDef): Strategy {
   return {
     prepareCreate: (obj, ctx) => {
       // A new pod starts Pending whatever status the client sent, as upstream's PrepareForCreate.
-      const prepared = withCreateRules(prepare({ ...obj, status: undefined }, ctx));
+      const prepared = withCreateRules(withAppArmorVersionSkew(prepare({ ...obj, status: undefined }, ctx)));
       if (prepared.ok) prepared.obj.status = { phase: 'Pending', qosClass: podQOSClass(prepared.obj.spec as Parameters<typeof podQOSClass>[0]) };
       return prepared;
     },

@@ -165,4 +165,31 @@ describe('security context on Docker', () => {
     expect((await agent.containers()).filter((c) => c.Labels['io.kubernetes.pod.uid'] === rejected.metadata.uid)).toEqual([]);
     expect((await agent.pod('forbidden-sysctl'))?.status.reason).toBe('SysctlForbidden');
   });
+
+  // This machine's kernel has no AppArmor (the agent reads /sys/module/apparmor/parameters/enabled, as the kubelet).
+  it('on a host without AppArmor: rejects a RuntimeDefault profile (reason AppArmor, nothing started), runs Unconfined', async () => {
+    agent.writeManifest(
+      'apparmor-default.yaml',
+      podYaml('apparmor-default', `spec:\n  terminationGracePeriodSeconds: 0\n  securityContext: {appArmorProfile: {type: RuntimeDefault}}\n  containers:\n  - {name: main, image: skiff/busybox:1.0, command: [sleep, '3600']}\n`),
+    );
+    agent.writeManifest(
+      'apparmor-unconfined.yaml',
+      podYaml(
+        'apparmor-unconfined',
+        `spec:\n  terminationGracePeriodSeconds: 0\n  containers:\n  - {name: main, image: skiff/busybox:1.0, command: [sleep, '3600'], securityContext: {appArmorProfile: {type: Unconfined}}}\n`,
+      ),
+    );
+    const rejected = await agent.waitPod('apparmor-default', (p) => p.status.phase === 'Failed', 'Failed');
+    expect(rejected.status).toMatchObject({
+      phase: 'Failed',
+      reason: 'AppArmor',
+      message: 'Pod was rejected: Cannot enforce AppArmor: AppArmor is not enabled on the host',
+    });
+    const unconfined = await agent.waitPod('apparmor-unconfined', (p) => running(p, 'main'), 'main running');
+    const info = await agent.docker.getContainer(idOf(unconfined, 'main')).inspect();
+    expect(info.HostConfig.SecurityOpt).toEqual(['apparmor=unconfined']);
+    await new Promise((r) => setTimeout(r, 2000));
+    expect((await agent.containers()).filter((c) => c.Labels['io.kubernetes.pod.uid'] === rejected.metadata.uid)).toEqual([]);
+    expect((await agent.pod('apparmor-default'))?.status.reason).toBe('AppArmor');
+  });
 });

@@ -63,7 +63,7 @@ afterEach(async () => {
   await rm(manifests, { recursive: true, force: true });
 });
 
-async function startAgent(over: AgentConfigInput = {}, relistPeriodMs = 30): Promise<Agent> {
+async function startAgent(over: AgentConfigInput = {}, relistPeriodMs = 30, deps: { appArmorEnabled?: boolean } = {}): Promise<Agent> {
   const config = AgentConfigSchema.parse({
     staticPodPath: manifests,
     rootDir: root,
@@ -75,7 +75,7 @@ async function startAgent(over: AgentConfigInput = {}, relistPeriodMs = 30): Pro
     crashLoopBackOff: { initialContainerRestartPeriod: '50ms', maxContainerRestartPeriod: '200ms' },
     ...over,
   });
-  const agent = new Agent(config, { runtime, logger: silentLogger(), nodeName: 'node1', probeExecutor: probes, relistPeriodMs });
+  const agent = new Agent(config, { runtime, logger: silentLogger(), nodeName: 'node1', probeExecutor: probes, relistPeriodMs, ...deps });
   cleanups.push(() => agent.stop());
   await agent.start();
   return agent;
@@ -103,6 +103,27 @@ const running = (agent: Agent, name: string) => {
 };
 
 describe('Agent with a fake runtime', () => {
+  it('rejects a pod that needs AppArmor on a host without it (Failed, reason AppArmor, nothing started); runs it where AppArmor is on', async () => {
+    const confined = podDoc('confined', { securityContext: { appArmorProfile: { type: 'RuntimeDefault' } } });
+    await writeManifest('confined', confined);
+    await writeManifest('unconfined', podDoc('unconfined', { securityContext: { appArmorProfile: { type: 'Unconfined' } } }));
+    const agent = await startAgent({}, 30, { appArmorEnabled: false });
+    await until(() => running(agent, 'unconfined'), 'unconfined to run');
+    const rejected = await until(() => {
+      const p = agent.findPod('default', 'confined-node1');
+      return p?.status?.phase === 'Failed' ? p : undefined;
+    }, 'confined to be rejected');
+    expect(rejected.status).toMatchObject({ phase: 'Failed', reason: 'AppArmor', message: 'Pod was rejected: Cannot enforce AppArmor: AppArmor is not enabled on the host' });
+    const uid = rejected.metadata.uid ?? '';
+    expect(runtime.latest(uid, 'POD')).toBeUndefined();
+    expect(runtime.latest(uid, 'app')).toBeUndefined();
+    expect(agent.events.list({ uid }).map((e) => [e.type, e.reason])).toEqual([['Warning', 'AppArmor']]);
+    await agent.stop();
+
+    const withAppArmor = await startAgent({}, 30, { appArmorEnabled: true });
+    await until(() => running(withAppArmor, 'confined'), 'confined to run where AppArmor is enabled');
+  });
+
   it('runs a manifest as a pod: sandbox, image pulled, container running, status reported', async () => {
     await writeManifest('web', podDoc('web'));
     const agent = await startAgent();
