@@ -4,11 +4,12 @@
  * - Raft log entries (type 'normal') carry `{"id": requestId, "term": proposerTerm, "cmd": Command}` as UTF-8 JSON. The id lets the
  *   member that proposed the entry find the waiting caller when it applies it (every member applies every entry).
  *   An empty entry is the no-op a new leader appends.
- * - Raft snapshots carry `{"format": "skiff.member/v1", "applied": index, "mvcc": StoreSnapshot}`.
+ * - Raft snapshots carry the MVCC state in a binary format (see encodeSnapshotDataInSlices); snapshots of earlier
+ *   releases, JSON `{"format": "skiff.member/v1", "applied": index, "mvcc": StoreSnapshot}`, are still read.
  * - Messages between members are JSON with every Uint8Array (entry data, snapshot data) as {"$b64": "..."}.
  */
 import type { Command } from '../mvcc/commands.js';
-import type { StoreSnapshot } from '../mvcc/snapshot.js';
+import type { SnapshotEntry, StoreSnapshot } from '../mvcc/snapshot.js';
 import type { Message } from '../raft/messages.js';
 import { NETWORK_MESSAGE_TYPES } from './wire.js';
 import { nextTurn } from '../../../lib/event-loop.js';
@@ -47,64 +48,136 @@ export function decodeEntry(data: Uint8Array): EntryPayload | undefined {
   return parsed as EntryPayload;
 }
 
-export const SNAPSHOT_DATA_FORMAT = 'skiff.member/v1';
+/** The JSON snapshot format of earlier releases: still read, no longer written. */
+export const SNAPSHOT_DATA_FORMAT_JSON = 'skiff.member/v1';
+export const SNAPSHOT_DATA_FORMAT = 'skiff.member/v2';
 
 export interface SnapshotData {
-  readonly format: typeof SNAPSHOT_DATA_FORMAT;
+  readonly format: typeof SNAPSHOT_DATA_FORMAT | typeof SNAPSHOT_DATA_FORMAT_JSON;
   /** The Raft index the MVCC state reflects (equals the snapshot's metadata.index). */
   readonly applied: number;
   readonly mvcc: StoreSnapshot;
 }
 
-/** Roughly how much JSON (in UTF-16 code units) one slice of snapshot encoding makes before the event loop runs. */
-export const SNAPSHOT_SLICE_CHARS = 256 * 1024;
+/**
+ * The binary snapshot: MAGIC, a u32-length-prefixed JSON header ({format, applied, mvcc: everything but entries}),
+ * a u32 entry count, then each entry: u8 kind (0 deletion, 1 put), f64 revision, f64 sub, key, and for a put: value,
+ * f64 createRevision, f64 version, f64 lease; strings as u32 byte length + UTF-8. Values are the stored objects' JSON:
+ * copied as they are, where JSON would escape every quote in them (four times the encoding time).
+ */
+const MAGIC = encoder.encode('SKSNAP02');
+
+/** Roughly how many bytes of snapshot one slice of encoding makes before the event loop runs (a few ms of work). */
+export const SNAPSHOT_SLICE_BYTES = 2 * 1024 * 1024;
 
 /** Bytes copied into the snapshot's buffer between two turns of the event loop. */
 const SNAPSHOT_COPY_SLICE_BYTES = 1024 * 1024;
 
-/**
- * The JSON of SnapshotData ({format, applied, mvcc}), made a slice at a time with the event loop let go in between:
- * with 5,000 pods and their history the whole store is tens of MB of JSON, a quarter of a second of encoding that
- * would otherwise stall every request the process serves. A slice ends once it holds about `sliceChars` of JSON
- * (a few ms of work), whatever the size of the values. The parts are then copied into one buffer a megabyte at a
- * time: a fresh buffer of tens of MB costs its page faults on first touch (about 50 ms for 15 MB on a VM here),
- * which one Buffer.concat would take in a single stall.
- */
-export async function encodeSnapshotDataInSlices(applied: number, mvcc: StoreSnapshot, sliceChars = SNAPSHOT_SLICE_CHARS): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [encoder.encode(`{"format":${JSON.stringify(SNAPSHOT_DATA_FORMAT)},"applied":${JSON.stringify(applied)},"mvcc":{`)];
-  let first = true;
-  for (const [key, value] of Object.entries(mvcc)) {
-    if (value === undefined) continue;
-    parts.push(encoder.encode(`${first ? '' : ','}${JSON.stringify(key)}:`));
-    first = false;
-    if (key !== 'entries') {
-      parts.push(encoder.encode(JSON.stringify(value)));
-      continue;
-    }
-    parts.push(encoder.encode('['));
-    let slice: string[] = [];
-    let chars = 0;
-    for (let i = 0; i < mvcc.entries.length; i++) {
-      const json = JSON.stringify(mvcc.entries[i]);
-      slice.push(json);
-      chars += json.length;
-      if (chars >= sliceChars || i === mvcc.entries.length - 1) {
-        const text = slice.join(',');
-        parts.push(encoder.encode(i + 1 > slice.length ? `,${text}` : text));
-        slice = [];
-        chars = 0;
-        if (i < mvcc.entries.length - 1) await nextTurn();
-      }
-    }
-    parts.push(encoder.encode(']'));
+const CHUNK_BYTES = 1024 * 1024;
+
+/** Appends snapshot fields to chunks of a fixed size, a new chunk when the next field might not fit. */
+class ChunkWriter {
+  readonly parts: Uint8Array[] = [];
+  private buf = new Uint8Array(CHUNK_BYTES);
+  private view = new DataView(this.buf.buffer);
+  private off = 0;
+  private written = 0;
+
+  /** Bytes encoded so far. */
+  get position(): number {
+    return this.written + this.off;
   }
-  parts.push(encoder.encode('}}'));
+
+  /** Makes sure `bytes` more fit in the current chunk: a fresh one (of at least that size) when they might not. */
+  reserve(bytes: number): void {
+    if (this.off + bytes <= this.buf.length) return;
+    this.flush();
+    this.buf = new Uint8Array(Math.max(CHUNK_BYTES, bytes));
+    this.view = new DataView(this.buf.buffer);
+  }
+
+  u8(v: number): void {
+    this.buf[this.off] = v;
+    this.off += 1;
+  }
+
+  u32(v: number): void {
+    this.view.setUint32(this.off, v);
+    this.off += 4;
+  }
+
+  f64(v: number): void {
+    this.view.setFloat64(this.off, v);
+    this.off += 8;
+  }
+
+  /** A string; the caller reserved 4 + 3 × its length (UTF-8's worst case for UTF-16 input). */
+  str(v: string): void {
+    const { written } = encoder.encodeInto(v, this.buf.subarray(this.off + 4));
+    this.view.setUint32(this.off, written);
+    this.off += 4 + written;
+  }
+
+  /** Ends the current chunk: what it holds becomes a part (the final copy frees the rest of its buffer). */
+  flush(): void {
+    if (this.off === 0) return;
+    this.parts.push(this.buf.subarray(0, this.off));
+    this.written += this.off;
+    this.buf = new Uint8Array(0);
+    this.view = new DataView(this.buf.buffer);
+    this.off = 0;
+  }
+}
+
+/**
+ * SnapshotData in the binary format, made a slice at a time with the event loop let go in between: with 5,000 pods
+ * and their history the store is tens of MB, more than would be fair to hold every request the process serves for.
+ * The parts are then copied into one buffer a megabyte at a time: a fresh buffer of tens of MB costs its page faults
+ * on first touch (about 50 ms for 15 MB on a VM here), which one Buffer.concat would take in a single stall.
+ */
+export async function encodeSnapshotDataInSlices(applied: number, mvcc: StoreSnapshot, sliceBytes = SNAPSHOT_SLICE_BYTES): Promise<Uint8Array> {
+  const { entries, ...rest } = mvcc;
+  const header = encoder.encode(JSON.stringify({ format: SNAPSHOT_DATA_FORMAT, applied, mvcc: rest }));
+  const w = new ChunkWriter();
+  w.parts.push(MAGIC);
+  const lengths = new Uint8Array(4);
+  new DataView(lengths.buffer).setUint32(0, header.length);
+  w.parts.push(lengths, header);
+  w.reserve(4);
+  w.u32(entries.length);
+  let sliceStart = 0;
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i] as SnapshotEntry;
+    const key = e[2];
+    if (e.length === 3) {
+      w.reserve(17 + 4 + key.length * 3);
+      w.u8(0);
+      w.f64(e[0]);
+      w.f64(e[1]);
+      w.str(key);
+    } else {
+      w.reserve(17 + 8 + (key.length + e[3].length) * 3 + 24);
+      w.u8(1);
+      w.f64(e[0]);
+      w.f64(e[1]);
+      w.str(key);
+      w.str(e[3]);
+      w.f64(e[4]);
+      w.f64(e[5]);
+      w.f64(e[6]);
+    }
+    if (w.position - sliceStart >= sliceBytes && i < entries.length - 1) {
+      sliceStart = w.position;
+      await nextTurn();
+    }
+  }
+  w.flush();
   let total = 0;
-  for (const p of parts) total += p.length;
+  for (const p of w.parts) total += p.length;
   const out = new Uint8Array(total);
   let offset = 0;
   let sinceTurn = 0;
-  for (const p of parts) {
+  for (const p of w.parts) {
     if (sinceTurn >= SNAPSHOT_COPY_SLICE_BYTES) {
       await nextTurn();
       sinceTurn = 0;
@@ -116,12 +189,97 @@ export async function encodeSnapshotDataInSlices(applied: number, mvcc: StoreSna
   return out;
 }
 
-export function decodeSnapshotData(bytes: Uint8Array): SnapshotData {
-  const parsed = JSON.parse(decoder.decode(bytes)) as Partial<SnapshotData> | null;
-  if (parsed === null || typeof parsed !== 'object' || parsed.format !== SNAPSHOT_DATA_FORMAT || parsed.mvcc === undefined) {
-    throw new Error(`member: snapshot data is not in format ${SNAPSHOT_DATA_FORMAT}`);
+/** Reads the binary format; throws on bytes that end early or run on (a truncated or foreign snapshot). */
+class SnapshotReader {
+  private off = 0;
+  private readonly view: DataView;
+
+  constructor(private readonly bytes: Uint8Array) {
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
-  return parsed as SnapshotData;
+
+  private need(n: number): void {
+    if (this.off + n > this.bytes.length) throw new Error('member: snapshot data ends early');
+  }
+
+  skip(n: number): void {
+    this.need(n);
+    this.off += n;
+  }
+
+  u8(): number {
+    this.need(1);
+    return this.bytes[this.off++] as number;
+  }
+
+  u32(): number {
+    this.need(4);
+    const v = this.view.getUint32(this.off);
+    this.off += 4;
+    return v;
+  }
+
+  f64(): number {
+    this.need(8);
+    const v = this.view.getFloat64(this.off);
+    this.off += 8;
+    return v;
+  }
+
+  str(): string {
+    const n = this.u32();
+    this.need(n);
+    const v = decoder.decode(this.bytes.subarray(this.off, this.off + n));
+    this.off += n;
+    return v;
+  }
+
+  end(): void {
+    if (this.off !== this.bytes.length) throw new Error('member: snapshot data runs on past its entries');
+  }
+}
+
+function hasMagic(bytes: Uint8Array): boolean {
+  if (bytes.length < MAGIC.length) return false;
+  for (let i = 0; i < MAGIC.length; i++) if (bytes[i] !== MAGIC[i]) return false;
+  return true;
+}
+
+/** Snapshot data in either format; the MVCC state's own shape is checked by the store that restores it. */
+export function decodeSnapshotData(bytes: Uint8Array): SnapshotData {
+  if (!hasMagic(bytes)) {
+    const parsed = JSON.parse(decoder.decode(bytes)) as Partial<SnapshotData> | null;
+    if (parsed === null || typeof parsed !== 'object' || parsed.format !== SNAPSHOT_DATA_FORMAT_JSON || parsed.mvcc === undefined) {
+      throw new Error(`member: snapshot data is in neither format ${SNAPSHOT_DATA_FORMAT} nor ${SNAPSHOT_DATA_FORMAT_JSON}`);
+    }
+    return parsed as SnapshotData;
+  }
+  const r = new SnapshotReader(bytes);
+  r.skip(MAGIC.length);
+  const headerLength = r.u32();
+  r.skip(headerLength);
+  const headerStart = MAGIC.length + 4;
+  const header = JSON.parse(decoder.decode(bytes.subarray(headerStart, headerStart + headerLength))) as {
+    format?: unknown;
+    applied?: unknown;
+    mvcc?: Omit<StoreSnapshot, 'entries'>;
+  } | null;
+  if (header === null || typeof header !== 'object' || header.format !== SNAPSHOT_DATA_FORMAT || typeof header.applied !== 'number' || typeof header.mvcc !== 'object' || header.mvcc === null) {
+    throw new Error(`member: snapshot data header is not in format ${SNAPSHOT_DATA_FORMAT}`);
+  }
+  const count = r.u32();
+  const entries: SnapshotEntry[] = [];
+  for (let i = 0; i < count; i++) {
+    const kind = r.u8();
+    const revision = r.f64();
+    const sub = r.f64();
+    const key = r.str();
+    if (kind === 0) entries.push([revision, sub, key]);
+    else if (kind === 1) entries.push([revision, sub, key, r.str(), r.f64(), r.f64(), r.f64()]);
+    else throw new Error(`member: snapshot entry ${i} has unknown kind ${kind}`);
+  }
+  r.end();
+  return { format: SNAPSHOT_DATA_FORMAT, applied: header.applied, mvcc: { ...header.mvcc, entries } };
 }
 
 function replacer(this: unknown, _key: string, value: unknown): unknown {
