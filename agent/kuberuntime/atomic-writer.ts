@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, lstat, mkdir, readdir, readFile, readlink, rename, rm, stat, symlink, unlink, writeFile } from 'node:fs/promises';
+import { chmod, lchown, lstat, mkdir, readdir, readFile, readlink, rename, rm, stat, symlink, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { VolumeError, type ProjectedFile } from './volume-payload.js';
 
@@ -36,11 +36,31 @@ async function currentPayload(dir: string): Promise<Map<string, { content: Buffe
 }
 
 /**
+ * Upstream's SetVolumeOwnership for a read-only volume (secret, configMap, downwardAPI, projected): with the pod's
+ * fsGroup, files and directories belong to that group and the group may read them (directories also search them,
+ * and are setgid), so a container running as another user in that group reads a file of mode 0400 (it becomes 0440).
+ */
+const RO_MASK = 0o440;
+const DIR_MASK = RO_MASK | 0o110 | 0o2000;
+
+/** The mode a payload file ends with: the one asked for, plus group read with an fsGroup. */
+function fileMode(mode: number, fsGroup: number | undefined): number {
+  return (mode & 0o7777) | (fsGroup !== undefined ? RO_MASK : 0);
+}
+
+async function ownDir(path: string, fsGroup: number | undefined): Promise<void> {
+  if (fsGroup === undefined) return;
+  await lchown(path, -1, fsGroup);
+  await chmod(path, ((await stat(path)).mode & 0o7777) | DIR_MASK);
+}
+
+/**
  * Upstream's AtomicWriter: the files go into a fresh timestamped directory, a `..data` symlink pointing at it is
  * renamed into place (one atomic step), and each top-level name in the volume is a symlink through `..data`. A
- * container sees the old set of files or the new one, never a mix. Returns whether anything was written.
+ * container sees the old set of files or the new one, never a mix. With an fsGroup the files and directories belong
+ * to it (see RO_MASK). Returns whether anything was written.
  */
-export async function writeAtomicPayload(dir: string, files: ProjectedFile[], now: Date = new Date()): Promise<boolean> {
+export async function writeAtomicPayload(dir: string, files: ProjectedFile[], now: Date = new Date(), fsGroup?: number): Promise<boolean> {
   await mkdir(dir, { recursive: true });
   for (const f of files) {
     if (f.path.startsWith('/') || f.path.split('/').some((seg) => seg === '..' || seg === '') || f.path.startsWith('..')) {
@@ -50,19 +70,27 @@ export async function writeAtomicPayload(dir: string, files: ProjectedFile[], no
   const current = await currentPayload(dir);
   if (current && current.size === files.length && files.every((f) => {
     const c = current.get(f.path);
-    return c !== undefined && c.mode === (f.mode & 0o7777) && c.content.equals(f.content);
+    return c !== undefined && c.mode === fileMode(f.mode, fsGroup) && c.content.equals(f.content);
   })) {
     return false;
   }
   const oldTarget = current ? await readlink(join(dir, DATA_DIR)).catch(() => undefined) : undefined;
   const tsDir = tsDirName(now);
+  await ownDir(dir, fsGroup);
   await mkdir(join(dir, tsDir), { mode: 0o755 });
+  await ownDir(join(dir, tsDir), fsGroup);
   for (const f of files) {
     const full = join(dir, tsDir, f.path);
-    await mkdir(dirname(full), { recursive: true, mode: 0o755 });
+    const parent = dirname(full);
+    if (parent !== join(dir, tsDir)) {
+      await mkdir(parent, { recursive: true, mode: 0o755 });
+      // Every directory between the payload's top and the file: upstream's ownership walk reaches them all.
+      for (let d = parent; d !== join(dir, tsDir); d = dirname(d)) await ownDir(d, fsGroup);
+    }
     await writeFile(full, f.content, { mode: f.mode });
+    if (fsGroup !== undefined) await lchown(full, -1, fsGroup);
     // writeFile's mode is filtered by the umask; the volume's mode is what the pod asked for.
-    await chmod(full, f.mode & 0o7777);
+    await chmod(full, fileMode(f.mode, fsGroup));
   }
   const tmpLink = join(dir, '..data_tmp');
   await rm(tmpLink, { force: true });

@@ -114,7 +114,7 @@ export async function refreshPodVolumes(rootDir: string, pod: Pod, objects: Volu
     } catch {
       continue;
     }
-    if (files && (await writeAtomicPayload(dir, files, now))) updated.push(vol.name);
+    if (files && (await writeAtomicPayload(dir, files, now, pod.spec.securityContext?.fsGroup))) updated.push(vol.name);
   }
   return updated;
 }
@@ -165,7 +165,7 @@ export async function preparePodVolumes(rootDir: string, pod: Pod, objects?: Vol
         throw new VolumeError(`volume "${vol.name}": ${kind} volumes need the API server; static pods cannot use them`);
       }
       const dir = objectVolumeDir(rootDir, uid, vol);
-      await writeAtomicPayload(dir, files);
+      await writeAtomicPayload(dir, files, undefined, pod.spec.securityContext?.fsGroup);
       volumes.set(vol.name, { hostPath: dir });
     }
   }

@@ -77,12 +77,13 @@ describe('security context on Docker', () => {
     - {name: kernel.shm_rmid_forced, value: '1'}
   volumes:
   - {name: data, emptyDir: {}}
+  - {name: info, downwardAPI: {defaultMode: 256, items: [{path: labels, fieldRef: {fieldPath: metadata.labels}}]}}
   containers:
   - name: main
     image: skiff/busybox:1.0
     command: [sleep, '3600']
     securityContext: {allowPrivilegeEscalation: false}
-    volumeMounts: [{name: data, mountPath: /data}]
+    volumeMounts: [{name: data, mountPath: /data}, {name: info, mountPath: /info}]
   - {name: default-seccomp, image: skiff/busybox:1.0, command: [sleep, '3600'], securityContext: {seccompProfile: {type: RuntimeDefault}}}
   - {name: local-seccomp, image: skiff/busybox:1.0, command: [sleep, '3600'], securityContext: {seccompProfile: {type: Localhost, localhostProfile: no-mkdir.json}}}
   - {name: missing-seccomp, image: skiff/busybox:1.0, command: [sleep, '3600'], securityContext: {seccompProfile: {type: Localhost, localhostProfile: missing.json}}}
@@ -101,6 +102,8 @@ describe('security context on Docker', () => {
     expect((await sh(main, 'id -G')).out.trim().split(/\s+/)).toEqual(expect.arrayContaining(['2000', '3000', '4000']));
     // The emptyDir belongs to fsGroup with setgid: what the container writes there does too.
     expect((await sh(main, 'touch /data/f && stat -c "%g %A" /data && stat -c %g /data/f')).out.trim().split('\n')).toEqual(['2000 drwxrwsrwx', '2000']);
+    // A read-only volume's files of mode 0400 belong to the fsGroup and are group-readable, so user 1000 reads them.
+    expect((await sh(main, 'stat -L -c "%g %a" /info/labels && cat /info/labels >/dev/null && echo read')).out.trim().split('\n')).toEqual(['2000 440', 'read']);
     // allowPrivilegeEscalation: false → no_new_privs; the other containers keep the default.
     expect((await sh(main, 'grep NoNewPrivs /proc/self/status')).out).toMatch(/^NoNewPrivs:\s+1$/m);
     expect((await sh(idOf(pod, 'default-seccomp'), 'grep NoNewPrivs /proc/self/status')).out).toMatch(/^NoNewPrivs:\s+0$/m);

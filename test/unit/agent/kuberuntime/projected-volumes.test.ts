@@ -179,4 +179,25 @@ describe('object-backed volumes on disk', () => {
     expect(await refreshPodVolumes(dir, makePod(spec, { labels: { a: '1', b: '2' } }), objects())).toEqual(['info']);
     expect(await readFile(join(vol, 'labels'), 'utf8')).toBe('a="1"\nb="2"');
   });
+
+  it('gives an fsGroup the volume files and directories, group-readable (mode 0400 becomes 0440), and keeps them so', async () => {
+    const spec = {
+      securityContext: { fsGroup: 2345 },
+      containers: [c('app')],
+      volumes: [{ name: 'info', downwardAPI: { defaultMode: 0o400, items: [{ path: 'meta/labels', fieldRef: { fieldPath: 'metadata.labels' } }] } }],
+    };
+    const pod = makePod(spec, { labels: { a: '1' } });
+    const vol = ((await preparePodVolumes(dir, pod, objects())).volumes.get('info') as { hostPath: string }).hostPath;
+    const file = await stat(join(vol, 'meta', 'labels'));
+    expect([file.gid, file.mode & 0o7777]).toEqual([2345, 0o440]);
+    for (const d of [vol, join(vol, '..data'), join(vol, '..data', 'meta')]) {
+      const st = await stat(d);
+      expect([d, st.gid, st.mode & 0o2770]).toEqual([d, 2345, 0o2750]);
+    }
+    // Unchanged content with the mode it now has is not rewritten; without an fsGroup the mode stays as asked.
+    expect(await refreshPodVolumes(dir, pod, objects())).toEqual([]);
+    const plain = makePod({ ...spec, securityContext: {} }, { labels: { a: '1' }, uid: 'uid-2' });
+    const plainVol = ((await preparePodVolumes(dir, plain, objects())).volumes.get('info') as { hostPath: string }).hostPath;
+    expect((await stat(join(plainVol, 'meta', 'labels'))).mode & 0o7777).toBe(0o400);
+  });
 });
