@@ -12,6 +12,7 @@ import type { Command } from '../mvcc/commands.js';
 import type { SnapshotEntry, StoreSnapshot } from '../mvcc/snapshot.js';
 import type { Message } from '../raft/messages.js';
 import { NETWORK_MESSAGE_TYPES } from './wire.js';
+import { BinaryReader, BinaryWriter } from './binary.js';
 import { nextTurn } from '../../../lib/event-loop.js';
 
 const encoder = new TextEncoder();
@@ -70,173 +71,46 @@ const MAGIC = encoder.encode('SKSNAP02');
 /** Roughly how many bytes of snapshot one slice of encoding makes before the event loop runs (a few ms of work). */
 export const SNAPSHOT_SLICE_BYTES = 2 * 1024 * 1024;
 
-/** Bytes copied into the snapshot's buffer between two turns of the event loop. */
-const SNAPSHOT_COPY_SLICE_BYTES = 1024 * 1024;
-
-const CHUNK_BYTES = 1024 * 1024;
-
-/** Appends snapshot fields to chunks of a fixed size, a new chunk when the next field might not fit. */
-class ChunkWriter {
-  readonly parts: Uint8Array[] = [];
-  private buf = new Uint8Array(CHUNK_BYTES);
-  private view = new DataView(this.buf.buffer);
-  private off = 0;
-  private written = 0;
-
-  /** Bytes encoded so far. */
-  get position(): number {
-    return this.written + this.off;
-  }
-
-  /** Makes sure `bytes` more fit in the current chunk: a fresh one (of at least that size) when they might not. */
-  reserve(bytes: number): void {
-    if (this.off + bytes <= this.buf.length) return;
-    this.flush();
-    this.buf = new Uint8Array(Math.max(CHUNK_BYTES, bytes));
-    this.view = new DataView(this.buf.buffer);
-  }
-
-  u8(v: number): void {
-    this.buf[this.off] = v;
-    this.off += 1;
-  }
-
-  u32(v: number): void {
-    this.view.setUint32(this.off, v);
-    this.off += 4;
-  }
-
-  f64(v: number): void {
-    this.view.setFloat64(this.off, v);
-    this.off += 8;
-  }
-
-  /** A string; the caller reserved 4 + 3 × its length (UTF-8's worst case for UTF-16 input). */
-  str(v: string): void {
-    const { written } = encoder.encodeInto(v, this.buf.subarray(this.off + 4));
-    this.view.setUint32(this.off, written);
-    this.off += 4 + written;
-  }
-
-  /** Ends the current chunk: what it holds becomes a part (the final copy frees the rest of its buffer). */
-  flush(): void {
-    if (this.off === 0) return;
-    this.parts.push(this.buf.subarray(0, this.off));
-    this.written += this.off;
-    this.buf = new Uint8Array(0);
-    this.view = new DataView(this.buf.buffer);
-    this.off = 0;
-  }
-}
-
 /**
  * SnapshotData in the binary format, made a slice at a time with the event loop let go in between: with 5,000 pods
  * and their history the store is tens of MB, more than would be fair to hold every request the process serves for.
- * The parts are then copied into one buffer a megabyte at a time: a fresh buffer of tens of MB costs its page faults
- * on first touch (about 50 ms for 15 MB on a VM here), which one Buffer.concat would take in a single stall.
+ * Its size is counted first and the bytes written straight into one buffer of that size, left unfilled until then:
+ * its pages are faulted in slice by slice as they are written (a fresh buffer of tens of MB costs about 50 ms of page
+ * faults on a VM here, which filling or copying it at once would take in a single stall).
  */
 export async function encodeSnapshotDataInSlices(applied: number, mvcc: StoreSnapshot, sliceBytes = SNAPSHOT_SLICE_BYTES): Promise<Uint8Array> {
   const { entries, ...rest } = mvcc;
   const header = encoder.encode(JSON.stringify({ format: SNAPSHOT_DATA_FORMAT, applied, mvcc: rest }));
-  const w = new ChunkWriter();
-  w.parts.push(MAGIC);
-  const lengths = new Uint8Array(4);
-  new DataView(lengths.buffer).setUint32(0, header.length);
-  w.parts.push(lengths, header);
-  w.reserve(4);
+  let size = MAGIC.length + 4 + header.length + 4;
+  for (const e of entries) {
+    size += 1 + 8 + 8 + 4 + Buffer.byteLength(e[2]);
+    if (e.length !== 3) size += 4 + Buffer.byteLength(e[3]) + 24;
+  }
+  const w = new BinaryWriter(size);
+  w.buf.set(MAGIC, 0);
+  w.off = MAGIC.length;
+  w.bytes(header);
   w.u32(entries.length);
-  let sliceStart = 0;
+  let sliceStart = w.off;
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i] as SnapshotEntry;
-    const key = e[2];
-    if (e.length === 3) {
-      w.reserve(17 + 4 + key.length * 3);
-      w.u8(0);
-      w.f64(e[0]);
-      w.f64(e[1]);
-      w.str(key);
-    } else {
-      w.reserve(17 + 8 + (key.length + e[3].length) * 3 + 24);
-      w.u8(1);
-      w.f64(e[0]);
-      w.f64(e[1]);
-      w.str(key);
+    w.u8(e.length === 3 ? 0 : 1);
+    w.num(e[0]);
+    w.num(e[1]);
+    w.str(e[2]);
+    if (e.length !== 3) {
       w.str(e[3]);
-      w.f64(e[4]);
-      w.f64(e[5]);
-      w.f64(e[6]);
+      w.num(e[4]);
+      w.num(e[5]);
+      w.num(e[6]);
     }
-    if (w.position - sliceStart >= sliceBytes && i < entries.length - 1) {
-      sliceStart = w.position;
+    if (w.off - sliceStart >= sliceBytes && i < entries.length - 1) {
+      sliceStart = w.off;
       await nextTurn();
     }
   }
-  w.flush();
-  let total = 0;
-  for (const p of w.parts) total += p.length;
-  const out = new Uint8Array(total);
-  let offset = 0;
-  let sinceTurn = 0;
-  for (const p of w.parts) {
-    if (sinceTurn >= SNAPSHOT_COPY_SLICE_BYTES) {
-      await nextTurn();
-      sinceTurn = 0;
-    }
-    out.set(p, offset);
-    offset += p.length;
-    sinceTurn += p.length;
-  }
-  return out;
-}
-
-/** Reads the binary format; throws on bytes that end early or run on (a truncated or foreign snapshot). */
-class SnapshotReader {
-  private off = 0;
-  private readonly view: DataView;
-
-  constructor(private readonly bytes: Uint8Array) {
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  }
-
-  private need(n: number): void {
-    if (this.off + n > this.bytes.length) throw new Error('member: snapshot data ends early');
-  }
-
-  skip(n: number): void {
-    this.need(n);
-    this.off += n;
-  }
-
-  u8(): number {
-    this.need(1);
-    return this.bytes[this.off++] as number;
-  }
-
-  u32(): number {
-    this.need(4);
-    const v = this.view.getUint32(this.off);
-    this.off += 4;
-    return v;
-  }
-
-  f64(): number {
-    this.need(8);
-    const v = this.view.getFloat64(this.off);
-    this.off += 8;
-    return v;
-  }
-
-  str(): string {
-    const n = this.u32();
-    this.need(n);
-    const v = decoder.decode(this.bytes.subarray(this.off, this.off + n));
-    this.off += n;
-    return v;
-  }
-
-  end(): void {
-    if (this.off !== this.bytes.length) throw new Error('member: snapshot data runs on past its entries');
-  }
+  if (w.off !== size) throw new Error(`member: snapshot encoding wrote ${w.off} bytes of the ${size} counted`);
+  return w.buf;
 }
 
 function hasMagic(bytes: Uint8Array): boolean {
@@ -254,16 +128,9 @@ export function decodeSnapshotData(bytes: Uint8Array): SnapshotData {
     }
     return parsed as SnapshotData;
   }
-  const r = new SnapshotReader(bytes);
-  r.skip(MAGIC.length);
-  const headerLength = r.u32();
-  r.skip(headerLength);
-  const headerStart = MAGIC.length + 4;
-  const header = JSON.parse(decoder.decode(bytes.subarray(headerStart, headerStart + headerLength))) as {
-    format?: unknown;
-    applied?: unknown;
-    mvcc?: Omit<StoreSnapshot, 'entries'>;
-  } | null;
+  const r = new BinaryReader(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), (m) => new Error(`member: snapshot data: ${m}`));
+  r.off = MAGIC.length;
+  const header = JSON.parse(decoder.decode(r.bytes())) as { format?: unknown; applied?: unknown; mvcc?: Omit<StoreSnapshot, 'entries'> } | null;
   if (header === null || typeof header !== 'object' || header.format !== SNAPSHOT_DATA_FORMAT || typeof header.applied !== 'number' || typeof header.mvcc !== 'object' || header.mvcc === null) {
     throw new Error(`member: snapshot data header is not in format ${SNAPSHOT_DATA_FORMAT}`);
   }
@@ -271,14 +138,14 @@ export function decodeSnapshotData(bytes: Uint8Array): SnapshotData {
   const entries: SnapshotEntry[] = [];
   for (let i = 0; i < count; i++) {
     const kind = r.u8();
-    const revision = r.f64();
-    const sub = r.f64();
+    const revision = r.int();
+    const sub = r.int();
     const key = r.str();
     if (kind === 0) entries.push([revision, sub, key]);
-    else if (kind === 1) entries.push([revision, sub, key, r.str(), r.f64(), r.f64(), r.f64()]);
-    else throw new Error(`member: snapshot entry ${i} has unknown kind ${kind}`);
+    else if (kind === 1) entries.push([revision, sub, key, r.str(), r.int(), r.int(), r.int()]);
+    else throw new Error(`member: snapshot data: entry ${i} has unknown kind ${kind}`);
   }
-  r.end();
+  if (!r.done()) throw new Error('member: snapshot data: bytes after the last entry');
   return { format: SNAPSHOT_DATA_FORMAT, applied: header.applied, mvcc: { ...header.mvcc, entries } };
 }
 

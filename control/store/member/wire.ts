@@ -6,6 +6,7 @@
  * throws WireFormatError on anything malformed: a peer's bad bytes never reach the Raft core.
  */
 import type { Entry, Message, Snapshot } from '../raft/messages.js';
+import { BinaryReader, BinaryWriter } from './binary.js';
 
 export class WireFormatError extends Error {
   constructor(message: string) {
@@ -34,109 +35,7 @@ export const NETWORK_MESSAGE_TYPES = [
 type WireType = (typeof NETWORK_MESSAGE_TYPES)[number];
 const CODE = new Map<string, number>(NETWORK_MESSAGE_TYPES.map((t, i) => [t, i]));
 
-class Writer {
-  buf: Buffer;
-  off = 0;
-  constructor(size: number) {
-    this.buf = Buffer.allocUnsafe(size);
-  }
-  private room(n: number): void {
-    if (this.off + n <= this.buf.length) return;
-    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.off + n));
-    this.buf.copy(next, 0, 0, this.off);
-    this.buf = next;
-  }
-  u8(v: number): void {
-    this.room(1);
-    this.buf[this.off++] = v;
-  }
-  u32(v: number): void {
-    this.room(4);
-    this.buf.writeUInt32BE(v, this.off);
-    this.off += 4;
-  }
-  num(v: number): void {
-    this.room(8);
-    this.buf.writeDoubleBE(v, this.off);
-    this.off += 8;
-  }
-  bool(v: boolean | undefined): void {
-    this.u8(v === true ? 1 : 0);
-  }
-  bytes(b: Uint8Array): void {
-    this.u32(b.length);
-    this.room(b.length);
-    this.buf.set(b, this.off);
-    this.off += b.length;
-  }
-  str(s: string): void {
-    const n = Buffer.byteLength(s);
-    this.u32(n);
-    this.room(n);
-    this.buf.write(s, this.off, n, 'utf8');
-    this.off += n;
-  }
-  /** An optional string: a presence byte, then the string. */
-  optStr(s: string | undefined): void {
-    this.u8(s === undefined ? 0 : 1);
-    if (s !== undefined) this.str(s);
-  }
-}
-
-class Reader {
-  off = 0;
-  constructor(private readonly buf: Buffer) {}
-  private need(n: number): void {
-    if (this.off + n > this.buf.length) throw new WireFormatError(`truncated at byte ${this.off} (need ${n} more)`);
-  }
-  u8(): number {
-    this.need(1);
-    return this.buf[this.off++] as number;
-  }
-  u32(): number {
-    this.need(4);
-    const v = this.buf.readUInt32BE(this.off);
-    this.off += 4;
-    return v;
-  }
-  /** A safe integer (ids, terms, indexes). */
-  int(): number {
-    this.need(8);
-    const v = this.buf.readDoubleBE(this.off);
-    this.off += 8;
-    if (!Number.isSafeInteger(v) || v < 0) throw new WireFormatError(`expected a non-negative integer at byte ${this.off - 8}, got ${v}`);
-    return v;
-  }
-  bool(): boolean {
-    const v = this.u8();
-    if (v > 1) throw new WireFormatError(`expected a boolean at byte ${this.off - 1}`);
-    return v === 1;
-  }
-  /** A copy, so a retained entry never pins the whole frame. */
-  bytes(): Uint8Array {
-    const n = this.u32();
-    this.need(n);
-    const out = new Uint8Array(n);
-    out.set(this.buf.subarray(this.off, this.off + n));
-    this.off += n;
-    return out;
-  }
-  str(): string {
-    const n = this.u32();
-    this.need(n);
-    const s = this.buf.toString('utf8', this.off, this.off + n);
-    this.off += n;
-    return s;
-  }
-  optStr(): string | undefined {
-    return this.bool() ? this.str() : undefined;
-  }
-  done(): boolean {
-    return this.off === this.buf.length;
-  }
-}
-
-function writeEntries(w: Writer, entries: readonly Entry[]): void {
+function writeEntries(w: BinaryWriter, entries: readonly Entry[]): void {
   w.u32(entries.length);
   for (const e of entries) {
     w.num(e.term);
@@ -146,7 +45,7 @@ function writeEntries(w: Writer, entries: readonly Entry[]): void {
   }
 }
 
-function readEntries(r: Reader): Entry[] {
+function readEntries(r: BinaryReader): Entry[] {
   const n = r.u32();
   const out: Entry[] = [];
   for (let i = 0; i < n; i++) {
@@ -159,7 +58,7 @@ function readEntries(r: Reader): Entry[] {
   return out;
 }
 
-function writeSnapshot(w: Writer, s: Snapshot): void {
+function writeSnapshot(w: BinaryWriter, s: Snapshot): void {
   w.num(s.metadata.index);
   w.num(s.metadata.term);
   w.u32(s.metadata.confState.voters.length);
@@ -167,7 +66,7 @@ function writeSnapshot(w: Writer, s: Snapshot): void {
   w.bytes(s.data);
 }
 
-function readSnapshot(r: Reader): Snapshot {
+function readSnapshot(r: BinaryReader): Snapshot {
   const index = r.int();
   const term = r.int();
   const n = r.u32();
@@ -176,7 +75,7 @@ function readSnapshot(r: Reader): Snapshot {
   return { metadata: { index, term, confState: { voters } }, data: r.bytes() };
 }
 
-function writeMessage(w: Writer, m: Message): void {
+function writeMessage(w: BinaryWriter, m: Message): void {
   const code = CODE.get(m.type);
   if (code === undefined) throw new WireFormatError(`${m.type} is a local message`);
   w.u8(code);
@@ -231,7 +130,7 @@ function writeMessage(w: Writer, m: Message): void {
   }
 }
 
-function readMessage(r: Reader): Message {
+function readMessage(r: BinaryReader): Message {
   const code = r.u8();
   const type: WireType | undefined = NETWORK_MESSAGE_TYPES[code];
   if (type === undefined) throw new WireFormatError(`unknown message type code ${code}`);
@@ -295,7 +194,7 @@ export function encodeMessageBatch(messages: readonly Message[], headroom = 0): 
     if (m.type === 'MsgApp' || m.type === 'MsgProp') for (const e of m.entries) size += 24 + e.data.length;
     else if (m.type === 'MsgSnap') size += m.snapshot.data.length + 32 + 8 * m.snapshot.metadata.confState.voters.length;
   }
-  const w = new Writer(size);
+  const w = new BinaryWriter(size);
   w.off = headroom;
   w.u32(messages.length);
   for (const m of messages) writeMessage(w, m);
@@ -304,7 +203,7 @@ export function encodeMessageBatch(messages: readonly Message[], headroom = 0): 
 
 /** Parses a batch; throws WireFormatError on malformed bytes (trailing bytes included). */
 export function decodeMessageBatch(buf: Buffer): Message[] {
-  const r = new Reader(buf);
+  const r = new BinaryReader(buf, (m) => new WireFormatError(m));
   const n = r.u32();
   const out: Message[] = [];
   for (let i = 0; i < n; i++) out.push(readMessage(r));

@@ -45,10 +45,10 @@ describe('snapshot data', () => {
   it('refuses data that ends early, runs on, or is neither format', async () => {
     const { store, state } = await sampleState();
     const bytes = await encodeSnapshotDataInSlices(5, state);
-    for (const cut of [10, 20, bytes.length - 1]) expect(() => decodeSnapshotData(bytes.subarray(0, cut))).toThrow(/ends early|header/);
+    for (const cut of [10, 20, bytes.length - 1]) expect(() => decodeSnapshotData(bytes.subarray(0, cut))).toThrow(/truncated|header/);
     const longer = new Uint8Array(bytes.length + 1);
     longer.set(bytes);
-    expect(() => decodeSnapshotData(longer)).toThrow(/runs on/);
+    expect(() => decodeSnapshotData(longer)).toThrow(/after the last entry/);
     expect(() => decodeSnapshotData(new TextEncoder().encode('{"format":"other"}'))).toThrow(/neither format/);
     await store.close();
   });
