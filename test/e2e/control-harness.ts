@@ -17,10 +17,19 @@ export interface KubectlResult {
 
 /** Runs `skiff control` as a real process and the real kubectl against it, with the admin kubeconfig it writes. */
 export class ControlPlane {
-  readonly dir = mkdtempSync(join(tmpdir(), 'skiff-e2e-'));
+  private madeDir: string | undefined;
   port = 0;
   private child: ChildProcess | undefined;
   private output = '';
+
+  /**
+   * The control plane's files, made on first use: a suite builds its ControlPlane when vitest collects it, and a suite
+   * that `-t` filters out entirely never runs its afterAll, so a directory made there would be left behind.
+   */
+  get dir(): string {
+    this.madeDir ??= mkdtempSync(join(tmpdir(), 'skiff-e2e-'));
+    return this.madeDir;
+  }
 
   get kubeconfig(): string {
     return join(this.dir, 'data', 'pki', 'admin.kubeconfig');
@@ -110,6 +119,6 @@ export class ControlPlane {
 
   async stop(): Promise<void> {
     await this.kill('SIGTERM');
-    rmSync(this.dir, { recursive: true, force: true });
+    if (this.madeDir !== undefined) rmSync(this.madeDir, { recursive: true, force: true });
   }
 }

@@ -67,9 +67,7 @@ crashLoopBackOff:
 
 export class AgentProcess {
   readonly nodeName: string;
-  readonly dir: string;
-  readonly rootDir: string;
-  readonly manifestDir: string;
+  private madeDir: string | undefined;
   readonly docker: Dockerode;
   port = 0;
   /** The node server's TLS port (--port); every agent gets its own so parallel suites never share 10250. */
@@ -83,10 +81,26 @@ export class AgentProcess {
     this.opts = opts;
     this.docker = opts.docker ?? new Dockerode();
     this.nodeName = `skiff-it-${Math.random().toString(36).slice(2, 8)}`;
-    this.dir = mkdtempSync(join(tmpdir(), 'skiff-it-'));
-    this.rootDir = join(this.dir, 'root');
-    this.manifestDir = join(this.dir, 'manifests');
-    mkdirSync(this.manifestDir, { recursive: true });
+  }
+
+  /**
+   * The agent's files, made on first use: a suite builds its AgentProcess when vitest collects it, and a suite that
+   * `-t` filters out entirely never runs its afterAll, so a directory made there would be left behind.
+   */
+  get dir(): string {
+    if (this.madeDir === undefined) {
+      this.madeDir = mkdtempSync(join(tmpdir(), 'skiff-it-'));
+      mkdirSync(join(this.madeDir, 'manifests'), { recursive: true });
+    }
+    return this.madeDir;
+  }
+
+  get rootDir(): string {
+    return join(this.dir, 'root');
+  }
+
+  get manifestDir(): string {
+    return join(this.dir, 'manifests');
   }
 
   get baseUrl(): string {
@@ -207,7 +221,7 @@ export class AgentProcess {
         .remove()
         .catch(() => undefined);
     }
-    rmSync(this.dir, { recursive: true, force: true });
+    if (this.madeDir !== undefined) rmSync(this.madeDir, { recursive: true, force: true });
   }
 }
 

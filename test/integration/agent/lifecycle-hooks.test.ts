@@ -36,14 +36,16 @@ function loggedEvents(agent: AgentProcess, podName: string): Array<{ reason: str
 
 describe('container lifecycle hooks', () => {
   const agent = new AgentProcess();
-  // The containers write what they saw here (a hostPath); the test reads it from the host.
-  const out = mkdtempSync(join(tmpdir(), 'skiff-it-hooks-'));
+  // The containers write what they saw here (a hostPath); the test reads it from the host. Made in beforeAll: a suite
+  // that -t filters out never runs its afterAll.
+  let out = '';
   beforeAll(async () => {
+    out = mkdtempSync(join(tmpdir(), 'skiff-it-hooks-'));
     await agent.start();
   });
   afterAll(async () => {
     await agent.cleanup();
-    rmSync(out, { recursive: true, force: true });
+    if (out) rmSync(out, { recursive: true, force: true });
   });
 
   const volume = (dir: string): string => `  volumes:\n  - {name: out, hostPath: {path: ${dir}, type: DirectoryOrCreate}}\n`;

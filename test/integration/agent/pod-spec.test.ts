@@ -9,13 +9,15 @@ import { AgentProcess, eventually, execIn, freePort, idOf, podYaml, type PodWith
 
 describe('pod spec on Docker', () => {
   const agent = new AgentProcess();
-  const hostDir = mkdtempSync(join(tmpdir(), 'skiff-it-hostpath-'));
+  // Made in beforeAll, not when the suite is collected: a suite that -t filters out never runs its afterAll.
+  let hostDir = '';
   beforeAll(async () => {
+    hostDir = mkdtempSync(join(tmpdir(), 'skiff-it-hostpath-'));
     await agent.start();
   });
   afterAll(async () => {
     await agent.cleanup();
-    rmSync(hostDir, { recursive: true, force: true });
+    if (hostDir) rmSync(hostDir, { recursive: true, force: true });
   });
 
   it('runs init containers in order, then app containers with command, args, env, workingDir, resources and volumes', async () => {
@@ -192,10 +194,11 @@ describe('pod spec on Docker', () => {
 
 describe('image pull policy against a local registry', () => {
   const agent = new AgentProcess();
-  const dir = mkdtempSync(join(tmpdir(), 'skiff-it-registry-'));
+  let dir = '';
   let registry: ChildProcess | undefined;
   let image = '';
   beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'skiff-it-registry-'));
     const port = await freePort();
     writeFileSync(
       join(dir, 'config.yml'),
@@ -215,7 +218,7 @@ describe('image pull policy against a local registry', () => {
     await agent.cleanup();
     await agent.docker.getImage(image).remove({ force: true }).catch(() => undefined);
     registry?.kill('SIGTERM');
-    rmSync(dir, { recursive: true, force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('pulls a missing image with IfNotPresent, and re-pulls with Always', async () => {
