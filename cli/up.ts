@@ -12,6 +12,8 @@ import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { KubeClient, loadKubeconfig, type KubeObject } from '../control/client/index.js';
 import { controlProcessEnv } from '../control/memory.js';
 import { parseCommandFlags } from '../lib/command-flags.js';
+import { execRunner } from '../proxy/exec.js';
+import { DEFAULT_SERVICE_CLUSTER_IP_RANGE, ensureServiceRoute, SERVICE_ROUTE_DEVICE } from '../proxy/service-route.js';
 import { recordHostSysctls } from './host-sysctls.js';
 import { agentKubeconfigPath, ensureComponentKubeconfig, nodeIdentity, proxyIdentity, proxyKubeconfigPath } from './identities.js';
 
@@ -291,8 +293,18 @@ export function daemonArgs(s: UpSettings, d: Daemon): string[] {
     case 'agent':
       return ['--kubeconfig', agentKubeconfigPath(s.dataDir), '--root-dir', join(s.dataDir, 'agent'), '--hostname-override', s.nodeName, '--read-only-port', String(s.readOnlyPort), ...DNS_FLAGS, ...s.agentArgs];
     case 'proxy':
-      return ['--kubeconfig', proxyKubeconfigPath(s.dataDir), '--hostname-override', s.nodeName, '--cluster-cidr', s.clusterCIDR, ...DNS_FLAGS, ...s.proxyArgs];
+      return ['--kubeconfig', proxyKubeconfigPath(s.dataDir), '--hostname-override', s.nodeName, '--cluster-cidr', s.clusterCIDR, '--service-cluster-ip-range', serviceRange(s), ...DNS_FLAGS, ...s.proxyArgs];
   }
+}
+
+/** The control plane's Service range: its default unless a --control-arg sets it. */
+export function serviceRange(s: Pick<UpSettings, 'controlArgs'>): string {
+  let range = DEFAULT_SERVICE_CLUSTER_IP_RANGE;
+  s.controlArgs.forEach((a, i) => {
+    if (a.startsWith('--service-cluster-ip-range=')) range = a.slice(a.indexOf('=') + 1);
+    else if (a === '--service-cluster-ip-range' && s.controlArgs[i + 1] !== undefined) range = s.controlArgs[i + 1] as string;
+  });
+  return range;
 }
 
 /** Writes the agent's or the proxy's kubeconfig (its own identity, signed by the cluster CA) when missing or stale. */
@@ -559,6 +571,11 @@ export async function runUp(argv: string[]): Promise<number> {
     const titles: Record<Daemon, string> = { control: 'the control plane', agent: 'the agent', proxy: 'the proxy' };
     const pids = {} as Record<Daemon, number>;
     for (const d of DAEMONS) {
+      if (d === 'agent') {
+        // Before any pod can send to a ClusterIP (its DNS server is one), not only once the proxy runs.
+        step(`routing the Service range ${serviceRange(s)} to ${SERVICE_ROUTE_DEVICE}, so that none of its packets leaves this machine`);
+        await ensureServiceRoute(execRunner(), serviceRange(s));
+      }
       const running = runningDaemon(dataDir, d);
       if (running !== undefined) {
         step(`starting ${titles[d]}: already running (pid ${running})`);

@@ -12,6 +12,7 @@ import { ClusterDnsServer } from './dns/server.js';
 import { ClusterDnsView } from './dns/view.js';
 import { execRunner, type CommandRunner } from './exec.js';
 import { cleanupIptables, IptablesProxier } from './iptables/proxier.js';
+import { ensureServiceRoute, removeServiceRoute, SERVICE_ROUTE_DEVICE } from './service-route.js';
 import { createProxyMetrics } from './metrics.js';
 import { firstNodeIP, masqueradeMark, nodeName, nodePortIPs, parseProxyFlags, ProxyConfigError, proxyHelp, type DnsConfig, type ProxyConfig } from './options.js';
 import { UserspaceProxier } from './userspace/proxier.js';
@@ -225,8 +226,9 @@ export async function runProxy(argv: string[], deps: ProxyDeps = {}): Promise<nu
   const run = deps.run ?? execRunner();
   if (cfg.cleanup) {
     const errors = await cleanupIptables(run);
+    await removeServiceRoute(run).catch((e: unknown) => errors.push(e instanceof Error ? e : new Error(String(e))));
     for (const e of errors) logger.error({ err: e.message }, 'cleanup failed');
-    if (!errors.length) logger.info('removed every iptables rule and chain of the proxy');
+    if (!errors.length) logger.info(`removed every iptables rule and chain of the proxy, and the link ${SERVICE_ROUTE_DEVICE}`);
     logger.flush?.();
     return errors.length ? 1 : 0;
   }
@@ -236,6 +238,13 @@ export async function runProxy(argv: string[], deps: ProxyDeps = {}): Promise<nu
   } catch (err) {
     process.stderr.write(`skiff proxy: ${err instanceof Error ? err.message : String(err)}\n`);
     return 2;
+  }
+  try {
+    await ensureServiceRoute(run, cfg.serviceClusterIPRange, logger);
+  } catch (err) {
+    logger.fatal({ err: err instanceof Error ? err.message : String(err), range: cfg.serviceClusterIPRange }, 'cannot route the Service range to a link of its own');
+    logger.flush?.();
+    return 1;
   }
   const registry = deps.registry ?? new Registry();
   const provider = createProvider(cfg, { run, logger, registry });

@@ -3,6 +3,7 @@ import { isIPv4 } from 'node:net';
 import { parseArgs } from 'node:util';
 import { flagHelpLines } from '../lib/command-flags.js';
 import { parseDuration } from '../lib/duration.js';
+import { DEFAULT_SERVICE_CLUSTER_IP_RANGE, SERVICE_ROUTE_DEVICE } from './service-route.js';
 
 /** `skiff proxy` settings, with kube-proxy's flag names. */
 export interface ProxyConfig {
@@ -15,6 +16,8 @@ export interface ProxyConfig {
   /** CIDRs whose addresses on this node accept NodePorts; empty: all local addresses. */
   nodePortAddresses: string[];
   clusterCIDR?: string;
+  /** The Service range (the API server's --service-cluster-ip-range), routed to a link of Skiff's own on this node. */
+  serviceClusterIPRange: string;
   /** host:port of /metrics and /healthz; port 0 disables. */
   metricsBindAddress: string;
   hostnameOverride?: string;
@@ -51,9 +54,10 @@ const FLAGS = [
   ['proxy-mode', 'string', 'Which proxy to use: iptables (default) or userspace'],
   ['min-sync-period', 'string', 'Minimum interval between rule syncs when Services or Endpoints change (default 1s)'],
   ['iptables-sync-period', 'string', 'Maximum interval between full rule resyncs (default 30s)'],
-  ['cleanup', 'boolean', 'Remove every iptables rule and chain the proxy made, then exit'],
+  ['cleanup', 'boolean', 'Remove every iptables rule and chain the proxy made, and its link for the Service range, then exit'],
   ['nodeport-addresses', 'string', 'Comma-separated CIDRs of the node addresses that accept NodePorts (default: all local addresses)'],
   ['cluster-cidr', 'string', 'The pod CIDR; ClusterIP traffic from outside it is masqueraded'],
+  ['service-cluster-ip-range', 'string', `The API server's Service range; routed to the link ${SERVICE_ROUTE_DEVICE} so that no packet for an unserved ClusterIP leaves the node (default ${DEFAULT_SERVICE_CLUSTER_IP_RANGE})`],
   ['metrics-bind-address', 'string', 'host:port of the /metrics and /healthz endpoint (default 127.0.0.1:10249; port 0 disables)'],
   ['hostname-override', 'string', 'Node name to use instead of the hostname (for Local traffic policy)'],
   ['masquerade-all', 'boolean', 'SNAT all traffic sent to a ClusterIP'],
@@ -115,6 +119,8 @@ export function parseProxyFlags(argv: string[]): ProxyConfig {
   for (const c of nodePortAddresses) if (!CIDR.test(c)) throw new ProxyConfigError(`--nodeport-addresses: "${c}" is not an IPv4 CIDR`);
   const clusterCIDR = str('cluster-cidr');
   if (clusterCIDR !== undefined && !CIDR.test(clusterCIDR)) throw new ProxyConfigError(`--cluster-cidr: "${clusterCIDR}" is not an IPv4 CIDR`);
+  const serviceClusterIPRange = str('service-cluster-ip-range') ?? DEFAULT_SERVICE_CLUSTER_IP_RANGE;
+  if (!isNetworkCIDR(serviceClusterIPRange)) throw new ProxyConfigError(`--service-cluster-ip-range: "${serviceClusterIPRange}" is not an IPv4 network CIDR (e.g. ${DEFAULT_SERVICE_CLUSTER_IP_RANGE})`);
   const bit = Number(str('iptables-masquerade-bit') ?? '14');
   if (!Number.isInteger(bit) || bit < 0 || bit > 31) throw new ProxyConfigError(`--iptables-masquerade-bit: must be an integer 0-31`);
   const localhostNodePorts = boolFlag('iptables-localhost-nodeports', str('iptables-localhost-nodeports'), true);
@@ -129,6 +135,7 @@ export function parseProxyFlags(argv: string[]): ProxyConfig {
     syncPeriodMs: duration('iptables-sync-period', str('iptables-sync-period'), 30_000),
     cleanup: values.cleanup === true,
     nodePortAddresses,
+    serviceClusterIPRange,
     metricsBindAddress,
     masqueradeAll: values['masquerade-all'] === true,
     masqueradeBit: bit,
@@ -178,6 +185,15 @@ export function masqueradeMark(bit: number): string {
 
 function ipToInt(ip: string): number {
   return ip.split('.').reduce((a, o) => a * 256 + Number(o), 0);
+}
+
+/** An IPv4 CIDR whose address is its network's (no host bits set), as `ip route` wants it. */
+function isNetworkCIDR(cidr: string): boolean {
+  if (!CIDR.test(cidr)) return false;
+  const [base = '', bitsText] = cidr.split('/');
+  const bits = Number(bitsText);
+  if (!isIPv4(base) || bits > 32) return false;
+  return ipToInt(base) % 2 ** (32 - bits) === 0;
 }
 
 export function cidrContains(cidr: string, ip: string): boolean {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import Dockerode from 'dockerode';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getOnce } from '../helpers/http-once.js';
 import { eventually, freePort } from '../integration/agent/harness.js';
 import { SKIFF } from './control-harness.js';
 
@@ -69,14 +70,13 @@ describe.skipIf(!canRun)('the walkthrough with kubectl on a skiff up cluster', (
     await exited;
   };
   /**
-   * The body of a GET; a status other than 200 or an empty body throws, naming what came back, so that a poll goes on
-   * and a failure says what answered (CI once got an empty body, status not recorded, from a freshly exposed ClusterIP port).
+   * The body of a GET, each on a new connection (see getOnce); a status other than 200 or an empty body throws, naming
+   * what came back, so that a poll goes on and a failure says what answered.
    */
   const get = async (url: string): Promise<string> => {
-    const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
-    const body = await res.text();
-    if (res.status !== 200 || body === '') throw new Error(`GET ${url}: ${res.status} ${JSON.stringify(body)} (${JSON.stringify([...res.headers])})`);
-    return body;
+    const res = await getOnce(url, 3000);
+    if (res.status !== 200 || res.body === '') throw new Error(`GET ${url}: ${res.status} ${JSON.stringify(res.body)} (${JSON.stringify(res.headers)})`);
+    return res.body;
   };
   const running = (pod: string, timeoutMs = 120_000): Promise<boolean> => eventually(async () => (await jsonpath(['get', 'pod', pod], '{.status.phase}')) === 'Running', `pod ${pod} Running`, timeoutMs, 500);
   /** The deployment's pods by name, sorted (pods being deleted left out). */

@@ -202,6 +202,12 @@ describe.skipIf(!canRun)('skiff up / skiff down', () => {
     for (const d of ['control', 'agent', 'proxy']) expect(Number(readFileSync(join(dataDir, 'run', `${d}.pid`), 'utf8').trim())).toBeOneOf(pids);
   }, 200_000);
 
+  it('routes the Service range to a link of its own, so that no packet for an unserved ClusterIP leaves the machine', () => {
+    // Only the route is asked about: sending to an unserved ClusterIP would leave the machine if the test failed.
+    expect(spawnSync('ip', ['-4', '-o', 'route', 'show', '10.96.0.0/12'], { encoding: 'utf8' }).stdout).toMatch(/^10\.96\.0\.0\/12 dev skiff-svc0 /);
+    expect(spawnSync('ip', ['-4', '-o', 'route', 'get', '10.104.135.141'], { encoding: 'utf8' }).stdout).toMatch(/^10\.104\.135\.141 dev skiff-svc0 /);
+  });
+
   it('runs a pod to Running with kubectl and the merged kubeconfig', async () => {
     k(['run', 'web', '--image=skiff/web:1.0']);
     await eventually(() => k(['get', 'pod', 'web', '-o', 'jsonpath={.status.phase}']) === 'Running', 'pod web Running', 150_000, 1000);
@@ -276,6 +282,7 @@ describe.skipIf(!canRun)('skiff up / skiff down', () => {
     // The proxy's chains are gone from the host's nat table.
     const nat = spawnSync('iptables-save', ['-t', 'nat'], { encoding: 'utf8' }).stdout ?? '';
     expect(nat).not.toMatch(/^:KUBE-SERVICES /m);
+    expect(spawnSync('ip', ['link', 'show', 'skiff-svc0'], { encoding: 'utf8' }).status).not.toBe(0);
     expect(readFileSync(ROUTE_LOCALNET_FILE, 'utf8').trim()).toBe(routeLocalnetBefore);
     expect(r.stderr).toMatch(/^==> putting back the kernel settings the proxy changed$/m);
     // On a host that had it off (a fresh one), the proxy turned it on and skiff down says it turned it off again.

@@ -8,6 +8,7 @@ import { execa, type ResultPromise } from 'execa';
  * A throw-away network lab made of namespaces this test creates (every name starts with "skiff-test-"):
  *
  *   client (10.250.9.2) ──veth── node (10.250.9.1; 10.250.N.1) ──veth── backend N (10.250.N.2, busybox httpd :80)
+ *                                   └─ default route ──veth── uplink (10.250.99.2)
  *
  * The proxy's rules go into the node namespace only; the host's tables and interfaces are never touched. Traffic
  * stays inside these namespaces. `destroy()` kills the processes it started and deletes the namespaces.
@@ -32,6 +33,8 @@ export class NetLab {
   readonly backends: string[];
   readonly nodeIP = '10.250.9.1';
   readonly clientIP = '10.250.9.2';
+  /** The node's address towards the uplink. */
+  readonly uplinkNodeIP = '10.250.99.1';
   private readonly procs: ResultPromise[] = [];
   private readonly namespaces: string[] = [];
   private dir = '';
@@ -44,6 +47,11 @@ export class NetLab {
     this.client = `skiff-test-${id}-client`;
     this.uplink = `skiff-test-${id}-up`;
     this.backends = Array.from({ length: backendCount }, (_, i) => `skiff-test-${id}-b${i + 1}`);
+  }
+
+  /** A directory of the lab's own (after create()), removed by destroy(). */
+  get workDir(): string {
+    return this.dir;
   }
 
   backendIP(i: number): string {
@@ -76,11 +84,11 @@ export class NetLab {
     await this.exec(this.node, 'sysctl', ['-q', '-w', 'net.ipv4.ip_forward=1']);
     await this.addNetns(this.client);
     await this.link(this.client, 'skiffc0', 'skiffc1', this.nodeIP, this.clientIP);
-    // Service IPs are routed out of the node to an "uplink" that drops them, like on a real node, so a missing
-    // REJECT would show as a timeout.
+    // The node's default route leads to an "uplink" that drops what it gets, like a real node's: Service IPs the
+    // proxy has not programmed go there, so a missing REJECT would show as a timeout.
     await this.addNetns(this.uplink);
-    await this.link(this.uplink, 'skiffu0', 'skiffu1', '10.250.99.1', '10.250.99.2');
-    await sh('ip', ['-n', this.node, 'route', 'add', '10.96.0.0/16', 'via', '10.250.99.2']);
+    await this.link(this.uplink, 'skiffu0', 'skiffu1', this.uplinkNodeIP, '10.250.99.2');
+    await sh('ip', ['-n', this.node, 'route', 'add', 'default', 'via', '10.250.99.2']);
     for (const [i, ns] of this.backends.entries()) {
       await this.addNetns(ns);
       await this.link(ns, `skiffb${i}`, `skiffe${i}`, `10.250.${i + 1}.1`, this.backendIP(i));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { looksLikeDataDir } from '../../../cli/down.js';
-import { daemonArgs, isSkiffDaemonCmdline, mergeKubeconfig, removeFromKubeconfig, sudoUser, userKubeconfigPath, type KubeconfigEntry, type UpSettings } from '../../../cli/up.js';
+import { daemonArgs, isSkiffDaemonCmdline, serviceRange, mergeKubeconfig, removeFromKubeconfig, sudoUser, userKubeconfigPath, type KubeconfigEntry, type UpSettings } from '../../../cli/up.js';
 
 const entry: KubeconfigEntry = { server: 'https://127.0.0.1:6443', certificateAuthorityData: 'Q0E=', clientCertificateData: 'Q0VSVA==', clientKeyData: 'S0VZ' };
 
@@ -122,7 +122,13 @@ describe('daemon processes', () => {
     const s: UpSettings = { dataDir: '/d', kubeconfig: '/k', securePort: 7443, clusterCIDR: '10.200.0.0/16', readOnlyPort: 0, nodeName: 'n1', controlArgs: ['--event-ttl=2h'], agentArgs: [], proxyArgs: ['--metrics-bind-address=127.0.0.1:0'] };
     expect(daemonArgs(s, 'control')).toEqual(['--data-dir', '/d/control', '--secure-port', '7443', '--cluster-cidr', '10.200.0.0/16', '--event-ttl=2h']);
     expect(daemonArgs(s, 'agent')).toEqual(['--kubeconfig', '/d/agent.kubeconfig', '--root-dir', '/d/agent', '--hostname-override', 'n1', '--read-only-port', '0', '--cluster-dns', '10.96.0.10', '--cluster-domain', 'cluster.local']);
-    expect(daemonArgs(s, 'proxy')).toEqual(['--kubeconfig', '/d/proxy.kubeconfig', '--hostname-override', 'n1', '--cluster-cidr', '10.200.0.0/16', '--cluster-dns', '10.96.0.10', '--cluster-domain', 'cluster.local', '--metrics-bind-address=127.0.0.1:0']);
+    expect(daemonArgs(s, 'proxy')).toEqual(['--kubeconfig', '/d/proxy.kubeconfig', '--hostname-override', 'n1', '--cluster-cidr', '10.200.0.0/16', '--service-cluster-ip-range', '10.96.0.0/12', '--cluster-dns', '10.96.0.10', '--cluster-domain', 'cluster.local', '--metrics-bind-address=127.0.0.1:0']);
+  });
+
+  it("gives the proxy the control plane's Service range, the default or the one a --control-arg sets", () => {
+    expect(serviceRange({ controlArgs: [] })).toBe('10.96.0.0/12');
+    expect(serviceRange({ controlArgs: ['--service-cluster-ip-range=10.100.0.0/16'] })).toBe('10.100.0.0/16');
+    expect(serviceRange({ controlArgs: ['--event-ttl=2h', '--service-cluster-ip-range', '10.101.0.0/16'] })).toBe('10.101.0.0/16');
   });
 
   it('purges only directories that look like a Skiff data dir', () => {

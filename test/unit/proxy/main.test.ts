@@ -24,6 +24,13 @@ describe('parseProxyFlags', () => {
     expect(() => parseProxyFlags(['--min-sync-period', '1m', '--iptables-sync-period', '30s'])).toThrow(/must not exceed/);
     expect(() => parseProxyFlags(['--bogus'])).toThrow(/bogus/);
   });
+  it('takes the Service range to route, which must be a network CIDR', () => {
+    expect(parseProxyFlags([]).serviceClusterIPRange).toBe('10.96.0.0/12');
+    expect(parseProxyFlags(['--service-cluster-ip-range', '10.100.0.0/16']).serviceClusterIPRange).toBe('10.100.0.0/16');
+    expect(() => parseProxyFlags(['--service-cluster-ip-range', '10.96.0.1/12'])).toThrow(/--service-cluster-ip-range: "10.96.0.1\/12" is not an IPv4 network CIDR/);
+    expect(() => parseProxyFlags(['--service-cluster-ip-range', '10.96.0.0'])).toThrow(/not an IPv4 network CIDR/);
+    expect(() => parseProxyFlags(['--service-cluster-ip-range', '300.96.0.0/12'])).toThrow(/not an IPv4 network CIDR/);
+  });
   it('helpers', () => {
     expect(masqueradeMark(14)).toBe('0x4000');
     expect(cidrContains('10.0.0.0/8', '10.1.2.3')).toBe(true);
@@ -48,7 +55,8 @@ describe('runProxy', () => {
     };
     expect(await runProxy(['--cleanup'], { run, logger: silentLogger() })).toBe(0);
     expect(calls).toContain('iptables-save -t nat');
-    expect(calls.at(-1)).toBe('iptables-restore -w --noflush');
+    expect(calls).toContain('iptables-restore -w --noflush');
+    expect(calls.at(-1)).toBe('ip link del skiff-svc0');
   });
 });
 
