@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { LABEL_SKIFF_NODE } from '../agent/runtime/labels.js';
 import { parseCommandFlags } from '../lib/command-flags.js';
 import { removeNodePodNetworks } from '../agent/runtime/pod-network.js';
+import { unmountUnder } from '../agent/kuberuntime/memory-volume.js';
 import { restoreHostSysctls } from './host-sysctls.js';
 import {
   CONTEXT_NAME,
@@ -166,6 +167,15 @@ export async function runDown(argv: string[]): Promise<number> {
     } catch (err) {
       warn(`removing the pod network: ${err instanceof Error ? err.message : String(err)}`);
     }
+  }
+
+  // The agent leaves its pods' memory-backed emptyDirs mounted when it stops, as the kubelet does; their pods are gone now.
+  step("unmounting the pods' memory-backed volumes");
+  try {
+    const unmounted = await unmountUnder(join(dataDir, 'agent', 'pods'));
+    note(unmounted.length ? `unmounted ${unmounted.length}` : 'none mounted');
+  } catch (err) {
+    warn(`unmounting: ${err instanceof Error ? err.message : String(err)}`);
   }
 
   step("removing the proxy's iptables rules and its link for the Service range (skiff proxy --cleanup)");

@@ -4,6 +4,8 @@ import type { Pod, ResourceList, Volume } from '../../control/api/index.js';
 import type { PodMounts } from '../runtime/runtime.js';
 import { DATA_DIR, writeAtomicPayload } from './atomic-writer.js';
 import { hostCapacity } from '../node-capacity.js';
+import { memoryVolumeSize, mountMemoryVolume, unmountUnder } from './memory-volume.js';
+import { memoryBytes } from '../../control/api/quantity.js';
 import { downwardPayload, objectPayload, projectedPayload, VolumeError, type ProjectedFile, type VolumeObjects } from './volume-payload.js';
 
 export { writeAtomicPayload } from './atomic-writer.js';
@@ -147,17 +149,17 @@ export async function preparePodVolumes(rootDir: string, pod: Pod, objects?: Vol
       await prepareHostPath(vol, vol.hostPath.path, vol.hostPath.type ?? '');
       volumes.set(vol.name, { hostPath: vol.hostPath.path });
     } else if (vol.emptyDir) {
+      const dir = volumeDir(rootDir, uid, 'empty-dir', vol.name);
+      await mkdir(dir, { recursive: true, mode: 0o777 });
       if (vol.emptyDir.medium === 'Memory') {
-        volumes.set(vol.name, { tmpfs: true });
-      } else {
-        const dir = volumeDir(rootDir, uid, 'empty-dir', vol.name);
-        await mkdir(dir, { recursive: true, mode: 0o777 });
-        // As upstream's emptyDir: 0777 whatever the agent's umask, so that containers of any user can write there.
-        if (((await lstat(dir)).mode & 0o777) !== 0o777) await chmod(dir, 0o777);
-        const fsGroup = pod.spec.securityContext?.fsGroup;
-        if (fsGroup !== undefined) await setVolumeOwnership(vol.name, dir, fsGroup);
-        volumes.set(vol.name, { hostPath: dir });
+        const allocatable = allocatableOf(objects)().memory;
+        await mountMemoryVolume(vol.name, dir, memoryVolumeSize(vol, pod, allocatable === undefined ? undefined : memoryBytes(allocatable)));
       }
+      // As upstream's emptyDir: 0777 whatever the agent's umask, so that containers of any user can write there.
+      if (((await lstat(dir)).mode & 0o777) !== 0o777) await chmod(dir, 0o777);
+      const fsGroup = pod.spec.securityContext?.fsGroup;
+      if (fsGroup !== undefined) await setVolumeOwnership(vol.name, dir, fsGroup);
+      volumes.set(vol.name, { hostPath: dir });
     } else {
       const files = volumePayload(vol, pod, objects);
       if (!files) {
@@ -172,7 +174,8 @@ export async function preparePodVolumes(rootDir: string, pod: Pod, objects?: Vol
   return { volumes };
 }
 
-/** Removes the pod's data directory once every container is gone. */
+/** Removes the pod's data directory once every container is gone, its memory-backed emptyDirs unmounted first. */
 export async function removePodDir(rootDir: string, uid: string): Promise<void> {
+  await unmountUnder(podDir(rootDir, uid));
   await rm(podDir(rootDir, uid), { recursive: true, force: true });
 }

@@ -340,15 +340,9 @@ export class DockerRuntime implements ContainerRuntime {
     opts: CreateContainerOptions,
   ): Promise<string> {
     const binds: string[] = [];
-    const tmpfs: Record<string, string> = {};
     for (const m of container.volumeMounts ?? []) {
       const vol = opts.mounts.volumes.get(m.name);
       if (!vol) throw new Error(`volume "${m.name}" is not prepared`);
-      const target = m.subPath ? undefined : m.mountPath;
-      if ('tmpfs' in vol) {
-        if (target) tmpfs[target] = m.readOnly ? 'ro' : 'rw';
-        continue;
-      }
       const source = m.subPath ? `${vol.hostPath}/${m.subPath}` : vol.hostPath;
       binds.push(`${source}:${m.mountPath}${m.readOnly ? ':ro' : ''}`);
     }
@@ -395,7 +389,6 @@ export class DockerRuntime implements ContainerRuntime {
         IpcMode: sandbox,
         ...pidMode(pod, sandbox, opts.pidTargetId),
         Binds: binds,
-        Tmpfs: tmpfs,
         RestartPolicy: { Name: 'no' },
         ...dockerResources(container),
         ...security.hostConfig,

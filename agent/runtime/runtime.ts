@@ -80,8 +80,8 @@ export interface RegistryAuth {
 
 /** What the pod's data directory and volumes look like on the host, prepared before containers start. */
 export interface PodMounts {
-  /** Volume name → host path (bind) or "tmpfs" for a memory-backed emptyDir. */
-  volumes: Map<string, { hostPath: string } | { tmpfs: true }>;
+  /** Volume name → host path, bind-mounted (a memory-backed emptyDir is a tmpfs the agent mounted there). */
+  volumes: Map<string, { hostPath: string }>;
   /** Host path of /etc/hosts written for the pod. */
   etcHosts?: string;
   /** Host path of /etc/resolv.conf written for the pod (its dnsPolicy); unset: the runtime's own. */

@@ -6,6 +6,7 @@ import { PassThrough } from 'node:stream';
 import Dockerode from 'dockerode';
 import type { Pod, PodStatus } from '../../../control/api/index.js';
 import { freePort } from '../../helpers/free-port.js';
+import { unmountUnder } from '../../../agent/kuberuntime/memory-volume.js';
 export { freePort } from '../../helpers/free-port.js';
 
 /** Runs `skiff agent` as a real process against a real dockerd, and removes everything it made afterwards. */
@@ -221,7 +222,11 @@ export class AgentProcess {
         .remove()
         .catch(() => undefined);
     }
-    if (this.madeDir !== undefined) rmSync(this.madeDir, { recursive: true, force: true });
+    if (this.madeDir !== undefined) {
+      // Memory-backed emptyDirs of pods the killed agent could not tear down are still mounted there.
+      await unmountUnder(this.madeDir);
+      rmSync(this.madeDir, { recursive: true, force: true });
+    }
   }
 }
 

@@ -103,6 +103,45 @@ describe('pod spec on Docker', () => {
     expect(await ipc(sidecar)).toBe(await ipc(idOf(pod, 'main')));
   });
 
+  it('mounts a memory-backed emptyDir once for the pod: its containers share it, it outlives a restart, sizeLimit sizes it, and it is unmounted when the pod goes', async () => {
+    agent.writeManifest(
+      'mem.yaml',
+      podYaml(
+        'mem',
+        `spec:
+  terminationGracePeriodSeconds: 0
+  securityContext: {fsGroup: 2345}
+  volumes:
+  - {name: mem, emptyDir: {medium: Memory, sizeLimit: 8Mi}}
+  containers:
+  - name: writer
+    image: skiff/busybox:1.0
+    command: [sh, -c, 'if [ -f /mem/x ]; then echo again >> /mem/x; else echo first > /mem/x; fi; exec sleep 3600']
+    volumeMounts: [{name: mem, mountPath: /mem}]
+  - name: reader
+    image: skiff/busybox:1.0
+    command: [sleep, '3600']
+    volumeMounts: [{name: mem, mountPath: /shared}]
+`,
+      ),
+    );
+    const pod = await agent.waitPod('mem', (p) => (p.status.containerStatuses ?? []).filter((c) => c.state?.running).length === 2, 'running');
+    const reader = idOf(pod, 'reader');
+    expect(await eventually(async () => ((await execIn(agent.docker, reader, ['cat', '/shared/x'])).out === 'first\n' ? 'first' : undefined), 'the reader sees the writer\'s file')).toBe('first');
+    // One tmpfs on the host, in the pod's directory, of sizeLimit, group-owned by fsGroup.
+    const hostDir = join(agent.rootDir, 'pods', pod.metadata.uid ?? '', 'volumes', 'kubernetes.io~empty-dir', 'mem');
+    const mounts = () => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.split(' ')[4] === hostDir);
+    expect(mounts()).toHaveLength(1);
+    expect(mounts()[0]).toMatch(/ - tmpfs tmpfs .*size=8192k/);
+    expect((await execIn(agent.docker, reader, ['stat', '-c', '%g %a', '/shared'])).out.trim()).toBe('2345 2777');
+    // The writer's restart finds its file.
+    await agent.docker.getContainer(idOf(pod, 'writer')).kill();
+    await agent.waitPod('mem', (p) => (p.status.containerStatuses?.find((c) => c.name === 'writer')?.restartCount ?? 0) >= 1, 'writer restarted');
+    expect(await eventually(async () => ((await execIn(agent.docker, reader, ['cat', '/shared/x'])).out === 'first\nagain\n' ? 'again' : undefined), 'the restarted writer appends')).toBe('again');
+    agent.removeManifest('mem.yaml');
+    await eventually(async () => (await agent.pod('mem')) === undefined && mounts().length === 0, 'the pod gone and its tmpfs unmounted');
+  });
+
   it('runs a hostNetwork pod in the node network namespace', async () => {
     const port = await freePort();
     agent.writeManifest(
