@@ -30,9 +30,10 @@ const rows = (out: string): string[][] =>
 const lines = (out: string): string[] => out.split('\n').filter(Boolean);
 
 describe.skipIf(!canRun)('the walkthrough with kubectl on a skiff up cluster', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'skiff-walk-'));
-  const dataDir = join(dir, 'data');
-  const kubeconfig = join(dir, 'kubeconfig');
+  // Made in beforeAll, not when vitest collects the suite: a suite that -t filters out never runs its afterAll.
+  let dir = '';
+  let dataDir = '';
+  let kubeconfig = '';
   const nodeName = `skiff-walk-${Math.random().toString(36).slice(2, 8)}`;
   const ns = 'walk';
   /** The node's spec.podCIDR (a /24) and its bridge's address, the node's own address in the pod range. */
@@ -99,6 +100,9 @@ describe.skipIf(!canRun)('the walkthrough with kubectl on a skiff up cluster', (
   const bridgeName = () => `skiff-${podCidr.replace(/[./]/g, '-')}`;
 
   beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'skiff-walk-'));
+    dataDir = join(dir, 'data');
+    kubeconfig = join(dir, 'kubeconfig');
     const [port, peerPort, roPort, nodePort, dnsPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
     const subnets = new Set((await docker.listNetworks()).flatMap((n) => (n.IPAM?.Config ?? []).map((c) => c.Subnet)));
     const cidrFlags: string[] = [];
@@ -138,13 +142,14 @@ describe.skipIf(!canRun)('the walkthrough with kubectl on a skiff up cluster', (
   }, 330_000);
 
   afterAll(async () => {
+    if (!dir) return;
     for (const c of children) await stop(c).catch(() => undefined);
     const down = await skiff(['down', '--data-dir', dataDir, '--purge'], 180_000);
     if (down.exitCode !== 0) process.stderr.write(`skiff down failed:\n${down.all}\n`);
     // Whatever a failed run left behind: our containers and bridge network, then the files.
     for (const c of await ourContainers().catch(() => [])) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
     for (const n of await docker.listNetworks().catch(() => [])) if (podCidr && n.Name === bridgeName()) await docker.getNetwork(n.Id).remove().catch(() => undefined);
-    rmSync(dir, { recursive: true, force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
   }, 240_000);
 
   it('shows the node Ready in get nodes and its capacity, conditions and pods in describe node', async () => {

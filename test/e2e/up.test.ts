@@ -20,9 +20,10 @@ const canRun = process.getuid?.() === 0 && spawnSync('kubectl', ['version', '--c
 type Kubeconfig = { clusters: Array<{ name: string; cluster: Record<string, unknown> }>; users: Array<{ name: string; user: Record<string, unknown> }>; contexts: Array<{ name: string }>; 'current-context'?: string };
 
 describe.skipIf(!canRun)('skiff up / skiff down', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'skiff-up-'));
-  const dataDir = join(dir, 'data');
-  const kubeconfig = join(dir, 'kubeconfig');
+  // Made in beforeAll, not when vitest collects the suite: a suite that -t filters out never runs its afterAll.
+  let dir = '';
+  let dataDir = '';
+  let kubeconfig = '';
   const nodeName = `skiff-up-${Math.random().toString(36).slice(2, 8)}`;
   let flags: string[] = [];
   /** The node's spec.podCIDR, given by the control plane's node IPAM; its bridge network is named after it. */
@@ -82,10 +83,16 @@ describe.skipIf(!canRun)('skiff up / skiff down', () => {
   // The proxy turns it on for localhost NodePorts; skiff down puts back what the host had.
   const ROUTE_LOCALNET_FILE = '/proc/sys/net/ipv4/conf/all/route_localnet';
   let routeLocalnetBefore = '';
+  /** Whether the proxy's link for the Service range was there before (another cluster's): afterAll leaves it then. */
+  let serviceLinkBefore = false;
 
   beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'skiff-up-'));
+    dataDir = join(dir, 'data');
+    kubeconfig = join(dir, 'kubeconfig');
     const [port, peerPort, roPort, nodePort] = [await freePort(), await freePort(), await freePort(), await freePort()];
     routeLocalnetBefore = readFileSync(ROUTE_LOCALNET_FILE, 'utf8').trim();
+    serviceLinkBefore = spawnSync('ip', ['link', 'show', 'skiff-svc0']).status === 0;
     const subnets = new Set((await docker.listNetworks()).flatMap((n) => (n.IPAM?.Config ?? []).map((c) => c.Subnet)));
     if ([...subnets].some((c) => c?.startsWith('10.244.'))) {
       // Another bridge in the default range on this dockerd: a /24 of it through the old flag name, which still works.
@@ -124,7 +131,8 @@ describe.skipIf(!canRun)('skiff up / skiff down', () => {
     if (podCidr && (await networkExists().catch(() => false))) await docker.getNetwork(`skiff-${podCidr.replace(/[./]/g, '-')}`).remove().catch(() => undefined);
     for (const n of await docker.listNetworks({ filters: { label: [`io.skiff.node=${nodeName}`] } }).catch(() => [])) await docker.getNetwork(n.Id).remove().catch(() => undefined);
     if (routeLocalnetBefore && readFileSync(ROUTE_LOCALNET_FILE, 'utf8').trim() !== routeLocalnetBefore) writeFileSync(ROUTE_LOCALNET_FILE, routeLocalnetBefore);
-    rmSync(dir, { recursive: true, force: true });
+    if (!serviceLinkBefore) spawnSync('ip', ['link', 'del', 'skiff-svc0']);
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('brings the node Ready, showing its steps, and merges a skiff context into the kubeconfig', async () => {
