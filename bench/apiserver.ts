@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -294,6 +294,9 @@ class ControlProcess {
       await done;
       clearTimeout(timer);
     }
+    // SKIFF_BENCH_CONTROL_LOG: where to keep the control process's log (it goes with the temp dir otherwise).
+    const keep = process.env.SKIFF_BENCH_CONTROL_LOG;
+    if (keep && existsSync(this.log)) copyFileSync(this.log, keep);
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -921,7 +921,9 @@ export class RaftNode implements TransportHandler {
   }
 
   private async saveSnapshot(index: number, term: number, confState: ConfState, state: StoreSnapshot): Promise<void> {
+    const started = performance.now();
     const data = await encodeSnapshotDataInSlices(index, state);
+    const encoded = performance.now();
     if (this.stopped) return;
     let snap: Snapshot;
     try {
@@ -932,6 +934,7 @@ export class RaftNode implements TransportHandler {
       throw err;
     }
     await saveLocalSnapshot(this.wal, this.snapshotter, snap);
+    const saved = performance.now();
     if (this.stopped) return;
     this.snapshotIndex = Math.max(this.snapshotIndex, index);
     if (this.storage.latestSnapshotIndex() === index) this.releaseSnapshotData(snap);
@@ -942,8 +945,9 @@ export class RaftNode implements TransportHandler {
     if (compactTo > this.storage.firstIndex() - 1) this.storage.compact(compactTo);
     const purged = await this.wal.purge();
     const purgedSnaps = await this.snapshotter.purge(this.options.maxSnapshots ?? 5);
+    const ms = (a: number, b: number): number => Math.round((b - a) * 10) / 10;
     this.log.info(
-      { index, term: snap.metadata.term, bytes: data.length, compactedTo: Math.max(compactTo, 0), purgedWal: purged, purgedSnapshots: purgedSnaps },
+      { index, term: snap.metadata.term, bytes: data.length, compactedTo: Math.max(compactTo, 0), purgedWal: purged, purgedSnapshots: purgedSnaps, encodeMs: ms(started, encoded), saveMs: ms(encoded, saved), purgeMs: ms(saved, performance.now()) },
       'member: saved snapshot',
     );
   }
