@@ -16,6 +16,7 @@ import { statusDiverged } from './status/diverged.js';
 import { generatePodStatus } from './status/generate.js';
 import { nodeSysctlAllowlist, type PodAdmitResult, type SysctlAllowlist } from './sysctl-allowlist.js';
 import { AppArmorAdmitHandler, hostAppArmorEnabled } from './apparmor.js';
+import { cleanupOrphanedPodDirs } from './kuberuntime/pod-dirs.js';
 
 export interface AgentDeps {
   runtime: ContainerRuntime;
@@ -359,6 +360,10 @@ export class Agent {
       }
     }
     this.metrics.runningPods.set(runningPods);
+    // Until every source has spoken, a directory may belong to a pod the agent is about to be told about.
+    if (this.sourcesReady() && !this.stopped) {
+      await cleanupOrphanedPodDirs(this.config.rootDir, (uid) => this.desired.has(uid) || this.lastKnown.has(uid), seen, this.deps.logger);
+    }
   }
 
   private async syncUid(uid: string): Promise<{ nextSyncAt?: number } | void> {

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,6 +11,7 @@ import type { PodStatus } from '../../../control/api/index.js';
 import { AgentConfigSchema, type AgentConfigInput } from '../../../agent/options.js';
 import type { ExecutorResult, ProbeExecutor } from '../../../agent/prober/index.js';
 import { silentLogger } from '../../../lib/log.js';
+import { orphanedPodUids } from '../../../agent/kuberuntime/pod-dirs.js';
 import { FakeRuntime } from './fake-runtime.js';
 
 /** Answers every probe with what the test sets, per container target; default success. */
@@ -103,6 +104,20 @@ const running = (agent: Agent, name: string) => {
 };
 
 describe('Agent with a fake runtime', () => {
+  it("removes the directory of a pod it no longer wants and of which no container is left, and keeps its pods' own", async () => {
+    await writeManifest('kept', podDoc('kept'));
+    // What an agent that was down while a pod went leaves behind.
+    const orphan = join(root, 'pods', 'orphan-uid', 'volumes', 'kubernetes.io~empty-dir', 'data');
+    await mkdir(orphan, { recursive: true });
+    await writeFile(join(orphan, 'f'), 'x');
+    const agent = await startAgent();
+    const kept = await until(() => running(agent, 'kept'), 'kept to run');
+    await until(() => !existsSync(join(root, 'pods', 'orphan-uid')), 'the orphaned directory to go');
+    expect(existsSync(join(root, 'pods', kept.metadata.uid ?? ''))).toBe(true);
+    // A pod with containers left (not yet torn down) keeps its directory even when not wanted.
+    expect(orphanedPodUids(['kept', 'with-containers', 'orphan'], (uid) => uid === 'kept', new Set(['with-containers']))).toEqual(['orphan']);
+  });
+
   it('rejects a pod that needs AppArmor on a host without it (Failed, reason AppArmor, nothing started); runs it where AppArmor is on', async () => {
     const confined = podDoc('confined', { securityContext: { appArmorProfile: { type: 'RuntimeDefault' } } });
     await writeManifest('confined', confined);
