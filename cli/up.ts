@@ -471,7 +471,7 @@ async function ensureDocker(s: UpSettings): Promise<void> {
 }
 
 /** Debian packages the images and the proxy need; installed (saying so) when missing, as Docker is. */
-export const HOST_PACKAGES = ['gcc', 'libc6-dev', 'busybox-static', 'iptables', 'conntrack'];
+export const HOST_PACKAGES = ['gcc', 'libc6-dev', 'busybox-static', 'iptables', 'conntrack', 'iproute2'];
 
 function capture(cmd: string, args: string[]): Promise<{ code: number; out: string }> {
   return new Promise((res) => {
