@@ -1,13 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MemoryEventRecorder } from '../../../../agent/events.js';
+import type { MemoryEventRecorder } from '../../../../agent/events.js';
 import { activeDeadlineAt, pastActiveDeadline } from '../../../../agent/kuberuntime/actions.js';
-import { PodSyncer } from '../../../../agent/kuberuntime/sync.js';
-import { silentLogger } from '../../../../lib/log.js';
-import { FakeRuntime } from '../fake-runtime.js';
-import { c, compute, ctr, exited, makePod, NOW, sandbox, testSyncer, UID } from './fixtures.js';
+import type { PodSyncer } from '../../../../agent/kuberuntime/sync.js';
+import type { FakeRuntime } from '../fake-runtime.js';
+import { c, compute, ctr, exited, makePod, NOW, sandbox, syncRig, UID } from './fixtures.js';
 
 /** spec.activeDeadlineSeconds: upstream's activeDeadlineHandler, as computePodActions and the sync apply it. */
 
@@ -62,23 +59,13 @@ describe('computePodActions past activeDeadlineSeconds', () => {
 
 describe('sync with activeDeadlineSeconds', () => {
   let root: string;
-  let now: number;
+  let clock: { now: number };
   let runtime: FakeRuntime;
   let events: MemoryEventRecorder;
   let syncer: PodSyncer;
 
   beforeEach(async () => {
-    root = await mkdtemp(join(tmpdir(), 'skiff-deadline-'));
-    now = NOW;
-    runtime = new FakeRuntime(() => now);
-    runtime.images.add('busybox:1.36');
-    events = new MemoryEventRecorder('node1', silentLogger(), () => new Date(now));
-    syncer = testSyncer({
-      runtime,
-      rootDir: root,
-      events,
-      now: () => now,
-    });
+    ({ root, clock, runtime, events, syncer } = await syncRig('skiff-deadline-', NOW, ['busybox:1.36']));
   });
   afterEach(async () => {
     await rm(root, { recursive: true, force: true });
@@ -91,10 +78,10 @@ describe('sync with activeDeadlineSeconds', () => {
     // No startTime yet: the deadline counts from the pod's first container.
     expect(first.nextSyncAt).toBe(NOW + 3000);
 
-    now = NOW + 1000;
+    clock.now = NOW + 1000;
     expect((await syncer.sync(pod, NOW)).nextSyncAt).toBe(NOW + 3000);
 
-    now = NOW + 3000;
+    clock.now = NOW + 3000;
     const out = await syncer.sync(pod, NOW);
     expect(out.nextSyncAt).toBeUndefined();
     expect(runtime.latest(UID, 'app')?.state).toBe('exited');
@@ -102,7 +89,7 @@ describe('sync with activeDeadlineSeconds', () => {
     const deadlineEvents = () => events.list().filter((e) => e.reason === 'DeadlineExceeded');
     expect(deadlineEvents().map((e) => [e.type, e.message])).toEqual([['Normal', 'Pod was active on the node longer than the specified deadline']]);
 
-    now = NOW + 60_000;
+    clock.now = NOW + 60_000;
     await syncer.sync(pod, NOW);
     expect(runtime.latest(UID, 'app')?.attempt).toBe(0);
     expect(runtime.latest(UID, 'app')?.state).toBe('exited');

@@ -1,35 +1,21 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Pod } from '../../../../control/api/index.js';
-import { MemoryEventRecorder } from '../../../../agent/events.js';
-import { PodSyncer } from '../../../../agent/kuberuntime/sync.js';
-import { silentLogger } from '../../../../lib/log.js';
-import { FakeRuntime } from '../fake-runtime.js';
-import { c, makePod, testSyncer, UID, withEphemeral } from './fixtures.js';
+import type { MemoryEventRecorder } from '../../../../agent/events.js';
+import type { PodSyncer } from '../../../../agent/kuberuntime/sync.js';
+import type { FakeRuntime } from '../fake-runtime.js';
+import { c, makePod, syncRig, UID, withEphemeral } from './fixtures.js';
 
 /** The sync executing ephemeral containers against a fake runtime: what is created, how, and the events. */
 
 let root: string;
-let now: number;
+let clock: { now: number };
 let runtime: FakeRuntime;
 let events: MemoryEventRecorder;
 let syncer: PodSyncer;
 
 beforeEach(async () => {
-  root = await mkdtemp(join(tmpdir(), 'skiff-ephemeral-'));
-  now = Date.parse('2026-01-01T12:00:00Z');
-  runtime = new FakeRuntime(() => now);
-  runtime.images.add('busybox:1.36');
-  runtime.images.add('skiff/busybox:1.0');
-  events = new MemoryEventRecorder('node1', silentLogger(), () => new Date(now));
-  syncer = testSyncer({
-    runtime,
-    rootDir: root,
-    events,
-    now: () => now,
-  });
+  ({ root, clock, runtime, events, syncer } = await syncRig('skiff-ephemeral-', Date.parse('2026-01-01T12:00:00Z'), ['busybox:1.36', 'skiff/busybox:1.0']));
 });
 
 afterEach(async () => {
@@ -88,7 +74,7 @@ describe('PodSyncer: ephemeral containers', () => {
     const out = await syncer.sync(withEphemeral(before, debug({ targetContainerName: 'app' })));
     expect(runtime.latest(UID, 'debugger')).toBeUndefined();
     expect(out.waiting.get('debugger')).toMatchObject({ reason: 'CreateContainerConfigError', message: 'unable to find target container app' });
-    expect(out.nextSyncAt).toBe(now + 10_000);
+    expect(out.nextSyncAt).toBe(clock.now + 10_000);
     expect(eventsFor('spec.ephemeralContainers{debugger}')).toEqual([
       'Normal Pulled: Container image "skiff/busybox:1.0" already present on machine',
       'Warning Failed: Error: unable to find target container app',
@@ -114,7 +100,7 @@ describe('PodSyncer: ephemeral containers', () => {
     const pod = withEphemeral(await runningPod(), debug());
     await syncer.sync(pod);
     runtime.exit(runtime.latest(UID, 'debugger')?.id ?? '', 0);
-    now += 60_000;
+    clock.now += 60_000;
     const out = await syncer.sync(pod);
     await syncer.sync(pod);
     expect(created()).toEqual(['app', 'debugger']);

@@ -1,9 +1,14 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { EphemeralContainer, formatFieldError, parsePod, type Container, type Pod } from '../../../../control/api/index.js';
 import { containerSpecHash } from '../../../../agent/kuberuntime/hash.js';
 import type { RuntimeContainer } from '../../../../agent/runtime/runtime.js';
 import { computePodActions, type ActionInputs, type PodActions } from '../../../../agent/kuberuntime/actions.js';
 import { Backoff, DEFAULT_CRASHLOOP_BACKOFF } from '../../../../agent/kuberuntime/backoff.js';
 import { PodSyncer, type PodSyncerDeps } from '../../../../agent/kuberuntime/sync.js';
+import { MemoryEventRecorder } from '../../../../agent/events.js';
+import { FakeRuntime } from '../fake-runtime.js';
 import { silentLogger } from '../../../../lib/log.js';
 import { generatePodStatus, type StatusInputs } from '../../../../agent/status/generate.js';
 import type { PodStatus } from '../../../../control/api/index.js';
@@ -125,6 +130,25 @@ export function status(pod: Pod, runtime: RuntimeContainer[], over: Partial<Stat
  * A PodSyncer for tests: the given runtime, directory, events and time, with the pause image, the default back-offs,
  * probes that have no verdict and a silent logger unless `deps` says otherwise.
  */
+/** A PodSyncer on a FakeRuntime with these images, a fresh root dir, and one clock (`clock.now`) that a test moves. */
+export interface SyncRig {
+  root: string;
+  clock: { now: number };
+  runtime: FakeRuntime;
+  events: MemoryEventRecorder;
+  syncer: PodSyncer;
+}
+
+export async function syncRig(dirPrefix: string, start: number, images: readonly string[]): Promise<SyncRig> {
+  const root = await mkdtemp(join(tmpdir(), dirPrefix));
+  const clock = { now: start };
+  const runtime = new FakeRuntime(() => clock.now);
+  for (const image of images) runtime.images.add(image);
+  const events = new MemoryEventRecorder('node1', silentLogger(), () => new Date(clock.now));
+  const syncer = testSyncer({ runtime, rootDir: root, events, now: () => clock.now });
+  return { root, clock, runtime, events, syncer };
+}
+
 export function testSyncer(deps: Pick<PodSyncerDeps, 'runtime' | 'rootDir' | 'events' | 'now'> & Partial<PodSyncerDeps>): PodSyncer {
   return new PodSyncer({
     pauseImage: 'skiff/pause:3.10',

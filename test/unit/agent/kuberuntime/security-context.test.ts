@@ -2,13 +2,12 @@ import { lstat, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MemoryEventRecorder } from '../../../../agent/events.js';
+import type { MemoryEventRecorder } from '../../../../agent/events.js';
 import { imageUserOf, needsImageUser, verifyRunAsNonRoot } from '../../../../agent/kuberuntime/security-context.js';
-import { PodSyncer } from '../../../../agent/kuberuntime/sync.js';
+import type { PodSyncer } from '../../../../agent/kuberuntime/sync.js';
 import { preparePodVolumes } from '../../../../agent/kuberuntime/volumes.js';
-import { silentLogger } from '../../../../lib/log.js';
-import { FakeRuntime } from '../fake-runtime.js';
-import { c, makePod, testSyncer, UID } from './fixtures.js';
+import type { FakeRuntime } from '../fake-runtime.js';
+import { c, makePod, syncRig, UID } from './fixtures.js';
 
 /** runAsNonRoot as upstream's verifyRunAsNonRoot, its place in the sync, and fsGroup on emptyDir volumes. */
 
@@ -65,23 +64,13 @@ describe('verifyRunAsNonRoot', () => {
 
 describe('PodSyncer: runAsNonRoot', () => {
   let root: string;
-  let now: number;
+  let clock: { now: number };
   let runtime: FakeRuntime;
   let events: MemoryEventRecorder;
   let syncer: PodSyncer;
 
   beforeEach(async () => {
-    root = await mkdtemp(join(tmpdir(), 'skiff-secctx-'));
-    now = Date.parse('2026-01-01T12:00:00Z');
-    runtime = new FakeRuntime(() => now);
-    runtime.images.add('busybox:1.36');
-    events = new MemoryEventRecorder('node1', silentLogger(), () => new Date(now));
-    syncer = testSyncer({
-      runtime,
-      rootDir: root,
-      events,
-      now: () => now,
-    });
+    ({ root, clock, runtime, events, syncer } = await syncRig('skiff-secctx-', Date.parse('2026-01-01T12:00:00Z'), ['busybox:1.36']));
   });
   afterEach(async () => {
     await rm(root, { recursive: true, force: true });
@@ -93,12 +82,12 @@ describe('PodSyncer: runAsNonRoot', () => {
     const pod = makePod({ securityContext: { runAsNonRoot: true }, containers: [c('app', { imagePullPolicy: 'IfNotPresent' })] });
     const out = await syncer.sync(pod);
     const msg = `container has runAsNonRoot and image will run as root ${WHERE}`;
-    expect(out.waiting.get('app')).toEqual({ reason: 'CreateContainerConfigError', message: msg, retryAt: now + 10_000 });
+    expect(out.waiting.get('app')).toEqual({ reason: 'CreateContainerConfigError', message: msg, retryAt: clock.now + 10_000 });
     expect(created()).toEqual([]);
     expect(events.list().filter((e) => e.reason === 'Failed').map((e) => `${e.type} ${e.message} ${e.involvedObject.fieldPath}`)).toEqual([`Warning Error: ${msg} spec.containers{app}`]);
     // The image changes its user (or the check is otherwise satisfied): the next sync creates it.
     runtime.imageUsers.set('busybox:1.36', '1000');
-    now += 10_000;
+    clock.now += 10_000;
     const again = await syncer.sync(pod);
     expect(again.waiting.has('app')).toBe(false);
     expect(created()).toHaveLength(1);
