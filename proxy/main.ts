@@ -12,7 +12,7 @@ import { ClusterDnsServer } from './dns/server.js';
 import { ClusterDnsView } from './dns/view.js';
 import { execRunner, type CommandRunner } from './exec.js';
 import { cleanupIptables, IptablesProxier } from './iptables/proxier.js';
-import { ensureServiceRoute, removeServiceRoute, SERVICE_ROUTE_DEVICE } from './service-route.js';
+import { ensureServiceRoute, keepServiceRoute, removeServiceRoute, SERVICE_ROUTE_DEVICE } from './service-route.js';
 import { createProxyMetrics } from './metrics.js';
 import { firstNodeIP, masqueradeMark, nodeName, nodePortIPs, parseProxyFlags, ProxyConfigError, proxyHelp, type DnsConfig, type ProxyConfig } from './options.js';
 import { UserspaceProxier } from './userspace/proxier.js';
@@ -255,6 +255,7 @@ export async function runProxy(argv: string[], deps: ProxyDeps = {}): Promise<nu
     logger.fatal({ err: err instanceof Error ? err.message : String(err), address: cfg.metricsBindAddress }, 'cannot listen on the metrics address');
     return 1;
   }
+  const stopServiceRoute = keepServiceRoute(run, cfg.serviceClusterIPRange, cfg.syncPeriodMs, logger);
   logger.info({ mode: cfg.proxyMode, node: nodeName(cfg), minSyncPeriodMs: cfg.minSyncPeriodMs, syncPeriodMs: cfg.syncPeriodMs }, 'starting proxy');
   const client = new KubeClient(conn, 'skiff-proxy');
   const dns = cfg.dns ? await startClusterDns(cfg.dns, logger.child({ component: 'dns' }), registry, (server) => provider.setClusterDnsLoopbackPort?.(server.loopbackPort || undefined)) : undefined;
@@ -269,6 +270,7 @@ export async function runProxy(argv: string[], deps: ProxyDeps = {}): Promise<nu
     process.once('SIGINT', () => stop('SIGINT'));
   });
   informers.stop();
+  stopServiceRoute();
   await provider.stop();
   await dns?.stop();
   await new Promise<void>((r) => (metricsServer ? metricsServer.close(() => r()) : r()));

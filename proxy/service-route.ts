@@ -26,6 +26,23 @@ export async function ensureServiceRoute(run: CommandRunner, range: string, log?
   for (const stale of staleRoutes(routes.stdout, range)) await mustRun(run, 'ip', ['-4', 'route', 'del', stale, 'dev', SERVICE_ROUTE_DEVICE]);
 }
 
+/**
+ * ensureServiceRoute now, then again every `periodMs` (the proxy's full resync period), so that a link or route someone
+ * removed comes back, as upstream's ipvs proxier ensures its dummy link on each sync. Returns the function that stops it.
+ */
+export function keepServiceRoute(run: CommandRunner, range: string, periodMs: number, log: Logger): () => void {
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    ensureServiceRoute(run, range, log)
+      .catch((err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err), range }, 'cannot route the Service range to its link; retrying at the next resync'))
+      .finally(() => (running = false));
+  }, periodMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
 /** Removes the link and with it its routes (`skiff proxy --cleanup`); a missing link is not an error. */
 export async function removeServiceRoute(run: CommandRunner): Promise<void> {
   const r = await run('ip', ['link', 'del', SERVICE_ROUTE_DEVICE]);

@@ -1,6 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { silentLogger, type Logger } from '../../../lib/log.js';
 import type { CommandResult, CommandRunner } from '../../../proxy/exec.js';
-import { ensureServiceRoute, removeServiceRoute, staleRoutes } from '../../../proxy/service-route.js';
+import { ensureServiceRoute, keepServiceRoute, removeServiceRoute, staleRoutes } from '../../../proxy/service-route.js';
 
 /** A runner that answers from a table keyed by the command line and records what it was asked. */
 function recorder(answers: Record<string, Partial<CommandResult>>): { run: CommandRunner; calls: string[] } {
@@ -43,5 +44,37 @@ describe('the Service range route', () => {
     expect(staleRoutes('10.96.0.0/12 scope link \n10.96.0.5 scope link \n', '10.96.0.0/12')).toEqual(['10.96.0.5']);
     expect(staleRoutes('10.96.0.5 scope link \n', '10.96.0.5/32')).toEqual([]);
     expect(staleRoutes('', '10.96.0.0/12')).toEqual([]);
+  });
+});
+
+describe('keepServiceRoute', () => {
+  it('puts the route back at every resync until stopped, and a failure waits for the next one', async () => {
+    vi.useFakeTimers();
+    try {
+      let fail = true;
+      const calls: string[] = [];
+      const run: CommandRunner = async (cmd, args) => {
+        const line = `${cmd} ${args.join(' ')}`;
+        calls.push(line);
+        return line.includes('route replace') && fail ? { exitCode: 2, stdout: '', stderr: 'RTNETLINK answers: Operation not permitted' } : { exitCode: 0, stdout: '', stderr: '' };
+      };
+      const warnings: string[] = [];
+      const log = { ...silentLogger(), warn: (_: unknown, msg: string) => warnings.push(msg) } as unknown as Logger;
+      const stop = keepServiceRoute(run, '10.96.0.0/12', 30_000, log);
+      await vi.advanceTimersByTimeAsync(29_999);
+      expect(calls).toEqual([]);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(calls.filter((c) => c.includes('route replace'))).toHaveLength(1);
+      expect(warnings).toEqual(['cannot route the Service range to its link; retrying at the next resync']);
+      fail = false;
+      await vi.advanceTimersByTimeAsync(30_000);
+      expect(calls.filter((c) => c.includes('route replace'))).toHaveLength(2);
+      expect(warnings).toHaveLength(1);
+      stop();
+      await vi.advanceTimersByTimeAsync(120_000);
+      expect(calls.filter((c) => c.includes('route replace'))).toHaveLength(2);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
