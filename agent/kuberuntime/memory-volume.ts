@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, realpath } from 'node:fs/promises';
 import { resolve, sep } from 'node:path';
 import { execa } from 'execa';
 import type { Container, Pod, Volume } from '../../control/api/index.js';
@@ -44,7 +44,9 @@ async function currentMountPoints(): Promise<string[]> {
 
 /** Mounts a tmpfs (mode 0777, as upstream's emptyDir) on `dir` unless one is there already. */
 export async function mountMemoryVolume(name: string, dir: string, sizeBytes: number | undefined): Promise<void> {
-  if ((await currentMountPoints()).includes(resolve(dir))) return;
+  // The kernel lists the path with symlinks resolved: compared as given, a root dir under a symlink would get a new
+  // tmpfs over the old one at every sync that starts a container, hiding what the pod wrote.
+  if ((await currentMountPoints()).includes(await realpath(dir))) return;
   const options = ['mode=0777', ...(sizeBytes !== undefined ? [`size=${sizeBytes}`] : [])].join(',');
   const r = await execa('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', dir], { reject: false, stdin: 'ignore' });
   if (r.exitCode !== 0) throw new VolumeError(`volume "${name}": cannot mount a tmpfs for the memory-backed emptyDir: ${String(r.stderr).trim() || `mount exited with ${r.exitCode}`}`);
@@ -55,7 +57,7 @@ export async function mountMemoryVolume(name: string, dir: string, sizeBytes: nu
  * emptyDirs when it goes; whatever an agent left when its data dir is purged). Returns the mount points unmounted.
  */
 export async function unmountUnder(dir: string): Promise<string[]> {
-  const root = resolve(dir);
+  const root = await realpath(dir).catch(() => resolve(dir));
   const under = (await currentMountPoints()).filter((p) => p === root || p.startsWith(`${root}${sep}`));
   const done: string[] = [];
   for (const p of [...new Set(under)].sort((a, b) => b.length - a.length)) {
