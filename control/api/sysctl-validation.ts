@@ -115,6 +115,14 @@ export function validateSysctls(
   return errs;
 }
 
+/**
+ * Upstream's GetValidationOptionsFromPodTemplate for a workload update: a template that already had a namespaced
+ * sysctl its hostNetwork/hostIPC forbids may keep it (the rule came later than such objects).
+ */
+export function templateUpdateOptions(old: { spec: Parameters<typeof hasHostNamespacedSysctls>[0] } | undefined): SysctlValidationOptions {
+  return old !== undefined && hasHostNamespacedSysctls(old.spec) ? { allowNamespacedSysctlsForHostNetAndHostIPC: true } : {};
+}
+
 /** True when the spec has a namespaced sysctl its host namespaces forbid (what lets an update keep one). */
 export function hasHostNamespacedSysctls(spec: { hostNetwork?: boolean | undefined; hostIPC?: boolean | undefined; securityContext?: { sysctls?: ReadonlyArray<{ name: string }> | undefined } | undefined }): boolean {
   return (spec.securityContext?.sysctls ?? []).some((s) => validateHostSysctl(s.name, spec, '') !== undefined);

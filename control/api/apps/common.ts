@@ -9,7 +9,7 @@ import { decodeKind, dropNulls } from '../decode.js';
 import { ObjectMeta, validateAnnotations, validateLabels } from '../meta.js';
 import { isQualifiedName, isValidLabelValue, regexError } from '../names.js';
 import { PodSpec } from '../pod.js';
-import { validatePodSpec } from '../pod-validation.js';
+import { validatePodSpec, type PodValidationOptions } from '../pod-validation.js';
 import { matchesLabels, selectorFromSpec } from '../selectors.js';
 
 // ---------------- schema helpers ----------------
@@ -155,11 +155,11 @@ export function selectorMatches(sel: LabelSelector | undefined, labels: Record<s
 }
 
 /** ValidatePodTemplateSpec: template labels and annotations, the pod spec, no ephemeral containers. */
-export function validatePodTemplateSpec(t: PodTemplateSpec, path: string): FieldError[] {
+export function validatePodTemplateSpec(t: PodTemplateSpec, path: string, podOpts: PodValidationOptions = {}): FieldError[] {
   const errs = validateLabels(t.metadata.labels, child(path, 'labels'));
   errs.push(...validateAnnotations(t.metadata.annotations, child(path, 'annotations')));
   errs.push(...validateAppArmorPodAnnotations(t.metadata.annotations, t.spec, child(path, 'annotations')));
-  errs.push(...validatePodSpec(t.spec, child(path, 'spec')));
+  errs.push(...validatePodSpec(t.spec, child(path, 'spec'), podOpts));
   errs.push(...validateAppArmorAnnotationsAndFieldsMatch(t.metadata.annotations, t.spec, child(path, 'spec')));
   if ((t.spec.ephemeralContainers ?? []).length > 0)
     errs.push(forbidden(child(path, 'spec', 'ephemeralContainers'), 'ephemeral containers not allowed in pod template'));

@@ -27,6 +27,8 @@ import {
   validatePodTemplateSpec,
   validatePositiveIntOrPercent,
 } from './common.js';
+import type { PodValidationOptions } from '../pod-validation.js';
+import { templateUpdateOptions } from '../sysctl-validation.js';
 
 // ---------------- shared by the replica-set style controllers ----------------
 
@@ -40,13 +42,13 @@ export function validateWorkloadSelector(sel: LabelSelector | undefined, what: s
 }
 
 /** ValidatePodTemplateSpecForReplicaSet: labels match the selector, a valid pod template that restarts Always. */
-export function validateTemplateForReplicaSet(t: PodTemplateSpec, sel: LabelSelector | undefined, kind: string, path: string): FieldError[] {
+export function validateTemplateForReplicaSet(t: PodTemplateSpec, sel: LabelSelector | undefined, kind: string, path: string, podOpts: PodValidationOptions = {}): FieldError[] {
   const errs: FieldError[] = [];
   const matches = selectorMatches(sel, t.metadata.labels);
   if (matches === undefined) return [invalid(child(path.replace(/\.template$/, ''), 'selector'), sel ?? null, 'invalid label selector')];
   // An empty (but present) selector is reported as such, not as a mismatch.
   if (!(sel && selectorIsEmpty(sel)) && !matches) errs.push(invalid(child(path, 'metadata', 'labels'), t.metadata.labels ?? {}, SELECTOR_MISMATCH));
-  errs.push(...validatePodTemplateSpec(t, path));
+  errs.push(...validatePodTemplateSpec(t, path, podOpts));
   if (t.spec.restartPolicy !== 'Always') errs.push(notSupported(child(path, 'spec', 'restartPolicy'), t.spec.restartPolicy, ['Always']));
   if (t.spec.activeDeadlineSeconds !== undefined)
     errs.push(forbidden(child(path, 'spec', 'activeDeadlineSeconds'), `activeDeadlineSeconds in ${kind} is not Supported`));
@@ -132,10 +134,10 @@ function validateDeploymentStrategy(s: DeploymentStrategy, path: string): FieldE
   }
 }
 
-export function validateDeploymentSpec(spec: DeploymentSpec, path = 'spec'): FieldError[] {
+export function validateDeploymentSpec(spec: DeploymentSpec, path = 'spec', podOpts: PodValidationOptions = {}): FieldError[] {
   const errs = nonnegative(spec.replicas, child(path, 'replicas'));
   errs.push(...validateWorkloadSelector(spec.selector, 'deployment', path));
-  errs.push(...validateTemplateForReplicaSet(spec.template, spec.selector, 'ReplicaSet', child(path, 'template')));
+  errs.push(...validateTemplateForReplicaSet(spec.template, spec.selector, 'ReplicaSet', child(path, 'template'), podOpts));
   errs.push(...validateDeploymentStrategy(spec.strategy, child(path, 'strategy')));
   errs.push(...nonnegative(spec.minReadySeconds, child(path, 'minReadySeconds')));
   errs.push(...nonnegative(spec.revisionHistoryLimit, child(path, 'revisionHistoryLimit')));
@@ -160,7 +162,7 @@ export function validateDeployment(d: Deployment): FieldError[] {
 }
 
 export function validateDeploymentUpdate(d: Deployment, old: Deployment): FieldError[] {
-  const errs = [...validateObjectMeta(d.metadata, { namespaced: true }), ...validateDeploymentSpec(d.spec)];
+  const errs = [...validateObjectMeta(d.metadata, { namespaced: true }), ...validateDeploymentSpec(d.spec, 'spec', templateUpdateOptions(old.spec.template))];
   errs.push(...validateImmutableField(d.spec.selector, old.spec.selector, 'spec.selector'));
   errs.push(...validateDeploymentStatus(d.status));
   return errs;
@@ -209,12 +211,12 @@ export const ReplicaSet = z.object({
 });
 export type ReplicaSet = z.output<typeof ReplicaSet>;
 
-export function validateReplicaSetSpec(spec: ReplicaSetSpec, path = 'spec'): FieldError[] {
+export function validateReplicaSetSpec(spec: ReplicaSetSpec, path = 'spec', podOpts: PodValidationOptions = {}): FieldError[] {
   const errs = nonnegative(spec.replicas, child(path, 'replicas'));
   errs.push(...nonnegative(spec.minReadySeconds, child(path, 'minReadySeconds')));
   // Upstream's message really says "deployment" for ReplicaSets too.
   errs.push(...validateWorkloadSelector(spec.selector, 'deployment', path));
-  errs.push(...validateTemplateForReplicaSet(spec.template, spec.selector, 'ReplicaSet', child(path, 'template')));
+  errs.push(...validateTemplateForReplicaSet(spec.template, spec.selector, 'ReplicaSet', child(path, 'template'), podOpts));
   return errs;
 }
 
@@ -232,7 +234,7 @@ export function validateReplicaSet(rs: ReplicaSet): FieldError[] {
 }
 
 export function validateReplicaSetUpdate(rs: ReplicaSet, old: ReplicaSet): FieldError[] {
-  const errs = validateReplicaSet(rs);
+  const errs = [...validateObjectMeta(rs.metadata, { namespaced: true }), ...validateReplicaSetSpec(rs.spec, 'spec', templateUpdateOptions(old.spec.template))];
   errs.push(...validateImmutableField(rs.spec.selector, old.spec.selector, 'spec.selector'));
   errs.push(...validateReplicaSetStatus(rs.status));
   return errs;

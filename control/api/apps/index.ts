@@ -49,4 +49,4 @@ export {
   validateStatefulSetStatus,
   validateStatefulSetUpdate,
 } from './statefulset.js';
-export { parseKindUpdate, type KindDef, type ParseResult as KindParseResult, type ParseOptions as KindParseOptions } from './common.js';
+export { parseKind, parseKindUpdate, type KindDef, type ParseResult as KindParseResult, type ParseOptions as KindParseOptions } from './common.js';

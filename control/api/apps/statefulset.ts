@@ -30,6 +30,8 @@ import {
 } from './common.js';
 import { validateWorkloadSelector } from './deployment.js';
 import { validateAnnotations, validateLabels } from '../meta.js';
+import type { PodValidationOptions } from '../pod-validation.js';
+import { templateUpdateOptions } from '../sysctl-validation.js';
 
 // ---------------- StatefulSet ----------------
 
@@ -281,13 +283,13 @@ function validateDaemonSetUpdateStrategy(s: DaemonSetUpdateStrategy, path: strin
   }
 }
 
-export function validateDaemonSetSpec(spec: DaemonSetSpec, path = 'spec'): FieldError[] {
+export function validateDaemonSetSpec(spec: DaemonSetSpec, path = 'spec', podOpts: PodValidationOptions = {}): FieldError[] {
   const errs = validateLabelSelector(spec.selector, child(path, 'selector'));
   const t = spec.template;
   const matches = selectorMatches(spec.selector, t.metadata.labels);
   if (matches === false) errs.push(invalid(child(path, 'template', 'metadata', 'labels'), t.metadata.labels ?? {}, SELECTOR_MISMATCH));
   if (spec.selector && selectorIsEmpty(spec.selector)) errs.push(invalid(child(path, 'selector'), spec.selector, 'empty selector is invalid for daemonset'));
-  errs.push(...validatePodTemplateSpec(t, child(path, 'template')));
+  errs.push(...validatePodTemplateSpec(t, child(path, 'template'), podOpts));
   if (t.spec.restartPolicy !== 'Always') errs.push(notSupported(child(path, 'template', 'spec', 'restartPolicy'), t.spec.restartPolicy, ['Always']));
   if (t.spec.activeDeadlineSeconds !== undefined)
     errs.push(invalid(child(path, 'template', 'spec', 'activeDeadlineSeconds'), t.spec.activeDeadlineSeconds, 'activeDeadlineSeconds in DaemonSet is not Supported'));
@@ -311,7 +313,7 @@ export function validateDaemonSet(ds: DaemonSet): FieldError[] {
 }
 
 export function validateDaemonSetUpdate(ds: DaemonSet, old: DaemonSet): FieldError[] {
-  const errs = validateDaemonSet(ds);
+  const errs = [...validateObjectMeta(ds.metadata, { namespaced: true }), ...validateDaemonSetSpec(ds.spec, 'spec', templateUpdateOptions(old.spec.template))];
   errs.push(...validateImmutableField(ds.spec.selector, old.spec.selector, 'spec.selector'));
   errs.push(...validateDaemonSetStatus(ds.status));
   return errs;

@@ -26,6 +26,8 @@ import {
   validatePodTemplateSpec,
 } from '../apps/common.js';
 import { cronScheduleError, isKnownTimeZone } from './cron.js';
+import type { PodValidationOptions } from '../pod-validation.js';
+import { templateUpdateOptions } from '../sysctl-validation.js';
 
 export const MAX_INT32 = 2147483647;
 export const LEGACY_JOB_NAME_LABEL = 'job-name';
@@ -313,7 +315,7 @@ function validateSuccessPolicy(spec: JobSpecFields, path: string): FieldError[] 
 }
 
 /** validateJobSpec: everything but the selector (shared with CronJob's jobTemplate). */
-function validateJobSpecFields(spec: JobSpecFields, path: string): FieldError[] {
+function validateJobSpecFields(spec: JobSpecFields, path: string, podOpts: PodValidationOptions = {}): FieldError[] {
   const errs: FieldError[] = [];
   for (const f of ['parallelism', 'completions', 'activeDeadlineSeconds', 'backoffLimit', 'ttlSecondsAfterFinished', 'backoffLimitPerIndex'] as const)
     errs.push(...nonnegative(spec[f], child(path, f)));
@@ -353,7 +355,7 @@ function validateJobSpecFields(spec: JobSpecFields, path: string): FieldError[] 
     } else if (!['Failed', 'TerminatingOrFailed'].includes(spec.podReplacementPolicy))
       errs.push(notSupported(pp, spec.podReplacementPolicy, ['Failed', 'TerminatingOrFailed']));
   }
-  errs.push(...validatePodTemplateSpec(spec.template, child(path, 'template')));
+  errs.push(...validatePodTemplateSpec(spec.template, child(path, 'template'), podOpts));
   const rp = child(path, 'template', 'spec', 'restartPolicy');
   const restart = spec.template.spec.restartPolicy;
   if (restart === 'Always' || restart === '') errs.push(required(rp, 'valid values: "OnFailure", "Never"'));
@@ -362,8 +364,8 @@ function validateJobSpecFields(spec: JobSpecFields, path: string): FieldError[] 
   return errs;
 }
 
-export function validateJobSpec(spec: JobSpecFields, path = 'spec'): FieldError[] {
-  const errs = validateJobSpecFields(spec, path);
+export function validateJobSpec(spec: JobSpecFields, path = 'spec', podOpts: PodValidationOptions = {}): FieldError[] {
+  const errs = validateJobSpecFields(spec, path, podOpts);
   if (!spec.selector) errs.push(required(child(path, 'selector')));
   else errs.push(...validateLabelSelector(spec.selector, child(path, 'selector')));
   if (selectorMatches(spec.selector, spec.template.metadata.labels) === false)
@@ -421,7 +423,7 @@ export function validateJobUpdate(job: Job, old: Job): FieldError[] {
   const errs = validateObjectMeta(job.metadata, { namespaced: true });
   const spec = job.spec;
   const oldSpec = old.spec;
-  errs.push(...validateJobSpec(spec));
+  errs.push(...validateJobSpec(spec, 'spec', templateUpdateOptions(oldSpec.template)));
   // Completions may change only for Indexed jobs (elastic indexed jobs), together with parallelism.
   if (spec.completionMode === 'Indexed') {
     if (!isDeepStrictEqual(spec.completions, oldSpec.completions) && spec.completions !== undefined && spec.completions !== spec.parallelism)
@@ -503,8 +505,8 @@ export function validateTimeZone(tz: string | undefined, path: string): FieldErr
   return errs;
 }
 
-function validateJobTemplateSpec(t: JobTemplateSpec, path: string): FieldError[] {
-  const errs = validateJobSpecFields(t.spec, child(path, 'spec'));
+function validateJobTemplateSpec(t: JobTemplateSpec, path: string, podOpts: PodValidationOptions = {}): FieldError[] {
+  const errs = validateJobSpecFields(t.spec, child(path, 'spec'), podOpts);
   if (t.spec.selector) errs.push(invalid(child(path, 'spec', 'selector'), t.spec.selector, '`selector` will be auto-generated'));
   if (t.spec.manualSelector === true) errs.push(notSupported(child(path, 'spec', 'manualSelector'), true, ['nil', 'false']));
   return errs;
@@ -528,7 +530,7 @@ export function validateCronJobSpec(spec: CronJobSpec, oldSpec: CronJobSpec | un
   const cp = child(path, 'concurrencyPolicy');
   if (spec.concurrencyPolicy === '') errs.push(required(cp));
   else if (!['Allow', 'Forbid', 'Replace'].includes(spec.concurrencyPolicy)) errs.push(notSupported(cp, spec.concurrencyPolicy, ['Allow', 'Forbid', 'Replace']));
-  errs.push(...validateJobTemplateSpec(spec.jobTemplate, child(path, 'jobTemplate')));
+  errs.push(...validateJobTemplateSpec(spec.jobTemplate, child(path, 'jobTemplate'), templateUpdateOptions(oldSpec?.jobTemplate.spec.template)));
   errs.push(...nonnegative(spec.successfulJobsHistoryLimit, child(path, 'successfulJobsHistoryLimit')));
   errs.push(...nonnegative(spec.failedJobsHistoryLimit, child(path, 'failedJobsHistoryLimit')));
   return errs;

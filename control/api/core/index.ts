@@ -39,6 +39,7 @@ export {
   ReplicationControllerSpec,
   ReplicationControllerStatus,
   validateReplicationController,
+  validateReplicationControllerUpdate,
   validateReplicationControllerStatus,
 } from './replicationcontroller.js';
 export { ResourceQuota, ResourceQuotaSpec, ResourceQuotaStatus, validateResourceQuota, validateResourceQuotaUpdate } from './resourcequota.js';

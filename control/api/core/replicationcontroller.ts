@@ -6,8 +6,9 @@ import { z } from 'zod';
 import { forbidden, invalid, notSupported, required, type FieldError } from '../errors.js';
 import { ObjectMeta, validateAnnotations, validateLabels, validateObjectMeta } from '../meta.js';
 import { PodSpec } from '../pod.js';
-import { validatePodSpec } from '../pod-validation.js';
+import { validatePodSpec, type PodValidationOptions } from '../pod-validation.js';
 import { nonnegative } from '../validation-util.js';
+import { templateUpdateOptions } from '../sysctl-validation.js';
 
 const int = () => z.number().int();
 
@@ -70,17 +71,17 @@ function selectorMatches(selector: Record<string, string>, labels: Record<string
 }
 
 /** ValidatePodTemplateSpec: template labels and annotations, the Pod spec rules, no ephemeral containers. */
-export function validatePodTemplateSpecAt(t: PodTemplateSpecValue, path: string): FieldError[] {
+export function validatePodTemplateSpecAt(t: PodTemplateSpecValue, path: string, podOpts: PodValidationOptions = {}): FieldError[] {
   const errs = validateLabels(t.metadata.labels, `${path}.labels`);
   errs.push(...validateAnnotations(t.metadata.annotations, `${path}.annotations`));
   errs.push(...validateAppArmorPodAnnotations(t.metadata.annotations, t.spec as AppArmorSpec, `${path}.annotations`));
-  errs.push(...validatePodSpec(t.spec as Parameters<typeof validatePodSpec>[0], `${path}.spec`));
+  errs.push(...validatePodSpec(t.spec as Parameters<typeof validatePodSpec>[0], `${path}.spec`, podOpts));
   errs.push(...validateAppArmorAnnotationsAndFieldsMatch(t.metadata.annotations, t.spec as AppArmorSpec, `${path}.spec`));
   if ((t.spec.ephemeralContainers ?? []).length > 0) errs.push(forbidden(`${path}.spec.ephemeralContainers`, 'ephemeral containers not allowed in pod template'));
   return errs;
 }
 
-export function validateReplicationControllerSpec(spec: ReplicationControllerSpec, path = 'spec'): FieldError[] {
+export function validateReplicationControllerSpec(spec: ReplicationControllerSpec, path = 'spec', podOpts: PodValidationOptions = {}): FieldError[] {
   const errs = nonnegative(spec.minReadySeconds ?? 0, `${path}.minReadySeconds`);
   const selector = spec.selector ?? {};
   if (Object.keys(selector).length === 0) errs.push(required(`${path}.selector`));
@@ -93,7 +94,7 @@ export function validateReplicationControllerSpec(spec: ReplicationControllerSpe
   }
   if (Object.keys(selector).length > 0 && !selectorMatches(selector, t.metadata.labels))
     errs.push(invalid(`${tp}.metadata.labels`, t.metadata.labels ?? {}, '`selector` does not match template `labels`'));
-  errs.push(...validatePodTemplateSpecAt(t, tp));
+  errs.push(...validatePodTemplateSpecAt(t, tp, podOpts));
   if (t.spec.restartPolicy !== 'Always') errs.push(notSupported(`${tp}.spec.restartPolicy`, t.spec.restartPolicy, ['Always']));
   if (t.spec.activeDeadlineSeconds !== undefined)
     errs.push(forbidden(`${tp}.spec.activeDeadlineSeconds`, 'activeDeadlineSeconds in ReplicationController is not Supported'));
@@ -102,6 +103,11 @@ export function validateReplicationControllerSpec(spec: ReplicationControllerSpe
 
 export function validateReplicationController(rc: ReplicationController): FieldError[] {
   return [...validateObjectMeta(rc.metadata, { namespaced: true }), ...validateReplicationControllerSpec(rc.spec)];
+}
+
+export function validateReplicationControllerUpdate(rc: ReplicationController, old: ReplicationController): FieldError[] {
+  const podOpts = old.spec.template ? templateUpdateOptions(old.spec.template) : {};
+  return [...validateObjectMeta(rc.metadata, { namespaced: true }), ...validateReplicationControllerSpec(rc.spec, 'spec', podOpts)];
 }
 
 /** ValidateReplicationControllerStatus. */

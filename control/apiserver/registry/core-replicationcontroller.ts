@@ -1,4 +1,4 @@
-import { compactSpec, ReplicationController, validateReplicationController, validateReplicationControllerStatus } from '../../api/index.js';
+import { compactSpec, ReplicationController, validateReplicationController, validateReplicationControllerStatus, validateReplicationControllerUpdate } from '../../api/index.js';
 import type { ResourceDef } from '../resources.js';
 import { rec, str, typedStrategy } from './core-common.js';
 import type { Strategy } from './strategy.js';
@@ -14,7 +14,7 @@ export function coreReplicationControllerStrategy(def: ResourceDef): Strategy {
       schema: ReplicationController,
       prepareCreate: (rc) => ({ ...rc, status: { replicas: 0 } }),
       validateCreate: validateReplicationController,
-      validateUpdate: (rc) => [...validateReplicationController(rc), ...validateReplicationControllerStatus(rc.status)],
+      validateUpdate: (rc, old) => [...validateReplicationControllerUpdate(rc, old), ...validateReplicationControllerStatus(rc.status)],
       compact: (rc) => (rc.spec.template ? { ...rc, spec: { ...rc.spec, template: { ...rc.spec.template, spec: compactSpec(rc.spec.template.spec) } } } : rc),
     },
     { statusSubresource: true, generation: true, fields: (o) => ({ 'status.replicas': str(rec(o.status).replicas ?? 0) }) },

@@ -1,10 +1,10 @@
 // spec.securityContext.sysctls as upstream's API server validates them: name syntax (dots or slashes), required and
 // duplicate names, and namespaced sysctls on pods sharing that namespace with the host.
 import { describe, expect, it } from 'vitest';
-import { parseDeployment } from '../../../../control/api/index.js';
+import { cronJobKind, daemonSetKind, deploymentKind, jobKind, parseDeployment, parseJob, parseKind, ReplicationController, replicaSetKind, validateReplicationControllerUpdate, type FieldError } from '../../../../control/api/index.js';
 import { validatePodUpdate } from '../../../../control/api/pod-update-validation.js';
 import { isValidSysctlName, isValidSysctlPattern, normalizeSysctlName, sysctlNamespace } from '../../../../control/api/sysctl-validation.js';
-import { deployment, lines } from './apps/helpers.js';
+import { deployment, lines, must, workload, type Obj } from './apps/helpers.js';
 import { errorsOf, mustParse, podWith } from './helpers.js';
 
 const REGEX = String.raw`^([a-z0-9]([-_a-z0-9]*[a-z0-9])?[\./])*[a-z0-9]([-_a-z0-9]*[a-z0-9])?$`;
@@ -146,5 +146,48 @@ describe('pod sysctls validation', () => {
     const plain = structuredClone(old);
     plain.spec.securityContext = {};
     expect(validatePodUpdate(next, plain).map((e) => e.detail)).toContain("may not be specified when 'hostNetwork' is true");
+  });
+});
+
+const mustRc = (o: Obj): Obj => ReplicationController.parse(o) as Obj;
+
+describe('workload template updates with host-namespaced sysctls', () => {
+  const NET = [{ name: 'net.core.somaxconn', value: '1' }];
+  const DETAIL = "may not be specified when 'hostNetwork' is true";
+  // Each kind's valid object, its pod template, and its update validation.
+  type Case = [string, Obj, (o: Obj) => Obj, (next: Obj, old: Obj) => FieldError[]];
+  const cases: Case[] = [
+    ['Deployment', must(parseKind(deploymentKind, deployment())) as Obj, (o) => o.spec.template, (n, o) => deploymentKind.validateUpdate!(n as never, o as never)],
+    ['ReplicaSet', must(parseKind(replicaSetKind, workload('ReplicaSet'))) as Obj, (o) => o.spec.template, (n, o) => replicaSetKind.validateUpdate!(n as never, o as never)],
+    ['DaemonSet', must(parseKind(daemonSetKind, workload('DaemonSet'))) as Obj, (o) => o.spec.template, (n, o) => daemonSetKind.validateUpdate!(n as never, o as never)],
+    [
+      'Job',
+      must(parseJob({ apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'j', namespace: 'default', uid: '6f0b5d7e-3f43-4c4e-9a8e-0d7f2c1b9a11' }, spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox:1.36' }] } } } })) as Obj,
+      (o) => o.spec.template,
+      (n, o) => jobKind.validateUpdate!(n as never, o as never),
+    ],
+    [
+      'CronJob',
+      must(parseKind(cronJobKind, { apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: 'cj', namespace: 'default' }, spec: { schedule: '* * * * *', jobTemplate: { spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox:1.36' }] } } } } } })) as Obj,
+      (o) => o.spec.jobTemplate.spec.template,
+      (n, o) => cronJobKind.validateUpdate!(n as never, o as never),
+    ],
+    [
+      'ReplicationController',
+      mustRc({ apiVersion: 'v1', kind: 'ReplicationController', metadata: { name: 'rc', namespace: 'default' }, spec: { selector: { app: 'web' }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'busybox:1.36' }] } } } }),
+      (o) => o.spec.template,
+      (n, o) => validateReplicationControllerUpdate(n as never, o as never),
+    ],
+  ];
+
+  it.each(cases)('%s: an update may keep one its old template had; otherwise the rule applies', (_kind, valid, template, validateUpdate) => {
+    const old = structuredClone(valid);
+    template(old).spec.hostNetwork = true;
+    template(old).spec.securityContext = { sysctls: NET };
+    const next = structuredClone(old);
+    template(next).spec.containers[0].image = 'busybox:1.37';
+    expect(validateUpdate(next, old).map((e) => e.detail)).not.toContain(DETAIL);
+    const before = structuredClone(valid);
+    expect(validateUpdate(next, before).map((e) => e.detail)).toContain(DETAIL);
   });
 });
