@@ -1,5 +1,5 @@
 import type { Logger } from '../lib/log.js';
-import { mustRun, type CommandRunner } from './exec.js';
+import { CommandError, mustRun, type CommandRunner } from './exec.js';
 
 /** The link the Service range is routed to: a bridge with no ports, so nothing sent to it leaves the node. */
 export const SERVICE_ROUTE_DEVICE = 'skiff-svc0';
@@ -16,8 +16,9 @@ export const DEFAULT_SERVICE_CLUSTER_IP_RANGE = '10.96.0.0/12';
 export async function ensureServiceRoute(run: CommandRunner, range: string, log?: Logger): Promise<void> {
   const link = await run('ip', ['-o', 'link', 'show', 'dev', SERVICE_ROUTE_DEVICE]);
   if (link.exitCode !== 0) {
-    const added = await run('ip', ['link', 'add', SERVICE_ROUTE_DEVICE, 'type', 'bridge']);
-    if (added.exitCode !== 0 && !/exists/i.test(added.stderr)) await mustRun(run, 'ip', ['link', 'add', SERVICE_ROUTE_DEVICE, 'type', 'bridge']);
+    const args = ['link', 'add', SERVICE_ROUTE_DEVICE, 'type', 'bridge'];
+    const added = await run('ip', args);
+    if (added.exitCode !== 0 && !/exists/i.test(added.stderr)) throw new CommandError('ip', args, added);
     log?.info({ device: SERVICE_ROUTE_DEVICE, range }, 'routing the Service range to a link of its own, so that no packet for it leaves the node');
   }
   await mustRun(run, 'ip', ['link', 'set', SERVICE_ROUTE_DEVICE, 'up']);
@@ -45,8 +46,9 @@ export function keepServiceRoute(run: CommandRunner, range: string, periodMs: nu
 
 /** Removes the link and with it its routes (`skiff proxy --cleanup`); a missing link is not an error. */
 export async function removeServiceRoute(run: CommandRunner): Promise<void> {
-  const r = await run('ip', ['link', 'del', SERVICE_ROUTE_DEVICE]);
-  if (r.exitCode !== 0 && !/cannot find device|does not exist/i.test(r.stderr)) await mustRun(run, 'ip', ['link', 'del', SERVICE_ROUTE_DEVICE]);
+  const args = ['link', 'del', SERVICE_ROUTE_DEVICE];
+  const r = await run('ip', args);
+  if (r.exitCode !== 0 && !/cannot find device|does not exist/i.test(r.stderr)) throw new CommandError('ip', args, r);
 }
 
 /** The destinations in `ip -o route show dev X` output other than `range` (the kernel writes a /32 without its mask). */

@@ -78,3 +78,11 @@ describe('keepServiceRoute', () => {
     }
   });
 });
+
+describe('the link that cannot be made', () => {
+  it('fails with the command and its error, asking once', async () => {
+    const { run, calls } = recorder({ 'ip -o link show dev skiff-svc0': { exitCode: 1 }, 'ip link add skiff-svc0 type bridge': { exitCode: 2, stderr: 'RTNETLINK answers: Operation not permitted' } });
+    await expect(ensureServiceRoute(run, '10.96.0.0/12')).rejects.toThrow(/^ip link add skiff-svc0 type bridge: exit 2: RTNETLINK answers: Operation not permitted$/);
+    expect(calls.filter((c) => c.startsWith('ip link add'))).toHaveLength(1);
+  });
+});
