@@ -89,6 +89,7 @@ export async function runAgent(argv: string[]): Promise<number> {
     pauseImage: config.podInfraContainerImage,
     logger: logger.child({ component: 'runtime' }),
     seccompProfileRoot: seccompProfileRoot(config.rootDir),
+    seccompDefault: config.seccompDefault,
   });
   // Cluster mode: the API server in --kubeconfig is one more pod source, and hears about this node and its pods.
   let client: KubeClient | undefined;

@@ -6,6 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { formatDuration, parseDuration } from '../lib/duration.js';
 import { flagHelpLines } from '../lib/command-flags.js';
+import { parseGoBool } from '../lib/go-bool.js';
 import { sysctlPatternError } from './sysctl-allowlist.js';
 
 /**
@@ -74,6 +75,11 @@ export const AgentConfigSchema = z
           if (err !== undefined) ctx.addIssue({ code: 'custom', message: err });
         }
       }),
+    /**
+     * Containers whose pod and container leave seccompProfile unset run with the runtime's default profile
+     * (RuntimeDefault) instead of none (Unconfined): upstream's seccompDefault, off by default as there.
+     */
+    seccompDefault: z.boolean().default(false),
     /** Cluster mode: the API server to register with and take pods from (a flag upstream, not a config field). */
     kubeconfig: z.string().min(1).optional(),
     /** TLS bootstrap: a kubeconfig with a join token, used to obtain --kubeconfig when that file does not exist yet. */
@@ -123,6 +129,7 @@ const FLAGS = [
   ['cluster-domain', 'clusterDomain', 'string', 'The cluster domain; pods search it in addition to the node\'s search domains (e.g. cluster.local)'],
   ['resolv-conf', 'resolvConf', 'string', 'Resolver configuration used as the basis for pod DNS (default /etc/resolv.conf)'],
   ['allowed-unsafe-sysctls', 'allowedUnsafeSysctls', 'patterns', "Comma-separated unsafe sysctls or sysctl patterns (ending in '*') pods may set, e.g. 'kernel.msg*,net.core.somaxconn'"],
+  ['seccomp-default', 'seccompDefault', 'bool', 'Run containers without a seccompProfile under the runtime\'s default profile (RuntimeDefault) instead of Unconfined (default false)'],
   ['kubeconfig', 'kubeconfig', 'string', 'Join a cluster: register this node with the API server in this kubeconfig and run the pods bound to it'],
   ['bootstrap-kubeconfig', 'bootstrapKubeconfig', 'string', 'Kubeconfig with a join token: when --kubeconfig does not exist, obtain a client certificate for this node and write it there'],
   ['node-labels', 'nodeLabels', 'labels', "Labels to add when registering the node, as 'key=value,key2=value2'"],
@@ -139,7 +146,7 @@ export function agentHelp(): string {
   ];
   const rows: Array<readonly [string, string]> = [['--config FILE', 'KubeletConfiguration-style YAML with the same settings; flags win']];
   for (const [flag, , type, help] of FLAGS) {
-    rows.push([`--${flag}${type === 'number' ? ' N' : type === 'list' ? ' K:V' : type === 'labels' ? ' K=V,...' : type === 'taints' ? ' K=V:E,...' : type === 'csv' ? ' IP,...' : type === 'patterns' ? ' NAME,...' : ' VALUE'}`, help]);
+    rows.push([`--${flag}${type === 'number' ? ' N' : type === 'list' ? ' K:V' : type === 'labels' ? ' K=V,...' : type === 'taints' ? ' K=V:E,...' : type === 'csv' ? ' IP,...' : type === 'patterns' ? ' NAME,...' : type === 'bool' ? '' : ' VALUE'}`, help]);
   }
   rows.push(['-h, --help', 'Show this help']);
   lines.push(...flagHelpLines(rows));
@@ -166,9 +173,12 @@ export async function loadAgentConfig(argv: string[]): Promise<{ config: AgentCo
     help: { type: 'boolean', short: 'h' },
   };
   for (const [flag, , type] of FLAGS) options[flag] = { type: 'string', ...(type === 'list' ? { multiple: true } : {}) };
+  // A Go bool flag: given bare it means true, and it also takes =true/=false.
+  const boolFlags = new Set(FLAGS.filter(([, , type]) => type === 'bool').map(([flag]) => `--${flag}`));
+  const args = argv.map((a) => (boolFlags.has(a) ? `${a}=true` : a));
   let parsed: ReturnType<typeof parseArgs>;
   try {
-    parsed = parseArgs({ args: argv, options, allowPositionals: false, strict: true });
+    parsed = parseArgs({ args, options, allowPositionals: false, strict: true });
   } catch (err) {
     throw new ConfigError(`${err instanceof Error ? err.message : String(err)}\nRun "skiff agent --help" for the flags.`);
   }
@@ -205,6 +215,10 @@ export async function loadAgentConfig(argv: string[]): Promise<{ config: AgentCo
       const n = Number(v);
       if (!Number.isInteger(n)) throw new ConfigError(`--${flag}: expected a whole number, got "${String(v)}"`);
       fromFlags[field] = n;
+    } else if (type === 'bool') {
+      const b = parseGoBool(String(v));
+      if (b === undefined) throw new ConfigError(`--${flag}: invalid boolean "${String(v)}" (expected true or false)`);
+      fromFlags[field] = b;
     } else if (type === 'labels') {
       const labels: Record<string, string> = {};
       for (const item of String(v).split(',').filter(Boolean)) {

@@ -3,6 +3,7 @@ import { isIPv4 } from 'node:net';
 import { parseArgs } from 'node:util';
 import { flagHelpLines } from '../lib/command-flags.js';
 import { parseDuration } from '../lib/duration.js';
+import { parseGoBool } from '../lib/go-bool.js';
 import { DEFAULT_SERVICE_CLUSTER_IP_RANGE, SERVICE_ROUTE_DEVICE } from './service-route.js';
 
 /** `skiff proxy` settings, with kube-proxy's flag names. */
@@ -91,10 +92,9 @@ const BOOL_VALUE_FLAGS = ['--iptables-localhost-nodeports'];
 
 function boolFlag(flag: string, v: string | undefined, def: boolean): boolean {
   if (v === undefined) return def;
-  // The spellings Go's strconv.ParseBool accepts.
-  if (['1', 't', 'T', 'true', 'TRUE', 'True'].includes(v)) return true;
-  if (['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(v)) return false;
-  throw new ProxyConfigError(`--${flag}: invalid boolean "${v}" (expected true or false)`);
+  const b = parseGoBool(v);
+  if (b === undefined) throw new ProxyConfigError(`--${flag}: invalid boolean "${v}" (expected true or false)`);
+  return b;
 }
 
 const CIDR = /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/;

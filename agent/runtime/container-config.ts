@@ -69,16 +69,17 @@ function effectiveSeccomp(container: Container, pod: Pod): { type?: unknown; loc
 
 /**
  * The kubelet's seccomp choice with dockershim's translation: Unconfined → "seccomp=unconfined", RuntimeDefault →
- * Docker's default profile (no option), Localhost → the profile file under the seccomp root. An unset profile leaves
- * Docker's default in place.
+ * Docker's default profile (no option), Localhost → the profile file under the seccomp root. An unset profile is
+ * Unconfined, as upstream's kubelet runs it, unless the agent has seccompDefault (then RuntimeDefault): Docker's own
+ * default for a container given no option would be its profile.
  */
-function seccomp(container: Container, pod: Pod, seccompRoot: string | undefined): { opt?: string; path?: string } {
+function seccomp(container: Container, pod: Pod, seccompRoot: string | undefined, seccompDefault: boolean): { opt?: string; path?: string } {
   const profile = effectiveSeccomp(container, pod);
-  switch (profile?.type) {
+  switch (profile?.type ?? (seccompDefault ? 'RuntimeDefault' : 'Unconfined')) {
     case 'Unconfined':
       return { opt: 'seccomp=unconfined' };
     case 'Localhost': {
-      const name = typeof profile.localhostProfile === 'string' ? profile.localhostProfile : '';
+      const name = typeof profile?.localhostProfile === 'string' ? profile.localhostProfile : '';
       // Upstream's fieldProfile, word for word.
       if (!name) throw new SecurityConfigError('localhostProfile must be set if seccompProfile type is Localhost.');
       const root = seccompRoot ?? '';
@@ -93,9 +94,9 @@ function seccomp(container: Container, pod: Pod, seccompRoot: string | undefined
 
 /**
  * The parts of the pod and container security contexts that map onto Docker options. `seccompRoot` is where Localhost
- * seccomp profiles live (seccompProfileRoot of the agent's root dir).
+ * seccomp profiles live (seccompProfileRoot of the agent's root dir); `seccompDefault` is the agent's setting.
  */
-export function dockerSecurity(container: Container, pod: Pod, seccompRoot?: string): DockerSecurity {
+export function dockerSecurity(container: Container, pod: Pod, seccompRoot?: string, seccompDefault = false): DockerSecurity {
   const sc = container.securityContext ?? {};
   const psc = pod.spec.securityContext ?? {};
   const uid = sc.runAsUser ?? psc.runAsUser;
@@ -112,7 +113,7 @@ export function dockerSecurity(container: Container, pod: Pod, seccompRoot?: str
   const securityOpt: string[] = [];
   // securitycontext.AddNoNewPrivileges: only an explicit allowPrivilegeEscalation: false sets it.
   if (sc.allowPrivilegeEscalation === false) securityOpt.push('no-new-privileges');
-  const seccompChoice = seccomp(container, pod, seccompRoot);
+  const seccompChoice = seccomp(container, pod, seccompRoot, seccompDefault);
   if (seccompChoice.opt) securityOpt.push(seccompChoice.opt);
   const appArmor = appArmorSecurityOpt(pod, container);
   if (appArmor) securityOpt.push(appArmor);

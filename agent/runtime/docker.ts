@@ -26,6 +26,8 @@ export interface DockerRuntimeOptions {
   logger: Logger;
   /** Where Localhost seccomp profiles live (<root-dir>/seccomp); unset, Localhost profiles are refused. */
   seccompProfileRoot?: string;
+  /** The agent's seccompDefault: containers without a seccompProfile get RuntimeDefault instead of Unconfined. */
+  seccompDefault?: boolean;
 }
 
 /** Docker's HTTP status codes that mean "nothing to do": already stopped, already gone. */
@@ -351,7 +353,7 @@ export class DockerRuntime implements ContainerRuntime {
     // The pod's resolver follows its dnsPolicy (every container of the pod shares the one file, as dockershim's).
     if (opts.mounts.resolvConf) binds.push(`${opts.mounts.resolvConf}:/etc/resolv.conf`);
     const sandbox = `container:${opts.sandboxId}`;
-    const security = dockerSecurity(container, pod, this.opts.seccompProfileRoot);
+    const security = dockerSecurity(container, pod, this.opts.seccompProfileRoot, this.opts.seccompDefault);
     if (security.seccompProfilePath) {
       const path = security.seccompProfilePath;
       const content = await readFile(path, 'utf8').catch((err: unknown) => {

@@ -57,6 +57,8 @@ describe('security context on Docker', () => {
     const pod = await agent.waitPod('grouponly', (p) => running(p, 'main'), 'grouponly running');
     const ids = await execIn(agent.docker, idOf(pod, 'main'), ['sh', '-c', 'echo $(id -u) $(id -g)']);
     expect(ids.out.trim()).toBe('0 5000');
+    // No seccompProfile anywhere: Unconfined (seccomp mode 0), as upstream's kubelet without seccompDefault.
+    expect((await execIn(agent.docker, idOf(pod, 'main'), ['grep', '^Seccomp:', '/proc/self/status'])).out).toMatch(/^Seccomp:\s+0$/m);
     agent.removeManifest('grouponly.yaml');
   });
 
@@ -190,9 +192,38 @@ describe('security context on Docker', () => {
     });
     const unconfined = await agent.waitPod('apparmor-unconfined', (p) => running(p, 'main'), 'main running');
     const info = await agent.docker.getContainer(idOf(unconfined, 'main')).inspect();
-    expect(info.HostConfig.SecurityOpt).toEqual(['apparmor=unconfined']);
+    expect(info.HostConfig.SecurityOpt).toEqual(['seccomp=unconfined', 'apparmor=unconfined']);
     await new Promise((r) => setTimeout(r, 2000));
     expect((await agent.containers()).filter((c) => c.Labels['io.kubernetes.pod.uid'] === rejected.metadata.uid)).toEqual([]);
     expect((await agent.pod('apparmor-default'))?.status.reason).toBe('AppArmor');
+  });
+});
+
+describe('--seccomp-default on Docker', () => {
+  const agent = new AgentProcess({ args: ['--seccomp-default'] });
+  beforeAll(async () => {
+    await agent.start();
+  });
+  afterAll(async () => {
+    await agent.cleanup();
+  });
+
+  it('runs a container without a seccompProfile under the runtime default (mode 2), one with Unconfined without', async () => {
+    agent.writeManifest(
+      'seccomp-default.yaml',
+      podYaml(
+        'seccomp-default',
+        `spec:
+  terminationGracePeriodSeconds: 0
+  containers:
+  - {name: unset, image: skiff/busybox:1.0, command: [sleep, '3600']}
+  - {name: open, image: skiff/busybox:1.0, command: [sleep, '3600'], securityContext: {seccompProfile: {type: Unconfined}}}
+`,
+      ),
+    );
+    const pod = await agent.waitPod('seccomp-default', (p) => running(p, 'unset') && running(p, 'open'), 'both running');
+    const mode = async (name: string) => (await execIn(agent.docker, idOf(pod, name), ['grep', '^Seccomp:', '/proc/self/status'])).out;
+    expect(await mode('unset')).toMatch(/^Seccomp:\s+2$/m);
+    expect(await mode('open')).toMatch(/^Seccomp:\s+0$/m);
   });
 });

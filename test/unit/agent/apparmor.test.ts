@@ -89,7 +89,8 @@ describe('AppArmor admission', () => {
 describe('AppArmor as Docker options', () => {
   const opts = (spec: Record<string, unknown>, annotations?: Record<string, string>) => {
     const p = makePod(spec, annotations ? { annotations } : {});
-    return dockerSecurity(p.spec.containers[0]!, p).hostConfig.SecurityOpt;
+    // seccompDefault, so that the seccomp option (Unconfined without it) leaves AppArmor's alone.
+    return dockerSecurity(p.spec.containers[0]!, p, undefined, true).hostConfig.SecurityOpt;
   };
 
   it('Unconfined → apparmor=unconfined, Localhost → apparmor=<name>, RuntimeDefault or none → Docker’s default (no option)', () => {
@@ -106,6 +107,6 @@ describe('AppArmor as Docker options', () => {
     expect(opts({ securityContext: { appArmorProfile: { type: 'RuntimeDefault' } }, containers: [c('a')] }, { [`${A}a`]: 'localhost/legacy' })).toEqual(['apparmor=legacy']);
     const p = makePod({ containers: [c('a', { securityContext: { allowPrivilegeEscalation: false, appArmorProfile: { type: 'Unconfined' } } })] });
     expect(appArmorSecurityOpt(p, p.spec.containers[0]!)).toBe('apparmor=unconfined');
-    expect(dockerSecurity(p.spec.containers[0]!, p).hostConfig.SecurityOpt).toEqual(['no-new-privileges', 'apparmor=unconfined']);
+    expect(dockerSecurity(p.spec.containers[0]!, p).hostConfig.SecurityOpt).toEqual(['no-new-privileges', 'seccomp=unconfined', 'apparmor=unconfined']);
   });
 });

@@ -46,6 +46,24 @@ describe('loadAgentConfig: defaults', () => {
     expect(config.staticPodPath).toBeUndefined();
     // Unset, so that a node in a cluster takes its range from its Node's spec.podCIDR.
     expect(config.podCIDR).toBeUndefined();
+    expect(config.seccompDefault).toBe(false);
+  });
+});
+
+describe('loadAgentConfig: --seccomp-default', () => {
+  it('is a Go bool flag: bare means true, =true/=false and ParseBool spellings; seccompDefault in the file, the flag winning', async () => {
+    expect((await loadAgentConfig(['--seccomp-default'])).config.seccompDefault).toBe(true);
+    expect((await loadAgentConfig(['--seccomp-default=true'])).config.seccompDefault).toBe(true);
+    expect((await loadAgentConfig(['--seccomp-default=T'])).config.seccompDefault).toBe(true);
+    expect((await loadAgentConfig(['--seccomp-default=false'])).config.seccompDefault).toBe(false);
+    const f = file('k.yaml', 'kind: KubeletConfiguration\nseccompDefault: true\n');
+    expect((await loadAgentConfig(['--config', f])).config.seccompDefault).toBe(true);
+    expect((await loadAgentConfig(['--config', f, '--seccomp-default=0'])).config.seccompDefault).toBe(false);
+  });
+  it('rejects a value that is not a boolean, from the flag or the file', async () => {
+    expect(await configError(['--seccomp-default=maybe'])).toBe('--seccomp-default: invalid boolean "maybe" (expected true or false)');
+    const f = file('k.yaml', 'seccompDefault: yes-please\n');
+    expect(await configError(['--config', f])).toMatch(/k\.yaml: seccompDefault: /);
   });
 });
 
@@ -191,6 +209,7 @@ describe('loadAgentConfig: errors name the flag or the file', () => {
 describe('--help', () => {
   const flags = [
     'config',
+    'seccomp-default',
     'kubeconfig',
     'bootstrap-kubeconfig',
     'cluster-dns',

@@ -11,8 +11,16 @@ const security = (spec: Record<string, unknown>) => {
 };
 
 describe('dockerSecurity', () => {
-  it('sets nothing for an empty security context', () => {
-    expect(security({ containers: [c('app')] })).toEqual({ hostConfig: {} });
+  it('runs an empty security context Unconfined, as upstream without seccompDefault, and sets nothing else', () => {
+    expect(security({ containers: [c('app')] })).toEqual({ hostConfig: { SecurityOpt: ['seccomp=unconfined'] } });
+  });
+
+  it('with seccompDefault, runs a container without a seccompProfile under Docker’s default (RuntimeDefault); a profile given still wins', () => {
+    const pod = makePod({ containers: [c('app'), c('open', { securityContext: { seccompProfile: { type: 'Unconfined' } } })] });
+    expect(dockerSecurity(pod.spec.containers[0]!, pod, ROOT, true)).toEqual({ hostConfig: {} });
+    expect(dockerSecurity(pod.spec.containers[1]!, pod, ROOT, true).hostConfig.SecurityOpt).toEqual(['seccomp=unconfined']);
+    const local = makePod({ securityContext: { seccompProfile: { type: 'Localhost', localhostProfile: 'audit.json' } }, containers: [c('app')] });
+    expect(dockerSecurity(local.spec.containers[0]!, local, ROOT, true).seccompProfilePath).toBe('/var/lib/skiff/seccomp/audit.json');
   });
 
   it('runs as runAsUser[:runAsGroup], the container’s winning over the pod’s', () => {
@@ -36,8 +44,8 @@ describe('dockerSecurity', () => {
   });
 
   it('sets no-new-privileges only for an explicit allowPrivilegeEscalation: false', () => {
-    expect(security({ containers: [c('app', { securityContext: { allowPrivilegeEscalation: false } })] }).hostConfig.SecurityOpt).toEqual(['no-new-privileges']);
-    expect(security({ containers: [c('app', { securityContext: { allowPrivilegeEscalation: true } })] }).hostConfig.SecurityOpt).toBeUndefined();
+    expect(security({ containers: [c('app', { securityContext: { allowPrivilegeEscalation: false } })] }).hostConfig.SecurityOpt).toEqual(['no-new-privileges', 'seccomp=unconfined']);
+    expect(security({ containers: [c('app', { securityContext: { allowPrivilegeEscalation: true } })] }).hostConfig.SecurityOpt).toEqual(['seccomp=unconfined']);
   });
 
   it('maps seccompProfile: Unconfined → seccomp=unconfined, RuntimeDefault → Docker’s default, the container’s winning', () => {
