@@ -1,3 +1,6 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../integration/agent/harness.js';
 import { ControlPlane } from './control-harness.js';
@@ -35,6 +38,31 @@ describe('kubectl against skiff control', () => {
     const anon = cp.kubectl(['get', 'pods'], { env: { KUBECONFIG: anonConfig } });
     expect(anon.code).not.toBe(0);
     expect(anon.stderr).toMatch(/Unauthorized|must be logged in/);
+  });
+
+  it('issues a user a client certificate through a CSR (usages: [client auth]) that authenticates as its subject', async () => {
+    // As upstream's "normal user" task: a key and CSR made with openssl, approved with kubectl certificate approve.
+    const key = cp.writeFile('alice.key', '');
+    const csrPath = cp.writeFile('alice.csr', '');
+    const made = spawnSync('openssl', ['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-subj', '/CN=alice/O=dev', '-out', csrPath], { encoding: 'utf8' });
+    expect(made.status, made.stderr).toBe(0);
+    const request = readFileSync(csrPath).toString('base64');
+    cp.k(['apply', '-f', '-'], { input: `apiVersion: certificates.k8s.io/v1\nkind: CertificateSigningRequest\nmetadata: {name: alice}\nspec:\n  request: ${request}\n  signerName: kubernetes.io/kube-apiserver-client\n  expirationSeconds: 86400\n  usages: [client auth]\n` });
+    expect(cp.k(['certificate', 'approve', 'alice'])).toMatch(/certificatesigningrequest.certificates.k8s.io\/alice approved/);
+    const issued = await eventually(() => cp.k(['get', 'csr', 'alice', '-o', 'jsonpath={.status.certificate}']).trim() || undefined, 'the issued certificate', 60_000);
+    const cert = cp.writeFile('alice.crt', Buffer.from(issued, 'base64').toString());
+    const ca = join(cp.dir, 'data', 'pki', 'ca.crt');
+    const verified = spawnSync('openssl', ['verify', '-CAfile', ca, cert], { encoding: 'utf8' });
+    expect(verified.stdout + verified.stderr).toMatch(/: OK/);
+    const alice = cp.writeFile(
+      'alice.kubeconfig',
+      `apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: 'https://127.0.0.1:${cp.port}', certificate-authority: ${ca}}\nusers:\n- name: alice\n  user: {client-certificate: ${cert}, client-key: ${key}}\ncontexts:\n- name: x\n  context: {cluster: c, user: alice}\ncurrent-context: x\n`,
+    );
+    const whoami = JSON.parse(cp.k(['auth', 'whoami', '-o', 'json'], { env: { KUBECONFIG: alice } })) as { status: { userInfo: { username: string; groups: string[] } } };
+    expect(whoami.status.userInfo).toMatchObject({ username: 'alice', groups: ['dev', 'system:authenticated'] });
+    const denied = cp.kubectl(['get', 'pods'], { env: { KUBECONFIG: alice } });
+    expect(denied.code).not.toBe(0);
+    expect(denied.stderr).toMatch(/pods is forbidden: User "alice" cannot list resource "pods" in API group "" in the namespace "default"/);
   });
 
   it('creates a namespace from a file, puts objects without -n in default, and keeps names unique per namespace', async () => {

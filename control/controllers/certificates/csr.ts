@@ -108,11 +108,16 @@ export function signCsr(csr: ParsedCsr, usages: readonly string[], ca: { cert: s
   cert.validity.notAfter = new Date(Math.min(nowMs + durationMs, caCert.validity.notAfter.getTime()));
   cert.setSubject(csr.subject);
   cert.setIssuer(caCert.subject.attributes);
-  const extensions: Array<Record<string, unknown>> = [
-    { name: 'basicConstraints', cA: false, critical: true },
-    { name: 'keyUsage', critical: true, digitalSignature: usages.includes('digital signature'), keyEncipherment: usages.includes('key encipherment') },
-    { name: 'extKeyUsage', serverAuth: usages.includes('server auth'), clientAuth: usages.includes('client auth') },
-  ];
+  const extensions: Array<Record<string, unknown>> = [{ name: 'basicConstraints', cA: false, critical: true }];
+  // Each usage extension only when the request names one of its usages, as Go's x509 leaves out an empty one: a key
+  // usage with no bit set is malformed (RFC 5280), and TLS stacks refuse the certificate (OpenSSL: "invalid
+  // certificate"), e.g. the one issued for the usual user request, `usages: [client auth]`.
+  const digitalSignature = usages.includes('digital signature');
+  const keyEncipherment = usages.includes('key encipherment');
+  if (digitalSignature || keyEncipherment) extensions.push({ name: 'keyUsage', critical: true, digitalSignature, keyEncipherment });
+  const serverAuth = usages.includes('server auth');
+  const clientAuth = usages.includes('client auth');
+  if (serverAuth || clientAuth) extensions.push({ name: 'extKeyUsage', serverAuth, clientAuth });
   const alt = [...csr.dnsNames.map((v) => ({ type: 2, value: v })), ...csr.ipAddresses.map((ip) => ({ type: 7, ip }))];
   if (alt.length) extensions.push({ name: 'subjectAltName', altNames: alt });
   cert.setExtensions(extensions);

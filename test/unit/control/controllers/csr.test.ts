@@ -48,24 +48,41 @@ describe('certificate signing requests', () => {
   });
 
   it('issues a certificate that verifies against the CA', () => {
-    const caKeys = forge.pki.rsa.generateKeyPair(1024);
-    const caCert = forge.pki.createCertificate();
-    caCert.publicKey = caKeys.publicKey;
-    caCert.serialNumber = '01';
-    caCert.validity.notBefore = new Date(Date.now() - 60_000);
-    caCert.validity.notAfter = new Date(Date.now() + 10 * 365 * 86400_000);
-    caCert.setSubject([{ name: 'commonName', value: 'test-ca' }]);
-    caCert.setIssuer([{ name: 'commonName', value: 'test-ca' }]);
-    caCert.setExtensions([{ name: 'basicConstraints', cA: true }]);
-    caCert.sign(caKeys.privateKey, forge.md.sha256.create());
-    const ca = { cert: forge.pki.certificateToPem(caCert), key: forge.pki.privateKeyToPem(caKeys.privateKey) };
+    const ca = testCa();
     const parsed = parseCsr(b64(nodeClientCsr('n3').csrPem));
     const now = Date.now();
     const pem = signCsr(parsed, USAGES, ca, 3600_000, now);
     const cert = new X509Certificate(pem);
     expect(cert.verify(new X509Certificate(ca.cert).publicKey)).toBe(true);
+    expect(cert.checkIssued(new X509Certificate(ca.cert))).toBe(true);
     expect(cert.subject).toContain('CN=system:node:n3');
     expect(Date.parse(cert.validTo) - now).toBeLessThanOrEqual(3600_000);
     expect(cert.keyUsage).toContain('1.3.6.1.5.5.7.3.2'); // client auth
+    expect(forge.pki.certificateFromPem(pem).getExtension('keyUsage')).toMatchObject({ digitalSignature: true, keyEncipherment: true });
+  });
+
+  it('issues a well-formed certificate for a request of client auth alone, with no (empty) key usage', () => {
+    const ca = testCa();
+    const pem = signCsr(parseCsr(csrWith('alice', ['dev'])), ['client auth'], ca, 3600_000, Date.now());
+    const cert = new X509Certificate(pem);
+    // OpenSSL marks a certificate with an empty key usage invalid, and then finds no issuer for it.
+    expect(cert.checkIssued(new X509Certificate(ca.cert))).toBe(true);
+    expect(forge.pki.certificateFromPem(pem).getExtension('keyUsage')).toBeNull();
+    expect(cert.keyUsage).toEqual(['1.3.6.1.5.5.7.3.2']);
   });
 });
+
+/** A self-signed CA for the signer to sign with. */
+function testCa(): { cert: string; key: string } {
+  const caKeys = forge.pki.rsa.generateKeyPair(1024);
+  const caCert = forge.pki.createCertificate();
+  caCert.publicKey = caKeys.publicKey;
+  caCert.serialNumber = '01';
+  caCert.validity.notBefore = new Date(Date.now() - 60_000);
+  caCert.validity.notAfter = new Date(Date.now() + 10 * 365 * 86400_000);
+  caCert.setSubject([{ name: 'commonName', value: 'test-ca' }]);
+  caCert.setIssuer([{ name: 'commonName', value: 'test-ca' }]);
+  caCert.setExtensions([{ name: 'basicConstraints', cA: true }]);
+  caCert.sign(caKeys.privateKey, forge.md.sha256.create());
+  return { cert: forge.pki.certificateToPem(caCert), key: forge.pki.privateKeyToPem(caKeys.privateKey) };
+}
