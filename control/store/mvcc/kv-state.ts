@@ -233,11 +233,26 @@ export class MvccKv {
     for (let i = this.historyIndex(revision); i < this.history.length; i++) yield this.history[i]!;
   }
 
-  /** Every retained entry, in revision order: the snapshot form of this state. */
+  /**
+   * Every retained entry, in revision order: the snapshot form of this state. Those at or after the compaction
+   * revision are the history's records, already in order; only the older ones a compaction kept (a key's newest put
+   * before it) are found through the key index and sorted. Sorting every entry of a 5,000-pod store instead held
+   * the event loop for tens of ms at each snapshot.
+   */
   entries(): Entry[] {
-    const all: Entry[] = [];
-    for (const h of this.index.values()) for (const e of historyEntries(h)) all.push(e);
-    return all.sort((a, b) => a.main - b.main || a.sub - b.sub);
+    const compacted: Entry[] = [];
+    if (this.compactRev > 0) {
+      for (const h of this.index.values()) {
+        for (const e of historyEntries(h)) {
+          if (e.main >= this.compactRev) break;
+          compacted.push(e);
+        }
+      }
+      compacted.sort((a, b) => a.main - b.main || a.sub - b.sub);
+    }
+    const all = compacted;
+    for (let i = this.historyIndex(this.compactRev); i < this.history.length; i++) for (const e of this.history[i]!.entries) all.push(e);
+    return all;
   }
 
   /** Rebuilds from `entries()` output (etcd rebuilds its keyIndex from the backend the same way). */
