@@ -193,6 +193,7 @@ async function startApiServer(str: (k: keyof typeof FLAGS) => string | undefined
         listenPeerUrl: peerUrl,
         listenClientUrls: str('listen-client-urls') ? (str('listen-client-urls') as string).split(',') : [],
         ...(typeof tuning === 'object' ? tuning : {}),
+        metrics,
         logger: logger.child({ component: 'store' }),
         onFatal: (err) => {
           logger.fatal({ err: err instanceof Error ? err.message : String(err) }, 'the embedded store stopped');

@@ -5,6 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import type { ServerCredentials } from '@grpc/grpc-js';
+import { createServer, type Server } from 'node:http';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import { flagHelpLines, parseCommandFlags } from '../../lib/command-flags.js';
 import { parseDuration } from '../../lib/duration.js';
 import type { Logger } from '../../lib/log.js';
@@ -17,6 +19,7 @@ import { ErrMembership } from './member/errors.js';
 import { ErrMemberRemovedMessage, Membership, fetchMembers, loadMembership, type MemberRecord, type MembersInfo, type MembershipOptions } from './member/membership.js';
 import { RaftStore } from './member/raft-store.js';
 import { HttpTransport, type TlsOptions } from './member/transport.js';
+import { storeMetrics } from './metrics.js';
 import { NONE, type NodeId } from './raft/messages.js';
 
 export { DEFAULT_SNAPSHOT_COUNT };
@@ -56,6 +59,8 @@ export interface StoreMemberOptions {
   readonly logger?: Logger;
   /** The member stopped on its own (WAL failure). */
   readonly onFatal?: (error: unknown) => void;
+  /** Where the member's metrics (etcd's names: store/metrics.ts) are registered; none when unset. */
+  readonly metrics?: Registry;
 }
 
 export interface ClientTlsOptions {
@@ -155,6 +160,7 @@ export async function startStoreMember(options: StoreMemberOptions = {}): Promis
   const heartbeatMs = options.heartbeatMs ?? 100;
   const electionTicks = Math.round((options.electionTimeoutMs ?? 1000) / heartbeatMs);
   const minLeaseTtl = Math.max(1, Math.ceil((Math.floor((3 * electionTicks) / 2) * heartbeatMs) / 1000));
+  const metrics = options.metrics ? storeMetrics(options.metrics) : undefined;
   const store = await RaftStore.open({
     minLeaseTtl,
     id: memberId,
@@ -171,7 +177,8 @@ export async function startStoreMember(options: StoreMemberOptions = {}): Promis
     ...(options.snapshotCount !== undefined ? { snapshotCount: options.snapshotCount } : {}),
     ...(options.snapshotCatchUpEntries !== undefined ? { snapshotCatchUpEntries: options.snapshotCatchUpEntries } : {}),
     ...(options.maxSnapshots !== undefined ? { maxSnapshots: options.maxSnapshots } : {}),
-    ...(options.walSegmentSizeBytes !== undefined ? { wal: { segmentSizeBytes: options.walSegmentSizeBytes } } : {}),
+    wal: { ...(options.walSegmentSizeBytes !== undefined ? { segmentSizeBytes: options.walSegmentSizeBytes } : {}), ...metrics?.wal },
+    ...(metrics ? { onSnapshotSaved: metrics.onSnapshotSaved } : {}),
     ...(options.reads !== undefined ? { reads: options.reads } : {}),
     ...(options.progressNotifyIntervalMs !== undefined ? { progressIntervalMs: options.progressNotifyIntervalMs } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
@@ -180,6 +187,7 @@ export async function startStoreMember(options: StoreMemberOptions = {}): Promis
     logger: log,
   });
   const node = store.node;
+  metrics?.watch(() => node.status());
   log.info({ peerPort: transport.port, status: node.status() }, 'store: member started; waiting for a leader');
 
   const servers: EtcdApiServer[] = [];
@@ -377,6 +385,7 @@ const FLAGS = {
   'peer-client-cert-auth': { def: 'false', help: 'Accepted for etcd compatibility: with --peer-trusted-ca-file peers always need certificates' },
   'experimental-watch-progress-notify-interval': { def: '10m', help: 'Period of progress notifications to idle watches that ask for them' },
   consistency: { def: 'l', help: 'Read consistency: l (linearizable) or s (serializable)' },
+  'listen-metrics-urls': { def: 'none', help: 'http:// URLs (comma separated) to serve /metrics (etcd_* names) and /health on' },
   'log-level': { def: 'info', help: 'debug, info, warn or error' },
 } as const;
 
@@ -426,6 +435,7 @@ export async function runStore(argv: string[]): Promise<number> {
       .map((s) => s.trim())
       .filter((s) => s !== '');
   let memberOptions: StoreMemberOptions;
+  let metricsUrls: ReturnType<typeof hostPort>[] = [];
   const logger = createLogger('skiff-store', str('log-level') ?? process.env.SKIFF_LOG_LEVEL ?? 'info');
   try {
     const state = str('initial-cluster-state') ?? 'new';
@@ -483,6 +493,11 @@ export async function runStore(argv: string[]): Promise<number> {
       progressNotifyIntervalMs: durationFlag('experimental-watch-progress-notify-interval', str('experimental-watch-progress-notify-interval'), 600_000),
       logger,
     };
+    metricsUrls = (list('listen-metrics-urls') ?? []).map((url) => {
+      const u = hostPort(url);
+      if (u.scheme !== 'http') throw new Error(`--listen-metrics-urls: ${url}: only http:// is served`);
+      return u;
+    });
     if (memberOptions.electionTimeoutMs! < 2 * memberOptions.heartbeatMs!) {
       throw new Error('--election-timeout must be at least twice --heartbeat-interval (etcd recommends 10x)');
     }
@@ -494,8 +509,19 @@ export async function runStore(argv: string[]): Promise<number> {
   let fatal: ((error: unknown) => void) | undefined;
   const fatalError = new Promise<unknown>((resolve) => (fatal = resolve));
   let member: StoreMember;
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const metricsServers: Server[] = [];
   try {
-    member = await startStoreMember({ ...memberOptions, onFatal: (e) => fatal?.(e) });
+    member = await startStoreMember({ ...memberOptions, metrics: registry, onFatal: (e) => fatal?.(e) });
+    const started = member;
+    try {
+      for (const u of metricsUrls) metricsServers.push(await serveStoreMetrics(u.host, u.port, registry, () => started.store.node.status().leader !== NONE));
+    } catch (err) {
+      for (const server of metricsServers) server.close();
+      await started.close();
+      throw new Error(`--listen-metrics-urls: ${err instanceof Error ? err.message : String(err)}`);
+    }
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     logger.error({ err }, 'store: failed to start');
@@ -511,6 +537,7 @@ export async function runStore(argv: string[]): Promise<number> {
     fatalError.then((e) => ({ fatal: e })),
   ]);
   logger.info({}, 'store: shutting down');
+  for (const server of metricsServers) server.close();
   await member.close();
   if (outcome !== 'signal') {
     const e = outcome.fatal;
@@ -518,4 +545,44 @@ export async function runStore(argv: string[]): Promise<number> {
     return 1;
   }
   return 0;
+}
+
+/**
+ * etcd's --listen-metrics-urls: /metrics in Prometheus' text format, and /health as etcd answers it (200
+ * {"health":"true"} with a leader, 503 {"health":"false"} without one).
+ */
+async function serveStoreMetrics(host: string, port: number, registry: Registry, hasLeader: () => boolean): Promise<Server> {
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { Allow: 'GET, HEAD' });
+      res.end();
+    } else if (path === '/metrics') {
+      registry.metrics().then(
+        (text) => {
+          res.writeHead(200, { 'Content-Type': registry.contentType });
+          res.end(text);
+        },
+        () => {
+          res.writeHead(500);
+          res.end();
+        },
+      );
+    } else if (path === '/health') {
+      const ok = hasLeader();
+      res.writeHead(ok ? 200 : 503, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify(ok ? { health: 'true', reason: '' } : { health: 'false', reason: 'RAFT NO LEADER' }));
+    } else {
+      res.writeHead(404, { 'Content-Type': 'text/plain' });
+      res.end('404 page not found\n');
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return server;
 }

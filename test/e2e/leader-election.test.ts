@@ -138,5 +138,8 @@ describe('scheduler and controller manager with leader election (real processes)
     const text = cp.k(['get', '--raw', '/metrics']);
     expect(text).toMatch(/apiserver_request_total\{[^}]*verb="LIST"[^}]*resource="pods"[^}]*code="200"\}/);
     expect(text).toMatch(/apiserver_request_duration_seconds_bucket/);
+    // The embedded store's, under etcd's names: it leads its group of one and has fsynced its WAL.
+    expect(text).toMatch(/^etcd_server_is_leader 1$/m);
+    expect(text).toMatch(/^etcd_disk_wal_fsync_duration_seconds_count [1-9]\d*$/m);
   });
 });

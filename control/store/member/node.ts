@@ -151,6 +151,8 @@ export interface RaftNodeOptions {
   readonly join?: boolean;
   /** Run-time membership (member/membership.ts): told of every applied conf change and membership command. */
   readonly membership?: MembershipHooks;
+  /** Told how long each snapshot took to save, in seconds, encoding included (etcd's snap save duration). */
+  readonly onSnapshotSaved?: (seconds: number) => void;
 }
 
 /** What run-time membership needs from the apply loop (see member/membership.ts). */
@@ -198,6 +200,10 @@ export interface NodeStatus {
   /** The first entry still held in the in-memory log (the ones before it were compacted into a snapshot). */
   readonly logFirstIndex: number;
   readonly voters: NodeId[];
+  /** Leaders this member has seen come and go since it started (etcd_server_leader_changes_seen_total). */
+  readonly leaderChanges: number;
+  /** Proposals of this member waiting to be applied (etcd_server_proposals_pending). */
+  readonly pendingProposals: number;
 }
 
 const READ_RETRY_TICKS = 5;
@@ -565,6 +571,8 @@ export class RaftNode implements TransportHandler {
       snapshotIndex: this.snapshotIndex,
       logFirstIndex: this.storage.firstIndex(),
       voters: [...this.confState.voters],
+      leaderChanges: this.leaderChanges,
+      pendingProposals: this.pending.size,
     };
   }
 
@@ -935,6 +943,7 @@ export class RaftNode implements TransportHandler {
     }
     await saveLocalSnapshot(this.wal, this.snapshotter, snap);
     const saved = performance.now();
+    this.options.onSnapshotSaved?.((saved - started) / 1000);
     if (this.stopped) return;
     this.snapshotIndex = Math.max(this.snapshotIndex, index);
     if (this.storage.latestSnapshotIndex() === index) this.releaseSnapshotData(snap);

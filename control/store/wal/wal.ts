@@ -61,6 +61,10 @@ export interface WalOptions {
   /** fsync hooks; tests inject counters, delays and failures. */
   io?: SyncIo;
   logger?: WalLogger;
+  /** Told how long each fsync of a segment took, in seconds (etcd's etcd_disk_wal_fsync_duration_seconds). */
+  onFsync?: (seconds: number) => void;
+  /** Told the bytes of each write to a segment (etcd's etcd_disk_wal_write_bytes_total). */
+  onWrite?: (bytes: number) => void;
 }
 
 export interface OpenOptions extends WalOptions {
@@ -286,7 +290,8 @@ export class Wal {
   private static resolveOptions(o: WalOptions = {}): Required<WalOptions> {
     const size = o.segmentSizeBytes ?? DEFAULT_SEGMENT_SIZE;
     if (!Number.isSafeInteger(size) || size < 64) throw new RangeError(`wal: segmentSizeBytes ${size} is too small`);
-    return { segmentSizeBytes: size, preallocate: o.preallocate ?? false, io: o.io ?? defaultIo, logger: o.logger ?? nullLogger };
+    const ignore = (): void => {};
+    return { segmentSizeBytes: size, preallocate: o.preallocate ?? false, io: o.io ?? defaultIo, logger: o.logger ?? nullLogger, onFsync: o.onFsync ?? ignore, onWrite: o.onWrite ?? ignore };
   }
 
   static async exists(dir: string): Promise<boolean> {
@@ -593,6 +598,7 @@ export class Wal {
       if (bytes === 0) return;
       const buf = chunks.length === 1 ? chunks[0]! : concat(chunks, bytes);
       await writeFully(this.handle, buf, this.offset);
+      this.opts.onWrite(bytes);
       this.offset += bytes;
       chunks = [];
       bytes = 0;
@@ -626,8 +632,10 @@ export class Wal {
     if (dirty && mustSync) {
       this.syncCount++;
       const io = this.opts.io;
+      const started = performance.now();
       if (inline && io.syncFileNow !== undefined) io.syncFileNow(this.handle);
       else await io.syncFile(this.handle);
+      this.opts.onFsync((performance.now() - started) / 1000);
     }
     this.batchCount++;
     return done;
@@ -637,7 +645,9 @@ export class Wal {
   private async cut(): Promise<void> {
     if (this.opts.preallocate) await this.handle.truncate(this.offset);
     this.syncCount++;
+    const started = performance.now();
     await this.opts.io.syncFile(this.handle);
+    this.opts.onFsync((performance.now() - started) / 1000);
     await this.handle.close();
     const last = this.segments[this.segments.length - 1]!;
     const seg: Segment = { seq: last.seq + 1, index: this.enti + 1, name: segmentName(last.seq + 1, this.enti + 1) };

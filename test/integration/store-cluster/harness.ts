@@ -53,6 +53,8 @@ export class Member {
   clientTls: { readonly caFile: string; readonly certFile: string; readonly keyFile: string; readonly clientCertAuth: boolean } | undefined;
   /** Peer traffic over https:// with these PEM files (--peer-cert-file, --peer-key-file, --peer-trusted-ca-file). */
   peerTls: { readonly caFile: string; readonly certFile: string; readonly keyFile: string } | undefined;
+  /** Serve /metrics and /health on http://127.0.0.1:<this> (--listen-metrics-urls). */
+  metricsPort: number | undefined;
 
   get peerUrl(): string {
     return `${this.peerTls === undefined ? 'http' : 'https'}://127.0.0.1:${this.peerPort}`;
@@ -111,6 +113,7 @@ export class Member {
             '--trusted-ca-file', this.clientTls.caFile,
             ...(this.clientTls.clientCertAuth ? ['--client-cert-auth'] : []),
           ]),
+      ...(this.metricsPort === undefined ? [] : ['--listen-metrics-urls', `http://127.0.0.1:${this.metricsPort}`]),
       '--heartbeat-interval', String(HEARTBEAT_MS),
       '--election-timeout', String(ELECTION_MS),
       '--snapshot-count', '50',
@@ -183,7 +186,11 @@ export class ProcCluster {
     const ports: Array<{ peer: number; client: number }> = [];
     for (const _ of names) ports.push({ peer: await freePort(), client: await freePort() });
     const spec = names.map((n, i) => `${n}=${peerScheme}://127.0.0.1:${ports[i]!.peer}`).join(',');
-    names.forEach((n, i) => c.members.push(new Member(n, ports[i]!.peer, ports[i]!.client, join(root, n), spec, c.pids)));
+    for (const [i, n] of names.entries()) {
+      const m = new Member(n, ports[i]!.peer, ports[i]!.client, join(root, n), spec, c.pids);
+      m.metricsPort = await freePort();
+      c.members.push(m);
+    }
     return c;
   }
 

@@ -117,6 +117,34 @@ describe('skiff store: a three-process cluster', () => {
     }
   });
 
+  it("serves etcd's metrics and health on --listen-metrics-urls", async () => {
+    const lead = await cluster.leader(cluster.members, 30_000);
+    const get = async (m: Member, path: string): Promise<{ status: number; text: string }> => {
+      const res = await fetch(`http://127.0.0.1:${m.metricsPort}${path}`);
+      return { status: res.status, text: await res.text() };
+    };
+    const sample = (text: string, name: string): number => {
+      const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+      if (line === undefined) throw new Error(`no ${name} in /metrics`);
+      return Number(line.slice(name.length + 1));
+    };
+    await lead.client!.put('/metrics-probe').value('x');
+    for (const m of cluster.members) {
+      expect(await get(m, '/health')).toEqual({ status: 200, text: '{"health":"true","reason":""}' });
+      const { status, text } = await get(m, '/metrics');
+      expect(status).toBe(200);
+      expect(sample(text, 'etcd_server_has_leader')).toBe(1);
+      expect(sample(text, 'etcd_server_is_leader')).toBe(m === lead ? 1 : 0);
+      expect(sample(text, 'etcd_server_leader_changes_seen_total')).toBeGreaterThanOrEqual(1);
+      // Every member appends the entries to its own WAL, and fsyncs it.
+      expect(sample(text, 'etcd_disk_wal_fsync_duration_seconds_count')).toBeGreaterThan(0);
+      expect(sample(text, 'etcd_disk_wal_write_bytes_total')).toBeGreaterThan(0);
+      expect(sample(text, 'etcd_server_proposals_applied_total')).toBeGreaterThan(0);
+      expect(text).toMatch(/^etcd_disk_wal_fsync_duration_seconds_bucket\{le="0\.001"\} \d+$/m);
+    }
+    expect((await get(lead, '/nothing')).status).toBe(404);
+  });
+
   let killed: Member;
 
   it('SIGKILL of the leader under concurrent writes: every acknowledged write survives the election', async () => {

@@ -1,4 +1,5 @@
 import { Etcd3 } from 'etcd3';
+import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runStore, storeHelp } from '../../../../../control/store/cli.js';
 import { soloMemberPerTest } from './helpers.js';
@@ -49,5 +50,26 @@ describe('startStoreMember (embedded member)', () => {
     } finally {
       client.close();
     }
+  });
+
+  it("registers etcd's metrics, fed by the member's WAL, snapshots and state", async () => {
+    const registry = new Registry();
+    const member = await startMember({ metrics: registry, snapshotCount: 5 });
+    for (let i = 0; i < 12; i++) await member.store.put(`/k${i}`, 'x');
+    const sample = async (name: string): Promise<number> => {
+      const line = (await registry.metrics()).split('\n').find((l) => l.startsWith(`${name} `));
+      return line === undefined ? Number.NaN : Number(line.slice(name.length + 1));
+    };
+    expect(await sample('etcd_server_has_leader')).toBe(1);
+    expect(await sample('etcd_server_is_leader')).toBe(1);
+    expect(await sample('etcd_server_leader_changes_seen_total')).toBe(1);
+    expect(await sample('etcd_server_proposals_applied_total')).toBeGreaterThanOrEqual(12);
+    expect(await sample('etcd_server_proposals_committed_total')).toBeGreaterThanOrEqual(await sample('etcd_server_proposals_applied_total'));
+    expect(await sample('etcd_server_proposals_pending')).toBe(0);
+    expect(await sample('etcd_disk_wal_fsync_duration_seconds_count')).toBeGreaterThanOrEqual(12);
+    expect(await sample('etcd_disk_wal_write_bytes_total')).toBeGreaterThan(12 * 'x'.length);
+    // Snapshots every 5 entries are saved in the background.
+    for (let i = 0; i < 200 && !((await sample('etcd_debugging_snap_save_total_duration_seconds_count')) >= 1); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(await sample('etcd_debugging_snap_save_total_duration_seconds_count')).toBeGreaterThanOrEqual(1);
   });
 });
