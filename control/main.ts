@@ -27,6 +27,7 @@ import { etcdServerComponent, inProcessComponent, storeComponent, type Component
 import { ApiServer } from './apiserver/server.js';
 import { ObjectStorage } from './apiserver/storage/object-storage.js';
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import { sendMetrics } from '../lib/metrics-response.js';
 import { Informer, KubeClient, loadKubeconfig, type Connection } from './client/index.js';
 import { InformerShare } from './client/shared-informer.js';
 import { DEFAULT_LEADER_ELECTION, runElected, type LeaderElectionConfig } from './elected.js';
@@ -319,16 +320,7 @@ async function serveMetrics(address: string, registry: Registry): Promise<{ clos
       return;
     }
     if (path === '/metrics') {
-      registry.metrics().then(
-        (text) => {
-          res.writeHead(200, { 'Content-Type': registry.contentType });
-          res.end(text);
-        },
-        () => {
-          res.writeHead(500);
-          res.end();
-        },
-      );
+      sendMetrics(res, registry);
       return;
     }
     res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });

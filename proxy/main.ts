@@ -5,6 +5,7 @@ import type { Endpoints, Service } from '../control/api/core/index.js';
 import type { EndpointSlice } from '../control/api/discovery/endpointslice.js';
 import { Informer, KubeClient, loadKubeconfig, type Connection } from '../control/client/index.js';
 import { createLogger, type Logger } from '../lib/log.js';
+import { sendMetrics } from '../lib/metrics-response.js';
 import { parseResolvConf } from '../lib/resolvconf.js';
 import { DEFAULT_DNS_TTL } from './dns/answer.js';
 import { resolverUpstream } from './dns/forward.js';
@@ -135,10 +136,7 @@ function serveMetrics(registry: Registry, bind: string, logger: Logger): Promise
   if (port === 0) return Promise.resolve(undefined);
   const server = createServer((req, res) => {
     if (req.url === '/metrics') {
-      void registry.metrics().then((text) => {
-        res.writeHead(200, { 'Content-Type': registry.contentType });
-        res.end(text);
-      });
+      sendMetrics(res, registry);
     } else if (req.url === '/healthz' || req.url === '/livez') {
       res.writeHead(200, { 'Content-Type': 'text/plain' });
       res.end('ok');

@@ -8,6 +8,8 @@ import type { ServerCredentials } from '@grpc/grpc-js';
 import { createServer, type Server } from 'node:http';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { flagHelpLines, parseCommandFlags } from '../../lib/command-flags.js';
+import { closeServer, listenOn } from '../../lib/http-server.js';
+import { sendMetrics } from '../../lib/metrics-response.js';
 import { parseDuration } from '../../lib/duration.js';
 import type { Logger } from '../../lib/log.js';
 import { createLogger, silentLogger } from '../../lib/log.js';
@@ -518,7 +520,7 @@ export async function runStore(argv: string[]): Promise<number> {
     try {
       for (const u of metricsUrls) metricsServers.push(await serveStoreMetrics(u.host, u.port, registry, () => started.store.node.status().leader !== NONE));
     } catch (err) {
-      for (const server of metricsServers) server.close();
+      for (const server of metricsServers) await closeServer(server);
       await started.close();
       throw new Error(`--listen-metrics-urls: ${err instanceof Error ? err.message : String(err)}`);
     }
@@ -537,7 +539,7 @@ export async function runStore(argv: string[]): Promise<number> {
     fatalError.then((e) => ({ fatal: e })),
   ]);
   logger.info({}, 'store: shutting down');
-  for (const server of metricsServers) server.close();
+  for (const server of metricsServers) await closeServer(server);
   await member.close();
   if (outcome !== 'signal') {
     const e = outcome.fatal;
@@ -558,16 +560,7 @@ async function serveStoreMetrics(host: string, port: number, registry: Registry,
       res.writeHead(405, { Allow: 'GET, HEAD' });
       res.end();
     } else if (path === '/metrics') {
-      registry.metrics().then(
-        (text) => {
-          res.writeHead(200, { 'Content-Type': registry.contentType });
-          res.end(text);
-        },
-        () => {
-          res.writeHead(500);
-          res.end();
-        },
-      );
+      sendMetrics(res, registry);
     } else if (path === '/health') {
       const ok = hasLeader();
       res.writeHead(ok ? 200 : 503, { 'Content-Type': 'application/json' });
@@ -577,12 +570,6 @@ async function serveStoreMetrics(host: string, port: number, registry: Registry,
       res.end('404 page not found\n');
     }
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  await listenOn(server, port, host);
   return server;
 }
