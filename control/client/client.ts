@@ -1,6 +1,8 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Connection, InProcessCall, InProcessReply } from './kubeconfig.js';
+import { RateLimiter, type RateLimit } from './rate-limiter.js';
+import type { QueueClock } from './workqueue.js';
 
 /**
  * A small typed client for the Kubernetes API that agent/, proxy/ and the controllers share: CRUD, list and watch
@@ -87,18 +89,19 @@ function bodyText(chunks: Array<Buffer | string>): string {
 /** Requests a client keeps in flight at once, an open watch included: its HTTP agent's sockets. */
 const MAX_IN_FLIGHT = 32;
 
-export class KubeClient {
-  private readonly agent: HttpAgent | HttpsAgent;
-  private readonly secure: boolean;
-  private readonly url: URL;
+/**
+ * What the clients made from one connection share: the HTTP agent (its sockets) and the gate that holds in-process
+ * exchanges to as many in flight as the agent allows sockets.
+ */
+class Transport {
+  readonly agent: HttpAgent | HttpsAgent;
+  readonly secure: boolean;
+  readonly url: URL;
   /** In-process exchanges in flight, and those waiting for one of them to finish (see MAX_IN_FLIGHT). */
   private inFlight = 0;
   private readonly waiting: Array<() => void> = [];
 
-  constructor(
-    readonly conn: Connection,
-    readonly userAgent = 'skiff',
-  ) {
+  constructor(readonly conn: Connection) {
     this.url = new URL(conn.server);
     this.secure = this.url.protocol === 'https:' && !conn.connect;
     if (conn.connect) {
@@ -114,30 +117,12 @@ export class KubeClient {
       : new HttpAgent({ keepAlive: true, maxSockets: MAX_IN_FLIGHT });
   }
 
-  private send(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<IncomingMessage | InProcessReply> {
-    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    const headers: Record<string, string | number> = { Accept: 'application/json', 'User-Agent': this.userAgent };
-    if (payload) {
-      headers['Content-Type'] = contentType;
-      headers['Content-Length'] = payload.length;
-    }
-    if (this.conn.token) headers.Authorization = `Bearer ${this.conn.token}`;
-    // An API server in this process takes the request as objects (see Connection.exchange), but for what a kubelet streams.
-    if (this.conn.exchange && !STREAMED_FROM_KUBELET.test(path)) return this.exchange(this.conn.exchange, { method, path, headers, ...(payload ? { body: payload } : {}) });
-    const request = this.secure ? httpsRequest : httpRequest;
-    return new Promise((resolve, reject) => {
-      const req = request({ protocol: this.secure ? 'https:' : 'http:', hostname: this.url.hostname, port: this.url.port, method, path, headers, agent: this.agent }, resolve);
-      req.on('error', reject);
-      req.end(payload);
-    });
-  }
-
   /**
    * An in-process exchange, held to as many in flight as the HTTP agent allowed connections: the in-process
    * components' work queues up here as it did for a free socket, rather than all of it competing at once with the
    * API server's other clients.
    */
-  private async exchange(exchange: NonNullable<Connection['exchange']>, call: InProcessCall): Promise<InProcessReply> {
+  async exchange(exchange: NonNullable<Connection['exchange']>, call: InProcessCall): Promise<InProcessReply> {
     if (this.inFlight < MAX_IN_FLIGHT) this.inFlight++;
     else await new Promise<void>((r) => this.waiting.push(r));
     let reply: InProcessReply;
@@ -157,6 +142,62 @@ export class KubeClient {
     const next = this.waiting.shift();
     if (next) next();
     else this.inFlight--;
+  }
+}
+
+export interface KubeClientOptions {
+  /** client-go's QPS and Burst: requests beyond them wait their turn (see RateLimiter); absent, none wait. */
+  rateLimit?: RateLimit;
+  /** The time the rate limit is kept by (default the real one). */
+  clock?: QueueClock;
+}
+
+export class KubeClient {
+  private readonly transport: Transport;
+  private readonly limiter: RateLimiter | undefined;
+  private readonly ownsTransport: boolean;
+  /** The QPS and burst this client's requests are held to; undefined: none. */
+  readonly rateLimit: RateLimit | undefined;
+
+  constructor(
+    readonly conn: Connection,
+    readonly userAgent = 'skiff',
+    options: KubeClientOptions = {},
+    /** @internal the transport of the client this one is made from (see limited) */
+    shared?: Transport,
+  ) {
+    this.transport = shared ?? new Transport(conn);
+    this.ownsTransport = shared === undefined;
+    this.rateLimit = options.rateLimit;
+    this.limiter = options.rateLimit && options.rateLimit.qps >= 0 ? new RateLimiter(options.rateLimit, options.clock) : undefined;
+  }
+
+  /**
+   * A client on the same connection and sockets with a rate limit of its own, as upstream's components build one
+   * client per controller from one rest.Config: each holds to its own QPS and burst.
+   */
+  limited(rateLimit: RateLimit, userAgent = this.userAgent, clock?: QueueClock): KubeClient {
+    return new KubeClient(this.conn, userAgent, { rateLimit, ...(clock ? { clock } : {}) }, this.transport);
+  }
+
+  private async send(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<IncomingMessage | InProcessReply> {
+    await this.limiter?.wait();
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const headers: Record<string, string | number> = { Accept: 'application/json', 'User-Agent': this.userAgent };
+    if (payload) {
+      headers['Content-Type'] = contentType;
+      headers['Content-Length'] = payload.length;
+    }
+    if (this.conn.token) headers.Authorization = `Bearer ${this.conn.token}`;
+    // An API server in this process takes the request as objects (see Connection.exchange), but for what a kubelet streams.
+    if (this.conn.exchange && !STREAMED_FROM_KUBELET.test(path)) return this.transport.exchange(this.conn.exchange, { method, path, headers, ...(payload ? { body: payload } : {}) });
+    const { secure, url, agent } = this.transport;
+    const request = secure ? httpsRequest : httpRequest;
+    return new Promise((resolve, reject) => {
+      const req = request({ protocol: secure ? 'https:' : 'http:', hostname: url.hostname, port: url.port, method, path, headers, agent }, resolve);
+      req.on('error', reject);
+      req.end(payload);
+    });
   }
 
   private async json<T>(method: string, path: string, body?: unknown, contentType?: string): Promise<T> {
@@ -262,7 +303,12 @@ export class KubeClient {
     };
   }
 
+  /**
+   * Fails the requests still waiting for their turn under the rate limit, and closes the connection's sockets: those
+   * of the clients made from this one too (see limited). Closing one of those closes no sockets.
+   */
   close(): void {
-    this.agent.destroy();
+    this.limiter?.close();
+    if (this.ownsTransport) this.transport.agent.destroy();
   }
 }

@@ -3,3 +3,4 @@ export * from './client.js';
 export * from './informer.js';
 export * from './kubeconfig.js';
 export * from './workqueue.js';
+export * from './rate-limiter.js';
