@@ -28,7 +28,7 @@ import { ApiServer } from './apiserver/server.js';
 import { ObjectStorage } from './apiserver/storage/object-storage.js';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { sendMetrics } from '../lib/metrics-response.js';
-import { Informer, KubeClient, loadKubeconfig, type Connection } from './client/index.js';
+import { CONTROLLER_MANAGER_LIMIT, Informer, KubeClient, loadKubeconfig, parseRateLimit, SCHEDULER_LIMIT, type Connection } from './client/index.js';
 import { InformerShare } from './client/shared-informer.js';
 import { DEFAULT_LEADER_ELECTION, runElected, type LeaderElectionConfig } from './elected.js';
 import { selectControllers, startControllerManager } from './controllers/index.js';
@@ -100,6 +100,8 @@ const FLAGS = {
   'allocate-node-cidrs': { type: 'string', help: 'Give every node a pod range (spec.podCIDR) from --cluster-cidr (default true)' },
   'cluster-cidr': { type: 'string', help: 'CIDR range of the pods in the cluster, cut into node ranges (default 10.244.0.0/16)' },
   'node-cidr-mask-size': { type: 'string', help: 'Mask size of each node\'s pod range within --cluster-cidr (default 24)' },
+  'kube-api-qps': { type: 'string', help: 'Requests per second each controller may send the API server, negative for no limit (default 20; the scheduler keeps upstream\'s 50)' },
+  'kube-api-burst': { type: 'string', help: 'Requests each controller may send at once above --kube-api-qps (default 30; the scheduler\'s 100)' },
   'metrics-bind-address': { type: 'string', help: 'Where /healthz and /metrics are served when this process runs no API server (default 127.0.0.1:10251)' },
 } as const;
 
@@ -373,6 +375,8 @@ export async function runControl(argv: string[]): Promise<number> {
     if (!Number.isFinite(t) || t < 0) return usage(`--horizontal-pod-autoscaler-tolerance: expected a non-negative number, got "${str('horizontal-pod-autoscaler-tolerance')}"`);
     hpaConfig.tolerance = t;
   }
+  const controllerRateLimit = parseRateLimit(str('kube-api-qps'), str('kube-api-burst'), CONTROLLER_MANAGER_LIMIT);
+  if (typeof controllerRateLimit === 'string') return usage(controllerRateLimit);
   const controllerConfig: ControllerConfig = {};
   for (const [flag, field] of [
     ['node-monitor-grace-period', 'nodeMonitorGracePeriodMs'],
@@ -477,6 +481,8 @@ export async function runControl(argv: string[]): Promise<number> {
     closers.push(async () => client.close());
   }
   if (only.has('scheduler')) {
+    // As kube-scheduler: its work and its Events each on a client held to 50 requests/s (bursts of 100), the
+    // leader election on one of its own.
     const client = new KubeClient(connection, 'skiff-scheduler');
     const elected = runElected({
       name: 'kube-scheduler',
@@ -484,7 +490,7 @@ export async function runControl(argv: string[]): Promise<number> {
       config: election,
       logger,
       eventSource: 'default-scheduler',
-      component: { start: () => startScheduler({ client, logger: logger.child({ component: 'scheduler' }), registry: metrics, ...(pods ? { podInformer: pods.view() } : {}) }) },
+      component: { start: () => startScheduler({ client, rateLimit: SCHEDULER_LIMIT, logger: logger.child({ component: 'scheduler' }), registry: metrics, ...(pods ? { podInformer: pods.view() } : {}) }) },
     });
     closers.unshift(async () => {
       await elected.stop();
@@ -499,7 +505,7 @@ export async function runControl(argv: string[]): Promise<number> {
       client,
       config: election,
       logger,
-      component: { start: () => startControllerManager({ client, logger: logger.child({ component: 'controller-manager' }), registry: metrics, config: { ...controllerConfig, horizontalPodAutoscaler: hpaConfig, ...(nodeIpam ? { nodeIpam } : {}), ...(rootCaPem ? { rootCaPem } : {}), ...(signingCa ? { csrSigning: { ca: signingCa, durationMs: signingDurationMs } } : {}) }, ...(controllers ? { controllers } : {}), ...(pods ? { podInformer: pods.view() } : {}) }) },
+      component: { start: () => startControllerManager({ client, rateLimit: controllerRateLimit, logger: logger.child({ component: 'controller-manager' }), registry: metrics, config: { ...controllerConfig, horizontalPodAutoscaler: hpaConfig, ...(nodeIpam ? { nodeIpam } : {}), ...(rootCaPem ? { rootCaPem } : {}), ...(signingCa ? { csrSigning: { ca: signingCa, durationMs: signingDurationMs } } : {}) }, ...(controllers ? { controllers } : {}), ...(pods ? { podInformer: pods.view() } : {}) }) },
     });
     closers.unshift(async () => {
       await elected.stop();

@@ -1,6 +1,6 @@
 import type { Registry } from 'prom-client';
 import type { Logger } from '../../lib/log.js';
-import type { Informer, KubeClient } from '../client/index.js';
+import type { Informer, KubeClient, RateLimit } from '../client/index.js';
 import type { Controller, ControllerConfig, ControllerContext } from './controller.js';
 import { DaemonSetController } from './daemonset-controller.js';
 import { DisruptionController } from './disruption-controller.js';
@@ -77,6 +77,12 @@ export function selectControllers(spec: readonly string[] | undefined): string[]
 
 export interface ControllerManagerOptions {
   client: KubeClient;
+  /**
+   * kube-controller-manager's --kube-api-qps and --kube-api-burst: each controller, and the shared informers, get a
+   * client of their own held to this rate (client.limited), as upstream builds one client per controller. Absent,
+   * all share `client` as it is.
+   */
+  rateLimit?: RateLimit;
   logger: Logger;
   /** Where the workqueue and reconcile metrics go; none are kept without one. */
   registry?: Registry;
@@ -100,13 +106,36 @@ export interface ControllerManager {
 }
 
 /**
+ * Controllers upstream gives more than --kube-api-qps and --kube-api-burst: the namespace controller (which deletes
+ * a namespace's content one call at a time) 20 times the rate and 100 times the burst, the garbage collector (two
+ * calls per deletion) twice the rate.
+ */
+const RATE_LIMIT_SCALE: Readonly<Record<string, { qps: number; burst: number }>> = {
+  namespace: { qps: 20, burst: 100 },
+  garbagecollector: { qps: 2, burst: 1 },
+};
+
+/** The rate limit of one controller's client under --kube-api-qps and --kube-api-burst (`base`). */
+export function controllerRateLimit(controller: string, base: RateLimit): RateLimit {
+  const scale = RATE_LIMIT_SCALE[controller] ?? { qps: 1, burst: 1 };
+  return { qps: base.qps * scale.qps, burst: base.burst * scale.burst };
+}
+
+/**
  * kube-controller-manager in one call: shared informers (one per resource, whatever number of controllers read it),
  * the chosen controllers, their workers started only once the caches are filled.
  */
 export function startControllerManager(opts: ControllerManagerOptions): ControllerManager {
   const names = selectControllers(opts.controllers);
   const logger = opts.logger.child({ component: 'controller-manager' });
-  const informers = new SharedInformers(opts.client, (ref, err) => logger.warn({ resource: ref.resource, err: errorMessage(err) }, 'informer list/watch failed; retrying'), opts.podInformer ? [[R.pods, opts.podInformer]] : []);
+  const limitedClients: KubeClient[] = [];
+  const clientFor = (name: string): KubeClient => {
+    if (!opts.rateLimit) return opts.client;
+    const client = opts.client.limited(controllerRateLimit(name, opts.rateLimit), `${opts.client.userAgent}/${name}`);
+    limitedClients.push(client);
+    return client;
+  };
+  const informers = new SharedInformers(clientFor('shared-informers'), (ref, err) => logger.warn({ resource: ref.resource, err: errorMessage(err) }, 'informer list/watch failed; retrying'), opts.podInformer ? [[R.pods, opts.podInformer]] : []);
   const ctx: ControllerContext = {
     client: opts.client,
     informers,
@@ -118,7 +147,7 @@ export function startControllerManager(opts: ControllerManagerOptions): Controll
   };
   const controllers = new Map<string, Controller>();
   for (const name of names) {
-    const controller = (FACTORIES[name] as (c: ControllerContext) => Controller | undefined)(ctx);
+    const controller = (FACTORIES[name] as (c: ControllerContext) => Controller | undefined)({ ...ctx, client: clientFor(name) });
     if (controller) controllers.set(name, controller);
     else logger.info({ controller: name }, 'skipping controller: not configured');
   }
@@ -132,6 +161,8 @@ export function startControllerManager(opts: ControllerManagerOptions): Controll
     controllers,
     async stop() {
       informers.stop();
+      // Requests waiting for their turn under the rate limit fail now rather than hold the stop up.
+      for (const client of limitedClients) client.close();
       await Promise.all([...controllers.values()].map((c) => c.stop()));
     },
   };

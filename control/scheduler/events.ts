@@ -3,7 +3,7 @@
  * correlator: the same reason and message for the same object bumps the count of one Event, many messages of one
  * reason are combined, and a pod that keeps failing is held to upstream's spam budget.
  */
-import type { KubeClient } from '../client/index.js';
+import { RateLimiterClosedError, type KubeClient } from '../client/index.js';
 import { EventCorrelator } from '../client/event-correlator.js';
 import type { Logger } from '../../lib/log.js';
 import type { SchedPod } from './types.js';
@@ -67,7 +67,8 @@ export class EventRecorder {
       });
     } catch (err) {
       this.correlator.forget(c.key);
-      this.logger.warn({ err, pod: `${ns}/${name}`, reason }, 'recording an event failed');
+      // A client closed under a backlog of rate-limited requests: the scheduler is stopping.
+      if (!(err instanceof RateLimiterClosedError)) this.logger.warn({ err, pod: `${ns}/${name}`, reason }, 'recording an event failed');
     }
   }
 }

@@ -7,7 +7,7 @@
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { jsonEqual } from '../api/core/common.js';
-import { ApiStatusError, Informer, type KubeClient, type KubeObject, type QueueClock } from '../client/index.js';
+import { ApiStatusError, Informer, RateLimiterClosedError, type KubeClient, type KubeObject, type QueueClock, type RateLimit } from '../client/index.js';
 import { filteredInformer } from '../client/shared-informer.js';
 import type { Logger } from '../../lib/log.js';
 import { EventRecorder } from './events.js';
@@ -30,6 +30,13 @@ const PRIORITY_CLASSES = { group: 'scheduling.k8s.io', version: 'v1', resource: 
 
 export interface SchedulerOptions {
   client: KubeClient;
+  /**
+   * kube-scheduler's clientConnection qps and burst: its writes (status, bindings, preemptions), and apart from them
+   * its Events (upstream's eventClient), are held to this rate on clients of their own made from `client`; its
+   * informers' lists and watches stay on `client`, so a relist never waits behind a backlog of writes. Absent,
+   * all go on `client`.
+   */
+  rateLimit?: RateLimit;
   logger: Logger;
   /** The Prometheus registry the scheduler's metrics join. */
   registry: Registry;
@@ -100,12 +107,14 @@ const nodeSchedulingView = (n: SchedNode): string =>
   JSON.stringify([n.metadata.labels ?? {}, n.spec?.unschedulable ?? false, n.spec?.taints ?? [], n.status?.allocatable ?? n.status?.capacity ?? {}, (n.status?.conditions ?? []).find((c) => c.type === 'Ready')?.status]);
 
 export function startScheduler(opts: SchedulerOptions): SchedulerHandle {
-  const { client, registry } = opts;
+  const { registry } = opts;
+  const client = opts.rateLimit ? opts.client.limited(opts.rateLimit) : opts.client;
+  const eventClient = opts.rateLimit ? opts.client.limited(opts.rateLimit) : opts.client;
   const name = opts.schedulerName ?? DEFAULT_SCHEDULER_NAME;
   const logger = opts.logger.child({ component: 'scheduler', scheduler: name });
   const m = metrics(registry);
   const snapshot = new Snapshot();
-  const recorder = new EventRecorder(client, name, logger);
+  const recorder = new EventRecorder(eventClient, name, logger);
   const config: ScheduleConfig = opts.random ? { random: opts.random } : {};
   const queue = new SchedulingQueue({
     ...(opts.clock ? { clock: opts.clock } : {}),
@@ -125,14 +134,14 @@ export function startScheduler(opts: SchedulerOptions): SchedulerHandle {
   const asPod = (o: KubeObject): SchedPod => o as unknown as SchedPod;
   const pending = opts.podInformer
     ? filteredInformer(opts.podInformer, (o) => !asPod(o).spec?.nodeName && !isTerminal(asPod(o)))
-    : new Informer<KubeObject>(client, PODS, { fieldSelector: 'spec.nodeName=,status.phase!=Succeeded,status.phase!=Failed', onError: onError('pending pods') });
+    : new Informer<KubeObject>(opts.client, PODS, { fieldSelector: 'spec.nodeName=,status.phase!=Succeeded,status.phase!=Failed', onError: onError('pending pods') });
   const assigned = opts.podInformer
     ? filteredInformer(opts.podInformer, (o) => !!asPod(o).spec?.nodeName && !isTerminal(asPod(o)))
-    : new Informer<KubeObject>(client, PODS, { fieldSelector: 'spec.nodeName!=,status.phase!=Succeeded,status.phase!=Failed', onError: onError('assigned pods') });
-  const nodes = new Informer<KubeObject>(client, NODES, { onError: onError('nodes') });
-  const pdbs = new Informer<KubeObject>(client, PDBS, { onError: onError('poddisruptionbudgets') });
-  const classes = new Informer<KubeObject>(client, PRIORITY_CLASSES, { onError: onError('priorityclasses') });
-  const namespaces = new Informer<KubeObject>(client, NAMESPACES, { onError: onError('namespaces') });
+    : new Informer<KubeObject>(opts.client, PODS, { fieldSelector: 'spec.nodeName!=,status.phase!=Succeeded,status.phase!=Failed', onError: onError('assigned pods') });
+  const nodes = new Informer<KubeObject>(opts.client, NODES, { onError: onError('nodes') });
+  const pdbs = new Informer<KubeObject>(opts.client, PDBS, { onError: onError('poddisruptionbudgets') });
+  const classes = new Informer<KubeObject>(opts.client, PRIORITY_CLASSES, { onError: onError('priorityclasses') });
+  const namespaces = new Informer<KubeObject>(opts.client, NAMESPACES, { onError: onError('namespaces') });
 
   pending.addHandlers({
     onAdd: (o) => {
@@ -211,7 +220,9 @@ export function startScheduler(opts: SchedulerOptions): SchedulerHandle {
   /** Serializes the status writes of one pod, dropping the work when the scheduler stops. */
   const forPod = (key: string, work: () => Promise<void>): void => {
     const prev = statusWrites.get(key) ?? Promise.resolve();
-    const next = prev.then(work).catch((err: unknown) => logger.warn({ err: err instanceof Error ? err.message : String(err), pod: key }, 'updating pod status failed'));
+    const next = prev.then(work).catch((err: unknown) => {
+      if (!(err instanceof RateLimiterClosedError)) logger.warn({ err: err instanceof Error ? err.message : String(err), pod: key }, 'updating pod status failed');
+    });
     statusWrites.set(key, next);
     void next.then(() => {
       if (statusWrites.get(key) === next) statusWrites.delete(key);
@@ -236,9 +247,24 @@ export function startScheduler(opts: SchedulerOptions): SchedulerHandle {
     }
   }
 
+  /**
+   * The failures' status writes, one at a time, as upstream's scheduling cycle patches a failed pod's status before
+   * it goes on: under the client's rate limit a burst of failures becomes a queue here, each pod looked at when its
+   * turn comes, rather than thousands of requests that all took a turn at once (for pods that may be gone by then).
+   */
+  let failures: Promise<void> = Promise.resolve();
+  const oneFailureAtATime = (work: () => Promise<void>) => async (): Promise<void> => {
+    const turn = failures.then(work);
+    failures = turn.catch(() => undefined);
+    await turn;
+  };
+
   function markUnschedulable(pod: SchedPod, message: string): void {
-    forPod(podKey(pod), async () => {
-      await recorder.record(pod, 'Warning', 'FailedScheduling', message);
+    forPod(podKey(pod), oneFailureAtATime(async () => {
+      // A pod deleted or bound while it waited needs neither the event nor the condition.
+      if (!pending.get(podKey(pod))) return;
+      // The event goes on a client of its own (upstream's event broadcaster); the status write is waited for.
+      void recorder.record(pod, 'Warning', 'FailedScheduling', message);
       await updateStatus(pod, (p) => {
         const conditions = (p.status?.conditions ?? []) as Array<Record<string, unknown>>;
         const old = conditions.find((c) => c.type === 'PodScheduled');
@@ -253,7 +279,7 @@ export function startScheduler(opts: SchedulerOptions): SchedulerHandle {
         };
         return { ...p, status: { ...p.status, conditions: [...conditions.filter((c) => c !== old), cond] } };
       });
-    });
+    }));
   }
 
   function nominate(pod: SchedPod, node: string, victims: SchedPod[]): void {
@@ -385,6 +411,11 @@ export function startScheduler(opts: SchedulerOptions): SchedulerHandle {
       for (const inf of informers) inf.stop();
       queue.close();
       await loop;
+      // What waits for its turn under the rate limit is dropped (a backlog of thousands would take minutes).
+      if (opts.rateLimit) {
+        client.close();
+        eventClient.close();
+      }
       await Promise.allSettled([...inFlight, ...statusWrites.values()]);
     },
   };

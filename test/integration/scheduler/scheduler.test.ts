@@ -1,7 +1,7 @@
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ApiServer } from '../../../control/apiserver/server.js';
-import { Informer, KubeClient, type KubeObject } from '../../../control/client/index.js';
+import { Informer, KubeClient, type KubeObject, type RateLimit } from '../../../control/client/index.js';
 import { InformerShare } from '../../../control/client/shared-informer.js';
 import { startScheduler, type SchedulerHandle } from '../../../control/scheduler/index.js';
 import { MemoryStore } from '../../../control/store/index.js';
@@ -70,7 +70,7 @@ describe.each([{ shared: false }, { shared: true }])('scheduler against the API 
     sched = undefined;
   });
 
-  async function start(nodes: KubeObject[], schedulerName?: string): Promise<KubeClient> {
+  async function start(nodes: KubeObject[], schedulerName?: string, rateLimit?: RateLimit): Promise<KubeClient> {
     store = new MemoryStore();
     server = new ApiServer({ store, logger: silentLogger() });
     const port = await server.listen(0);
@@ -79,7 +79,7 @@ describe.each([{ shared: false }, { shared: true }])('scheduler against the API 
     registry = new Registry();
     const c = client;
     const podInformer = shared ? new InformerShare(() => new Informer(c, PODS)).view() : undefined;
-    sched = startScheduler({ client, logger: silentLogger(), registry, initialBackoffMs: 50, maxBackoffMs: 200, ...(schedulerName ? { schedulerName } : {}), ...(podInformer ? { podInformer } : {}) });
+    sched = startScheduler({ client, logger: silentLogger(), registry, initialBackoffMs: 50, maxBackoffMs: 200, ...(schedulerName ? { schedulerName } : {}), ...(podInformer ? { podInformer } : {}), ...(rateLimit ? { rateLimit } : {}) });
     await sched.synced;
     return client;
   }
@@ -178,6 +178,36 @@ describe.each([{ shared: false }, { shared: true }])('scheduler against the API 
     expect(seen[0]).toBeGreaterThan(n - 5);
     expect(seen.length).toBeGreaterThan(n / 2);
     await eventually(async () => s.queue.counts().unschedulable === n || undefined, `${n} pods unschedulable again`);
+  });
+
+  const unschedulableCondition = async (c: KubeClient, name: string): Promise<boolean> =>
+    (((await c.get(PODS, 'default', name)).status as { conditions?: Array<Record<string, string>> }).conditions ?? []).some((x) => x.type === 'PodScheduled' && x.status === 'False');
+  const failedSchedulingFor = async (c: KubeClient, name: string): Promise<KubeObject | undefined> =>
+    (await c.list(EVENTS, { namespace: 'default' })).items.find((e) => e.reason === 'FailedScheduling' && (e.involvedObject as { name?: string }).name === name);
+
+  it("holds its failures' writes to its rate limit, one pod at a time, and drops those of a pod deleted while it waited", async () => {
+    // One request every 2 s on each of its two clients (status, events), after a first one at once.
+    const c = await start([], undefined, { qps: 0.5, burst: 1 });
+    for (const p of ['r1', 'r2', 'r3', 'r4']) await c.create(PODS, 'default', podObj(p, '100m'));
+    await c.delete(PODS, 'default', 'r3');
+    // r1 goes at once, r2 about 2 s later; r3 is gone when its turn comes, so r4 takes it.
+    await eventually(() => unschedulableCondition(c, 'r1'), 'r1 unschedulable');
+    await eventually(() => failedSchedulingFor(c, 'r4'), "r4's FailedScheduling event", 60_000);
+    expect(await unschedulableCondition(c, 'r2')).toBe(true);
+    // Events leave in the order they were recorded: r3's, had it been recorded, would have gone before r4's.
+    expect(await failedSchedulingFor(c, 'r3')).toBeUndefined();
+  });
+
+  it('stops at once under a backlog of rate-limited writes instead of waiting for their turns', async () => {
+    // One request every 1,000 s after the first: the second pod's write would come in 17 minutes.
+    const c = await start([], undefined, { qps: 0.001, burst: 1 });
+    for (const p of ['s1', 's2', 's3']) await c.create(PODS, 'default', podObj(p, '100m'));
+    await eventually(() => unschedulableCondition(c, 's1'), 's1 unschedulable');
+    const s = sched as SchedulerHandle;
+    sched = undefined;
+    // Within the test's timeout (2 minutes), far less than the queue would take.
+    await s.stop();
+    expect(await unschedulableCondition(c, 's2')).toBe(false);
   });
 
   it('schedules a pod once a cordoned node is uncordoned', async () => {

@@ -35,6 +35,12 @@ describe('skiff control flags', () => {
     expect(await run(['--election-timeout', '150'])).toEqual({ code: 2, stderr: 'skiff control: --election-timeout (150 ms) must be at least twice --heartbeat-interval (100 ms)\n' });
   });
 
+  it("refuses --kube-api-qps and --kube-api-burst values kube-controller-manager would not take", async () => {
+    expect(await run(['--kube-api-qps', 'fast'])).toEqual({ code: 2, stderr: 'skiff control: --kube-api-qps: expected a number such as 20, got "fast"\n' });
+    expect(await run(['--kube-api-burst=-3'])).toEqual({ code: 2, stderr: 'skiff control: --kube-api-burst: expected a whole number such as 30, got "-3"\n' });
+    expect(await run(['--kube-api-qps', '10', '--kube-api-burst', '0'])).toEqual({ code: 2, stderr: 'skiff control: --kube-api-burst: must be at least 1 while --kube-api-qps is not negative\n' });
+  });
+
   it('refuses a port out of range or not a number', async () => {
     expect((await run(['--secure-port', '70000'])).stderr).toContain('--secure-port 70000 must be between 1 and 65535');
     const notNumber = await run(['--secure-port', 'https']);

@@ -1,6 +1,8 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { controllerMetrics, CONTROLLER_NAMES, MeteredQueue, selectControllers } from '../../../../control/controllers/index.js';
+import { controllerRateLimit } from '../../../../control/controllers/manager.js';
+import { CONTROLLER_MANAGER_LIMIT } from '../../../../control/client/index.js';
 import { missingServiceAccounts } from '../../../../control/controllers/serviceaccount.js';
 import { namespaceConditions } from '../../../../control/controllers/namespace.js';
 import { Expectations } from '../../../../control/controllers/expectations.js';
@@ -15,6 +17,17 @@ describe('controller selection', () => {
     expect(() => selectControllers(['nope'])).toThrow('unknown controller(s) "nope"');
     // Upstream's --controllers names.
     expect(CONTROLLER_NAMES).toEqual(expect.arrayContaining(['replicaset', 'replicationcontroller', 'deployment', 'endpoint', 'endpointslice', 'namespace', 'garbagecollector', 'serviceaccount', 'podgc', 'job', 'cronjob', 'ttl-after-finished', 'horizontalpodautoscaling', 'csrapproving', 'csrsigning', 'daemonset', 'statefulset', 'nodelifecycle', 'disruption', 'resourcequota']));
+  });
+});
+
+describe('client-side rate limits per controller', () => {
+  it("hold each controller to --kube-api-qps and --kube-api-burst, but for upstream's namespace and garbage collector exceptions", () => {
+    expect(CONTROLLER_MANAGER_LIMIT).toEqual({ qps: 20, burst: 30 });
+    expect(controllerRateLimit('deployment', CONTROLLER_MANAGER_LIMIT)).toEqual({ qps: 20, burst: 30 });
+    expect(controllerRateLimit('namespace', CONTROLLER_MANAGER_LIMIT)).toEqual({ qps: 400, burst: 3000 });
+    expect(controllerRateLimit('garbagecollector', CONTROLLER_MANAGER_LIMIT)).toEqual({ qps: 40, burst: 30 });
+    // A negative qps (no limit) stays negative when scaled.
+    expect(controllerRateLimit('namespace', { qps: -1, burst: 0 }).qps).toBeLessThan(0);
   });
 });
 
