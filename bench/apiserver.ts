@@ -374,6 +374,15 @@ function openWatcher(agent: Agent, port: number, path: string): Promise<Watcher>
   });
 }
 
+/** Warm-up pods per client (SKIFF_BENCH_API_WARM_PODS; 60). */
+function warmPodsPerClient(): number {
+  const text = process.env.SKIFF_BENCH_API_WARM_PODS;
+  if (text === undefined || text === '') return 60;
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`SKIFF_BENCH_API_WARM_PODS: expected a whole number of pods >= 0, got "${text}"`);
+  return n;
+}
+
 function idleSecondsFromEnv(): number {
   const text = process.env.SKIFF_BENCH_API_IDLE_S;
   if (text === undefined || text === '') return 60;
@@ -411,11 +420,24 @@ export async function apiserverBench(opts: ApiserverBenchOptions = {}): Promise<
     for (const ns of ['bench', 'bench-small', 'bench-watch', 'bench-warm']) await must(agent, port, 'POST', '/api/v1/namespaces', { metadata: { name: ns } });
     // Warm-up (not counted): JIT, TLS sessions, the store's first writes. Pods, so that the code the create phase
     // measures (pod decoding, admission, the scheduler) is compiled before it starts: with configmaps alone its first
-    // seconds ran at half the rate of the rest. They are deleted again, and the process left to go quiet.
+    // seconds ran at half the rate of the rest. They are updated and deleted again, and the process left to go quiet. 3,000 of
+    // them (SKIFF_BENCH_API_WARM_PODS per client, 60): after 500, V8 was still compiling (its compiler threads took
+    // up to a CPU of this 2-vCPU machine from the server) and the first 1,000 creates ran at a third of the rate of
+    // the last; after 3,000 the phase runs at one rate from start to end, the steady state the targets are about.
     await concurrently(clients, 2, (c, i) => must(agent, port, 'POST', '/api/v1/namespaces/bench-small/configmaps', { metadata: { name: `warm-${c}-${i}` } }).then(() => undefined));
-    const warmPods = 10;
-    progress(`warm-up: ${clients} clients x ${warmPods} pods, created and deleted...`);
-    await concurrently(clients, warmPods, (c, i) => must(agent, port, 'POST', '/api/v1/namespaces/bench-warm/pods', podBody(`w-${c}-${i}`, { app: 'warm' })).then(() => undefined));
+    const warmPods = warmPodsPerClient();
+    progress(`warm-up: ${clients} clients x ${warmPods} pods, created, updated and deleted...`);
+    const warmCreated = new Map<string, { metadata: { labels?: Record<string, string>; resourceVersion?: string } }>();
+    await concurrently(clients, warmPods, async (c, i) => {
+      const r = await must(agent, port, 'POST', '/api/v1/namespaces/bench-warm/pods', podBody(`w-${c}-${i}`, { app: 'warm' }));
+      warmCreated.set(`w-${c}-${i}`, JSON.parse(r.body.toString()) as { metadata: { labels?: Record<string, string> } });
+    });
+    // The update phase's PUTs too (a different path: the update's decoding, admission and validation).
+    await concurrently(clients, warmPods, (c, i) => {
+      const pod = warmCreated.get(`w-${c}-${i}`) as { metadata: { labels?: Record<string, string> } };
+      const body = { ...pod, metadata: { ...pod.metadata, labels: { ...pod.metadata.labels, updated: 'yes' }, resourceVersion: undefined } };
+      return must(agent, port, 'PUT', `/api/v1/namespaces/bench-warm/pods/w-${c}-${i}`, body).then(() => undefined);
+    });
     await concurrently(clients, warmPods, (c, i) => must(agent, port, 'DELETE', `/api/v1/namespaces/bench-warm/pods/w-${c}-${i}`).then(() => undefined));
     await quietCpu(control.pid);
 

@@ -16,7 +16,7 @@ import { ABORT_EXIT_CODE, Aborted, aborted, installSignalHandlers, progress, run
  *
  * Environment knobs of the agent section: SKIFF_BENCH_PROBE_PERIOD (readiness probe period of the bench pods, s;
  * default 10; a startup probe every 1 s gates it), SKIFF_BENCH_SKIFF (the skiff.js to run as the agent, and the cluster section's skiff; default dist/cli/skiff.js).
- * Apiserver section: SKIFF_BENCH_CONTROL_NODE_ARGS (extra node flags for the control process, e.g. --cpu-prof --cpu-prof-dir=DIR).
+ * Apiserver section: SKIFF_BENCH_CONTROL_NODE_ARGS (extra node flags for the control process, e.g. --cpu-prof --cpu-prof-dir=DIR), SKIFF_BENCH_API_WARM_PODS (warm-up pods per client; default 60), SKIFF_BENCH_API_IDLE_S.
  * Of the cluster section: SKIFF_BENCH_CLUSTER_PROBE_PERIOD (readiness probe period of its pods, s; default 1),
  * SKIFF_BENCH_CLUSTER_CPU_PROF=DIR (CPU profiles of the daemons, written when skiff down stops them).
  *
