@@ -180,8 +180,13 @@ export class KubeClient {
     return new KubeClient(this.conn, userAgent, { rateLimit, ...(clock ? { clock } : {}) }, this.transport);
   }
 
-  private async send(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<IncomingMessage | InProcessReply> {
-    await this.limiter?.wait();
+  private send(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<IncomingMessage | InProcessReply> {
+    // Without a wait the request leaves now, in the caller's turn, as it did before there were rate limits.
+    const turn = this.limiter?.wait();
+    return turn ? turn.then(() => this.sendNow(method, path, body, contentType)) : this.sendNow(method, path, body, contentType);
+  }
+
+  private sendNow(method: string, path: string, body: unknown, contentType: string): Promise<IncomingMessage | InProcessReply> {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const headers: Record<string, string | number> = { Accept: 'application/json', 'User-Agent': this.userAgent };
     if (payload) {
