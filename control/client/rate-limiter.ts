@@ -105,8 +105,6 @@ export class RateLimiter {
 
 /** kube-controller-manager's --kube-api-qps and --kube-api-burst defaults. */
 export const CONTROLLER_MANAGER_LIMIT: RateLimit = { qps: 20, burst: 30 };
-/** kube-scheduler's clientConnection defaults (KubeSchedulerConfiguration qps and burst). */
-export const SCHEDULER_LIMIT: RateLimit = { qps: 50, burst: 100 };
 
 /**
  * A --kube-api-qps / --kube-api-burst pair as upstream reads it (qps a float, negative for no limit; burst a whole
