@@ -221,34 +221,21 @@ const podBody = (name: string, labels: Record<string, string>): Record<string, u
 });
 
 /**
- * The control process's CPU seconds once it has gone quiet: under a tenth of a CPU over 250 ms (its idle timers and
- * the store's ticks stay well below), or after 15 s.
+ * The control process's CPU seconds once it has gone quiet: under `share` of a CPU over a whole `windowMs` (by
+ * default a tenth over 250 ms: its idle timers and the store's ticks stay well below), or after `maxMs` (15 s).
  */
-async function quietCpu(pid: number, maxPolls = 60): Promise<number> {
+async function quietCpu(pid: number, o: { windowMs?: number; share?: number; maxMs?: number } = {}): Promise<number> {
+  const windowMs = o.windowMs ?? 250;
+  const maxCpuS = ((o.share ?? 0.1) * windowMs) / 1000;
+  const end = now() + (o.maxMs ?? 15_000);
   let last = cpuSeconds(pid);
-  for (let i = 0; i < maxPolls; i++) {
-    await sleep(250);
+  while (now() < end) {
+    await sleep(windowMs);
     const cur = cpuSeconds(pid);
-    if (cur - last < 0.025) return cur;
+    if (cur - last < maxCpuS) return cur;
     last = cur;
   }
   return last;
-}
-
-/**
- * Waits until the process spends under 3% of a CPU over a whole second (its own housekeeping: leases, resyncs), at
- * most `maxMs`; answers whether it did.
- */
-async function idleCpu(pid: number, maxMs: number): Promise<boolean> {
-  const end = now() + maxMs;
-  let last = cpuSeconds(pid);
-  while (now() < end) {
-    await sleep(1000);
-    const cur = cpuSeconds(pid);
-    if (cur - last < 0.03) return true;
-    last = cur;
-  }
-  return false;
 }
 
 // ---- the control plane process ---------------------------------------------------------------------------------
@@ -621,7 +608,8 @@ export async function apiserverBench(opts: ApiserverBenchOptions = {}): Promise<
     // pods) may go on after it, at a few percent of a CPU (under quietCpu's bar), and V8 gives memory back only once
     // that ends: the idle minute counts from when the process has gone idle (at most 10 minutes after the load).
     progress('control busy with what the load set off; waiting for it to go idle...');
-    await idleCpu(control.pid, 600_000);
+    // Idle: under 3% of a CPU over a whole second (its own housekeeping: leases, resyncs).
+    await quietCpu(control.pid, { windowMs: 1000, share: 0.03, maxMs: 600_000 });
     const quietAfterS = (now() - loadEndedAt) / 1000;
     progress(`control idle ${quietAfterS.toFixed(0)} s after the load; leaving it idle for ${idleSeconds} s before reading its RSS again...`);
     const quietAt = now();
