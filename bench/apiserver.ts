@@ -8,7 +8,7 @@ import { controlProcessEnv } from '../control/memory.js';
 import type { SectionOutput } from './agent.js';
 import { StoreCluster, type StoreMemberProc } from './store-procs.js';
 import { newClient } from './store.js';
-import { absoluteText, checkAborted, cpuSeconds, freePort, machine, mean, now, onCleanup, onExit, percentile, pollUntil, progress, round, sleep, statusKb, type AbsoluteLine } from './util.js';
+import { absoluteText, checkAborted, cpuSeconds, envInt, freePort, machine, mean, now, onCleanup, onExit, percentile, pollUntil, progress, round, sleep, statusKb, type AbsoluteLine } from './util.js';
 
 /**
  * The API server benchmark, against a real `skiff control` process (HTTPS, client certificates, RBAC, the embedded
@@ -377,23 +377,6 @@ function openWatcher(agent: Agent, port: number, path: string): Promise<Watcher>
   });
 }
 
-/** Warm-up pods per client (SKIFF_BENCH_API_WARM_PODS; 60). */
-function warmPodsPerClient(): number {
-  const text = process.env.SKIFF_BENCH_API_WARM_PODS;
-  if (text === undefined || text === '') return 60;
-  const n = Number(text);
-  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`SKIFF_BENCH_API_WARM_PODS: expected a whole number of pods >= 0, got "${text}"`);
-  return n;
-}
-
-function idleSecondsFromEnv(): number {
-  const text = process.env.SKIFF_BENCH_API_IDLE_S;
-  if (text === undefined || text === '') return 60;
-  const n = Number(text);
-  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`SKIFF_BENCH_API_IDLE_S: expected a whole number of seconds >= 1, got "${text}"`);
-  return n;
-}
-
 // ---- the section -----------------------------------------------------------------------------------------------
 
 export async function apiserverBench(opts: ApiserverBenchOptions = {}): Promise<SectionOutput> {
@@ -401,7 +384,7 @@ export async function apiserverBench(opts: ApiserverBenchOptions = {}): Promise<
   const pods = opts.pods ?? 5000;
   const watchers = opts.watchers ?? 200;
   const watchEvents = opts.watchEvents ?? 50;
-  const idleSeconds = opts.idleSeconds ?? idleSecondsFromEnv();
+  const idleSeconds = opts.idleSeconds ?? envInt('SKIFF_BENCH_API_IDLE_S', 60);
   const startMachine = machine();
   const control = new ControlProcess();
   const stopControl = onCleanup('skiff control process', () => control.stop());
@@ -428,7 +411,7 @@ export async function apiserverBench(opts: ApiserverBenchOptions = {}): Promise<
     // up to a CPU of this 2-vCPU machine from the server) and the first 1,000 creates ran at a third of the rate of
     // the last; after 3,000 the phase runs at one rate from start to end, the steady state the targets are about.
     await concurrently(clients, 2, (c, i) => must(agent, port, 'POST', '/api/v1/namespaces/bench-small/configmaps', { metadata: { name: `warm-${c}-${i}` } }).then(() => undefined));
-    const warmPods = warmPodsPerClient();
+    const warmPods = envInt('SKIFF_BENCH_API_WARM_PODS', 60, 0);
     progress(`warm-up: ${clients} clients x ${warmPods} pods, created, updated and deleted...`);
     const warmCreated = new Map<string, { metadata: { labels?: Record<string, string>; resourceVersion?: string } }>();
     await concurrently(clients, warmPods, async (c, i) => {

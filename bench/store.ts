@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { Etcd3 } from 'etcd3';
 import type { SectionOutput } from './agent.js';
 import { StoreCluster, logWarnings, type StoreKind, type StoreMemberProc, type StoreProcOptions } from './store-procs.js';
-import { checkAborted, cpuSeconds, machine, median, now, percentile, progress, round, sleep, statusKb } from './util.js';
+import { checkAborted, cpuSeconds, envInt, machine, median, now, percentile, progress, round, sleep, statusKb } from './util.js';
 
 /**
  * The store benchmark: `skiff store` against etcd 3.4 (Debian's /usr/bin/etcd) started on the same machine in the
@@ -37,14 +37,6 @@ import { checkAborted, cpuSeconds, machine, median, now, percentile, progress, r
  */
 
 const ROOT = resolve(import.meta.dirname, '../..');
-
-function envInt(name: string, def: number): number {
-  const v = process.env[name];
-  if (v === undefined || v === '') return def;
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`${name}: expected a positive integer, got "${v}"`);
-  return n;
-}
 
 export interface StoreBenchOptions {
   seq: number;

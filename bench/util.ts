@@ -36,6 +36,15 @@ export function percentile(xs: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] as number;
 }
 
+/** A whole-number knob from the environment, at least `min` (default 1); `def` when unset or empty. */
+export function envInt(name: string, def: number, min = 1): number {
+  const v = process.env[name];
+  if (v === undefined || v === '') return def;
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < min) throw new Error(`${name}: expected a whole number >= ${min}, got "${v}"`);
+  return n;
+}
+
 export const round = (x: number, digits = 3): number => Math.round(x * 10 ** digits) / 10 ** digits;
 
 /** Set when the user pressed Ctrl-C: loops stop polling and sections unwind into their cleanup. */
