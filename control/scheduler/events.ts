@@ -1,74 +1,37 @@
 /**
- * Records core/v1 Events for the scheduler (FailedScheduling, Preempted, Scheduled) through client-go's event
- * correlator: the same reason and message for the same object bumps the count of one Event, many messages of one
- * reason are combined, and a pod that keeps failing is held to upstream's spam budget.
+ * The scheduler's Events (FailedScheduling, Scheduled, Preempted): events.k8s.io/v1 Events in series, as upstream's
+ * scheduler records them through client-go's events library, with its actions and references.
  */
-import { RateLimiterClosedError, type KubeClient } from '../client/index.js';
-import { EventCorrelator } from '../client/event-correlator.js';
-import type { Logger } from '../../lib/log.js';
+import type { ObjectReference, SeriesEvent } from '../client/event-series.js';
 import type { SchedPod } from './types.js';
 
-const events = { group: '', version: 'v1', resource: 'events' };
-
-let seq = 0n;
-
-/** "<name>.<hex nanoseconds>", as upstream names events. */
-function eventName(name: string, now: Date): string {
-  seq = (seq + 1n) % 1000n;
-  return `${name}.${(BigInt(now.getTime()) * 1_000_000n + seq).toString(16)}`;
+/** A reference to the pod as the scheduler saw it (reference.GetReference: its resourceVersion included). */
+export function podReference(pod: SchedPod): ObjectReference {
+  return {
+    kind: 'Pod',
+    apiVersion: 'v1',
+    namespace: pod.metadata.namespace ?? 'default',
+    name: pod.metadata.name ?? '',
+    ...(pod.metadata.uid ? { uid: pod.metadata.uid } : {}),
+    ...(pod.metadata.resourceVersion ? { resourceVersion: pod.metadata.resourceVersion } : {}),
+  };
 }
 
-const rfc3339 = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+export const failedScheduling = (pod: SchedPod, message: string): SeriesEvent => ({ regarding: podReference(pod), type: 'Warning', reason: 'FailedScheduling', action: 'Scheduling', note: message });
 
-export class EventRecorder {
-  private readonly correlator: EventCorrelator;
+export const scheduled = (pod: SchedPod, node: string): SeriesEvent => ({
+  regarding: podReference(pod),
+  type: 'Normal',
+  reason: 'Scheduled',
+  action: 'Binding',
+  note: `Successfully assigned ${pod.metadata.namespace ?? 'default'}/${pod.metadata.name ?? ''} to ${node}`,
+});
 
-  constructor(
-    private readonly client: KubeClient,
-    private readonly component: string,
-    private readonly logger: Logger,
-    private readonly now: () => Date = () => new Date(),
-  ) {
-    this.correlator = new EventCorrelator({ now: () => this.now().getTime() });
-  }
-
-  async record(pod: SchedPod, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
-    const ns = pod.metadata.namespace ?? 'default';
-    const name = pod.metadata.name ?? '';
-    const now = this.now();
-    const ts = rfc3339(now);
-    const involvedObject = { kind: 'Pod', apiVersion: 'v1', namespace: ns, name, ...(pod.metadata.uid ? { uid: pod.metadata.uid } : {}) };
-    const c = this.correlator.correlate({ component: this.component, involvedObject, type, reason, message }, eventName(name, now));
-    if (c.action === 'skip') return;
-    if (c.action === 'patch') {
-      try {
-        await this.client.patch(events, ns, c.name, { count: c.count, lastTimestamp: ts, message: c.message }, 'merge');
-        return;
-      } catch {
-        // The event expired or was removed: record a fresh one in its place.
-      }
-    }
-    const evName = c.action === 'create' ? c.name : eventName(name, now);
-    if (c.action === 'patch') this.correlator.recreated(c.key, evName);
-    try {
-      await this.client.create(events, ns, {
-        apiVersion: 'v1',
-        kind: 'Event',
-        metadata: { name: evName, namespace: ns },
-        involvedObject: { ...involvedObject, ...(pod.metadata.resourceVersion ? { resourceVersion: pod.metadata.resourceVersion } : {}) },
-        reason,
-        message: c.message,
-        type,
-        source: { component: this.component },
-        reportingComponent: this.component,
-        firstTimestamp: ts,
-        lastTimestamp: ts,
-        count: 1,
-      });
-    } catch (err) {
-      this.correlator.forget(c.key);
-      // A client closed under a backlog of rate-limited requests: the scheduler is stopping.
-      if (!(err instanceof RateLimiterClosedError)) this.logger.warn({ err, pod: `${ns}/${name}`, reason }, 'recording an event failed');
-    }
-  }
-}
+export const preempted = (victim: SchedPod, preemptor: SchedPod, node: string): SeriesEvent => ({
+  regarding: podReference(victim),
+  related: podReference(preemptor),
+  type: 'Normal',
+  reason: 'Preempted',
+  action: 'Preempting',
+  note: `Preempted by pod ${preemptor.metadata.uid ?? ''} on node ${node}`,
+});

@@ -10,7 +10,8 @@ import { jsonEqual } from '../api/core/common.js';
 import { ApiStatusError, Informer, RateLimiterClosedError, type KubeClient, type KubeObject, type QueueClock, type RateLimit } from '../client/index.js';
 import { filteredInformer } from '../client/shared-informer.js';
 import type { Logger } from '../../lib/log.js';
-import { EventRecorder } from './events.js';
+import { EventSeriesRecorder } from '../client/event-series.js';
+import { failedScheduling, preempted, scheduled } from './events.js';
 import { preempt } from './preemption.js';
 import { SchedulingQueue, type QueuedPod } from './queue.js';
 import { fitErrorMessage, schedulePod, type ScheduleConfig } from './schedule.js';
@@ -114,7 +115,8 @@ export function startScheduler(opts: SchedulerOptions): SchedulerHandle {
   const logger = opts.logger.child({ component: 'scheduler', scheduler: name });
   const m = metrics(registry);
   const snapshot = new Snapshot();
-  const recorder = new EventRecorder(eventClient, name, logger);
+  const recorder = new EventSeriesRecorder({ client: eventClient, reportingController: name, logger });
+  recorder.start();
   const config: ScheduleConfig = opts.random ? { random: opts.random } : {};
   const queue = new SchedulingQueue({
     ...(opts.clock ? { clock: opts.clock } : {}),
@@ -264,7 +266,7 @@ export function startScheduler(opts: SchedulerOptions): SchedulerHandle {
       // A pod deleted or bound while it waited needs neither the event nor the condition.
       if (!pending.get(podKey(pod))) return;
       // The event goes on a client of its own (upstream's event broadcaster); the status write is waited for.
-      void recorder.record(pod, 'Warning', 'FailedScheduling', message);
+      void recorder.record(failedScheduling(pod, message));
       await updateStatus(pod, (p) => {
         const conditions = (p.status?.conditions ?? []) as Array<Record<string, unknown>>;
         const old = conditions.find((c) => c.type === 'PodScheduled');
@@ -291,7 +293,7 @@ export function startScheduler(opts: SchedulerOptions): SchedulerHandle {
       void (async () => {
         try {
           await client.delete(PODS, v.metadata.namespace, v.metadata.name ?? '', v.metadata.uid ? { preconditions: { uid: v.metadata.uid } } : {});
-          await recorder.record(v, 'Normal', 'Preempted', `Preempted by pod ${pod.metadata.uid ?? podKey(pod)} on node ${node}`);
+          await recorder.record(preempted(v, pod, node));
         } catch (err) {
           if (!(err instanceof ApiStatusError && err.code === 404)) logger.warn({ err: err instanceof Error ? err.message : String(err), victim: podKey(v) }, 'preempting a pod failed');
         }
@@ -320,7 +322,7 @@ export function startScheduler(opts: SchedulerOptions): SchedulerHandle {
       queue.done(qp.key);
       snapshot.clearNomination(qp.key);
       // Upstream's "Scheduled" event, written in the background so that binding never waits for it.
-      void recorder.record(pod, 'Normal', 'Scheduled', `Successfully assigned ${ns}/${podName} to ${node}`);
+      void recorder.record(scheduled(pod, node));
       expireAssumed(qp.key);
       m.attempts.inc({ result: 'scheduled', profile: name });
       m.duration.observe({ result: 'scheduled', profile: name }, (performance.now() - started) / 1000);
@@ -407,6 +409,7 @@ export function startScheduler(opts: SchedulerOptions): SchedulerHandle {
     stop: async () => {
       stopped = true;
       clearInterval(leftover);
+      recorder.stop();
       for (const t of expiries) clearTimeout(t);
       for (const inf of informers) inf.stop();
       queue.close();

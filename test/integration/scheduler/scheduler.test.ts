@@ -137,7 +137,11 @@ describe.each([{ shared: false }, { shared: true }])('scheduler against the API 
       reason: 'FailedScheduling',
       message: want,
       involvedObject: { kind: 'Pod', name: 'big', namespace: 'default' },
-      source: { component: 'default-scheduler' },
+      // events.k8s.io/v1, as upstream's scheduler records it, read back through core/v1.
+      action: 'Scheduling',
+      reportingComponent: 'default-scheduler',
+      reportingInstance: expect.stringMatching(/^default-scheduler-/),
+      eventTime: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/),
     });
     expect(await registry.metrics()).toMatch(/scheduler_pending_pods\{queue="unschedulable"\} 1/);
     expect(await registry.metrics()).toMatch(/scheduler_schedule_attempts_total\{result="unschedulable",profile="default-scheduler"\} 1/);
@@ -218,7 +222,7 @@ describe.each([{ shared: false }, { shared: true }])('scheduler against the API 
     expect(await boundTo(c, 'p')).toBe('only');
     // A bound pod gets upstream's Scheduled event.
     const ev = await eventually(async () => (await c.list(EVENTS, { namespace: 'default' })).items.find((e) => e.reason === 'Scheduled'), 'Scheduled event');
-    expect(ev).toMatchObject({ type: 'Normal', message: 'Successfully assigned default/p to only', involvedObject: { kind: 'Pod', name: 'p', namespace: 'default' }, source: { component: 'default-scheduler' } });
+    expect(ev).toMatchObject({ type: 'Normal', message: 'Successfully assigned default/p to only', involvedObject: { kind: 'Pod', name: 'p', namespace: 'default' }, action: 'Binding', reportingComponent: 'default-scheduler' });
   });
 
   it('preempts lower-priority pods for a higher-priority one', async () => {
@@ -232,6 +236,8 @@ describe.each([{ shared: false }, { shared: true }])('scheduler against the API 
     await expect(c.get(PODS, 'default', 'low')).rejects.toMatchObject({ code: 404 });
     const ev = await eventually(async () => (await c.list(EVENTS, { namespace: 'default' })).items.find((e) => e.reason === 'Preempted'), 'Preempted event');
     expect(ev.message).toMatch(/^Preempted by pod .* on node n1$/);
+    // Upstream's scheduler names the preemptor as the event's related object.
+    expect(ev).toMatchObject({ action: 'Preempting', involvedObject: { name: 'low' }, related: { kind: 'Pod', name: 'vip', namespace: 'default' } });
   });
 
   it('leaves pods of other schedulers alone, and a custom scheduler takes them', async () => {
