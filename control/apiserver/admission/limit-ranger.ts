@@ -4,6 +4,7 @@ import { podResourceTotals, type ResourceList } from '../../api/quota/index.js';
 import { findResource, type ResourceDef } from '../resources.js';
 import type { Admission, RequestContext } from '../rest.js';
 import type { KubeObject, ObjectStorage } from '../storage/object-storage.js';
+import { ObjectCache } from '../storage/object-cache.js';
 import { admissionForbidden, isPod } from './forbidden.js';
 
 /**
@@ -167,12 +168,14 @@ export const aggregate = (errs: string[]): string => (errs.length === 1 ? (errs[
 export function limitRangerAdmission(storage: ObjectStorage): Admission {
   const lrDef = findResource('', 'v1', 'limitranges') as ResourceDef;
   const isClaim = (def: ResourceDef): boolean => def.group === '' && def.resource === 'persistentvolumeclaims';
-  // One read per request: a pod's create defaults from the namespace's ranges and then is checked against them.
+  // Read from a watch-fed cache, as upstream's plugin reads its LimitRange lister: a pod's create costs no store read.
+  const limitRanges = new ObjectCache(storage, lrDef);
+  // One read per request: a pod's create defaults from the namespace's ranges and then is checked against the same.
   const read = new WeakMap<RequestContext, { ns: string; ranges: Promise<LimitRangeLike[]> }>();
   const ranges = (ns: string, ctx: RequestContext): Promise<LimitRangeLike[]> => {
     const earlier = read.get(ctx);
     if (earlier?.ns === ns) return earlier.ranges;
-    const r = storage.list(lrDef, ns).then((l) => l.items as LimitRangeLike[]);
+    const r = limitRanges.list(ns).then((items) => items as unknown as LimitRangeLike[]);
     read.set(ctx, { ns, ranges: r });
     return r;
   };

@@ -16,6 +16,7 @@ import { ApiError, conflict } from '../http/status.js';
 import { findResource, type ResourceDef } from '../resources.js';
 import type { Admission } from '../rest.js';
 import type { KubeObject, ObjectStorage } from '../storage/object-storage.js';
+import { ObjectCache } from '../storage/object-cache.js';
 import { admissionForbidden } from './forbidden.js';
 
 /**
@@ -42,6 +43,7 @@ export interface ResourceQuotaAdmissionOptions {
 
 export function resourceQuotaAdmission(storage: ObjectStorage, opts: ResourceQuotaAdmissionOptions = {}): Admission {
   const rqDef = findResource('', 'v1', 'resourcequotas') as ResourceDef;
+  const quotaCache = new ObjectCache(storage, rqDef);
   const now = opts.now ?? (() => new Date());
   // One evaluation at a time per namespace in this process (upstream batches them per namespace the same way);
   // compare-and-swap covers anyone else writing the quotas.
@@ -70,9 +72,9 @@ export function resourceQuotaAdmission(storage: ObjectStorage, opts: ResourceQuo
       const at = now();
       // A namespace without quotas has nothing to charge: its requests neither queue for the namespace's turn nor
       // read the quotas one after another (each read a store round trip; 50 clients creating pods in one namespace
-      // waited in line for them). This read is as recent as the one under the lock would have been: a quota made
-      // after it is one the request preceded.
-      if ((await storage.list(rqDef, ns)).items.length === 0) return;
+      // waited in line for them). Whether it has any is read from a watch-fed cache, as upstream's plugin reads its
+      // quota lister; charging reads the quotas from the store, under the namespace's turn.
+      if ((await quotaCache.list(ns)).length === 0) return;
       await exclusive(ns, async () => {
         // Quotas already charged by an earlier attempt of this request are not charged twice.
         const charged = new Set<string>();

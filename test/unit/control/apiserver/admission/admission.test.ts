@@ -204,25 +204,50 @@ describe('admission chain (NamespaceLifecycle, LimitRanger, ServiceAccount, Prio
     });
   });
 
-  describe('LimitRanger reads', () => {
-    it('reads the namespace\'s ranges once per request: the create defaults from them and is checked against them', async () => {
-      let reads = 0;
-      const fake = {
-        list: async (): Promise<{ items: KubeObject[]; resourceVersion: string }> => {
-          reads++;
-          return { items: [{ metadata: { name: 'lr', namespace: 'default' }, spec: { limits: [{ type: 'Container', default: { cpu: '300m' } }] } } as KubeObject], resourceVersion: '1' };
+  describe('LimitRanger and ResourceQuota reads', () => {
+    it('read ranges and quotas from watch-fed caches, as upstream listers: no store read per pod, and what was just written applies', async () => {
+      // The store under the plugins, counting the reads of limit ranges and quotas.
+      const base = new MemoryStore();
+      const reads: string[] = [];
+      const counted = new Proxy(base, {
+        get(target, prop) {
+          if (prop === 'range') {
+            return (req: { key: string }) => {
+              if (/limitranges|resourcequotas/.test(req.key)) reads.push(req.key);
+              return target.range(req as Parameters<MemoryStore['range']>[0]);
+            };
+          }
+          const v = Reflect.get(target, prop, target) as unknown;
+          return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
         },
-      } as unknown as ObjectStorage;
-      const admission = limitRangerAdmission(fake);
-      const request = ctx();
-      const obj: KubeObject = { ...(pod('lr-pod') as KubeObject), metadata: { name: 'lr-pod', namespace: 'default' } };
-      expect(await admission.mutate?.('create', pods, obj, undefined, request)).toBe(true);
-      expect((obj.spec as Json).containers[0].resources.limits).toEqual({ cpu: '300m' });
-      await admission.admit('create', pods, obj, undefined, request);
-      expect(reads).toBe(1);
-      // Another request reads again.
-      await admission.admit('create', pods, obj, undefined, ctx());
-      expect(reads).toBe(2);
+      });
+      const storage = new ObjectStorage(counted);
+      const admission = chainAdmission([limitRangerAdmission(storage), resourceQuotaAdmission(storage)]);
+      const admit = async (name: string): Promise<KubeObject> => {
+        const request = ctx();
+        const obj = { ...(pod(name) as KubeObject), metadata: { name, namespace: 'default' } };
+        await admission.mutate?.('create', pods, obj, undefined, request);
+        await admission.admit('create', pods, obj, undefined, request);
+        return obj;
+      };
+      try {
+        await admit('first');
+        expect(reads.length).toBeGreaterThan(0); // the caches' first lists
+        reads.length = 0;
+        for (let i = 0; i < 5; i++) await admit(`p${i}`);
+        expect(reads).toEqual([]);
+
+        await storage.create(limitranges, { apiVersion: 'v1', kind: 'LimitRange', metadata: { name: 'lr', namespace: 'default' }, spec: { limits: [{ type: 'Container', default: { cpu: '300m' } }] } } as KubeObject);
+        expect(((await admit('limited')).spec as Json).containers[0].resources.limits).toEqual({ cpu: '300m' });
+        expect(reads).toEqual([]);
+
+        // A quota made a moment ago charges the next pod (charging itself reads the quotas from the store).
+        await storage.create(quotas, { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'q', namespace: 'default' }, spec: { hard: { pods: '1' } }, status: { hard: { pods: '1' }, used: { pods: '1' } } } as KubeObject);
+        const err = await refusal(admit('over'));
+        expect(err.message).toBe('pods "over" is forbidden: exceeded quota: q, requested: pods=1, used: pods=1, limited: pods=1');
+      } finally {
+        await base.close();
+      }
     });
   });
 
@@ -258,24 +283,6 @@ describe('admission chain (NamespaceLifecycle, LimitRanger, ServiceAccount, Prio
       const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => (r.reason as ApiError).message);
       expect(refused.every((m) => /exceeded quota: q, requested: configmaps=1,count\/configmaps=1, used: configmaps=3,count\/configmaps=3, limited: configmaps=3,count\/configmaps=3$/.test(m))).toBe(true);
       expect(((await server.rest.get(quotas, ctx(), 'q')) as Json).status.used).toEqual({ 'count/configmaps': '3', configmaps: '3' });
-    });
-
-    it('reads the quotas of a namespace that has none for concurrent requests at once, not one after another', async () => {
-      // A storage that counts the quota reads in flight; each answers (no quotas) on the next turn of the loop.
-      let inFlight = 0;
-      let most = 0;
-      const fake = {
-        list: async (): Promise<{ items: KubeObject[]; resourceVersion: string }> => {
-          most = Math.max(most, ++inFlight);
-          await new Promise((r) => setImmediate(r));
-          inFlight--;
-          return { items: [], resourceVersion: '1' };
-        },
-      } as unknown as ObjectStorage;
-      const admission = resourceQuotaAdmission(fake);
-      const obj = pod('p') as KubeObject;
-      await Promise.all(Array.from({ length: 5 }, () => admission.admit('create', pods, { ...obj, metadata: { ...obj.metadata, namespace: 'busy' } }, undefined, ctx('busy'))));
-      expect(most).toBe(5);
     });
 
     it('does not charge a dry run', async () => {
