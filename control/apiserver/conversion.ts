@@ -2,7 +2,7 @@ import { compactObject, HorizontalPodAutoscaler, hpaV1ToV2, hpaV2ToV1 } from '..
 import type { Watch } from '../store/index.js';
 import type { ApiError } from './http/status.js';
 import type { ResourceDef } from './resources.js';
-import { ObjectStorage, storedAs, withLazyPrevious, type KubeObject, type ListOptions, type ListResult, type WatchEvent } from './storage/object-storage.js';
+import { ObjectStorage, storedAs, withLazyPrevious, type KubeObject, type ListOptions, type ListResult, type ReadOptions, type WatchEvent } from './storage/object-storage.js';
 
 /**
  * Kinds served in more than one version are stored in one of them (upstream's storage version) and converted on the
@@ -88,12 +88,12 @@ export class ConvertingStorage extends ObjectStorage {
     return c ? c.fromStorage(obj) : obj;
   }
 
-  override async get(r: ResourceDef, namespace: string | undefined, name: string): Promise<KubeObject> {
-    return this.fromStored(r, await super.get(r, namespace, name));
+  override async get(r: ResourceDef, namespace: string | undefined, name: string, opts: ReadOptions = {}): Promise<KubeObject> {
+    return this.fromStored(r, await super.get(r, namespace, name, opts));
   }
 
-  override async tryGet(r: ResourceDef, namespace: string | undefined, name: string): Promise<KubeObject | undefined> {
-    const obj = await super.tryGet(r, namespace, name);
+  override async tryGet(r: ResourceDef, namespace: string | undefined, name: string, opts: ReadOptions = {}): Promise<KubeObject | undefined> {
+    const obj = await super.tryGet(r, namespace, name, opts);
     return obj && this.fromStored(r, obj);
   }
 

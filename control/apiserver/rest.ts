@@ -149,6 +149,33 @@ export class Rest {
     return this.typed(def, await this.storage.get(def, ctx.namespace, name));
   }
 
+  /** Objects read from the store member's local state, which may be behind (see current()). */
+  private readonly possiblyStale = new WeakSet<KubeObject>();
+
+  /**
+   * The stored object a write starts from. Unless `fresh`, this store member's local state, without the consistent
+   * read's ReadIndex round (upstream's GuaranteedUpdate likewise starts from its watch cache): the write's
+   * compare-and-swap on its resourceVersion makes a stale start a conflict, never a lost write. A caller reads again
+   * with `fresh` before it answers anything the local state alone decided: NotFound, a resourceVersion that differs
+   * from the request's, or a write that changes nothing (replace() throws StaleRead for that one).
+   */
+  async current(def: ResourceDef, ctx: RequestContext, name: string, fresh: boolean): Promise<KubeObject> {
+    if (!fresh && !ctx.dryRun) {
+      const local = await this.storage.tryGet(def, ctx.namespace, name, { serializable: true });
+      if (local) {
+        const obj = this.typed(def, local);
+        this.possiblyStale.add(obj);
+        return obj;
+      }
+    }
+    return this.get(def, ctx, name);
+  }
+
+  /** Whether `obj` came from current() without `fresh`. */
+  isPossiblyStale(obj: KubeObject): boolean {
+    return this.possiblyStale.has(obj);
+  }
+
   async list(def: ResourceDef, ctx: RequestContext, sel: Selection, opts: { limit?: number; continue?: string }): Promise<ListResult> {
     const res = await this.storage.list(def, ctx.namespace, { ...opts, filter: (o) => selects(def, sel, o) });
     return res;
@@ -231,19 +258,31 @@ export class Rest {
     }
     obj.metadata.name = name;
     const expected = parseResourceVersion(obj.metadata.resourceVersion);
+    let fresh = false;
     for (let attempt = 0; ; attempt++) {
-      const current = await this.storage.get(def, ctx.namespace, name);
+      const current = await this.current(def, ctx, name, fresh);
       const currentRv = Number(current.metadata.resourceVersion);
       if (expected !== undefined && expected !== currentRv) {
+        if (this.isPossiblyStale(current)) {
+          fresh = true;
+          continue;
+        }
         throw conflict(def.group, def.resource, name, 'the object has been modified; please apply your changes to the latest version and try again');
       }
       try {
         // replace() sets the top level and metadata of the object it is given; a retry starts from the body as sent.
         return await this.replace(def, ctx, current, { ...obj, metadata: { ...obj.metadata } }, subresource);
       } catch (err) {
+        if (err instanceof StaleRead) {
+          fresh = true;
+          continue;
+        }
         // A body without a resourceVersion is an unconditional update: someone writing in between (a controller
         // setting status) is no conflict for it, so read again and retry, as upstream's GuaranteedUpdate does.
-        if (expected === undefined && err instanceof ApiError && err.code === 409 && err.reason === 'Conflict' && attempt < 10) continue;
+        if (expected === undefined && err instanceof ApiError && err.code === 409 && err.reason === 'Conflict' && attempt < 10) {
+          fresh = true;
+          continue;
+        }
         throw err;
       }
     }
@@ -301,8 +340,12 @@ export class Rest {
       return this.typed(def, await this.storage.delete(def, ctx.namespace, name, Number(current.metadata.resourceVersion)));
     }
     if (ctx.dryRun) return final;
-    // As upstream's GuaranteedUpdate: a write that changes nothing is not written, and the resourceVersion stays.
-    if (sameObject(final, this.typed(def, current))) return this.typed(def, current);
+    // As upstream's GuaranteedUpdate: a write that changes nothing is not written, and the resourceVersion stays;
+    // unless the object it was compared with may be behind the store, which the caller reads again.
+    if (sameObject(final, this.typed(def, current))) {
+      if (this.isPossiblyStale(current)) throw new StaleRead();
+      return this.typed(def, current);
+    }
     try {
       return this.typed(def, await this.storage.update(def, final, Number(current.metadata.resourceVersion)));
     } catch (err) {
@@ -554,4 +597,15 @@ function sameObject(a: KubeObject, b: KubeObject): boolean {
     return { ...o, metadata };
   };
   return jsonEqual(norm(a), norm(b));
+}
+
+/**
+ * replace() was given an object from the store member's local state and found nothing to write: the caller reads the
+ * object consistently and tries again, since "nothing changed" may only mean "the local state is behind".
+ */
+export class StaleRead extends Error {
+  constructor() {
+    super('the object read may be stale: read it again');
+    this.name = 'StaleRead';
+  }
 }

@@ -25,7 +25,7 @@ import { decodeKubeProtobuf, isKubeProtobuf, loadKubeProtobufSchemas } from './p
 import { toTable, type IncludeObject } from './printing/table.js';
 import { applyScale, toScale } from './scale.js';
 import { apiVersionOf, findResource, type ResourceDef } from './resources.js';
-import { parseSelection, Rest, type Admission, type RequestContext } from './rest.js';
+import { parseSelection, Rest, StaleRead, type Admission, type RequestContext } from './rest.js';
 import type { KubeletClientConfig } from './proxy/kubelet-client.js';
 import { servePodLog } from './proxy/pod-log.js';
 import { proxyNode } from './proxy/node-proxy.js';
@@ -802,13 +802,24 @@ export class ApiServer {
     }
     try {
       const patch = parsePatchBody(type, buf);
+      // The first read may come from the store member's local state (rest.current); what it alone decided is read
+      // again consistently: a precondition that fails, a patch that changes nothing, a conflict.
+      let fresh = false;
       for (let attempt = 0; ; attempt++) {
-        const current = await this.rest.get(def, ctx, info.name as string);
+        const current = await this.rest.current(def, ctx, info.name as string, fresh);
+        const again = (err: unknown): boolean => {
+          if (err instanceof StaleRead || (err instanceof ApiError && err.code === 409 && this.rest.isPossiblyStale(current))) {
+            fresh = true;
+            return true;
+          }
+          return false;
+        };
         if (info.subresource === 'scale') {
           const scale = applyPatch(type, toScale(current) as unknown as JsonObject, patch, { group: 'autoscaling', version: 'v1', kind: 'Scale' });
           try {
             return sendJson(res, 200, toScale(await this.rest.replace(def, ctx, current, applyScale(current, scale))));
           } catch (err) {
+            if (again(err)) continue;
             if (err instanceof ApiError && err.code === 409 && attempt < 5) continue;
             throw err;
           }
@@ -824,8 +835,12 @@ export class ApiServer {
           const updated = await this.rest.replace(def, ctx, current, { ...patched, metadata: { ...patched.metadata } }, info.subresource);
           return sendJson(res, 200, updated, warningHeaders(ctx));
         } catch (err) {
+          if (again(err)) continue;
           // Someone wrote in between: re-read and re-apply, as upstream's patcher retries.
-          if (err instanceof ApiError && err.code === 409 && setRv === undefined && attempt < 5) continue;
+          if (err instanceof ApiError && err.code === 409 && setRv === undefined && attempt < 5) {
+            fresh = true;
+            continue;
+          }
           throw err;
         }
       }

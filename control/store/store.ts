@@ -56,6 +56,11 @@ export type RangeRequest = KeyRange & {
   readonly limit?: number;
   readonly countOnly?: boolean;
   readonly keysOnly?: boolean;
+  /**
+   * Answer from this member's local state, without confirming first that it has applied everything committed
+   * (etcd's serializable range): cheaper, possibly stale. For a read that a compare-and-swap will check anyway.
+   */
+  readonly serializable?: boolean;
 };
 
 export interface RangeResponse {

@@ -204,6 +204,11 @@ export function parseResourceVersion(rv: string | undefined, what = 'resourceVer
   return Number(rv);
 }
 
+export interface ReadOptions {
+  /** From the store member's local state, without the consistent read's round: possibly stale (RangeRequest.serializable). */
+  readonly serializable?: boolean;
+}
+
 /**
  * API objects on the key-value store, laid out as upstream's /registry/<resource>/<namespace>/<name>. The store's
  * revisions are the resourceVersions; compare-and-swap gives optimistic concurrency.
@@ -238,15 +243,15 @@ export class ObjectStorage {
     return r.namespaced && namespace ? `${storagePrefix(r)}${namespace}/` : storagePrefix(r);
   }
 
-  async get(r: ResourceDef, namespace: string | undefined, name: string): Promise<KubeObject> {
-    const res = await this.store.range({ key: this.key(r, namespace, name) });
+  async get(r: ResourceDef, namespace: string | undefined, name: string, opts: ReadOptions = {}): Promise<KubeObject> {
+    const res = await this.store.range({ key: this.key(r, namespace, name), ...(opts.serializable ? { serializable: true } : {}) });
     const kv = res.kvs[0];
     if (!kv) throw notFound(r.group, r.resource, name);
     return decode(kv);
   }
 
-  async tryGet(r: ResourceDef, namespace: string | undefined, name: string): Promise<KubeObject | undefined> {
-    const res = await this.store.range({ key: this.key(r, namespace, name) });
+  async tryGet(r: ResourceDef, namespace: string | undefined, name: string, opts: ReadOptions = {}): Promise<KubeObject | undefined> {
+    const res = await this.store.range({ key: this.key(r, namespace, name), ...(opts.serializable ? { serializable: true } : {}) });
     return res.kvs[0] ? decode(res.kvs[0]) : undefined;
   }
 

@@ -109,6 +109,7 @@ export function rangeRequest(request: RangeRequest): RPC.IRangeRequest {
     revision: nonNegativeInt(request.revision, 'revision'),
     keys_only: request.keysOnly === true,
     count_only: request.countOnly === true,
+    serializable: request.serializable === true,
   };
 }
 

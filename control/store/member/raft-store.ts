@@ -139,7 +139,8 @@ export class RaftStore implements Store {
   }
 
   async range(request: RangeRequest): Promise<RangeResponse> {
-    await this.barrier();
+    if (request.serializable) this.assertOpen();
+    else await this.barrier();
     return this.node.memory.read(request);
   }
 

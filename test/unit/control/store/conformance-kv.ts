@@ -39,6 +39,15 @@ export function kvConformance(h: HarnessRef): void {
       });
     });
 
+    it('answers a serializable range (local state) with what was acknowledged to this client', async () => {
+      const { store } = h();
+      const p = uniquePrefix();
+      const put = await store.put(`${p}a`, 'v1');
+      const got = await store.range({ key: `${p}a`, serializable: true });
+      expect(got.kvs.map((kv) => [kv.value, kv.modRevision])).toEqual([['v1', put.header.revision]]);
+      expect((await store.range({ key: `${p}missing`, serializable: true })).count).toBe(0);
+    });
+
     it('answers an empty range, not an error, for a missing key', async () => {
       const { store } = h();
       const res = await store.range({ key: `${uniquePrefix()}missing` });
