@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import Dockerode from 'dockerode';
 import type { Pod } from '../control/api/index.js';
 import { createLogger, type Logger } from '../lib/log.js';
-import { KubeClient, loadKubeconfig, type KubeObject } from '../control/client/index.js';
+import { loadKubeconfig, type KubeClient, type KubeObject } from '../control/client/index.js';
+import { agentClients, type AgentClients } from './cluster/clients.js';
 import { bootstrapClientCertificate } from './cluster/tls-bootstrap.js';
 import { Agent } from './agent.js';
 import { ApiPodSource } from './cluster/api-source.js';
@@ -93,6 +94,7 @@ export async function runAgent(argv: string[]): Promise<number> {
   });
   // Cluster mode: the API server in --kubeconfig is one more pod source, and hears about this node and its pods.
   let client: KubeClient | undefined;
+  let clients: AgentClients | undefined;
   if (config.bootstrapKubeconfig && !config.kubeconfig) {
     process.stderr.write('skiff agent: --bootstrap-kubeconfig needs --kubeconfig: the path where the node\'s own kubeconfig is written\n');
     return 2;
@@ -107,7 +109,8 @@ export async function runAgent(argv: string[]): Promise<number> {
   }
   if (config.kubeconfig) {
     try {
-      client = new KubeClient(await loadKubeconfig(config.kubeconfig), `skiff-agent/${nodeName}`);
+      clients = agentClients(await loadKubeconfig(config.kubeconfig), nodeName, config);
+      client = clients.api;
     } catch (err) {
       process.stderr.write(`skiff agent: --kubeconfig: ${err instanceof Error ? err.message : String(err)}\n`);
       return 2;
@@ -166,7 +169,7 @@ export async function runAgent(argv: string[]): Promise<number> {
   agentRef = agent;
   // Cluster mode: what the agent records (Pulled, Started, Killing, Unhealthy, BackOff ...) shows in kubectl get events.
   if (client) {
-    const sink = new ApiEventSink(client, nodeName, logger.child({ component: 'event-sink' }));
+    const sink = new ApiEventSink(clients?.events ?? client, nodeName, logger.child({ component: 'event-sink' }));
     agent.events.onEvent((e) => sink.post(e));
   }
   logger.info({ config: describeConfig(config), node: nodeName }, 'starting agent');
@@ -211,7 +214,7 @@ export async function runAgent(argv: string[]): Promise<number> {
   let registration: NodeRegistration | undefined;
   if (client) {
     registration = new NodeRegistration({
-      client,
+      client: clients?.heartbeat ?? client,
       nodeName,
       nodeIP: agent.hostIP,
       maxPods: config.maxPods,
@@ -256,7 +259,7 @@ export async function runAgent(argv: string[]): Promise<number> {
   mirrors?.stop();
   await agent.stop();
   resources?.stop();
-  client?.close();
+  clients?.close();
   await server.close();
   await secure?.close();
   logger.flush?.();

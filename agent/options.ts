@@ -80,6 +80,13 @@ export const AgentConfigSchema = z
      * (RuntimeDefault) instead of none (Unconfined): upstream's seccompDefault, off by default as there.
      */
     seccompDefault: z.boolean().default(false),
+    /**
+     * Cluster mode: the client-side rate limit of the agent's API requests (upstream's kubeAPIQPS and kubeAPIBurst,
+     * whole numbers >= 0; a QPS of 0 is client-go's default of 5). Node status and lease renewals are not held to
+     * it, as upstream's heartbeat client is not, and events have a bucket of their own (eventRecordQPS 50, burst 100).
+     */
+    kubeAPIQPS: z.number().int().min(0, 'must not be a negative number').default(50),
+    kubeAPIBurst: z.number().int().min(0, 'must not be a negative number').default(100),
     /** Cluster mode: the API server to register with and take pods from (a flag upstream, not a config field). */
     kubeconfig: z.string().min(1).optional(),
     /** TLS bootstrap: a kubeconfig with a join token, used to obtain --kubeconfig when that file does not exist yet. */
@@ -130,6 +137,8 @@ const FLAGS = [
   ['resolv-conf', 'resolvConf', 'string', 'Resolver configuration used as the basis for pod DNS (default /etc/resolv.conf)'],
   ['allowed-unsafe-sysctls', 'allowedUnsafeSysctls', 'patterns', "Comma-separated unsafe sysctls or sysctl patterns (ending in '*') pods may set, e.g. 'kernel.msg*,net.core.somaxconn'"],
   ['seccomp-default', 'seccompDefault', 'bool', 'Run containers without a seccompProfile under the runtime\'s default profile (RuntimeDefault) instead of Unconfined (default false)'],
+  ['kube-api-qps', 'kubeAPIQPS', 'number', 'Requests per second to the API server, beyond which requests wait their turn (default 50; 0: client-go\'s default of 5)'],
+  ['kube-api-burst', 'kubeAPIBurst', 'number', 'Requests to the API server that may go at once before --kube-api-qps applies (default 100)'],
   ['kubeconfig', 'kubeconfig', 'string', 'Join a cluster: register this node with the API server in this kubeconfig and run the pods bound to it'],
   ['bootstrap-kubeconfig', 'bootstrapKubeconfig', 'string', 'Kubeconfig with a join token: when --kubeconfig does not exist, obtain a client certificate for this node and write it there'],
   ['node-labels', 'nodeLabels', 'labels', "Labels to add when registering the node, as 'key=value,key2=value2'"],

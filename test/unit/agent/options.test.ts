@@ -67,6 +67,21 @@ describe('loadAgentConfig: --seccomp-default', () => {
   });
 });
 
+describe('loadAgentConfig: --kube-api-qps and --kube-api-burst', () => {
+  it("default to upstream kubelet's 50 and 100; kubeAPIQPS/kubeAPIBurst in the file, the flags winning", async () => {
+    expect((await loadAgentConfig([])).config).toMatchObject({ kubeAPIQPS: 50, kubeAPIBurst: 100 });
+    expect((await loadAgentConfig(['--kube-api-qps', '5', '--kube-api-burst', '10'])).config).toMatchObject({ kubeAPIQPS: 5, kubeAPIBurst: 10 });
+    const f = file('k.yaml', 'kind: KubeletConfiguration\nkubeAPIQPS: 20\nkubeAPIBurst: 40\n');
+    expect((await loadAgentConfig(['--config', f])).config).toMatchObject({ kubeAPIQPS: 20, kubeAPIBurst: 40 });
+    expect((await loadAgentConfig(['--config', f, '--kube-api-qps', '30'])).config).toMatchObject({ kubeAPIQPS: 30, kubeAPIBurst: 40 });
+  });
+  it('rejects negative and fractional values with the flag named', async () => {
+    expect(await configError(['--kube-api-qps=-1'])).toBe('--kube-api-qps: must not be a negative number');
+    expect(await configError(['--kube-api-burst', '2.5'])).toBe('--kube-api-burst: expected a whole number, got "2.5"');
+    expect(await configError(['--config', file('k.yaml', 'kubeAPIBurst: -3\n')])).toMatch(/k\.yaml: kubeAPIBurst: must not be a negative number/);
+  });
+});
+
 describe('loadAgentConfig: cluster DNS', () => {
   it('reads --cluster-dns (comma-separated), --cluster-domain and --resolv-conf, or clusterDNS/clusterDomain in the file', async () => {
     const { config } = await loadAgentConfig(['--cluster-dns', '10.96.0.10,10.96.0.11', '--cluster-domain', 'cluster.local', '--resolv-conf', '/tmp/r.conf']);
@@ -210,6 +225,8 @@ describe('--help', () => {
   const flags = [
     'config',
     'seccomp-default',
+    'kube-api-qps',
+    'kube-api-burst',
     'kubeconfig',
     'bootstrap-kubeconfig',
     'cluster-dns',
