@@ -1,4 +1,4 @@
-import type { KubeClient, KubeObject } from '../../control/client/index.js';
+import { EventNamer, type KubeClient, type KubeObject } from '../../control/client/index.js';
 import type { Logger } from '../../lib/log.js';
 import type { RecordedEvent } from '../events.js';
 
@@ -20,7 +20,7 @@ const seconds = (iso: string): string => iso.replace(/\.\d+Z$/, 'Z');
 export class ApiEventSink {
   /** Per folded event (the recorder's object): the API Event's name and the write in flight for it. */
   private readonly tracked = new Map<RecordedEvent, { name: string | undefined; chain: Promise<void> }>();
-  private seq = 0n;
+  private readonly names = new EventNamer();
 
   constructor(
     private readonly client: KubeClient,
@@ -63,8 +63,7 @@ export class ApiEventSink {
   }
 
   private eventName(object: string, iso: string): string {
-    this.seq = (this.seq + 1n) % 1_000_000n;
-    return `${object}.${(BigInt(Date.parse(iso)) * 1_000_000n + this.seq).toString(16)}`;
+    return this.names.name(object, Date.parse(iso));
   }
 
   private body(e: RecordedEvent, name: string, count: number, lastTimestamp: string): KubeObject {

@@ -12,6 +12,7 @@
 import { hostname } from 'node:os';
 import type { Logger } from '../../lib/log.js';
 import { ApiStatusError, type KubeClient } from './client.js';
+import { EventNamer } from './event-name.js';
 import { RateLimiterClosedError } from './rate-limiter.js';
 
 const EVENTS = { group: 'events.k8s.io', version: 'v1', resource: 'events' };
@@ -87,7 +88,7 @@ export class EventSeriesRecorder {
   private readonly now: () => Date;
   readonly reportingController: string;
   readonly reportingInstance: string;
-  private seq = 0n;
+  private readonly names = new EventNamer();
   private timers: NodeJS.Timeout[] = [];
 
   constructor(opts: EventSeriesRecorderOptions) {
@@ -135,7 +136,7 @@ export class EventSeriesRecorder {
       return;
     }
     const namespace = e.regarding.namespace || 'default';
-    const name = this.eventName(e.regarding.name, now);
+    const name = this.names.name(e.regarding.name, now.getTime());
     const body: Record<string, unknown> = {
       apiVersion: 'events.k8s.io/v1',
       kind: 'Event',
@@ -177,12 +178,6 @@ export class EventSeriesRecorder {
       }
     }
     await Promise.all(writes);
-  }
-
-  /** "<name>.<hex nanoseconds>", as upstream names events; the sub-millisecond digits keep names of one ms apart. */
-  private eventName(name: string, now: Date): string {
-    this.seq = (this.seq + 1n) % 1_000_000n;
-    return `${name}.${(BigInt(now.getTime()) * 1_000_000n + this.seq).toString(16)}`;
   }
 
   /** A series is patched (created if it is gone), a singleton created; failures are logged, not retried. */

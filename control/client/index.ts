@@ -4,3 +4,4 @@ export * from './informer.js';
 export * from './kubeconfig.js';
 export * from './workqueue.js';
 export * from './rate-limiter.js';
+export * from './event-name.js';

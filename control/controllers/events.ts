@@ -1,5 +1,6 @@
 import type { KubeClient, KubeObject } from '../client/index.js';
 import { EventCorrelator } from '../client/event-correlator.js';
+import { EventNamer } from '../client/event-name.js';
 import { rfc3339, type Obj } from './objects.js';
 
 const EVENTS = { group: '', version: 'v1', resource: 'events' };
@@ -11,7 +12,7 @@ const EVENTS = { group: '', version: 'v1', resource: 'events' };
  * reported it. Writes for one event are sent in order, so a repeat never races the create it counts on.
  */
 export class EventRecorder {
-  private seq = 0n;
+  private readonly names = new EventNamer();
   private readonly correlator: EventCorrelator;
   private readonly writes = new Map<string, Promise<void>>();
 
@@ -25,7 +26,7 @@ export class EventRecorder {
 
   event(obj: Obj, ref: { apiVersion: string; kind: string }, type: 'Normal' | 'Warning', reason: string, message: string): void {
     const now = this.now();
-    const fresh = (): string => `${obj.metadata.name}.${(BigInt(now.getTime()) * 1_000_000n + (this.seq++ % 1_000_000n)).toString(16)}`;
+    const fresh = (): string => this.names.name(obj.metadata.name ?? '', now.getTime());
     const ts = rfc3339(now);
     const namespace = obj.metadata.namespace ?? 'default';
     const involvedObject = {
