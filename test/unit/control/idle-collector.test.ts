@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { IdleCollector } from '../../../control/idle-collector.js';
+
+/** A collector fed a scripted series of event-loop utilizations, counting its collections. */
+function scripted(windows: number[]): { collector: IdleCollector; collections: () => number; stepAll: () => boolean[] } {
+  let i = 0;
+  let collections = 0;
+  const collector = new IdleCollector({ utilization: () => windows[i++] ?? 0, collect: () => collections++ });
+  return { collector, collections: () => collections, stepAll: () => windows.map(() => collector.step()) };
+}
+
+describe('IdleCollector: one full collection when the process goes quiet after work', () => {
+  it('collects after a busy window followed by two quiet ones, once per burst', () => {
+    const s = scripted([0.9, 0.6, 0.01, 0.01, 0.01, 0.01, 0.01]);
+    expect(s.stepAll()).toEqual([false, false, false, true, false, false, false]);
+    expect(s.collections()).toBe(1);
+  });
+
+  it('never collects in a process that stays idle or only ticks over', () => {
+    const s = scripted([0.01, 0.03, 0.0, 0.04, 0.01, 0.02]);
+    s.stepAll();
+    expect(s.collections()).toBe(0);
+  });
+
+  it('waits out a trickle of work that is neither busy nor quiet, then collects', () => {
+    // A burst, then a backlog worked off slowly (10-15% of the loop), then quiet.
+    const s = scripted([0.95, 0.12, 0.1, 0.15, 0.01, 0.11, 0.01, 0.01]);
+    expect(s.stepAll()).toEqual([false, false, false, false, false, false, false, true]);
+  });
+
+  it('collects again after the next burst', () => {
+    const s = scripted([0.8, 0.0, 0.0, 0.5, 0.0, 0.0, 0.0, 0.0]);
+    expect(s.stepAll()).toEqual([false, false, true, false, false, true, false, false]);
+    expect(s.collections()).toBe(2);
+  });
+});
