@@ -28,7 +28,7 @@ import { ApiServer } from './apiserver/server.js';
 import { ObjectStorage } from './apiserver/storage/object-storage.js';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { sendMetrics } from '../lib/metrics-response.js';
-import { CONTROLLER_MANAGER_LIMIT, Informer, KubeClient, loadKubeconfig, parseRateLimit, type Connection } from './client/index.js';
+import { CONTROLLER_MANAGER_LIMIT, Informer, SCHEDULER_LIMIT, KubeClient, loadKubeconfig, parseRateLimit, type Connection } from './client/index.js';
 import { InformerShare } from './client/shared-informer.js';
 import { DEFAULT_LEADER_ELECTION, runElected, type LeaderElectionConfig } from './elected.js';
 import { selectControllers, startControllerManager } from './controllers/index.js';
@@ -44,6 +44,7 @@ import { kubeletNodeFetcher, ResourceMetricsScraper } from './metrics/scraper.js
 import type { KubeletClientConfig } from './apiserver/proxy/kubelet-client.js';
 import { DEFAULT_SNAPSHOT_COUNT, positiveInt, startStoreMember } from './store/cli.js';
 import { CONTROL_HEAP_GROWING_PERCENT, tuneControlPlaneHeap } from './memory.js';
+import { startIdleCollector } from './idle-collector.js';
 import type { Store } from './store/index.js';
 
 const FLAGS = {
@@ -426,6 +427,9 @@ export async function runControl(argv: string[]): Promise<number> {
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });
   const closers: Array<() => Promise<void>> = [];
+  // A burst's garbage is given back within seconds of the process going quiet (see control/idle-collector.ts).
+  const stopIdleCollector = startIdleCollector(logger.child({ component: 'memory' }));
+  closers.push(async () => stopIdleCollector());
   let connection: Connection;
   let signingCa: { cert: string; key: string } | undefined;
   let rootCaPem: string | undefined;
@@ -481,10 +485,10 @@ export async function runControl(argv: string[]): Promise<number> {
     closers.push(async () => client.close());
   }
   if (only.has('scheduler')) {
-    // Not held to kube-scheduler's client-side rate limit (50/s, bursts of 100; SchedulerOptions.rateLimit): with it,
-    // 5,000 unschedulable pods kept the process writing their conditions and events for minutes after the burst,
-    // and V8 gave none of the burst's memory back meanwhile (RSS 300-345 MB against 183 MB without). Its failures'
-    // writes go one at a time instead, which holds it back during a burst as upstream's scheduling cycle does.
+    // Held to kube-scheduler's client-side rate limit (50/s, bursts of 100), its writes and apart from them its
+    // events: a burst of pods that fit nowhere (or of updates to them) then costs the API server's clients 50
+    // writes a second rather than thousands at once. The backlog it leaves takes minutes to work off, and V8 gave
+    // none of the burst's memory back meanwhile; the idle collector does once it is done.
     const client = new KubeClient(connection, 'skiff-scheduler');
     const elected = runElected({
       name: 'kube-scheduler',
@@ -492,7 +496,7 @@ export async function runControl(argv: string[]): Promise<number> {
       config: election,
       logger,
       eventSource: 'default-scheduler',
-      component: { start: () => startScheduler({ client, logger: logger.child({ component: 'scheduler' }), registry: metrics, ...(pods ? { podInformer: pods.view() } : {}) }) },
+      component: { start: () => startScheduler({ client, rateLimit: SCHEDULER_LIMIT, logger: logger.child({ component: 'scheduler' }), registry: metrics, ...(pods ? { podInformer: pods.view() } : {}) }) },
     });
     closers.unshift(async () => {
       await elected.stop();

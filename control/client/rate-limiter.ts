@@ -106,6 +106,9 @@ export class RateLimiter {
 /** kube-controller-manager's --kube-api-qps and --kube-api-burst defaults. */
 export const CONTROLLER_MANAGER_LIMIT: RateLimit = { qps: 20, burst: 30 };
 
+/** kube-scheduler's clientConnection defaults (qps 50, burst 100). */
+export const SCHEDULER_LIMIT: RateLimit = { qps: 50, burst: 100 };
+
 /**
  * A --kube-api-qps / --kube-api-burst pair as upstream reads it (qps a float, negative for no limit; burst a whole
  * number), over `defaults` for what is not given; or what is wrong with it.
