@@ -9,7 +9,8 @@ describe('startIdleCollector in a real process', () => {
     // The child is busy for a while (keeping garbage), then idle; the collector looks every 100 ms.
     const script = `
       const { startIdleCollector } = await import(${JSON.stringify(module)});
-      const logger = { debug: (fields, msg) => console.log(JSON.stringify({ ...fields, msg })) };
+      const log = (fields, msg) => console.log(JSON.stringify({ ...fields, msg }));
+      const logger = { debug: log, info: log };
       startIdleCollector(logger, 100);
       let junk = [];
       const end = Date.now() + 600;
