@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { eventually } from '../integration/agent/harness.js';
 import { ControlPlane } from './control-harness.js';
 
 /**
@@ -137,8 +138,18 @@ describe('kubernetes/examples manifests against skiff control', () => {
     const sources = new Map<string, Obj>();
     const live = new Map<string, Obj>();
 
-    beforeAll(() => {
-      const out: Obj[] = [...new Set(nsOf.values())].map((name) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }));
+    beforeAll(async () => {
+      // The namespaces go first, and the pods wait for each one's "default" service account, as upstream's e2e
+      // framework waits: ServiceAccount admission refuses a pod whose account the controller (20 requests/s, as
+      // upstream's) has not made yet after its second and a half of retries, so one file with 153 new namespaces and
+      // their pods can outrun it, on Kubernetes as here.
+      const namespaces = [...new Set(nsOf.values())];
+      cp.k(['apply', '-f', cp.writeFile('namespaces.json', namespaces.map((name) => JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } })).join('\n'))]);
+      await eventually(() => {
+        const withAccount = new Set(cp.kubectl(['get', 'serviceaccounts', '-A', '--field-selector', 'metadata.name=default', '-o', 'jsonpath={.items[*].metadata.namespace}']).stdout.split(' '));
+        return namespaces.every((ns) => withAccount.has(ns));
+      }, 'the default service account of every ex-* namespace', 90_000);
+      const out: Obj[] = [];
       for (const d of all) {
         const obj = structuredClone(d.obj);
         obj.metadata = { ...obj.metadata, namespace: nsOf.get(d.file) };
