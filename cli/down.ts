@@ -37,7 +37,7 @@ const DOWN_HELP = `Usage: skiff down [flags]
 
 Stops what "skiff up" started (proxy, agent, control plane; SIGTERM, then SIGKILL after --grace-period) and removes
 what Skiff created on this machine: this node's pod containers, the pod network and its bridge, the proxy's iptables
-chains and its link for the Service range (and the host's route_localnet, put back as skiff up found it), the "skiff" context in the kubeconfig, and a dockerd that "skiff up" itself started. The data dir (store,
+chains and its link for the Service and pod ranges (and the host's route_localnet, put back as skiff up found it), the "skiff" context in the kubeconfig, and a dockerd that "skiff up" itself started. The data dir (store,
 certificates, logs) is kept unless --purge is given.
 
 Flags:
@@ -178,7 +178,7 @@ export async function runDown(argv: string[]): Promise<number> {
     warn(`unmounting: ${err instanceof Error ? err.message : String(err)}`);
   }
 
-  step("removing the proxy's iptables rules and its link for the Service range (skiff proxy --cleanup)");
+  step("removing the proxy's iptables rules and its link for the Service and pod ranges (skiff proxy --cleanup)");
   const cleanup = await run(process.execPath, [SKIFF_JS, 'proxy', '--cleanup']);
   if (cleanup.code !== 0) warn(`skiff proxy --cleanup exited with ${cleanup.code}: ${cleanup.output.trim().split('\n').slice(-3).join(' | ')}`);
 

@@ -13,7 +13,7 @@ import { KubeClient, loadKubeconfig, type KubeObject } from '../control/client/i
 import { controlProcessEnv } from '../control/memory.js';
 import { parseCommandFlags } from '../lib/command-flags.js';
 import { execRunner } from '../proxy/exec.js';
-import { DEFAULT_SERVICE_CLUSTER_IP_RANGE, ensureServiceRoute, SERVICE_ROUTE_DEVICE } from '../proxy/service-route.js';
+import { DEFAULT_SERVICE_CLUSTER_IP_RANGE, ensureLinkRoutes, SERVICE_ROUTE_DEVICE } from '../proxy/service-route.js';
 import { recordHostSysctls } from './host-sysctls.js';
 import { agentKubeconfigPath, ensureComponentKubeconfig, nodeIdentity, proxyIdentity, proxyKubeconfigPath } from './identities.js';
 
@@ -573,8 +573,8 @@ export async function runUp(argv: string[]): Promise<number> {
     for (const d of DAEMONS) {
       if (d === 'agent') {
         // Before any pod can send to a ClusterIP (its DNS server is one), not only once the proxy runs.
-        step(`routing the Service range ${serviceRange(s)} to ${SERVICE_ROUTE_DEVICE}, so that none of its packets leaves this machine`);
-        await ensureServiceRoute(execRunner(), serviceRange(s));
+        step(`routing the Service range ${serviceRange(s)} and the pod range ${s.clusterCIDR} to ${SERVICE_ROUTE_DEVICE}, so that none of their packets leaves this machine`);
+        await ensureLinkRoutes(execRunner(), { serviceRange: serviceRange(s), podRange: s.clusterCIDR });
       }
       const running = runningDaemon(dataDir, d);
       if (running !== undefined) {

@@ -13,7 +13,7 @@ import { ClusterDnsServer } from './dns/server.js';
 import { ClusterDnsView } from './dns/view.js';
 import { execRunner, type CommandRunner } from './exec.js';
 import { cleanupIptables, IptablesProxier } from './iptables/proxier.js';
-import { ensureServiceRoute, keepServiceRoute, removeServiceRoute, SERVICE_ROUTE_DEVICE } from './service-route.js';
+import { ensureLinkRoutes, keepLinkRoutes, removeRouteLink, SERVICE_ROUTE_DEVICE } from './service-route.js';
 import { createProxyMetrics } from './metrics.js';
 import { firstNodeIP, masqueradeMark, nodeName, nodePortIPs, parseProxyFlags, ProxyConfigError, proxyHelp, type DnsConfig, type ProxyConfig } from './options.js';
 import { UserspaceProxier } from './userspace/proxier.js';
@@ -224,7 +224,7 @@ export async function runProxy(argv: string[], deps: ProxyDeps = {}): Promise<nu
   const run = deps.run ?? execRunner();
   if (cfg.cleanup) {
     const errors = await cleanupIptables(run);
-    await removeServiceRoute(run).catch((e: unknown) => errors.push(e instanceof Error ? e : new Error(String(e))));
+    await removeRouteLink(run).catch((e: unknown) => errors.push(e instanceof Error ? e : new Error(String(e))));
     for (const e of errors) logger.error({ err: e.message }, 'cleanup failed');
     if (!errors.length) logger.info(`removed every iptables rule and chain of the proxy, and the link ${SERVICE_ROUTE_DEVICE}`);
     logger.flush?.();
@@ -237,10 +237,11 @@ export async function runProxy(argv: string[], deps: ProxyDeps = {}): Promise<nu
     process.stderr.write(`skiff proxy: ${err instanceof Error ? err.message : String(err)}\n`);
     return 2;
   }
+  const routedRanges = { serviceRange: cfg.serviceClusterIPRange, podRange: cfg.clusterCIDR };
   try {
-    await ensureServiceRoute(run, cfg.serviceClusterIPRange, logger);
+    await ensureLinkRoutes(run, routedRanges, logger);
   } catch (err) {
-    logger.fatal({ err: err instanceof Error ? err.message : String(err), range: cfg.serviceClusterIPRange }, 'cannot route the Service range to a link of its own');
+    logger.fatal({ err: err instanceof Error ? err.message : String(err), ranges: routedRanges }, 'cannot route the Service and pod ranges to a link of their own');
     logger.flush?.();
     return 1;
   }
@@ -253,7 +254,7 @@ export async function runProxy(argv: string[], deps: ProxyDeps = {}): Promise<nu
     logger.fatal({ err: err instanceof Error ? err.message : String(err), address: cfg.metricsBindAddress }, 'cannot listen on the metrics address');
     return 1;
   }
-  const stopServiceRoute = keepServiceRoute(run, cfg.serviceClusterIPRange, cfg.syncPeriodMs, logger);
+  const stopLinkRoutes = keepLinkRoutes(run, routedRanges, cfg.syncPeriodMs, logger);
   logger.info({ mode: cfg.proxyMode, node: nodeName(cfg), minSyncPeriodMs: cfg.minSyncPeriodMs, syncPeriodMs: cfg.syncPeriodMs }, 'starting proxy');
   const client = new KubeClient(conn, 'skiff-proxy');
   const dns = cfg.dns ? await startClusterDns(cfg.dns, logger.child({ component: 'dns' }), registry, (server) => provider.setClusterDnsLoopbackPort?.(server.loopbackPort || undefined)) : undefined;
@@ -268,7 +269,7 @@ export async function runProxy(argv: string[], deps: ProxyDeps = {}): Promise<nu
     process.once('SIGINT', () => stop('SIGINT'));
   });
   informers.stop();
-  stopServiceRoute();
+  stopLinkRoutes();
   await provider.stop();
   await dns?.stop();
   await new Promise<void>((r) => (metricsServer ? metricsServer.close(() => r()) : r()));

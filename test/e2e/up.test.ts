@@ -210,10 +210,19 @@ describe.skipIf(!canRun)('skiff up / skiff down', () => {
     for (const d of ['control', 'agent', 'proxy']) expect(Number(readFileSync(join(dataDir, 'run', `${d}.pid`), 'utf8').trim())).toBeOneOf(pids);
   }, 200_000);
 
-  it('routes the Service range to a link of its own, so that no packet for an unserved ClusterIP leaves the machine', () => {
-    // Only the route is asked about: sending to an unserved ClusterIP would leave the machine if the test failed.
-    expect(spawnSync('ip', ['-4', '-o', 'route', 'show', '10.96.0.0/12'], { encoding: 'utf8' }).stdout).toMatch(/^10\.96\.0\.0\/12 dev skiff-svc0 /);
-    expect(spawnSync('ip', ['-4', '-o', 'route', 'get', '10.104.135.141'], { encoding: 'utf8' }).stdout).toMatch(/^10\.104\.135\.141 dev skiff-svc0 /);
+  it('routes the Service and pod ranges to a link of their own, so that no packet for an unserved ClusterIP or a missing pod leaves the machine', () => {
+    // Only the routes are asked about: sending to such an address would leave the machine if the test failed.
+    const route = (...args: string[]): string => spawnSync('ip', ['-4', '-o', 'route', ...args], { encoding: 'utf8' }).stdout;
+    expect(route('show', '10.96.0.0/12')).toMatch(/^10\.96\.0\.0\/12 dev skiff-svc0 /);
+    expect(route('get', '10.104.135.141')).toMatch(/^10\.104\.135\.141 dev skiff-svc0 /);
+    // The cluster CIDR, under the node's own pod range: that stays on the node's bridge, whatever the two prefixes.
+    const clusterCidr = cidrFlags[1] ?? '10.244.0.0/16';
+    expect(route('show', clusterCidr, 'dev', 'skiff-svc0')).toMatch(new RegExp(`^${clusterCidr.replace(/\./g, '\\.')} scope link metric 1024`));
+    const podAddress = podCidr.replace(/\.0\/24$/, '.77');
+    expect(route('get', podAddress)).not.toContain('dev skiff-svc0');
+    expect(route('get', podAddress)).toMatch(/ dev br-[0-9a-f]+ /);
+    const elsewhere = podCidr.startsWith('10.244.255.') ? '10.244.254.77' : '10.244.255.77';
+    if (clusterCidr !== podCidr) expect(route('get', elsewhere)).toMatch(new RegExp(`^${elsewhere.replace(/\./g, '\\.')} dev skiff-svc0 `));
   });
 
   it('runs a pod to Running with kubectl and the merged kubeconfig', async () => {

@@ -4,7 +4,7 @@ import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execRunner } from '../../../proxy/exec.js';
 import { IptablesProxier } from '../../../proxy/iptables/proxier.js';
-import { ensureServiceRoute, removeServiceRoute, SERVICE_ROUTE_DEVICE } from '../../../proxy/service-route.js';
+import { ensureLinkRoutes, removeRouteLink, SERVICE_ROUTE_DEVICE } from '../../../proxy/service-route.js';
 import { eps, svc } from '../../unit/proxy/fixtures.js';
 import { BUSYBOX, canNetns, NetLab, tally, writeFileIn } from './netlab.js';
 
@@ -56,14 +56,14 @@ afterAll(async () => {
   await lab.destroy();
 });
 
-describe.skipIf(!canNetns)('the Service range routed to a link of its own', () => {
+describe.skipIf(!canNetns)('the Service and pod ranges routed to a link of their own', () => {
   it('without it, an unserved ClusterIP is answered from outside the node', async () => {
     expect(await fromNode(UNSERVED)).toEqual({ outside: 1 });
     expect(await fromClient(UNSERVED)).toEqual({ outside: 1 });
   });
 
   it('with it, an unserved ClusterIP gets no answer, while a served one still reaches its pod from the node and through it', async () => {
-    await ensureServiceRoute(inNode, '10.96.0.0/12');
+    await ensureLinkRoutes(inNode, { serviceRange: '10.96.0.0/12' });
     expect(await routeOf(UNSERVED)).toContain(`dev ${SERVICE_ROUTE_DEVICE}`);
     expect(await fromNode(UNSERVED)).toEqual({ ERR: 1 });
     expect(await fromClient(UNSERVED)).toEqual({ ERR: 1 });
@@ -74,12 +74,40 @@ describe.skipIf(!canNetns)('the Service range routed to a link of its own', () =
   });
 
   it('is idempotent, follows a changed range, and goes with cleanup', async () => {
-    await ensureServiceRoute(inNode, '10.96.0.0/12');
-    await ensureServiceRoute(inNode, '10.96.0.0/16');
+    await ensureLinkRoutes(inNode, { serviceRange: '10.96.0.0/12' });
+    await ensureLinkRoutes(inNode, { serviceRange: '10.96.0.0/16' });
     expect((await lab.exec(lab.node, 'ip', ['-4', '-o', 'route', 'show', 'dev', SERVICE_ROUTE_DEVICE])).trim().split('\n').map((l) => l.split(' ')[0])).toEqual(['10.96.0.0/16']);
     expect(await routeOf(UNSERVED)).toContain('via 10.250.99.2');
-    await removeServiceRoute(inNode);
-    await removeServiceRoute(inNode);
+    await removeRouteLink(inNode);
+    await removeRouteLink(inNode);
     await expect(lab.exec(lab.node, 'ip', ['link', 'show', SERVICE_ROUTE_DEVICE])).rejects.toThrow(/does not exist/);
+  });
+
+  it("routes the pods' range there too, under the node's own pod bridge, whose route it neither replaces nor outranks", async () => {
+    // The agent's pod bridge of this node, as docker makes it: the kernel routes its /24 to it.
+    const bridge = `skiff-pb${lab.id.slice(0, 4)}`;
+    await lab.exec(lab.node, 'ip', ['link', 'add', bridge, 'type', 'bridge']);
+    await lab.exec(lab.node, 'ip', ['addr', 'add', '10.244.3.1/24', 'dev', bridge]);
+    await lab.exec(lab.node, 'ip', ['link', 'set', bridge, 'up']);
+    // Without the route, an address of the range that no pod here holds is answered from outside the node.
+    expect(await fromNode('10.244.7.7')).toEqual({ outside: 1 });
+    await ensureLinkRoutes(inNode, { serviceRange: '10.96.0.0/12', podRange: '10.244.0.0/16' });
+    expect(await routeOf('10.244.7.7')).toContain(`dev ${SERVICE_ROUTE_DEVICE}`);
+    expect(await fromNode('10.244.7.7')).toEqual({ ERR: 1 });
+    expect(await fromClient('10.244.7.7')).toEqual({ ERR: 1 });
+    expect(await routeOf('10.244.3.7')).toContain(`dev ${bridge}`);
+    expect(await routeOf(UNSERVED)).toContain(`dev ${SERVICE_ROUTE_DEVICE}`);
+    // A pods' range no wider than the bridge's own prefix: both routes stay, and the bridge's is the one taken.
+    await ensureLinkRoutes(inNode, { serviceRange: '10.96.0.0/12', podRange: '10.244.3.0/24' });
+    const same = (await lab.exec(lab.node, 'ip', ['-4', '-o', 'route', 'show', '10.244.3.0/24'])).trim().split('\n');
+    expect(same).toHaveLength(2);
+    expect(same.some((l) => l.includes(`dev ${bridge}`))).toBe(true);
+    expect(same.some((l) => l.includes(`dev ${SERVICE_ROUTE_DEVICE}`) && l.includes('metric 1024'))).toBe(true);
+    expect(await routeOf('10.244.3.7')).toContain(`dev ${bridge}`);
+    // The wider range it replaced is gone from the link: the default route again, as the range is no pod's now.
+    expect(await routeOf('10.244.7.7')).toContain('via 10.250.99.2');
+    await removeRouteLink(inNode);
+    expect(await routeOf('10.244.3.7')).toContain(`dev ${bridge}`);
+    await lab.exec(lab.node, 'ip', ['link', 'del', bridge]);
   });
 });
