@@ -55,7 +55,7 @@ const FLAGS = [
   ['proxy-mode', 'string', 'Which proxy to use: iptables (default) or userspace'],
   ['min-sync-period', 'string', 'Minimum interval between rule syncs when Services or Endpoints change (default 1s)'],
   ['iptables-sync-period', 'string', 'Maximum interval between full rule resyncs (default 30s)'],
-  ['cleanup', 'boolean', 'Remove every iptables rule and chain the proxy made, and its link for the Service range, then exit'],
+  ['cleanup', 'boolean', 'Remove every iptables rule and chain the proxy made, and its link for the Service and pod ranges, then exit'],
   ['nodeport-addresses', 'string', 'Comma-separated CIDRs of the node addresses that accept NodePorts (default: all local addresses)'],
   ['cluster-cidr', 'string', `The pods' range: ClusterIP traffic from outside it is masqueraded, and it is routed to the link ${SERVICE_ROUTE_DEVICE} (this node's own pods keep their bridge's narrower route) so that no packet for a pod leaves the node`],
   ['service-cluster-ip-range', 'string', `The API server's Service range; routed to the link ${SERVICE_ROUTE_DEVICE} so that no packet for an unserved ClusterIP leaves the node (default ${DEFAULT_SERVICE_CLUSTER_IP_RANGE})`],
