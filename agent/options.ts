@@ -87,6 +87,12 @@ export const AgentConfigSchema = z
      */
     kubeAPIQPS: z.number().int().min(0, 'must not be a negative number').default(50),
     kubeAPIBurst: z.number().int().min(0, 'must not be a negative number').default(100),
+    /**
+     * Cluster mode: the events' own bucket (upstream's eventRecordQPS and eventBurst, whole numbers >= 0; 0 is
+     * client-go's default of 5/s or bursts of 10, as upstream's kubelet hands them to its event client as they are).
+     */
+    eventRecordQPS: z.number().int().min(0, 'must not be a negative number').default(50),
+    eventBurst: z.number().int().min(0, 'must not be a negative number').default(100),
     /** Cluster mode: the API server to register with and take pods from (a flag upstream, not a config field). */
     kubeconfig: z.string().min(1).optional(),
     /** TLS bootstrap: a kubeconfig with a join token, used to obtain --kubeconfig when that file does not exist yet. */
@@ -138,7 +144,9 @@ const FLAGS = [
   ['allowed-unsafe-sysctls', 'allowedUnsafeSysctls', 'patterns', "Comma-separated unsafe sysctls or sysctl patterns (ending in '*') pods may set, e.g. 'kernel.msg*,net.core.somaxconn'"],
   ['seccomp-default', 'seccompDefault', 'bool', 'Run containers without a seccompProfile under the runtime\'s default profile (RuntimeDefault) instead of Unconfined (default false)'],
   ['kube-api-qps', 'kubeAPIQPS', 'number', 'Requests per second to the API server, beyond which requests wait their turn (default 50; 0: client-go\'s default of 5)'],
-  ['kube-api-burst', 'kubeAPIBurst', 'number', 'Requests to the API server that may go at once before --kube-api-qps applies (default 100)'],
+  ['kube-api-burst', 'kubeAPIBurst', 'number', 'Requests to the API server that may go at once before --kube-api-qps applies (default 100; 0: client-go\'s default of 10)'],
+  ['event-qps', 'eventRecordQPS', 'number', 'Events per second sent to the API server, beyond which they wait their turn (default 50; 0: client-go\'s default of 5)'],
+  ['event-burst', 'eventBurst', 'number', 'Events that may go at once before --event-qps applies (default 100; 0: client-go\'s default of 10)'],
   ['kubeconfig', 'kubeconfig', 'string', 'Join a cluster: register this node with the API server in this kubeconfig and run the pods bound to it'],
   ['bootstrap-kubeconfig', 'bootstrapKubeconfig', 'string', 'Kubeconfig with a join token: when --kubeconfig does not exist, obtain a client certificate for this node and write it there'],
   ['node-labels', 'nodeLabels', 'labels', "Labels to add when registering the node, as 'key=value,key2=value2'"],

@@ -30,7 +30,8 @@ export class TokenBucket {
     private readonly now: () => number = () => performance.now(),
   ) {
     this.qps = limit.qps === 0 ? CLIENT_GO_DEFAULT_LIMIT.qps : limit.qps;
-    this.burst = Math.max(1, Math.floor(limit.burst));
+    // A burst of 0 is client-go's DefaultBurst too, as rest.Config reads it (QPS and burst each on its own).
+    this.burst = limit.burst === 0 ? CLIENT_GO_DEFAULT_LIMIT.burst : Math.max(1, Math.floor(limit.burst));
     this.tokens = this.burst;
     this.at = now();
   }

@@ -82,6 +82,21 @@ describe('loadAgentConfig: --kube-api-qps and --kube-api-burst', () => {
   });
 });
 
+describe('loadAgentConfig: --event-qps and --event-burst', () => {
+  it("default to upstream kubelet's 50 and 100; eventRecordQPS/eventBurst in the file, the flags winning; 0 allowed", async () => {
+    expect((await loadAgentConfig([])).config).toMatchObject({ eventRecordQPS: 50, eventBurst: 100 });
+    expect((await loadAgentConfig(['--event-qps', '0', '--event-burst', '0'])).config).toMatchObject({ eventRecordQPS: 0, eventBurst: 0 });
+    const f = file('k.yaml', 'kind: KubeletConfiguration\neventRecordQPS: 5\neventBurst: 7\n');
+    expect((await loadAgentConfig(['--config', f])).config).toMatchObject({ eventRecordQPS: 5, eventBurst: 7 });
+    expect((await loadAgentConfig(['--config', f, '--event-burst=9'])).config).toMatchObject({ eventRecordQPS: 5, eventBurst: 9 });
+  });
+  it('rejects negative and fractional values with the flag or field named', async () => {
+    expect(await configError(['--event-qps=-1'])).toBe('--event-qps: must not be a negative number');
+    expect(await configError(['--event-burst', '1.5'])).toBe('--event-burst: expected a whole number, got "1.5"');
+    expect(await configError(['--config', file('k.yaml', 'eventRecordQPS: -2\n')])).toMatch(/k\.yaml: eventRecordQPS: must not be a negative number/);
+  });
+});
+
 describe('loadAgentConfig: cluster DNS', () => {
   it('reads --cluster-dns (comma-separated), --cluster-domain and --resolv-conf, or clusterDNS/clusterDomain in the file', async () => {
     const { config } = await loadAgentConfig(['--cluster-dns', '10.96.0.10,10.96.0.11', '--cluster-domain', 'cluster.local', '--resolv-conf', '/tmp/r.conf']);
@@ -227,6 +242,8 @@ describe('--help', () => {
     'seccomp-default',
     'kube-api-qps',
     'kube-api-burst',
+    'event-qps',
+    'event-burst',
     'kubeconfig',
     'bootstrap-kubeconfig',
     'cluster-dns',

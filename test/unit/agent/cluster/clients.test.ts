@@ -37,4 +37,25 @@ describe('agentClients: the kubelet\'s three clients', () => {
     expect(outcomes.filter((o) => o === 'done')).toHaveLength(2);
     expect(outcomes.filter((o) => o instanceof RateLimiterClosedError)).toHaveLength(2);
   });
+
+  it('gives events the bucket of eventRecordQPS/eventBurst', async () => {
+    server = createServer((_req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ apiVersion: 'v1', kind: 'Event', metadata: { name: 'e' } }));
+    });
+    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as AddressInfo).port;
+    const EVENTS = { group: '', version: 'v1', resource: 'events' };
+    // One token per 1,000 s after a burst of three: the fourth event waits past the end of the test.
+    const tight = agentClients({ server: `http://127.0.0.1:${port}` }, 'n1', { kubeAPIQPS: 50, kubeAPIBurst: 100, eventRecordQPS: 0.001, eventBurst: 3 });
+    expect(tight.events.rateLimit).toEqual({ qps: 0.001, burst: 3 });
+    const sent = Array.from({ length: 4 }, (_, i) => tight.events.get(EVENTS, 'default', `e-${i}`).then(() => 'done', (e: unknown) => e));
+    await Promise.all(sent.slice(0, 3));
+    tight.close();
+    expect((await Promise.all(sent)).filter((o) => o instanceof RateLimiterClosedError)).toHaveLength(1);
+    // A 0 goes to the bucket as it is, which reads it as client-go does (see the rate limiter's tests).
+    const zero = agentClients({ server: `http://127.0.0.1:${port}` }, 'n1', { kubeAPIQPS: 50, kubeAPIBurst: 100, eventRecordQPS: 0, eventBurst: 0 });
+    expect(zero.events.rateLimit).toEqual({ qps: 0, burst: 0 });
+    zero.close();
+  });
 });

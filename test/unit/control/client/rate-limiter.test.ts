@@ -48,11 +48,15 @@ describe('TokenBucket (client-go token bucket)', () => {
     expect(Math.round(bucket.reserve())).toBe(500);
   });
 
-  it('reads qps 0 as client-go does (its default, 5/s) and a negative qps as no limit', () => {
+  it('reads qps 0 and burst 0 as client-go does (its defaults, 5/s and 10) and a negative qps as no limit', () => {
     const now = (): number => 0;
     const fiveBucket = new TokenBucket({ qps: 0, burst: 1 }, now);
     fiveBucket.reserve();
     expect(Math.round(fiveBucket.reserve())).toBe(200);
+    // A burst of 0 is client-go's default burst, 10.
+    const tenBucket = new TokenBucket({ qps: 1, burst: 0 }, now);
+    expect(Array.from({ length: 10 }, () => tenBucket.reserve()).every((ms) => ms === 0)).toBe(true);
+    expect(Math.round(tenBucket.reserve())).toBe(1000);
     const off = new TokenBucket({ qps: -1, burst: 1 }, now);
     expect(off.unlimited).toBe(true);
     expect(Array.from({ length: 1000 }, () => off.reserve()).every((ms) => ms === 0)).toBe(true);
