@@ -643,6 +643,7 @@ export class Wal {
 
   /** Seals the current segment (trim, fsync, close) and starts the next one. */
   private async cut(): Promise<void> {
+    const cutStarted = performance.now();
     if (this.opts.preallocate) await this.handle.truncate(this.offset);
     this.syncCount++;
     const started = performance.now();
@@ -662,7 +663,8 @@ export class Wal {
     this.offset = size;
     this.crc = crc;
     this.segments.push(seg);
-    this.opts.logger.info({ dir: this.dir, segment: seg.name }, 'wal: cut a new segment');
+    // How long writes queued behind the cut waited for it (its fsyncs and the new segment's creation).
+    this.opts.logger.info({ dir: this.dir, segment: seg.name, ms: Math.round((performance.now() - cutStarted) * 10) / 10 }, 'wal: cut a new segment');
   }
 
   /**
