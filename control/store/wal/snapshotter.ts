@@ -19,6 +19,7 @@ import type { Snapshot } from '../raft/messages.js';
 import { crc32c, crc32cInSlices } from './crc32c.js';
 import { SnapshotCorruptError } from './errors.js';
 import { defaultIo, nullLogger, writeFully, type SyncIo, type WalLogger } from './io.js';
+import { removeInSteps, writeInSyncedSlices } from './paced-io.js';
 import type { WalSnapshot } from './record.js';
 
 const MAGIC = new TextEncoder().encode('SKFSNAP1');
@@ -159,8 +160,9 @@ export class Snapshotter {
     const handle = await open(tmp, 'w');
     try {
       await writeFully(handle, head, 0);
-      await writeFully(handle, snap.data, head.length);
-      await this.io.syncFile(handle);
+      // In synced slices, not one fsync at the end: see paced-io.ts (the WAL's fsyncs would wait for all of it).
+      await writeInSyncedSlices(handle, snap.data, head.length, this.io);
+      if (snap.data.length === 0) await this.io.syncFile(handle);
       await handle.close();
       await rename(tmp, join(this.dir, name));
     } catch (err) {
@@ -227,7 +229,7 @@ export class Snapshotter {
   /** Removes all but the `retain` newest snapshot files. Returns the removed names. */
   async purge(retain: number): Promise<string[]> {
     const old = (await this.names()).slice(Math.max(1, retain));
-    for (const name of old) await rm(join(this.dir, name), { force: true });
+    for (const name of old) await removeInSteps(join(this.dir, name), this.io);
     if (old.length > 0) await this.io.syncDir(this.dir);
     return old;
   }

@@ -40,6 +40,7 @@ import {
 } from './errors.js';
 import { defaultIo, nullLogger, writeFully, type SyncIo, type WalLogger } from './io.js';
 import { lockDir, type DirLock } from './lock.js';
+import { removeInSteps } from './paced-io.js';
 import {
   FRAME_ALIGN,
   RecordType,
@@ -686,7 +687,8 @@ export class Wal {
     const n = this.releasable;
     if (n === 0) return [];
     const gone = this.segments.slice(0, n);
-    for (const s of gone) await rm(join(this.dir, s.name), { force: true });
+    // Step by step: removing a 64 MB segment at once held the next fsync of the live one for ~20 ms (paced-io.ts).
+    for (const s of gone) await removeInSteps(join(this.dir, s.name), this.opts.io);
     this.segments.splice(0, n);
     this.releasable = 0;
     await this.opts.io.syncDir(this.dir);
