@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, copyFileSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import type { Etcd3 } from 'etcd3';
 import { controlProcessEnv } from '../control/memory.js';
 import type { SectionOutput } from './agent.js';
@@ -81,15 +82,25 @@ async function must(agent: Agent, port: number, method: string, path: string, bo
 }
 
 /** Runs `each(client, i)` for `perClient` iterations on each of `clients` concurrent clients; returns per-call ms. */
-async function concurrently(clients: number, perClient: number, each: (client: number, i: number) => Promise<void>): Promise<number[]> {
+/**
+ * SKIFF_BENCH_API_TIMELINE=FILE: each request of the named phases as a line `phase startEpochMs ms`, to be read
+ * against the control process's log (SKIFF_BENCH_CONTROL_LOG) when looking for what made a tail.
+ */
+const TIMELINE_FILE = process.env.SKIFF_BENCH_API_TIMELINE;
+const timeline: string[] = [];
+
+async function concurrently(clients: number, perClient: number, each: (client: number, i: number) => Promise<void>, phase?: string): Promise<number[]> {
   const times: number[] = [];
+  const record = TIMELINE_FILE !== undefined && phase !== undefined;
   await Promise.all(
     Array.from({ length: clients }, async (_, c) => {
       for (let i = 0; i < perClient; i++) {
         checkAborted();
         const t0 = now();
         await each(c, i);
-        times.push(now() - t0);
+        const ms = now() - t0;
+        times.push(ms);
+        if (record) timeline.push(`${phase} ${(performance.timeOrigin + t0).toFixed(1)} ${ms.toFixed(2)}`);
       }
     }),
   );
@@ -450,7 +461,7 @@ export async function apiserverBench(opts: ApiserverBenchOptions = {}): Promise<
       const r = await must(agent, port, 'POST', '/api/v1/namespaces/bench/pods', podBody(`p-${c}-${i}`, { app: 'bench', client: String(c) }));
       if (i < updates) asCreated.set(`p-${c}-${i}`, JSON.parse(r.body.toString()) as { metadata: { labels?: Record<string, string> } });
       if (++created % 1000 === 0) progress(`  ${created} pods (${((now() - tCreate) / 1000).toFixed(1)} s)`);
-    });
+    }, 'create');
     const createWallS = (now() - tCreate) / 1000;
     // The 50 clients share this process's one thread: when it is busy, answers wait in it, and the latencies with them.
     const clientCpuCreatePercent = ((cpuSeconds(process.pid) - clientCpuCreate0) / createWallS) * 100;
@@ -476,7 +487,7 @@ export async function apiserverBench(opts: ApiserverBenchOptions = {}): Promise<
       // Unconditional (no resourceVersion): the scheduler may have written the pod's status since.
       const body = { ...pod, metadata: { ...pod.metadata, labels: { ...pod.metadata.labels, updated: 'yes' }, resourceVersion: undefined } };
       return must(agent, port, 'PUT', `/api/v1/namespaces/bench/pods/p-${c}-${i}`, body).then(() => undefined);
-    });
+    }, 'update');
     const updateCpuS = cpuSeconds(control.pid) - cpuUpdate0;
     const updateWallS = (now() - tUpdate) / 1000;
     await serverSide('update', { verb: 'PUT', resource: 'pods' });
@@ -677,6 +688,7 @@ export async function apiserverBench(opts: ApiserverBenchOptions = {}): Promise<
     }
     throw err;
   } finally {
+    if (TIMELINE_FILE !== undefined) writeFileSync(TIMELINE_FILE, timeline.join('\n') + '\n');
     progress('cleaning up: floor server, control process, temp dir');
     await stopFloor();
     await stopControl();

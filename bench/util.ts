@@ -12,8 +12,9 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
 /** Monotonic milliseconds. */
 export const now = (): number => performance.now();
 
+/** A progress line on stderr, with the wall-clock time so that it can be read against a daemon's log of the run. */
 export function progress(msg: string): void {
-  process.stderr.write(`bench: ${msg}\n`);
+  process.stderr.write(`bench ${new Date().toISOString().slice(11, 23)}: ${msg}\n`);
 }
 
 export function median(xs: number[]): number {
