@@ -602,8 +602,11 @@ export async function apiserverBench(opts: ApiserverBenchOptions = {}): Promise<
     // pods) may go on after it, at a few percent of a CPU (under quietCpu's bar), and V8 gives memory back only once
     // that ends: the idle minute counts from when the process has gone idle (at most 10 minutes after the load).
     progress('control busy with what the load set off; waiting for it to go idle...');
-    // Idle: under 3% of a CPU over a whole second (its own housekeeping: leases, resyncs).
-    await quietCpu(control.pid, { windowMs: 1000, share: 0.03, maxMs: 600_000 });
+    // Idle: under 3% of a CPU over 5 s (its own housekeeping: leases, resyncs). One quiet second was not enough: the
+    // scheduler's backlog has pauses that long (pods waiting out their backoff), and a run read its RSS while the
+    // backlog still went on (336 MB, against 175 in the runs before and after it; the idle collector, which waits
+    // for two quiet 5-s windows of its own, had not run).
+    await quietCpu(control.pid, { windowMs: 5000, share: 0.03, maxMs: 600_000 });
     const quietAfterS = (now() - loadEndedAt) / 1000;
     progress(`control idle ${quietAfterS.toFixed(0)} s after the load; leaving it idle for ${idleSeconds} s before reading its RSS again...`);
     const quietAt = now();
