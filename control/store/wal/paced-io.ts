@@ -41,7 +41,9 @@ export async function writeInSyncedSlices(
 
 /**
  * Removes a file after shrinking it `stepBytes` at a time (each step fdatasync'd). A file that is already gone is
- * not an error, as with rm --force. The caller syncs the directory.
+ * not an error, as with rm --force. The caller syncs the directory. Only for files that nothing reads any more
+ * (segments before the newest snapshot's, snapshots past the retained ones): a crash part-way leaves one of them
+ * shorter, which recovery never opens and the next purge removes.
  */
 export async function removeInSteps(path: string, io: SyncIo, stepBytes = REMOVE_STEP_BYTES): Promise<void> {
   if (!(stepBytes > 0)) throw new RangeError(`step of ${stepBytes} bytes`);
