@@ -81,7 +81,6 @@ async function must(agent: Agent, port: number, method: string, path: string, bo
   return r;
 }
 
-/** Runs `each(client, i)` for `perClient` iterations on each of `clients` concurrent clients; returns per-call ms. */
 /**
  * SKIFF_BENCH_API_TIMELINE=FILE: each request of the named phases as a line `phase startEpochMs ms`, to be read
  * against the control process's log (SKIFF_BENCH_CONTROL_LOG) when looking for what made a tail.
@@ -89,6 +88,7 @@ async function must(agent: Agent, port: number, method: string, path: string, bo
 const TIMELINE_FILE = process.env.SKIFF_BENCH_API_TIMELINE;
 const timeline: string[] = [];
 
+/** Runs `each(client, i)` for `perClient` iterations on each of `clients` concurrent clients; returns per-call ms (and records them in the timeline when `phase` is given). */
 async function concurrently(clients: number, perClient: number, each: (client: number, i: number) => Promise<void>, phase?: string): Promise<number[]> {
   const times: number[] = [];
   const record = TIMELINE_FILE !== undefined && phase !== undefined;
