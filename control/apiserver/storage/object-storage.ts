@@ -124,7 +124,23 @@ function encodedWithRevision(head: string, value: string, revision: number): str
  * Metadata members a client is never sent empty (upstream's omitempty), which an object may have been stored with;
  * such an object is sent as parsed and cleaned instead (Rest's typed()).
  */
-const EMPTY_META = ['"labels":{}', '"annotations":{}', '"finalizers":[]', '"ownerReferences":[]'];
+const EMPTY_META: ReadonlyArray<readonly [empty: string, members: readonly string[]]> = [
+  ['{}', ['"labels":', '"annotations":']],
+  ['[]', ['"finalizers":', '"ownerReferences":']],
+];
+
+/**
+ * Whether `value` holds one of EMPTY_META, read at each `{}` and `[]` in it (a pod has a few) rather than searched for
+ * each member: four scans of every object sent took 2.5% of the main thread under the bench's creates.
+ */
+export function hasEmptyMeta(value: string): boolean {
+  for (const [empty, members] of EMPTY_META) {
+    for (let i = value.indexOf(empty); i >= 0; i = value.indexOf(empty, i + 2)) {
+      for (const m of members) if (value.endsWith(m, i)) return true;
+    }
+  }
+  return false;
+}
 
 /**
  * The JSON a watcher is sent for a stored object (apiVersion and kind first, then the object with its
@@ -133,7 +149,7 @@ const EMPTY_META = ['"labels":{}', '"annotations":{}', '"finalizers":[]', '"owne
  */
 export function typedJson(r: ResourceDef, stored: StoredObject): string | undefined {
   const head = storedHead(r);
-  if (!stored.value.startsWith(head) || EMPTY_META.some((m) => stored.value.includes(m))) return undefined;
+  if (!stored.value.startsWith(head) || hasEmptyMeta(stored.value)) return undefined;
   return encodedWithRevision(head, stored.value, stored.revision);
 }
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { findResource, type ResourceDef } from '../../../../../control/apiserver/resources.js';
-import { ObjectStorage, type KubeObject } from '../../../../../control/apiserver/storage/object-storage.js';
+import { hasEmptyMeta, ObjectStorage, type KubeObject } from '../../../../../control/apiserver/storage/object-storage.js';
 import { MemoryStore } from '../../../../../control/store/index.js';
 
 const configmaps = findResource('', 'v1', 'configmaps') as ResourceDef;
@@ -46,5 +46,26 @@ describe('ObjectStorage.listEncoded', () => {
     const second = await storage.listEncoded(configmaps, undefined, { limit: 2, continue: first.continue as string });
     expect([...first.items, ...second.items].map((s) => (JSON.parse(s) as KubeObject).metadata.name)).toEqual(['a', 'b', 'c', 'd']);
     expect(second.continue).toBeUndefined();
+  });
+});
+
+describe('hasEmptyMeta', () => {
+  const pod = (metadata: Record<string, unknown>): string =>
+    JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', ...metadata }, spec: { securityContext: {}, containers: [{ name: 'c', args: [] }] } });
+
+  it('finds each metadata member a client is never sent empty', () => {
+    expect(hasEmptyMeta(pod({ labels: {} }))).toBe(true);
+    expect(hasEmptyMeta(pod({ annotations: {} }))).toBe(true);
+    expect(hasEmptyMeta(pod({ finalizers: [] }))).toBe(true);
+    expect(hasEmptyMeta(pod({ ownerReferences: [] }))).toBe(true);
+    // After other empty objects and arrays, which are no reason.
+    expect(hasEmptyMeta(`{"spec":{"a":{},"b":[],"c":{}},"metadata":{"labels":{}}}`)).toBe(true);
+  });
+
+  it('passes objects whose empty members are not those', () => {
+    expect(hasEmptyMeta(pod({ labels: { a: 'b' }, finalizers: ['x'] }))).toBe(false);
+    expect(hasEmptyMeta(`{"matchLabels":{},"extraFinalizers":[],"v":"[]{}"}`)).toBe(false);
+    // The member's name inside a string value is escaped, so it is not the member.
+    expect(hasEmptyMeta(JSON.stringify({ metadata: { annotations: { note: '"labels":{}' } } }))).toBe(false);
   });
 });
