@@ -17,6 +17,7 @@ import { generatePodStatus } from './status/generate.js';
 import { nodeSysctlAllowlist, type PodAdmitResult, type SysctlAllowlist } from './sysctl-allowlist.js';
 import { AppArmorAdmitHandler, hostAppArmorEnabled } from './apparmor.js';
 import { cleanupOrphanedPodDirs } from './kuberuntime/pod-dirs.js';
+import { rfc3339 } from '../control/api/time.js';
 
 export interface AgentDeps {
   runtime: ContainerRuntime;
@@ -438,7 +439,7 @@ export class Agent {
   /** Upstream's rejectPod status: Failed with the admission's reason and message, the QoS class and a start time. */
   private rejectedStatus(uid: string, pod: Pod, reason: string, message: string): PodStatus {
     const startTime =
-      this.statuses.get(uid)?.startTime ?? (pod as PodWithStatus).status?.startTime ?? new Date(this.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+      this.statuses.get(uid)?.startTime ?? (pod as PodWithStatus).status?.startTime ?? rfc3339(this.now());
     return { phase: 'Failed', reason, message: `Pod was rejected: ${message}`, qosClass: podQOSClass(pod.spec), startTime };
   }
 

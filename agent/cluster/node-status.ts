@@ -3,6 +3,7 @@ import { ApiStatusError, type KubeClient, type KubeObject } from '../../control/
 import type { Logger } from '../../lib/log.js';
 import { nodeCapacity } from '../node-capacity.js';
 import { nodeConditions, type NodeCondition } from './node-conditions.js';
+import { rfc3339 } from '../../control/api/time.js';
 
 const NODES = { group: '', version: 'v1', resource: 'nodes' };
 const LEASES = { group: 'coordination.k8s.io', version: 'v1', resource: 'leases' };
@@ -31,7 +32,6 @@ export interface NodeRegistrationOptions {
   now?: () => Date;
 }
 
-const rfc3339 = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 const microTime = (d: Date): string => d.toISOString().replace(/Z$/, '000Z');
 
 /**

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { ContainerUsage } from '../runtime/streaming.js';
+import { rfc3339 } from '../../control/api/time.js';
 
 /**
  * Resource usage as the kubelet reports it: /stats/summary (stats/v1alpha1 Summary: the node and every pod with
@@ -32,8 +33,6 @@ export interface UsageSnapshot {
   /** A container whose usage could not be read (resource_scrape_error). */
   scrapeError?: boolean;
 }
-
-const rfc3339 = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 function cpuStats(time: string, u: { cpuNanoSeconds: number; nanoCores?: number }): Record<string, unknown> {
   return { time, ...(u.nanoCores !== undefined ? { usageNanoCores: u.nanoCores } : {}), usageCoreNanoSeconds: u.cpuNanoSeconds };

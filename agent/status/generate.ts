@@ -12,6 +12,7 @@ import {
   shouldRestart,
 } from '../kuberuntime/actions.js';
 import type { Waiting } from '../kuberuntime/actions.js';
+import { rfc3339 } from '../../control/api/time.js';
 
 /**
  * The pod's API status computed from what the runtime reports, the probes' results and why containers wait: the
@@ -53,7 +54,7 @@ export function readinessGatesMessage(pod: Pod, conditions: PodCondition[]): str
   return unready.length > 0 ? unready.join(', ') : undefined;
 }
 
-const iso = (d: Date | undefined): string | undefined => (d ? d.toISOString().replace(/\.\d{3}Z$/, 'Z') : undefined);
+const iso = (d: Date | undefined): string | undefined => (d ? rfc3339(d) : undefined);
 
 function stateOf(rc: RuntimeContainer): ContainerStatus['state'] {
   if (rc.state === 'running') return { running: { startedAt: iso(rc.startedAt ?? rc.createdAt) } };

@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { bearerToken, type Authenticator, type UserInfo } from './authn.js';
+import { rfc3339 } from '../api/time.js';
 
 /**
  * Bootstrap tokens, as upstream's (kubeadm's join tokens): "<id>.<secret>" backed by a Secret
@@ -68,7 +69,7 @@ export function bootstrapTokenSecret(id: string, secret: string, opts: { expirat
     'usage-bootstrap-authentication': 'true',
     'usage-bootstrap-signing': 'true',
     'auth-extra-groups': DEFAULT_NODE_TOKEN_GROUP,
-    ...(opts.expiration ? { expiration: opts.expiration.toISOString().replace(/\.\d{3}Z$/, 'Z') } : {}),
+    ...(opts.expiration ? { expiration: rfc3339(opts.expiration) } : {}),
     ...(opts.description ? { description: opts.description } : {}),
   };
   return {

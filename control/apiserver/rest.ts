@@ -1,4 +1,4 @@
-import { randomInt, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import type { FieldError } from '../api/index.js';
 import { jsonEqual } from '../api/core/common.js';
@@ -9,6 +9,8 @@ import { strategyFor, type Strategy } from './registry/index.js';
 import { apiVersionOf, findResource, type ResourceDef } from './resources.js';
 import { carryKnownJson, parseResourceVersion, typedJson, type EncodedListResult, type KubeObject, type ListResult, type ObjectStorage, type WatchEvent } from './storage/object-storage.js';
 import { WatchCache } from './storage/watch-cache.js';
+import { rfc3339 } from '../api/time.js';
+import { generateNameSuffix } from './name-suffix.js';
 
 /**
  * The generic REST semantics shared by every resource (upstream's generic registry Store): names, uid, timestamps,
@@ -43,18 +45,7 @@ export interface Admission {
   rollback?(op: 'create' | 'update', def: ResourceDef, obj: KubeObject, old: KubeObject | undefined): Promise<void>;
 }
 
-const NAME_SUFFIX_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
-
-/** What upstream's SimpleNameGenerator appends to generateName: five characters that never spell words. */
-export function generateNameSuffix(): string {
-  let s = '';
-  for (let i = 0; i < 5; i++) s += NAME_SUFFIX_ALPHABET[randomInt(NAME_SUFFIX_ALPHABET.length)];
-  return s;
-}
-
-export function rfc3339(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
+export { rfc3339 };
 
 function withoutMetaAndStatus(o: KubeObject): Record<string, unknown> {
   const { metadata: _m, status: _s, apiVersion: _a, kind: _k, ...rest } = o;

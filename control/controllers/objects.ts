@@ -4,6 +4,7 @@
  * (active? ready? available?) and of ownership (who is my controller?).
  */
 import type { KubeObject, ResourceRef } from '../client/index.js';
+import { rfc3339 } from '../api/time.js';
 
 export interface OwnerReference {
   apiVersion: string;
@@ -229,9 +230,7 @@ export function splitKey(key: string): { namespace: string | undefined; name: st
   return i < 0 ? { namespace: undefined, name: key } : { namespace: key.slice(0, i), name: key.slice(i + 1) };
 }
 
-export function rfc3339(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
+export { rfc3339 };
 
 /** JSON deep copy: informer caches hand out shared objects that a controller must never mutate. */
 export function clone<T>(v: T): T {

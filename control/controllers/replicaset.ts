@@ -4,6 +4,7 @@
  */
 import { matchesLabels, type Requirement } from '../api/selectors.js';
 import { controllerRef, isPodActive, isPodAvailable, isPodReady, type Condition, type Obj, type OwnerReference, type Pod, type ReplicaSetStatus } from './objects.js';
+import { rfc3339 } from '../api/time.js';
 
 /** Upstream's burstReplicas: at most this many creations or deletions per sync. */
 export const BURST_REPLICAS = 500;
@@ -160,7 +161,7 @@ export function replicaSetStatus(rs: ReplicaSetInput, pods: readonly Pod[], now:
   const old = (rs.conditions ?? []).find((c) => c.type === 'ReplicaFailure');
   if (failure) {
     const same = old?.status === 'True' && old.reason === failure.reason && old.message === failure.message;
-    others.push(same && old ? old : { type: 'ReplicaFailure', status: 'True', reason: failure.reason, message: failure.message, lastTransitionTime: now.toISOString().replace(/\.\d{3}Z$/, 'Z') });
+    others.push(same && old ? old : { type: 'ReplicaFailure', status: 'True', reason: failure.reason, message: failure.message, lastTransitionTime: rfc3339(now) });
   }
   if (others.length) status.conditions = others;
   return status;

@@ -1,5 +1,6 @@
 import type { KubeObject } from '../client/index.js';
 import type { NodeUsageReport, Usage } from './usage.js';
+import { rfc3339 } from '../api/time.js';
 
 /**
  * The metrics.k8s.io/v1beta1 objects (NodeMetrics, PodMetrics) as metrics-server serves them, built from the
@@ -13,7 +14,6 @@ export const METRICS_API_RESOURCES = [
   { name: 'pods', singularName: '', namespaced: true, kind: 'PodMetrics', verbs: ['get', 'list'] },
 ];
 
-const rfc3339 = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 const windowText = (ms: number): string => `${Math.round(ms / 100) / 10}s`;
 
 /** Memory in the shortest exact binary form, as resource.NewQuantity(BinarySI) prints it (2Gi, 1536Ki, 1000). */

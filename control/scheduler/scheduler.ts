@@ -18,6 +18,7 @@ import { fitErrorMessage, schedulePod, type ScheduleConfig } from './schedule.js
 import { makePodInfo, resolvePriority, Snapshot } from './snapshot.js';
 import { podKey, type PdbLike, type PriorityClassLike, type SchedNode, type SchedPod } from './types.js';
 import { nextTurn } from '../../lib/event-loop.js';
+import { rfc3339 } from '../api/time.js';
 
 export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
 /** How long a bound pod may stay unconfirmed by the assigned-pods informer before the assumption is dropped. */
@@ -100,8 +101,6 @@ function specChanged(a: KubeObject, b: KubeObject): boolean {
   // Compared as data, as upstream's reflect.DeepEqual, without serializing both pods on every update.
   return !jsonEqual(a.spec, b.spec) || !jsonEqual(strip(a), strip(b));
 }
-
-const rfc3339 = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /** The fields of a node whose change can make a pending pod fit. */
 const nodeSchedulingView = (n: SchedNode): string =>

@@ -1,8 +1,9 @@
 import { ApiError, qualifiedResource } from '../http/status.js';
 import type { ResourceDef } from '../resources.js';
 import type { KubeObject } from '../storage/object-storage.js';
+import { NAME_SUFFIX_ALPHABET } from '../name-suffix.js';
 
-const GENERATED_SUFFIX = /^[bcdfghjklmnpqrstvwxz2456789]{5}$/;
+const GENERATED_SUFFIX = new RegExp(`^[${NAME_SUFFIX_ALPHABET}]{5}$`);
 
 /**
  * The name upstream's admission errors use: admission runs before name generation there, so an object created from

@@ -2,6 +2,7 @@ import { randomInt } from 'node:crypto';
 import { MIRROR_POD_ANNOTATION } from '../../api/pod.js';
 import { findResource, type ResourceDef } from '../resources.js';
 import type { Admission } from '../rest.js';
+import { generateNameSuffix } from '../name-suffix.js';
 import { ObjectCache } from '../storage/object-cache.js';
 import type { KubeObject, ObjectStorage } from '../storage/object-storage.js';
 import { admissionForbidden, isPod } from './forbidden.js';
@@ -53,9 +54,6 @@ interface ServiceAccount {
   secrets?: Array<{ name?: string }>;
   imagePullSecrets?: Array<{ name?: string }>;
 }
-
-const SUFFIX_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
-const randomSuffix = (): string => Array.from({ length: 5 }, () => SUFFIX_ALPHABET[randomInt(SUFFIX_ALPHABET.length)]).join('');
 
 /** The projected volume upstream adds (TokenVolumeSource): the token, the cluster CA and the namespace, mode 0644. */
 export function tokenVolumeSource(): Json {
@@ -148,7 +146,7 @@ export function serviceAccountAdmission(storage: ObjectStorage, opts: ServiceAcc
   const accounts = new ObjectCache(storage, saDef);
   const mount = opts.mountServiceAccountToken ?? true;
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  const suffix = opts.nameSuffix ?? randomSuffix;
+  const suffix = opts.nameSuffix ?? generateNameSuffix;
   // What the mutating phase looked up, for the validating phase of the same request (by the new pod's uid; bounded,
   // since a request refused in between never reaches the validating phase).
   const looked = new Map<string, KubeObject>();

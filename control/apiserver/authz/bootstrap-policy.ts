@@ -3,6 +3,7 @@ import { ApiError } from '../http/status.js';
 import { findResource, type ResourceDef } from '../resources.js';
 import type { KubeObject, ObjectStorage } from '../storage/object-storage.js';
 import { effectiveClusterRoleRules, RBAC_GROUP, type PolicyRule, type Subject } from './rbac.js';
+import { rfc3339 } from '../../api/time.js';
 
 /**
  * Upstream's default RBAC policy (plugin/pkg/auth/authorizer/rbac/bootstrappolicy) for what Skiff serves: the
@@ -253,7 +254,7 @@ export async function ensureBootstrapPolicy(storage: ObjectStorage, now: () => D
     const def = defs[obj.kind as string] as ResourceDef;
     if (await storage.tryGet(def, undefined, obj.metadata.name ?? '')) continue;
     obj.metadata.uid = randomUUID();
-    obj.metadata.creationTimestamp = now().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    obj.metadata.creationTimestamp = rfc3339(now());
     try {
       await storage.create(def, obj);
     } catch (err) {

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { bearerToken, CREDENTIAL_ID_KEY, type Authenticator, type UserInfo } from '../authn.js';
 import { ApiError } from '../http/status.js';
 import { signJwt, verifyJwt } from './jwt.js';
+import { rfc3339 } from '../../api/time.js';
 
 /**
  * Bound service account tokens, as upstream's TokenRequest API issues them (serviceaccounts/<name>/token) and its
@@ -100,7 +101,7 @@ export async function issueToken(config: ServiceAccountTokenConfig, lookup: Toke
     apiVersion: 'authentication.k8s.io/v1',
     metadata: { name: saName, namespace, creationTimestamp: null },
     spec: { audiences, expirationSeconds, boundObjectRef: ref ?? null },
-    status: { token, expirationTimestamp: new Date(exp * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z') },
+    status: { token, expirationTimestamp: rfc3339(new Date(exp * 1000)) },
   };
 }
 

@@ -1,6 +1,7 @@
 import { ApiStatusError, type KubeClient, type KubeObject } from '../client.js';
 import type { LeaderElectionRecord } from './record.js';
 import type { LeaseLock } from './elector.js';
+import { rfc3339 } from '../../api/time.js';
 
 const LEASES = { group: 'coordination.k8s.io', version: 'v1', resource: 'leases' };
 const EVENTS = { group: '', version: 'v1', resource: 'events' };
@@ -66,7 +67,7 @@ export class KubeLeaseLock implements LeaseLock {
     const lease = this.last;
     if (!lease) return;
     const nowMs = Date.now();
-    const ts = new Date(nowMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const ts = rfc3339(new Date(nowMs));
     const event: KubeObject = {
       apiVersion: 'v1',
       kind: 'Event',
