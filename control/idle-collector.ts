@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { getHeapStatistics, setFlagsFromString } from 'node:v8';
+import { getHeapSpaceStatistics, getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { Logger } from '../lib/log.js';
 
@@ -90,7 +90,11 @@ export function startIdleCollector(logger: Logger, intervalMs: number = IDLE_COL
       } finally {
         setFlagsFromString('--no-compact-on-every-full-gc');
       }
-      const fields = { ms: Math.round(performance.now() - started), rssBeforeMb: mb(rssBefore), heapBeforeMb: mb(heapBefore), heapAfterMb: mb(getHeapStatistics().total_heap_size) };
+      // Each space's committed size: the RSS left after this collection differs run to run by as much as the young
+      // generation's size (same load, same live objects), and this says which space keeps it.
+      const spaces: Record<string, number> = {};
+      for (const space of getHeapSpaceStatistics()) spaces[space.space_name] = mb(space.space_size);
+      const fields = { ms: Math.round(performance.now() - started), rssBeforeMb: mb(rssBefore), heapBeforeMb: mb(heapBefore), heapAfterMb: mb(getHeapStatistics().total_heap_size), heapSpacesAfterMb: spaces };
       logger.info(fields, 'idle after a burst of work: collected its garbage');
     },
   });

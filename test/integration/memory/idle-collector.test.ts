@@ -38,8 +38,12 @@ describe('startIdleCollector in a real process', () => {
       while (!out.includes('rssLaterMb') && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
       const line = out.split('\n').find((l) => l.includes('collected its garbage'));
       expect(line).toBeDefined();
-      const logged = JSON.parse(line as string) as { ms: number; rssBeforeMb: number; heapBeforeMb: number; heapAfterMb: number };
+      const logged = JSON.parse(line as string) as { ms: number; rssBeforeMb: number; heapBeforeMb: number; heapAfterMb: number; heapSpacesAfterMb: Record<string, number> };
       expect(logged).toMatchObject({ ms: expect.any(Number), rssBeforeMb: expect.any(Number) });
+      // The spaces' committed sizes add up to the heap's (each rounded to a MB).
+      expect(Object.keys(logged.heapSpacesAfterMb)).toEqual(expect.arrayContaining(['new_space', 'old_space']));
+      const spacesMb = Object.values(logged.heapSpacesAfterMb).reduce((a, b) => a + b, 0);
+      expect(Math.abs(spacesMb - logged.heapAfterMb)).toBeLessThanOrEqual(Object.keys(logged.heapSpacesAfterMb).length);
       const later = JSON.parse(out.split('\n').find((l) => l.includes('rssLaterMb')) as string) as { rssLaterMb: number };
       // Compacted, the heap gives back most of what it held; without compaction it stays near its peak (here 96%).
       expect(logged.heapBeforeMb).toBeGreaterThan(100);
