@@ -76,6 +76,9 @@ export function resourcePath(ref: ResourceRef, namespace?: string, name?: string
  * an in-process client sends these over its HTTP connection (a path naming an object "log" goes there too, which is
  * only slower).
  */
+/** A line of a watch stream holding no event. */
+const BLANK = /^\s*$/;
+
 const STREAMED_FROM_KUBELET = /\/(log|proxy|exec|attach|portforward)(\/|\?|$)/;
 
 /** A response body from its chunks: Buffers as HTTP delivers them, or whole strings from an in-process exchange. */
@@ -283,20 +286,34 @@ export class KubeClient {
       ended = true;
       onEnd(err);
     };
+    /** One line of the stream (JSON.parse allows the whitespace around it); false once the watch ended on it. */
+    const deliver = (line: string): boolean => {
+      if (BLANK.test(line)) return true;
+      try {
+        onEvent(JSON.parse(line) as WatchEvent<T>);
+        return true;
+      } catch (err) {
+        end(err instanceof Error ? err : new Error(String(err)));
+        res.destroy();
+        return false;
+      }
+    };
     res.on('data', (chunk: Buffer | string) => {
-      buf += typeof chunk === 'string' ? chunk : chunk.toString('utf8');
+      // Chunks already on their way when the watch ended (stopped, or a bad line) deliver nothing.
+      if (ended) return;
+      const text = typeof chunk === 'string' ? chunk : chunk.toString('utf8');
+      // An API server in this process hands over each event as one whole line: parsed as it came, not copied into
+      // the buffer and out of it again.
+      if (buf === '' && text.indexOf('\n') === text.length - 1) {
+        deliver(text);
+        return;
+      }
+      buf += text;
       let nl: number;
       while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl).trim();
+        const line = buf.slice(0, nl);
         buf = buf.slice(nl + 1);
-        if (!line) continue;
-        try {
-          onEvent(JSON.parse(line) as WatchEvent<T>);
-        } catch (err) {
-          end(err instanceof Error ? err : new Error(String(err)));
-          res.destroy();
-          return;
-        }
+        if (!deliver(line)) return;
       }
     });
     res.on('end', () => end());
