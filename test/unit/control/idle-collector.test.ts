@@ -28,9 +28,26 @@ describe('IdleCollector: one full collection when the process goes quiet after w
     expect(s.stepAll()).toEqual([false, false, false, false, false, false, false, true]);
   });
 
-  it('collects again after the next burst', () => {
-    const s = scripted([0.8, 0.0, 0.0, 0.5, 0.0, 0.0, 0.0, 0.0]);
-    expect(s.stepAll()).toEqual([false, false, true, false, false, true, false, false]);
+  it('collects again after the next burst, the window holding the collection aside', () => {
+    const s = scripted([0.8, 0.0, 0.0, 0.0, 0.5, 0.0, 0.0, 0.0]);
+    expect(s.stepAll()).toEqual([false, false, true, false, false, false, true, false]);
     expect(s.collections()).toBe(2);
+  });
+
+  it('settles a collection at the first window that is not quiet, or after settleWindows quiet ones', () => {
+    const run = (windows: number[]): { settled: number[]; collected: boolean[] } => {
+      let i = 0;
+      const settled: number[] = [];
+      const collector = new IdleCollector({ utilization: () => windows[i++] ?? 0, collect: () => undefined, settle: () => settled.push(i - 1), settleWindows: 3 });
+      return { settled, collected: windows.map(() => collector.step()) };
+    };
+    // Quiet after the collection (window 2; window 3 holds its pause): settled at the third quiet window after that.
+    expect(run([0.9, 0.01, 0.01, 0.9, 0.01, 0.01, 0.01, 0.01]).settled).toEqual([6]);
+    // Work resumes (window 4): settled there, and the burst's own collection settles in its turn.
+    const resumed = run([0.9, 0.01, 0.01, 0.01, 0.5, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01]);
+    expect(resumed.collected).toEqual([false, false, true, false, false, false, true, false, false, false, false]);
+    expect(resumed.settled).toEqual([4, 10]);
+    // No collection, nothing to settle.
+    expect(run([0.01, 0.01, 0.01, 0.01, 0.01]).settled).toEqual([]);
   });
 });
