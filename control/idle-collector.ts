@@ -18,8 +18,9 @@ import type { Logger } from '../lib/log.js';
  * semi-spaces): V8 gives those back only in a collection made to reduce memory, which its memory reducer makes 8 s
  * after a full collection when it judges the process idle, or always while V8 is told to optimize for size. So the
  * collection starts that mode (startIdleCollector), and `settle` ends it: at the first window that is not quiet, or
- * `settleWindows` windows later. The window just after a collection, which holds its pause, counts for nothing. Without it, RSS after the idle minute with 5,000 pods read 175-178 MB or 201-207 MB
- * run to run, the difference being the young generation still committed (32 MB against 1).
+ * `settleWindows` windows later. The window just after a collection, which holds its pause, counts for nothing.
+ * Without this, RSS after the idle minute with 5,000 pods read 175-178 MB or 201-207 MB run to run, the difference
+ * being the young generation still committed (32 MB against 1).
  */
 export interface IdleCollectorOptions {
   /** Event-loop utilization (0..1) since the previous call. */

@@ -76,10 +76,10 @@ export function resourcePath(ref: ResourceRef, namespace?: string, name?: string
  * an in-process client sends these over its HTTP connection (a path naming an object "log" goes there too, which is
  * only slower).
  */
+const STREAMED_FROM_KUBELET = /\/(log|proxy|exec|attach|portforward)(\/|\?|$)/;
+
 /** A line of a watch stream holding no event. */
 const BLANK = /^\s*$/;
-
-const STREAMED_FROM_KUBELET = /\/(log|proxy|exec|attach|portforward)(\/|\?|$)/;
 
 /** A response body from its chunks: Buffers as HTTP delivers them, or whole strings from an in-process exchange. */
 function bodyText(chunks: Array<Buffer | string>): string {
