@@ -37,6 +37,9 @@ export interface Admission {
    * something, so the object is defaulted again; validation follows (for pods, as upstream orders it, only then: the
    * object plugins see is shaped by the schema but its values are not yet validated; other kinds are validated
    * before and after). On update it runs on the body as sent, before decoding, so plugins must not assume its shape.
+   * Changes to the spec are copy-on-write: a plugin replaces `obj.spec`, and any object or list inside it that it
+   * changes, with a changed copy, and never writes into one it was given. A pod's second decode finds what changed by
+   * comparing against the spec as it was, which it keeps by reference instead of copying it whole on every create.
    */
   mutate?(op: 'create' | 'update', def: ResourceDef, obj: KubeObject, old: KubeObject | undefined, ctx: RequestContext): Promise<boolean>;
   /** Validating admission: runs after mutation, defaulting and validation, before the write; throws ApiError to refuse. */

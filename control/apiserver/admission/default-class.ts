@@ -41,7 +41,8 @@ export function defaultClassAdmission(storage: ObjectStorage, rule: DefaultClass
       if (obj.metadata.annotations?.[rule.legacyAnnotation] !== undefined) return false;
       const chosen = newestDefaultClass((await classes.list()) as KubeObject[], rule.isDefault);
       if (!chosen) return false;
-      spec[rule.specField] = chosen.metadata.name ?? '';
+      // Changed as a copy (see Admission.mutate).
+      obj.spec = { ...spec, [rule.specField]: chosen.metadata.name ?? '' };
       return true;
     },
     async admit() {},

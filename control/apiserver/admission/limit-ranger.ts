@@ -60,26 +60,31 @@ export function applyLimitRangeDefaults(range: LimitRangeLike, pod: { metadata: 
   const defaults = containerDefaults(range);
   const notes: string[] = [];
   const spec = (pod.spec ?? {}) as PodSpec;
-  const merge = (c: Container, label: string): void => {
-    const resources = (c.resources ??= {});
+  // Containers are changed as copies (see Admission.mutate).
+  const merge = (c: Container, label: string): Container => {
     const setRequests: string[] = [];
     const setLimits: string[] = [];
+    let limits = c.resources?.limits;
+    let requests = c.resources?.requests;
     for (const [k, v] of Object.entries(defaults.limits)) {
-      if (resources.limits?.[k] !== undefined) continue;
-      (resources.limits ??= {})[k] = v;
+      if (limits?.[k] !== undefined) continue;
+      limits = { ...limits, [k]: v };
       setLimits.push(k);
     }
     for (const [k, v] of Object.entries(defaults.requests)) {
-      if (resources.requests?.[k] !== undefined) continue;
-      (resources.requests ??= {})[k] = v;
+      if (requests?.[k] !== undefined) continue;
+      requests = { ...requests, [k]: v };
       setRequests.push(k);
     }
     if (setRequests.length) notes.push(`${setRequests.sort().join(', ')} request for ${label} ${c.name ?? ''}`);
     if (setLimits.length) notes.push(`${setLimits.sort().join(', ')} limit for ${label} ${c.name ?? ''}`);
+    if (setRequests.length === 0 && setLimits.length === 0) return c;
+    return { ...c, resources: { ...c.resources, ...(limits !== undefined ? { limits } : {}), ...(requests !== undefined ? { requests } : {}) } };
   };
-  for (const c of spec.containers ?? []) merge(c, 'container');
-  for (const c of spec.initContainers ?? []) merge(c, 'init container');
+  const containers = spec.containers?.map((c) => merge(c, 'container'));
+  const initContainers = spec.initContainers?.map((c) => merge(c, 'init container'));
   if (notes.length === 0) return false;
+  pod.spec = { ...spec, ...(containers ? { containers } : {}), ...(initContainers ? { initContainers } : {}) };
   pod.metadata.annotations = { ...(pod.metadata.annotations ?? {}), [ANNOTATION]: `LimitRanger plugin set: ${notes.join('; ')}` };
   return true;
 }

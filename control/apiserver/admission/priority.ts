@@ -42,7 +42,9 @@ export function priorityAdmission(storage: ObjectStorage): Admission {
       if (!isPod(def)) return false;
       // Updates reach this before decoding: a body that is not even shaped like a pod is left to validation.
       if (pod.spec !== undefined && (pod.spec === null || typeof pod.spec !== 'object' || Array.isArray(pod.spec))) return false;
-      const spec = ((pod.spec ??= {}) as PodSpec);
+      // Changed as a copy, member by member (see Admission.mutate).
+      const spec = { ...((pod.spec ?? {}) as PodSpec) };
+      pod.spec = spec as KubeObject['spec'];
       if (op === 'update') {
         // The priority set at creation stays; validation refuses any other change to it.
         const before = (old?.spec ?? {}) as PodSpec;

@@ -74,17 +74,27 @@ export function shouldAutomount(sa: ServiceAccount, spec: PodSpec): boolean {
   return true;
 }
 
-/** mountServiceAccountToken: every container without a mount at the token path mounts the (one) token volume. */
+/**
+ * mountServiceAccountToken: every container without a mount at the token path mounts the (one) token volume. Sets
+ * `spec`'s members to changed copies (see Admission.mutate): the containers and lists it read are left as they were.
+ */
 export function mountServiceAccountToken(spec: PodSpec, suffix: () => string): void {
   const existing = (spec.volumes ?? []).find((v) => (v.name ?? '').startsWith(SERVICE_ACCOUNT_VOLUME_PREFIX));
-  const volumeName = existing?.name ?? `${SERVICE_ACCOUNT_VOLUME_PREFIX}${suffix()}`;
+  let volumeName: string | undefined = existing?.name;
   let needed = false;
-  for (const c of [...(spec.initContainers ?? []), ...(spec.containers ?? [])]) {
-    if ((c.volumeMounts ?? []).some((m) => m.mountPath === DEFAULT_API_TOKEN_MOUNT_PATH)) continue;
-    c.volumeMounts = [...(c.volumeMounts ?? []), { name: volumeName, readOnly: true, mountPath: DEFAULT_API_TOKEN_MOUNT_PATH }];
-    needed = true;
-  }
-  if (needed && !existing) spec.volumes = [...(spec.volumes ?? []), { name: volumeName, projected: tokenVolumeSource() }];
+  const mounted = (containers: PodSpec['containers']): PodSpec['containers'] =>
+    containers?.map((c) => {
+      if ((c.volumeMounts ?? []).some((m) => m.mountPath === DEFAULT_API_TOKEN_MOUNT_PATH)) return c;
+      needed = true;
+      volumeName ??= `${SERVICE_ACCOUNT_VOLUME_PREFIX}${suffix()}`;
+      return { ...c, volumeMounts: [...(c.volumeMounts ?? []), { name: volumeName, readOnly: true, mountPath: DEFAULT_API_TOKEN_MOUNT_PATH }] };
+    });
+  const initContainers = mounted(spec.initContainers);
+  const containers = mounted(spec.containers);
+  if (!needed || volumeName === undefined) return;
+  if (initContainers !== undefined) spec.initContainers = initContainers;
+  if (containers !== undefined) spec.containers = containers;
+  if (!existing) spec.volumes = [...(spec.volumes ?? []), { name: volumeName, projected: tokenVolumeSource() }];
 }
 
 /** Whether the pod names any secret (VisitPodSecretNames): volumes, projections, env, envFrom, pull secrets. */
@@ -187,8 +197,10 @@ export function serviceAccountAdmission(storage: ObjectStorage, opts: ServiceAcc
   return {
     async mutate(op, def, pod, _old, ctx) {
       if (op !== 'create' || !isPod(def)) return false;
-      const spec = (pod.spec ?? {}) as PodSpec;
+      let spec = (pod.spec ?? {}) as PodSpec;
       if (pod.metadata.annotations?.[MIRROR_POD_ANNOTATION] !== undefined) return false;
+      // Changed as a copy, member by member (see Admission.mutate).
+      spec = { ...spec };
       const ns = pod.metadata.namespace ?? ctx.namespace ?? '';
       // The deprecated v1 field names the account when the current one does not, as upstream's conversion reads it.
       spec.serviceAccountName ||= spec.serviceAccount || DEFAULT_SERVICE_ACCOUNT;

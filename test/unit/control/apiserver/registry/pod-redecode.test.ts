@@ -21,12 +21,16 @@ const decodeCreate = (obj: KubeObject): Decoded => {
 
 const limitRange = { spec: { limits: [{ type: 'Container', default: { cpu: '500m', memory: '256Mi' }, defaultRequest: { cpu: '100m' } }] } };
 
-/** What the mutating plugins do to a new pod here: service account and token volume, tolerations, limit range defaults. */
+/**
+ * What the mutating plugins do to a new pod here: service account and token volume, tolerations, limit range defaults.
+ * Copy-on-write, as plugins change a spec (see Admission.mutate).
+ */
 async function mutate(pod: KubeObject): Promise<void> {
-  const spec = pod.spec as { serviceAccountName?: string; serviceAccount?: string };
+  const spec = { ...(pod.spec as { serviceAccountName?: string; serviceAccount?: string }) };
   spec.serviceAccountName ||= 'default';
   spec.serviceAccount = spec.serviceAccountName;
-  mountServiceAccountToken(pod.spec as Parameters<typeof mountServiceAccountToken>[0], () => 'abcde');
+  mountServiceAccountToken(spec as Parameters<typeof mountServiceAccountToken>[0], () => 'abcde');
+  pod.spec = spec;
   await defaultTolerationSeconds().mutate?.('create', pods, pod, undefined, ctx('default'));
   applyLimitRangeDefaults(limitRange, pod);
 }
@@ -94,7 +98,7 @@ describe('a new pod decoded again after mutating admission', () => {
   it('validates the whole pod again: a mount the plugins added that names no volume is refused as the full decode refuses it', async () => {
     const dangling = (pod: KubeObject): void => {
       const spec = pod.spec as { containers: Array<{ volumeMounts?: unknown[] }> };
-      (spec.containers[0] as { volumeMounts?: unknown[] }).volumeMounts = [{ name: 'nowhere', mountPath: '/x' }];
+      pod.spec = { ...spec, containers: spec.containers.map((c, i) => (i === 0 ? { ...c, volumeMounts: [{ name: 'nowhere', mountPath: '/x' }] } : c)) };
     };
     const { part, whole } = await bothWays({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } as KubeObject, dangling);
     expectSame(part, whole);
@@ -104,7 +108,7 @@ describe('a new pod decoded again after mutating admission', () => {
 
   it('reports a change that does not decode as the full decode does', async () => {
     const bad = (pod: KubeObject): void => {
-      (pod.spec as Record<string, unknown>).terminationGracePeriodSeconds = 'soon';
+      pod.spec = { ...(pod.spec as Record<string, unknown>), terminationGracePeriodSeconds: 'soon' };
     };
     const { part, whole } = await bothWays({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } as KubeObject, bad);
     expect(part.ok).toBe(false);
@@ -119,11 +123,10 @@ describe('a new pod decoded again after mutating admission', () => {
       spec: { containers: [{ name: 'a', image: 'busybox' }, { name: 'b', image: 'busybox:1.36', ports: [{ containerPort: 80 }] }], tolerations: [{ key: 'k', operator: 'Exists' }] },
     } as KubeObject;
     const retag = (pod: KubeObject): void => {
-      const spec = pod.spec as { containers: Array<{ image: string }>; tolerations?: unknown };
+      const { tolerations: _, ...spec } = pod.spec as { containers: Array<{ image: string }>; tolerations?: unknown };
       // A new image, its pull policy left to default again.
-      Object.assign(spec.containers[0] as object, { image: 'busybox:1.36', imagePullPolicy: undefined });
-      delete spec.tolerations;
-      spec.containers.reverse();
+      const containers = spec.containers.map((c, i) => (i === 0 ? { ...c, image: 'busybox:1.36', imagePullPolicy: undefined } : c));
+      pod.spec = { ...spec, containers: containers.reverse() };
     };
     const { part, whole } = await bothWays(body, retag);
     expectSame(part, whole);
