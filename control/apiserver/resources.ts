@@ -106,8 +106,11 @@ export function groupVersions(): Array<{ group: string; versions: string[] }> {
   return out;
 }
 
+/** RESOURCES by group, version and resource: every request looks its resource up. */
+const byName = new Map(RESOURCES.map((r) => [`${r.group}/${r.version}/${r.resource}`, r]));
+
 export function findResource(group: string, version: string, resource: string): ResourceDef | undefined {
-  return RESOURCES.find((r) => r.group === group && r.version === version && r.resource === resource);
+  return byName.get(`${group}/${version}/${resource}`);
 }
 
 export function apiVersionOf(r: Pick<ResourceDef, 'group' | 'version'>): string {
