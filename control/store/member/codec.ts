@@ -82,7 +82,7 @@ export const SNAPSHOT_SLICE_BYTES = 512 * 1024;
  * its pages are faulted in slice by slice as they are written (a fresh buffer of tens of MB costs about 50 ms of page
  * faults on a VM here, which filling or copying it at once would take in a single stall).
  */
-export async function encodeSnapshotDataInSlices(applied: number, mvcc: StoreSnapshot, sliceBytes = SNAPSHOT_SLICE_BYTES): Promise<Uint8Array> {
+export async function encodeSnapshotDataInSlices(applied: number, mvcc: StoreSnapshot, sliceBytes = SNAPSHOT_SLICE_BYTES, pace: () => Promise<void> = nextTurn): Promise<Uint8Array> {
   const { entries, ...rest } = mvcc;
   const header = encoder.encode(JSON.stringify({ format: SNAPSHOT_DATA_FORMAT, applied, mvcc: rest }));
   let size = MAGIC.length + 4 + header.length + 4;
@@ -96,7 +96,7 @@ export async function encodeSnapshotDataInSlices(applied: number, mvcc: StoreSna
     counted += size - before;
     if (counted >= sliceBytes * 8 && i < entries.length - 1) {
       counted = 0;
-      await nextTurn();
+      await pace();
     }
   }
   const w = new BinaryWriter(size);
@@ -119,7 +119,7 @@ export async function encodeSnapshotDataInSlices(applied: number, mvcc: StoreSna
     }
     if (w.off - sliceStart >= sliceBytes && i < entries.length - 1) {
       sliceStart = w.off;
-      await nextTurn();
+      await pace();
     }
   }
   if (w.off !== size) throw new Error(`member: snapshot encoding wrote ${w.off} bytes of the ${size} counted`);

@@ -148,14 +148,17 @@ export class Snapshotter {
     return new Snapshotter(dir, options);
   }
 
-  /** Writes the snapshot atomically; returns its file name. An empty snapshot (index 0) is not written. */
-  async save(snap: Snapshot): Promise<string | undefined> {
+  /**
+   * Writes the snapshot atomically; returns its file name. An empty snapshot (index 0) is not written. `pace` is
+   * awaited between slices of the checksum (see dutyCyclePacer).
+   */
+  async save(snap: Snapshot, pace?: () => Promise<void>): Promise<string | undefined> {
     if (snap.metadata.index === 0) return undefined;
     const name = snapshotName(snap.metadata.term, snap.metadata.index);
     // The file is the head and the data as they are, never copied into one buffer, and the data is checksummed a
     // megabyte at a time: tens of MB copied or checksummed in one go would stall the process for tens of ms.
     const head = encodeSnapshotHead(snap);
-    sealHead(head, await crc32cInSlices(headCrc(head), snap.data));
+    sealHead(head, await crc32cInSlices(headCrc(head), snap.data, undefined, pace));
     const tmp = join(this.dir, `${name}.tmp`);
     const handle = await open(tmp, 'w');
     try {

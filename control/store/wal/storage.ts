@@ -115,8 +115,8 @@ export async function persistReady(
  * marker in a sealed segment, then releases WAL segments wholly before it. Call wal.purge() / snapshotter.purge()
  * afterwards to delete (keep at least one .snap: the newest is the one recovery starts from).
  */
-export async function saveLocalSnapshot(wal: Wal, snapshotter: Snapshotter, snapshot: Snapshot): Promise<void> {
-  await snapshotter.save(snapshot);
+export async function saveLocalSnapshot(wal: Wal, snapshotter: Snapshotter, snapshot: Snapshot, pace?: () => Promise<void>): Promise<void> {
+  await snapshotter.save(snapshot, pace);
   await wal.saveSnapshot({ index: snapshot.metadata.index, term: snapshot.metadata.term }, { seal: true });
   wal.releaseLockTo(snapshot.metadata.index);
 }
