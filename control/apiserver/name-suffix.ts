@@ -1,5 +1,7 @@
+import { SAFE_ALPHABET } from '../api/safe-encoding.js';
+
 /** The characters upstream's generated name suffixes are made of (utilrand): no vowels, no 0/1/3, so no words. */
-export const NAME_SUFFIX_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
+export const NAME_SUFFIX_ALPHABET = SAFE_ALPHABET;
 
 /**
  * Five characters of NAME_SUFFIX_ALPHABET, as upstream's SimpleNameGenerator appends to generateName and its

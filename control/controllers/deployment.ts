@@ -5,6 +5,7 @@
  * reads. Every function computes from counts, never from history.
  */
 import { matchesLabels, selectorFromSpec } from '../api/selectors.js';
+import { safeEncodeString } from '../api/safe-encoding.js';
 import { clone, controllerRef, jsonEqual, rfc3339, stableStringify, type Condition, type Deployment, type LabelSelector, type Pod, type PodTemplate, type ReplicaSet } from './objects.js';
 
 export const POD_TEMPLATE_HASH = 'pod-template-hash';
@@ -82,8 +83,6 @@ export const maxSurge = (d: Deployment): number => resolveFenceposts(d).maxSurge
 
 // ---------- templates and hashes ----------
 
-const HASH_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
-
 function fnv1a32(bytes: Uint8Array, h = 0x811c9dc5): number {
   for (const b of bytes) {
     h ^= b;
@@ -103,7 +102,7 @@ export function computeHash(template: PodTemplate | undefined, collisionCount?: 
     new DataView(b.buffer).setUint32(0, collisionCount >>> 0, true);
     h = fnv1a32(b, h);
   }
-  return [...String(h)].map((c) => HASH_ALPHABET[c.charCodeAt(0) % HASH_ALPHABET.length]).join('');
+  return safeEncodeString(String(h));
 }
 
 /** A copy of the template without the pod-template-hash label. */
