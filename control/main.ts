@@ -44,6 +44,7 @@ import { kubeletNodeFetcher, ResourceMetricsScraper } from './metrics/scraper.js
 import type { KubeletClientConfig } from './apiserver/proxy/kubelet-client.js';
 import { DEFAULT_SNAPSHOT_COUNT, positiveInt, startStoreMember } from './store/cli.js';
 import { CONTROL_HEAP_GROWING_PERCENT, tuneControlPlaneHeap } from './memory.js';
+import { BACKGROUND_THREAD_NICE_STEPS, lowerBackgroundThreads } from './thread-priority.js';
 import { startIdleCollector } from './idle-collector.js';
 import type { Store } from './store/index.js';
 
@@ -424,6 +425,9 @@ export async function runControl(argv: string[]): Promise<number> {
   const logger = createLogger('skiff-control');
   // Before the store and the caches fill the heap: V8's default growth would let it reach 4x what is live.
   tuneControlPlaneHeap();
+  // Before the load: V8's and libuv's threads give the main thread, which serves every request, the CPU first.
+  const lowered = lowerBackgroundThreads();
+  if (lowered.length > 0) logger.info({ threads: lowered.length, niceSteps: BACKGROUND_THREAD_NICE_STEPS }, 'background threads run below the main thread');
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });
   const closers: Array<() => Promise<void>> = [];
