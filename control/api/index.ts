@@ -72,7 +72,7 @@ export function parsePod(input: unknown, opts: ParsePodOptions = {}): ParsePodRe
   const decoded = decodeKind(Pod, input, { apiVersion: 'v1', kind: 'Pod' }, opts, validatePod);
   return decoded.ok ? { ok: true, pod: decoded.obj, warnings: decoded.warnings } : decoded;
 }
-export { compactSpec, compactSpecAgain } from './compact.js';
+export { compactSpec } from './compact.js';
 export * from './selectors.js';
 export * from './core/index.js';
 export * from './apps/index.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { applyPodDefaults, compactSpec, compactSpecAgain, Container, decodeKind, findUnknownFields, parsePod, Pod, PodMeta, PodSpec, PodStatus, podQOSClass, validatePod, type FieldError } from '../../api/index.js';
+import { applyPodDefaults, compactSpec, Container, decodeKind, findUnknownFields, parsePod, Pod, PodMeta, PodSpec, PodStatus, podQOSClass, validatePod, type FieldError } from '../../api/index.js';
 import { dropNulls, unknownFieldWarning } from '../../api/decode.js';
 import { validatePodCreateOnly } from '../../api/pod-validation.js';
 import { applyAppArmorVersionSkew, type AppArmorPod, type AppArmorSpec } from '../../api/apparmor.js';
@@ -138,8 +138,8 @@ function qosOf(spec: KubeObject['spec']): { qosClass?: string; qosError?: unknow
  * The decoded pod as a create stores it: spec compacted, status Pending with its QoS class, and validation (of the
  * decoded form, before compaction, as parsePod validates) left for the caller to run after mutating admission.
  */
-function decodedNewPod(parsed: Pod, ctx: PrepareContext, warnings: string[], earlier?: { decoded: Pod['spec']; compacted: Pod['spec'] }): Decoded & { ok: true } {
-  const pod = { ...parsed, spec: earlier ? compactSpecAgain(parsed.spec, earlier) : compactSpec(parsed.spec) } as unknown as KubeObject;
+function decodedNewPod(parsed: Pod, ctx: PrepareContext, warnings: string[], forMutation = true): Decoded & { ok: true } {
+  const pod = { ...parsed, spec: compactSpec(parsed.spec) } as unknown as KubeObject;
   // The QoS class reads the resource quantities, which are only known to parse once validated: a quantity that does
   // not parse leaves it out here, and validation refuses the pod (were it to pass, the error stands, as before).
   const { qosClass, qosError } = qosOf(pod.spec);
@@ -149,12 +149,11 @@ function decodedNewPod(parsed: Pod, ctx: PrepareContext, warnings: string[], ear
     if (errors.length === 0 && qosError !== undefined) throw qosError;
     return errors;
   };
-  // The second decode, after mutating admission: done.
-  if (earlier) return { ok: true, obj: pod, warnings, validate };
+  if (!forMutation) return { ok: true, obj: pod, warnings, validate };
   // What mutating admission is about to change is the spec. Plugins change it copy-on-write (see Admission.mutate), so
-  // the spec as it is now stays as it is: kept by reference, it tells what changed (a deep copy of it per create was
-  // 1.6% of the main thread under the bench's creates, and comparing against it another 4%).
-  const before = pod.spec as Pod['spec'];
+  // the spec as it is now stays as it is: kept by reference, it tells what changed, and the parts left alone compare
+  // equal at once (a deep copy of it per create was 1.6% of the main thread under the bench's creates).
+  const before = pod.spec;
   const redecode = (mutated: KubeObject): Decoded => redecodeMutated(mutated, parsed, before, ctx) ?? decodeCreate(mutated, { ...ctx, strict: false, decodedBefore: true });
   return { ok: true, obj: pod, warnings, validate, redecode };
 }
@@ -169,14 +168,13 @@ const REDECODING: Redecoding = { derived: new Map([[Container, ['image', 'imageP
  * What the full decode gives at several times the cost: the plugins change a few parts of a spec that decoding walks
  * whole. Undefined (decode it whole) when a change does not decode, so that the errors read as the full decode's.
  */
-function redecodeMutated(mutated: KubeObject, parsed: Pod, before: Pod['spec'], ctx: PrepareContext): Decoded | undefined {
+function redecodeMutated(mutated: KubeObject, parsed: Pod, before: unknown, ctx: PrepareContext): Decoded | undefined {
   const spec = redecodeChanged(PodSpec, before, parsed.spec, dropNulls(mutated.spec), REDECODING);
   if (!spec) return undefined;
   const metadata = PodMeta.safeParse(dropNulls({ ...mutated.metadata }));
   if (!metadata.success) return undefined;
   const pod = applyPodDefaults({ ...parsed, metadata: metadata.data, spec: spec.value as PodSpec }) as Pod;
-  // Compacted again only where the plugins changed it: the rest is as the first decode compacted it.
-  return decodedNewPod(pod, ctx, [], { decoded: parsed.spec, compacted: before });
+  return decodedNewPod(pod, ctx, [], false);
 }
 
 /**
