@@ -78,8 +78,8 @@ export const DEFAULT_SNAPSHOT_COUNT = 10_000;
 
 /**
  * The share of the thread a snapshot's encoding and checksum may take (see dutyCyclePacer). With 5,000 pods a snapshot
- * is about 100 ms of work: paced, a second at a tenth of the thread; a slice per turn took a fifth of it (up to two
- * fifths in 50-ms windows) for half a second under the bench's creates.
+ * is about 100 ms of work: paced, it takes one to two seconds with its write; a slice per turn took a fifth of the
+ * thread (up to two fifths in 50-ms windows) for half a second under the bench's creates.
  */
 export const SNAPSHOT_THREAD_SHARE = 0.1;
 
@@ -137,8 +137,6 @@ export interface RaftNodeOptions {
   readonly requestTimeoutMs?: number;
   /** Take a snapshot every this many applied entries. Default DEFAULT_SNAPSHOT_COUNT (etcd: --snapshot-count). */
   readonly snapshotCount?: number;
-  /** The share of the thread taking a snapshot may use. Default SNAPSHOT_THREAD_SHARE. */
-  readonly snapshotThreadShare?: number;
   /** Entries kept in memory behind a snapshot so slow followers catch up without one. Default 5 000. */
   readonly snapshotCatchUpEntries?: number;
   /** Snapshot files kept. Default 5 (etcd's --max-snapshots). */
@@ -941,7 +939,7 @@ export class RaftNode implements TransportHandler {
   private async saveSnapshot(index: number, term: number, confState: ConfState, state: StoreSnapshot): Promise<void> {
     const started = performance.now();
     // Background work: at most a tenth of the thread, however short the turns of the load it runs beside.
-    const pace = dutyCyclePacer(this.options.snapshotThreadShare ?? SNAPSHOT_THREAD_SHARE);
+    const pace = dutyCyclePacer(SNAPSHOT_THREAD_SHARE);
     const data = await encodeSnapshotDataInSlices(index, state, undefined, pace);
     const encoded = performance.now();
     if (this.stopped) return;
